@@ -1,0 +1,1 @@
+/* dtls.c — placeholder until the module lands. */

@@ -1,0 +1,1 @@
+/* hearing.c — placeholder until the module lands. */

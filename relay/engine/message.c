@@ -1,0 +1,1 @@
+/* message.c — placeholder until the module lands. */

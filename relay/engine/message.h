@@ -1,0 +1,52 @@
+/* message.h — signalling messages from clients (docs/protocol.md), parsed and validated.
+ *
+ * tm_message_parse() turns one WebSocket text frame into a TmMessage: type known, every member
+ * present with the right JSON type and within its size cap. Strings point into MSG->storage
+ * (owned by the message). */
+#pragma once
+
+#include <glib.h>
+#include <stddef.h>
+
+#define TM_MESSAGE_MAX_SIZE 65536
+
+typedef enum {
+  TM_MSG_JOIN,
+  TM_MSG_PUBLISH,
+  TM_MSG_SUBSCRIBE,
+  TM_MSG_UNSUBSCRIBE,
+  TM_MSG_CANDIDATE,
+  TM_MSG_STATUS,
+  TM_MSG_LEAVE,
+  TM_MSG_PING,
+  TM_MSG_COUNT
+} TmMessageType;
+
+typedef enum {
+  TM_MESSAGE_OK = 0,
+  TM_MESSAGE_ERR_TOO_LARGE,     /* code "too-large" */
+  TM_MESSAGE_ERR_BAD_JSON,      /* not JSON, not an object, missing/mistyped member: "bad-json" */
+  TM_MESSAGE_ERR_UNKNOWN_TYPE,  /* "unknown-type" */
+  TM_MESSAGE_ERR_COUNT
+} TmMessageError;
+
+typedef struct {
+  TmMessageType type;
+  const char *token;            /* join */
+  const char *sdp;              /* publish, subscribe (<= TM_SDP_MAX_SIZE bytes) */
+  const char *feed;             /* subscribe, unsubscribe (1..64 bytes) */
+  const char *target;           /* candidate: "publish" or a feed id (1..64 bytes) */
+  const char *candidate;        /* candidate ("" = end of candidates, <= 256 bytes) */
+  int mline;                    /* candidate: sdpMLineIndex (0..15), 0 when absent */
+  GStrv storage;                /* owns the strings above */
+} TmMessage;
+
+/* Parses DATA (LEN bytes). On error fills *DETAIL (may be NULL) with a static readable reason
+ * ("member \"sdp\" must be a string") and leaves MSG cleared. */
+TmMessageError tm_message_parse(const char *data, size_t len, TmMessage *msg, const char **detail);
+void tm_message_clear(TmMessage *msg);
+
+/* Wire name of a type ("join", ...), and the protocol's error code for an error ("bad-json"). */
+const char *tm_message_type_name(TmMessageType type);
+const char *tm_message_error_code(TmMessageError err);
+const char *tm_message_strerror(TmMessageError err);

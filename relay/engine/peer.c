@@ -1,0 +1,1 @@
+/* peer.c — placeholder until the module lands. */

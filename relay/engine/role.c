@@ -1,0 +1,1 @@
+/* role.c — placeholder until the module lands. */

@@ -1,0 +1,1 @@
+/* rtcp.c — placeholder until the module lands. */

@@ -1,0 +1,1 @@
+/* rtp.c — placeholder until the module lands. */

@@ -1,0 +1,1 @@
+/* srtp.c — placeholder until the module lands. */

@@ -1,0 +1,1 @@
+/* token.c — placeholder until the module lands. */
