@@ -1,1 +1,353 @@
-/* message.c — placeholder until the module lands. */
+/* message.c — signalling messages from clients (docs/protocol.md), parsed and validated.
+ *
+ * Frames go through three gates: size and bytes (no NUL, valid UTF-8), a strict syntax gate,
+ * then json-glib. The syntax gate exists because json-glib 1.6 is lenient where it matters to
+ * us: it accepts comments, single-quoted strings, hex numbers, "\x" escapes, raw control
+ * characters in strings and several concatenated values; it silently wraps integers beyond
+ * 64 bits (-18446744073709551615 reads as 1); and it cuts a string at "\u0000". The gate does
+ * not parse: it only refuses those spellings, caps nesting and the digits of a number, so that
+ * what json-glib then hands us is what the peer wrote.
+ *
+ * Each type lists its members in message_types; each member carries its JSON kind, size cap and
+ * the readable reasons returned in *detail. */
+#include "message.h"
+
+#include <json-glib/json-glib.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "sdp.h"
+
+#define MESSAGE_MAX_DEPTH 32     /* nesting of objects and arrays in one frame */
+#define MESSAGE_MAX_DIGITS 18    /* digits in a row outside strings: always fits in int64 */
+#define MESSAGE_ID_MAX 64        /* feed and target ids, bytes */
+#define MESSAGE_CANDIDATE_MAX 256
+#define MESSAGE_MLINE_MAX 15
+
+static const char *const message_type_names[TM_MSG_COUNT] = {
+  [TM_MSG_JOIN] = "join",
+  [TM_MSG_PUBLISH] = "publish",
+  [TM_MSG_SUBSCRIBE] = "subscribe",
+  [TM_MSG_UNSUBSCRIBE] = "unsubscribe",
+  [TM_MSG_CANDIDATE] = "candidate",
+  [TM_MSG_STATUS] = "status",
+  [TM_MSG_LEAVE] = "leave",
+  [TM_MSG_PING] = "ping",
+};
+
+static const char *const message_error_codes[TM_MESSAGE_ERR_COUNT] = {
+  [TM_MESSAGE_OK] = "ok",
+  [TM_MESSAGE_ERR_TOO_LARGE] = "too-large",
+  [TM_MESSAGE_ERR_BAD_JSON] = "bad-json",
+  [TM_MESSAGE_ERR_UNKNOWN_TYPE] = "unknown-type",
+};
+
+static const char *const message_errors[TM_MESSAGE_ERR_COUNT] = {
+  [TM_MESSAGE_OK] = "the message is valid",
+  [TM_MESSAGE_ERR_TOO_LARGE] = "the message is larger than 64 KiB",
+  [TM_MESSAGE_ERR_BAD_JSON] = "the message is not a JSON object with the members its type requires",
+  [TM_MESSAGE_ERR_UNKNOWN_TYPE] = "the message type is not one the relay knows",
+};
+
+const char *
+tm_message_type_name(TmMessageType type)
+{
+  if ((unsigned) type >= TM_MSG_COUNT)
+    return "unknown";
+  return message_type_names[type];
+}
+
+const char *
+tm_message_error_code(TmMessageError err)
+{
+  if ((unsigned) err >= TM_MESSAGE_ERR_COUNT)
+    return "unknown";
+  return message_error_codes[err];
+}
+
+const char *
+tm_message_strerror(TmMessageError err)
+{
+  if ((unsigned) err >= TM_MESSAGE_ERR_COUNT)
+    return "unknown message error";
+  return message_errors[err];
+}
+
+/* ---- members ---- */
+
+typedef enum { MEMBER_STRING, MEMBER_INT } MemberKind;
+
+typedef struct {
+  const char *name;
+  MemberKind kind;
+  gboolean optional;    /* absent or null: left at NULL / 0 */
+  gboolean single_line; /* strings: no control characters */
+  int64_t min, max;     /* string: bytes; integer: value */
+  size_t offset;        /* of the field in TmMessage */
+  const char *missing, *mistyped, *out_of_range, *control;
+} MemberSpec;
+
+#define MEMBER_DETAILS(json, what) \
+  "member \"" json "\" is missing", "member \"" json "\" must be " what
+
+/* The join token is only capped by the frame: tm_token_verify() applies its own cap, so an
+ * oversized token is answered with bad-token, as docs/protocol.md says. */
+static const MemberSpec member_token = {
+  "token", MEMBER_STRING, FALSE, FALSE, 0, TM_MESSAGE_MAX_SIZE, offsetof(TmMessage, token),
+  MEMBER_DETAILS("token", "a string"), "", "",
+};
+static const MemberSpec member_sdp = {
+  "sdp", MEMBER_STRING, FALSE, FALSE, 0, TM_SDP_MAX_SIZE, offsetof(TmMessage, sdp),
+  MEMBER_DETAILS("sdp", "a string"), "member \"sdp\" is longer than 65536 bytes", "",
+};
+static const MemberSpec member_feed = {
+  "feed", MEMBER_STRING, FALSE, TRUE, 1, MESSAGE_ID_MAX, offsetof(TmMessage, feed),
+  MEMBER_DETAILS("feed", "a string"), "member \"feed\" must be 1 to 64 bytes long",
+  "member \"feed\" must not contain control characters",
+};
+static const MemberSpec member_target = {
+  "target", MEMBER_STRING, FALSE, TRUE, 1, MESSAGE_ID_MAX, offsetof(TmMessage, target),
+  MEMBER_DETAILS("target", "a string"), "member \"target\" must be 1 to 64 bytes long",
+  "member \"target\" must not contain control characters",
+};
+static const MemberSpec member_candidate = {
+  "candidate", MEMBER_STRING, FALSE, TRUE, 0, MESSAGE_CANDIDATE_MAX, offsetof(TmMessage, candidate),
+  MEMBER_DETAILS("candidate", "a string"), "member \"candidate\" is longer than 256 bytes",
+  "member \"candidate\" must not contain control characters",
+};
+static const MemberSpec member_mline = {
+  "sdpMLineIndex", MEMBER_INT, TRUE, FALSE, 0, MESSAGE_MLINE_MAX, offsetof(TmMessage, mline),
+  MEMBER_DETAILS("sdpMLineIndex", "an integer"),
+  "member \"sdpMLineIndex\" must be from 0 to 15", "",
+};
+
+#define MESSAGE_TYPE_MEMBERS 3 /* members of the richest type, candidate */
+
+static const MemberSpec *const message_members[TM_MSG_COUNT][MESSAGE_TYPE_MEMBERS] = {
+  [TM_MSG_JOIN] = { &member_token },
+  [TM_MSG_PUBLISH] = { &member_sdp },
+  [TM_MSG_SUBSCRIBE] = { &member_feed, &member_sdp },
+  [TM_MSG_UNSUBSCRIBE] = { &member_feed },
+  [TM_MSG_CANDIDATE] = { &member_target, &member_candidate, &member_mline },
+};
+
+static gboolean
+message_has_control(const char *s, size_t len)
+{
+  for (size_t i = 0; i < len; i++) {
+    if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static const char *
+message_read_string(const MemberSpec *spec, JsonNode *node, GPtrArray *storage, TmMessage *msg)
+{
+  if (json_node_get_value_type(node) != G_TYPE_STRING)
+    return spec->mistyped;
+  const char *s = json_node_get_string(node);
+  size_t len = strlen(s);
+  if ((int64_t) len < spec->min || (int64_t) len > spec->max)
+    return spec->out_of_range;
+  if (spec->single_line && message_has_control(s, len))
+    return spec->control;
+  char *copy = g_strndup(s, len);
+  g_ptr_array_add(storage, copy);
+  *(const char **) ((char *) msg + spec->offset) = copy;
+  return NULL;
+}
+
+static const char *
+message_read_int(const MemberSpec *spec, JsonNode *node, TmMessage *msg)
+{
+  if (json_node_get_value_type(node) != G_TYPE_INT64)
+    return spec->mistyped;
+  int64_t v = json_node_get_int(node);
+  if (v < spec->min || v > spec->max)
+    return spec->out_of_range;
+  *(int *) ((char *) msg + spec->offset) = (int) v;
+  return NULL;
+}
+
+/* Reads the members of MSG->type from OBJ; a detail string on failure. */
+static const char *
+message_read_members(JsonObject *obj, TmMessage *msg, GPtrArray *storage)
+{
+  for (int i = 0; i < MESSAGE_TYPE_MEMBERS; i++) {
+    const MemberSpec *spec = message_members[msg->type][i];
+    if (spec == NULL)
+      break;
+    JsonNode *node = json_object_get_member(obj, spec->name);
+    if (node == NULL || (spec->optional && JSON_NODE_HOLDS_NULL(node))) {
+      if (spec->optional)
+        continue;
+      return spec->missing;
+    }
+    const char *detail = spec->kind == MEMBER_STRING
+                           ? message_read_string(spec, node, storage, msg)
+                           : message_read_int(spec, node, msg);
+    if (detail != NULL)
+      return detail;
+  }
+  return NULL;
+}
+
+/* ---- syntax gate ---- */
+
+/* Checks the escape at DATA[*I] == '\\' and moves *I to its last character. */
+static const char *
+message_check_escape(const char *data, size_t len, size_t *i)
+{
+  size_t at = *i + 1;
+  if (at >= len)
+    return "the message ends inside a string";
+  if (strchr("\"\\/bfnrt", data[at]) != NULL) {
+    *i = at;
+    return NULL;
+  }
+  if (data[at] != 'u')
+    return "the message has an escape that JSON does not allow";
+  if (len - at < 5)
+    return "the message ends inside a string";
+  for (size_t k = at + 1; k < at + 5; k++) {
+    if (!g_ascii_isxdigit(data[k]))
+      return "the message has a \\u escape without four hex digits";
+  }
+  if (memcmp(data + at + 1, "0000", 4) == 0)
+    return "the message has a string with a \\u0000 character";
+  *i = at + 4;
+  return NULL;
+}
+
+/* Refuses spellings that json-glib would accept or misread (see the top of this file).
+ * DATA has no NUL byte. */
+static const char *
+message_check_syntax(const char *data, size_t len)
+{
+  size_t depth = 0, digits = 0;
+  gboolean in_string = FALSE, closed = FALSE;
+  for (size_t i = 0; i < len; i++) {
+    char c = data[i];
+    if (in_string) {
+      const char *detail = NULL;
+      if ((unsigned char) c < 0x20)
+        detail = "the message has a control character inside a string";
+      else if (c == '\\')
+        detail = message_check_escape(data, len, &i);
+      else if (c == '"')
+        in_string = FALSE;
+      if (detail != NULL)
+        return detail;
+      continue;
+    }
+    if (closed && strchr(" \t\r\n", c) == NULL)
+      return "the message has text after its JSON object";
+    digits = g_ascii_isdigit(c) ? digits + 1 : 0;
+    if (digits > MESSAGE_MAX_DIGITS)
+      return "the message has a number too large for 64 bits";
+    if (c == '"') {
+      in_string = TRUE;
+    } else if (c == '{' || c == '[') {
+      if (++depth > MESSAGE_MAX_DEPTH)
+        return "the message nests objects or arrays more than 32 deep";
+    } else if (c == '}' || c == ']') {
+      if (depth == 0)
+        return "the message is not valid JSON";
+      closed = --depth == 0;
+    } else if (!g_ascii_isdigit(c) && strchr(" \t\r\n,:-+.eEtrufalsn", c) == NULL) {
+      return "the message has a character outside a string that JSON does not allow";
+    }
+  }
+  return in_string ? "the message ends inside a string" : NULL;
+}
+
+/* ---- parse ---- */
+
+/* Parses the frame into a JSON object and finds its type; a detail string on failure. */
+static const char *
+message_parse_object(JsonParser *parser, const char *data, size_t len, JsonObject **obj,
+                     TmMessageError *err)
+{
+  *err = TM_MESSAGE_ERR_BAD_JSON;
+  if (memchr(data, '\0', len) != NULL)
+    return "the message contains a NUL byte";
+  if (!g_utf8_validate(data, (gssize) len, NULL))
+    return "the message is not valid UTF-8";
+  const char *detail = message_check_syntax(data, len);
+  if (detail != NULL)
+    return detail;
+  if (!json_parser_load_from_data(parser, data, (gssize) len, NULL))
+    return "the message is not valid JSON";
+  JsonNode *root = json_parser_get_root(parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
+    return "the message is not a JSON object";
+  *obj = json_node_get_object(root);
+  return NULL;
+}
+
+static const char *
+message_read_type(JsonObject *obj, TmMessageType *type, TmMessageError *err)
+{
+  *err = TM_MESSAGE_ERR_BAD_JSON;
+  JsonNode *node = json_object_get_member(obj, "type");
+  if (node == NULL)
+    return "member \"type\" is missing";
+  if (json_node_get_value_type(node) != G_TYPE_STRING)
+    return "member \"type\" must be a string";
+  const char *name = json_node_get_string(node);
+  for (unsigned i = 0; i < TM_MSG_COUNT; i++) {
+    if (strcmp(name, message_type_names[i]) == 0) {
+      *type = (TmMessageType) i;
+      return NULL;
+    }
+  }
+  *err = TM_MESSAGE_ERR_UNKNOWN_TYPE;
+  return "the message type is not one the relay knows";
+}
+
+TmMessageError
+tm_message_parse(const char *data, size_t len, TmMessage *msg, const char **detail)
+{
+  g_return_val_if_fail(msg != NULL, TM_MESSAGE_ERR_BAD_JSON);
+  memset(msg, 0, sizeof *msg);
+  const char *why = NULL;
+  TmMessageError err = TM_MESSAGE_ERR_BAD_JSON;
+  if (len > TM_MESSAGE_MAX_SIZE) {
+    err = TM_MESSAGE_ERR_TOO_LARGE;
+    why = "the message is larger than 64 KiB";
+  } else if (data == NULL) {
+    why = "the message is empty";
+  } else {
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GPtrArray) storage = g_ptr_array_new_with_free_func(g_free);
+    JsonObject *obj = NULL;
+    why = message_parse_object(parser, data, len, &obj, &err);
+    if (why == NULL)
+      why = message_read_type(obj, &msg->type, &err);
+    if (why == NULL) {
+      err = TM_MESSAGE_ERR_BAD_JSON;
+      why = message_read_members(obj, msg, storage);
+    }
+    if (why == NULL) {
+      g_ptr_array_add(storage, NULL);
+      g_ptr_array_set_free_func(storage, NULL);
+      msg->storage = (GStrv) g_ptr_array_free(g_steal_pointer(&storage), FALSE);
+      err = TM_MESSAGE_OK;
+    }
+  }
+  if (err != TM_MESSAGE_OK)
+    memset(msg, 0, sizeof *msg);
+  if (detail != NULL)
+    *detail = why;
+  return err;
+}
+
+void
+tm_message_clear(TmMessage *msg)
+{
+  if (msg == NULL)
+    return;
+  g_strfreev(msg->storage);
+  memset(msg, 0, sizeof *msg);
+}
