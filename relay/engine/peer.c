@@ -1,1 +1,674 @@
-/* peer.c — placeholder until the module lands. */
+/* peer.c — one WebRTC connection: DTLS-SRTP, RTP in and out, RTCP per hop. */
+#include "peer.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "rtcp.h"
+#include "srtp.h"
+#include "util.h"
+
+#define BUF_CAP (TM_RTP_MAX_PACKET + TM_SRTP_MAX_TRAILER + 64)
+#define MAX_NACK_BATCH 32
+
+typedef struct {
+  bool active;
+  uint32_t ssrc;
+  uint32_t clock_rate;
+  uint64_t base_ext_seq;
+  uint64_t max_ext_seq;
+  uint64_t received;
+  uint64_t expected_prior;
+  uint64_t received_prior;
+  double jitter;            /* RFC 3550 §6.4.1, in timestamp units */
+  int64_t last_transit;
+  bool have_transit;
+  uint32_t last_sr_mid;     /* middle 32 bits of the last SR's NTP time */
+  int64_t last_sr_recv_us;
+  uint8_t fraction_lost;
+  uint32_t lost_cumulative;
+} InStream;
+
+typedef struct {
+  uint16_t seq;
+  uint16_t len;
+  uint8_t *data;
+} RtxSlot;
+
+typedef struct {
+  uint32_t ssrc;
+  uint8_t pt;
+  uint32_t clock_rate;
+  bool negotiated;
+  bool started;
+  bool need_keyframe;
+  uint16_t seq_offset;
+  uint32_t ts_offset;
+  uint32_t last_ts;
+  int64_t last_send_us;
+  uint32_t packets;
+  uint32_t octets;
+  RtxSlot *rtx;             /* TM_PEER_RTX_SLOTS, video only */
+} OutStream;
+
+struct _TmPeer {
+  TmPeerKind kind;
+  TmPeerListener listener;
+  void *user_data;
+  void *data;
+  TmDtls *dtls;
+  TmSrtp *srtp;
+  TmSrtpProfile profile;
+  bool connected;
+  bool failed;
+  int64_t wall_offset_us;
+  uint32_t rtcp_ssrc;
+  uint8_t pt_for[TM_TRACK_COUNT];     /* negotiated payload types; 255 = none */
+  uint32_t clock_for[TM_TRACK_COUNT];
+  InStream in[TM_TRACK_COUNT];
+  OutStream out[TM_TRACK_COUNT];
+  int64_t next_report_us;
+  uint64_t bytes_at_last_report;
+  int64_t last_report_us;
+  TmTokenBucket keyframe_bucket;      /* our requests upstream */
+  TmTokenBucket rtx_bucket;           /* NACK answers */
+  TmTokenBucket nack_bucket;          /* our NACKs upstream */
+  uint8_t fir_seq;
+  TmPeerStats stats;
+};
+
+/* ---- DTLS listener ---- */
+
+static void
+dtls_transmit(void *ud, const uint8_t *buf, size_t len)
+{
+  TmPeer *p = ud;
+  p->listener.transmit(p->user_data, p, buf, len);
+}
+
+static void
+dtls_connected(void *ud, const TmSrtpKeys *keys)
+{
+  TmPeer *p = ud;
+  TmSrtpError err;
+  p->srtp = tm_srtp_new(keys, &err);
+  if (p->srtp == NULL) {
+    p->failed = true;
+    p->listener.failed(p->user_data, p, tm_srtp_strerror(err));
+    return;
+  }
+  p->profile = keys->profile;
+  p->connected = true;
+  p->listener.connected(p->user_data, p);
+}
+
+static void
+dtls_failed(void *ud, TmDtlsError err)
+{
+  TmPeer *p = ud;
+  if (p->failed)
+    return;
+  p->failed = true;
+  p->connected = false;
+  p->listener.failed(p->user_data, p, tm_dtls_strerror(err));
+}
+
+static const TmDtlsListener dtls_listener = { dtls_transmit, dtls_connected, dtls_failed };
+
+/* ---- construction ---- */
+
+static void
+read_answer(TmPeer *p, const TmSdp *answer)
+{
+  p->pt_for[TM_TRACK_AUDIO] = p->pt_for[TM_TRACK_VIDEO] = 255;
+  for (guint i = 0; i < answer->n_media; i++) {
+    const TmSdpMedia *m = &answer->media[i];
+    if (m->port == 0 || m->n_codecs == 0)
+      continue;
+    TmTrack t;
+    if (m->kind == TM_MEDIA_AUDIO)
+      t = TM_TRACK_AUDIO;
+    else if (m->kind == TM_MEDIA_VIDEO)
+      t = TM_TRACK_VIDEO;
+    else
+      continue;
+    if (p->pt_for[t] != 255)
+      continue; /* one stream per kind */
+    p->pt_for[t] = m->codecs[0].pt;
+    p->clock_for[t] = m->codecs[0].clock_rate;
+    OutStream *o = &p->out[t];
+    o->pt = m->codecs[0].pt;
+    o->clock_rate = m->codecs[0].clock_rate;
+    o->ssrc = m->n_ssrcs > 0 ? m->ssrcs[0] : g_random_int();
+    o->negotiated = true;
+    o->need_keyframe = t == TM_TRACK_VIDEO;
+    if (p->kind == TM_PEER_SUBSCRIBE && t == TM_TRACK_VIDEO)
+      o->rtx = g_new0(RtxSlot, TM_PEER_RTX_SLOTS);
+  }
+}
+
+TmPeer *
+tm_peer_new(const TmPeerConfig *config, const TmPeerListener *listener, void *user_data,
+            int64_t now_us)
+{
+  TmPeer *p = g_new0(TmPeer, 1);
+  p->kind = config->kind;
+  p->listener = *listener;
+  p->user_data = user_data;
+  p->wall_offset_us = config->wall_offset_us;
+  p->rtcp_ssrc = config->cname_hash ^ g_random_int();
+  read_answer(p, config->answer);
+  p->next_report_us = now_us + TM_PEER_REPORT_INTERVAL_US;
+  p->last_report_us = now_us;
+  tm_token_bucket_init(&p->keyframe_bucket, 3.0, 1.0, now_us);
+  tm_token_bucket_init(&p->rtx_bucket, 500.0, 200.0, now_us);
+  tm_token_bucket_init(&p->nack_bucket, 50.0, 20.0, now_us);
+  p->dtls = tm_dtls_new(config->identity, TM_DTLS_ROLE_SERVER, config->remote_fingerprint,
+                        config->remote_fingerprint_len, &dtls_listener, p);
+  tm_dtls_start(p->dtls, now_us);
+  return p;
+}
+
+void
+tm_peer_free(TmPeer *p)
+{
+  if (p == NULL)
+    return;
+  for (int t = 0; t < TM_TRACK_COUNT; t++) {
+    if (p->out[t].rtx != NULL) {
+      for (int i = 0; i < TM_PEER_RTX_SLOTS; i++)
+        g_free(p->out[t].rtx[i].data);
+      g_free(p->out[t].rtx);
+    }
+  }
+  tm_dtls_free(p->dtls);
+  tm_srtp_free(p->srtp);
+  g_free(p);
+}
+
+/* ---- sending ---- */
+
+static void
+send_rtcp(TmPeer *p, uint8_t *buf, size_t len)
+{
+  if (!p->connected)
+    return;
+  if (tm_srtp_protect_rtcp(p->srtp, buf, &len, BUF_CAP) != TM_SRTP_OK)
+    return;
+  p->stats.rtcp_out++;
+  p->listener.transmit(p->user_data, p, buf, len);
+}
+
+/* Appends one RTCP packet to the compound in W. */
+static void
+append_rtcp(TmWriter *w, const TmRtcpPacket *pkt)
+{
+  size_t n = tm_rtcp_serialize(pkt, w->data + w->pos, w->cap - w->pos, NULL);
+  if (n == 0)
+    w->err = true;
+  w->pos += n;
+}
+
+/* An empty receiver report opens a compound packet carrying feedback (RFC 4585 §3.1). */
+static void
+begin_compound(TmPeer *p, TmWriter *w, TmRtcpPacket *scratch)
+{
+  memset(scratch, 0, sizeof *scratch);
+  scratch->kind = TM_RTCP_KIND_RR;
+  scratch->sender_ssrc = p->rtcp_ssrc;
+  append_rtcp(w, scratch);
+}
+
+static uint64_t
+ntp_from_us(int64_t wall_us)
+{
+  /* NTP era 0 starts 70 years (2208988800 s) before the UNIX epoch. */
+  uint64_t secs = (uint64_t) (wall_us / 1000000) + 2208988800ull;
+  uint64_t frac = (uint64_t) (wall_us % 1000000) * 4294967296ull / 1000000;
+  return secs << 32 | frac;
+}
+
+bool
+tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8_t *buf,
+                   size_t len, int64_t now_us)
+{
+  OutStream *o = &p->out[track];
+  if (p->kind != TM_PEER_SUBSCRIBE || !o->negotiated || len > TM_RTP_MAX_PACKET)
+    return false;
+  if (!p->connected) {
+    p->stats.drop_not_ready++;
+    return false;
+  }
+  if (o->need_keyframe) {
+    if (!tm_vp8_is_keyframe(pkt->payload, pkt->payload_len)) {
+      p->stats.drop_waiting_keyframe++;
+      if (p->stats.drop_waiting_keyframe % 30 == 1)
+        p->listener.keyframe_request(p->user_data, p, now_us);
+      return false;
+    }
+    o->need_keyframe = false;
+  }
+  if (!o->started) {
+    o->started = true;
+    o->seq_offset = (uint16_t) (g_random_int() - pkt->seq);
+    o->ts_offset = g_random_int() - pkt->ts;
+  }
+  uint8_t out[BUF_CAP];
+  memcpy(out, buf, len);
+  uint16_t seq = (uint16_t) (pkt->seq + o->seq_offset);
+  uint32_t ts = pkt->ts + o->ts_offset;
+  tm_rtp_rewrite(out, o->pt, seq, ts, o->ssrc);
+  if (o->rtx != NULL) {
+    RtxSlot *s = &o->rtx[seq % TM_PEER_RTX_SLOTS];
+    if (s->data == NULL)
+      s->data = g_malloc(TM_RTP_MAX_PACKET);
+    memcpy(s->data, out, len);
+    s->len = (uint16_t) len;
+    s->seq = seq;
+  }
+  o->last_ts = ts;
+  o->last_send_us = now_us;
+  o->packets++;
+  o->octets += (uint32_t) pkt->payload_len;
+  size_t n = len;
+  if (tm_srtp_protect_rtp(p->srtp, out, &n, sizeof out) != TM_SRTP_OK) {
+    p->stats.drop_srtp++;
+    return false;
+  }
+  p->stats.rtp_out++;
+  p->stats.bytes_out += n;
+  p->listener.transmit(p->user_data, p, out, n);
+  return true;
+}
+
+static void
+retransmit(TmPeer *p, uint16_t seq, int64_t now_us)
+{
+  OutStream *o = &p->out[TM_TRACK_VIDEO];
+  if (o->rtx == NULL)
+    return;
+  RtxSlot *s = &o->rtx[seq % TM_PEER_RTX_SLOTS];
+  if (s->data == NULL || s->seq != seq || s->len == 0)
+    return;
+  if (!tm_token_bucket_take(&p->rtx_bucket, now_us)) {
+    p->stats.drop_rate_limited++;
+    return;
+  }
+  uint8_t out[BUF_CAP];
+  memcpy(out, s->data, s->len);
+  size_t n = s->len;
+  if (tm_srtp_protect_rtp(p->srtp, out, &n, sizeof out) != TM_SRTP_OK)
+    return;
+  p->stats.retransmits++;
+  p->stats.bytes_out += n;
+  p->listener.transmit(p->user_data, p, out, n);
+}
+
+void
+tm_peer_request_keyframe(TmPeer *p, int64_t now_us)
+{
+  InStream *in = &p->in[TM_TRACK_VIDEO];
+  if (p->kind != TM_PEER_PUBLISH || !p->connected || !in->active)
+    return;
+  if (!tm_token_bucket_take(&p->keyframe_bucket, now_us))
+    return;
+  uint8_t buf[BUF_CAP];
+  TmWriter w;
+  tm_writer_init(&w, buf, TM_RTP_MAX_PACKET);
+  TmRtcpPacket pkt;
+  begin_compound(p, &w, &pkt);
+  memset(&pkt, 0, sizeof pkt);
+  pkt.kind = TM_RTCP_KIND_PLI;
+  pkt.sender_ssrc = p->rtcp_ssrc;
+  pkt.media_ssrc = in->ssrc;
+  append_rtcp(&w, &pkt);
+  p->stats.keyframe_requests_out++;
+  if (!w.err)
+    send_rtcp(p, buf, w.pos);
+}
+
+/* ---- receiving RTP (publish peers) ---- */
+
+static void
+send_nacks(TmPeer *p, InStream *in, uint64_t from_ext, uint64_t to_ext, int64_t now_us)
+{
+  if (to_ext - from_ext > MAX_NACK_BATCH || !tm_token_bucket_take(&p->nack_bucket, now_us))
+    return; /* a burst this large is better healed by a key frame */
+  uint8_t buf[BUF_CAP];
+  TmWriter w;
+  tm_writer_init(&w, buf, TM_RTP_MAX_PACKET);
+  TmRtcpPacket pkt;
+  begin_compound(p, &w, &pkt);
+  memset(&pkt, 0, sizeof pkt);
+  pkt.kind = TM_RTCP_KIND_NACK;
+  pkt.sender_ssrc = p->rtcp_ssrc;
+  pkt.media_ssrc = in->ssrc;
+  for (uint64_t s = from_ext; s < to_ext && pkt.n_nacks < TM_RTCP_MAX_NACK; s++) {
+    TmRtcpNackItem *last = pkt.n_nacks > 0 ? &pkt.nacks[pkt.n_nacks - 1] : NULL;
+    uint16_t seq = (uint16_t) s;
+    int16_t d = last != NULL ? tm_seq_diff(last->pid, seq) : 0;
+    if (last != NULL && d >= 1 && d <= 16)
+      last->blp |= (uint16_t) (1u << (d - 1));
+    else
+      pkt.nacks[pkt.n_nacks++] = (TmRtcpNackItem){ seq, 0 };
+  }
+  append_rtcp(&w, &pkt);
+  p->stats.nacks_out++;
+  if (!w.err)
+    send_rtcp(p, buf, w.pos);
+}
+
+static void
+update_in_stream(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, int64_t now_us)
+{
+  InStream *in = &p->in[track];
+  if (!in->active || in->ssrc != pkt->ssrc) {
+    memset(in, 0, sizeof *in);
+    in->active = true;
+    in->ssrc = pkt->ssrc;
+    in->clock_rate = p->clock_for[track] > 0 ? p->clock_for[track] : 90000;
+    in->max_ext_seq = tm_seq_extend(0, pkt->seq);
+    in->base_ext_seq = in->max_ext_seq;
+  } else {
+    uint64_t ext = tm_seq_extend(in->max_ext_seq, pkt->seq);
+    if (ext > in->max_ext_seq) {
+      if (ext > in->max_ext_seq + 1) {
+        p->stats.packets_lost += ext - in->max_ext_seq - 1;
+        if (track == TM_TRACK_VIDEO)
+          send_nacks(p, in, in->max_ext_seq + 1, ext, now_us);
+      }
+      in->max_ext_seq = ext;
+    }
+  }
+  in->received++;
+  int64_t arrival = now_us * (int64_t) in->clock_rate / 1000000;
+  int64_t transit = arrival - (int64_t) pkt->ts;
+  if (in->have_transit) {
+    double d = fabs((double) (transit - in->last_transit));
+    in->jitter += (d - in->jitter) / 16.0;
+  }
+  in->last_transit = transit;
+  in->have_transit = true;
+}
+
+static void
+handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
+{
+  if (p->kind != TM_PEER_PUBLISH) {
+    p->stats.drop_unknown_pt++;
+    return;
+  }
+  TmSrtpError e = tm_srtp_unprotect_rtp(p->srtp, buf, &len);
+  if (e != TM_SRTP_OK) {
+    p->stats.drop_srtp++;
+    return;
+  }
+  TmRtpPacket pkt;
+  if (tm_rtp_parse(buf, len, &pkt) != TM_RTP_OK) {
+    p->stats.drop_malformed++;
+    return;
+  }
+  TmTrack track;
+  if (pkt.pt == p->pt_for[TM_TRACK_AUDIO])
+    track = TM_TRACK_AUDIO;
+  else if (pkt.pt == p->pt_for[TM_TRACK_VIDEO])
+    track = TM_TRACK_VIDEO;
+  else {
+    p->stats.drop_unknown_pt++;
+    return;
+  }
+  p->stats.rtp_in++;
+  p->stats.bytes_in += len;
+  update_in_stream(p, track, &pkt, now_us);
+  p->listener.media(p->user_data, p, track, &pkt, buf, len, now_us);
+}
+
+/* ---- receiving RTCP ---- */
+
+static void
+handle_report_blocks(TmPeer *p, const TmRtcpPacket *pkt, int64_t now_us)
+{
+  for (unsigned i = 0; i < pkt->n_blocks; i++) {
+    const TmRtcpReportBlock *b = &pkt->blocks[i];
+    if (b->ssrc != p->out[TM_TRACK_VIDEO].ssrc && b->ssrc != p->out[TM_TRACK_AUDIO].ssrc)
+      continue;
+    p->stats.fraction_lost = b->fraction_lost / 256.0;
+    if (b->lsr != 0) {
+      uint32_t now_mid = (uint32_t) (ntp_from_us(now_us + p->wall_offset_us) >> 16);
+      uint32_t rtt = now_mid - b->lsr - b->dlsr; /* 1/65536 s */
+      if (rtt < 65536u * 10)
+        p->stats.rtt_ms = rtt * 1000.0 / 65536.0;
+    }
+  }
+}
+
+static void
+handle_feedback(TmPeer *p, const TmRtcpPacket *pkt, int64_t now_us)
+{
+  switch (pkt->kind) {
+  case TM_RTCP_KIND_SR:
+    for (int t = 0; t < TM_TRACK_COUNT; t++) {
+      if (p->in[t].active && p->in[t].ssrc == pkt->sender_ssrc) {
+        p->in[t].last_sr_mid = (uint32_t) (pkt->ntp >> 16);
+        p->in[t].last_sr_recv_us = now_us;
+      }
+    }
+    handle_report_blocks(p, pkt, now_us);
+    break;
+  case TM_RTCP_KIND_RR:
+    handle_report_blocks(p, pkt, now_us);
+    break;
+  case TM_RTCP_KIND_NACK:
+    if (p->kind != TM_PEER_SUBSCRIBE || pkt->media_ssrc != p->out[TM_TRACK_VIDEO].ssrc)
+      break;
+    p->stats.nacks_in++;
+    for (unsigned i = 0; i < pkt->n_nacks; i++) {
+      uint16_t seqs[17];
+      unsigned n = tm_rtcp_nack_expand(&pkt->nacks[i], seqs);
+      for (unsigned j = 0; j < n; j++)
+        retransmit(p, seqs[j], now_us);
+    }
+    break;
+  case TM_RTCP_KIND_PLI:
+  case TM_RTCP_KIND_FIR:
+    if (p->kind != TM_PEER_SUBSCRIBE)
+      break;
+    p->stats.keyframe_requests_in++;
+    p->listener.keyframe_request(p->user_data, p, now_us);
+    break;
+  default:
+    break;
+  }
+}
+
+static void
+handle_rtcp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
+{
+  if (tm_srtp_unprotect_rtcp(p->srtp, buf, &len) != TM_SRTP_OK) {
+    p->stats.drop_srtp++;
+    return;
+  }
+  p->stats.rtcp_in++;
+  TmRtcpIter it;
+  tm_rtcp_iter_init(&it, buf, len);
+  TmRtcpPacket pkt;
+  for (;;) {
+    bool done = false;
+    if (tm_rtcp_iter_next(&it, &pkt, &done) != TM_RTCP_OK) {
+      p->stats.drop_malformed++;
+      break;
+    }
+    if (done)
+      break;
+    handle_feedback(p, &pkt, now_us);
+  }
+}
+
+void
+tm_peer_handle_datagram(TmPeer *p, const uint8_t *data, size_t len, int64_t now_us)
+{
+  if (p->failed || len > TM_RTP_MAX_PACKET + TM_SRTP_MAX_TRAILER) {
+    p->stats.drop_malformed++;
+    return;
+  }
+  switch (tm_packet_classify(data, len)) {
+  case TM_PACKET_DTLS:
+    tm_dtls_handle_datagram(p->dtls, data, len, now_us);
+    return;
+  case TM_PACKET_RTP:
+  case TM_PACKET_RTCP: {
+    if (!p->connected) {
+      p->stats.drop_not_ready++;
+      return;
+    }
+    uint8_t buf[BUF_CAP];
+    memcpy(buf, data, len);
+    if (tm_packet_classify(data, len) == TM_PACKET_RTP)
+      handle_rtp(p, buf, len, now_us);
+    else
+      handle_rtcp(p, buf, len, now_us);
+    return;
+  }
+  default:
+    p->stats.drop_malformed++; /* STUN is handled by ICE below us */
+    return;
+  }
+}
+
+/* ---- periodic reports ---- */
+
+static void
+fill_report_block(InStream *in, TmRtcpReportBlock *b, int64_t now_us)
+{
+  uint64_t expected = in->max_ext_seq - in->base_ext_seq + 1;
+  uint64_t expected_interval = expected - in->expected_prior;
+  uint64_t received_interval = in->received - in->received_prior;
+  in->expected_prior = expected;
+  in->received_prior = in->received;
+  int64_t lost_interval = (int64_t) expected_interval - (int64_t) received_interval;
+  b->fraction_lost = expected_interval == 0 || lost_interval <= 0
+                       ? 0 : (uint8_t) ((lost_interval << 8) / (int64_t) expected_interval);
+  int64_t lost = (int64_t) expected - (int64_t) in->received;
+  b->cumulative_lost = (int32_t) CLAMP(lost, -8388608, 8388607);
+  in->fraction_lost = b->fraction_lost;
+  b->ssrc = in->ssrc;
+  b->highest_seq = (uint32_t) (in->max_ext_seq - 65536); /* undo tm_seq_extend's first cycle */
+  b->jitter = (uint32_t) in->jitter;
+  b->lsr = in->last_sr_mid;
+  b->dlsr = in->last_sr_recv_us > 0
+              ? (uint32_t) ((now_us - in->last_sr_recv_us) * 65536 / 1000000) : 0;
+}
+
+static void
+send_reports(TmPeer *p, int64_t now_us)
+{
+  uint8_t buf[BUF_CAP];
+  TmWriter w;
+  tm_writer_init(&w, buf, TM_RTP_MAX_PACKET);
+  TmRtcpPacket pkt;
+  uint64_t ntp = ntp_from_us(now_us + p->wall_offset_us);
+  bool any = false;
+  if (p->kind == TM_PEER_PUBLISH) {
+    memset(&pkt, 0, sizeof pkt);
+    pkt.kind = TM_RTCP_KIND_RR;
+    pkt.sender_ssrc = p->rtcp_ssrc;
+    for (int t = 0; t < TM_TRACK_COUNT; t++)
+      if (p->in[t].active)
+        fill_report_block(&p->in[t], &pkt.blocks[pkt.n_blocks++], now_us);
+    if (pkt.n_blocks > 0)
+      p->stats.fraction_lost = pkt.blocks[pkt.n_blocks - 1].fraction_lost / 256.0;
+    append_rtcp(&w, &pkt);
+    any = pkt.n_blocks > 0;
+  } else {
+    for (int t = 0; t < TM_TRACK_COUNT; t++) {
+      OutStream *o = &p->out[t];
+      if (!o->started)
+        continue;
+      memset(&pkt, 0, sizeof pkt);
+      pkt.kind = TM_RTCP_KIND_SR;
+      pkt.sender_ssrc = o->ssrc;
+      pkt.ntp = ntp;
+      pkt.rtp_ts = o->last_ts +
+                   (uint32_t) ((now_us - o->last_send_us) * (int64_t) o->clock_rate / 1000000);
+      pkt.packet_count = o->packets;
+      pkt.octet_count = o->octets;
+      append_rtcp(&w, &pkt);
+      any = true;
+    }
+  }
+  if (!any)
+    return;
+  memset(&pkt, 0, sizeof pkt);
+  pkt.kind = TM_RTCP_KIND_SDES;
+  pkt.sender_ssrc = p->kind == TM_PEER_PUBLISH ? p->rtcp_ssrc : p->out[TM_TRACK_VIDEO].ssrc;
+  g_strlcpy(pkt.cname, "testimony-relay", sizeof pkt.cname);
+  append_rtcp(&w, &pkt);
+  if (!w.err)
+    send_rtcp(p, buf, w.pos);
+}
+
+void
+tm_peer_handle_timeout(TmPeer *p, int64_t now_us)
+{
+  tm_dtls_handle_timeout(p->dtls, now_us);
+  if (now_us < p->next_report_us)
+    return;
+  int64_t span = now_us - p->last_report_us;
+  uint64_t bytes = p->kind == TM_PEER_PUBLISH ? p->stats.bytes_in : p->stats.bytes_out;
+  if (span > 0)
+    p->stats.bitrate_bps = (bytes - p->bytes_at_last_report) * 8 * 1000000 / (uint64_t) span;
+  p->bytes_at_last_report = bytes;
+  p->last_report_us = now_us;
+  p->next_report_us = now_us + TM_PEER_REPORT_INTERVAL_US;
+  if (p->connected)
+    send_reports(p, now_us);
+}
+
+int64_t
+tm_peer_next_deadline(const TmPeer *p)
+{
+  int64_t d = tm_dtls_next_deadline(p->dtls);
+  return MIN(d, p->next_report_us);
+}
+
+void
+tm_peer_close(TmPeer *p)
+{
+  tm_dtls_close(p->dtls);
+}
+
+TmPeerKind
+tm_peer_kind(const TmPeer *p)
+{
+  return p->kind;
+}
+
+bool
+tm_peer_is_connected(const TmPeer *p)
+{
+  return p->connected;
+}
+
+TmSrtpProfile
+tm_peer_srtp_profile(const TmPeer *p)
+{
+  return p->profile;
+}
+
+const TmPeerStats *
+tm_peer_stats(const TmPeer *p)
+{
+  return &p->stats;
+}
+
+void
+tm_peer_set_data(TmPeer *p, void *data)
+{
+  p->data = data;
+}
+
+void *
+tm_peer_get_data(const TmPeer *p)
+{
+  return p->data;
+}

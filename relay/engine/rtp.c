@@ -1,1 +1,163 @@
-/* rtp.c — placeholder until the module lands. */
+/* rtp.c — RTP parse/serialize and datagram classification. */
+#include "rtp.h"
+
+#include <string.h>
+
+#include "util.h"
+
+TmPacketClass
+tm_packet_classify(const uint8_t *buf, size_t len)
+{
+  if (len < 1)
+    return TM_PACKET_UNKNOWN;
+  uint8_t b = buf[0];
+  if (b <= 3)
+    return TM_PACKET_STUN;
+  if (b >= 20 && b <= 63)
+    return TM_PACKET_DTLS;
+  if (b >= 128 && b <= 191) {
+    if (len < 2)
+      return TM_PACKET_UNKNOWN;
+    return buf[1] >= 192 && buf[1] <= 223 ? TM_PACKET_RTCP : TM_PACKET_RTP;
+  }
+  return TM_PACKET_UNKNOWN;
+}
+
+TmRtpError
+tm_rtp_parse(const uint8_t *buf, size_t len, TmRtpPacket *out)
+{
+  memset(out, 0, sizeof *out);
+  TmReader r;
+  tm_reader_init(&r, buf, len);
+  uint8_t b0 = tm_reader_u8(&r);
+  uint8_t b1 = tm_reader_u8(&r);
+  out->seq = tm_reader_u16(&r);
+  out->ts = tm_reader_u32(&r);
+  out->ssrc = tm_reader_u32(&r);
+  if (r.err)
+    return TM_RTP_ERR_SHORT;
+  if (b0 >> 6 != 2)
+    return TM_RTP_ERR_VERSION;
+  out->padding = (b0 & 0x20) != 0;
+  out->extension = (b0 & 0x10) != 0;
+  out->csrc_count = b0 & 0x0f;
+  out->marker = (b1 & 0x80) != 0;
+  out->pt = b1 & 0x7f;
+  for (unsigned i = 0; i < out->csrc_count; i++)
+    out->csrc[i] = tm_reader_u32(&r);
+  if (out->extension) {
+    out->ext_profile = tm_reader_u16(&r);
+    out->ext_len = (size_t) tm_reader_u16(&r) * 4;
+    out->ext = tm_reader_bytes(&r, out->ext_len);
+  }
+  if (r.err)
+    return TM_RTP_ERR_SHORT;
+  out->header_len = r.pos;
+  size_t rest = tm_reader_remaining(&r);
+  if (out->padding) {
+    if (rest == 0)
+      return TM_RTP_ERR_PADDING;
+    uint8_t pad = buf[len - 1];
+    if (pad == 0 || pad > rest)
+      return TM_RTP_ERR_PADDING;
+    out->padding_len = pad;
+    rest -= pad;
+  }
+  out->payload = buf + out->header_len;
+  out->payload_len = rest;
+  return TM_RTP_OK;
+}
+
+size_t
+tm_rtp_serialized_size(const TmRtpPacket *p)
+{
+  return 12 + 4u * p->csrc_count + (p->extension ? 4 + p->ext_len : 0) + p->payload_len +
+         (p->padding ? p->padding_len : 0);
+}
+
+size_t
+tm_rtp_serialize(const TmRtpPacket *p, uint8_t *buf, size_t cap, TmRtpError *err)
+{
+  TmWriter w;
+  tm_writer_init(&w, buf, cap);
+  uint8_t cc = p->csrc_count > TM_RTP_MAX_CSRC ? TM_RTP_MAX_CSRC : p->csrc_count;
+  tm_writer_u8(&w, (uint8_t) (0x80 | (p->padding ? 0x20 : 0) | (p->extension ? 0x10 : 0) | cc));
+  tm_writer_u8(&w, (uint8_t) ((p->marker ? 0x80 : 0) | (p->pt & 0x7f)));
+  tm_writer_u16(&w, p->seq);
+  tm_writer_u32(&w, p->ts);
+  tm_writer_u32(&w, p->ssrc);
+  for (unsigned i = 0; i < cc; i++)
+    tm_writer_u32(&w, p->csrc[i]);
+  if (p->extension) {
+    tm_writer_u16(&w, p->ext_profile);
+    tm_writer_u16(&w, (uint16_t) (p->ext_len / 4));
+    tm_writer_bytes(&w, p->ext, p->ext_len & ~(size_t) 3);
+  }
+  tm_writer_bytes(&w, p->payload, p->payload_len);
+  if (p->padding && p->padding_len > 0) {
+    tm_writer_zeros(&w, p->padding_len - 1u);
+    tm_writer_u8(&w, p->padding_len);
+  }
+  if (w.err) {
+    if (err != NULL)
+      *err = TM_RTP_ERR_BUFFER;
+    return 0;
+  }
+  if (err != NULL)
+    *err = TM_RTP_OK;
+  return w.pos;
+}
+
+void
+tm_rtp_rewrite(uint8_t *buf, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc)
+{
+  buf[1] = (uint8_t) ((buf[1] & 0x80) | (pt & 0x7f));
+  buf[2] = (uint8_t) (seq >> 8);
+  buf[3] = (uint8_t) seq;
+  buf[4] = (uint8_t) (ts >> 24);
+  buf[5] = (uint8_t) (ts >> 16);
+  buf[6] = (uint8_t) (ts >> 8);
+  buf[7] = (uint8_t) ts;
+  buf[8] = (uint8_t) (ssrc >> 24);
+  buf[9] = (uint8_t) (ssrc >> 16);
+  buf[10] = (uint8_t) (ssrc >> 8);
+  buf[11] = (uint8_t) ssrc;
+}
+
+bool
+tm_vp8_is_keyframe(const uint8_t *payload, size_t len)
+{
+  /* RFC 7741 §4.2 payload descriptor, then the VP8 frame header (P bit 0 = key frame). */
+  TmReader r;
+  tm_reader_init(&r, payload, len);
+  uint8_t d = tm_reader_u8(&r);
+  bool start = (d & 0x10) != 0 && (d & 0x07) == 0;
+  if (d & 0x80) {
+    uint8_t x = tm_reader_u8(&r);
+    if (x & 0x80) {
+      uint8_t pid = tm_reader_u8(&r);
+      if (pid & 0x80)
+        tm_reader_skip(&r, 1);
+    }
+    if (x & 0x40)
+      tm_reader_skip(&r, 1);
+    if (x & 0x30)
+      tm_reader_skip(&r, 1);
+  }
+  uint8_t h = tm_reader_u8(&r);
+  return !r.err && start && (h & 0x01) == 0;
+}
+
+static const char *const rtp_errors[TM_RTP_ERR_COUNT] = {
+  [TM_RTP_OK] = "no error",
+  [TM_RTP_ERR_SHORT] = "RTP packet shorter than its header",
+  [TM_RTP_ERR_VERSION] = "RTP version is not 2",
+  [TM_RTP_ERR_PADDING] = "RTP padding length is invalid",
+  [TM_RTP_ERR_BUFFER] = "output buffer too small for the RTP packet",
+};
+
+const char *
+tm_rtp_strerror(TmRtpError err)
+{
+  return (unsigned) err < TM_RTP_ERR_COUNT ? rtp_errors[err] : "unknown RTP error";
+}

@@ -1,0 +1,102 @@
+/* hearing.h — a hearing: its participants, their connections, and who receives what.
+ *
+ * The hearing owns every TmPeer of its participants. A publish peer's media is fanned out to
+ * the subscribe peers whose feed is that participant, if the visibility policy allows the
+ * receiver's role to have that track. The shell tells the hearing about joins, offers,
+ * datagrams and time; the hearing tells the shell, through the listener, what to transmit and
+ * which connections opened, failed or closed. Pure: no sockets, clock or threads. */
+#pragma once
+
+#include <glib.h>
+
+#include "peer.h"
+#include "role.h"
+#include "sdp.h"
+
+#define TM_HEARING_MAX_PARTICIPANTS 16
+#define TM_HEARING_ID_LEN 65
+
+typedef struct _TmHearing TmHearing;
+
+typedef struct {
+  char id[16];                      /* "p1", "p2", ... unique within the hearing */
+  char name[129];
+  TmRole role;
+  TmPeer *publish;                  /* NULL until the participant publishes */
+  bool publishing;                  /* publish peer connected */
+  GPtrArray *subscriptions;         /* TmPeer* this participant receives on */
+  GPtrArray *subscribers;           /* TmPeer* receiving this participant's media */
+  void *data;                       /* the shell's session */
+  int64_t joined_us;
+} TmParticipant;
+
+typedef enum {
+  TM_HEARING_OK = 0,
+  TM_HEARING_ERR_FULL,
+  TM_HEARING_ERR_SELF,              /* subscribing to oneself */
+  TM_HEARING_ERR_NO_FEED,           /* the feed has not published */
+  TM_HEARING_ERR_DUPLICATE,         /* already published / subscribed to that feed */
+  TM_HEARING_ERR_SDP,               /* see *sdp_err */
+  TM_HEARING_ERR_COUNT
+} TmHearingError;
+
+typedef struct {
+  void (*transmit)(void *user_data, TmPeer *peer, const uint8_t *buf, size_t len);
+  /* A publish peer connected: the shell tells the others this participant publishes. */
+  void (*published)(void *user_data, TmParticipant *p);
+  /* A connection failed (DTLS); the shell decides (normally: the participant is gone). */
+  void (*peer_failed)(void *user_data, TmPeer *peer, const char *reason);
+  /* The hearing is about to free PEER: the shell drops its transport. */
+  void (*peer_closed)(void *user_data, TmPeer *peer);
+} TmHearingListener;
+
+typedef struct {
+  const char *id;
+  const char *case_number;          /* may be NULL */
+  TmDtlsIdentity *identity;
+  int64_t wall_offset_us;           /* wall clock minus monotonic clock */
+} TmHearingConfig;
+
+/* Relay-side ICE parameters for an answer. */
+typedef struct {
+  const char *ufrag;
+  const char *pwd;
+  const char *const *candidates;    /* "candidate:..." */
+  guint n_candidates;
+} TmIceParams;
+
+TmHearing *tm_hearing_new(const TmHearingConfig *config, const TmHearingListener *listener,
+                          void *user_data);
+void tm_hearing_free(TmHearing *h);
+
+const char *tm_hearing_id(const TmHearing *h);
+const char *tm_hearing_case(const TmHearing *h);
+guint tm_hearing_n_participants(const TmHearing *h);
+TmParticipant *tm_hearing_participant(const TmHearing *h, guint index);
+TmParticipant *tm_hearing_find(const TmHearing *h, const char *id);
+
+TmParticipant *tm_hearing_join(TmHearing *h, const char *name, TmRole role, int64_t now_us,
+                               TmHearingError *err);
+/* Removes P and every connection to or from it (peer_closed for each). */
+void tm_hearing_leave(TmHearing *h, TmParticipant *p);
+
+/* Answers P's publish offer (FEED NULL) or its offer to receive FEED. On success returns the
+ * new peer and fills ANSWER. */
+TmPeer *tm_hearing_open_peer(TmHearing *h, TmParticipant *p, TmParticipant *feed,
+                             const TmSdp *offer, const TmIceParams *ice, TmSdp *answer,
+                             int64_t now_us, TmHearingError *err, TmSdpError *sdp_err);
+/* Closes P's subscription to FEED, if any. */
+void tm_hearing_close_subscription(TmHearing *h, TmParticipant *p, TmParticipant *feed);
+/* The participant a peer belongs to, and the feed it carries (subscribe peers). */
+TmParticipant *tm_hearing_peer_owner(const TmHearing *h, const TmPeer *peer);
+TmParticipant *tm_hearing_peer_feed(const TmHearing *h, const TmPeer *peer);
+
+/* Whether a receiver with role TO may get TRACK from a participant with role FROM. */
+bool tm_hearing_allowed(const TmHearing *h, TmRole from, TmRole to, TmTrack track);
+
+void tm_hearing_handle_datagram(TmHearing *h, TmPeer *peer, const uint8_t *buf, size_t len,
+                                int64_t now_us);
+void tm_hearing_handle_timeout(TmHearing *h, int64_t now_us);
+int64_t tm_hearing_next_deadline(const TmHearing *h);
+
+const char *tm_hearing_strerror(TmHearingError err);

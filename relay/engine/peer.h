@@ -1,0 +1,89 @@
+/* peer.h — one WebRTC connection of the relay: DTLS-SRTP, RTP/RTCP per hop.
+ *
+ * A publish peer receives a participant's audio and video and hands each decrypted RTP packet up
+ * through the listener; it sends receiver reports, NACKs for what it lost, and key-frame requests
+ * (rate-limited). A subscribe peer sends one participant's audio and video to one receiver,
+ * rewriting SSRC, sequence number, timestamp and payload type to what that connection
+ * negotiated; it sends sender reports, keeps a retransmission buffer and answers NACKs from it,
+ * and passes the receiver's key-frame requests up. Pure: no sockets, clock or threads. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dtls.h"
+#include "rtp.h"
+#include "sdp.h"
+
+typedef enum { TM_PEER_PUBLISH, TM_PEER_SUBSCRIBE } TmPeerKind;
+typedef enum { TM_TRACK_AUDIO, TM_TRACK_VIDEO, TM_TRACK_COUNT } TmTrack;
+
+#define TM_PEER_RTX_SLOTS 512       /* retransmission buffer per outgoing video stream */
+#define TM_PEER_REPORT_INTERVAL_US 1000000
+
+typedef struct _TmPeer TmPeer;
+
+typedef struct {
+  /* A datagram to put on this peer's ICE transport. */
+  void (*transmit)(void *user_data, TmPeer *peer, const uint8_t *buf, size_t len);
+  /* DTLS is up and SRTP keyed. */
+  void (*connected)(void *user_data, TmPeer *peer);
+  /* DTLS failed or the peer closed it; the owner should remove the peer. */
+  void (*failed)(void *user_data, TmPeer *peer, const char *reason);
+  /* Publish peers: one decrypted RTP packet (BUF/LEN, parsed in PKT) of TRACK. */
+  void (*media)(void *user_data, TmPeer *peer, TmTrack track, const TmRtpPacket *pkt,
+                const uint8_t *buf, size_t len, int64_t now_us);
+  /* Subscribe peers: the receiver asked for a key frame (PLI or FIR). */
+  void (*keyframe_request)(void *user_data, TmPeer *peer, int64_t now_us);
+} TmPeerListener;
+
+typedef struct {
+  uint64_t rtp_in, rtp_out, bytes_in, bytes_out;
+  uint64_t rtcp_in, rtcp_out;
+  uint64_t nacks_in, retransmits, nacks_out;
+  uint64_t keyframe_requests_in, keyframe_requests_out;
+  uint64_t drop_srtp, drop_malformed, drop_unknown_pt, drop_not_ready, drop_rate_limited;
+  uint64_t drop_waiting_keyframe;
+  uint64_t packets_lost;            /* publish: gaps seen upstream */
+  double rtt_ms;                    /* from the receiver's reports (subscribe) */
+  double fraction_lost;             /* subscribe: as the receiver reports; publish: ours */
+  uint64_t bitrate_bps;             /* over the last report interval */
+} TmPeerStats;
+
+typedef struct {
+  TmPeerKind kind;
+  TmDtlsIdentity *identity;
+  /* The peer's DTLS certificate digest (sha-256) from its offer. */
+  const uint8_t *remote_fingerprint;
+  size_t remote_fingerprint_len;
+  /* The answer the relay gave: payload types, and for subscribe peers the SSRCs it sends. */
+  const TmSdp *answer;
+  /* Wall clock minus monotonic clock, microseconds: for NTP times in sender reports. */
+  int64_t wall_offset_us;
+  uint32_t cname_hash;              /* seeds our RTCP sender SSRC */
+} TmPeerConfig;
+
+TmPeer *tm_peer_new(const TmPeerConfig *config, const TmPeerListener *listener, void *user_data,
+                    int64_t now_us);
+void tm_peer_free(TmPeer *peer);
+
+void tm_peer_handle_datagram(TmPeer *peer, const uint8_t *buf, size_t len, int64_t now_us);
+void tm_peer_handle_timeout(TmPeer *peer, int64_t now_us);
+int64_t tm_peer_next_deadline(const TmPeer *peer);
+
+/* Subscribe peers: forward one plaintext RTP packet of TRACK (not modified; copied). Returns
+ * true when it was sent. */
+bool tm_peer_send_media(TmPeer *peer, TmTrack track, const TmRtpPacket *pkt, const uint8_t *buf,
+                        size_t len, int64_t now_us);
+/* Publish peers: ask the sender for a video key frame; rate-limited (at most ~3 a second). */
+void tm_peer_request_keyframe(TmPeer *peer, int64_t now_us);
+/* Sends DTLS close_notify. */
+void tm_peer_close(TmPeer *peer);
+
+TmPeerKind tm_peer_kind(const TmPeer *peer);
+bool tm_peer_is_connected(const TmPeer *peer);
+TmSrtpProfile tm_peer_srtp_profile(const TmPeer *peer);
+const TmPeerStats *tm_peer_stats(const TmPeer *peer);
+void tm_peer_set_data(TmPeer *peer, void *data);
+void *tm_peer_get_data(const TmPeer *peer);

@@ -1,0 +1,61 @@
+/* rtp.h — RTP packets (RFC 3550) and classification of datagrams on a WebRTC transport
+ * (RFC 7983). Parsing gives a view into the caller's buffer; nothing is allocated. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TM_RTP_MAX_CSRC 15
+#define TM_RTP_MAX_PACKET 1500
+
+typedef enum {
+  TM_PACKET_STUN,      /* first byte 0..3 */
+  TM_PACKET_DTLS,      /* 20..63 */
+  TM_PACKET_RTP,       /* 128..191, second byte's PT not 192..223 */
+  TM_PACKET_RTCP,      /* 128..191, PT 192..223 */
+  TM_PACKET_UNKNOWN
+} TmPacketClass;
+
+TmPacketClass tm_packet_classify(const uint8_t *buf, size_t len);
+
+typedef enum {
+  TM_RTP_OK = 0,
+  TM_RTP_ERR_SHORT,        /* shorter than its own header says */
+  TM_RTP_ERR_VERSION,      /* version is not 2 */
+  TM_RTP_ERR_PADDING,      /* padding length 0 or beyond the payload */
+  TM_RTP_ERR_BUFFER,       /* serialize: output buffer too small */
+  TM_RTP_ERR_COUNT
+} TmRtpError;
+
+typedef struct {
+  bool padding;
+  bool marker;
+  uint8_t pt;
+  uint16_t seq;
+  uint32_t ts;
+  uint32_t ssrc;
+  uint8_t csrc_count;
+  uint32_t csrc[TM_RTP_MAX_CSRC];
+  bool extension;
+  uint16_t ext_profile;
+  const uint8_t *ext;      /* extension data (after the 4-byte extension header) */
+  size_t ext_len;          /* bytes, a multiple of 4 */
+  size_t header_len;       /* fixed header + CSRCs + extension */
+  const uint8_t *payload;
+  size_t payload_len;      /* without padding */
+  uint8_t padding_len;     /* including the count byte itself; 0 when no padding */
+} TmRtpPacket;
+
+TmRtpError tm_rtp_parse(const uint8_t *buf, size_t len, TmRtpPacket *out);
+size_t tm_rtp_serialized_size(const TmRtpPacket *p);
+/* Writes P into BUF; returns the number of bytes or 0 with *ERR set. Padding bytes are zero
+ * but for the count. */
+size_t tm_rtp_serialize(const TmRtpPacket *p, uint8_t *buf, size_t cap, TmRtpError *err);
+const char *tm_rtp_strerror(TmRtpError err);
+
+/* In-place rewrites of a parsed packet's header (BUF must be at least 12 bytes). */
+void tm_rtp_rewrite(uint8_t *buf, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc);
+
+/* True when a VP8 payload (RFC 7741) starts a key frame. */
+bool tm_vp8_is_keyframe(const uint8_t *payload, size_t len);
