@@ -100,16 +100,16 @@ static const MemberSpec member_sdp = {
   "sdp", MEMBER_STRING, FALSE, FALSE, 0, TM_SDP_MAX_SIZE, offsetof(TmMessage, sdp),
   MEMBER_DETAILS("sdp", "a string"), "member \"sdp\" is longer than 65536 bytes", "",
 };
-static const MemberSpec member_feed = {
-  "feed", MEMBER_STRING, FALSE, TRUE, 1, MESSAGE_ID_MAX, offsetof(TmMessage, feed),
-  MEMBER_DETAILS("feed", "a string"), "member \"feed\" must be 1 to 64 bytes long",
-  "member \"feed\" must not contain control characters",
-};
-static const MemberSpec member_target = {
-  "target", MEMBER_STRING, FALSE, TRUE, 1, MESSAGE_ID_MAX, offsetof(TmMessage, target),
-  MEMBER_DETAILS("target", "a string"), "member \"target\" must be 1 to 64 bytes long",
-  "member \"target\" must not contain control characters",
-};
+/* feed and target: 1..64 bytes on one line. */
+#define MEMBER_ID(field, json)                                                              \
+  {                                                                                         \
+    json, MEMBER_STRING, FALSE, TRUE, 1, MESSAGE_ID_MAX, offsetof(TmMessage, field),        \
+      MEMBER_DETAILS(json, "a string"), "member \"" json "\" must be 1 to 64 bytes long", \
+      "member \"" json "\" must not contain control characters",                           \
+  }
+
+static const MemberSpec member_feed = MEMBER_ID(feed, "feed");
+static const MemberSpec member_target = MEMBER_ID(target, "target");
 static const MemberSpec member_candidate = {
   "candidate", MEMBER_STRING, FALSE, TRUE, 0, MESSAGE_CANDIDATE_MAX, offsetof(TmMessage, candidate),
   MEMBER_DETAILS("candidate", "a string"), "member \"candidate\" is longer than 256 bytes",
