@@ -1,0 +1,133 @@
+/* config.c — configuration file (GKeyFile, group [relay]); documented in docs/configuration.md. */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+tm_config_init(TmConfig *c)
+{
+  memset(c, 0, sizeof *c);
+  c->listen = g_strdup("127.0.0.1:8443");
+  c->media_addresses = g_new0(char *, 2);
+  c->media_addresses[0] = g_strdup("127.0.0.1");
+  c->port_min = 20000;
+  c->port_max = 29999;
+  c->state_dir = g_strdup("/var/lib/testimony");
+}
+
+void
+tm_config_clear(TmConfig *c)
+{
+  g_free(c->listen);
+  g_strfreev(c->media_addresses);
+  g_free(c->state_dir);
+  g_free(c->certificate);
+  g_free(c->private_key);
+  memset(c, 0, sizeof *c);
+}
+
+gboolean
+tm_config_set_ports(TmConfig *c, const char *range, GError **error)
+{
+  guint64 lo = 0, hi = 0;
+  g_auto(GStrv) parts = g_strsplit(range, "-", 2);
+  if (g_strv_length(parts) != 2 ||
+      !g_ascii_string_to_unsigned(parts[0], 10, 0, 65535, &lo, NULL) ||
+      !g_ascii_string_to_unsigned(parts[1], 10, 0, 65535, &hi, NULL) || lo > hi ||
+      (lo == 0) != (hi == 0)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                "port range \"%s\" is not MIN-MAX with 1 <= MIN <= MAX <= 65535 (or 0-0 for any)",
+                range);
+    return FALSE;
+  }
+  c->port_min = (guint) lo;
+  c->port_max = (guint) hi;
+  return TRUE;
+}
+
+gboolean
+tm_config_split_listen(const char *listen, char **host, guint *port, GError **error)
+{
+  const char *colon = strrchr(listen, ':');
+  guint64 p = 0;
+  if (colon == NULL || colon == listen ||
+      !g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, &p, NULL)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                "listen address \"%s\" is not HOST:PORT", listen);
+    return FALSE;
+  }
+  g_autofree char *h = g_strndup(listen, (gsize) (colon - listen));
+  if (h[0] == '[' && h[strlen(h) - 1] == ']') {
+    char *inner = g_strndup(h + 1, strlen(h) - 2);
+    g_free(h);
+    h = inner;
+  }
+  g_autoptr(GInetAddress) a = g_inet_address_new_from_string(h);
+  if (a == NULL) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                "listen address \"%s\" does not start with an IP address", listen);
+    return FALSE;
+  }
+  *host = g_steal_pointer(&h);
+  *port = (guint) p;
+  return TRUE;
+}
+
+static const char *const known_keys[] = {
+  "listen", "media-address", "ports", "state-dir", "certificate", "private-key", NULL,
+};
+
+gboolean
+tm_config_load(TmConfig *c, const char *path, GError **error)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new();
+  if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, error))
+    return FALSE;
+  g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+  for (char **g = groups; *g != NULL; g++) {
+    if (strcmp(*g, "relay") != 0) {
+      g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
+                  "%s: unknown group [%s] (only [relay] is read)", path, *g);
+      return FALSE;
+    }
+  }
+  g_auto(GStrv) keys = g_key_file_get_keys(kf, "relay", NULL, NULL);
+  for (char **k = keys; k != NULL && *k != NULL; k++) {
+    if (!g_strv_contains(known_keys, *k)) {
+      g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                  "%s: unknown key \"%s\" in [relay]", path, *k);
+      return FALSE;
+    }
+  }
+  char *v;
+  if ((v = g_key_file_get_string(kf, "relay", "listen", NULL)) != NULL) {
+    g_free(c->listen);
+    c->listen = v;
+  }
+  char **list = g_key_file_get_string_list(kf, "relay", "media-address", NULL, NULL);
+  if (list != NULL) {
+    g_strfreev(c->media_addresses);
+    c->media_addresses = list;
+  }
+  if ((v = g_key_file_get_string(kf, "relay", "ports", NULL)) != NULL) {
+    gboolean ok = tm_config_set_ports(c, v, error);
+    g_free(v);
+    if (!ok)
+      return FALSE;
+  }
+  if ((v = g_key_file_get_string(kf, "relay", "state-dir", NULL)) != NULL) {
+    g_free(c->state_dir);
+    c->state_dir = v;
+  }
+  if ((v = g_key_file_get_string(kf, "relay", "certificate", NULL)) != NULL) {
+    g_free(c->certificate);
+    c->certificate = v;
+  }
+  if ((v = g_key_file_get_string(kf, "relay", "private-key", NULL)) != NULL) {
+    g_free(c->private_key);
+    c->private_key = v;
+  }
+  return TRUE;
+}

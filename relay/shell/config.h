@@ -1,0 +1,23 @@
+/* config.h — the relay's settings: defaults, then the configuration file, then flags. */
+#pragma once
+
+#include <glib.h>
+
+typedef struct {
+  char *listen;             /* HTTPS address, "127.0.0.1:8443" */
+  char **media_addresses;   /* addresses ICE may use; default { "127.0.0.1" } */
+  guint port_min;           /* UDP port range for ICE; 0-0 = any */
+  guint port_max;
+  char *state_dir;          /* default "/var/lib/testimony" */
+  char *certificate;        /* PEM; NULL = DIR/tls/cert.pem, self-signed on first start */
+  char *private_key;
+} TmConfig;
+
+void tm_config_init(TmConfig *c);
+void tm_config_clear(TmConfig *c);
+/* Reads the [relay] group of a key file into C. Unknown keys are an error. */
+gboolean tm_config_load(TmConfig *c, const char *path, GError **error);
+/* Parses "MIN-MAX" into C. */
+gboolean tm_config_set_ports(TmConfig *c, const char *range, GError **error);
+/* Splits "HOST:PORT" / "[V6]:PORT". */
+gboolean tm_config_split_listen(const char *listen, char **host, guint *port, GError **error);

@@ -1,0 +1,38 @@
+/* ice.h — one ICE transport (libnice, full ICE, controlled side) per WebRTC connection.
+ * UPnP is off; candidates are gathered only on the configured addresses and port range. */
+#pragma once
+
+#include <gio/gio.h>
+#include <glib.h>
+#include <stdint.h>
+
+typedef struct {
+  char **addresses;       /* local addresses ICE may use (NULL-terminated) */
+  guint port_min;         /* 0 = any */
+  guint port_max;
+} TmIceOptions;
+
+typedef struct {
+  void (*receive)(void *user_data, const uint8_t *buf, size_t len);
+  /* ICE failed (no pair works, or the peer went silent). */
+  void (*failed)(void *user_data);
+} TmIceListener;
+
+typedef struct _TmIce TmIce;
+
+/* Creates the agent on CONTEXT and gathers host candidates (immediately available). */
+TmIce *tm_ice_new(GMainContext *context, const TmIceOptions *options,
+                  const TmIceListener *listener, void *user_data, GError **error);
+/* Stops delivery at once; the agent itself is released from an idle callback. */
+void tm_ice_free(TmIce *ice);
+
+const char *tm_ice_ufrag(const TmIce *ice);
+const char *tm_ice_pwd(const TmIce *ice);
+/* Local candidates as "candidate:..." strings. */
+GStrv tm_ice_local_candidates(TmIce *ice);
+
+gboolean tm_ice_set_remote_credentials(TmIce *ice, const char *ufrag, const char *pwd);
+/* CANDIDATE is "candidate:..." (with or without "a="); "" means end of candidates. Returns
+ * FALSE when it cannot be parsed. */
+gboolean tm_ice_add_remote_candidate(TmIce *ice, const char *candidate);
+void tm_ice_send(TmIce *ice, const uint8_t *buf, size_t len);

@@ -1,0 +1,791 @@
+/* server.c — signalling sessions, hearings and their transports. */
+#define G_LOG_DOMAIN "testimony-relay"
+
+#include "server.h"
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "hearing.h"
+#include "ice.h"
+#include "message.h"
+#include "sdp.h"
+#include "state.h"
+#include "token.h"
+#include "util.h"
+
+#define SESSION_MSG_RATE 50.0    /* signalling messages per second, sustained */
+#define SESSION_MSG_BURST 200.0
+
+typedef struct _Room Room;
+
+typedef struct {
+  Room *room;
+  TmPeer *peer;
+  TmIce *ice;
+} Transport;
+
+typedef struct {
+  TmServer *server;
+  SoupWebsocketConnection *ws;
+  Room *room;
+  TmParticipant *participant;
+  TmTokenBucket bucket;
+  gboolean closed;
+} Session;
+
+struct _Room {
+  TmServer *server;
+  TmHearing *hearing;
+  GSource *timer;
+  GHashTable *transports;   /* TmPeer* -> Transport* */
+};
+
+struct _TmServer {
+  TmConfig config;
+  SoupServer *soup;
+  GMainContext *context;
+  uint8_t token_key[TM_TOKEN_KEY_LEN];
+  TmDtlsIdentity *identity;
+  GHashTable *rooms;        /* hearing id -> Room* */
+  GHashTable *sessions;     /* Session* set */
+  TmIceOptions ice;
+};
+
+static void room_free(Room *room);
+static void session_leave(Session *s, const char *reason);
+
+/* ---- JSON out ---- */
+
+static void
+session_send(Session *s, JsonBuilder *b)
+{
+  if (s->closed || soup_websocket_connection_get_state(s->ws) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  g_autofree char *text = json_to_string(root, FALSE);
+  soup_websocket_connection_send_text(s->ws, text);
+}
+
+static JsonBuilder *
+message_begin(const char *type)
+{
+  JsonBuilder *b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "type");
+  json_builder_add_string_value(b, type);
+  return b;
+}
+
+static void
+add_string(JsonBuilder *b, const char *name, const char *value)
+{
+  json_builder_set_member_name(b, name);
+  json_builder_add_string_value(b, value);
+}
+
+static void
+send_error(Session *s, const char *code, const char *message, const char *ref)
+{
+  g_autoptr(JsonBuilder) b = message_begin("error");
+  add_string(b, "code", code);
+  add_string(b, "message", message);
+  if (ref != NULL)
+    add_string(b, "ref", ref);
+  json_builder_end_object(b);
+  session_send(s, b);
+  g_info("session error %s: %s", code, message);
+}
+
+static void
+add_participant(JsonBuilder *b, const TmParticipant *p, gboolean with_counters)
+{
+  json_builder_begin_object(b);
+  add_string(b, "id", p->id);
+  add_string(b, "name", p->name);
+  add_string(b, "role", tm_role_to_string(p->role));
+  json_builder_set_member_name(b, "publishing");
+  json_builder_add_boolean_value(b, p->publishing);
+  if (with_counters) {
+    uint64_t rx = 0, tx = 0;
+    const char *profile = "none";
+    if (p->publish != NULL) {
+      rx = tm_peer_stats(p->publish)->rtp_in;
+      profile = tm_srtp_profile_name(tm_peer_srtp_profile(p->publish));
+    }
+    for (guint i = 0; i < p->subscriptions->len; i++)
+      tx += tm_peer_stats(g_ptr_array_index(p->subscriptions, i))->rtp_out;
+    json_builder_set_member_name(b, "rx_packets");
+    json_builder_add_int_value(b, (gint64) rx);
+    json_builder_set_member_name(b, "tx_packets");
+    json_builder_add_int_value(b, (gint64) tx);
+    json_builder_set_member_name(b, "subscriptions");
+    json_builder_add_int_value(b, p->subscriptions->len);
+    add_string(b, "srtp_profile", profile);
+  }
+  json_builder_end_object(b);
+}
+
+static void
+broadcast(Room *room, TmParticipant *except, JsonBuilder *b)
+{
+  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++) {
+    TmParticipant *p = tm_hearing_participant(room->hearing, i);
+    if (p != except && p->data != NULL)
+      session_send(p->data, b);
+  }
+}
+
+static JsonBuilder *
+status_message(Room *room)
+{
+  JsonBuilder *b = message_begin("status");
+  add_string(b, "hearing", tm_hearing_id(room->hearing));
+  add_string(b, "case", tm_hearing_case(room->hearing));
+  json_builder_set_member_name(b, "participants");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++)
+    add_participant(b, tm_hearing_participant(room->hearing, i), TRUE);
+  json_builder_end_array(b);
+  json_builder_end_object(b);
+  return b;
+}
+
+/* ---- timers ---- */
+
+static void
+room_schedule(Room *room)
+{
+  int64_t d = tm_hearing_next_deadline(room->hearing);
+  g_source_set_ready_time(room->timer, d == INT64_MAX ? -1 : d);
+}
+
+static gboolean
+room_timer_dispatch(GSource *source, GSourceFunc cb, gpointer data)
+{
+  Room *room = data;
+  tm_hearing_handle_timeout(room->hearing, g_get_monotonic_time());
+  room_schedule(room);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs room_timer_funcs = { NULL, NULL, room_timer_dispatch, NULL, NULL, NULL };
+
+/* ---- transports ---- */
+
+static void
+transport_receive(void *ud, const uint8_t *buf, size_t len)
+{
+  Transport *t = ud;
+  Room *room = t->room;
+  tm_hearing_handle_datagram(room->hearing, t->peer, buf, len, g_get_monotonic_time());
+  if (len > 0 && buf[0] >= 20 && buf[0] <= 63)
+    room_schedule(room); /* DTLS moves the handshake timer */
+}
+
+typedef struct {
+  TmServer *server;
+  char *hearing;
+  TmPeer *peer;
+  char *reason;
+} Failure;
+
+static void
+failure_free(gpointer data)
+{
+  Failure *f = data;
+  g_free(f->hearing);
+  g_free(f->reason);
+  g_free(f);
+}
+
+/* Runs outside the engine's call stack: the failed peer may be freed here. */
+static gboolean
+failure_handle(gpointer data)
+{
+  Failure *f = data;
+  Room *room = g_hash_table_lookup(f->server->rooms, f->hearing);
+  if (room == NULL || !g_hash_table_contains(room->transports, f->peer))
+    return G_SOURCE_REMOVE;
+  TmParticipant *owner = tm_hearing_peer_owner(room->hearing, f->peer);
+  TmParticipant *feed = tm_hearing_peer_feed(room->hearing, f->peer);
+  if (owner == NULL)
+    return G_SOURCE_REMOVE;
+  Session *s = owner->data;
+  g_message("connection of %s (%s) failed: %s", owner->id, feed != NULL ? feed->id : "publish",
+            f->reason);
+  if (feed != NULL) {
+    tm_hearing_close_subscription(room->hearing, owner, feed);
+    g_autofree char *msg = g_strdup_printf("the connection receiving %s failed: %s", feed->id,
+                                           f->reason);
+    send_error(s, "connection-failed", msg, feed->id);
+  } else {
+    g_autofree char *msg = g_strdup_printf("your media connection failed: %s", f->reason);
+    send_error(s, "connection-failed", msg, "publish");
+    session_leave(s, "connection-failed");
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_failure(Room *room, TmPeer *peer, const char *reason)
+{
+  Failure *f = g_new0(Failure, 1);
+  f->server = room->server;
+  f->hearing = g_strdup(tm_hearing_id(room->hearing));
+  f->peer = peer;
+  f->reason = g_strdup(reason);
+  GSource *src = g_idle_source_new();
+  g_source_set_callback(src, failure_handle, f, failure_free);
+  g_source_attach(src, room->server->context);
+  g_source_unref(src);
+}
+
+static void
+transport_failed(void *ud)
+{
+  Transport *t = ud;
+  schedule_failure(t->room, t->peer, "ICE connectivity lost");
+}
+
+static const TmIceListener transport_listener = { transport_receive, transport_failed };
+
+/* ---- hearing listener ---- */
+
+static void
+room_transmit(void *ud, TmPeer *peer, const uint8_t *buf, size_t len)
+{
+  Room *room = ud;
+  Transport *t = g_hash_table_lookup(room->transports, peer);
+  if (t != NULL && t->ice != NULL)
+    tm_ice_send(t->ice, buf, len);
+}
+
+static void
+room_published(void *ud, TmParticipant *p)
+{
+  Room *room = ud;
+  g_autoptr(JsonBuilder) b = message_begin("participant-published");
+  add_string(b, "id", p->id);
+  json_builder_end_object(b);
+  broadcast(room, p, b);
+}
+
+static void
+room_peer_failed(void *ud, TmPeer *peer, const char *reason)
+{
+  schedule_failure(ud, peer, reason);
+}
+
+static void
+room_peer_closed(void *ud, TmPeer *peer)
+{
+  Room *room = ud;
+  g_hash_table_remove(room->transports, peer);
+}
+
+static const TmHearingListener room_listener = {
+  room_transmit, room_published, room_peer_failed, room_peer_closed,
+};
+
+static void
+transport_free(gpointer data)
+{
+  Transport *t = data;
+  tm_ice_free(t->ice);
+  g_free(t);
+}
+
+static Room *
+room_get(TmServer *server, const char *hearing_id, GError **error)
+{
+  Room *room = g_hash_table_lookup(server->rooms, hearing_id);
+  if (room != NULL)
+    return room;
+  g_autoptr(TmHearingRecord) rec = tm_state_hearing_load(server->config.state_dir, hearing_id,
+                                                         error);
+  if (rec == NULL)
+    return NULL;
+  room = g_new0(Room, 1);
+  room->server = server;
+  room->transports = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, transport_free);
+  TmHearingConfig hc = {
+    .id = rec->id,
+    .case_number = rec->case_number,
+    .identity = server->identity,
+    .wall_offset_us = g_get_real_time() - g_get_monotonic_time(),
+  };
+  room->hearing = tm_hearing_new(&hc, &room_listener, room);
+  room->timer = g_source_new(&room_timer_funcs, sizeof(GSource));
+  g_source_set_callback(room->timer, NULL, room, NULL);
+  g_source_attach(room->timer, server->context);
+  g_hash_table_insert(server->rooms, g_strdup(rec->id), room);
+  g_message("hearing %s opened", rec->id);
+  return room;
+}
+
+static void
+room_free(Room *room)
+{
+  tm_hearing_free(room->hearing);
+  g_hash_table_unref(room->transports);
+  g_source_destroy(room->timer);
+  g_source_unref(room->timer);
+  g_free(room);
+}
+
+/* ---- session: leaving ---- */
+
+static void
+session_leave(Session *s, const char *reason)
+{
+  if (s->participant == NULL)
+    return;
+  Room *room = s->room;
+  TmParticipant *p = s->participant;
+  g_autofree char *id = g_strdup(p->id);
+  p->data = NULL;
+  s->participant = NULL;
+  s->room = NULL;
+  tm_hearing_leave(room->hearing, p);
+  g_message("%s left hearing %s (%s)", id, tm_hearing_id(room->hearing), reason);
+  g_autoptr(JsonBuilder) b = message_begin("participant-left");
+  add_string(b, "id", id);
+  add_string(b, "reason", reason);
+  json_builder_end_object(b);
+  broadcast(room, NULL, b);
+  if (tm_hearing_n_participants(room->hearing) == 0) {
+    g_message("hearing %s closed: nobody left", tm_hearing_id(room->hearing));
+    g_hash_table_remove(room->server->rooms, tm_hearing_id(room->hearing));
+  } else {
+    room_schedule(room);
+  }
+}
+
+/* ---- messages ---- */
+
+static const char *
+token_error_code(TmTokenError e)
+{
+  switch (e) {
+  case TM_TOKEN_ERR_EXPIRED: return "token-expired";
+  case TM_TOKEN_ERR_NOT_YET_VALID: return "token-not-yet-valid";
+  case TM_TOKEN_ERR_WRONG_HEARING: return "wrong-hearing";
+  default: return "bad-token";
+  }
+}
+
+static void
+close_session(Session *s)
+{
+  if (soup_websocket_connection_get_state(s->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close(s->ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, NULL);
+}
+
+static void
+handle_join(Session *s, const TmMessage *m)
+{
+  TmServer *server = s->server;
+  if (s->participant != NULL) {
+    send_error(s, "already-joined", "this session has already joined the hearing", "join");
+    return;
+  }
+  TmTokenClaims claims;
+  TmTokenError te = tm_token_verify(m->token, strlen(m->token), server->token_key,
+                                    sizeof server->token_key, g_get_real_time() / 1000000, NULL,
+                                    &claims);
+  if (te != TM_TOKEN_OK) {
+    send_error(s, token_error_code(te), tm_token_strerror(te), "join");
+    close_session(s);
+    return;
+  }
+  g_autoptr(GError) error = NULL;
+  Room *room = room_get(server, claims.hearing, &error);
+  if (room == NULL) {
+    send_error(s, "wrong-hearing", "the token is for a hearing this relay does not hold", "join");
+    close_session(s);
+    return;
+  }
+  TmHearingError he;
+  TmParticipant *p = tm_hearing_join(room->hearing, claims.name, claims.role,
+                                     g_get_monotonic_time(), &he);
+  if (p == NULL) {
+    send_error(s, "hearing-full", tm_hearing_strerror(he), "join");
+    close_session(s);
+    return;
+  }
+  p->data = s;
+  s->participant = p;
+  s->room = room;
+  g_message("%s joined hearing %s as %s", p->id, claims.hearing, tm_role_to_string(p->role));
+  g_autoptr(JsonBuilder) b = message_begin("joined");
+  add_string(b, "id", p->id);
+  add_string(b, "hearing", tm_hearing_id(room->hearing));
+  add_string(b, "case", tm_hearing_case(room->hearing));
+  add_string(b, "name", p->name);
+  add_string(b, "role", tm_role_to_string(p->role));
+  json_builder_set_member_name(b, "participants");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++) {
+    TmParticipant *o = tm_hearing_participant(room->hearing, i);
+    if (o != p)
+      add_participant(b, o, FALSE);
+  }
+  json_builder_end_array(b);
+  json_builder_end_object(b);
+  session_send(s, b);
+  g_autoptr(JsonBuilder) j = message_begin("participant-joined");
+  json_builder_set_member_name(j, "participant");
+  add_participant(j, p, FALSE);
+  json_builder_end_object(j);
+  broadcast(room, p, j);
+}
+
+static void
+handle_offer(Session *s, const TmMessage *m)
+{
+  Room *room = s->room;
+  const char *ref = m->type == TM_MSG_PUBLISH ? "publish" : "subscribe";
+  TmParticipant *feed = NULL;
+  if (m->type == TM_MSG_SUBSCRIBE) {
+    feed = tm_hearing_find(room->hearing, m->feed);
+    if (feed == NULL) {
+      send_error(s, "unknown-feed", "no participant with that id is in the hearing", ref);
+      return;
+    }
+  }
+  g_autofree TmSdp *offer = g_new0(TmSdp, 1);
+  g_autofree TmSdp *answer = g_new0(TmSdp, 1);
+  TmSdpError se = tm_sdp_parse(m->sdp, strlen(m->sdp), offer);
+  if (se != TM_SDP_OK) {
+    send_error(s, "bad-sdp", tm_sdp_strerror(se), ref);
+    return;
+  }
+  g_autoptr(GError) error = NULL;
+  Transport *t = g_new0(Transport, 1);
+  t->room = room;
+  t->ice = tm_ice_new(s->server->context, &s->server->ice, &transport_listener, t, &error);
+  if (t->ice == NULL) {
+    g_warning("ICE: %s", error->message);
+    send_error(s, "internal", "the relay could not open a media port", ref);
+    g_free(t);
+    return;
+  }
+  g_auto(GStrv) cands = tm_ice_local_candidates(t->ice);
+  TmIceParams ice = { tm_ice_ufrag(t->ice), tm_ice_pwd(t->ice), (const char *const *) cands,
+                      g_strv_length(cands) };
+  TmHearingError he;
+  t->peer = tm_hearing_open_peer(room->hearing, s->participant, feed, offer, &ice, answer,
+                                 g_get_monotonic_time(), &he, &se);
+  if (t->peer == NULL) {
+    transport_free(t);
+    if (he == TM_HEARING_ERR_SDP)
+      send_error(s, "bad-sdp", tm_sdp_strerror(se), ref);
+    else
+      send_error(s, he == TM_HEARING_ERR_NO_FEED ? "unknown-feed" : "bad-request",
+                 tm_hearing_strerror(he), ref);
+    return;
+  }
+  g_hash_table_insert(room->transports, t->peer, t);
+  tm_ice_set_remote_credentials(t->ice, offer->ice_ufrag, offer->ice_pwd);
+  for (guint i = 0; i < offer->n_candidates; i++)
+    tm_ice_add_remote_candidate(t->ice, offer->candidates[i].value);
+  g_autofree char *text = tm_sdp_serialize(answer);
+  g_autoptr(JsonBuilder) b = message_begin("answer");
+  add_string(b, "target", feed != NULL ? feed->id : "publish");
+  add_string(b, "sdp", text);
+  json_builder_end_object(b);
+  session_send(s, b);
+  room_schedule(room);
+}
+
+static Transport *
+find_transport(Session *s, const char *target)
+{
+  Room *room = s->room;
+  TmParticipant *p = s->participant;
+  TmPeer *peer = NULL;
+  if (g_strcmp0(target, "publish") == 0) {
+    peer = p->publish;
+  } else {
+    TmParticipant *feed = tm_hearing_find(room->hearing, target);
+    for (guint i = 0; feed != NULL && i < p->subscriptions->len; i++) {
+      TmPeer *sub = g_ptr_array_index(p->subscriptions, i);
+      if (tm_hearing_peer_feed(room->hearing, sub) == feed)
+        peer = sub;
+    }
+  }
+  return peer != NULL ? g_hash_table_lookup(room->transports, peer) : NULL;
+}
+
+static void
+handle_joined_message(Session *s, const TmMessage *m)
+{
+  switch (m->type) {
+  case TM_MSG_PUBLISH:
+  case TM_MSG_SUBSCRIBE:
+    handle_offer(s, m);
+    break;
+  case TM_MSG_UNSUBSCRIBE: {
+    TmParticipant *feed = tm_hearing_find(s->room->hearing, m->feed);
+    if (feed == NULL)
+      send_error(s, "unknown-feed", "no participant with that id is in the hearing",
+                 "unsubscribe");
+    else
+      tm_hearing_close_subscription(s->room->hearing, s->participant, feed);
+    break;
+  }
+  case TM_MSG_CANDIDATE: {
+    Transport *t = find_transport(s, m->target);
+    if (t == NULL)
+      send_error(s, "unknown-feed", "no connection with that target", "candidate");
+    else if (!tm_ice_add_remote_candidate(t->ice, m->candidate))
+      send_error(s, "bad-candidate", "the ICE candidate cannot be parsed", "candidate");
+    break;
+  }
+  case TM_MSG_STATUS: {
+    g_autoptr(JsonBuilder) b = status_message(s->room);
+    session_send(s, b);
+    break;
+  }
+  case TM_MSG_LEAVE:
+    session_leave(s, "left");
+    soup_websocket_connection_close(s->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+    break;
+  default:
+    break;
+  }
+}
+
+static void
+on_ws_message(SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer data)
+{
+  Session *s = data;
+  gsize len = 0;
+  const char *text = g_bytes_get_data(message, &len);
+  if (!tm_token_bucket_take(&s->bucket, g_get_monotonic_time())) {
+    send_error(s, "rate-limited", "too many messages; slow down", NULL);
+    return;
+  }
+  if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+    send_error(s, "bad-json", "messages must be JSON text frames", NULL);
+    return;
+  }
+  TmMessage m;
+  const char *detail = NULL;
+  TmMessageError e = tm_message_parse(text, len, &m, &detail);
+  if (e != TM_MESSAGE_OK) {
+    send_error(s, tm_message_error_code(e), detail != NULL ? detail : tm_message_strerror(e),
+               NULL);
+    if (e == TM_MESSAGE_ERR_TOO_LARGE)
+      close_session(s);
+    return;
+  }
+  if (m.type == TM_MSG_PING) {
+    g_autoptr(JsonBuilder) b = message_begin("pong");
+    json_builder_end_object(b);
+    session_send(s, b);
+  } else if (m.type == TM_MSG_JOIN) {
+    handle_join(s, &m);
+  } else if (s->participant == NULL) {
+    send_error(s, "not-joined", "send a join message with your token first",
+               tm_message_type_name(m.type));
+  } else {
+    handle_joined_message(s, &m);
+  }
+  tm_message_clear(&m);
+}
+
+static gboolean
+session_forget(gpointer data)
+{
+  Session *s = data;
+  g_hash_table_remove(s->server->sessions, s);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_ws_closed(SoupWebsocketConnection *ws, gpointer data)
+{
+  Session *s = data;
+  session_leave(s, "left");
+  s->closed = TRUE;
+  /* Not from inside the connection's own signal: free it once the emission is over. */
+  GSource *src = g_idle_source_new();
+  g_source_set_callback(src, session_forget, s, NULL);
+  g_source_attach(src, s->server->context);
+  g_source_unref(src);
+}
+
+static void
+session_free(gpointer data)
+{
+  Session *s = data;
+  g_signal_handlers_disconnect_by_data(s->ws, s);
+  g_object_unref(s->ws);
+  g_free(s);
+}
+
+static void
+on_websocket(SoupServer *soup, SoupServerMessage *msg, const char *path,
+             SoupWebsocketConnection *ws, gpointer data)
+{
+  TmServer *server = data;
+  Session *s = g_new0(Session, 1);
+  s->server = server;
+  s->ws = g_object_ref(ws);
+  tm_token_bucket_init(&s->bucket, SESSION_MSG_RATE, SESSION_MSG_BURST, g_get_monotonic_time());
+  /* libsoup refuses frames over this size itself; ours is checked with a clear error below it. */
+  soup_websocket_connection_set_max_incoming_payload_size(ws, 4 * TM_MESSAGE_MAX_SIZE);
+  soup_websocket_connection_set_keepalive_interval(ws, 15);
+  g_signal_connect(ws, "message", G_CALLBACK(on_ws_message), s);
+  g_signal_connect(ws, "closed", G_CALLBACK(on_ws_closed), s);
+  g_hash_table_add(server->sessions, s);
+}
+
+/* ---- HTTP ---- */
+
+static void
+on_status(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
+          gpointer data)
+{
+  TmServer *server = data;
+  const char *auth = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+                                                  "Authorization");
+  TmTokenClaims claims;
+  TmTokenError te = TM_TOKEN_ERR_MALFORMED;
+  if (auth != NULL && g_str_has_prefix(auth, "Bearer "))
+    te = tm_token_verify(auth + 7, strlen(auth + 7), server->token_key, sizeof server->token_key,
+                         g_get_real_time() / 1000000, NULL, &claims);
+  soup_server_message_get_response_headers(msg);
+  if (te != TM_TOKEN_OK) {
+    g_autofree char *body = g_strdup_printf("{\"type\":\"error\",\"code\":\"%s\",\"message\":"
+                                            "\"%s\"}", token_error_code(te), tm_token_strerror(te));
+    soup_server_message_set_status(msg, 401, NULL);
+    soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, body,
+                                     strlen(body));
+    return;
+  }
+  Room *room = g_hash_table_lookup(server->rooms, claims.hearing);
+  g_autoptr(JsonBuilder) b = NULL;
+  if (room != NULL) {
+    b = status_message(room);
+  } else {
+    b = message_begin("status");
+    add_string(b, "hearing", claims.hearing);
+    json_builder_set_member_name(b, "participants");
+    json_builder_begin_array(b);
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+  }
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  g_autofree char *text = json_to_string(root, FALSE);
+  soup_server_message_set_status(msg, 200, NULL);
+  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, text,
+                                   strlen(text));
+}
+
+static void
+on_root(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
+        gpointer data)
+{
+  static const char body[] = "testimony relay: signalling at /ws, status at /api/status\n";
+  soup_server_message_set_status(msg, g_strcmp0(path, "/") == 0 ? 200 : 404, NULL);
+  soup_server_message_set_response(msg, "text/plain", SOUP_MEMORY_STATIC, body, sizeof body - 1);
+}
+
+/* ---- lifetime ---- */
+
+static gboolean
+server_listen(TmServer *server, GTlsCertificate *cert, GError **error)
+{
+  g_autofree char *host = NULL;
+  guint port = 0;
+  if (!tm_config_split_listen(server->config.listen, &host, &port, error))
+    return FALSE;
+  server->soup = soup_server_new("tls-certificate", cert, "server-header", "testimony-relay",
+                                 NULL);
+  soup_server_add_websocket_handler(server->soup, "/ws", NULL, NULL, on_websocket, server, NULL);
+  soup_server_add_handler(server->soup, "/api/status", on_status, server, NULL);
+  soup_server_add_handler(server->soup, NULL, on_root, server, NULL);
+  g_autoptr(GInetAddress) ia = g_inet_address_new_from_string(host);
+  g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(ia, port);
+  if (!soup_server_listen(server->soup, sa, SOUP_SERVER_LISTEN_HTTPS, error)) {
+    g_prefix_error(error, "cannot listen on %s: ", server->config.listen);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+config_copy(TmConfig *dst, const TmConfig *src)
+{
+  dst->listen = g_strdup(src->listen);
+  dst->media_addresses = g_strdupv(src->media_addresses);
+  dst->port_min = src->port_min;
+  dst->port_max = src->port_max;
+  dst->state_dir = g_strdup(src->state_dir);
+  dst->certificate = g_strdup(src->certificate);
+  dst->private_key = g_strdup(src->private_key);
+}
+
+TmServer *
+tm_server_new(const TmConfig *config, GError **error)
+{
+  TmServer *server = g_new0(TmServer, 1);
+  config_copy(&server->config, config);
+  server->context = g_main_context_ref_thread_default();
+  server->rooms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify) room_free);
+  server->sessions = g_hash_table_new_full(g_direct_hash, g_direct_equal, session_free, NULL);
+  server->ice.addresses = server->config.media_addresses;
+  server->ice.port_min = server->config.port_min;
+  server->ice.port_max = server->config.port_max;
+  server->identity = tm_dtls_identity_new(g_get_real_time() / 1000000);
+  if (!tm_state_token_key(server->config.state_dir, server->token_key, error)) {
+    tm_server_free(server);
+    return NULL;
+  }
+  g_autofree char *cert_path = NULL, *fingerprint = NULL;
+  gboolean created = FALSE;
+  g_autoptr(GTlsCertificate) cert =
+    tm_state_tls_certificate(server->config.state_dir, server->config.certificate,
+                             server->config.private_key, &cert_path, &fingerprint, &created,
+                             error);
+  if (cert == NULL || !server_listen(server, cert, error)) {
+    tm_server_free(server);
+    return NULL;
+  }
+  if (created)
+    g_print("created a self-signed TLS certificate at %s\n", cert_path);
+  g_print("testimony-relay listening on https://%s\n", server->config.listen);
+  g_print("TLS certificate %s\nSHA-256 fingerprint %s\n", cert_path, fingerprint);
+  return server;
+}
+
+void
+tm_server_free(TmServer *server)
+{
+  if (server == NULL)
+    return;
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init(&it, server->sessions);
+  while (g_hash_table_iter_next(&it, &key, NULL)) {
+    Session *s = key;
+    session_leave(s, "left");
+    s->closed = TRUE;
+  }
+  if (server->soup != NULL) {
+    soup_server_disconnect(server->soup);
+    g_object_unref(server->soup);
+  }
+  g_hash_table_unref(server->sessions);
+  g_hash_table_unref(server->rooms);
+  if (server->identity != NULL)
+    tm_dtls_identity_unref(server->identity);
+  g_main_context_unref(server->context);
+  tm_config_clear(&server->config);
+  g_free(server);
+}

@@ -1,0 +1,267 @@
+/* state.c — files of the state directory. */
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <string.h>
+
+#include "util.h"
+
+void
+tm_hearing_record_free(TmHearingRecord *r)
+{
+  if (r == NULL)
+    return;
+  g_free(r->id);
+  g_free(r->case_number);
+  g_free(r->created);
+  g_free(r);
+}
+
+gboolean
+tm_state_ensure(const char *dir, GError **error)
+{
+  static const char *const subdirs[] = { "", "tls", "keys", "hearings" };
+  for (gsize i = 0; i < G_N_ELEMENTS(subdirs); i++) {
+    g_autofree char *path = g_build_filename(dir, subdirs[i], NULL);
+    if (g_mkdir_with_parents(path, 0700) != 0) {
+      int e = errno;
+      g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e),
+                  "cannot create the state directory %s: %s", path, g_strerror(e));
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+write_private(const char *path, const char *contents, gsize len, GError **error)
+{
+  int fd = g_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) {
+    int e = errno;
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot write %s: %s", path,
+                g_strerror(e));
+    return FALSE;
+  }
+  gboolean ok = write(fd, contents, len) == (ssize_t) len && fsync(fd) == 0;
+  int e = errno;
+  close(fd);
+  if (!ok)
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot write %s: %s", path,
+                g_strerror(e));
+  return ok;
+}
+
+gboolean
+tm_state_token_key(const char *dir, uint8_t key[TM_TOKEN_KEY_LEN], GError **error)
+{
+  if (!tm_state_ensure(dir, error))
+    return FALSE;
+  g_autofree char *path = g_build_filename(dir, "keys", "token.key", NULL);
+  g_autofree char *text = NULL;
+  if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+    uint8_t fresh[TM_TOKEN_KEY_LEN];
+    if (RAND_bytes(fresh, sizeof fresh) != 1) {
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "no randomness for a token key");
+      return FALSE;
+    }
+    GString *hex = g_string_new(NULL);
+    for (gsize i = 0; i < sizeof fresh; i++)
+      g_string_append_printf(hex, "%02x", fresh[i]);
+    g_string_append_c(hex, '\n');
+    gboolean ok = write_private(path, hex->str, hex->len, error);
+    g_string_free(hex, TRUE);
+    if (!ok)
+      return FALSE;
+  }
+  if (!g_file_get_contents(path, &text, NULL, error))
+    return FALSE;
+  g_strstrip(text);
+  if (strlen(text) != 2 * TM_TOKEN_KEY_LEN) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                "%s is not a token key (expected %d hex digits)", path, 2 * TM_TOKEN_KEY_LEN);
+    return FALSE;
+  }
+  for (gsize i = 0; i < TM_TOKEN_KEY_LEN; i++) {
+    int hi = g_ascii_xdigit_value(text[2 * i]), lo = g_ascii_xdigit_value(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is not a token key", path);
+      return FALSE;
+    }
+    key[i] = (uint8_t) (hi << 4 | lo);
+  }
+  return TRUE;
+}
+
+static gboolean
+make_self_signed(const char *cert_path, const char *key_path, GError **error)
+{
+  EVP_PKEY *key = EVP_EC_gen("P-256");
+  X509 *cert = X509_new();
+  gboolean ok = FALSE;
+  X509_set_version(cert, 2);
+  uint64_t serial = 0;
+  RAND_bytes((unsigned char *) &serial, sizeof serial);
+  ASN1_INTEGER_set_uint64(X509_get_serialNumber(cert), serial >> 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3650L * 24 * 3600);
+  X509_NAME *name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *) "testimony-relay",
+                             -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  X509_set_pubkey(cert, key);
+  X509V3_CTX v3;
+  X509V3_set_ctx(&v3, cert, cert, NULL, NULL, 0);
+  X509_EXTENSION *san = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name,
+                                            "DNS:localhost,IP:127.0.0.1,IP:::1");
+  X509_EXTENSION *bc = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, "critical,CA:TRUE");
+  X509_add_ext(cert, san, -1);
+  X509_add_ext(cert, bc, -1);
+  X509_EXTENSION_free(san);
+  X509_EXTENSION_free(bc);
+  X509_sign(cert, key, EVP_sha256());
+  BIO *kb = BIO_new(BIO_s_mem()), *cb = BIO_new(BIO_s_mem());
+  if (PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) &&
+      PEM_write_bio_X509(cb, cert)) {
+    char *kd, *cd;
+    long kl = BIO_get_mem_data(kb, &kd), cl = BIO_get_mem_data(cb, &cd);
+    ok = write_private(key_path, kd, (gsize) kl, error) &&
+         g_file_set_contents(cert_path, cd, cl, error);
+  } else {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot encode the TLS certificate");
+  }
+  BIO_free(kb);
+  BIO_free(cb);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return ok;
+}
+
+static char *
+cert_fingerprint(const char *cert_path)
+{
+  g_autofree char *pem = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents(cert_path, &pem, &len, NULL))
+    return g_strdup("?");
+  BIO *b = BIO_new_mem_buf(pem, (int) len);
+  X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+  BIO_free(b);
+  if (x == NULL)
+    return g_strdup("?");
+  uint8_t d[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  X509_digest(x, EVP_sha256(), d, &n);
+  X509_free(x);
+  char *out = g_malloc(3 * n + 1);
+  tm_hex_colon(d, n, out);
+  return out;
+}
+
+GTlsCertificate *
+tm_state_tls_certificate(const char *dir, const char *cert_file, const char *key_file,
+                         char **cert_path, char **fingerprint, gboolean *created, GError **error)
+{
+  *created = FALSE;
+  g_autofree char *cp = NULL, *kp = NULL;
+  if (cert_file != NULL && *cert_file != '\0') {
+    cp = g_strdup(cert_file);
+    kp = g_strdup(key_file != NULL && *key_file != '\0' ? key_file : cert_file);
+  } else {
+    if (!tm_state_ensure(dir, error))
+      return NULL;
+    cp = g_build_filename(dir, "tls", "cert.pem", NULL);
+    kp = g_build_filename(dir, "tls", "key.pem", NULL);
+    if (!g_file_test(cp, G_FILE_TEST_EXISTS)) {
+      if (!make_self_signed(cp, kp, error))
+        return NULL;
+      *created = TRUE;
+    }
+  }
+  GTlsCertificate *c = g_tls_certificate_new_from_files(cp, kp, error);
+  if (c == NULL)
+    return NULL;
+  *fingerprint = cert_fingerprint(cp);
+  *cert_path = g_steal_pointer(&cp);
+  return c;
+}
+
+gboolean
+tm_state_hearing_id_valid(const char *id)
+{
+  size_t n = id != NULL ? strlen(id) : 0;
+  if (n == 0 || n > 64 || id[0] == '.')
+    return FALSE;
+  for (size_t i = 0; i < n; i++)
+    if (!g_ascii_isalnum(id[i]) && id[i] != '.' && id[i] != '_' && id[i] != '-')
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+tm_state_hearing_create(const char *dir, const char *id, const char *case_number,
+                        GError **error)
+{
+  if (!tm_state_hearing_id_valid(id)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                "hearing id \"%s\" is not valid: use 1 to 64 letters, digits, '.', '_' or '-'",
+                id != NULL ? id : "");
+    return FALSE;
+  }
+  if (!tm_state_ensure(dir, error))
+    return FALSE;
+  g_autofree char *file = g_strconcat(id, ".json", NULL);
+  g_autofree char *path = g_build_filename(dir, "hearings", file, NULL);
+  if (g_file_test(path, G_FILE_TEST_EXISTS)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "hearing %s already exists (%s)", id, path);
+    return FALSE;
+  }
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+  g_autofree char *created = g_date_time_format_iso8601(now);
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "id");
+  json_builder_add_string_value(b, id);
+  json_builder_set_member_name(b, "case");
+  json_builder_add_string_value(b, case_number != NULL ? case_number : "");
+  json_builder_set_member_name(b, "created");
+  json_builder_add_string_value(b, created);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  g_autofree char *text = json_to_string(root, TRUE);
+  return g_file_set_contents(path, text, -1, error);
+}
+
+TmHearingRecord *
+tm_state_hearing_load(const char *dir, const char *id, GError **error)
+{
+  if (!tm_state_hearing_id_valid(id)) {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "no hearing \"%s\"", id);
+    return NULL;
+  }
+  g_autofree char *file = g_strconcat(id, ".json", NULL);
+  g_autofree char *path = g_build_filename(dir, "hearings", file, NULL);
+  g_autoptr(JsonParser) parser = json_parser_new();
+  if (!json_parser_load_from_file(parser, path, error))
+    return NULL;
+  JsonNode *root = json_parser_get_root(parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is not a hearing record", path);
+    return NULL;
+  }
+  JsonObject *o = json_node_get_object(root);
+  TmHearingRecord *r = g_new0(TmHearingRecord, 1);
+  r->id = g_strdup(id);
+  r->case_number = g_strdup(json_object_get_string_member_with_default(o, "case", ""));
+  r->created = g_strdup(json_object_get_string_member_with_default(o, "created", ""));
+  return r;
+}
