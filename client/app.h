@@ -1,0 +1,89 @@
+/* app.h — the testimony-client application: options, exit codes, the one app struct.
+ *
+ * There are no globals: main() owns one TmApp and passes it to every module that needs it.
+ * Modules below the app (signalling, session, feed, display, analysis, report, profile) do not
+ * know about TmApp; they report upward through listener structs. */
+#pragma once
+
+#include <glib.h>
+
+#include "analysis.h"
+#include "report.h"
+#include "session.h"
+#include "signalling.h"
+
+/* Exit statuses (documented in docs/client.md). */
+typedef enum {
+  TM_EXIT_OK = 0,
+  TM_EXIT_FAILURE = 1,       /* internal error */
+  TM_EXIT_USAGE = 2,         /* bad command line, unreadable --ca, unknown profile */
+  TM_EXIT_CONNECTION = 3,    /* relay unreachable, TLS failure, connection lost */
+  TM_EXIT_REFUSED = 4,       /* the relay refused the join (token, hearing full, ...) */
+  TM_EXIT_MEDIA = 5,         /* pipeline or WebRTC failure */
+} TmExitStatus;
+
+typedef struct {
+  gchar *relay;              /* https://HOST:PORT */
+  gchar *token;
+  gchar *ca_file;            /* NULL: system trust store */
+  gchar *profile;            /* "standard" */
+  gchar *test_source;        /* NULL: camera and microphone */
+  gboolean headless;
+  gchar *report_file;        /* NULL: no report */
+  gint duration;             /* seconds, 0: until SIGINT/SIGTERM */
+  gchar *pipelines_dir;      /* NULL: $TESTIMONY_PIPELINES or PIPELINES_DIR */
+} TmOptions;
+
+/* A remote participant as the hearing announced it. */
+typedef struct {
+  gchar *id;
+  gchar *name;
+  gchar *role;
+  gboolean publishing;
+  gboolean subscribed;
+  TmAnalysis *analysis;      /* owned (one ref) */
+} TmRemote;
+
+typedef struct {
+  TmOptions options;
+  GMainLoop *loop;
+  gint64 start_us;           /* g_get_monotonic_time() at start */
+  TmExitStatus exit_status;
+  gboolean finishing;        /* leave sent or failure reported: ignore further events */
+
+  TmSignalling *signalling;
+  TmSession *session;
+  TmReport *report;
+
+  gboolean joined;
+  gchar *my_id;
+  gchar *my_name;
+  gchar *my_role;
+  GHashTable *remotes;       /* id -> TmRemote*, owned */
+  GPtrArray *remote_order;   /* ids (borrowed from TmRemote) in join order, for the report */
+
+  guint join_timeout_id;
+  guint duration_id;
+  guint report_id;
+  guint ping_id;
+  guint sigint_id;
+  guint sigterm_id;
+  guint quit_id;
+} TmApp;
+
+/* hearing.c: the signalling conversation (join, participants, answers, candidates). */
+extern const TmSessionListener tm_hearing_session_listener;
+extern const TmSignallingListener tm_hearing_signalling_listener;
+/* Starts the --duration timer and connects to the relay. */
+void tm_hearing_connect(TmApp *app);
+/* Sends leave, waits for the relay to close the session (at most 2 s), quits the loop. */
+void tm_hearing_leave(TmApp *app);
+/* Writes one last report line (if joined and reporting). */
+void tm_hearing_final_report(TmApp *app);
+void tm_hearing_clear_timers(TmApp *app);
+/* Reports a fatal condition: prints "testimony-client: MESSAGE" on stderr (the first one
+ * only), sets the exit status and stops the main loop. */
+void tm_app_fail(TmApp *app, TmExitStatus status, const gchar *format, ...) G_GNUC_PRINTF(3, 4);
+/* Quits the main loop once pending signalling output has been flushed. */
+void tm_app_quit(TmApp *app);
+void tm_remote_free(TmRemote *remote);

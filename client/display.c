@@ -1,0 +1,189 @@
+/* display.c — remote pictures tiled on one canvas, remote sound mixed (see display.h).
+ *
+ * A live black background at sink_0 keeps the compositor (and a silent live source keeps the
+ * audiomixer) running before anyone arrives and after everyone left. Tiles keep 4:3 and are
+ * laid out on a grid of ceil(sqrt(n)) columns. The sinks are autovideosink/autoaudiosink; for
+ * development without a screen, $TESTIMONY_VIDEO_SINK / $TESTIMONY_AUDIO_SINK name other
+ * element factories (e.g. fakesink). */
+#include "display.h"
+
+#include <math.h>
+
+#define TM_DISPLAY_LOG_DOMAIN "testimony-display"
+#define TM_DISPLAY_WIDTH 1280
+#define TM_DISPLAY_HEIGHT 720
+
+struct _TmDisplay {
+  GMutex lock;
+  GstElement *compositor;
+  GstElement *mixer;
+  GPtrArray *tiles;              /* compositor sink pads of remote feeds, refs, under lock */
+};
+
+static GstElement *
+tm_display_make(const gchar *factory, const gchar *name, GError **error)
+{
+  GstElement *element = gst_element_factory_make(factory, name);
+
+  if (element == NULL)
+    g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+                "the GStreamer element \"%s\" is missing", factory);
+  return element;
+}
+
+static const gchar *
+tm_display_sink_factory(const gchar *env, const gchar *fallback)
+{
+  const gchar *value = g_getenv(env);
+
+  return value != NULL && value[0] != '\0' ? value : fallback;
+}
+
+/* Builds FACTORIES[0] ! FACTORIES[1] ! ... inside PIPELINE; returns the elements in OUT. */
+static gboolean
+tm_display_chain(GstBin *pipeline, const gchar *const *factories, const gchar *const *names,
+                 GstElement **out, guint n, GError **error)
+{
+  for (guint i = 0; i < n; i++) {
+    out[i] = tm_display_make(factories[i], names[i], error);
+    if (out[i] == NULL) {
+      for (guint j = 0; j < i; j++)
+        gst_object_unref(out[j]);
+      return FALSE;
+    }
+  }
+  for (guint i = 0; i < n; i++)
+    gst_bin_add(pipeline, out[i]);
+  for (guint i = 0; i + 1 < n; i++) {
+    if (!gst_element_link(out[i], out[i + 1])) {
+      g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+                  "cannot link %s to %s for the display", factories[i], factories[i + 1]);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+tm_display_build_video(TmDisplay *display, GstBin *pipeline, GError **error)
+{
+  const gchar *factories[] = { "videotestsrc", "capsfilter", "compositor", "videoconvert",
+                               tm_display_sink_factory("TESTIMONY_VIDEO_SINK", "autovideosink") };
+  const gchar *names[] = { "display_background", "display_canvas", "display_compositor",
+                           "display_convert", "display_video_sink" };
+  GstElement *e[G_N_ELEMENTS(factories)];
+  g_autoptr(GstCaps) caps = gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT,
+                                                TM_DISPLAY_WIDTH, "height", G_TYPE_INT,
+                                                TM_DISPLAY_HEIGHT, "framerate",
+                                                GST_TYPE_FRACTION, 30, 1, NULL);
+
+  if (!tm_display_chain(pipeline, factories, names, e, G_N_ELEMENTS(e), error))
+    return FALSE;
+  g_object_set(e[0], "is-live", TRUE, "pattern", 2 /* black */, NULL);
+  g_object_set(e[1], "caps", caps, NULL);
+  display->compositor = e[2];
+  return TRUE;
+}
+
+static gboolean
+tm_display_build_audio(TmDisplay *display, GstBin *pipeline, GError **error)
+{
+  const gchar *factories[] = { "audiotestsrc", "audiomixer", "audioconvert", "audioresample",
+                               tm_display_sink_factory("TESTIMONY_AUDIO_SINK", "autoaudiosink") };
+  const gchar *names[] = { "display_silence", "display_mixer", "display_audio_convert",
+                           "display_resample", "display_audio_sink" };
+  GstElement *e[G_N_ELEMENTS(factories)];
+
+  if (!tm_display_chain(pipeline, factories, names, e, G_N_ELEMENTS(e), error))
+    return FALSE;
+  g_object_set(e[0], "is-live", TRUE, "wave", 4 /* silence */, NULL);
+  display->mixer = e[1];
+  return TRUE;
+}
+
+TmDisplay *
+tm_display_new(GstBin *pipeline, GError **error)
+{
+  TmDisplay *display = g_new0(TmDisplay, 1);
+
+  g_mutex_init(&display->lock);
+  display->tiles = g_ptr_array_new_with_free_func(gst_object_unref);
+  if (!tm_display_build_video(display, pipeline, error) ||
+      !tm_display_build_audio(display, pipeline, error)) {
+    tm_display_free(display);
+    return NULL;
+  }
+  return display;
+}
+
+/* Called with the lock held. */
+static void
+tm_display_layout(TmDisplay *display)
+{
+  guint n = display->tiles->len;
+  guint cols, rows;
+  gint cell_w, cell_h, tile_w, tile_h;
+
+  if (n == 0)
+    return;
+  cols = (guint) ceil(sqrt((gdouble) n));
+  rows = (n + cols - 1) / cols;
+  cell_w = TM_DISPLAY_WIDTH / (gint) cols;
+  cell_h = TM_DISPLAY_HEIGHT / (gint) rows;
+  tile_w = MIN(cell_w, cell_h * 4 / 3);
+  tile_h = tile_w * 3 / 4;
+  for (guint i = 0; i < n; i++) {
+    gint col = (gint) (i % cols), row = (gint) (i / cols);
+    g_object_set(g_ptr_array_index(display->tiles, i), "xpos",
+                 col * cell_w + (cell_w - tile_w) / 2, "ypos",
+                 row * cell_h + (cell_h - tile_h) / 2, "width", tile_w, "height", tile_h,
+                 "zorder", 1u, NULL);
+  }
+}
+
+GstPad *
+tm_display_add_video(TmDisplay *display)
+{
+  GstPad *pad = gst_element_request_pad_simple(display->compositor, "sink_%u");
+
+  if (pad == NULL)
+    return NULL;
+  g_mutex_lock(&display->lock);
+  g_ptr_array_add(display->tiles, gst_object_ref(pad));
+  tm_display_layout(display);
+  g_mutex_unlock(&display->lock);
+  return pad;
+}
+
+GstPad *
+tm_display_add_audio(TmDisplay *display)
+{
+  return gst_element_request_pad_simple(display->mixer, "sink_%u");
+}
+
+void
+tm_display_release(TmDisplay *display, GstPad *pad)
+{
+  g_autoptr(GstPad) peer = gst_pad_get_peer(pad);
+  g_autoptr(GstElement) parent = gst_pad_get_parent_element(pad);
+
+  if (peer != NULL)
+    gst_pad_unlink(peer, pad);
+  g_mutex_lock(&display->lock);
+  g_ptr_array_remove(display->tiles, pad);
+  tm_display_layout(display);
+  g_mutex_unlock(&display->lock);
+  if (parent != NULL)
+    gst_element_release_request_pad(parent, pad);
+  gst_object_unref(pad);
+}
+
+void
+tm_display_free(TmDisplay *display)
+{
+  if (display == NULL)
+    return;
+  g_ptr_array_unref(display->tiles);
+  g_mutex_clear(&display->lock);
+  g_free(display);
+}

@@ -1,0 +1,18 @@
+/* display.h — the window and the loudspeaker (not headless): remote pictures tiled by a
+ * compositor on a black canvas, remote sound mixed by an audiomixer. Thread-safe: pads are
+ * requested from streaming threads and released from the main thread. */
+#pragma once
+
+#include <gst/gst.h>
+
+typedef struct _TmDisplay TmDisplay;
+
+/* Adds the display elements to PIPELINE. */
+TmDisplay *tm_display_new(GstBin *pipeline, GError **error);
+/* A compositor sink pad for a new tile (ref returned); tiles are laid out again. */
+GstPad *tm_display_add_video(TmDisplay *display);
+/* An audiomixer sink pad (ref returned). */
+GstPad *tm_display_add_audio(TmDisplay *display);
+/* Releases a pad got from tm_display_add_video/_audio (unlinked first); drops the ref. */
+void tm_display_release(TmDisplay *display, GstPad *pad);
+void tm_display_free(TmDisplay *display);

@@ -1,0 +1,288 @@
+/* feed.c — one subscribe connection and its decode branches (see feed.h). */
+#include "feed.h"
+
+
+#include <gst/webrtc/webrtc.h>
+
+#define TM_FEED_LOG_DOMAIN "testimony-feed"
+
+struct _TmFeed {
+  gchar *id;
+  gchar *label;
+  TmAnalysis *analysis;
+  TmDisplay *display;            /* borrowed, NULL when headless */
+  GstElement *bin;               /* ref held */
+  GstElement *webrtc;            /* inside bin */
+  GMutex lock;
+  GPtrArray *display_pads;       /* compositor/mixer pads in use, refs, under lock */
+};
+
+static gchar *
+tm_feed_bin_name(const gchar *id)
+{
+  GString *name = g_string_new("feed-");
+
+  for (const gchar *p = id; *p != '\0' && name->len < 64; p++)
+    g_string_append_c(name, g_ascii_isalnum(*p) || *p == '-' || *p == '_' ? *p : '_');
+  return g_string_free(name, FALSE);
+}
+
+static void
+tm_feed_add_transceiver(GstElement *webrtc, const gchar *caps_text, gboolean nack)
+{
+  g_autoptr(GstCaps) caps = gst_caps_from_string(caps_text);
+  GstWebRTCRTPTransceiver *transceiver = NULL;
+
+  g_signal_emit_by_name(webrtc, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
+                        caps, &transceiver);
+  if (transceiver == NULL) {
+    g_log(TM_FEED_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "webrtcbin refused a transceiver for %s",
+          caps_text);
+    return;
+  }
+  if (nack)
+    g_object_set(transceiver, "do-nack", TRUE, NULL);
+  gst_object_unref(transceiver);
+}
+
+/* Makes FACTORIES[i] (NULL-terminated), adds them to BIN and links them in a chain. Returns
+ * the elements (g_free the array) or NULL. */
+static GstElement **
+tm_feed_chain(GstBin *bin, const gchar *const *factories)
+{
+  guint n = g_strv_length((gchar **) factories);
+  g_autofree GstElement **elements = g_new0(GstElement *, n + 1);
+
+  for (guint i = 0; i < n; i++) {
+    elements[i] = gst_element_factory_make(factories[i], NULL);
+    if (elements[i] == NULL) {
+      g_log(TM_FEED_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "the GStreamer element \"%s\" is missing",
+            factories[i]);
+      for (guint j = 0; j < i; j++)
+        gst_object_unref(elements[j]);
+      return NULL;
+    }
+  }
+  for (guint i = 0; i < n; i++)
+    gst_bin_add(bin, elements[i]);
+  for (guint i = 0; i + 1 < n; i++) {
+    if (!gst_element_link(elements[i], elements[i + 1])) {
+      g_log(TM_FEED_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "cannot link %s to %s", factories[i],
+            factories[i + 1]);
+      return NULL;
+    }
+  }
+  return g_steal_pointer(&elements);
+}
+
+/* Exposes SRC (the branch's last element's src pad) on the feed bin and links it to a display
+ * pad; keeps the display pad for tm_feed_remove(). */
+static gboolean
+tm_feed_link_display(TmFeed *feed, GstPad *src, GstPad *display_pad)
+{
+  GstPad *ghost;
+
+  if (display_pad == NULL)
+    return FALSE;
+  ghost = gst_ghost_pad_new(NULL, src);
+  gst_pad_set_active(ghost, TRUE);
+  gst_element_add_pad(feed->bin, ghost);
+  g_mutex_lock(&feed->lock);
+  g_ptr_array_add(feed->display_pads, display_pad);
+  g_mutex_unlock(&feed->lock);
+  if (gst_pad_link(ghost, display_pad) != GST_PAD_LINK_OK) {
+    g_log(TM_FEED_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "cannot link a feed to the display");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static const gchar *const tm_feed_video_decode[] = {
+  "queue", "rtpvp8depay", "vp8dec", "videoconvert", "capsfilter", NULL
+};
+static const gchar *const tm_feed_audio_decode[] = {
+  "queue", "rtpopusdepay", "opusdec", "audioconvert", "audioresample", "capsfilter", NULL
+};
+static const gchar *const tm_feed_video_show[] = { "queue", "textoverlay", "videoconvert", NULL };
+static const gchar *const tm_feed_audio_play[] = { "queue", "audioconvert", NULL };
+static const gchar *const tm_feed_discard[] = { "fakesink", NULL };
+
+/* Builds decode ! analysis ! (fakesink | display) for one webrtcbin src pad. Returns the
+ * elements to start, in a GPtrArray (sinks first). */
+static GPtrArray *
+tm_feed_build_branch(TmFeed *feed, gboolean video)
+{
+  GstBin *bin = GST_BIN(feed->bin);
+  g_autofree GstElement **decode = tm_feed_chain(bin, video ? tm_feed_video_decode
+                                                            : tm_feed_audio_decode);
+  g_autofree GstElement **tail = NULL;
+  GPtrArray *started = g_ptr_array_new();
+  guint n_decode = g_strv_length((gchar **) (video ? tm_feed_video_decode
+                                                   : tm_feed_audio_decode));
+  GstElement *last;
+  g_autoptr(GstPad) analysed = NULL;
+  g_autoptr(GstCaps) caps = NULL;
+
+  if (decode == NULL)
+    return started;
+  last = decode[n_decode - 1];
+  if (video) {
+    caps = gst_caps_from_string("video/x-raw,format=RGBx");
+  } else {
+    caps = gst_caps_from_string("audio/x-raw,format=F32LE,layout=interleaved,channels=1");
+    g_object_set(decode[2], "use-inband-fec", TRUE, "plc", TRUE, NULL);
+  }
+  g_object_set(last, "caps", caps, NULL);
+  analysed = gst_element_get_static_pad(last, "src");
+  if (video)
+    tm_analysis_watch_video(feed->analysis, analysed);
+  else
+    tm_analysis_watch_audio(feed->analysis, analysed);
+
+  tail = tm_feed_chain(bin, feed->display == NULL ? tm_feed_discard
+                            : video ? tm_feed_video_show : tm_feed_audio_play);
+  if (tail == NULL)
+    return started;
+  if (feed->display == NULL) {
+    g_object_set(tail[0], "sync", FALSE, "async", FALSE, NULL);
+    g_ptr_array_add(started, tail[0]);
+  } else {
+    GstElement *tail_last = video ? tail[2] : tail[1];
+    g_autoptr(GstPad) src = gst_element_get_static_pad(tail_last, "src");
+    g_object_set(tail[0], "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
+                 (guint64) 200 * GST_MSECOND, NULL);
+    if (video)
+      g_object_set(tail[1], "text", feed->label, "valignment", 2 /* bottom */, "halignment",
+                   0 /* left */, "font-desc", "Sans 20", "shaded-background", TRUE, NULL);
+    tm_feed_link_display(feed, src, video ? tm_display_add_video(feed->display)
+                                          : tm_display_add_audio(feed->display));
+    for (gint i = video ? 2 : 1; i >= 0; i--)
+      g_ptr_array_add(started, tail[i]);
+  }
+  gst_element_link(last, tail[0]);
+  for (gint i = (gint) n_decode - 1; i >= 0; i--)
+    g_ptr_array_add(started, decode[i]);
+  return started;
+}
+
+static void
+tm_feed_on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data)
+{
+  TmFeed *feed = user_data;
+  g_autoptr(GstCaps) caps = NULL;
+  const gchar *media = NULL;
+  g_autoptr(GPtrArray) started = NULL;
+  GstElement *first;
+  g_autoptr(GstPad) sink = NULL;
+
+  if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC)
+    return;
+  caps = gst_pad_get_current_caps(pad);
+  if (caps == NULL)
+    caps = gst_pad_query_caps(pad, NULL);
+  if (caps != NULL && gst_caps_get_size(caps) > 0)
+    media = gst_structure_get_string(gst_caps_get_structure(caps, 0), "media");
+  g_log(TM_FEED_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "feed %s: new %s pad %s", feed->id,
+        media != NULL ? media : "unknown", GST_PAD_NAME(pad));
+
+  if (g_strcmp0(media, "video") == 0 || g_strcmp0(media, "audio") == 0) {
+    started = tm_feed_build_branch(feed, g_strcmp0(media, "video") == 0);
+  } else {
+    started = g_ptr_array_new();
+    g_ptr_array_add(started, gst_element_factory_make("fakesink", NULL));
+    gst_bin_add(GST_BIN(feed->bin), g_ptr_array_index(started, 0));
+  }
+  if (started->len == 0) {
+    g_log(TM_FEED_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "feed %s: cannot decode its %s", feed->id,
+          media != NULL ? media : "stream");
+    return;
+  }
+  first = g_ptr_array_index(started, started->len - 1);
+  sink = gst_element_get_static_pad(first, "sink");
+  for (guint i = 0; i < started->len; i++)
+    gst_element_sync_state_with_parent(g_ptr_array_index(started, i));
+  if (gst_pad_link(pad, sink) != GST_PAD_LINK_OK)
+    g_log(TM_FEED_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "feed %s: cannot link its %s pad", feed->id,
+          media != NULL ? media : "unknown");
+}
+
+TmFeed *
+tm_feed_new(const gchar *id, const gchar *label, TmAnalysis *analysis, TmDisplay *display,
+            GstElement *webrtc)
+{
+  TmFeed *feed = g_new0(TmFeed, 1);
+  g_autofree gchar *name = tm_feed_bin_name(id);
+
+  feed->id = g_strdup(id);
+  feed->label = g_strdup(label);
+  feed->analysis = tm_analysis_ref(analysis);
+  feed->display = display;
+  g_mutex_init(&feed->lock);
+  feed->display_pads = g_ptr_array_new();
+  feed->bin = gst_object_ref_sink(gst_bin_new(name));
+  feed->webrtc = webrtc;
+  gst_bin_add(GST_BIN(feed->bin), webrtc);
+  tm_feed_add_transceiver(webrtc, "application/x-rtp,media=audio,encoding-name=OPUS,"
+                                  "clock-rate=48000,payload=111", FALSE);
+  tm_feed_add_transceiver(webrtc, "application/x-rtp,media=video,encoding-name=VP8,"
+                                  "clock-rate=90000,payload=96", TRUE);
+  g_signal_connect(webrtc, "pad-added", G_CALLBACK(tm_feed_on_pad_added), feed);
+  return feed;
+}
+
+const gchar *
+tm_feed_get_id(TmFeed *feed)
+{
+  return feed->id;
+}
+
+GstElement *
+tm_feed_get_bin(TmFeed *feed)
+{
+  return feed->bin;
+}
+
+GstElement *
+tm_feed_get_webrtc(TmFeed *feed)
+{
+  return feed->webrtc;
+}
+
+void
+tm_feed_remove(TmFeed *feed, GstBin *pipeline)
+{
+  g_autoptr(GPtrArray) pads = NULL;
+
+  /* NULL state joins the streaming threads: no pad-added handler runs after this. */
+  gst_element_set_locked_state(feed->bin, TRUE);
+  gst_element_set_state(feed->bin, GST_STATE_NULL);
+  g_signal_handlers_disconnect_by_data(feed->webrtc, feed);
+  g_mutex_lock(&feed->lock);
+  pads = g_steal_pointer(&feed->display_pads);
+  feed->display_pads = g_ptr_array_new();
+  g_mutex_unlock(&feed->lock);
+  for (guint i = 0; i < pads->len; i++)
+    tm_display_release(feed->display, g_ptr_array_index(pads, i));
+  gst_bin_remove(pipeline, feed->bin);
+  tm_feed_free(feed);
+}
+
+void
+tm_feed_free(TmFeed *feed)
+{
+  if (feed == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data(feed->webrtc, feed);
+  gst_element_set_state(feed->bin, GST_STATE_NULL);
+  if (feed->display != NULL) {
+    for (guint i = 0; i < feed->display_pads->len; i++)
+      gst_object_unref(g_ptr_array_index(feed->display_pads, i));
+  }
+  g_ptr_array_unref(feed->display_pads);
+  gst_object_unref(feed->bin);
+  tm_analysis_unref(feed->analysis);
+  g_mutex_clear(&feed->lock);
+  g_free(feed->label);
+  g_free(feed->id);
+  g_free(feed);
+}

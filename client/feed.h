@@ -1,0 +1,25 @@
+/* feed.h — one subscribe connection: a GstBin holding a recv-only webrtcbin (audio Opus,
+ * video VP8) and, as its pads appear, the decode branches: depayload, decode, convert,
+ * analysis probes, then fakesinks (headless) or the display's compositor and audiomixer.
+ * Used by session.c only. */
+#pragma once
+
+#include <gst/gst.h>
+
+#include "analysis.h"
+#include "display.h"
+
+typedef struct _TmFeed TmFeed;
+
+/* DISPLAY: NULL when headless. LABEL: text drawn on the tile. WEBRTC: a configured, floating
+ * webrtcbin (see session.c); the feed adds its recv-only transceivers and decodes its pads. */
+TmFeed *tm_feed_new(const gchar *id, const gchar *label, TmAnalysis *analysis,
+                    TmDisplay *display, GstElement *webrtc);
+const gchar *tm_feed_get_id(TmFeed *feed);
+GstElement *tm_feed_get_bin(TmFeed *feed);
+GstElement *tm_feed_get_webrtc(TmFeed *feed);
+/* Stops the feed's bin, unlinks it from the display and removes it from PIPELINE (it must have
+ * been added to it), then frees the feed. Main thread only. */
+void tm_feed_remove(TmFeed *feed, GstBin *pipeline);
+/* Frees a feed whose bin was never added to a pipeline, or whose pipeline is stopped. */
+void tm_feed_free(TmFeed *feed);

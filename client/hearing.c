@@ -1,0 +1,587 @@
+/* hearing.c — the signalling conversation of one participant (docs/protocol.md): join, the
+ * participant list, publish and subscribe offers and answers, trickle ICE, leave; plus the
+ * timers (join timeout, report, keep-alive, --duration). */
+#include "app.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#define TM_HEARING_LOG_DOMAIN "testimony-hearing"
+#define TM_HEARING_JOIN_TIMEOUT_S 20
+#define TM_HEARING_PING_INTERVAL_S 20
+#define TM_HEARING_LEAVE_GRACE_MS 2000
+
+/* ---- small helpers ---- */
+
+static const gchar *
+tm_json_string(JsonObject *object, const gchar *name)
+{
+  JsonNode *node = object != NULL ? json_object_get_member(object, name) : NULL;
+
+  if (node == NULL || json_node_get_value_type(node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string(node);
+}
+
+static gboolean
+tm_json_bool(JsonObject *object, const gchar *name)
+{
+  JsonNode *node = object != NULL ? json_object_get_member(object, name) : NULL;
+
+  return node != NULL && json_node_get_value_type(node) == G_TYPE_BOOLEAN &&
+         json_node_get_boolean(node);
+}
+
+static gint64
+tm_json_int(JsonObject *object, const gchar *name, gint64 fallback)
+{
+  JsonNode *node = object != NULL ? json_object_get_member(object, name) : NULL;
+
+  if (node == NULL || json_node_get_value_type(node) != G_TYPE_INT64)
+    return fallback;
+  return json_node_get_int(node);
+}
+
+static void
+tm_app_warn(const gchar *format, ...)
+{
+  va_list args;
+  g_autofree gchar *text = NULL;
+
+  va_start(args, format);
+  text = g_strdup_vprintf(format, args);
+  va_end(args);
+  g_printerr("testimony-client: warning: %s\n", text);
+}
+
+static gboolean
+tm_app_quit_now(gpointer user_data)
+{
+  TmApp *app = user_data;
+
+  app->quit_id = 0;
+  g_main_loop_quit(app->loop);
+  return G_SOURCE_REMOVE;
+}
+
+void
+tm_app_quit(TmApp *app)
+{
+  if (app->quit_id != 0)
+    g_source_remove(app->quit_id);
+  app->quit_id = g_idle_add(tm_app_quit_now, app);
+}
+
+/* Sends leave (if the session is open) and quits when the relay closes, or after a grace. */
+static void
+tm_app_finish(TmApp *app)
+{
+  app->finishing = TRUE;
+  if (app->signalling != NULL && tm_signalling_is_open(app->signalling)) {
+    if (app->joined)
+      tm_signalling_send_type(app->signalling, "leave");
+    else
+      tm_signalling_close(app->signalling);
+    if (app->quit_id != 0)
+      g_source_remove(app->quit_id);
+    app->quit_id = g_timeout_add(TM_HEARING_LEAVE_GRACE_MS, tm_app_quit_now, app);
+    return;
+  }
+  tm_app_quit(app);
+}
+
+void
+tm_app_fail(TmApp *app, TmExitStatus status, const gchar *format, ...)
+{
+  va_list args;
+  g_autofree gchar *text = NULL;
+
+  if (app->finishing)
+    return;
+  va_start(args, format);
+  text = g_strdup_vprintf(format, args);
+  va_end(args);
+  g_printerr("testimony-client: %s\n", text);
+  app->exit_status = status;
+  tm_app_finish(app);
+}
+
+void
+tm_hearing_leave(TmApp *app)
+{
+  if (app->finishing)
+    return;
+  g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "leaving the hearing");
+  tm_app_finish(app);
+}
+
+/* ---- remotes ---- */
+
+void
+tm_remote_free(TmRemote *remote)
+{
+  g_free(remote->id);
+  g_free(remote->name);
+  g_free(remote->role);
+  tm_analysis_unref(remote->analysis);
+  g_free(remote);
+}
+
+static void
+tm_hearing_subscribe(TmApp *app, TmRemote *remote)
+{
+  if (remote->subscribed || app->session == NULL)
+    return;
+  remote->subscribed = TRUE;
+  g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "subscribing to %s", remote->id);
+  tm_session_subscribe(app->session, remote->id, remote->name, remote->role, remote->analysis);
+}
+
+static TmRemote *
+tm_hearing_remote(TmApp *app, const gchar *id)
+{
+  TmRemote *remote = g_hash_table_lookup(app->remotes, id);
+
+  if (remote != NULL || g_strcmp0(id, app->my_id) == 0)
+    return remote;
+  remote = g_new0(TmRemote, 1);
+  remote->id = g_strdup(id);
+  remote->name = g_strdup("");
+  remote->role = g_strdup("");
+  remote->analysis = tm_analysis_new(app->start_us);
+  g_hash_table_insert(app->remotes, remote->id, remote);
+  g_ptr_array_add(app->remote_order, remote->id);
+  return remote;
+}
+
+/* A participant object (id, name, role, publishing) from joined or participant-joined. */
+static void
+tm_hearing_add_participant(TmApp *app, JsonNode *node)
+{
+  JsonObject *p = node != NULL && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node)
+                                                                : NULL;
+  const gchar *id = tm_json_string(p, "id");
+  TmRemote *remote;
+
+  if (id == NULL || id[0] == '\0') {
+    tm_app_warn("the relay announced a participant without an id; ignored");
+    return;
+  }
+  remote = tm_hearing_remote(app, id);
+  if (remote == NULL)
+    return;                                  /* ourselves */
+  if (tm_json_string(p, "name") != NULL) {
+    g_free(remote->name);
+    remote->name = g_strdup(tm_json_string(p, "name"));
+  }
+  if (tm_json_string(p, "role") != NULL) {
+    g_free(remote->role);
+    remote->role = g_strdup(tm_json_string(p, "role"));
+  }
+  remote->publishing = tm_json_bool(p, "publishing");
+  if (remote->publishing)
+    tm_hearing_subscribe(app, remote);
+}
+
+static void
+tm_hearing_drop_remote(TmApp *app, const gchar *id)
+{
+  TmRemote *remote = g_hash_table_lookup(app->remotes, id);
+
+  if (remote == NULL)
+    return;
+  if (app->session != NULL)
+    tm_session_unsubscribe(app->session, remote->id);
+  g_ptr_array_remove(app->remote_order, remote->id);
+  g_hash_table_remove(app->remotes, remote->id);
+}
+
+/* ---- report and timers ---- */
+
+static void
+tm_hearing_write_report(TmApp *app)
+{
+  g_autofree TmReportRemote *rows = g_new0(TmReportRemote, app->remote_order->len + 1);
+  g_autoptr(GError) error = NULL;
+
+  if (app->report == NULL)
+    return;
+  for (guint i = 0; i < app->remote_order->len; i++) {
+    TmRemote *remote = g_hash_table_lookup(app->remotes, g_ptr_array_index(app->remote_order, i));
+    rows[i].id = remote->id;
+    rows[i].name = remote->name;
+    rows[i].role = remote->role;
+    tm_analysis_snapshot(remote->analysis, &rows[i].snapshot);
+  }
+  if (!tm_report_write(app->report, (gdouble) g_get_real_time() / G_USEC_PER_SEC, app->my_id,
+                       app->my_name, app->my_role, rows, app->remote_order->len, &error)) {
+    tm_app_warn("%s; no more report lines", error->message);
+    tm_report_close(app->report);
+    app->report = NULL;
+  }
+}
+
+void
+tm_hearing_final_report(TmApp *app)
+{
+  if (app->joined)
+    tm_hearing_write_report(app);
+}
+
+static gboolean
+tm_hearing_on_report_tick(gpointer user_data)
+{
+  TmApp *app = user_data;
+
+  tm_hearing_write_report(app);
+  if (app->report == NULL) {
+    app->report_id = 0;
+    return G_SOURCE_REMOVE;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+tm_hearing_on_ping_tick(gpointer user_data)
+{
+  TmApp *app = user_data;
+
+  tm_signalling_send_type(app->signalling, "ping");
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+tm_hearing_on_join_timeout(gpointer user_data)
+{
+  TmApp *app = user_data;
+
+  app->join_timeout_id = 0;
+  tm_app_fail(app, TM_EXIT_CONNECTION, "the relay at %s did not answer the join within %d s",
+              app->options.relay, TM_HEARING_JOIN_TIMEOUT_S);
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- relay -> client messages ---- */
+
+static void
+tm_hearing_on_joined(TmApp *app, JsonObject *m)
+{
+  JsonNode *list = json_object_get_member(m, "participants");
+  g_autoptr(GError) error = NULL;
+
+  if (app->joined) {
+    tm_app_warn("the relay sent \"joined\" twice; ignored");
+    return;
+  }
+  if (tm_json_string(m, "id") == NULL) {
+    tm_app_fail(app, TM_EXIT_REFUSED, "the relay accepted the join but sent no participant id");
+    return;
+  }
+  app->joined = TRUE;
+  g_clear_handle_id(&app->join_timeout_id, g_source_remove);
+  app->my_id = g_strdup(tm_json_string(m, "id"));
+  app->my_name = g_strdup(tm_json_string(m, "name"));
+  app->my_role = g_strdup(tm_json_string(m, "role"));
+  g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "joined as %s (%s)", app->my_id,
+        app->my_role != NULL ? app->my_role : "?");
+  if (!tm_session_start(app->session, &error)) {
+    tm_app_fail(app, TM_EXIT_MEDIA, "%s", error->message);
+    return;
+  }
+  if (list != NULL && JSON_NODE_HOLDS_ARRAY(list)) {
+    JsonArray *array = json_node_get_array(list);
+    for (guint i = 0; i < json_array_get_length(array); i++)
+      tm_hearing_add_participant(app, json_array_get_element(array, i));
+  }
+  app->ping_id = g_timeout_add_seconds(TM_HEARING_PING_INTERVAL_S, tm_hearing_on_ping_tick, app);
+  if (app->report != NULL)
+    app->report_id = g_timeout_add(1000, tm_hearing_on_report_tick, app);
+}
+
+static void
+tm_hearing_on_participant_joined(TmApp *app, JsonObject *m)
+{
+  tm_hearing_add_participant(app, json_object_get_member(m, "participant"));
+}
+
+static void
+tm_hearing_on_participant_published(TmApp *app, JsonObject *m)
+{
+  const gchar *id = tm_json_string(m, "id");
+  TmRemote *remote = id != NULL ? tm_hearing_remote(app, id) : NULL;
+
+  if (remote == NULL)
+    return;
+  remote->publishing = TRUE;
+  tm_hearing_subscribe(app, remote);
+}
+
+static void
+tm_hearing_on_participant_left(TmApp *app, JsonObject *m)
+{
+  const gchar *id = tm_json_string(m, "id");
+
+  if (id == NULL)
+    return;
+  g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "participant %s left (%s)", id,
+        tm_json_string(m, "reason") != NULL ? tm_json_string(m, "reason") : "?");
+  tm_hearing_drop_remote(app, id);
+}
+
+static void
+tm_hearing_on_answer(TmApp *app, JsonObject *m)
+{
+  const gchar *target = tm_json_string(m, "target");
+  const gchar *sdp = tm_json_string(m, "sdp");
+  g_autoptr(GError) error = NULL;
+
+  if (target == NULL || sdp == NULL) {
+    tm_app_warn("the relay sent an answer without target or sdp; ignored");
+    return;
+  }
+  if (tm_session_apply_answer(app->session, target, sdp, &error))
+    return;
+  if (g_strcmp0(target, "publish") == 0) {
+    tm_app_fail(app, TM_EXIT_MEDIA, "%s", error->message);
+    return;
+  }
+  if (g_error_matches(error, TM_SESSION_ERROR, TM_SESSION_ERROR_UNKNOWN_TARGET)) {
+    g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "%s (feed already gone)", error->message);
+    return;
+  }
+  tm_app_warn("%s; not receiving %s", error->message, target);
+  tm_session_unsubscribe(app->session, target);
+}
+
+static void
+tm_hearing_on_candidate(TmApp *app, JsonObject *m)
+{
+  const gchar *target = tm_json_string(m, "target");
+  const gchar *candidate = tm_json_string(m, "candidate");
+  gint64 mline = tm_json_int(m, "sdpMLineIndex", 0);
+  g_autoptr(GError) error = NULL;
+
+  if (target == NULL || candidate == NULL || mline < 0 || mline > 63) {
+    tm_app_warn("the relay sent a malformed candidate; ignored");
+    return;
+  }
+  if (!tm_session_add_candidate(app->session, target, (guint) mline, candidate, &error))
+    g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "%s; ignored", error->message);
+}
+
+static gboolean
+tm_hearing_is_token_error(const gchar *code)
+{
+  return g_strcmp0(code, "bad-token") == 0 || g_strcmp0(code, "token-expired") == 0 ||
+         g_strcmp0(code, "token-not-yet-valid") == 0 || g_strcmp0(code, "wrong-hearing") == 0;
+}
+
+static void
+tm_hearing_on_error(TmApp *app, JsonObject *m)
+{
+  const gchar *code = tm_json_string(m, "code");
+  const gchar *message = tm_json_string(m, "message");
+  const gchar *ref = tm_json_string(m, "ref");
+  const gchar *text = message != NULL && message[0] != '\0' ? message
+                      : code != NULL ? code : "no reason given";
+
+  if (tm_hearing_is_token_error(code)) {
+    tm_app_fail(app, TM_EXIT_REFUSED, "the relay refused the join token: %s", text);
+  } else if (!app->joined || g_strcmp0(ref, "join") == 0) {
+    tm_app_fail(app, TM_EXIT_REFUSED, "the relay refused the join: %s", text);
+  } else if (g_strcmp0(ref, "publish") == 0) {
+    tm_app_fail(app, TM_EXIT_MEDIA, "the relay refused our media offer: %s", text);
+  } else if (g_strcmp0(code, "too-large") == 0) {
+    tm_app_fail(app, TM_EXIT_CONNECTION, "the relay closed the session: %s", text);
+  } else {
+    tm_app_warn("the relay refused a %s message: %s (%s)", ref != NULL ? ref : "",
+                text, code != NULL ? code : "?");
+  }
+}
+
+typedef struct {
+  const gchar *type;
+  void (*handle)(TmApp *app, JsonObject *message);
+} TmHearingHandler;
+
+static const TmHearingHandler tm_hearing_handlers[] = {
+  { "joined", tm_hearing_on_joined },
+  { "participant-joined", tm_hearing_on_participant_joined },
+  { "participant-published", tm_hearing_on_participant_published },
+  { "participant-left", tm_hearing_on_participant_left },
+  { "answer", tm_hearing_on_answer },
+  { "candidate", tm_hearing_on_candidate },
+  { "error", tm_hearing_on_error },
+};
+
+static void
+tm_hearing_on_message(gpointer user_data, const gchar *type, JsonObject *message)
+{
+  TmApp *app = user_data;
+
+  if (app->finishing)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS(tm_hearing_handlers); i++) {
+    if (g_strcmp0(type, tm_hearing_handlers[i].type) != 0)
+      continue;
+    if (!app->joined && g_strcmp0(type, "joined") != 0 && g_strcmp0(type, "error") != 0) {
+      g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "\"%s\" before \"joined\"; ignored",
+            type);
+      return;
+    }
+    tm_hearing_handlers[i].handle(app, message);
+    return;
+  }
+  g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "message \"%s\" ignored", type);
+}
+
+/* ---- signalling listener ---- */
+
+static void
+tm_hearing_on_connected(gpointer user_data)
+{
+  TmApp *app = user_data;
+  g_autoptr(JsonObject) join = json_object_new();
+
+  if (app->finishing) {
+    tm_signalling_close(app->signalling);
+    return;
+  }
+  json_object_set_string_member(join, "type", "join");
+  json_object_set_string_member(join, "token", app->options.token);
+  tm_signalling_send(app->signalling, join);
+  app->join_timeout_id = g_timeout_add_seconds(TM_HEARING_JOIN_TIMEOUT_S,
+                                               tm_hearing_on_join_timeout, app);
+}
+
+static void
+tm_hearing_on_connect_failed(gpointer user_data, const GError *error)
+{
+  TmApp *app = user_data;
+
+  if (app->finishing) {
+    tm_app_quit(app);
+    return;
+  }
+  tm_app_fail(app, TM_EXIT_CONNECTION, "%s", error->message);
+}
+
+static void
+tm_hearing_on_closed(gpointer user_data, gushort code, const gchar *reason)
+{
+  TmApp *app = user_data;
+
+  if (app->finishing) {
+    tm_app_quit(app);
+    return;
+  }
+  if (!app->joined)
+    tm_app_fail(app, TM_EXIT_REFUSED, "the relay closed the connection without accepting the "
+                "join%s%s", reason != NULL && reason[0] != '\0' ? ": " : "",
+                reason != NULL ? reason : "");
+  else
+    tm_app_fail(app, TM_EXIT_CONNECTION, "the relay closed the connection%s%s",
+                reason != NULL && reason[0] != '\0' ? ": " : "", reason != NULL ? reason : "");
+}
+
+/* ---- session listener ---- */
+
+static void
+tm_hearing_on_offer(gpointer user_data, const gchar *target, const gchar *sdp)
+{
+  TmApp *app = user_data;
+  g_autoptr(JsonObject) m = json_object_new();
+
+  if (g_strcmp0(target, "publish") == 0) {
+    json_object_set_string_member(m, "type", "publish");
+  } else {
+    json_object_set_string_member(m, "type", "subscribe");
+    json_object_set_string_member(m, "feed", target);
+  }
+  json_object_set_string_member(m, "sdp", sdp);
+  if (g_getenv("TESTIMONY_CLIENT_PRINT_OFFER") != NULL)
+    g_printerr("--- offer for %s ---\n%s", target, sdp);
+  tm_signalling_send(app->signalling, m);
+}
+
+static void
+tm_hearing_on_local_candidate(gpointer user_data, const gchar *target, guint mline,
+                              const gchar *candidate)
+{
+  TmApp *app = user_data;
+  g_autoptr(JsonObject) m = json_object_new();
+
+  json_object_set_string_member(m, "type", "candidate");
+  json_object_set_string_member(m, "target", target);
+  json_object_set_string_member(m, "candidate", candidate);
+  json_object_set_int_member(m, "sdpMLineIndex", mline);
+  tm_signalling_send(app->signalling, m);
+}
+
+static void
+tm_hearing_on_media_failed(gpointer user_data, const gchar *message)
+{
+  tm_app_fail(user_data, TM_EXIT_MEDIA, "%s", message);
+}
+
+static void
+tm_hearing_on_feed_failed(gpointer user_data, const gchar *feed, const gchar *message)
+{
+  TmApp *app = user_data;
+  TmRemote *remote = g_hash_table_lookup(app->remotes, feed);
+  g_autoptr(JsonObject) m = json_object_new();
+
+  tm_app_warn("%s", message);
+  if (remote != NULL)
+    remote->subscribed = FALSE;
+  json_object_set_string_member(m, "type", "unsubscribe");
+  json_object_set_string_member(m, "feed", feed);
+  tm_signalling_send(app->signalling, m);
+}
+
+const TmSessionListener tm_hearing_session_listener = {
+  .offer = tm_hearing_on_offer,
+  .candidate = tm_hearing_on_local_candidate,
+  .failed = tm_hearing_on_media_failed,
+  .feed_failed = tm_hearing_on_feed_failed,
+};
+
+const TmSignallingListener tm_hearing_signalling_listener = {
+  .connected = tm_hearing_on_connected,
+  .connect_failed = tm_hearing_on_connect_failed,
+  .message = tm_hearing_on_message,
+  .closed = tm_hearing_on_closed,
+};
+
+static gboolean
+tm_hearing_on_duration(gpointer user_data)
+{
+  TmApp *app = user_data;
+
+  app->duration_id = 0;
+  if (!app->joined)
+    tm_app_fail(app, TM_EXIT_CONNECTION, "the relay at %s did not accept the join within "
+                "--duration %d s", app->options.relay, app->options.duration);
+  else
+    tm_hearing_leave(app);
+  return G_SOURCE_REMOVE;
+}
+
+void
+tm_hearing_connect(TmApp *app)
+{
+  if (app->options.duration > 0)
+    app->duration_id = g_timeout_add_seconds((guint) app->options.duration,
+                                             tm_hearing_on_duration, app);
+  tm_signalling_connect(app->signalling);
+}
+
+void
+tm_hearing_clear_timers(TmApp *app)
+{
+  g_clear_handle_id(&app->join_timeout_id, g_source_remove);
+  g_clear_handle_id(&app->duration_id, g_source_remove);
+  g_clear_handle_id(&app->report_id, g_source_remove);
+  g_clear_handle_id(&app->ping_id, g_source_remove);
+  g_clear_handle_id(&app->quit_id, g_source_remove);
+}

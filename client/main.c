@@ -1,0 +1,209 @@
+/* main.c — testimony-client: command line, set-up, main loop, tear-down.
+ *
+ *   testimony-client --relay https://HOST:PORT --token TOKEN [--ca CERT.pem]
+ *       [--profile standard|low-bandwidth] [--test-source color=RRGGBB,tone=HZ] [--headless]
+ *       [--report FILE] [--duration SECONDS] [--pipelines DIR]
+ *
+ * See docs/client.md. */
+#include "app.h"
+
+#include <glib-unix.h>
+#include <gst/gst.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "profile.h"
+
+static const gchar *const tm_main_log_domains[] = {
+  "testimony-signalling", "testimony-session", "testimony-feed", "testimony-display",
+  "testimony-hearing", NULL
+};
+
+/* Our warnings as one plain line each; debug messages only with G_MESSAGES_DEBUG. */
+static void
+tm_main_log_handler(const gchar *domain, GLogLevelFlags level, const gchar *message,
+                    gpointer user_data)
+{
+  if (level & (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR)) {
+    g_printerr("testimony-client: warning: %s\n", message);
+    return;
+  }
+  g_log_default_handler(domain, level, message, user_data);
+}
+
+static gboolean
+tm_main_on_signal(gpointer user_data)
+{
+  TmApp *app = user_data;
+
+  if (app->finishing) {
+    g_main_loop_quit(app->loop);  /* second signal: do not wait for the relay */
+    return G_SOURCE_CONTINUE;
+  }
+  tm_hearing_leave(app);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+tm_main_parse(TmOptions *o, int *argc, char ***argv, GError **error)
+{
+  GOptionEntry entries[] = {
+    { "relay", 0, 0, G_OPTION_ARG_STRING, &o->relay, "The relay, https://HOST:PORT", "URL" },
+    { "token", 0, 0, G_OPTION_ARG_STRING, &o->token, "The join token for the hearing", "TOKEN" },
+    { "ca", 0, 0, G_OPTION_ARG_FILENAME, &o->ca_file,
+      "Trust exactly the relay certificate(s) in this PEM file", "CERT.pem" },
+    { "profile", 0, 0, G_OPTION_ARG_STRING, &o->profile,
+      "Capture profile: standard (default) or low-bandwidth", "NAME" },
+    { "test-source", 0, 0, G_OPTION_ARG_STRING, &o->test_source,
+      "Send a solid colour and a sine tone instead of camera and microphone",
+      "color=RRGGBB,tone=HZ" },
+    { "headless", 0, 0, G_OPTION_ARG_NONE, &o->headless, "No window and no sound device", NULL },
+    { "report", 0, 0, G_OPTION_ARG_FILENAME, &o->report_file,
+      "Write one JSON line per second about what is received", "FILE" },
+    { "duration", 0, 0, G_OPTION_ARG_INT, &o->duration,
+      "Leave the hearing after this many seconds", "SECONDS" },
+    { "pipelines", 0, 0, G_OPTION_ARG_FILENAME, &o->pipelines_dir,
+      "Directory of the .pipeline profiles (default: $TESTIMONY_PIPELINES or the install "
+      "directory)", "DIR" },
+    { NULL, 0, 0, 0, NULL, NULL, NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new("- join a hearing on a testimony relay");
+
+  g_option_context_add_main_entries(context, entries, NULL);
+  g_option_context_add_group(context, gst_init_get_option_group());
+  if (!g_option_context_parse(context, argc, argv, error))
+    return FALSE;
+  if (*argc > 1) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "unexpected argument \"%s\"",
+                (*argv)[1]);
+    return FALSE;
+  }
+  if (o->relay == NULL || o->token == NULL) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                "--relay and --token are required (see --help)");
+    return FALSE;
+  }
+  if (o->token[0] == '\0' || strlen(o->token) > 8192) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--token is empty or too long");
+    return FALSE;
+  }
+  if (o->duration < 0) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "--duration must be a number of seconds, at least 1");
+    return FALSE;
+  }
+  if (o->profile == NULL)
+    o->profile = g_strdup("standard");
+  return TRUE;
+}
+
+static void
+tm_main_options_clear(TmOptions *o)
+{
+  g_free(o->relay);
+  g_free(o->token);
+  g_free(o->ca_file);
+  g_free(o->profile);
+  g_free(o->test_source);
+  g_free(o->report_file);
+  g_free(o->pipelines_dir);
+}
+
+/* Everything that can fail before contacting the relay: report file, relay URL and --ca,
+ * profile, pipeline. Returns the exit status (TM_EXIT_OK to go on). */
+static TmExitStatus
+tm_main_prepare(TmApp *app)
+{
+  TmOptions *o = &app->options;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *video = NULL, *audio = NULL, *dir = NULL, *description = NULL;
+
+  if (o->test_source != NULL) {
+    if (!tm_profile_test_sources(o->test_source, &video, &audio, &error))
+      goto usage;
+  } else {
+    video = g_strdup(TM_PROFILE_CAMERA);
+    audio = g_strdup(TM_PROFILE_MICROPHONE);
+  }
+  if (o->report_file != NULL && (app->report = tm_report_open(o->report_file, &error)) == NULL)
+    goto usage;
+  app->signalling = tm_signalling_new(o->relay, o->ca_file, &tm_hearing_signalling_listener,
+                                      app, &error);
+  if (app->signalling == NULL)
+    goto usage;
+  dir = tm_profile_resolve_dir(o->pipelines_dir);
+  description = tm_profile_load(dir, o->profile, video, audio, &error);
+  if (description == NULL)
+    goto usage;
+  g_log("testimony-hearing", G_LOG_LEVEL_DEBUG, "capture pipeline: %s", description);
+  app->session = tm_session_new(description, o->headless, &tm_hearing_session_listener, app,
+                                &error);
+  if (app->session == NULL) {
+    g_printerr("testimony-client: %s\n", error->message);
+    return TM_EXIT_MEDIA;
+  }
+  return TM_EXIT_OK;
+
+usage:
+  g_printerr("testimony-client: %s\n", error->message);
+  return TM_EXIT_USAGE;
+}
+
+static void
+tm_main_teardown(TmApp *app)
+{
+  tm_hearing_clear_timers(app);
+  g_clear_handle_id(&app->sigint_id, g_source_remove);
+  g_clear_handle_id(&app->sigterm_id, g_source_remove);
+  tm_hearing_final_report(app);
+  tm_session_free(app->session);
+  app->session = NULL;
+  tm_signalling_free(app->signalling);
+  app->signalling = NULL;
+  tm_report_close(app->report);
+  app->report = NULL;
+  g_hash_table_unref(app->remotes);
+  g_ptr_array_unref(app->remote_order);
+  g_free(app->my_id);
+  g_free(app->my_name);
+  g_free(app->my_role);
+  g_main_loop_unref(app->loop);
+  tm_main_options_clear(&app->options);
+}
+
+int
+main(int argc, char **argv)
+{
+  TmApp app = { 0 };
+  g_autoptr(GError) error = NULL;
+  TmExitStatus status;
+
+  for (guint i = 0; tm_main_log_domains[i] != NULL; i++)
+    g_log_set_handler(tm_main_log_domains[i],
+                      G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
+                      tm_main_log_handler, NULL);
+  app.start_us = g_get_monotonic_time();
+  app.loop = g_main_loop_new(NULL, FALSE);
+  app.remotes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                      (GDestroyNotify) tm_remote_free);
+  app.remote_order = g_ptr_array_new();
+  if (!tm_main_parse(&app.options, &argc, &argv, &error)) {
+    g_printerr("testimony-client: %s\n", error->message);
+    tm_main_teardown(&app);
+    return TM_EXIT_USAGE;
+  }
+  status = tm_main_prepare(&app);
+  if (status != TM_EXIT_OK) {
+    tm_main_teardown(&app);
+    return status;
+  }
+  app.sigint_id = g_unix_signal_add(SIGINT, tm_main_on_signal, &app);
+  app.sigterm_id = g_unix_signal_add(SIGTERM, tm_main_on_signal, &app);
+  tm_hearing_connect(&app);
+  g_main_loop_run(app.loop);
+  status = app.exit_status;
+  tm_main_teardown(&app);
+  gst_deinit();
+  return status;
+}
