@@ -13,7 +13,7 @@
 
 #define TM_SDP_MAX_SIZE 65536      /* bytes of SDP text accepted */
 #define TM_SDP_MAX_MEDIA 8         /* m= sections */
-#define TM_SDP_MAX_CODECS 24       /* payload types per m= section */
+#define TM_SDP_MAX_CODECS 64       /* payload types per m= section (Chromium 156 recvonly video: 34) */
 #define TM_SDP_MAX_SSRCS 4         /* a=ssrc ids per m= section */
 #define TM_SDP_MAX_CANDIDATES 32   /* a=candidate lines in the whole description */
 #define TM_SDP_TOKEN_LEN 64        /* mid, codec name, cname, msid parts */
