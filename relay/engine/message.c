@@ -100,12 +100,14 @@ static const MemberSpec member_sdp = {
   "sdp", MEMBER_STRING, FALSE, FALSE, 0, TM_SDP_MAX_SIZE, offsetof(TmMessage, sdp),
   MEMBER_DETAILS("sdp", "a string"), "member \"sdp\" is longer than 65536 bytes", "",
 };
+
 /* feed and target: 1..64 bytes on one line. */
-#define MEMBER_ID(field, json)                                                              \
-  {                                                                                         \
-    json, MEMBER_STRING, FALSE, TRUE, 1, MESSAGE_ID_MAX, offsetof(TmMessage, field),        \
-      MEMBER_DETAILS(json, "a string"), "member \"" json "\" must be 1 to 64 bytes long", \
-      "member \"" json "\" must not contain control characters",                           \
+#define MEMBER_ID(field, json)                                                          \
+  {                                                                                     \
+    json, MEMBER_STRING, FALSE, TRUE, 1, MESSAGE_ID_MAX, offsetof(TmMessage, field),    \
+      MEMBER_DETAILS(json, "a string"),                                                 \
+      "member \"" json "\" must be 1 to 64 bytes long",                                 \
+      "member \"" json "\" must not contain control characters",                        \
   }
 
 static const MemberSpec member_feed = MEMBER_ID(feed, "feed");

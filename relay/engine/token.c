@@ -206,12 +206,14 @@ static JsonParser *
 token_json_parse(const guint8 *json, gsize len, JsonObject **obj)
 {
   JsonParser *parser = json_parser_new();
-  if (!json_parser_load_from_data(parser, (const char *) json, (gssize) len, NULL) ||
-      json_parser_get_root(parser) == NULL || !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+  JsonNode *root = NULL;
+  if (json_parser_load_from_data(parser, (const char *) json, (gssize) len, NULL))
+    root = json_parser_get_root(parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
     g_object_unref(parser);
     return NULL;
   }
-  *obj = json_node_get_object(json_parser_get_root(parser));
+  *obj = json_node_get_object(root);
   return parser;
 }
 
@@ -397,7 +399,8 @@ tm_token_verify(const char *token, size_t len, const uint8_t *key, size_t key_le
   token_parts_clear(&parts);
   if (err == TM_TOKEN_OK)
     err = token_check_times(&claims, now_unix);
-  if (err == TM_TOKEN_OK && expected_hearing != NULL && strcmp(claims.hearing, expected_hearing) != 0)
+  if (err == TM_TOKEN_OK && expected_hearing != NULL &&
+      strcmp(claims.hearing, expected_hearing) != 0)
     err = TM_TOKEN_ERR_WRONG_HEARING;
   if (err == TM_TOKEN_OK && out != NULL)
     *out = claims;

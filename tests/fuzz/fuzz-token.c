@@ -124,7 +124,8 @@ claims_from_input(Input *in)
 static void
 check_tamper(const char *token, uint64_t pos)
 {
-  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
+  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "abcdefghijklmnopqrstuvwxyz0123456789-_.";
   g_autofree gchar *bad = g_strdup(token);
   size_t len = strlen(bad);
   size_t i = (size_t) (pos % len);

@@ -53,7 +53,8 @@ test_types(void)
   g_assert_null(m.sdp);
   tm_message_clear(&m);
 
-  g_autofree gchar *publish = g_strdup("{\"sdp\":\"v=0\\r\\no=- 1 0 IN IP4 0.0.0.0\\r\\n\",\"type\":\"publish\"}");
+  g_autofree gchar *publish =
+    g_strdup("{\"sdp\":\"v=0\\r\\no=- 1 0 IN IP4 0.0.0.0\\r\\n\",\"type\":\"publish\"}");
   parse_expect(publish, TM_MESSAGE_OK, &m);
   memset(publish, 'x', strlen(publish));
   g_assert_cmpint(m.type, ==, TM_MSG_PUBLISH);
@@ -85,8 +86,8 @@ test_types(void)
   g_assert_cmpstr(m.candidate, ==, "");
   g_assert_cmpint(m.mline, ==, 0);
   tm_message_clear(&m);
-  parse_expect("{\"type\":\"candidate\",\"target\":\"p7\",\"candidate\":\"\",\"sdpMLineIndex\":null}",
-               TM_MESSAGE_OK, &m);
+  parse_expect("{\"type\":\"candidate\",\"target\":\"p7\",\"candidate\":\"\","
+               "\"sdpMLineIndex\":null}", TM_MESSAGE_OK, &m);
   g_assert_cmpint(m.mline, ==, 0);
   tm_message_clear(&m);
 
@@ -147,11 +148,13 @@ test_caps(void)
     g_strdup_printf("{\"type\":\"candidate\",\"target\":\"publish\",\"candidate\":\"%sc\"}", c256);
   expect_bad(cand257, TM_MESSAGE_ERR_BAD_JSON, "member \"candidate\" is longer than 256 bytes");
 
-  parse_expect("{\"type\":\"candidate\",\"target\":\"publish\",\"candidate\":\"\",\"sdpMLineIndex\":15}",
-               TM_MESSAGE_OK, &m);
+  parse_expect("{\"type\":\"candidate\",\"target\":\"publish\",\"candidate\":\"\","
+               "\"sdpMLineIndex\":15}", TM_MESSAGE_OK, &m);
   g_assert_cmpint(m.mline, ==, 15);
   tm_message_clear(&m);
-  static const char *const bad_mline[] = { "16", "-1", "999999999999999999", "-999999999999999999" };
+  static const char *const bad_mline[] = {
+    "16", "-1", "999999999999999999", "-999999999999999999",
+  };
   for (size_t i = 0; i < G_N_ELEMENTS(bad_mline); i++) {
     g_autofree gchar *s = g_strdup_printf(
       "{\"type\":\"candidate\",\"target\":\"publish\",\"candidate\":\"\",\"sdpMLineIndex\":%s}",
@@ -218,7 +221,8 @@ test_not_json(void)
     { "{\"type\":\"ping\",\"s\":\"a\nb\"}", "the message has a control character inside a string" },
     { "{\"type\":\"ping\",\"s\":\"\\x41\"}", "the message has an escape that JSON does not allow" },
     { "{\"type\":\"ping\",\"s\":\"\\'\"}", "the message has an escape that JSON does not allow" },
-    { "{\"type\":\"ping\",\"s\":\"\\u12\"}", "the message has a \\u escape without four hex digits" },
+    { "{\"type\":\"ping\",\"s\":\"\\u12\"}",
+      "the message has a \\u escape without four hex digits" },
     { "{\"type\":\"ping\",\"s\":\"\\", "the message ends inside a string" },
     { "{\"type\":\"ping\",\"s\":\"\\u00", "the message ends inside a string" },
     { "{\"type\":\"ping\",\"s\":\"abc", "the message ends inside a string" },
@@ -281,7 +285,8 @@ test_nesting(void)
   tm_message_clear(&m);
   /* a whole frame of brackets */
   g_autofree gchar *deep = g_strnfill(TM_MESSAGE_MAX_SIZE, '[');
-  expect_bad(deep, TM_MESSAGE_ERR_BAD_JSON, "the message nests objects or arrays more than 32 deep");
+  expect_bad(deep, TM_MESSAGE_ERR_BAD_JSON,
+             "the message nests objects or arrays more than 32 deep");
 }
 
 static void
@@ -297,7 +302,8 @@ test_type_member(void)
     "{\"type\":\"ping \"}", "{\"type\":\"answer\",\"sdp\":\"v=0\"}", "{\"type\":\"error\"}",
   };
   for (size_t i = 0; i < G_N_ELEMENTS(unknown); i++)
-    expect_bad(unknown[i], TM_MESSAGE_ERR_UNKNOWN_TYPE, "the message type is not one the relay knows");
+    expect_bad(unknown[i], TM_MESSAGE_ERR_UNKNOWN_TYPE,
+               "the message type is not one the relay knows");
 }
 
 static void
@@ -322,7 +328,8 @@ test_members(void)
       "member \"feed\" must not contain control characters" },
     { "{\"type\":\"candidate\",\"candidate\":\"\"}", "member \"target\" is missing" },
     { "{\"type\":\"candidate\",\"target\":\"publish\"}", "member \"candidate\" is missing" },
-    { "{\"type\":\"candidate\",\"target\":0,\"candidate\":\"\"}", "member \"target\" must be a string" },
+    { "{\"type\":\"candidate\",\"target\":0,\"candidate\":\"\"}",
+      "member \"target\" must be a string" },
     { "{\"type\":\"candidate\",\"target\":\"p\\u001b\",\"candidate\":\"\"}",
       "member \"target\" must not contain control characters" },
     { "{\"type\":\"candidate\",\"target\":\"publish\",\"candidate\":null}",
