@@ -100,7 +100,12 @@ parse_feedback(TmReader *r, TmRtcpPacket *out)
     uint32_t v = tm_reader_u24(r);
     uint8_t exp = (uint8_t) (v >> 18);
     uint64_t mantissa = v & 0x3ffff;
-    out->remb_bitrate = exp > 46 ? UINT64_MAX : mantissa << exp;
+    /* 18-bit mantissa, 6-bit exponent: saturate only where the value does not fit in 64 bits,
+     * at the largest rate that does (and that serializes back to itself) */
+    if (exp <= 46 || mantissa >> (64 - exp) == 0)
+      out->remb_bitrate = mantissa << exp;
+    else
+      out->remb_bitrate = (uint64_t) 0x3ffff << 46;
     if (num > TM_RTCP_MAX_REMB_SSRC)
       return TM_RTCP_ERR_TOO_MANY;
     if (tm_reader_remaining(r) < (size_t) num * 4)
@@ -275,7 +280,8 @@ tm_rtcp_serialize(const TmRtcpPacket *p, uint8_t *buf, size_t cap, TmRtcpError *
   size_t size = tm_rtcp_serialized_size(p);
   TmWriter w;
   tm_writer_init(&w, buf, cap);
-  if (pt == 0 || count > 31 || p->n_nacks > TM_RTCP_MAX_NACK || p->n_firs > TM_RTCP_MAX_FIR ||
+  if (pt == 0 || p->n_blocks > TM_RTCP_MAX_BLOCKS || p->n_nacks > TM_RTCP_MAX_NACK ||
+      p->n_firs > TM_RTCP_MAX_FIR || p->n_remb_ssrcs > TM_RTCP_MAX_REMB_SSRC ||
       strnlen(p->cname, TM_RTCP_CNAME_LEN) > 255) {
     if (err != NULL)
       *err = TM_RTCP_ERR_MALFORMED;
