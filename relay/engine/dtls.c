@@ -303,6 +303,13 @@ tm_dtls_handle_timeout(TmDtls *d, int64_t now_us)
 {
   if (d->state != STATE_HANDSHAKE || now_us < d->deadline_us)
     return;
+  /* OpenSSL times retransmissions by its own clock (gettimeofday). If that has not reached the
+   * deadline yet, nothing is retransmitted, so nothing counts against the limit: wait for it. */
+  struct timeval tv;
+  if (DTLSv1_get_timeout(d->ssl, &tv) > 0 && (tv.tv_sec > 0 || tv.tv_usec > 0)) {
+    update_deadline(d, now_us);
+    return;
+  }
   if (++d->retransmits > DTLS_MAX_RETRANSMITS) {
     fail(d, TM_DTLS_ERR_TIMEOUT);
     return;
