@@ -222,8 +222,11 @@ tm_feed_new(const gchar *id, const gchar *label, TmAnalysis *analysis, TmDisplay
   feed->bin = gst_object_ref_sink(gst_bin_new(name));
   feed->webrtc = webrtc;
   gst_bin_add(GST_BIN(feed->bin), webrtc);
+  /* Opus/48000/2 as RFC 7587 wants it (and the relay checks); useinbandfec=1 asks the sender
+   * for in-band FEC */
   tm_feed_add_transceiver(webrtc, "application/x-rtp,media=audio,encoding-name=OPUS,"
-                                  "clock-rate=48000,payload=111", FALSE);
+                                  "clock-rate=48000,payload=111,encoding-params=(string)2,"
+                                  "useinbandfec=(string)1", FALSE);
   tm_feed_add_transceiver(webrtc, "application/x-rtp,media=video,encoding-name=VP8,"
                                   "clock-rate=90000,payload=96", TRUE);
   g_signal_connect(webrtc, "pad-added", G_CALLBACK(tm_feed_on_pad_added), feed);

@@ -42,17 +42,8 @@ tm_json_int(JsonObject *object, const gchar *name, gint64 fallback)
   return json_node_get_int(node);
 }
 
-static void
-tm_app_warn(const gchar *format, ...)
-{
-  va_list args;
-  g_autofree gchar *text = NULL;
-
-  va_start(args, format);
-  text = g_strdup_vprintf(format, args);
-  va_end(args);
-  g_printerr("testimony-client: warning: %s\n", text);
-}
+/* A warning for a person (through main.c's log handler). */
+#define tm_app_warn(...) g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_WARNING, __VA_ARGS__)
 
 static gboolean
 tm_app_quit_now(gpointer user_data)
@@ -339,6 +330,8 @@ tm_hearing_on_answer(TmApp *app, JsonObject *m)
     tm_app_warn("the relay sent an answer without target or sdp; ignored");
     return;
   }
+  if (g_getenv("TESTIMONY_CLIENT_PRINT_OFFER") != NULL)
+    g_printerr("--- answer for %s ---\n%s", target, sdp);
   if (tm_session_apply_answer(app->session, target, sdp, &error))
     return;
   if (g_strcmp0(target, "publish") == 0) {

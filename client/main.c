@@ -7,6 +7,7 @@
  * See docs/client.md. */
 #include "app.h"
 
+#include <gio/gio.h>
 #include <glib-unix.h>
 #include <gst/gst.h>
 #include <signal.h>
@@ -20,12 +21,19 @@ static const gchar *const tm_main_log_domains[] = {
   "testimony-hearing", NULL
 };
 
-/* Our warnings as one plain line each; debug messages only with G_MESSAGES_DEBUG. */
+/* Our warnings as one plain line each, until a failure or leave is under way (then the one
+ * sentence that explains the exit status stays alone); debug messages with G_MESSAGES_DEBUG. */
 static void
 tm_main_log_handler(const gchar *domain, GLogLevelFlags level, const gchar *message,
                     gpointer user_data)
 {
+  TmApp *app = user_data;
+
   if (level & (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR)) {
+    if (app->finishing) {
+      g_log_default_handler(domain, G_LOG_LEVEL_DEBUG, message, NULL);
+      return;
+    }
     g_printerr("testimony-client: warning: %s\n", message);
     return;
   }
@@ -110,6 +118,35 @@ tm_main_options_clear(TmOptions *o)
   g_free(o->pipelines_dir);
 }
 
+/* The local addresses ICE may use: $TESTIMONY_MEDIA_ADDRESS (comma-separated) if set; the
+ * loopback address when the relay is on this machine (libnice leaves loopback out otherwise);
+ * else NULL, every interface. */
+static GStrv
+tm_main_media_addresses(const gchar *relay)
+{
+  const gchar *env = g_getenv("TESTIMONY_MEDIA_ADDRESS");
+  g_autoptr(GUri) uri = NULL;
+  const gchar *host;
+  g_autoptr(GInetAddress) address = NULL;
+
+  if (env != NULL && env[0] != '\0')
+    return g_strsplit(env, ",", -1);
+  uri = g_uri_parse(relay, G_URI_FLAGS_NONE, NULL);
+  host = uri != NULL ? g_uri_get_host(uri) : NULL;
+  if (host == NULL)
+    return NULL;
+  if (g_ascii_strcasecmp(host, "localhost") == 0) {
+    const gchar *const loopback[] = { "127.0.0.1", NULL };
+    return g_strdupv((gchar **) loopback);
+  }
+  address = g_inet_address_new_from_string(host);
+  if (address != NULL && g_inet_address_get_is_loopback(address)) {
+    const gchar *const same[] = { host, NULL };
+    return g_strdupv((gchar **) same);
+  }
+  return NULL;
+}
+
 /* Everything that can fail before contacting the relay: report file, relay URL and --ca,
  * profile, pipeline. Returns the exit status (TM_EXIT_OK to go on). */
 static TmExitStatus
@@ -118,6 +155,7 @@ tm_main_prepare(TmApp *app)
   TmOptions *o = &app->options;
   g_autoptr(GError) error = NULL;
   g_autofree gchar *video = NULL, *audio = NULL, *dir = NULL, *description = NULL;
+  g_auto(GStrv) addresses = NULL;
 
   if (o->test_source != NULL) {
     if (!tm_profile_test_sources(o->test_source, &video, &audio, &error))
@@ -137,8 +175,9 @@ tm_main_prepare(TmApp *app)
   if (description == NULL)
     goto usage;
   g_log("testimony-hearing", G_LOG_LEVEL_DEBUG, "capture pipeline: %s", description);
-  app->session = tm_session_new(description, o->headless, &tm_hearing_session_listener, app,
-                                &error);
+  addresses = tm_main_media_addresses(o->relay);
+  app->session = tm_session_new(description, o->headless, (const gchar *const *) addresses,
+                                &tm_hearing_session_listener, app, &error);
   if (app->session == NULL) {
     g_printerr("testimony-client: %s\n", error->message);
     return TM_EXIT_MEDIA;
@@ -182,7 +221,7 @@ main(int argc, char **argv)
   for (guint i = 0; tm_main_log_domains[i] != NULL; i++)
     g_log_set_handler(tm_main_log_domains[i],
                       G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
-                      tm_main_log_handler, NULL);
+                      tm_main_log_handler, &app);
   app.start_us = g_get_monotonic_time();
   app.loop = g_main_loop_new(NULL, FALSE);
   app.remotes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,

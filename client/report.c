@@ -29,83 +29,73 @@ tm_report_open(const gchar *path, GError **error)
   return report;
 }
 
-static gdouble
-tm_report_round(gdouble value, gdouble scale)
+/* STRING as a JSON string literal (quotes and escapes by json-glib). */
+static void
+tm_report_append_string(GString *out, const gchar *string)
 {
-  return round(value * scale) / scale;
+  g_autoptr(JsonNode) node = json_node_new(JSON_NODE_VALUE);
+  g_autofree gchar *text = NULL;
+
+  json_node_set_string(node, string != NULL ? string : "");
+  text = json_to_string(node, FALSE);
+  g_string_append(out, text);
 }
 
+/* VALUE with FORMAT ("%.1f"), whatever the locale; JSON has no NaN or infinity. */
 static void
-tm_report_add_remote(JsonBuilder *builder, const TmReportRemote *remote)
+tm_report_append_double(GString *out, const gchar *format, gdouble value)
+{
+  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_string_append(out, g_ascii_formatd(buf, sizeof buf, format, isfinite(value) ? value : 0.0));
+}
+
+/* Numbers are printed by hand: json-glib writes doubles with 17 significant digits. */
+static void
+tm_report_append_remote(GString *out, const TmReportRemote *remote)
 {
   const TmAnalysisSnapshot *s = &remote->snapshot;
 
-  json_builder_begin_object(builder);
-  json_builder_set_member_name(builder, "id");
-  json_builder_add_string_value(builder, remote->id);
-  json_builder_set_member_name(builder, "name");
-  json_builder_add_string_value(builder, remote->name != NULL ? remote->name : "");
-  json_builder_set_member_name(builder, "role");
-  json_builder_add_string_value(builder, remote->role != NULL ? remote->role : "");
-  json_builder_set_member_name(builder, "first_frame_ms");
-  json_builder_add_int_value(builder, s->first_frame_ms);
-
-  json_builder_set_member_name(builder, "video");
-  json_builder_begin_object(builder);
-  json_builder_set_member_name(builder, "frames");
-  json_builder_add_int_value(builder, (gint64) s->frames);
-  json_builder_set_member_name(builder, "width");
-  json_builder_add_int_value(builder, s->width);
-  json_builder_set_member_name(builder, "height");
-  json_builder_add_int_value(builder, s->height);
-  json_builder_set_member_name(builder, "r");
-  json_builder_add_int_value(builder, s->r);
-  json_builder_set_member_name(builder, "g");
-  json_builder_add_int_value(builder, s->g);
-  json_builder_set_member_name(builder, "b");
-  json_builder_add_int_value(builder, s->b);
-  json_builder_end_object(builder);
-
-  json_builder_set_member_name(builder, "audio");
-  json_builder_begin_object(builder);
-  json_builder_set_member_name(builder, "buffers");
-  json_builder_add_int_value(builder, (gint64) s->buffers);
-  json_builder_set_member_name(builder, "rms_db");
-  json_builder_add_double_value(builder, tm_report_round(s->rms_db, 10.0));
-  json_builder_set_member_name(builder, "freq_hz");
-  json_builder_add_double_value(builder, tm_report_round(s->freq_hz, 10.0));
-  json_builder_end_object(builder);
-
-  json_builder_end_object(builder);
+  g_string_append(out, "{\"id\":");
+  tm_report_append_string(out, remote->id);
+  g_string_append(out, ",\"name\":");
+  tm_report_append_string(out, remote->name);
+  g_string_append(out, ",\"role\":");
+  tm_report_append_string(out, remote->role);
+  g_string_append_printf(out, ",\"first_frame_ms\":%" G_GINT64_FORMAT, s->first_frame_ms);
+  g_string_append_printf(out, ",\"video\":{\"frames\":%" G_GUINT64_FORMAT
+                         ",\"width\":%d,\"height\":%d,\"r\":%d,\"g\":%d,\"b\":%d}",
+                         s->frames, s->width, s->height, s->r, s->g, s->b);
+  g_string_append_printf(out, ",\"audio\":{\"buffers\":%" G_GUINT64_FORMAT ",\"rms_db\":",
+                         s->buffers);
+  tm_report_append_double(out, "%.1f", s->rms_db);
+  g_string_append(out, ",\"freq_hz\":");
+  tm_report_append_double(out, "%.1f", s->freq_hz);
+  g_string_append(out, "}}");
 }
 
 gchar *
 tm_report_format(gdouble time, const gchar *id, const gchar *name, const gchar *role,
                  const TmReportRemote *remotes, guint n_remotes)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new();
-  g_autoptr(JsonGenerator) generator = json_generator_new();
-  g_autoptr(JsonNode) root = NULL;
+  GString *out = g_string_new(NULL);
 
-  json_builder_begin_object(builder);
-  json_builder_set_member_name(builder, "time");
-  json_builder_add_double_value(builder, tm_report_round(time, 1000.0));
-  json_builder_set_member_name(builder, "id");
-  json_builder_add_string_value(builder, id != NULL ? id : "");
-  json_builder_set_member_name(builder, "name");
-  json_builder_add_string_value(builder, name != NULL ? name : "");
-  json_builder_set_member_name(builder, "role");
-  json_builder_add_string_value(builder, role != NULL ? role : "");
-  json_builder_set_member_name(builder, "remotes");
-  json_builder_begin_array(builder);
-  for (guint i = 0; i < n_remotes; i++)
-    tm_report_add_remote(builder, &remotes[i]);
-  json_builder_end_array(builder);
-  json_builder_end_object(builder);
-
-  root = json_builder_get_root(builder);
-  json_generator_set_root(generator, root);
-  return json_generator_to_data(generator, NULL);
+  g_string_append(out, "{\"time\":");
+  tm_report_append_double(out, "%.3f", time);
+  g_string_append(out, ",\"id\":");
+  tm_report_append_string(out, id);
+  g_string_append(out, ",\"name\":");
+  tm_report_append_string(out, name);
+  g_string_append(out, ",\"role\":");
+  tm_report_append_string(out, role);
+  g_string_append(out, ",\"remotes\":[");
+  for (guint i = 0; i < n_remotes; i++) {
+    if (i > 0)
+      g_string_append_c(out, ',');
+    tm_report_append_remote(out, &remotes[i]);
+  }
+  g_string_append(out, "]}");
+  return g_string_free(out, FALSE);
 }
 
 gboolean

@@ -1,9 +1,15 @@
-/* session.c — the media pipeline and WebRTC negotiation (see session.h). */
+/* session.c — the media pipelines and WebRTC negotiation (see session.h).
+ *
+ * Two pipelines: "publish" (capture, encode, publish webrtcbin) and "receive" (one bin per
+ * feed, the display). webrtcbin's send path holds each buffer until its running time plus
+ * the pipeline latency (a clocksync); in one shared pipeline that latency would include the
+ * receive jitterbuffers (200 ms) and every picture we send would wait for it. */
 #include "session.h"
 
 
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
+#include <nice/agent.h>
 #include <string.h>
 
 #include "display.h"
@@ -33,11 +39,13 @@ struct _TmSession {
   TmSessionListener listener;
   gpointer user_data;
   TmSessionAnchor *anchor;       /* ref */
-  GstElement *pipeline;
+  GstElement *publish_pipeline;  /* capture, encode, publish webrtcbin */
+  GstElement *pipeline;          /* receive: feeds and display */
   GstElement *media;             /* the profile's encode chains */
   GstElement *publish;           /* webrtcbin */
   TmDisplay *display;            /* NULL when headless */
   GHashTable *feeds;             /* id -> TmFeed* */
+  GStrv media_addresses;         /* local addresses ICE may use; NULL: all interfaces */
   gboolean failed;               /* listener.failed called */
 };
 
@@ -277,10 +285,11 @@ tm_session_on_offer_created(GstPromise *promise, gpointer user_data)
     g_free(why);
     return;
   }
-  /* the offer is queued before set-local-description starts ICE gathering, so it always
-   * reaches the relay before our candidates */
-  tm_session_post(p->target, TM_SESSION_EVENT_OFFER, gst_sdp_message_as_text(offer->sdp), 0);
+  /* This runs on webrtcbin's operation thread: set-local-description is queued (so it is
+   * applied before the relay's answer, whatever the relay's speed) and ICE gathering starts
+   * only after we return, so the offer is posted before any of our candidates. */
   g_signal_emit_by_name(p->webrtc, "set-local-description", offer, NULL);
+  tm_session_post(p->target, TM_SESSION_EVENT_OFFER, gst_sdp_message_as_text(offer->sdp), 0);
   gst_webrtc_session_description_free(offer);
 }
 
@@ -333,13 +342,33 @@ tm_session_on_connection_state(GstElement *webrtc, GParamSpec *pspec, gpointer u
   tm_session_post(user_data, TM_SESSION_EVENT_STATE, NULL, (guint) state);
 }
 
+/* Restricts ICE to ADDRESSES (libnice otherwise gathers on every interface but loopback). */
+static void
+tm_session_restrict_addresses(NiceAgent *agent, const gchar *const *addresses,
+                              const gchar *target)
+{
+  for (guint i = 0; addresses != NULL && addresses[i] != NULL; i++) {
+    NiceAddress address;
+
+    nice_address_init(&address);
+    if (!nice_address_set_from_string(&address, addresses[i]) ||
+        !nice_agent_add_local_address(agent, &address)) {
+      g_log(TM_SESSION_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+            "\"%s\" is not an IP address ICE can use; ignored", addresses[i]);
+      continue;
+    }
+    g_log(TM_SESSION_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "connection %s: ICE on %s only", target,
+          addresses[i]);
+  }
+}
+
 /* libnice must not probe UPnP (it would send SSDP multicast from a court PC), and ICE is
  * UDP only; no STUN or TURN server is configured. */
 static void
-tm_session_configure_ice(GstElement *webrtc, const gchar *target)
+tm_session_configure_ice(TmSession *session, GstElement *webrtc, const gchar *target)
 {
   g_autoptr(GObject) ice = NULL;
-  g_autoptr(GObject) agent = NULL;
+  NiceAgent *agent = NULL;
   gboolean upnp = TRUE, tcp = TRUE;
 
   g_object_get(webrtc, "ice-agent", &ice, NULL);
@@ -349,10 +378,13 @@ tm_session_configure_ice(GstElement *webrtc, const gchar *target)
     g_object_set(ice, "ice-tcp", FALSE, NULL);
   if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent") != NULL)
     g_object_get(ice, "agent", &agent, NULL);
-  if (agent != NULL && g_object_class_find_property(G_OBJECT_GET_CLASS(agent), "upnp") != NULL) {
+  if (agent != NULL && NICE_IS_AGENT(agent)) {
     g_object_set(agent, "upnp", FALSE, "ice-tcp", FALSE, NULL);
     g_object_get(agent, "upnp", &upnp, "ice-tcp", &tcp, NULL);
+    tm_session_restrict_addresses(agent, (const gchar *const *) session->media_addresses,
+                                  target);
   }
+  g_clear_object(&agent);
   if (upnp)
     g_log(TM_SESSION_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
           "connection %s: cannot switch libnice UPnP off (no NiceAgent exposed)", target);
@@ -371,7 +403,7 @@ tm_session_make_webrtc(TmSession *session, const gchar *target, const gchar *nam
   if (webrtc == NULL)
     return NULL;
   g_object_set(webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
-  tm_session_configure_ice(webrtc, target);
+  tm_session_configure_ice(session, webrtc, target);
   t = tm_session_target_new(session->anchor, target);
   g_signal_connect_data(webrtc, "on-negotiation-needed",
                         G_CALLBACK(tm_session_on_negotiation_needed), tm_session_target_ref(t),
@@ -446,7 +478,7 @@ tm_session_build_publish(TmSession *session, const gchar *description, GError **
     return FALSE;
   }
   gst_object_set_name(GST_OBJECT(session->media), "capture");
-  gst_bin_add(GST_BIN(session->pipeline), session->media);
+  gst_bin_add(GST_BIN(session->publish_pipeline), session->media);
   if (!tm_session_expose(session->media, "video_out", error) ||
       !tm_session_expose(session->media, "audio_out", error))
     return FALSE;
@@ -456,7 +488,7 @@ tm_session_build_publish(TmSession *session, const gchar *description, GError **
                 "the GStreamer element webrtcbin is missing");
     return FALSE;
   }
-  gst_bin_add(GST_BIN(session->pipeline), session->publish);
+  gst_bin_add(GST_BIN(session->publish_pipeline), session->publish);
   /* audio first: m-line 0 audio, m-line 1 video, as the subscribe connections */
   return tm_session_link_publish(session, "audio_out", error) &&
          tm_session_link_publish(session, "video_out", error);
@@ -467,7 +499,14 @@ tm_session_dump_graph(TmSession *session, const gchar *why)
 {
   if (g_getenv("GST_DEBUG_DUMP_DOT_DIR") == NULL)
     return;
-  GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS(GST_BIN(session->pipeline), GST_DEBUG_GRAPH_SHOW_ALL, why);
+
+  g_autofree gchar *publish = g_strconcat(why, "-publish", NULL);
+  g_autofree gchar *receive = g_strconcat(why, "-receive", NULL);
+
+  GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS(GST_BIN(session->publish_pipeline),
+                                    GST_DEBUG_GRAPH_SHOW_ALL, publish);
+  GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS(GST_BIN(session->pipeline), GST_DEBUG_GRAPH_SHOW_ALL,
+                                    receive);
 }
 
 /* The feed whose bin contains OBJECT, or NULL. */
@@ -512,6 +551,19 @@ tm_session_bus_error(TmSession *session, GstMessage *message)
   session->listener.failed(session->user_data, why);
 }
 
+static void
+tm_session_recalculate_latency(GstElement *pipeline)
+{
+  g_autoptr(GstQuery) query = gst_query_new_latency();
+  GstClockTime min = 0;
+
+  gst_bin_recalculate_latency(GST_BIN(pipeline));
+  if (gst_element_query(pipeline, query))
+    gst_query_parse_latency(query, NULL, &min, NULL);
+  g_log(TM_SESSION_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "%s pipeline latency %" GST_TIME_FORMAT,
+        GST_OBJECT_NAME(pipeline), GST_TIME_ARGS(min));
+}
+
 static gboolean
 tm_session_on_bus(GstBus *bus, GstMessage *message, gpointer user_data)
 {
@@ -529,7 +581,8 @@ tm_session_on_bus(GstBus *bus, GstMessage *message, gpointer user_data)
     break;
   }
   case GST_MESSAGE_LATENCY:
-    gst_bin_recalculate_latency(GST_BIN(session->pipeline));
+    tm_session_recalculate_latency(session->publish_pipeline);
+    tm_session_recalculate_latency(session->pipeline);
     break;
   default:
     break;
@@ -539,18 +592,24 @@ tm_session_on_bus(GstBus *bus, GstMessage *message, gpointer user_data)
 
 TmSession *
 tm_session_new(const gchar *publish_description, gboolean headless,
-               const TmSessionListener *listener, gpointer user_data, GError **error)
+               const gchar *const *media_addresses, const TmSessionListener *listener,
+               gpointer user_data, GError **error)
 {
   TmSession *session = g_new0(TmSession, 1);
   g_autoptr(GstBus) bus = NULL;
 
+  session->media_addresses = g_strdupv((gchar **) media_addresses);
   session->listener = *listener;
   session->user_data = user_data;
   session->anchor = g_atomic_rc_box_new0(TmSessionAnchor);
   session->anchor->session = session;
   session->anchor->context = g_main_context_ref_thread_default();
   session->feeds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  session->pipeline = gst_object_ref_sink(gst_pipeline_new("testimony-client"));
+  session->publish_pipeline = gst_object_ref_sink(gst_pipeline_new("publish"));
+  session->pipeline = gst_object_ref_sink(gst_pipeline_new("receive"));
+  bus = gst_pipeline_get_bus(GST_PIPELINE(session->publish_pipeline));
+  gst_bus_add_watch(bus, tm_session_on_bus, session);
+  gst_object_unref(bus);
   bus = gst_pipeline_get_bus(GST_PIPELINE(session->pipeline));
   gst_bus_add_watch(bus, tm_session_on_bus, session);
   if (!headless) {
@@ -570,7 +629,9 @@ tm_session_new(const gchar *publish_description, gboolean headless,
 gboolean
 tm_session_start(TmSession *session, GError **error)
 {
-  if (gst_element_set_state(session->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+  if (gst_element_set_state(session->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE ||
+      gst_element_set_state(session->publish_pipeline, GST_STATE_PLAYING) ==
+          GST_STATE_CHANGE_FAILURE) {
     tm_session_dump_graph(session, "testimony-client-start");
     g_set_error(error, TM_SESSION_ERROR, TM_SESSION_ERROR_STATE,
                 "the media pipeline does not start (camera, microphone or display missing?)");
@@ -703,6 +764,8 @@ tm_session_add_candidate(TmSession *session, const gchar *target, guint mline,
 void
 tm_session_stop(TmSession *session)
 {
+  if (session->publish_pipeline != NULL)
+    gst_element_set_state(session->publish_pipeline, GST_STATE_NULL);
   if (session->pipeline != NULL)
     gst_element_set_state(session->pipeline, GST_STATE_NULL);
 }
@@ -721,12 +784,18 @@ tm_session_free(TmSession *session)
   while (g_hash_table_iter_next(&iter, NULL, &value))
     tm_feed_free(value);
   g_hash_table_unref(session->feeds);
+  if (session->publish_pipeline != NULL) {
+    g_autoptr(GstBus) bus = gst_pipeline_get_bus(GST_PIPELINE(session->publish_pipeline));
+    gst_bus_remove_watch(bus);
+    gst_object_unref(session->publish_pipeline);
+  }
   if (session->pipeline != NULL) {
     g_autoptr(GstBus) bus = gst_pipeline_get_bus(GST_PIPELINE(session->pipeline));
     gst_bus_remove_watch(bus);
     gst_object_unref(session->pipeline);
   }
   tm_display_free(session->display);
+  g_strfreev(session->media_addresses);
   tm_session_anchor_unref(session->anchor);
   g_free(session);
 }

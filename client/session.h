@@ -37,8 +37,11 @@ typedef struct {
   void (*feed_failed)(gpointer user_data, const gchar *feed, const gchar *message);
 } TmSessionListener;
 
-/* PUBLISH_DESCRIPTION: the loaded profile (see profile.h). HEADLESS: no window, no sound. */
+/* PUBLISH_DESCRIPTION: the loaded profile (see profile.h). HEADLESS: no window, no sound.
+ * MEDIA_ADDRESSES: the only local IP addresses ICE may use, NULL for every interface (libnice
+ * leaves loopback out then). */
 TmSession *tm_session_new(const gchar *publish_description, gboolean headless,
+                          const gchar *const *media_addresses,
                           const TmSessionListener *listener, gpointer user_data,
                           GError **error);
 /* Starts the pipeline and negotiates the publish connection. */

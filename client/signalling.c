@@ -196,6 +196,8 @@ tm_signalling_on_message(SoupWebsocketConnection *connection, gint data_type, GB
           "relay sent a message without a string \"type\"; ignored");
     return;
   }
+  g_log(TM_SIGNALLING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "<- %s (%zu bytes)",
+        json_node_get_string(type), size);
   signalling->listener.message(signalling->user_data, json_node_get_string(type), object);
 }
 
@@ -214,7 +216,7 @@ tm_signalling_on_closed(SoupWebsocketConnection *connection, gpointer user_data)
 static void
 tm_signalling_on_error(SoupWebsocketConnection *connection, GError *error, gpointer user_data)
 {
-  g_log(TM_SIGNALLING_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "WebSocket error: %s", error->message);
+  g_log(TM_SIGNALLING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "WebSocket error: %s", error->message);
 }
 
 static void
@@ -274,6 +276,8 @@ tm_signalling_send(TmSignalling *signalling, JsonObject *object)
     return FALSE;
   json_node_set_object(node, object);
   text = json_to_string(node, FALSE);
+  g_log(TM_SIGNALLING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "-> %s (%zu bytes)",
+        json_object_get_string_member_with_default(object, "type", "?"), strlen(text));
   soup_websocket_connection_send_text(signalling->connection, text);
   return TRUE;
 }
