@@ -59,6 +59,7 @@ typedef struct {
   gchar *my_id;
   gchar *my_name;
   gchar *my_role;
+  GQueue pending;            /* JsonObject* for the relay, held until joined */
   GHashTable *remotes;       /* id -> TmRemote*, owned */
   GPtrArray *remote_order;   /* ids (borrowed from TmRemote) in join order, for the report */
 
@@ -81,6 +82,7 @@ void tm_hearing_leave(TmApp *app);
 /* Writes one last report line (if joined and reporting). */
 void tm_hearing_final_report(TmApp *app);
 void tm_hearing_clear_timers(TmApp *app);
+void tm_hearing_clear_pending(TmApp *app);
 /* Reports a fatal condition: prints "testimony-client: MESSAGE" on stderr (the first one
  * only), sets the exit status and stops the main loop. */
 void tm_app_fail(TmApp *app, TmExitStatus status, const gchar *format, ...) G_GNUC_PRINTF(3, 4);

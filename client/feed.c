@@ -128,6 +128,10 @@ tm_feed_build_branch(TmFeed *feed, gboolean video)
   last = decode[n_decode - 1];
   if (video) {
     caps = gst_caps_from_string("video/x-raw,format=RGBx");
+    /* ask for a keyframe (PLI) at once rather than waiting up to keyframe-max-dist for one,
+     * and after loss; one libvpx thread (its workers spin while waiting) */
+    g_object_set(decode[1], "request-keyframe", TRUE, "wait-for-keyframe", TRUE, NULL);
+    g_object_set(decode[2], "threads", 1u, NULL);
   } else {
     caps = gst_caps_from_string("audio/x-raw,format=F32LE,layout=interleaved,channels=1");
     g_object_set(decode[2], "use-inband-fec", TRUE, "plc", TRUE, NULL);

@@ -254,11 +254,38 @@ tm_hearing_on_join_timeout(gpointer user_data)
 
 /* ---- relay -> client messages ---- */
 
+/* Sends M now if joined, else once joined: the media starts while we connect (the offer is
+ * ready sooner), but nothing about it may reach the relay before the join is accepted. */
+static void
+tm_hearing_send(TmApp *app, JsonObject *m)
+{
+  if (app->joined)
+    tm_signalling_send(app->signalling, m);
+  else
+    g_queue_push_tail(&app->pending, json_object_ref(m));
+}
+
+static void
+tm_hearing_flush_pending(TmApp *app)
+{
+  JsonObject *m;
+
+  while ((m = g_queue_pop_head(&app->pending)) != NULL) {
+    tm_signalling_send(app->signalling, m);
+    json_object_unref(m);
+  }
+}
+
+void
+tm_hearing_clear_pending(TmApp *app)
+{
+  g_queue_clear_full(&app->pending, (GDestroyNotify) json_object_unref);
+}
+
 static void
 tm_hearing_on_joined(TmApp *app, JsonObject *m)
 {
   JsonNode *list = json_object_get_member(m, "participants");
-  g_autoptr(GError) error = NULL;
 
   if (app->joined) {
     tm_app_warn("the relay sent \"joined\" twice; ignored");
@@ -275,10 +302,7 @@ tm_hearing_on_joined(TmApp *app, JsonObject *m)
   app->my_role = g_strdup(tm_json_string(m, "role"));
   g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "joined as %s (%s)", app->my_id,
         app->my_role != NULL ? app->my_role : "?");
-  if (!tm_session_start(app->session, &error)) {
-    tm_app_fail(app, TM_EXIT_MEDIA, "%s", error->message);
-    return;
-  }
+  tm_hearing_flush_pending(app);
   if (list != NULL && JSON_NODE_HOLDS_ARRAY(list)) {
     JsonArray *array = json_node_get_array(list);
     for (guint i = 0; i < json_array_get_length(array); i++)
@@ -494,7 +518,7 @@ tm_hearing_on_offer(gpointer user_data, const gchar *target, const gchar *sdp)
   json_object_set_string_member(m, "sdp", sdp);
   if (g_getenv("TESTIMONY_CLIENT_PRINT_OFFER") != NULL)
     g_printerr("--- offer for %s ---\n%s", target, sdp);
-  tm_signalling_send(app->signalling, m);
+  tm_hearing_send(app, m);
 }
 
 static void
@@ -508,7 +532,7 @@ tm_hearing_on_local_candidate(gpointer user_data, const gchar *target, guint mli
   json_object_set_string_member(m, "target", target);
   json_object_set_string_member(m, "candidate", candidate);
   json_object_set_int_member(m, "sdpMLineIndex", mline);
-  tm_signalling_send(app->signalling, m);
+  tm_hearing_send(app, m);
 }
 
 static void

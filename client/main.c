@@ -178,7 +178,7 @@ tm_main_prepare(TmApp *app)
   addresses = tm_main_media_addresses(o->relay);
   app->session = tm_session_new(description, o->headless, (const gchar *const *) addresses,
                                 &tm_hearing_session_listener, app, &error);
-  if (app->session == NULL) {
+  if (app->session == NULL || !tm_session_start(app->session, &error)) {
     g_printerr("testimony-client: %s\n", error->message);
     return TM_EXIT_MEDIA;
   }
@@ -193,6 +193,7 @@ static void
 tm_main_teardown(TmApp *app)
 {
   tm_hearing_clear_timers(app);
+  tm_hearing_clear_pending(app);
   g_clear_handle_id(&app->sigint_id, g_source_remove);
   g_clear_handle_id(&app->sigterm_id, g_source_remove);
   tm_hearing_final_report(app);
