@@ -3,8 +3,9 @@
  * A live black background at sink_0 keeps the compositor (and a silent live source keeps the
  * audiomixer) running before anyone arrives and after everyone left. Tiles keep 4:3 and are
  * laid out on a grid of ceil(sqrt(n)) columns. The sinks are autovideosink/autoaudiosink; for
- * development without a screen, $TESTIMONY_VIDEO_SINK / $TESTIMONY_AUDIO_SINK name other
- * element factories (e.g. fakesink). */
+ * development without a screen, $TESTIMONY_VIDEO_SINK / $TESTIMONY_AUDIO_SINK replace them with
+ * a pipeline description ("fakesink", or "videoconvert ! pngenc ! multifilesink
+ * location=tile%05d.png"). */
 #include "display.h"
 
 #include <math.h>
@@ -31,24 +32,37 @@ tm_display_make(const gchar *factory, const gchar *name, GError **error)
   return element;
 }
 
-static const gchar *
-tm_display_sink_factory(const gchar *env, const gchar *fallback)
+/* The sink: $ENV as a pipeline description if set, else FALLBACK. */
+static GstElement *
+tm_display_make_sink(const gchar *env, const gchar *fallback, const gchar *name,
+                     GError **error)
 {
   const gchar *value = g_getenv(env);
+  GstElement *sink;
 
-  return value != NULL && value[0] != '\0' ? value : fallback;
+  if (value == NULL || value[0] == '\0')
+    return tm_display_make(fallback, name, error);
+  sink = gst_parse_bin_from_description(value, TRUE, error);
+  if (sink != NULL)
+    gst_object_set_name(GST_OBJECT(sink), name);
+  return sink;
 }
 
-/* Builds FACTORIES[0] ! FACTORIES[1] ! ... inside PIPELINE; returns the elements in OUT. */
+/* Builds FACTORIES[0] ! ... ! FACTORIES[n-2] ! SINK inside PIPELINE (SINK: floating, taken);
+ * returns the elements in OUT. */
 static gboolean
 tm_display_chain(GstBin *pipeline, const gchar *const *factories, const gchar *const *names,
-                 GstElement **out, guint n, GError **error)
+                 GstElement *sink, GstElement **out, guint n, GError **error)
 {
-  for (guint i = 0; i < n; i++) {
+  if (sink == NULL)
+    return FALSE;
+  out[n - 1] = sink;
+  for (guint i = 0; i + 1 < n; i++) {
     out[i] = tm_display_make(factories[i], names[i], error);
     if (out[i] == NULL) {
       for (guint j = 0; j < i; j++)
         gst_object_unref(out[j]);
+      gst_object_unref(sink);
       return FALSE;
     }
   }
@@ -68,18 +82,21 @@ static gboolean
 tm_display_build_video(TmDisplay *display, GstBin *pipeline, GError **error)
 {
   const gchar *factories[] = { "videotestsrc", "capsfilter", "compositor", "videoconvert",
-                               tm_display_sink_factory("TESTIMONY_VIDEO_SINK", "autovideosink") };
+                               "autovideosink" };
   const gchar *names[] = { "display_background", "display_canvas", "display_compositor",
                            "display_convert", "display_video_sink" };
   GstElement *e[G_N_ELEMENTS(factories)];
+  GstElement *sink = tm_display_make_sink("TESTIMONY_VIDEO_SINK", "autovideosink",
+                                          "display_video_sink", error);
   g_autoptr(GstCaps) caps = gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT,
                                                 TM_DISPLAY_WIDTH, "height", G_TYPE_INT,
                                                 TM_DISPLAY_HEIGHT, "framerate",
                                                 GST_TYPE_FRACTION, 30, 1, NULL);
 
-  if (!tm_display_chain(pipeline, factories, names, e, G_N_ELEMENTS(e), error))
+  if (!tm_display_chain(pipeline, factories, names, sink, e, G_N_ELEMENTS(e), error))
     return FALSE;
-  g_object_set(e[0], "is-live", TRUE, "pattern", 2 /* black */, NULL);
+  g_object_set(e[0], "is-live", TRUE, NULL);
+  gst_util_set_object_arg(G_OBJECT(e[0]), "pattern", "black");
   g_object_set(e[1], "caps", caps, NULL);
   display->compositor = e[2];
   return TRUE;
@@ -89,14 +106,17 @@ static gboolean
 tm_display_build_audio(TmDisplay *display, GstBin *pipeline, GError **error)
 {
   const gchar *factories[] = { "audiotestsrc", "audiomixer", "audioconvert", "audioresample",
-                               tm_display_sink_factory("TESTIMONY_AUDIO_SINK", "autoaudiosink") };
+                               "autoaudiosink" };
   const gchar *names[] = { "display_silence", "display_mixer", "display_audio_convert",
                            "display_resample", "display_audio_sink" };
   GstElement *e[G_N_ELEMENTS(factories)];
+  GstElement *sink = tm_display_make_sink("TESTIMONY_AUDIO_SINK", "autoaudiosink",
+                                          "display_audio_sink", error);
 
-  if (!tm_display_chain(pipeline, factories, names, e, G_N_ELEMENTS(e), error))
+  if (!tm_display_chain(pipeline, factories, names, sink, e, G_N_ELEMENTS(e), error))
     return FALSE;
-  g_object_set(e[0], "is-live", TRUE, "wave", 4 /* silence */, NULL);
+  g_object_set(e[0], "is-live", TRUE, NULL);
+  gst_util_set_object_arg(G_OBJECT(e[0]), "wave", "silence");
   display->mixer = e[1];
   return TRUE;
 }

@@ -155,9 +155,12 @@ tm_feed_build_branch(TmFeed *feed, gboolean video)
     g_autoptr(GstPad) src = gst_element_get_static_pad(tail_last, "src");
     g_object_set(tail[0], "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
                  (guint64) 200 * GST_MSECOND, NULL);
-    if (video)
-      g_object_set(tail[1], "text", feed->label, "valignment", 2 /* bottom */, "halignment",
-                   0 /* left */, "font-desc", "Sans 20", "shaded-background", TRUE, NULL);
+    if (video) {
+      g_object_set(tail[1], "text", feed->label, "font-desc", "Sans 20", "shaded-background",
+                   TRUE, NULL);
+      gst_util_set_object_arg(G_OBJECT(tail[1]), "valignment", "bottom");
+      gst_util_set_object_arg(G_OBJECT(tail[1]), "halignment", "left");
+    }
     tm_feed_link_display(feed, src, video ? tm_display_add_video(feed->display)
                                           : tm_display_add_audio(feed->display));
     for (gint i = video ? 2 : 1; i >= 0; i--)
