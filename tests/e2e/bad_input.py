@@ -47,7 +47,7 @@ def main():
             ("garbage token", join("not-a-token"), "bad-token", True),
             ("expired token", join(tokens.make(key, exp=now - 3600, iat=now - 7200,
                                                nbf=now - 7200)), "token-expired", True),
-            ("not-yet-valid token", join(tokens.make(key, nbf=now + 3600)),
+            ("not-yet-valid token", join(tokens.make(key, nbf=now + 3600, exp=now + 7200)),
              "token-not-yet-valid", True),
             ("forged token", join(tokens.make(b"\x01" * 32)), "bad-token", True),
             ("other hearing", join(tokens.make(key, hearing="h2")), "wrong-hearing", True),
