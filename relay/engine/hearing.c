@@ -20,6 +20,8 @@ struct _TmHearing {
   GPtrArray *participants;          /* TmParticipant*, owned */
   GHashTable *links;                /* TmPeer* -> PeerLink*, owned */
   guint next_id;
+  bool waiting_room;
+  guint measures;
 };
 
 TmHearing *
@@ -36,6 +38,8 @@ tm_hearing_new(const TmHearingConfig *config, const TmHearingListener *listener,
   h->participants = g_ptr_array_new();
   h->links = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
   h->next_id = 1;
+  h->waiting_room = config->waiting_room;
+  h->measures = config->measures;
   return h;
 }
 
@@ -101,6 +105,7 @@ tm_hearing_join(TmHearing *h, const char *name, TmRole role, int64_t now_us, TmH
   p->subscriptions = g_ptr_array_new();
   p->subscribers = g_ptr_array_new();
   p->joined_us = now_us;
+  p->state = h->waiting_room && role != TM_ROLE_JUDGE ? TM_STATE_WAITING : TM_STATE_ADMITTED;
   g_ptr_array_add(h->participants, p);
   *err = TM_HEARING_OK;
   return p;
@@ -177,7 +182,7 @@ link_media(void *ud, TmPeer *peer, TmTrack track, const TmRtpPacket *pkt, const 
   for (guint i = 0; i < from->subscribers->len; i++) {
     TmPeer *sub = g_ptr_array_index(from->subscribers, i);
     PeerLink *sl = g_hash_table_lookup(h->links, sub);
-    if (sl != NULL && tm_hearing_allowed(h, from->role, sl->owner->role, track))
+    if (sl != NULL && tm_hearing_allowed(h, from, sl->owner, track))
       tm_peer_send_media(sub, track, pkt, buf, len, now_us);
   }
 }
@@ -214,6 +219,10 @@ tm_hearing_open_peer(TmHearing *h, TmParticipant *p, TmParticipant *feed, const 
   *sdp_err = TM_SDP_OK;
   if (feed == p) {
     *err = TM_HEARING_ERR_SELF;
+    return NULL;
+  }
+  if (feed == NULL && p->role == TM_ROLE_OBSERVER) {
+    *err = TM_HEARING_ERR_FORBIDDEN;
     return NULL;
   }
   if (feed != NULL && feed->publish == NULL) {
@@ -268,6 +277,8 @@ tm_hearing_open_peer(TmHearing *h, TmParticipant *p, TmParticipant *feed, const 
   } else {
     g_ptr_array_add(p->subscriptions, link->peer);
     g_ptr_array_add(feed->subscribers, link->peer);
+    for (int t = 0; t < TM_TRACK_COUNT; t++)
+      tm_peer_set_track_enabled(link->peer, t, tm_hearing_allowed(h, feed, p, t));
   }
   *err = TM_HEARING_OK;
   return link->peer;
@@ -295,14 +306,96 @@ tm_hearing_peer_feed(const TmHearing *h, const TmPeer *peer)
   return link != NULL ? link->feed : NULL;
 }
 
+/* Who may see a screened witness, and whom a screened witness may see (docs/hearings.md). */
+#define ROLE_BIT(r) (1u << (r))
+static const guint screened_witness_viewers =
+  ROLE_BIT(TM_ROLE_JUDGE) | ROLE_BIT(TM_ROLE_CLERK) | ROLE_BIT(TM_ROLE_PROSECUTOR) |
+  ROLE_BIT(TM_ROLE_DEFENCE) | ROLE_BIT(TM_ROLE_INTERPRETER);
+static const guint screened_witness_sees = ROLE_BIT(TM_ROLE_JUDGE) | ROLE_BIT(TM_ROLE_INTERPRETER);
+
 bool
-tm_hearing_allowed(const TmHearing *h, TmRole from, TmRole to, TmTrack track)
+tm_hearing_policy_allows(guint measures, TmRole from, TmRole to, TmTrack track)
 {
-  (void) h;
-  (void) from;
-  (void) to;
-  (void) track;
-  return true; /* the visibility policy of protective measures is added with the hearing rules */
+  if ((unsigned) from >= TM_ROLE_COUNT || (unsigned) to >= TM_ROLE_COUNT)
+    return false;
+  if (from == TM_ROLE_OBSERVER)
+    return false; /* observers receive but never publish */
+  if (track == TM_TRACK_VIDEO && (measures & TM_MEASURE_SCREEN_WITNESS)) {
+    if (from == TM_ROLE_WITNESS && !(screened_witness_viewers & ROLE_BIT(to)))
+      return false;
+    if (to == TM_ROLE_WITNESS && !(screened_witness_sees & ROLE_BIT(from)))
+      return false;
+  }
+  return true;
+}
+
+bool
+tm_hearing_allowed(const TmHearing *h, const TmParticipant *from, const TmParticipant *to,
+                   TmTrack track)
+{
+  return from != to && from->state == TM_STATE_ADMITTED && to->state == TM_STATE_ADMITTED &&
+         !from->muted[track] && tm_hearing_policy_allows(h->measures, from->role, to->role, track);
+}
+
+/* Re-evaluates every subscribe connection after a change of state, mute or measure. */
+static void
+update_routes(TmHearing *h, int64_t now_us)
+{
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init(&it, h->links);
+  while (g_hash_table_iter_next(&it, NULL, &value)) {
+    PeerLink *link = value;
+    if (link->feed == NULL)
+      continue;
+    for (int t = 0; t < TM_TRACK_COUNT; t++) {
+      bool allowed = tm_hearing_allowed(h, link->feed, link->owner, t);
+      if (tm_peer_set_track_enabled(link->peer, t, allowed) && t == TM_TRACK_VIDEO &&
+          link->feed->publish != NULL)
+        tm_peer_request_keyframe(link->feed->publish, now_us);
+    }
+  }
+}
+
+void
+tm_hearing_set_state(TmHearing *h, TmParticipant *p, TmAdmission state, int64_t now_us)
+{
+  p->state = state;
+  update_routes(h, now_us);
+}
+
+void
+tm_hearing_set_muted(TmHearing *h, TmParticipant *p, TmTrack track, bool muted, int64_t now_us)
+{
+  p->muted[track] = muted;
+  update_routes(h, now_us);
+}
+
+void
+tm_hearing_set_measure(TmHearing *h, TmMeasure measure, bool on, int64_t now_us)
+{
+  h->measures = on ? (h->measures | measure) : (h->measures & ~(guint) measure);
+  update_routes(h, now_us);
+}
+
+guint
+tm_hearing_measures(const TmHearing *h)
+{
+  return h->measures;
+}
+
+bool
+tm_hearing_waiting_room(const TmHearing *h)
+{
+  return h->waiting_room;
+}
+
+uint64_t
+tm_hearing_packets_sent(const TmHearing *h, const TmParticipant *from, const TmParticipant *to,
+                        TmTrack track)
+{
+  TmPeer *peer = find_subscription(h, to, from);
+  return peer != NULL ? tm_peer_stats(peer)->rtp_out_track[track] : 0;
 }
 
 void
@@ -345,6 +438,7 @@ static const char *const hearing_errors[TM_HEARING_ERR_COUNT] = {
   [TM_HEARING_ERR_NO_FEED] = "that participant is not publishing",
   [TM_HEARING_ERR_DUPLICATE] = "that connection already exists",
   [TM_HEARING_ERR_SDP] = "the SDP offer cannot be answered",
+  [TM_HEARING_ERR_FORBIDDEN] = "observers receive but never publish",
 };
 
 const char *

@@ -18,6 +18,13 @@
 
 typedef struct _TmHearing TmHearing;
 
+typedef enum { TM_STATE_WAITING, TM_STATE_ADMITTED } TmAdmission;
+
+/* Protective measures (bit flags). */
+typedef enum {
+  TM_MEASURE_SCREEN_WITNESS = 1 << 0,
+} TmMeasure;
+
 typedef struct {
   char id[16];                      /* "p1", "p2", ... unique within the hearing */
   char name[129];
@@ -28,6 +35,8 @@ typedef struct {
   GPtrArray *subscribers;           /* TmPeer* receiving this participant's media */
   void *data;                       /* the shell's session */
   int64_t joined_us;
+  TmAdmission state;
+  bool muted[TM_TRACK_COUNT];       /* stopped at the relay by the judge */
 } TmParticipant;
 
 typedef enum {
@@ -37,6 +46,7 @@ typedef enum {
   TM_HEARING_ERR_NO_FEED,           /* the feed has not published */
   TM_HEARING_ERR_DUPLICATE,         /* already published / subscribed to that feed */
   TM_HEARING_ERR_SDP,               /* see *sdp_err */
+  TM_HEARING_ERR_FORBIDDEN,         /* the role may not do that (observers never publish) */
   TM_HEARING_ERR_COUNT
 } TmHearingError;
 
@@ -55,6 +65,8 @@ typedef struct {
   const char *case_number;          /* may be NULL */
   TmDtlsIdentity *identity;
   int64_t wall_offset_us;           /* wall clock minus monotonic clock */
+  bool waiting_room;                /* everyone but judges waits to be admitted */
+  guint measures;                   /* TmMeasure flags on at the start */
 } TmHearingConfig;
 
 /* Relay-side ICE parameters for an answer. */
@@ -91,8 +103,25 @@ void tm_hearing_close_subscription(TmHearing *h, TmParticipant *p, TmParticipant
 TmParticipant *tm_hearing_peer_owner(const TmHearing *h, const TmPeer *peer);
 TmParticipant *tm_hearing_peer_feed(const TmHearing *h, const TmPeer *peer);
 
-/* Whether a receiver with role TO may get TRACK from a participant with role FROM. */
-bool tm_hearing_allowed(const TmHearing *h, TmRole from, TmRole to, TmTrack track);
+/* The visibility policy: whether a receiver with role TO may get TRACK from a publisher with
+ * role FROM, given the measures in force (docs/hearings.md). */
+bool tm_hearing_policy_allows(guint measures, TmRole from, TmRole to, TmTrack track);
+/* Whether TO may receive TRACK from FROM now: policy, both admitted, FROM not muted. Checked for
+ * every forwarded packet. */
+bool tm_hearing_allowed(const TmHearing *h, const TmParticipant *from, const TmParticipant *to,
+                        TmTrack track);
+
+/* Changes that alter who receives what; each re-evaluates every connection at once (a receiver
+ * newly allowed video gets a key frame requested for it). */
+void tm_hearing_set_state(TmHearing *h, TmParticipant *p, TmAdmission state, int64_t now_us);
+void tm_hearing_set_muted(TmHearing *h, TmParticipant *p, TmTrack track, bool muted,
+                          int64_t now_us);
+void tm_hearing_set_measure(TmHearing *h, TmMeasure measure, bool on, int64_t now_us);
+guint tm_hearing_measures(const TmHearing *h);
+bool tm_hearing_waiting_room(const TmHearing *h);
+/* Packets of TRACK sent to TO that came from FROM (counters of the subscribe connection). */
+uint64_t tm_hearing_packets_sent(const TmHearing *h, const TmParticipant *from,
+                                 const TmParticipant *to, TmTrack track);
 
 void tm_hearing_handle_datagram(TmHearing *h, TmPeer *peer, const uint8_t *buf, size_t len,
                                 int64_t now_us);

@@ -41,7 +41,10 @@ typedef struct {
   uint32_t clock_rate;
   bool negotiated;
   bool started;
+  bool disabled;            /* by policy */
+  bool resync;              /* continue seq/ts after a pause */
   bool need_keyframe;
+  uint16_t last_seq;
   uint16_t seq_offset;
   uint32_t ts_offset;
   uint32_t last_ts;
@@ -239,6 +242,10 @@ tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8
     p->stats.drop_not_ready++;
     return false;
   }
+  if (o->disabled) {
+    p->stats.drop_policy++;
+    return false;
+  }
   if (o->need_keyframe) {
     if (!tm_vp8_is_keyframe(pkt->payload, pkt->payload_len)) {
       p->stats.drop_waiting_keyframe++;
@@ -252,7 +259,13 @@ tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8
     o->started = true;
     o->seq_offset = (uint16_t) (g_random_int() - pkt->seq);
     o->ts_offset = g_random_int() - pkt->ts;
+  } else if (o->resync) {
+    /* After a pause: the next sequence number, and the time that passed in RTP units. */
+    uint32_t elapsed = (uint32_t) ((now_us - o->last_send_us) * (int64_t) o->clock_rate / 1000000);
+    o->seq_offset = (uint16_t) (o->last_seq + 1 - pkt->seq);
+    o->ts_offset = o->last_ts + MAX(elapsed, 1u) - pkt->ts;
   }
+  o->resync = false;
   uint8_t out[BUF_CAP];
   memcpy(out, buf, len);
   uint16_t seq = (uint16_t) (pkt->seq + o->seq_offset);
@@ -267,6 +280,7 @@ tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8
     s->seq = seq;
   }
   o->last_ts = ts;
+  o->last_seq = seq;
   o->last_send_us = now_us;
   o->packets++;
   o->octets += (uint32_t) pkt->payload_len;
@@ -276,9 +290,31 @@ tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8
     return false;
   }
   p->stats.rtp_out++;
+  p->stats.rtp_out_track[track]++;
   p->stats.bytes_out += n;
   p->listener.transmit(p->user_data, p, out, n);
   return true;
+}
+
+bool
+tm_peer_set_track_enabled(TmPeer *p, TmTrack track, bool enabled)
+{
+  OutStream *o = &p->out[track];
+  if (p->kind != TM_PEER_SUBSCRIBE || !o->negotiated || o->disabled == !enabled)
+    return false;
+  o->disabled = !enabled;
+  if (!enabled)
+    return false;
+  o->resync = o->started;
+  if (track == TM_TRACK_VIDEO)
+    o->need_keyframe = true;
+  return true;
+}
+
+bool
+tm_peer_track_enabled(const TmPeer *p, TmTrack track)
+{
+  return !p->out[track].disabled;
 }
 
 static void

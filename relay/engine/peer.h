@@ -45,6 +45,8 @@ typedef struct {
   uint64_t keyframe_requests_in, keyframe_requests_out;
   uint64_t drop_srtp, drop_malformed, drop_unknown_pt, drop_not_ready, drop_rate_limited;
   uint64_t drop_waiting_keyframe;
+  uint64_t drop_policy;             /* not forwarded: the receiver may not have that track now */
+  uint64_t rtp_out_track[TM_TRACK_COUNT];
   uint64_t packets_lost;            /* publish: gaps seen upstream */
   double rtt_ms;                    /* from the receiver's reports (subscribe) */
   double fraction_lost;             /* subscribe: as the receiver reports; publish: ours */
@@ -76,6 +78,13 @@ int64_t tm_peer_next_deadline(const TmPeer *peer);
  * true when it was sent. */
 bool tm_peer_send_media(TmPeer *peer, TmTrack track, const TmRtpPacket *pkt, const uint8_t *buf,
                         size_t len, int64_t now_us);
+/* Subscribe peers: whether TRACK may currently be sent (visibility policy, waiting room, mutes).
+ * While disabled nothing of it is sent; when enabled again the stream continues with the next
+ * sequence number and a timestamp advanced by the time that passed, and video waits for a key
+ * frame. Returns true when the track was just re-enabled (the caller asks for a key frame). */
+bool tm_peer_set_track_enabled(TmPeer *peer, TmTrack track, bool enabled);
+bool tm_peer_track_enabled(const TmPeer *peer, TmTrack track);
+
 /* Publish peers: ask the sender for a video key frame; rate-limited (at most ~3 a second). */
 void tm_peer_request_keyframe(TmPeer *peer, int64_t now_us);
 /* Sends DTLS close_notify. */

@@ -160,16 +160,22 @@ run(Sim *sim)
 }
 
 static Sim *
-sim_new(void)
+sim_new_with(bool waiting_room, guint measures)
 {
   Sim *sim = g_new0(Sim, 1);
   sim->now = 1000000;
   sim->relay_identity = tm_dtls_identity_new(1800000000);
   sim->by_peer = g_hash_table_new(NULL, NULL);
   g_queue_init(&sim->queue);
-  TmHearingConfig cfg = { "h1", "C-1", sim->relay_identity, 0 };
+  TmHearingConfig cfg = { "h1", "C-1", sim->relay_identity, 0, waiting_room, measures };
   sim->hearing = tm_hearing_new(&cfg, &relay_listener, sim);
   return sim;
+}
+
+static Sim *
+sim_new(void)
+{
+  return sim_new_with(false, 0);
 }
 
 static void
@@ -439,6 +445,144 @@ test_refusals(void)
   sim_free(sim);
 }
 
+static TmRtpPacket
+nth_rtp(Endpoint *e, guint i)
+{
+  TmRtpPacket r;
+  gsize len;
+  const uint8_t *p = g_bytes_get_data(g_ptr_array_index(e->rtp_in, i), &len);
+  g_assert_cmpint(tm_rtp_parse(p, len, &r), ==, TM_RTP_OK);
+  return r;
+}
+
+static void
+test_waiting_room(void)
+{
+  Sim *sim = sim_new_with(true, 0);
+  TmHearingError he;
+  TmParticipant *judge = tm_hearing_join(sim->hearing, "Judge", TM_ROLE_JUDGE, sim->now, &he);
+  TmParticipant *clerk = tm_hearing_join(sim->hearing, "Clerk", TM_ROLE_CLERK, sim->now, &he);
+  g_assert_cmpint(judge->state, ==, TM_STATE_ADMITTED);
+  g_assert_cmpint(clerk->state, ==, TM_STATE_WAITING);
+  g_autofree TmSdp *a1 = g_new0(TmSdp, 1);
+  g_autofree TmSdp *a2 = g_new0(TmSdp, 1);
+  Endpoint *pub = connect_endpoint(sim, judge, NULL, 111, 96, FALSE, a1);
+  Endpoint *sub = connect_endpoint(sim, clerk, judge, 111, 96, FALSE, a2);
+  uint16_t seq = 100;
+  uint32_t ts = 0;
+  /* Waiting: nothing reaches the clerk. */
+  for (int i = 0; i < 3; i++, seq++, ts += 3000)
+    send_rtp(pub, 96, seq, ts, 0xB, vp8_key, sizeof vp8_key);
+  send_rtp(pub, 111, 7, 960, 0xA, opus, sizeof opus);
+  g_assert_cmpuint(sub->rtp_in->len, ==, 0);
+  g_assert_cmpuint(tm_hearing_packets_sent(sim->hearing, judge, clerk, TM_TRACK_VIDEO), ==, 0);
+  /* Admitted: a key frame is asked for, and media flows. */
+  sim->now += 1000000;
+  int plis = count_kind(pub, TM_RTCP_KIND_PLI);
+  tm_hearing_set_state(sim->hearing, clerk, TM_STATE_ADMITTED, sim->now);
+  run(sim);
+  g_assert_cmpint(count_kind(pub, TM_RTCP_KIND_PLI), ==, plis + 1);
+  for (int i = 0; i < 2; i++, seq++, ts += 3000)
+    send_rtp(pub, 96, seq, ts, 0xB, vp8_key, sizeof vp8_key);
+  g_assert_cmpuint(sub->rtp_in->len, ==, 2);
+  TmRtpPacket last = nth_rtp(sub, 1);
+  /* Back to the waiting room: it stops; the publisher's sequence runs on meanwhile. */
+  tm_hearing_set_state(sim->hearing, clerk, TM_STATE_WAITING, sim->now);
+  for (int i = 0; i < 50; i++, seq++, ts += 3000)
+    send_rtp(pub, 96, seq, ts, 0xB, vp8_delta, sizeof vp8_delta);
+  g_assert_cmpuint(sub->rtp_in->len, ==, 2);
+  /* Admitted again: the receiver's stream resumes with the next sequence number, after a key
+   * frame, and its timestamp has advanced with the time that passed. */
+  sim->now += 2000000;
+  tm_hearing_set_state(sim->hearing, clerk, TM_STATE_ADMITTED, sim->now);
+  send_rtp(pub, 96, seq++, ts, 0xB, vp8_delta, sizeof vp8_delta);
+  ts += 3000;
+  g_assert_cmpuint(sub->rtp_in->len, ==, 2);
+  send_rtp(pub, 96, seq++, ts, 0xB, vp8_key, sizeof vp8_key);
+  g_assert_cmpuint(sub->rtp_in->len, ==, 3);
+  TmRtpPacket next = nth_rtp(sub, 2);
+  g_assert_cmpint(next.seq, ==, (uint16_t) (last.seq + 1));
+  g_assert_cmpuint(next.ts - last.ts, >=, 2 * 90000 - 1);
+  g_assert_cmpuint(next.ts - last.ts, <=, 2 * 90000 + 1);
+  /* Muted at the relay: the judge's audio stops for everyone. */
+  guint n = sub->rtp_in->len;
+  tm_hearing_set_muted(sim->hearing, judge, TM_TRACK_AUDIO, true, sim->now);
+  send_rtp(pub, 111, 8, 1920, 0xA, opus, sizeof opus);
+  g_assert_cmpuint(sub->rtp_in->len, ==, n);
+  tm_hearing_set_muted(sim->hearing, judge, TM_TRACK_AUDIO, false, sim->now);
+  send_rtp(pub, 111, 9, 2880, 0xA, opus, sizeof opus);
+  g_assert_cmpuint(sub->rtp_in->len, ==, n + 1);
+  endpoint_free(sub);
+  endpoint_free(pub);
+  sim_free(sim);
+}
+
+static void
+test_policy(void)
+{
+  const guint s = TM_MEASURE_SCREEN_WITNESS;
+  /* Without measures everyone receives everyone (observers never publish). */
+  for (int from = 0; from < TM_ROLE_COUNT; from++)
+    for (int to = 0; to < TM_ROLE_COUNT; to++)
+      for (int t = 0; t < TM_TRACK_COUNT; t++)
+        g_assert_true(tm_hearing_policy_allows(0, from, to, t) == (from != TM_ROLE_OBSERVER));
+  /* Screening the witness: its video only to judge, clerk, counsel and interpreter. */
+  const TmRole viewers[] = { TM_ROLE_JUDGE, TM_ROLE_CLERK, TM_ROLE_PROSECUTOR, TM_ROLE_DEFENCE,
+                             TM_ROLE_INTERPRETER };
+  for (int to = 0; to < TM_ROLE_COUNT; to++) {
+    bool viewer = false;
+    for (gsize i = 0; i < G_N_ELEMENTS(viewers); i++)
+      viewer |= viewers[i] == (TmRole) to;
+    g_assert_true(tm_hearing_policy_allows(s, TM_ROLE_WITNESS, to, TM_TRACK_VIDEO) == viewer);
+    g_assert_true(tm_hearing_policy_allows(s, TM_ROLE_WITNESS, to, TM_TRACK_AUDIO));
+  }
+  g_assert_false(tm_hearing_policy_allows(s, TM_ROLE_WITNESS, TM_ROLE_DEFENDANT, TM_TRACK_VIDEO));
+  g_assert_false(tm_hearing_policy_allows(s, TM_ROLE_WITNESS, TM_ROLE_OBSERVER, TM_TRACK_VIDEO));
+  /* ... and the witness sees only judges and the interpreter. */
+  for (int from = 0; from < TM_ROLE_COUNT; from++) {
+    bool seen = from == TM_ROLE_JUDGE || from == TM_ROLE_INTERPRETER;
+    g_assert_true(tm_hearing_policy_allows(s, from, TM_ROLE_WITNESS, TM_TRACK_VIDEO) == seen);
+    g_assert_true(tm_hearing_policy_allows(s, from, TM_ROLE_WITNESS, TM_TRACK_AUDIO) ==
+                  (from != TM_ROLE_OBSERVER));
+  }
+  /* Out-of-range roles are refused. */
+  g_assert_false(tm_hearing_policy_allows(0, TM_ROLE_COUNT, TM_ROLE_JUDGE, TM_TRACK_AUDIO));
+}
+
+static void
+test_screening_live(void)
+{
+  Sim *sim = sim_new_with(false, TM_MEASURE_SCREEN_WITNESS);
+  TmHearingError he;
+  TmParticipant *witness = tm_hearing_join(sim->hearing, "W", TM_ROLE_WITNESS, sim->now, &he);
+  TmParticipant *defendant = tm_hearing_join(sim->hearing, "D", TM_ROLE_DEFENDANT, sim->now, &he);
+  g_autofree TmSdp *a1 = g_new0(TmSdp, 1);
+  g_autofree TmSdp *a2 = g_new0(TmSdp, 1);
+  Endpoint *pub = connect_endpoint(sim, witness, NULL, 111, 96, FALSE, a1);
+  Endpoint *sub = connect_endpoint(sim, defendant, witness, 111, 96, FALSE, a2);
+  send_rtp(pub, 96, 1, 0, 0xB, vp8_key, sizeof vp8_key);
+  send_rtp(pub, 111, 1, 0, 0xA, opus, sizeof opus);
+  g_assert_cmpuint(tm_hearing_packets_sent(sim->hearing, witness, defendant, TM_TRACK_VIDEO), ==, 0);
+  g_assert_cmpuint(tm_hearing_packets_sent(sim->hearing, witness, defendant, TM_TRACK_AUDIO), ==, 1);
+  tm_hearing_set_measure(sim->hearing, TM_MEASURE_SCREEN_WITNESS, false, sim->now);
+  send_rtp(pub, 96, 2, 3000, 0xB, vp8_key, sizeof vp8_key);
+  g_assert_cmpuint(tm_hearing_packets_sent(sim->hearing, witness, defendant, TM_TRACK_VIDEO), ==, 1);
+  g_assert_cmpuint(sub->rtp_in->len, ==, 2);
+  /* Observers may not publish at all. */
+  TmParticipant *obs = tm_hearing_join(sim->hearing, "O", TM_ROLE_OBSERVER, sim->now, &he);
+  g_autofree TmSdp *offer = g_new0(TmSdp, 1);
+  g_autofree char *text = make_offer(tm_dtls_identity_fingerprint(sim->relay_identity),
+                                     "sendonly", 111, 96);
+  g_assert_cmpint(tm_sdp_parse(text, strlen(text), offer), ==, TM_SDP_OK);
+  TmIceParams ice = { "rlay", "relaypasswordrelaypassword", NULL, 0 };
+  TmSdpError se;
+  g_assert_null(tm_hearing_open_peer(sim->hearing, obs, NULL, offer, &ice, a1, 0, &he, &se));
+  g_assert_cmpint(he, ==, TM_HEARING_ERR_FORBIDDEN);
+  endpoint_free(sub);
+  endpoint_free(pub);
+  sim_free(sim);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -446,5 +590,8 @@ main(int argc, char **argv)
   g_test_add_func("/hearing/forwarding", test_forwarding);
   g_test_add_func("/hearing/fingerprint-mismatch", test_fingerprint_mismatch);
   g_test_add_func("/hearing/refusals", test_refusals);
+  g_test_add_func("/hearing/waiting-room", test_waiting_room);
+  g_test_add_func("/hearing/policy", test_policy);
+  g_test_add_func("/hearing/screening-live", test_screening_live);
   return g_test_run();
 }
