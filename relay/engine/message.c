@@ -33,6 +33,7 @@ static const char *const message_type_names[TM_MSG_COUNT] = {
   [TM_MSG_STATUS] = "status",
   [TM_MSG_LEAVE] = "leave",
   [TM_MSG_PING] = "ping",
+  [TM_MSG_CONTROL] = "control",
 };
 
 static const char *const message_error_codes[TM_MESSAGE_ERR_COUNT] = {
@@ -75,7 +76,7 @@ tm_message_strerror(TmMessageError err)
 
 /* ---- members ---- */
 
-typedef enum { MEMBER_STRING, MEMBER_INT } MemberKind;
+typedef enum { MEMBER_STRING, MEMBER_INT, MEMBER_BOOL } MemberKind;
 
 typedef struct {
   const char *name;
@@ -123,14 +124,45 @@ static const MemberSpec member_mline = {
   "member \"sdpMLineIndex\" must be from 0 to 15", "",
 };
 
-#define MESSAGE_TYPE_MEMBERS 3 /* members of the richest type, candidate */
+static const MemberSpec member_control_flag = {
+  "control", MEMBER_BOOL, TRUE, FALSE, 0, 1, offsetof(TmMessage, control),
+  MEMBER_DETAILS("control", "true or false"), "", "",
+};
+
+/* Optional single-line strings of a control message. */
+#define MEMBER_OPTIONAL(field, json, lo, hi, range)                                     \
+  {                                                                                     \
+    json, MEMBER_STRING, TRUE, TRUE, lo, hi, offsetof(TmMessage, field),                \
+      MEMBER_DETAILS(json, "a string"), "member \"" json "\" must be " range,            \
+      "member \"" json "\" must not contain control characters",                       \
+  }
+
+static const MemberSpec member_action = {
+  "action", MEMBER_STRING, FALSE, TRUE, 1, 32, offsetof(TmMessage, action),
+  MEMBER_DETAILS("action", "a string"), "member \"action\" must be 1 to 32 bytes long",
+  "member \"action\" must not contain control characters",
+};
+static const MemberSpec member_ctl_target =
+  MEMBER_OPTIONAL(ctl_target, "target", 1, MESSAGE_ID_MAX, "1 to 64 bytes long");
+static const MemberSpec member_measure =
+  MEMBER_OPTIONAL(measure, "measure", 1, 32, "1 to 32 bytes long");
+static const MemberSpec member_op = MEMBER_OPTIONAL(op, "op", 1, 16, "1 to 16 bytes long");
+static const MemberSpec member_text = MEMBER_OPTIONAL(text, "text", 1, 200, "1 to 200 bytes long");
+static const MemberSpec member_on = {
+  "on", MEMBER_BOOL, TRUE, FALSE, 0, 1, offsetof(TmMessage, on),
+  MEMBER_DETAILS("on", "true or false"), "", "",
+};
+
+#define MESSAGE_TYPE_MEMBERS 6 /* members of the richest type, control */
 
 static const MemberSpec *const message_members[TM_MSG_COUNT][MESSAGE_TYPE_MEMBERS] = {
-  [TM_MSG_JOIN] = { &member_token },
+  [TM_MSG_JOIN] = { &member_token, &member_control_flag },
   [TM_MSG_PUBLISH] = { &member_sdp },
   [TM_MSG_SUBSCRIBE] = { &member_feed, &member_sdp },
   [TM_MSG_UNSUBSCRIBE] = { &member_feed },
   [TM_MSG_CANDIDATE] = { &member_target, &member_candidate, &member_mline },
+  [TM_MSG_CONTROL] = { &member_action, &member_ctl_target, &member_measure, &member_on, &member_op,
+                       &member_text },
 };
 
 static gboolean
@@ -172,6 +204,15 @@ message_read_int(const MemberSpec *spec, JsonNode *node, TmMessage *msg)
   return NULL;
 }
 
+static const char *
+message_read_bool(const MemberSpec *spec, JsonNode *node, TmMessage *msg)
+{
+  if (json_node_get_value_type(node) != G_TYPE_BOOLEAN)
+    return spec->mistyped;
+  *(int *) ((char *) msg + spec->offset) = json_node_get_boolean(node) ? 1 : 0;
+  return NULL;
+}
+
 /* Reads the members of MSG->type from OBJ; a detail string on failure. */
 static const char *
 message_read_members(JsonObject *obj, TmMessage *msg, GPtrArray *storage)
@@ -186,9 +227,13 @@ message_read_members(JsonObject *obj, TmMessage *msg, GPtrArray *storage)
         continue;
       return spec->missing;
     }
-    const char *detail = spec->kind == MEMBER_STRING
-                           ? message_read_string(spec, node, storage, msg)
-                           : message_read_int(spec, node, msg);
+    const char *detail;
+    if (spec->kind == MEMBER_STRING)
+      detail = message_read_string(spec, node, storage, msg);
+    else if (spec->kind == MEMBER_INT)
+      detail = message_read_int(spec, node, msg);
+    else
+      detail = message_read_bool(spec, node, msg);
     if (detail != NULL)
       return detail;
   }
@@ -329,6 +374,7 @@ tm_message_parse(const char *data, size_t len, TmMessage *msg, const char **deta
       why = message_read_type(obj, &msg->type, &err);
     if (why == NULL) {
       err = TM_MESSAGE_ERR_BAD_JSON;
+      msg->on = -1;
       why = message_read_members(obj, msg, storage);
     }
     if (why == NULL) {

@@ -19,6 +19,7 @@ typedef enum {
   TM_MSG_STATUS,
   TM_MSG_LEAVE,
   TM_MSG_PING,
+  TM_MSG_CONTROL,
   TM_MSG_COUNT
 } TmMessageType;
 
@@ -38,6 +39,13 @@ typedef struct {
   const char *target;           /* candidate: "publish" or a feed id (1..64 bytes) */
   const char *candidate;        /* candidate ("" = end of candidates, <= 256 bytes) */
   int mline;                    /* candidate: sdpMLineIndex (0..15), 0 when absent */
+  int control;                  /* join: 1 for a control session, 0 when absent/false */
+  const char *action;           /* control (1..32 bytes) */
+  const char *ctl_target;       /* control: participant id, NULL when absent */
+  const char *measure;          /* control protect: measure name, NULL when absent */
+  int on;                       /* control protect: 1/0, -1 when absent */
+  const char *op;               /* control record: start|pause|resume|stop, NULL when absent */
+  const char *text;             /* control mark: 1..200 bytes on one line, NULL when absent */
   GStrv storage;                /* owns the strings above */
 } TmMessage;
 

@@ -50,6 +50,10 @@ check_contract(const TmMessage *m)
   case TM_MSG_CANDIDATE:
     check(str_within(m->target, 1, 64) && str_within(m->candidate, 0, 256));
     break;
+  case TM_MSG_CONTROL:
+    check(str_within(m->action, 1, 32) && m->on >= -1 && m->on <= 1);
+    check(m->text == NULL || str_within(m->text, 1, 200));
+    break;
   default:
     check(m->token == NULL && m->sdp == NULL && m->feed == NULL && m->target == NULL);
     break;
@@ -80,6 +84,20 @@ message_to_json(const TmMessage *m, gsize *len)
     json_builder_set_member_name(b, "sdpMLineIndex");
     json_builder_add_int_value(b, m->mline);
   }
+  if (m->control) {
+    json_builder_set_member_name(b, "control");
+    json_builder_add_boolean_value(b, TRUE);
+  }
+  add_member(b, "action", m->action);
+  if (m->type == TM_MSG_CONTROL)
+    add_member(b, "target", m->ctl_target);
+  add_member(b, "measure", m->measure);
+  add_member(b, "op", m->op);
+  add_member(b, "text", m->text);
+  if (m->on >= 0) {
+    json_builder_set_member_name(b, "on");
+    json_builder_add_boolean_value(b, m->on == 1);
+  }
   json_builder_end_object(b);
   g_autoptr(JsonNode) root = json_builder_get_root(b);
   g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -101,6 +119,9 @@ check_round_trip(const TmMessage *m)
   check(str_equal(again.token, m->token) && str_equal(again.sdp, m->sdp));
   check(str_equal(again.feed, m->feed) && str_equal(again.target, m->target));
   check(str_equal(again.candidate, m->candidate));
+  check(again.control == m->control && again.on == m->on && str_equal(again.action, m->action));
+  check(str_equal(again.ctl_target, m->ctl_target) && str_equal(again.measure, m->measure));
+  check(str_equal(again.op, m->op) && str_equal(again.text, m->text));
   tm_message_clear(&again);
 }
 

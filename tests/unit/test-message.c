@@ -354,6 +354,7 @@ test_names(void)
 {
   static const char *const names[TM_MSG_COUNT] = {
     "join", "publish", "subscribe", "unsubscribe", "candidate", "status", "leave", "ping",
+    "control",
   };
   for (int t = 0; t < TM_MSG_COUNT; t++)
     g_assert_cmpstr(tm_message_type_name((TmMessageType) t), ==, names[t]);
@@ -365,6 +366,46 @@ test_names(void)
   for (int e = 0; e < TM_MESSAGE_ERR_COUNT; e++)
     g_assert_true(g_str_has_prefix(tm_message_strerror((TmMessageError) e), "the message"));
   g_assert_cmpstr(tm_message_strerror((TmMessageError) 99), ==, "unknown message error");
+}
+
+static void
+test_control(void)
+{
+  TmMessage m;
+  const char *detail = NULL;
+  const char *json = "{\"type\":\"control\",\"action\":\"protect\",\"measure\":\"screen-witness\","
+                     "\"on\":false}";
+  g_assert_cmpint(tm_message_parse(json, strlen(json), &m, &detail), ==, TM_MESSAGE_OK);
+  g_assert_cmpint(m.type, ==, TM_MSG_CONTROL);
+  g_assert_cmpstr(m.action, ==, "protect");
+  g_assert_cmpstr(m.measure, ==, "screen-witness");
+  g_assert_cmpint(m.on, ==, 0);
+  g_assert_null(m.ctl_target);
+  tm_message_clear(&m);
+  json = "{\"type\":\"control\",\"action\":\"mark\",\"text\":\"witness sworn in\",\"target\":\"p3\"}";
+  g_assert_cmpint(tm_message_parse(json, strlen(json), &m, &detail), ==, TM_MESSAGE_OK);
+  g_assert_cmpstr(m.text, ==, "witness sworn in");
+  g_assert_cmpstr(m.ctl_target, ==, "p3");
+  g_assert_cmpint(m.on, ==, -1);
+  tm_message_clear(&m);
+  json = "{\"type\":\"join\",\"token\":\"t\",\"control\":true}";
+  g_assert_cmpint(tm_message_parse(json, strlen(json), &m, &detail), ==, TM_MESSAGE_OK);
+  g_assert_cmpint(m.control, ==, 1);
+  tm_message_clear(&m);
+  static const struct {
+    const char *json, *detail;
+  } bad[] = {
+    { "{\"type\":\"control\"}", "member \"action\" is missing" },
+    { "{\"type\":\"control\",\"action\":\"protect\",\"on\":1}", "member \"on\" must be true or false" },
+    { "{\"type\":\"join\",\"token\":\"t\",\"control\":\"yes\"}",
+      "member \"control\" must be true or false" },
+    { "{\"type\":\"control\",\"action\":\"mark\",\"text\":\"\"}",
+      "member \"text\" must be 1 to 200 bytes long" },
+    { "{\"type\":\"control\",\"action\":\"mark\",\"text\":\"a\\nb\"}",
+      "member \"text\" must not contain control characters" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+    expect_bad(bad[i].json, TM_MESSAGE_ERR_BAD_JSON, bad[i].detail);
 }
 
 int
@@ -380,5 +421,6 @@ main(int argc, char **argv)
   g_test_add_func("/message/type-member", test_type_member);
   g_test_add_func("/message/members", test_members);
   g_test_add_func("/message/names", test_names);
+  g_test_add_func("/message/control", test_control);
   return g_test_run();
 }
