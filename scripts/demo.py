@@ -56,15 +56,16 @@ def main():
           f"{'tone heard':>10}  {'first frame':>11}")
     ok = True
     for role, name, report, proc in clients:
-        last = None
+        seen = {}  # the last report of each sender, also of those who left first
         try:
             with open(report) as f:
                 for line in f:
                     if line.strip():
-                        last = json.loads(line)
+                        for r in json.loads(line).get("remotes", []):
+                            seen[r.get("id")] = r
         except (FileNotFoundError, json.JSONDecodeError):
             pass
-        remotes = (last or {}).get("remotes", [])
+        remotes = list(seen.values())
         if not remotes:
             ok = False
             print(f"{name:<16}(received nothing)")
