@@ -165,10 +165,12 @@ tm_audit_verify(const char *text, size_t len, EVP_PKEY *public_key, TmAuditRepor
     if (e != TM_AUDIT_OK) {
       report->line = line_no;
       report->entries = chain.seq;
+      report->chain = chain;
       return report->error = e;
     }
   }
   report->entries = chain.seq;
+  report->chain = chain;
   return report->error = report->signed_log ? TM_AUDIT_OK : TM_AUDIT_ERR_UNSIGNED;
 }
 

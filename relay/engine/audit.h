@@ -52,6 +52,7 @@ typedef struct {
   guint line;                /* 1-based line of the first problem; 0 when none */
   uint64_t entries;          /* entries that verified */
   bool signed_log;
+  TmAuditChain chain;        /* the chain after the last entry that verified */
 } TmAuditReport;
 
 /* Checks every entry and, when PUBLIC_KEY is not NULL, the signature. An unsigned log that

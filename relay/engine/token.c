@@ -402,7 +402,8 @@ tm_token_verify(const char *token, size_t len, const uint8_t *key, size_t key_le
   if (err == TM_TOKEN_OK && expected_hearing != NULL &&
       strcmp(claims.hearing, expected_hearing) != 0)
     err = TM_TOKEN_ERR_WRONG_HEARING;
-  if (err == TM_TOKEN_OK && out != NULL)
-    *out = claims;
+  if (out != NULL && (err == TM_TOKEN_OK || err == TM_TOKEN_ERR_EXPIRED ||
+                      err == TM_TOKEN_ERR_NOT_YET_VALID || err == TM_TOKEN_ERR_WRONG_HEARING))
+    *out = claims; /* authentic claims: the caller may name or revoke the token */
   return err;
 }

@@ -47,7 +47,9 @@ gchar *tm_token_sign(const TmTokenClaims *claims, const uint8_t *key, size_t key
 
 /* Checks signature (constant-time compare), then claims, then times against NOW_UNIX
  * (exp <= now: expired; nbf > now: not yet valid; a 30 s leeway for clock skew on both),
- * then EXPECTED_HEARING (NULL = any). Fills OUT on success. */
+ * then EXPECTED_HEARING (NULL = any). Fills OUT whenever the signature and claims verify — also
+ * when the time or hearing check then fails, so the caller can name or revoke the token — and
+ * zeroes it otherwise. */
 TmTokenError tm_token_verify(const char *token, size_t len, const uint8_t *key, size_t key_len,
                              int64_t now_unix, const char *expected_hearing, TmTokenClaims *out);
 

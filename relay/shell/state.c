@@ -22,7 +22,10 @@ tm_hearing_record_free(TmHearingRecord *r)
     return;
   g_free(r->id);
   g_free(r->case_number);
+  g_free(r->title);
   g_free(r->created);
+  g_strfreev(r->protect);
+  g_free(r->encrypt_to);
   g_free(r);
 }
 
@@ -61,28 +64,27 @@ write_private(const char *path, const char *contents, gsize len, GError **error)
   return ok;
 }
 
-gboolean
-tm_state_token_key(const char *dir, uint8_t key[TM_TOKEN_KEY_LEN], GError **error)
+static gboolean
+write_fresh_key(const char *path, GError **error)
 {
-  if (!tm_state_ensure(dir, error))
+  uint8_t fresh[TM_TOKEN_KEY_LEN];
+  if (RAND_bytes(fresh, sizeof fresh) != 1) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "no randomness for a token key");
     return FALSE;
-  g_autofree char *path = g_build_filename(dir, "keys", "token.key", NULL);
-  g_autofree char *text = NULL;
-  if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
-    uint8_t fresh[TM_TOKEN_KEY_LEN];
-    if (RAND_bytes(fresh, sizeof fresh) != 1) {
-      g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "no randomness for a token key");
-      return FALSE;
-    }
-    GString *hex = g_string_new(NULL);
-    for (gsize i = 0; i < sizeof fresh; i++)
-      g_string_append_printf(hex, "%02x", fresh[i]);
-    g_string_append_c(hex, '\n');
-    gboolean ok = write_private(path, hex->str, hex->len, error);
-    g_string_free(hex, TRUE);
-    if (!ok)
-      return FALSE;
   }
+  GString *hex = g_string_new(NULL);
+  for (gsize i = 0; i < sizeof fresh; i++)
+    g_string_append_printf(hex, "%02x", fresh[i]);
+  g_string_append_c(hex, '\n');
+  gboolean ok = write_private(path, hex->str, hex->len, error);
+  g_string_free(hex, TRUE);
+  return ok;
+}
+
+static gboolean
+read_key(const char *path, uint8_t key[TM_TOKEN_KEY_LEN], GError **error)
+{
+  g_autofree char *text = NULL;
   if (!g_file_get_contents(path, &text, NULL, error))
     return FALSE;
   g_strstrip(text);
@@ -100,6 +102,85 @@ tm_state_token_key(const char *dir, uint8_t key[TM_TOKEN_KEY_LEN], GError **erro
     key[i] = (uint8_t) (hi << 4 | lo);
   }
   return TRUE;
+}
+
+gboolean
+tm_state_token_key(const char *dir, uint8_t key[TM_TOKEN_KEY_LEN], GError **error)
+{
+  if (!tm_state_ensure(dir, error))
+    return FALSE;
+  g_autofree char *path = g_build_filename(dir, "keys", "token.key", NULL);
+  if (!g_file_test(path, G_FILE_TEST_EXISTS) && !write_fresh_key(path, error))
+    return FALSE;
+  return read_key(path, key, error);
+}
+
+gboolean
+tm_state_token_key_previous(const char *dir, uint8_t key[TM_TOKEN_KEY_LEN], GError **error)
+{
+  g_autofree char *path = g_build_filename(dir, "keys", "token.key.previous", NULL);
+  return g_file_test(path, G_FILE_TEST_EXISTS) && read_key(path, key, error);
+}
+
+gboolean
+tm_state_token_key_rotate(const char *dir, GError **error)
+{
+  uint8_t key[TM_TOKEN_KEY_LEN];
+  if (!tm_state_token_key(dir, key, error))
+    return FALSE;
+  g_autofree char *path = g_build_filename(dir, "keys", "token.key", NULL);
+  g_autofree char *prev = g_build_filename(dir, "keys", "token.key.previous", NULL);
+  g_autofree char *next = g_build_filename(dir, "keys", "token.key.new", NULL);
+  if (!write_fresh_key(next, error))
+    return FALSE;
+  if (rename(path, prev) != 0 || rename(next, path) != 0) {
+    int e = errno;
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot rotate %s: %s", path,
+                g_strerror(e));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+tm_state_revoke(const char *dir, const char *jti, GError **error)
+{
+  if (!tm_state_ensure(dir, error))
+    return FALSE;
+  g_autofree char *path = g_build_filename(dir, "keys", "revoked", NULL);
+  int fd = g_open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+  g_autofree char *line = g_strconcat(jti, "\n", NULL);
+  gboolean ok = fd >= 0 && write(fd, line, strlen(line)) == (ssize_t) strlen(line) &&
+                fsync(fd) == 0;
+  int e = errno;
+  if (fd >= 0)
+    close(fd);
+  if (!ok)
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot write %s: %s", path,
+                g_strerror(e));
+  return ok;
+}
+
+GHashTable *
+tm_state_revoked(const char *dir)
+{
+  GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *path = g_build_filename(dir, "keys", "revoked", NULL);
+  g_autofree char *text = NULL;
+  if (g_file_get_contents(path, &text, NULL, NULL)) {
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (char **l = lines; *l != NULL; l++)
+      if (**l != '\0')
+        g_hash_table_add(set, g_strdup(g_strstrip(*l)));
+  }
+  return set;
+}
+
+char *
+tm_state_audit_path(const char *dir, const char *id)
+{
+  g_autofree char *file = g_strconcat(id, ".audit.jsonl", NULL);
+  return g_build_filename(dir, "hearings", file, NULL);
 }
 
 static gboolean
@@ -207,38 +288,64 @@ tm_state_hearing_id_valid(const char *id)
   return TRUE;
 }
 
-gboolean
-tm_state_hearing_create(const char *dir, const char *id, const char *case_number,
-                        GError **error)
+static char *
+record_path(const char *dir, const char *id)
 {
-  if (!tm_state_hearing_id_valid(id)) {
+  g_autofree char *file = g_strconcat(id, ".json", NULL);
+  return g_build_filename(dir, "hearings", file, NULL);
+}
+
+gboolean
+tm_state_hearing_save(const char *dir, const TmHearingRecord *rec, GError **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "id");
+  json_builder_add_string_value(b, rec->id);
+  json_builder_set_member_name(b, "case");
+  json_builder_add_string_value(b, rec->case_number != NULL ? rec->case_number : "");
+  json_builder_set_member_name(b, "title");
+  json_builder_add_string_value(b, rec->title != NULL ? rec->title : "");
+  json_builder_set_member_name(b, "created");
+  json_builder_add_string_value(b, rec->created != NULL ? rec->created : "");
+  json_builder_set_member_name(b, "waiting_room");
+  json_builder_add_boolean_value(b, rec->waiting_room);
+  json_builder_set_member_name(b, "protect");
+  json_builder_begin_array(b);
+  for (char **m = rec->protect; m != NULL && *m != NULL; m++)
+    json_builder_add_string_value(b, *m);
+  json_builder_end_array(b);
+  if (rec->encrypt_to != NULL) {
+    json_builder_set_member_name(b, "encrypt_to");
+    json_builder_add_string_value(b, rec->encrypt_to);
+  }
+  json_builder_set_member_name(b, "ended");
+  json_builder_add_boolean_value(b, rec->ended);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  g_autofree char *text = json_to_string(root, TRUE);
+  g_autofree char *path = record_path(dir, rec->id);
+  return g_file_set_contents(path, text, -1, error);
+}
+
+gboolean
+tm_state_hearing_create(const char *dir, const TmHearingRecord *rec, GError **error)
+{
+  if (!tm_state_hearing_id_valid(rec->id)) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                 "hearing id \"%s\" is not valid: use 1 to 64 letters, digits, '.', '_' or '-'",
-                id != NULL ? id : "");
+                rec->id != NULL ? rec->id : "");
     return FALSE;
   }
   if (!tm_state_ensure(dir, error))
     return FALSE;
-  g_autofree char *file = g_strconcat(id, ".json", NULL);
-  g_autofree char *path = g_build_filename(dir, "hearings", file, NULL);
+  g_autofree char *path = record_path(dir, rec->id);
   if (g_file_test(path, G_FILE_TEST_EXISTS)) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "hearing %s already exists (%s)", id, path);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "hearing %s already exists (%s)", rec->id,
+                path);
     return FALSE;
   }
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-  g_autofree char *created = g_date_time_format_iso8601(now);
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "id");
-  json_builder_add_string_value(b, id);
-  json_builder_set_member_name(b, "case");
-  json_builder_add_string_value(b, case_number != NULL ? case_number : "");
-  json_builder_set_member_name(b, "created");
-  json_builder_add_string_value(b, created);
-  json_builder_end_object(b);
-  g_autoptr(JsonNode) root = json_builder_get_root(b);
-  g_autofree char *text = json_to_string(root, TRUE);
-  return g_file_set_contents(path, text, -1, error);
+  return tm_state_hearing_save(dir, rec, error);
 }
 
 TmHearingRecord *
@@ -248,8 +355,7 @@ tm_state_hearing_load(const char *dir, const char *id, GError **error)
     g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "no hearing \"%s\"", id);
     return NULL;
   }
-  g_autofree char *file = g_strconcat(id, ".json", NULL);
-  g_autofree char *path = g_build_filename(dir, "hearings", file, NULL);
+  g_autofree char *path = record_path(dir, id);
   g_autoptr(JsonParser) parser = json_parser_new();
   if (!json_parser_load_from_file(parser, path, error))
     return NULL;
@@ -262,6 +368,23 @@ tm_state_hearing_load(const char *dir, const char *id, GError **error)
   TmHearingRecord *r = g_new0(TmHearingRecord, 1);
   r->id = g_strdup(id);
   r->case_number = g_strdup(json_object_get_string_member_with_default(o, "case", ""));
+  r->title = g_strdup(json_object_get_string_member_with_default(o, "title", ""));
   r->created = g_strdup(json_object_get_string_member_with_default(o, "created", ""));
+  r->waiting_room = json_object_get_boolean_member_with_default(o, "waiting_room", TRUE);
+  r->ended = json_object_get_boolean_member_with_default(o, "ended", FALSE);
+  const char *enc = json_object_get_string_member_with_default(o, "encrypt_to", NULL);
+  r->encrypt_to = enc != NULL && *enc != '\0' ? g_strdup(enc) : NULL;
+  GPtrArray *protect = g_ptr_array_new();
+  JsonNode *pn = json_object_get_member(o, "protect");
+  if (pn != NULL && JSON_NODE_HOLDS_ARRAY(pn)) {
+    JsonArray *a = json_node_get_array(pn);
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+      JsonNode *e = json_array_get_element(a, i);
+      if (JSON_NODE_HOLDS_VALUE(e) && json_node_get_value_type(e) == G_TYPE_STRING)
+        g_ptr_array_add(protect, g_strdup(json_node_get_string(e)));
+    }
+  }
+  g_ptr_array_add(protect, NULL);
+  r->protect = (char **) g_ptr_array_free(protect, FALSE);
   return r;
 }

@@ -93,8 +93,8 @@ mode_verify(const uint8_t *data, size_t size)
   if (err == TM_TOKEN_OK)
     check_resign(&out);
   err = tm_token_verify((const char *) data, size, fuzz_key, sizeof fuzz_key, now, NULL, &out);
-  if (err == TM_TOKEN_OK)
-    check_resign(&out);
+  if (err == TM_TOKEN_OK || err == TM_TOKEN_ERR_EXPIRED || err == TM_TOKEN_ERR_NOT_YET_VALID)
+    check_resign(&out); /* authentic claims come out even when the time check fails */
   else
     check(out.hearing[0] == '\0' && out.exp == 0);
 }

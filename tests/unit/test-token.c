@@ -153,7 +153,8 @@ test_expired(void)
   g_assert_cmpint(verify_at(token, c.exp, NULL, &out), ==, TM_TOKEN_OK);       /* leeway */
   g_assert_cmpint(verify_at(token, c.exp + 29, NULL, &out), ==, TM_TOKEN_OK);
   g_assert_cmpint(verify_at(token, c.exp + 30, NULL, &out), ==, TM_TOKEN_ERR_EXPIRED);
-  g_assert_cmpstr(out.hearing, ==, ""); /* OUT is not filled on failure */
+  g_assert_cmpstr(out.hearing, ==, "h1"); /* authentic claims are given, to name the token */
+  g_assert_cmpstr(out.jti, ==, c.jti);
   g_assert_cmpint(verify_at(token, INT64_MAX, NULL, NULL), ==, TM_TOKEN_ERR_EXPIRED);
 }
 
