@@ -1008,6 +1008,32 @@ test_serialize_canonical(void)
   g_assert_null(strstr(text, "\n\n"));
 }
 
+static void
+test_serialize_edges(void)
+{
+  g_autofree TmSdp *sdp = g_new0(TmSdp, 1);
+  /* no m= section: transport and end-of-candidates stay at session level */
+  static const char bare[] = "v=0\na=ice-ufrag:u1\na=ice-pwd:p1\na=fingerprint:sha-1 "
+                             "00:01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10:11:12:13\n"
+                             "a=end-of-candidates\n";
+  parse_ok(bare, sdp);
+  g_assert_cmpuint(sdp->n_media, ==, 0);
+  g_assert_true(sdp->end_of_candidates);
+  assert_round_trip(sdp);
+  g_autofree gchar *text = tm_sdp_serialize(sdp);
+  g_assert_true(g_str_has_suffix(text, "t=0 0\r\na=ice-ufrag:u1\r\na=ice-pwd:p1\r\n"
+                                       "a=fingerprint:sha-1 00:01:02:03:04:05:06:07:08:09:0A:0B:"
+                                       "0C:0D:0E:0F:10:11:12:13\r\na=end-of-candidates\r\n"));
+  /* an SSRC known only from another attribute: written bare, read back */
+  g_autofree gchar *label = with_text(minimal_offer, "a=ssrc:1 cname:c", "a=ssrc:7 label:x");
+  parse_ok(label, sdp);
+  g_assert_cmpuint(sdp->media[1].n_ssrcs, ==, 1);
+  g_assert_cmpstr(sdp->media[1].cname, ==, "");
+  assert_round_trip(sdp);
+  g_autofree gchar *label_text = tm_sdp_serialize(sdp);
+  g_assert_true(g_str_has_suffix(label_text, "\r\na=ssrc:7\r\n"));
+}
+
 /* ---- answers ---- */
 
 static void
@@ -1616,6 +1642,7 @@ main(int argc, char **argv)
   g_test_add_func("/sdp/parse/first-wins", test_parse_first_wins);
   g_test_add_func("/sdp/serialize/round-trip", test_round_trip);
   g_test_add_func("/sdp/serialize/canonical", test_serialize_canonical);
+  g_test_add_func("/sdp/serialize/edges", test_serialize_edges);
   g_test_add_func("/sdp/answer/publish", test_answer_publish);
   g_test_add_func("/sdp/answer/webrtcbin-publish", test_answer_webrtcbin_publish);
   g_test_add_func("/sdp/answer/subscribe", test_answer_subscribe);
