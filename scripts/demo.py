@@ -23,7 +23,7 @@ def main():
     state = os.path.join(work, "state")
     port = 8443
     subprocess.run([RELAY, "hearing", "create", "--state-dir", state, "--id", "demo",
-                    "--case", "DEMO-2026-1"], check=True)
+                    "--case", "DEMO-2026-1", "--waiting-room", "off"], check=True)
     relay = subprocess.Popen([RELAY, "--state-dir", state, "--listen", f"127.0.0.1:{port}"],
                              stdout=open(os.path.join(work, "relay.log"), "w"),
                              stderr=subprocess.STDOUT)

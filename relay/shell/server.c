@@ -3,63 +3,25 @@
 
 #include "server.h"
 
-#include <json-glib/json-glib.h>
-#include <libsoup/soup.h>
 #include <string.h>
 
-#include "hearing.h"
-#include "ice.h"
-#include "message.h"
 #include "sdp.h"
-#include "state.h"
+#include "server-private.h"
 #include "token.h"
-#include "util.h"
 
 #define SESSION_MSG_RATE 50.0    /* signalling messages per second, sustained */
 #define SESSION_MSG_BURST 200.0
-
-typedef struct _Room Room;
-
-typedef struct {
-  Room *room;
-  TmPeer *peer;
-  TmIce *ice;
-} Transport;
-
-typedef struct {
-  TmServer *server;
-  SoupWebsocketConnection *ws;
-  Room *room;
-  TmParticipant *participant;
-  TmTokenBucket bucket;
-  gboolean closed;
-} Session;
-
-struct _Room {
-  TmServer *server;
-  TmHearing *hearing;
-  GSource *timer;
-  GHashTable *transports;   /* TmPeer* -> Transport* */
-};
-
-struct _TmServer {
-  TmConfig config;
-  SoupServer *soup;
-  GMainContext *context;
-  uint8_t token_key[TM_TOKEN_KEY_LEN];
-  TmDtlsIdentity *identity;
-  GHashTable *rooms;        /* hearing id -> Room* */
-  GHashTable *sessions;     /* Session* set */
-  TmIceOptions ice;
-};
+#define JOIN_RATE 2.0            /* join attempts per second per remote address, sustained */
+#define JOIN_BURST 20.0
+#define JOIN_LIMITS_MAX 4096     /* remote addresses remembered */
+#define QUALITY_INTERVAL_S 2
 
 static void room_free(Room *room);
-static void session_leave(Session *s, const char *reason);
 
 /* ---- JSON out ---- */
 
-static void
-session_send(Session *s, JsonBuilder *b)
+void
+tm_session_send(Session *s, JsonBuilder *b)
 {
   if (s->closed || soup_websocket_connection_get_state(s->ws) != SOUP_WEBSOCKET_STATE_OPEN)
     return;
@@ -68,8 +30,8 @@ session_send(Session *s, JsonBuilder *b)
   soup_websocket_connection_send_text(s->ws, text);
 }
 
-static JsonBuilder *
-message_begin(const char *type)
+JsonBuilder *
+tm_msg_begin(const char *type)
 {
   JsonBuilder *b = json_builder_new();
   json_builder_begin_object(b);
@@ -78,35 +40,51 @@ message_begin(const char *type)
   return b;
 }
 
-static void
-add_string(JsonBuilder *b, const char *name, const char *value)
+void
+tm_msg_add_string(JsonBuilder *b, const char *name, const char *value)
 {
   json_builder_set_member_name(b, name);
   json_builder_add_string_value(b, value);
 }
 
-static void
-send_error(Session *s, const char *code, const char *message, const char *ref)
+void
+tm_session_error(Session *s, const char *code, const char *message, const char *ref)
 {
-  g_autoptr(JsonBuilder) b = message_begin("error");
-  add_string(b, "code", code);
-  add_string(b, "message", message);
+  g_autoptr(JsonBuilder) b = tm_msg_begin("error");
+  tm_msg_add_string(b, "code", code);
+  tm_msg_add_string(b, "message", message);
   if (ref != NULL)
-    add_string(b, "ref", ref);
+    tm_msg_add_string(b, "ref", ref);
   json_builder_end_object(b);
-  session_send(s, b);
+  tm_session_send(s, b);
   g_info("session error %s: %s", code, message);
 }
 
-static void
-add_participant(JsonBuilder *b, const TmParticipant *p, gboolean with_counters)
+static const char *
+track_state(const TmParticipant *p, TmTrack t)
+{
+  if (!p->muted[t])
+    return "on";
+  return t == TM_TRACK_AUDIO ? "muted" : "off";
+}
+
+static void add_received(JsonBuilder *b, Room *room, const TmParticipant *to);
+
+void
+tm_add_participant(JsonBuilder *b, Room *room, const TmParticipant *p, gboolean with_counters)
 {
   json_builder_begin_object(b);
-  add_string(b, "id", p->id);
-  add_string(b, "name", p->name);
-  add_string(b, "role", tm_role_to_string(p->role));
+  tm_msg_add_string(b, "id", p->id);
+  tm_msg_add_string(b, "name", p->name);
+  tm_msg_add_string(b, "role", tm_role_to_string(p->role));
   json_builder_set_member_name(b, "publishing");
   json_builder_add_boolean_value(b, p->publishing);
+  tm_msg_add_string(b, "state", p->state == TM_STATE_ADMITTED ? "admitted" : "waiting");
+  tm_msg_add_string(b, "audio", track_state(p, TM_TRACK_AUDIO));
+  tm_msg_add_string(b, "video", track_state(p, TM_TRACK_VIDEO));
+  json_builder_set_member_name(b, "since");
+  json_builder_add_int_value(b, (g_get_real_time() - g_get_monotonic_time() + p->joined_us) /
+                                  1000000);
   if (with_counters) {
     uint64_t rx = 0, tx = 0;
     const char *profile = "none";
@@ -122,31 +100,94 @@ add_participant(JsonBuilder *b, const TmParticipant *p, gboolean with_counters)
     json_builder_add_int_value(b, (gint64) tx);
     json_builder_set_member_name(b, "subscriptions");
     json_builder_add_int_value(b, p->subscriptions->len);
-    add_string(b, "srtp_profile", profile);
+    tm_msg_add_string(b, "srtp_profile", profile);
+    add_received(b, room, p);
   }
   json_builder_end_object(b);
 }
 
-static void
-broadcast(Room *room, TmParticipant *except, JsonBuilder *b)
+void
+tm_room_broadcast(Room *room, TmParticipant *except, JsonBuilder *b)
 {
   for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++) {
     TmParticipant *p = tm_hearing_participant(room->hearing, i);
     if (p != except && p->data != NULL)
-      session_send(p->data, b);
+      tm_session_send(p->data, b);
   }
+  for (guint i = 0; i < room->controls->len; i++)
+    tm_session_send(g_ptr_array_index(room->controls, i), b);
+}
+
+void
+tm_room_broadcast_staff(Room *room, JsonBuilder *b)
+{
+  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++) {
+    TmParticipant *p = tm_hearing_participant(room->hearing, i);
+    if (p->data != NULL && (p->role == TM_ROLE_JUDGE || p->role == TM_ROLE_CLERK))
+      tm_session_send(p->data, b);
+  }
+  for (guint i = 0; i < room->controls->len; i++)
+    tm_session_send(g_ptr_array_index(room->controls, i), b);
+}
+
+void
+tm_room_participant_changed(Room *room, TmParticipant *p)
+{
+  g_autoptr(JsonBuilder) b = tm_msg_begin("participant-state");
+  json_builder_set_member_name(b, "participant");
+  tm_add_participant(b, room, p, FALSE);
+  json_builder_end_object(b);
+  tm_room_broadcast(room, NULL, b);
+}
+
+/* What each receiver got from each sender, per track: the relay's own counters. */
+static void
+add_received(JsonBuilder *b, Room *room, const TmParticipant *to)
+{
+  json_builder_set_member_name(b, "received");
+  json_builder_begin_object(b);
+  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++) {
+    TmParticipant *from = tm_hearing_participant(room->hearing, i);
+    if (from == to)
+      continue;
+    json_builder_set_member_name(b, from->id);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "audio");
+    json_builder_add_int_value(b, (gint64) tm_hearing_packets_sent(room->hearing, from, to,
+                                                                   TM_TRACK_AUDIO));
+    json_builder_set_member_name(b, "video");
+    json_builder_add_int_value(b, (gint64) tm_hearing_packets_sent(room->hearing, from, to,
+                                                                   TM_TRACK_VIDEO));
+    json_builder_end_object(b);
+  }
+  json_builder_end_object(b);
+}
+
+void
+tm_add_protection(JsonBuilder *b, Room *room)
+{
+  json_builder_set_member_name(b, "protection");
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "screen-witness");
+  json_builder_add_boolean_value(b, (tm_hearing_measures(room->hearing) &
+                                     TM_MEASURE_SCREEN_WITNESS) != 0);
+  json_builder_end_object(b);
 }
 
 static JsonBuilder *
 status_message(Room *room)
 {
-  JsonBuilder *b = message_begin("status");
-  add_string(b, "hearing", tm_hearing_id(room->hearing));
-  add_string(b, "case", tm_hearing_case(room->hearing));
+  JsonBuilder *b = tm_msg_begin("status");
+  tm_msg_add_string(b, "hearing", tm_hearing_id(room->hearing));
+  tm_msg_add_string(b, "case", tm_hearing_case(room->hearing));
+  tm_msg_add_string(b, "title", room->record->title);
+  json_builder_set_member_name(b, "locked");
+  json_builder_add_boolean_value(b, room->locked);
+  tm_add_protection(b, room);
   json_builder_set_member_name(b, "participants");
   json_builder_begin_array(b);
   for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++)
-    add_participant(b, tm_hearing_participant(room->hearing, i), TRUE);
+    tm_add_participant(b, room, tm_hearing_participant(room->hearing, i), TRUE);
   json_builder_end_array(b);
   json_builder_end_object(b);
   return b;
@@ -154,8 +195,8 @@ status_message(Room *room)
 
 /* ---- timers ---- */
 
-static void
-room_schedule(Room *room)
+void
+tm_room_schedule(Room *room)
 {
   int64_t d = tm_hearing_next_deadline(room->hearing);
   g_source_set_ready_time(room->timer, d == INT64_MAX ? -1 : d);
@@ -166,7 +207,7 @@ room_timer_dispatch(GSource *source, GSourceFunc cb, gpointer data)
 {
   Room *room = data;
   tm_hearing_handle_timeout(room->hearing, g_get_monotonic_time());
-  room_schedule(room);
+  tm_room_schedule(room);
   return G_SOURCE_CONTINUE;
 }
 
@@ -181,7 +222,7 @@ transport_receive(void *ud, const uint8_t *buf, size_t len)
   Room *room = t->room;
   tm_hearing_handle_datagram(room->hearing, t->peer, buf, len, g_get_monotonic_time());
   if (len > 0 && buf[0] >= 20 && buf[0] <= 63)
-    room_schedule(room); /* DTLS moves the handshake timer */
+    tm_room_schedule(room); /* DTLS moves the handshake timer */
 }
 
 typedef struct {
@@ -219,11 +260,12 @@ failure_handle(gpointer data)
     tm_hearing_close_subscription(room->hearing, owner, feed);
     g_autofree char *msg = g_strdup_printf("the connection receiving %s failed: %s", feed->id,
                                            f->reason);
-    send_error(s, "connection-failed", msg, feed->id);
+    tm_session_error(s, "connection-failed", msg, feed->id);
   } else {
     g_autofree char *msg = g_strdup_printf("your media connection failed: %s", f->reason);
-    send_error(s, "connection-failed", msg, "publish");
-    session_leave(s, "connection-failed");
+    tm_session_error(s, "connection-failed", msg, "publish");
+    tm_room_audit(room, s, "connection-failed", owner, f->reason);
+    tm_session_leave(s, "connection-failed");
   }
   return G_SOURCE_REMOVE;
 }
@@ -266,10 +308,10 @@ static void
 room_published(void *ud, TmParticipant *p)
 {
   Room *room = ud;
-  g_autoptr(JsonBuilder) b = message_begin("participant-published");
-  add_string(b, "id", p->id);
+  g_autoptr(JsonBuilder) b = tm_msg_begin("participant-published");
+  tm_msg_add_string(b, "id", p->id);
   json_builder_end_object(b);
-  broadcast(room, p, b);
+  tm_room_broadcast(room, p, b);
 }
 
 static void
@@ -297,29 +339,48 @@ transport_free(gpointer data)
   g_free(t);
 }
 
+
+static guint
+record_measures(const TmHearingRecord *rec)
+{
+  guint m = 0;
+  for (char **p = rec->protect; p != NULL && *p != NULL; p++)
+    if (strcmp(*p, "screen-witness") == 0)
+      m |= TM_MEASURE_SCREEN_WITNESS;
+  return m;
+}
+
 static Room *
 room_get(TmServer *server, const char *hearing_id, GError **error)
 {
   Room *room = g_hash_table_lookup(server->rooms, hearing_id);
   if (room != NULL)
     return room;
-  g_autoptr(TmHearingRecord) rec = tm_state_hearing_load(server->config.state_dir, hearing_id,
-                                                         error);
+  TmHearingRecord *rec = tm_state_hearing_load(server->config.state_dir, hearing_id, error);
   if (rec == NULL)
     return NULL;
   room = g_new0(Room, 1);
   room->server = server;
+  room->record = rec;
   room->transports = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, transport_free);
+  room->controls = g_ptr_array_new();
   TmHearingConfig hc = {
     .id = rec->id,
     .case_number = rec->case_number,
     .identity = server->identity,
     .wall_offset_us = g_get_real_time() - g_get_monotonic_time(),
+    .waiting_room = rec->waiting_room,
+    .measures = record_measures(rec),
   };
   room->hearing = tm_hearing_new(&hc, &room_listener, room);
   room->timer = g_source_new(&room_timer_funcs, sizeof(GSource));
   g_source_set_callback(room->timer, NULL, room, NULL);
   g_source_attach(room->timer, server->context);
+  room->quality_timer = g_timeout_source_new_seconds(QUALITY_INTERVAL_S);
+  g_source_set_callback(room->quality_timer, tm_room_quality_tick, room, NULL);
+  g_source_attach(room->quality_timer, server->context);
+  room->audit_path = tm_state_audit_path(server->config.state_dir, rec->id);
+  tm_room_audit_open(room);
   g_hash_table_insert(server->rooms, g_strdup(rec->id), room);
   g_message("hearing %s opened", rec->id);
   return room;
@@ -330,40 +391,69 @@ room_free(Room *room)
 {
   tm_hearing_free(room->hearing);
   g_hash_table_unref(room->transports);
+  g_ptr_array_unref(room->controls);
   g_source_destroy(room->timer);
   g_source_unref(room->timer);
+  g_source_destroy(room->quality_timer);
+  g_source_unref(room->quality_timer);
+  tm_hearing_record_free(room->record);
+  g_free(room->audit_path);
   g_free(room);
+}
+
+static void
+room_close_if_empty(Room *room)
+{
+  if (tm_hearing_n_participants(room->hearing) > 0 || room->controls->len > 0)
+    return;
+  g_message("hearing %s closed: nobody left", tm_hearing_id(room->hearing));
+  g_hash_table_remove(room->server->rooms, tm_hearing_id(room->hearing));
 }
 
 /* ---- session: leaving ---- */
 
-static void
-session_leave(Session *s, const char *reason)
+void
+tm_session_leave(Session *s, const char *reason)
 {
-  if (s->participant == NULL)
-    return;
   Room *room = s->room;
+  if (room == NULL)
+    return;
+  if (s->jti[0] != '\0' && g_hash_table_lookup(s->server->live_tokens, s->jti) == s)
+    g_hash_table_remove(s->server->live_tokens, s->jti);
+  s->room = NULL;
+  if (s->participant == NULL) {
+    g_ptr_array_remove(room->controls, s);
+    room_close_if_empty(room);
+    return;
+  }
   TmParticipant *p = s->participant;
+  gboolean was_waiting = p->state == TM_STATE_WAITING;
   g_autofree char *id = g_strdup(p->id);
+  tm_room_audit(room, NULL, "leave", p, reason);
   p->data = NULL;
   s->participant = NULL;
-  s->room = NULL;
   tm_hearing_leave(room->hearing, p);
   g_message("%s left hearing %s (%s)", id, tm_hearing_id(room->hearing), reason);
-  g_autoptr(JsonBuilder) b = message_begin("participant-left");
-  add_string(b, "id", id);
-  add_string(b, "reason", reason);
+  g_autoptr(JsonBuilder) b = tm_msg_begin("participant-left");
+  tm_msg_add_string(b, "id", id);
+  tm_msg_add_string(b, "reason", reason);
   json_builder_end_object(b);
-  broadcast(room, NULL, b);
-  if (tm_hearing_n_participants(room->hearing) == 0) {
-    g_message("hearing %s closed: nobody left", tm_hearing_id(room->hearing));
-    g_hash_table_remove(room->server->rooms, tm_hearing_id(room->hearing));
-  } else {
-    room_schedule(room);
-  }
+  tm_room_broadcast(room, NULL, b);
+  if (was_waiting)
+    tm_room_send_waiting(room, NULL);
+  room_close_if_empty(room);
+  if (g_hash_table_contains(s->server->rooms, tm_hearing_id(room->hearing)))
+    tm_room_schedule(room);
 }
 
-/* ---- messages ---- */
+void
+tm_session_close(Session *s, gushort code)
+{
+  if (soup_websocket_connection_get_state(s->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close(s->ws, code, NULL);
+}
+
+/* ---- join ---- */
 
 static const char *
 token_error_code(TmTokenError e)
@@ -376,71 +466,158 @@ token_error_code(TmTokenError e)
   }
 }
 
-static void
-close_session(Session *s)
+static gboolean
+join_allowed(Session *s)
 {
-  if (soup_websocket_connection_get_state(s->ws) == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close(s->ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, NULL);
+  TmServer *server = s->server;
+  TmTokenBucket *b = g_hash_table_lookup(server->join_limits, s->remote);
+  int64_t now = g_get_monotonic_time();
+  if (b == NULL) {
+    if (g_hash_table_size(server->join_limits) >= JOIN_LIMITS_MAX)
+      g_hash_table_remove_all(server->join_limits); /* forget old addresses, keep a cap */
+    b = g_new0(TmTokenBucket, 1);
+    tm_token_bucket_init(b, JOIN_RATE, JOIN_BURST, now);
+    g_hash_table_insert(server->join_limits, g_strdup(s->remote), b);
+  }
+  return tm_token_bucket_take(b, now);
+}
+
+/* Refuses a join with CODE and closes the session. */
+static void
+refuse(Session *s, const char *code, const char *message)
+{
+  tm_session_error(s, code, message, "join");
+  tm_session_close(s, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
 }
 
 static void
-handle_join(Session *s, const TmMessage *m)
+send_joined(Session *s, Room *room)
 {
-  TmServer *server = s->server;
-  if (s->participant != NULL) {
-    send_error(s, "already-joined", "this session has already joined the hearing", "join");
-    return;
-  }
-  TmTokenClaims claims;
-  TmTokenError te = tm_token_verify(m->token, strlen(m->token), server->token_key,
-                                    sizeof server->token_key, g_get_real_time() / 1000000, NULL,
-                                    &claims);
-  if (te != TM_TOKEN_OK) {
-    send_error(s, token_error_code(te), tm_token_strerror(te), "join");
-    close_session(s);
-    return;
-  }
-  g_autoptr(GError) error = NULL;
-  Room *room = room_get(server, claims.hearing, &error);
-  if (room == NULL) {
-    send_error(s, "wrong-hearing", "the token is for a hearing this relay does not hold", "join");
-    close_session(s);
-    return;
-  }
-  TmHearingError he;
-  TmParticipant *p = tm_hearing_join(room->hearing, claims.name, claims.role,
-                                     g_get_monotonic_time(), &he);
-  if (p == NULL) {
-    send_error(s, "hearing-full", tm_hearing_strerror(he), "join");
-    close_session(s);
-    return;
-  }
-  p->data = s;
-  s->participant = p;
-  s->room = room;
-  g_message("%s joined hearing %s as %s", p->id, claims.hearing, tm_role_to_string(p->role));
-  g_autoptr(JsonBuilder) b = message_begin("joined");
-  add_string(b, "id", p->id);
-  add_string(b, "hearing", tm_hearing_id(room->hearing));
-  add_string(b, "case", tm_hearing_case(room->hearing));
-  add_string(b, "name", p->name);
-  add_string(b, "role", tm_role_to_string(p->role));
+  g_autoptr(JsonBuilder) b = tm_msg_begin("joined");
+  TmParticipant *p = s->participant;
+  tm_msg_add_string(b, "id", p != NULL ? p->id : "control");
+  tm_msg_add_string(b, "hearing", tm_hearing_id(room->hearing));
+  tm_msg_add_string(b, "case", tm_hearing_case(room->hearing));
+  tm_msg_add_string(b, "title", room->record->title);
+  tm_msg_add_string(b, "name", s->name);
+  tm_msg_add_string(b, "role", tm_role_to_string(s->role));
+  tm_msg_add_string(b, "state", p == NULL || p->state == TM_STATE_ADMITTED ? "admitted"
+                                                                         : "waiting");
+  json_builder_set_member_name(b, "locked");
+  json_builder_add_boolean_value(b, room->locked);
+  tm_add_protection(b, room);
+  tm_msg_add_string(b, "recording", "stopped");
   json_builder_set_member_name(b, "participants");
   json_builder_begin_array(b);
   for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++) {
     TmParticipant *o = tm_hearing_participant(room->hearing, i);
     if (o != p)
-      add_participant(b, o, FALSE);
+      tm_add_participant(b, room, o, FALSE);
   }
   json_builder_end_array(b);
   json_builder_end_object(b);
-  session_send(s, b);
-  g_autoptr(JsonBuilder) j = message_begin("participant-joined");
-  json_builder_set_member_name(j, "participant");
-  add_participant(j, p, FALSE);
-  json_builder_end_object(j);
-  broadcast(room, p, j);
+  tm_session_send(s, b);
 }
+
+/* Checks the token and the hearing; on success fills S's identity and returns the room. */
+static Room *
+join_check(Session *s, const TmMessage *m)
+{
+  TmServer *server = s->server;
+  if (!join_allowed(s)) {
+    refuse(s, "rate-limited", "too many join attempts from this address; wait a moment");
+    return NULL;
+  }
+  TmTokenClaims claims;
+  gboolean revoked = FALSE;
+  TmTokenError te = tm_keyring_verify(server->keyring, m->token, g_get_real_time() / 1000000,
+                                      &claims, &revoked);
+  if (te != TM_TOKEN_OK) {
+    refuse(s, token_error_code(te), tm_token_strerror(te));
+    return NULL;
+  }
+  if (revoked) {
+    refuse(s, "token-revoked", "this token has been revoked; ask the court for a new one");
+    return NULL;
+  }
+  g_autoptr(GError) error = NULL;
+  Room *room = room_get(server, claims.hearing, &error);
+  if (room == NULL) {
+    refuse(s, "wrong-hearing", "the token is for a hearing this relay does not hold");
+    return NULL;
+  }
+  if (room->record->ended) {
+    refuse(s, "hearing-ended", "this hearing has ended");
+    room_close_if_empty(room);
+    return NULL;
+  }
+  if (g_hash_table_contains(server->live_tokens, claims.jti)) {
+    refuse(s, "token-in-use", "this token is already in use by another session");
+    return NULL;
+  }
+  if (room->locked && claims.role != TM_ROLE_JUDGE) {
+    refuse(s, "hearing-locked", "the hearing is locked; nobody new may join");
+    return NULL;
+  }
+  if (m->control && claims.role != TM_ROLE_JUDGE && claims.role != TM_ROLE_CLERK) {
+    refuse(s, "forbidden", "only a judge's or a clerk's token may open a control session");
+    return NULL;
+  }
+  s->role = claims.role;
+  g_strlcpy(s->name, claims.name, sizeof s->name);
+  g_strlcpy(s->jti, claims.jti, sizeof s->jti);
+  return room;
+}
+
+static void
+handle_join(Session *s, const TmMessage *m)
+{
+  if (s->room != NULL) {
+    tm_session_error(s, "already-joined", "this session has already joined the hearing", "join");
+    return;
+  }
+  Room *room = join_check(s, m);
+  if (room == NULL)
+    return;
+  if (m->control) {
+    s->control = TRUE;
+    s->room = room;
+    g_ptr_array_add(room->controls, s);
+  } else {
+    TmHearingError he;
+    TmParticipant *p = tm_hearing_join(room->hearing, s->name, s->role, g_get_monotonic_time(),
+                                       &he);
+    if (p == NULL) {
+      refuse(s, "hearing-full", tm_hearing_strerror(he));
+      room_close_if_empty(room);
+      return;
+    }
+    p->data = s;
+    s->participant = p;
+    s->room = room;
+  }
+  g_hash_table_insert(s->server->live_tokens, g_strdup(s->jti), s);
+  TmParticipant *p = s->participant;
+  g_message("%s joined hearing %s as %s%s", p != NULL ? p->id : "a control session",
+            tm_hearing_id(room->hearing), tm_role_to_string(s->role),
+            p != NULL && p->state == TM_STATE_WAITING ? " (waiting room)" : "");
+  tm_room_audit(room, s, s->control ? "control-session" : "join", p,
+                p == NULL ? "" : p->state == TM_STATE_WAITING ? "waiting room" : "admitted");
+  send_joined(s, room);
+  if (p == NULL) {
+    tm_room_send_waiting(room, s);
+    return;
+  }
+  g_autoptr(JsonBuilder) j = tm_msg_begin("participant-joined");
+  json_builder_set_member_name(j, "participant");
+  tm_add_participant(j, room, p, FALSE);
+  json_builder_end_object(j);
+  tm_room_broadcast(room, p, j);
+  if (p->state == TM_STATE_WAITING)
+    tm_room_send_waiting(room, NULL);
+}
+
+/* ---- media connections ---- */
 
 static void
 handle_offer(Session *s, const TmMessage *m)
@@ -451,7 +628,7 @@ handle_offer(Session *s, const TmMessage *m)
   if (m->type == TM_MSG_SUBSCRIBE) {
     feed = tm_hearing_find(room->hearing, m->feed);
     if (feed == NULL) {
-      send_error(s, "unknown-feed", "no participant with that id is in the hearing", ref);
+      tm_session_error(s, "unknown-feed", "no participant with that id is in the hearing", ref);
       return;
     }
   }
@@ -459,7 +636,7 @@ handle_offer(Session *s, const TmMessage *m)
   g_autofree TmSdp *answer = g_new0(TmSdp, 1);
   TmSdpError se = tm_sdp_parse(m->sdp, strlen(m->sdp), offer);
   if (se != TM_SDP_OK) {
-    send_error(s, "bad-sdp", tm_sdp_strerror(se), ref);
+    tm_session_error(s, "bad-sdp", tm_sdp_strerror(se), ref);
     return;
   }
   g_autoptr(GError) error = NULL;
@@ -468,7 +645,7 @@ handle_offer(Session *s, const TmMessage *m)
   t->ice = tm_ice_new(s->server->context, &s->server->ice, &transport_listener, t, &error);
   if (t->ice == NULL) {
     g_warning("ICE: %s", error->message);
-    send_error(s, "internal", "the relay could not open a media port", ref);
+    tm_session_error(s, "internal", "the relay could not open a media port", ref);
     g_free(t);
     return;
   }
@@ -481,10 +658,12 @@ handle_offer(Session *s, const TmMessage *m)
   if (t->peer == NULL) {
     transport_free(t);
     if (he == TM_HEARING_ERR_SDP)
-      send_error(s, "bad-sdp", tm_sdp_strerror(se), ref);
+      tm_session_error(s, "bad-sdp", tm_sdp_strerror(se), ref);
+    else if (he == TM_HEARING_ERR_FORBIDDEN)
+      tm_session_error(s, "forbidden", tm_hearing_strerror(he), ref);
     else
-      send_error(s, he == TM_HEARING_ERR_NO_FEED ? "unknown-feed" : "bad-request",
-                 tm_hearing_strerror(he), ref);
+      tm_session_error(s, he == TM_HEARING_ERR_NO_FEED ? "unknown-feed" : "bad-request",
+                       tm_hearing_strerror(he), ref);
     return;
   }
   g_hash_table_insert(room->transports, t->peer, t);
@@ -492,12 +671,12 @@ handle_offer(Session *s, const TmMessage *m)
   for (guint i = 0; i < offer->n_candidates; i++)
     tm_ice_add_remote_candidate(t->ice, offer->candidates[i].value);
   g_autofree char *text = tm_sdp_serialize(answer);
-  g_autoptr(JsonBuilder) b = message_begin("answer");
-  add_string(b, "target", feed != NULL ? feed->id : "publish");
-  add_string(b, "sdp", text);
+  g_autoptr(JsonBuilder) b = tm_msg_begin("answer");
+  tm_msg_add_string(b, "target", feed != NULL ? feed->id : "publish");
+  tm_msg_add_string(b, "sdp", text);
   json_builder_end_object(b);
-  session_send(s, b);
-  room_schedule(room);
+  tm_session_send(s, b);
+  tm_room_schedule(room);
 }
 
 static Transport *
@@ -520,8 +699,12 @@ find_transport(Session *s, const char *target)
 }
 
 static void
-handle_joined_message(Session *s, const TmMessage *m)
+handle_media_message(Session *s, const TmMessage *m)
 {
+  if (s->participant == NULL) {
+    tm_session_error(s, "forbidden", "a control session has no media", tm_message_type_name(m->type));
+    return;
+  }
   switch (m->type) {
   case TM_MSG_PUBLISH:
   case TM_MSG_SUBSCRIBE:
@@ -530,8 +713,8 @@ handle_joined_message(Session *s, const TmMessage *m)
   case TM_MSG_UNSUBSCRIBE: {
     TmParticipant *feed = tm_hearing_find(s->room->hearing, m->feed);
     if (feed == NULL)
-      send_error(s, "unknown-feed", "no participant with that id is in the hearing",
-                 "unsubscribe");
+      tm_session_error(s, "unknown-feed", "no participant with that id is in the hearing",
+                       "unsubscribe");
     else
       tm_hearing_close_subscription(s->room->hearing, s->participant, feed);
     break;
@@ -539,21 +722,34 @@ handle_joined_message(Session *s, const TmMessage *m)
   case TM_MSG_CANDIDATE: {
     Transport *t = find_transport(s, m->target);
     if (t == NULL)
-      send_error(s, "unknown-feed", "no connection with that target", "candidate");
+      tm_session_error(s, "unknown-feed", "no connection with that target", "candidate");
     else if (!tm_ice_add_remote_candidate(t->ice, m->candidate))
-      send_error(s, "bad-candidate", "the ICE candidate cannot be parsed", "candidate");
+      tm_session_error(s, "bad-candidate", "the ICE candidate cannot be parsed", "candidate");
     break;
   }
+  default:
+    break;
+  }
+}
+
+static void
+handle_joined_message(Session *s, const TmMessage *m)
+{
+  switch (m->type) {
   case TM_MSG_STATUS: {
     g_autoptr(JsonBuilder) b = status_message(s->room);
-    session_send(s, b);
+    tm_session_send(s, b);
     break;
   }
   case TM_MSG_LEAVE:
-    session_leave(s, "left");
-    soup_websocket_connection_close(s->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+    tm_session_leave(s, "left");
+    tm_session_close(s, SOUP_WEBSOCKET_CLOSE_NORMAL);
+    break;
+  case TM_MSG_CONTROL:
+    tm_control_handle(s, m);
     break;
   default:
+    handle_media_message(s, m);
     break;
   }
 }
@@ -565,32 +761,32 @@ on_ws_message(SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer 
   gsize len = 0;
   const char *text = g_bytes_get_data(message, &len);
   if (!tm_token_bucket_take(&s->bucket, g_get_monotonic_time())) {
-    send_error(s, "rate-limited", "too many messages; slow down", NULL);
+    tm_session_error(s, "rate-limited", "too many messages; slow down", NULL);
     return;
   }
   if (type != SOUP_WEBSOCKET_DATA_TEXT) {
-    send_error(s, "bad-json", "messages must be JSON text frames", NULL);
+    tm_session_error(s, "bad-json", "messages must be JSON text frames", NULL);
     return;
   }
   TmMessage m;
   const char *detail = NULL;
   TmMessageError e = tm_message_parse(text, len, &m, &detail);
   if (e != TM_MESSAGE_OK) {
-    send_error(s, tm_message_error_code(e), detail != NULL ? detail : tm_message_strerror(e),
-               NULL);
+    tm_session_error(s, tm_message_error_code(e), detail != NULL ? detail : tm_message_strerror(e),
+                     NULL);
     if (e == TM_MESSAGE_ERR_TOO_LARGE)
-      close_session(s);
+      tm_session_close(s, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
     return;
   }
   if (m.type == TM_MSG_PING) {
-    g_autoptr(JsonBuilder) b = message_begin("pong");
+    g_autoptr(JsonBuilder) b = tm_msg_begin("pong");
     json_builder_end_object(b);
-    session_send(s, b);
+    tm_session_send(s, b);
   } else if (m.type == TM_MSG_JOIN) {
     handle_join(s, &m);
-  } else if (s->participant == NULL) {
-    send_error(s, "not-joined", "send a join message with your token first",
-               tm_message_type_name(m.type));
+  } else if (s->room == NULL) {
+    tm_session_error(s, "not-joined", "send a join message with your token first",
+                     tm_message_type_name(m.type));
   } else {
     handle_joined_message(s, &m);
   }
@@ -609,7 +805,7 @@ static void
 on_ws_closed(SoupWebsocketConnection *ws, gpointer data)
 {
   Session *s = data;
-  session_leave(s, "left");
+  tm_session_leave(s, "left");
   s->closed = TRUE;
   /* Not from inside the connection's own signal: free it once the emission is over. */
   GSource *src = g_idle_source_new();
@@ -624,6 +820,7 @@ session_free(gpointer data)
   Session *s = data;
   g_signal_handlers_disconnect_by_data(s->ws, s);
   g_object_unref(s->ws);
+  g_free(s->remote);
   g_free(s);
 }
 
@@ -635,6 +832,9 @@ on_websocket(SoupServer *soup, SoupServerMessage *msg, const char *path,
   Session *s = g_new0(Session, 1);
   s->server = server;
   s->ws = g_object_ref(ws);
+  s->remote = g_strdup(soup_server_message_get_remote_host(msg));
+  if (s->remote == NULL)
+    s->remote = g_strdup("?");
   tm_token_bucket_init(&s->bucket, SESSION_MSG_RATE, SESSION_MSG_BURST, g_get_monotonic_time());
   /* libsoup refuses frames over this size itself; ours is checked with a clear error below it. */
   soup_websocket_connection_set_max_incoming_payload_size(ws, 4 * TM_MESSAGE_MAX_SIZE);
@@ -647,6 +847,16 @@ on_websocket(SoupServer *soup, SoupServerMessage *msg, const char *path,
 /* ---- HTTP ---- */
 
 static void
+respond_json(SoupServerMessage *msg, guint status, JsonBuilder *b)
+{
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  g_autofree char *text = json_to_string(root, FALSE);
+  soup_server_message_set_status(msg, status, NULL);
+  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, text,
+                                   strlen(text));
+}
+
+static void
 on_status(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
           gpointer data)
 {
@@ -654,17 +864,17 @@ on_status(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable
   const char *auth = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
                                                   "Authorization");
   TmTokenClaims claims;
+  gboolean revoked = FALSE;
   TmTokenError te = TM_TOKEN_ERR_MALFORMED;
   if (auth != NULL && g_str_has_prefix(auth, "Bearer "))
-    te = tm_token_verify(auth + 7, strlen(auth + 7), server->token_key, sizeof server->token_key,
-                         g_get_real_time() / 1000000, NULL, &claims);
-  soup_server_message_get_response_headers(msg);
-  if (te != TM_TOKEN_OK) {
-    g_autofree char *body = g_strdup_printf("{\"type\":\"error\",\"code\":\"%s\",\"message\":"
-                                            "\"%s\"}", token_error_code(te), tm_token_strerror(te));
-    soup_server_message_set_status(msg, 401, NULL);
-    soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, body,
-                                     strlen(body));
+    te = tm_keyring_verify(server->keyring, auth + 7, g_get_real_time() / 1000000, &claims,
+                           &revoked);
+  if (te != TM_TOKEN_OK || revoked) {
+    g_autoptr(JsonBuilder) b = tm_msg_begin("error");
+    tm_msg_add_string(b, "code", revoked ? "token-revoked" : token_error_code(te));
+    tm_msg_add_string(b, "message", revoked ? "this token has been revoked" : tm_token_strerror(te));
+    json_builder_end_object(b);
+    respond_json(msg, 401, b);
     return;
   }
   Room *room = g_hash_table_lookup(server->rooms, claims.hearing);
@@ -672,18 +882,14 @@ on_status(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable
   if (room != NULL) {
     b = status_message(room);
   } else {
-    b = message_begin("status");
-    add_string(b, "hearing", claims.hearing);
+    b = tm_msg_begin("status");
+    tm_msg_add_string(b, "hearing", claims.hearing);
     json_builder_set_member_name(b, "participants");
     json_builder_begin_array(b);
     json_builder_end_array(b);
     json_builder_end_object(b);
   }
-  g_autoptr(JsonNode) root = json_builder_get_root(b);
-  g_autofree char *text = json_to_string(root, FALSE);
-  soup_server_message_set_status(msg, 200, NULL);
-  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, text,
-                                   strlen(text));
+  respond_json(msg, 200, b);
 }
 
 static void
@@ -739,11 +945,16 @@ tm_server_new(const TmConfig *config, GError **error)
   server->rooms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                         (GDestroyNotify) room_free);
   server->sessions = g_hash_table_new_full(g_direct_hash, g_direct_equal, session_free, NULL);
+  server->live_tokens = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  server->join_limits = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   server->ice.addresses = server->config.media_addresses;
   server->ice.port_min = server->config.port_min;
   server->ice.port_max = server->config.port_max;
   server->identity = tm_dtls_identity_new(g_get_real_time() / 1000000);
-  if (!tm_state_token_key(server->config.state_dir, server->token_key, error)) {
+  server->keyring = tm_keyring_new(server->config.state_dir, error);
+  if (server->keyring != NULL)
+    server->evidence = tm_evidence_key_load(server->config.state_dir, error);
+  if (server->keyring == NULL || server->evidence == NULL) {
     tm_server_free(server);
     return NULL;
   }
@@ -774,7 +985,7 @@ tm_server_free(TmServer *server)
   g_hash_table_iter_init(&it, server->sessions);
   while (g_hash_table_iter_next(&it, &key, NULL)) {
     Session *s = key;
-    session_leave(s, "left");
+    tm_session_leave(s, "left");
     s->closed = TRUE;
   }
   if (server->soup != NULL) {
@@ -783,6 +994,11 @@ tm_server_free(TmServer *server)
   }
   g_hash_table_unref(server->sessions);
   g_hash_table_unref(server->rooms);
+  g_hash_table_unref(server->live_tokens);
+  g_hash_table_unref(server->join_limits);
+  tm_keyring_free(server->keyring);
+  if (server->evidence != NULL)
+    tm_evidence_key_free(server->evidence);
   if (server->identity != NULL)
     tm_dtls_identity_unref(server->identity);
   g_main_context_unref(server->context);

@@ -52,14 +52,15 @@ def free_port():
 
 
 class Relay:
-    def __init__(self, hearing="h1", case="BK-2026-117", extra_args=()):
+    def __init__(self, hearing="h1", case="BK-2026-117", extra_args=(),
+                 hearing_args=("--waiting-room", "off")):
         self.dir = tempfile.mkdtemp(prefix="testimony-e2e-")
         self.state = os.path.join(self.dir, "state")
         self.port = free_port()
         self.url = f"https://127.0.0.1:{self.port}"
         self.hearing = hearing
         subprocess.run([RELAY, "hearing", "create", "--state-dir", self.state, "--id", hearing,
-                        "--case", case], check=True, stdout=subprocess.DEVNULL)
+                        "--case", case, *hearing_args], check=True, stdout=subprocess.DEVNULL)
         self.log_path = os.path.join(self.dir, "relay.log")
         self.log_file = open(self.log_path, "w")
         self.proc = subprocess.Popen(

@@ -1,0 +1,96 @@
+/* server-private.h — the shell's shared structures: server, hearing rooms, sessions.
+ * server.c runs signalling, sessions and media transports; control.c runs the hearing's
+ * controls, waiting room, link quality and audit log. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "audit.h"
+#include "config.h"
+#include "evidence.h"
+#include "hearing.h"
+#include "ice.h"
+#include "keys.h"
+#include "message.h"
+#include "server.h"
+#include "state.h"
+#include "util.h"
+
+typedef struct _Room Room;
+
+typedef struct {
+  Room *room;
+  TmPeer *peer;
+  TmIce *ice;
+} Transport;
+
+typedef struct {
+  TmServer *server;
+  SoupWebsocketConnection *ws;
+  char *remote;                 /* peer address, for rate limits (not logged) */
+  Room *room;
+  TmParticipant *participant;   /* NULL for control sessions and before join */
+  gboolean control;             /* a control session (testimony-ctl) */
+  TmRole role;                  /* from the token */
+  char name[TM_TOKEN_NAME_LEN];
+  char jti[TM_TOKEN_ID_LEN];
+  TmTokenBucket bucket;
+  gboolean closed;
+} Session;
+
+struct _Room {
+  TmServer *server;
+  TmHearing *hearing;
+  TmHearingRecord *record;
+  GSource *timer;
+  GSource *quality_timer;
+  GHashTable *transports;       /* TmPeer* -> Transport* */
+  GPtrArray *controls;          /* Session* control sessions */
+  gboolean locked;
+  TmAuditChain audit;
+  char *audit_path;
+};
+
+struct _TmServer {
+  TmConfig config;
+  SoupServer *soup;
+  GMainContext *context;
+  TmKeyring *keyring;
+  TmEvidenceKey *evidence;       /* signs audit logs and recordings */
+  TmDtlsIdentity *identity;
+  GHashTable *rooms;            /* hearing id -> Room* */
+  GHashTable *sessions;         /* Session* set */
+  GHashTable *live_tokens;      /* jti -> Session* */
+  GHashTable *join_limits;      /* remote address -> TmTokenBucket* */
+  TmIceOptions ice;
+};
+
+/* server.c */
+JsonBuilder *tm_msg_begin(const char *type);
+void tm_msg_add_string(JsonBuilder *b, const char *name, const char *value);
+void tm_session_send(Session *s, JsonBuilder *b);
+void tm_session_error(Session *s, const char *code, const char *message, const char *ref);
+void tm_session_leave(Session *s, const char *reason);
+void tm_session_close(Session *s, gushort code);
+void tm_add_participant(JsonBuilder *b, Room *room, const TmParticipant *p,
+                        gboolean with_counters);
+void tm_add_protection(JsonBuilder *b, Room *room);
+/* Sends B to every participant (but EXCEPT) and every control session. */
+void tm_room_broadcast(Room *room, TmParticipant *except, JsonBuilder *b);
+/* Sends B to judges, clerks and control sessions only. */
+void tm_room_broadcast_staff(Room *room, JsonBuilder *b);
+void tm_room_participant_changed(Room *room, TmParticipant *p);
+void tm_room_schedule(Room *room);
+
+/* control.c */
+void tm_control_handle(Session *s, const TmMessage *m);
+void tm_room_send_waiting(Room *room, Session *only);
+gboolean tm_room_quality_tick(gpointer room);
+void tm_room_audit(Room *room, const Session *actor, const char *action,
+                   const TmParticipant *subject, const char *detail);
+/* Continues the hearing's audit log from its file (after a restart). */
+void tm_room_audit_open(Room *room);
+/* Signs the audit log (when the hearing ends). */
+void tm_room_audit_sign(Room *room);
+char *tm_participant_label(const TmParticipant *p);
