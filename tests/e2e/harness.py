@@ -18,6 +18,7 @@ import urllib.request
 RELAY = os.environ.get("TESTIMONY_RELAY", "testimony-relay")
 CLIENT = os.environ.get("TESTIMONY_CLIENT", "testimony-client")
 PROBE = os.environ.get("TESTIMONY_PROBE", "testimony-probe")
+CTL = os.environ.get("TESTIMONY_CTL", "testimony-ctl")
 PIPELINES = os.environ.get("TESTIMONY_PIPELINES", "")
 
 failures = []
@@ -196,3 +197,20 @@ def probe(relay, *messages, wait_ms=500):
 
 def hex_rgb(color):
     return tuple(int(color[i:i + 2], 16) for i in (0, 2, 4))
+
+
+def ctl(relay, token, *command, timeout=30):
+    """Runs testimony-ctl; returns (exit status, stdout, stderr)."""
+    p = subprocess.run([CTL, "--relay", relay.url, "--token", token, "--ca", relay.ca, *command],
+                       capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout.strip(), p.stderr.strip()
+
+
+def frames_from(client, name):
+    r = remote_by_name(client.last(), name)
+    return r.get("video", {}).get("frames", 0) if r else 0
+
+
+def buffers_from(client, name):
+    r = remote_by_name(client.last(), name)
+    return r.get("audio", {}).get("buffers", 0) if r else 0

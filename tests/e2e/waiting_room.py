@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""The waiting room: a judge is in; a witness, a clerk and a prosecutor join and wait. Before
+admission no media flows to or from them; after `admit` it flows both ways; after `to-waiting`
+it stops again."""
+import time
+
+import harness
+from harness import Client, Relay, check, ctl, finish, frames_from, log
+
+WAITERS = [("witness", "Witness A", "00ff00", 660),
+           ("clerk", "Clerk B", "0000ff", 880),
+           ("prosecutor", "Prosecutor C", "ffff00", 550)]
+
+
+def main():
+    relay = Relay(hearing_args=("--title", "Hearing of case BK-2026-117"))
+    console = relay.token("judge", "Courtroom console")
+    judge = Client(relay, relay.token("judge", "Judge"), "judge", "ff0000", 440, duration=60)
+    clients = {role: Client(relay, relay.token(role, name), role, color, tone, duration=60)
+               for role, name, color, tone in WAITERS}
+    try:
+        time.sleep(8)
+        rc, out, err = ctl(relay, console, "waiting")
+        check(rc == 0 and all(name in out for _, name, _, _ in WAITERS),
+              f"ctl waiting lists the three waiting participants (exit {rc}): {out!r} {err!r}")
+        for role, name, _, _ in WAITERS:
+            c = clients[role]
+            total = sum(r.get("video", {}).get("frames", 0) + r.get("audio", {}).get("buffers", 0)
+                        for r in (c.last() or {}).get("remotes", []))
+            check(total == 0, f"waiting {role} decoded nothing from anyone ({total})")
+            check(frames_from(judge, name) == 0, f"judge decoded nothing from waiting {role}")
+        for _, name, _, _ in WAITERS:
+            rc, out, err = ctl(relay, console, "admit", name)
+            check(rc == 0, f"ctl admit {name} (exit {rc}) {out} {err}")
+        time.sleep(8)
+        for role, name, _, _ in WAITERS:
+            c = clients[role]
+            check(frames_from(c, "Judge") > 30, f"admitted {role} sees the judge "
+                                                f"({frames_from(c, 'Judge')} frames)")
+            check(frames_from(judge, name) > 30,
+                  f"judge sees admitted {role} ({frames_from(judge, name)} frames)")
+        check(frames_from(clients["clerk"], "Witness A") > 30, "admitted people see each other")
+        rc, out, err = ctl(relay, console, "to-waiting", "Witness A")
+        check(rc == 0, f"ctl to-waiting Witness A (exit {rc}) {err}")
+        time.sleep(2)
+        w_before = frames_from(clients["witness"], "Judge")
+        j_before = frames_from(judge, "Witness A")
+        time.sleep(4)
+        w_after = frames_from(clients["witness"], "Judge")
+        j_after = frames_from(judge, "Witness A")
+        check(w_after - w_before <= 2, f"witness back in the waiting room gets no more video "
+                                       f"({w_before} -> {w_after})")
+        check(j_after - j_before <= 2, f"judge gets no more video from the waiting witness "
+                                       f"({j_before} -> {j_after})")
+        check(frames_from(judge, "Clerk B") > j_after, "the others still see each other")
+        rc, out, err = ctl(relay, console, "admit", "Witness A")
+        time.sleep(5)
+        check(frames_from(clients["witness"], "Judge") > w_after + 30,
+              "the witness sees the judge again after a second admission")
+        check(relay.alive(), "relay still running")
+    finally:
+        for c in [judge, *clients.values()]:
+            c.stop()
+        relay.stop()
+        if harness.failures:
+            log(open(relay.log_path).read()[-3000:])
+        relay.cleanup()
+    finish()
+
+
+if __name__ == "__main__":
+    main()
