@@ -60,6 +60,8 @@ typedef struct {
   gchar *my_name;
   gchar *my_role;
   GQueue pending;            /* JsonObject* for the relay, held until joined */
+  GQueue awaiting;           /* feed ids (g_free) of subscribe offers not yet answered, in
+                                order: a refused subscribe names no feed, the oldest is it */
   GHashTable *remotes;       /* id -> TmRemote*, owned */
   GPtrArray *remote_order;   /* ids (borrowed from TmRemote) in join order, for the report */
 

@@ -280,6 +280,35 @@ void
 tm_hearing_clear_pending(TmApp *app)
 {
   g_queue_clear_full(&app->pending, (GDestroyNotify) json_object_unref);
+  g_queue_clear_full(&app->awaiting, g_free);
+}
+
+static void
+tm_hearing_answered(TmApp *app, const gchar *feed)
+{
+  GList *link = g_queue_find_custom(&app->awaiting, feed, (GCompareFunc) g_strcmp0);
+
+  if (link != NULL) {
+    g_free(link->data);
+    g_queue_delete_link(&app->awaiting, link);
+  }
+}
+
+/* The relay refused our oldest unanswered subscribe: drop that connection; a later
+ * participant-published subscribes again. */
+static void
+tm_hearing_subscribe_refused(TmApp *app, const gchar *text)
+{
+  g_autofree gchar *feed = g_queue_pop_head(&app->awaiting);
+  TmRemote *remote;
+
+  if (feed == NULL)
+    return;
+  tm_app_warn("the relay refused to send us %s: %s", feed, text);
+  tm_session_unsubscribe(app->session, feed);
+  remote = g_hash_table_lookup(app->remotes, feed);
+  if (remote != NULL)
+    remote->subscribed = FALSE;
 }
 
 static void
@@ -356,6 +385,7 @@ tm_hearing_on_answer(TmApp *app, JsonObject *m)
   }
   if (g_getenv("TESTIMONY_CLIENT_PRINT_OFFER") != NULL)
     g_printerr("--- answer for %s ---\n%s", target, sdp);
+  tm_hearing_answered(app, target);
   if (tm_session_apply_answer(app->session, target, sdp, &error))
     return;
   if (g_strcmp0(target, "publish") == 0) {
@@ -408,6 +438,8 @@ tm_hearing_on_error(TmApp *app, JsonObject *m)
     tm_app_fail(app, TM_EXIT_REFUSED, "the relay refused the join: %s", text);
   } else if (g_strcmp0(ref, "publish") == 0) {
     tm_app_fail(app, TM_EXIT_MEDIA, "the relay refused our media offer: %s", text);
+  } else if (g_strcmp0(ref, "subscribe") == 0) {
+    tm_hearing_subscribe_refused(app, text);
   } else if (g_strcmp0(code, "too-large") == 0) {
     tm_app_fail(app, TM_EXIT_CONNECTION, "the relay closed the session: %s", text);
   } else {
@@ -514,6 +546,7 @@ tm_hearing_on_offer(gpointer user_data, const gchar *target, const gchar *sdp)
   } else {
     json_object_set_string_member(m, "type", "subscribe");
     json_object_set_string_member(m, "feed", target);
+    g_queue_push_tail(&app->awaiting, g_strdup(target));
   }
   json_object_set_string_member(m, "sdp", sdp);
   if (g_getenv("TESTIMONY_CLIENT_PRINT_OFFER") != NULL)

@@ -308,6 +308,7 @@ tm_session_on_negotiation_needed(GstElement *webrtc, gpointer user_data)
                                              tm_session_promise_new(t, webrtc),
                                              tm_session_promise_free);
   g_signal_emit_by_name(webrtc, "create-offer", NULL, promise);
+  gst_promise_unref(promise);
 }
 
 static void
@@ -590,6 +591,19 @@ tm_session_on_bus(GstBus *bus, GstMessage *message, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The first dtlsdec of a process generates the DTLS certificate all webrtcbins share (about
+ * 180 ms of CPU, several times that on a busy machine). Doing it now, in parallel with the
+ * TLS connection to the relay, takes it off the path to the first offer. */
+static gpointer
+tm_session_warm_dtls(gpointer data)
+{
+  GstElement *dtls = gst_element_factory_make("dtlsdec", NULL);
+
+  if (dtls != NULL)
+    gst_object_unref(gst_object_ref_sink(dtls));
+  return NULL;
+}
+
 TmSession *
 tm_session_new(const gchar *publish_description, gboolean headless,
                const gchar *const *media_addresses, const TmSessionListener *listener,
@@ -598,6 +612,7 @@ tm_session_new(const gchar *publish_description, gboolean headless,
   TmSession *session = g_new0(TmSession, 1);
   g_autoptr(GstBus) bus = NULL;
 
+  g_thread_unref(g_thread_new("tm-dtls-warmup", tm_session_warm_dtls, NULL));
   session->media_addresses = g_strdupv((gchar **) media_addresses);
   session->listener = *listener;
   session->user_data = user_data;
@@ -735,6 +750,7 @@ tm_session_apply_answer(TmSession *session, const gchar *target, const gchar *sd
                                              tm_session_promise_new(t, webrtc),
                                              tm_session_promise_free);
   g_signal_emit_by_name(webrtc, "set-remote-description", answer, promise);
+  gst_promise_unref(promise);
   gst_webrtc_session_description_free(answer);
   tm_session_target_unref(t);
   return TRUE;
