@@ -40,8 +40,17 @@ tm_display_make_sink(const gchar *env, const gchar *fallback, const gchar *name,
   const gchar *value = g_getenv(env);
   GstElement *sink;
 
-  if (value == NULL || value[0] == '\0')
+  if (value == NULL || value[0] == '\0') {
+    /* without a display autovideosink ends up probing dfbvideosink, which crashes */
+    if (g_str_equal(fallback, "autovideosink") && g_getenv("DISPLAY") == NULL &&
+        g_getenv("WAYLAND_DISPLAY") == NULL) {
+      g_set_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_WRITE,
+                  "there is no display to show the hearing on (neither DISPLAY nor "
+                  "WAYLAND_DISPLAY is set); use --headless for a client without a window");
+      return NULL;
+    }
     return tm_display_make(fallback, name, error);
+  }
   sink = gst_parse_bin_from_description(value, TRUE, error);
   if (sink != NULL)
     gst_object_set_name(GST_OBJECT(sink), name);
