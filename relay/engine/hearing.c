@@ -179,6 +179,8 @@ link_media(void *ud, TmPeer *peer, TmTrack track, const TmRtpPacket *pkt, const 
   PeerLink *link = ud;
   TmHearing *h = link->hearing;
   TmParticipant *from = link->owner;
+  if (h->listener.media != NULL && from->state == TM_STATE_ADMITTED)
+    h->listener.media(h->user_data, from, track, buf, len, now_us);
   for (guint i = 0; i < from->subscribers->len; i++) {
     TmPeer *sub = g_ptr_array_index(from->subscribers, i);
     PeerLink *sl = g_hash_table_lookup(h->links, sub);
@@ -282,6 +284,12 @@ tm_hearing_open_peer(TmHearing *h, TmParticipant *p, TmParticipant *feed, const 
   }
   *err = TM_HEARING_OK;
   return link->peer;
+}
+
+bool
+tm_hearing_track_info(const TmParticipant *p, TmTrack track, uint8_t *pt, uint32_t *clock)
+{
+  return p->publish != NULL && tm_peer_track_info(p->publish, track, pt, clock);
 }
 
 void

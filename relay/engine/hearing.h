@@ -58,6 +58,10 @@ typedef struct {
   void (*peer_failed)(void *user_data, TmPeer *peer, const char *reason);
   /* The hearing is about to free PEER: the shell drops its transport. */
   void (*peer_closed)(void *user_data, TmPeer *peer);
+  /* Every RTP packet received from an admitted participant, as received (decrypted, unchanged):
+   * what an evidence recording keeps. May be NULL. */
+  void (*media)(void *user_data, TmParticipant *from, TmTrack track, const uint8_t *buf,
+                size_t len, int64_t now_us);
 } TmHearingListener;
 
 typedef struct {
@@ -97,6 +101,9 @@ void tm_hearing_leave(TmHearing *h, TmParticipant *p);
 TmPeer *tm_hearing_open_peer(TmHearing *h, TmParticipant *p, TmParticipant *feed,
                              const TmSdp *offer, const TmIceParams *ice, TmSdp *answer,
                              int64_t now_us, TmHearingError *err, TmSdpError *sdp_err);
+/* The payload type and clock rate P publishes TRACK with (codec: Opus for audio, VP8 for video).
+ * FALSE when P does not publish that track. */
+bool tm_hearing_track_info(const TmParticipant *p, TmTrack track, uint8_t *pt, uint32_t *clock);
 /* Closes P's subscription to FEED, if any. */
 void tm_hearing_close_subscription(TmHearing *h, TmParticipant *p, TmParticipant *feed);
 /* The participant a peer belongs to, and the feed it carries (subscribe peers). */

@@ -673,6 +673,16 @@ tm_peer_close(TmPeer *p)
   tm_dtls_close(p->dtls);
 }
 
+bool
+tm_peer_track_info(const TmPeer *p, TmTrack track, uint8_t *pt, uint32_t *clock)
+{
+  if (p->pt_for[track] == 255)
+    return false;
+  *pt = p->pt_for[track];
+  *clock = p->clock_for[track];
+  return true;
+}
+
 TmPeerKind
 tm_peer_kind(const TmPeer *p)
 {

@@ -90,6 +90,8 @@ void tm_peer_request_keyframe(TmPeer *peer, int64_t now_us);
 /* Sends DTLS close_notify. */
 void tm_peer_close(TmPeer *peer);
 
+/* The negotiated payload type and clock rate of TRACK; FALSE when not negotiated. */
+bool tm_peer_track_info(const TmPeer *peer, TmTrack track, uint8_t *pt, uint32_t *clock);
 TmPeerKind tm_peer_kind(const TmPeer *peer);
 bool tm_peer_is_connected(const TmPeer *peer);
 TmSrtpProfile tm_peer_srtp_profile(const TmPeer *peer);

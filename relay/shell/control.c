@@ -21,6 +21,7 @@ typedef struct {
   guint roles;          /* who may; 0 = the participant itself (no target) */
   TargetNeed target;
   void (*run)(Session *s, const TmMessage *m, TmParticipant *target);
+  const char *what;     /* for refusals: "a witness may not WHAT" */
 } ControlSpec;
 
 /* ---- audit ---- */
@@ -244,6 +245,7 @@ run_admit(Session *s, const TmMessage *m, TmParticipant *t)
 {
   Room *room = s->room;
   tm_hearing_set_state(room->hearing, t, TM_STATE_ADMITTED, now_us());
+  tm_room_record_presence(room, t, TRUE);
   tm_room_audit(room, s, "admit", t, "");
   send_state(t, room);
   tm_room_participant_changed(room, t);
@@ -272,6 +274,7 @@ run_to_waiting(Session *s, const TmMessage *m, TmParticipant *t)
     tm_session_error(s, "bad-request", "you cannot send yourself to the waiting room", m->action);
     return;
   }
+  tm_room_record_presence(room, t, FALSE);
   tm_hearing_set_state(room->hearing, t, TM_STATE_WAITING, now_us());
   tm_room_audit(room, s, "to-waiting", t, "");
   send_state(t, room);
@@ -387,6 +390,7 @@ run_end(Session *s, const TmMessage *m, TmParticipant *t)
   room->record->ended = TRUE;
   if (!tm_state_hearing_save(s->server->config.state_dir, room->record, &error))
     g_critical("cannot record that hearing %s ended: %s", room->record->id, error->message);
+  tm_room_recording_stop(room, s);
   tm_room_audit(room, s, "end", NULL, "");
   done(s, m->action);
   g_autoptr(JsonBuilder) b = tm_msg_begin("hearing-ended");
@@ -408,20 +412,22 @@ run_end(Session *s, const TmMessage *m, TmParticipant *t)
 }
 
 static const ControlSpec controls[] = {
-  { "waiting", STAFF, TARGET_NONE, run_waiting },
-  { "admit", STAFF, TARGET_WAITING, run_admit },
-  { "refuse", STAFF, TARGET_WAITING, run_refuse },
-  { "to-waiting", JUDGE, TARGET_ADMITTED, run_to_waiting },
-  { "mute", JUDGE, TARGET_ANY, run_mute },
-  { "unmute-request", JUDGE, TARGET_ANY, run_unmute_request },
-  { "video-off", JUDGE, TARGET_ANY, run_video_off },
-  { "remove", JUDGE, TARGET_ANY, run_remove },
-  { "protect", JUDGE, TARGET_NONE, run_protect },
-  { "lock", JUDGE, TARGET_NONE, run_lock },
-  { "unlock", JUDGE, TARGET_NONE, run_lock },
-  { "end", JUDGE, TARGET_NONE, run_end },
-  { "unmute", 0, TARGET_NONE, run_unmute },
-  { "video-on", 0, TARGET_NONE, run_video_on },
+  { "waiting", STAFF, TARGET_NONE, run_waiting, "see the waiting room" },
+  { "admit", STAFF, TARGET_WAITING, run_admit, "admit anyone" },
+  { "refuse", STAFF, TARGET_WAITING, run_refuse, "refuse anyone" },
+  { "to-waiting", JUDGE, TARGET_ADMITTED, run_to_waiting, "send anyone to the waiting room" },
+  { "mute", JUDGE, TARGET_ANY, run_mute, "mute anyone" },
+  { "unmute-request", JUDGE, TARGET_ANY, run_unmute_request, "ask anyone to unmute" },
+  { "video-off", JUDGE, TARGET_ANY, run_video_off, "stop anyone's video" },
+  { "remove", JUDGE, TARGET_ANY, run_remove, "remove anyone" },
+  { "protect", JUDGE, TARGET_NONE, run_protect, "change protective measures" },
+  { "lock", JUDGE, TARGET_NONE, run_lock, "lock the hearing" },
+  { "unlock", JUDGE, TARGET_NONE, run_lock, "unlock the hearing" },
+  { "end", JUDGE, TARGET_NONE, run_end, "end the hearing" },
+  { "record", STAFF, TARGET_NONE, tm_control_record, "control the recording" },
+  { "mark", STAFF, TARGET_NONE, tm_control_mark, "mark the recording" },
+  { "unmute", 0, TARGET_NONE, run_unmute, "unmute: a control session has no microphone" },
+  { "video-on", 0, TARGET_NONE, run_video_on, "start video: a control session has no camera" },
 };
 
 void
@@ -436,8 +442,11 @@ tm_control_handle(Session *s, const TmMessage *m)
     return;
   }
   if (spec->roles == 0 ? s->participant == NULL : !(spec->roles & ROLE_BIT(s->role))) {
-    g_autofree char *msg = g_strdup_printf("a %s may not %s", tm_role_to_string(s->role),
-                                           m->action);
+    g_autofree char *msg = g_strdup_printf("a %s may not %s%s", tm_role_to_string(s->role),
+                                           spec->what,
+                                           spec->roles == JUDGE ? "; only a judge may"
+                                           : spec->roles == STAFF ? "; only a judge or clerk may"
+                                                                  : "");
     tm_session_error(s, "forbidden", msg, m->action);
     tm_room_audit(s->room, s, "refused-control", NULL, m->action);
     return;

@@ -13,6 +13,7 @@
 #include "ice.h"
 #include "keys.h"
 #include "message.h"
+#include "recorder.h"
 #include "server.h"
 #include "state.h"
 #include "util.h"
@@ -50,6 +51,9 @@ struct _Room {
   gboolean locked;
   TmAuditChain audit;
   char *audit_path;
+  TmRecorder *recorder;         /* NULL when not recording */
+  gboolean recording_paused;
+  gint64 recording_since;       /* UNIX seconds */
 };
 
 struct _TmServer {
@@ -94,3 +98,14 @@ void tm_room_audit_open(Room *room);
 /* Signs the audit log (when the hearing ends). */
 void tm_room_audit_sign(Room *room);
 char *tm_participant_label(const TmParticipant *p);
+
+/* recording.c */
+void tm_room_record_packet(void *room, TmParticipant *from, TmTrack track, const uint8_t *buf,
+                           size_t len, int64_t now_us);
+/* A participant entered (admitted, publishing) or left the recorded hearing. */
+void tm_room_record_presence(Room *room, TmParticipant *p, gboolean present);
+/* Finishes the recording, if any (hearing ended, everyone left, relay stopping). */
+void tm_room_recording_stop(Room *room, const Session *by);
+void tm_control_record(Session *s, const TmMessage *m, TmParticipant *target);
+void tm_control_mark(Session *s, const TmMessage *m, TmParticipant *target);
+void tm_add_recording(JsonBuilder *b, Room *room);

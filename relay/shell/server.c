@@ -184,6 +184,7 @@ status_message(Room *room)
   json_builder_set_member_name(b, "locked");
   json_builder_add_boolean_value(b, room->locked);
   tm_add_protection(b, room);
+  tm_add_recording(b, room);
   json_builder_set_member_name(b, "participants");
   json_builder_begin_array(b);
   for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++)
@@ -308,6 +309,7 @@ static void
 room_published(void *ud, TmParticipant *p)
 {
   Room *room = ud;
+  tm_room_record_presence(room, p, TRUE); /* its tracks are known now */
   g_autoptr(JsonBuilder) b = tm_msg_begin("participant-published");
   tm_msg_add_string(b, "id", p->id);
   json_builder_end_object(b);
@@ -328,7 +330,7 @@ room_peer_closed(void *ud, TmPeer *peer)
 }
 
 static const TmHearingListener room_listener = {
-  room_transmit, room_published, room_peer_failed, room_peer_closed,
+  room_transmit, room_published, room_peer_failed, room_peer_closed, tm_room_record_packet,
 };
 
 static void
@@ -389,6 +391,7 @@ room_get(TmServer *server, const char *hearing_id, GError **error)
 static void
 room_free(Room *room)
 {
+  tm_room_recording_stop(room, NULL);
   tm_hearing_free(room->hearing);
   g_hash_table_unref(room->transports);
   g_ptr_array_unref(room->controls);
@@ -429,6 +432,7 @@ tm_session_leave(Session *s, const char *reason)
   TmParticipant *p = s->participant;
   gboolean was_waiting = p->state == TM_STATE_WAITING;
   g_autofree char *id = g_strdup(p->id);
+  tm_room_record_presence(room, p, FALSE);
   tm_room_audit(room, NULL, "leave", p, reason);
   p->data = NULL;
   s->participant = NULL;
@@ -506,7 +510,7 @@ send_joined(Session *s, Room *room)
   json_builder_set_member_name(b, "locked");
   json_builder_add_boolean_value(b, room->locked);
   tm_add_protection(b, room);
-  tm_msg_add_string(b, "recording", "stopped");
+  tm_add_recording(b, room);
   json_builder_set_member_name(b, "participants");
   json_builder_begin_array(b);
   for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++) {
@@ -595,6 +599,7 @@ handle_join(Session *s, const TmMessage *m)
     p->data = s;
     s->participant = p;
     s->room = room;
+    tm_room_record_presence(room, p, TRUE);
   }
   g_hash_table_insert(s->server->live_tokens, g_strdup(s->jti), s);
   TmParticipant *p = s->participant;
@@ -968,6 +973,14 @@ tm_server_new(const TmConfig *config, GError **error)
     tm_server_free(server);
     return NULL;
   }
+  g_autoptr(GError) recover_error = NULL;
+  guint recovered = tm_recorder_recover(server->config.state_dir, server->evidence,
+                                        &recover_error);
+  if (recover_error != NULL)
+    g_critical("recordings left by a crash could not all be finished: %s",
+               recover_error->message);
+  if (recovered > 0)
+    g_print("finished %u recording(s) interrupted by a crash or restart\n", recovered);
   if (created)
     g_print("created a self-signed TLS certificate at %s\n", cert_path);
   g_print("testimony-relay listening on https://%s\n", server->config.listen);

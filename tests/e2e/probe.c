@@ -4,7 +4,9 @@
  *
  * Opens one WebSocket session, sends each MESSAGE (a JSON text, sent verbatim; "@SIZE" sends an
  * object padded to SIZE bytes), waits WAIT ms after the last one (default 500) and prints every
- * message the relay sent, one per line, then "closed CODE" if the relay closed the session. */
+ * message the relay sent, one per line, then "closed CODE" if the relay closed the session.
+ * With --repeat N it opens N sessions one after another, each sending the same messages, and
+ * prints one line per session with the error codes it got (a bounded load loop). */
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 #include <stdio.h>
@@ -16,12 +18,16 @@ typedef struct {
   int wait_ms;
   SoupWebsocketConnection *ws;
   int status;
+  gboolean quiet;     /* --repeat: print only the error codes */
+  GString *codes;
+  guint timer;
 } Probe;
 
 static gboolean
 finish(gpointer data)
 {
   Probe *p = data;
+  p->timer = 0;
   g_main_loop_quit(p->loop);
   return G_SOURCE_REMOVE;
 }
@@ -29,8 +35,17 @@ finish(gpointer data)
 static void
 on_message(SoupWebsocketConnection *ws, gint type, GBytes *msg, gpointer data)
 {
+  Probe *p = data;
   gsize len;
   const char *text = g_bytes_get_data(msg, &len);
+  if (p->quiet) {
+    const char *c = g_strstr_len(text, (gssize) len, "\"code\":\"");
+    if (c != NULL) {
+      const char *e = strchr(c + 8, '"');
+      g_string_append_printf(p->codes, "%.*s ", e != NULL ? (int) (e - c - 8) : 0, c + 8);
+    }
+    return;
+  }
   printf("%.*s\n", (int) len, text);
   fflush(stdout);
 }
@@ -39,7 +54,8 @@ static void
 on_closed(SoupWebsocketConnection *ws, gpointer data)
 {
   Probe *p = data;
-  printf("closed %u\n", soup_websocket_connection_get_close_code(ws));
+  if (!p->quiet)
+    printf("closed %u\n", soup_websocket_connection_get_close_code(ws));
   g_main_loop_quit(p->loop);
 }
 
@@ -71,7 +87,7 @@ on_connected(GObject *src, GAsyncResult *res, gpointer data)
       soup_websocket_connection_send_text(p->ws, *m);
     }
   }
-  g_timeout_add(p->wait_ms, finish, p);
+  p->timer = g_timeout_add(p->wait_ms, finish, p);
 }
 
 int
@@ -79,10 +95,13 @@ main(int argc, char **argv)
 {
   g_autofree char *relay = NULL, *ca = NULL;
   Probe p = { .wait_ms = 500 };
+  int repeat = 0;
   GOptionEntry entries[] = {
     { "relay", 0, 0, G_OPTION_ARG_STRING, &relay, "Relay URL", "URL" },
     { "ca", 0, 0, G_OPTION_ARG_FILENAME, &ca, "Relay certificate", "PEM" },
     { "wait", 0, 0, G_OPTION_ARG_INT, &p.wait_ms, "Wait after sending (ms)", "MS" },
+    { "repeat", 0, 0, G_OPTION_ARG_INT, &repeat, "Sessions to open one after another (<= 5000)",
+      "N" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &p.messages, NULL, "MESSAGE..." },
     { NULL },
   };
@@ -100,15 +119,28 @@ main(int argc, char **argv)
   }
   g_autoptr(SoupSession) session = soup_session_new_with_options("tls-database", db, NULL);
   g_autofree char *url = g_strconcat(relay, "/ws", NULL);
-  g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
   p.loop = g_main_loop_new(NULL, FALSE);
-  soup_session_websocket_connect_async(session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
-                                       on_connected, &p);
-  g_main_loop_run(p.loop);
-  if (p.ws != NULL) {
-    if (soup_websocket_connection_get_state(p.ws) == SOUP_WEBSOCKET_STATE_OPEN)
-      soup_websocket_connection_close(p.ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
-    g_object_unref(p.ws);
+  p.quiet = repeat > 0;
+  int rounds = CLAMP(repeat, 1, 5000);
+  for (int i = 0; i < rounds; i++) {
+    g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
+    p.codes = g_string_new(NULL);
+    soup_session_websocket_connect_async(session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+                                         on_connected, &p);
+    g_main_loop_run(p.loop);
+    if (p.ws != NULL) {
+      g_signal_handlers_disconnect_by_data(p.ws, &p);
+      if (soup_websocket_connection_get_state(p.ws) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close(p.ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+      g_clear_object(&p.ws);
+    }
+    if (p.timer != 0) {
+      g_source_remove(p.timer);
+      p.timer = 0;
+    }
+    if (p.quiet)
+      printf("session %d: %s\n", i + 1, p.codes->len > 0 ? p.codes->str : "(no error)");
+    g_string_free(p.codes, TRUE);
   }
   g_main_loop_unref(p.loop);
   g_strfreev(p.messages);

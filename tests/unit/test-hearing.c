@@ -44,6 +44,7 @@ struct _Sim {
   int published;
   int failed;
   int closed;
+  int tapped;     /* packets the media tap (recording) saw */
 };
 
 /* ---- endpoint (a participant's browser, simulated) ---- */
@@ -138,8 +139,15 @@ relay_closed(void *ud, TmPeer *peer)
   g_hash_table_remove(sim->by_peer, peer);
 }
 
+static void
+relay_media(void *ud, TmParticipant *from, TmTrack track, const uint8_t *buf, size_t len,
+            int64_t now_us)
+{
+  ((Sim *) ud)->tapped++;
+}
+
 static const TmHearingListener relay_listener = {
-  relay_transmit, relay_published, relay_failed, relay_closed,
+  relay_transmit, relay_published, relay_failed, relay_closed, relay_media,
 };
 
 static void
@@ -322,6 +330,12 @@ test_forwarding(void)
 
   /* Audio flows at once, with the receiver's payload type and the relay's SSRC. */
   send_rtp(pub, 111, 1000, 48000, 0xAAAA, opus, sizeof opus);
+  g_assert_cmpint(sim->tapped, ==, 1); /* the recording tap sees it as received */
+  uint8_t pt = 0;
+  uint32_t clock = 0;
+  g_assert_true(tm_hearing_track_info(judge, TM_TRACK_VIDEO, &pt, &clock));
+  g_assert_cmpint(pt, ==, 96);
+  g_assert_cmpuint(clock, ==, 90000);
   g_assert_cmpuint(sub->rtp_in->len, ==, 1);
   TmRtpPacket got;
   gsize len;
