@@ -15,7 +15,7 @@
 #include "record.h"
 
 #define QUEUE_CAP_BYTES (64 * 1024 * 1024)  /* beyond: packets are dropped and counted */
-#define CHUNK_PERIOD_US G_USEC_PER_SEC      /* a chunk is closed at least this often */
+#define CHUNK_PERIOD_US (G_USEC_PER_SEC / 2) /* a chunk is closed at least this often */
 #define GAP_THRESHOLD_US G_USEC_PER_SEC     /* silence longer than this, then media: a gap */
 #define JOURNAL_CAP (64 * 1024 * 1024)      /* recovery reads at most this much journal */
 #define DATA_FILE "recording.tmr"
