@@ -56,6 +56,7 @@ typedef struct {
   TmReport *report;
 
   gboolean joined;
+  gboolean receive_only;     /* observer, or the relay refused our publish as forbidden */
   gchar *my_id;
   gchar *my_name;
   gchar *my_role;

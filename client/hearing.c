@@ -42,6 +42,21 @@ tm_json_int(JsonObject *object, const gchar *name, gint64 fallback)
   return json_node_get_int(node);
 }
 
+/* Something the person at the client should know (waiting room, mute, end of hearing): one
+ * line on stdout, so that stderr keeps only warnings and the one line of a failure. */
+static void G_GNUC_PRINTF(1, 2)
+tm_app_notice(const gchar *format, ...)
+{
+  va_list args;
+  g_autofree gchar *text = NULL;
+
+  va_start(args, format);
+  text = g_strdup_vprintf(format, args);
+  va_end(args);
+  g_print("testimony-client: %s\n", text);
+  fflush(stdout);
+}
+
 /* A warning for a person (through main.c's log handler). */
 #define tm_app_warn(...) g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_WARNING, __VA_ARGS__)
 
@@ -265,15 +280,36 @@ tm_hearing_send(TmApp *app, JsonObject *m)
     g_queue_push_tail(&app->pending, json_object_ref(m));
 }
 
+/* Whether M belongs to the publish connection (its offer or one of its candidates). */
+static gboolean
+tm_hearing_is_publish_message(JsonObject *m)
+{
+  return g_strcmp0(tm_json_string(m, "type"), "publish") == 0 ||
+         g_strcmp0(tm_json_string(m, "target"), "publish") == 0;
+}
+
 static void
 tm_hearing_flush_pending(TmApp *app)
 {
   JsonObject *m;
 
   while ((m = g_queue_pop_head(&app->pending)) != NULL) {
-    tm_signalling_send(app->signalling, m);
+    if (!app->receive_only || !tm_hearing_is_publish_message(m))
+      tm_signalling_send(app->signalling, m);
     json_object_unref(m);
   }
+}
+
+/* Observers receive but never publish (and the relay refuses a publish from a role it does not
+ * let publish): stop the capture and carry on receiving. */
+static void
+tm_hearing_receive_only(TmApp *app, const gchar *why)
+{
+  if (app->receive_only)
+    return;
+  app->receive_only = TRUE;
+  g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "receiving only: %s", why);
+  tm_session_stop_publishing(app->session);
 }
 
 void
@@ -331,7 +367,13 @@ tm_hearing_on_joined(TmApp *app, JsonObject *m)
   app->my_role = g_strdup(tm_json_string(m, "role"));
   g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "joined as %s (%s)", app->my_id,
         app->my_role != NULL ? app->my_role : "?");
+  if (g_strcmp0(app->my_role, "observer") == 0)
+    tm_hearing_receive_only(app, "observers never publish");
   tm_hearing_flush_pending(app);
+  if (g_strcmp0(tm_json_string(m, "state"), "waiting") == 0)
+    tm_app_notice("waiting to be admitted to %s", tm_json_string(m, "title") != NULL
+                                                      ? tm_json_string(m, "title")
+                                                      : "the hearing");
   if (list != NULL && JSON_NODE_HOLDS_ARRAY(list)) {
     JsonArray *array = json_node_get_array(list);
     for (guint i = 0; i < json_array_get_length(array); i++)
@@ -419,8 +461,20 @@ tm_hearing_on_candidate(TmApp *app, JsonObject *m)
 static gboolean
 tm_hearing_is_token_error(const gchar *code)
 {
-  return g_strcmp0(code, "bad-token") == 0 || g_strcmp0(code, "token-expired") == 0 ||
-         g_strcmp0(code, "token-not-yet-valid") == 0 || g_strcmp0(code, "wrong-hearing") == 0;
+  static const gchar *const codes[] = { "bad-token", "token-expired", "token-not-yet-valid",
+                                        "wrong-hearing", "token-in-use", "token-revoked", NULL };
+
+  return code != NULL && g_strv_contains(codes, code);
+}
+
+/* Errors after which the relay closes the session. */
+static gboolean
+tm_hearing_is_closing_error(const gchar *code)
+{
+  static const gchar *const codes[] = { "too-large", "refused", "removed", "hearing-ended",
+                                        "hearing-locked", "hearing-full", NULL };
+
+  return code != NULL && g_strv_contains(codes, code);
 }
 
 static void
@@ -436,16 +490,59 @@ tm_hearing_on_error(TmApp *app, JsonObject *m)
     tm_app_fail(app, TM_EXIT_REFUSED, "the relay refused the join token: %s", text);
   } else if (!app->joined || g_strcmp0(ref, "join") == 0) {
     tm_app_fail(app, TM_EXIT_REFUSED, "the relay refused the join: %s", text);
+  } else if (g_strcmp0(ref, "publish") == 0 && g_strcmp0(code, "forbidden") == 0) {
+    tm_app_warn("the relay does not let this participant publish (%s); receiving only", text);
+    tm_hearing_receive_only(app, text);
   } else if (g_strcmp0(ref, "publish") == 0) {
     tm_app_fail(app, TM_EXIT_MEDIA, "the relay refused our media offer: %s", text);
   } else if (g_strcmp0(ref, "subscribe") == 0) {
     tm_hearing_subscribe_refused(app, text);
-  } else if (g_strcmp0(code, "too-large") == 0) {
+  } else if (g_strcmp0(code, "refused") == 0 || g_strcmp0(code, "removed") == 0) {
+    tm_app_fail(app, TM_EXIT_REFUSED, "%s", text);
+  } else if (tm_hearing_is_closing_error(code)) {
     tm_app_fail(app, TM_EXIT_CONNECTION, "the relay closed the session: %s", text);
   } else {
     tm_app_warn("the relay refused a %s message: %s (%s)", ref != NULL ? ref : "",
                 text, code != NULL ? code : "?");
   }
+}
+
+static void
+tm_hearing_on_state(TmApp *app, JsonObject *m)
+{
+  const gchar *state = tm_json_string(m, "state");
+
+  if (g_strcmp0(state, "waiting") == 0)
+    tm_app_notice("the court sent you to the waiting room");
+  else if (g_strcmp0(state, "admitted") == 0)
+    tm_app_notice("admitted to the hearing");
+}
+
+static void
+tm_hearing_on_muted(TmApp *app, JsonObject *m)
+{
+  const gchar *track = tm_json_string(m, "track");
+  JsonNode *muted = json_object_get_member(m, "muted");
+  gboolean on = muted != NULL && json_node_get_value_type(muted) == G_TYPE_BOOLEAN &&
+                json_node_get_boolean(muted);
+
+  if (g_strcmp0(track, "audio") == 0)
+    tm_app_notice(on ? "the court muted your microphone" : "your microphone is heard again");
+  else if (g_strcmp0(track, "video") == 0)
+    tm_app_notice(on ? "the court stopped your picture" : "your picture is shown again");
+}
+
+static void
+tm_hearing_on_unmute_request(TmApp *app, JsonObject *m)
+{
+  tm_app_notice("the judge asks you to unmute your microphone");
+}
+
+static void
+tm_hearing_on_hearing_ended(TmApp *app, JsonObject *m)
+{
+  tm_app_notice("the judge ended the hearing");
+  tm_hearing_leave(app);
 }
 
 typedef struct {
@@ -456,11 +553,16 @@ typedef struct {
 static const TmHearingHandler tm_hearing_handlers[] = {
   { "joined", tm_hearing_on_joined },
   { "participant-joined", tm_hearing_on_participant_joined },
+  { "participant-state", tm_hearing_on_participant_joined },
   { "participant-published", tm_hearing_on_participant_published },
   { "participant-left", tm_hearing_on_participant_left },
   { "answer", tm_hearing_on_answer },
   { "candidate", tm_hearing_on_candidate },
   { "error", tm_hearing_on_error },
+  { "state", tm_hearing_on_state },
+  { "muted", tm_hearing_on_muted },
+  { "unmute-request", tm_hearing_on_unmute_request },
+  { "hearing-ended", tm_hearing_on_hearing_ended },
 };
 
 static void

@@ -778,6 +778,19 @@ tm_session_add_candidate(TmSession *session, const gchar *target, guint mline,
 }
 
 void
+tm_session_stop_publishing(TmSession *session)
+{
+  if (session->publish == NULL)
+    return;
+  gst_element_set_state(session->publish_pipeline, GST_STATE_NULL);
+  gst_bin_remove(GST_BIN(session->publish_pipeline), session->publish);
+  gst_bin_remove(GST_BIN(session->publish_pipeline), session->media);
+  session->publish = NULL;
+  session->media = NULL;
+  g_log(TM_SESSION_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "publishing stopped; receiving only");
+}
+
+void
 tm_session_stop(TmSession *session)
 {
   if (session->publish_pipeline != NULL)
