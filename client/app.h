@@ -60,6 +60,7 @@ typedef struct {
   gchar *my_id;
   gchar *my_name;
   gchar *my_role;
+  gchar *title;              /* the hearing's title from joined/state, or NULL */
   GQueue pending;            /* JsonObject* for the relay, held until joined */
   GQueue awaiting;           /* feed ids (g_free) of subscribe offers not yet answered, in
                                 order: a refused subscribe names no feed, the oldest is it */

@@ -17,8 +17,11 @@
 struct _TmDisplay {
   GMutex lock;
   GstElement *compositor;
+  GstElement *slate;             /* textoverlay on the whole canvas (waiting room) */
   GstElement *mixer;
   GPtrArray *tiles;              /* compositor sink pads of remote feeds, refs, under lock */
+  gboolean slate_shown;          /* under lock: tiles hidden (a frozen last picture of someone
+                                    must not stay on a waiting witness's screen) */
 };
 
 static GstElement *
@@ -90,10 +93,10 @@ tm_display_chain(GstBin *pipeline, const gchar *const *factories, const gchar *c
 static gboolean
 tm_display_build_video(TmDisplay *display, GstBin *pipeline, GError **error)
 {
-  const gchar *factories[] = { "videotestsrc", "capsfilter", "compositor", "videoconvert",
-                               "autovideosink" };
+  const gchar *factories[] = { "videotestsrc", "capsfilter", "compositor", "textoverlay",
+                               "videoconvert", "autovideosink" };
   const gchar *names[] = { "display_background", "display_canvas", "display_compositor",
-                           "display_convert", "display_video_sink" };
+                           "display_slate", "display_convert", "display_video_sink" };
   GstElement *e[G_N_ELEMENTS(factories)];
   GstElement *sink = tm_display_make_sink("TESTIMONY_VIDEO_SINK", "autovideosink",
                                           "display_video_sink", error);
@@ -108,6 +111,10 @@ tm_display_build_video(TmDisplay *display, GstBin *pipeline, GError **error)
   gst_util_set_object_arg(G_OBJECT(e[0]), "pattern", "black");
   g_object_set(e[1], "caps", caps, NULL);
   display->compositor = e[2];
+  display->slate = e[3];
+  g_object_set(display->slate, "text", "", "font-desc", "Sans 28", NULL);
+  gst_util_set_object_arg(G_OBJECT(display->slate), "valignment", "center");
+  gst_util_set_object_arg(G_OBJECT(display->slate), "halignment", "center");
   return TRUE;
 }
 
@@ -166,7 +173,7 @@ tm_display_layout(TmDisplay *display)
     g_object_set(g_ptr_array_index(display->tiles, i), "xpos",
                  col * cell_w + (cell_w - tile_w) / 2, "ypos",
                  row * cell_h + (cell_h - tile_h) / 2, "width", tile_w, "height", tile_h,
-                 "zorder", 1u, NULL);
+                 "zorder", 1u, "alpha", display->slate_shown ? 0.0 : 1.0, NULL);
   }
 }
 
@@ -205,6 +212,16 @@ tm_display_release(TmDisplay *display, GstPad *pad)
   if (parent != NULL)
     gst_element_release_request_pad(parent, pad);
   gst_object_unref(pad);
+}
+
+void
+tm_display_set_slate(TmDisplay *display, const gchar *text)
+{
+  g_mutex_lock(&display->lock);
+  display->slate_shown = text != NULL && text[0] != '\0';
+  tm_display_layout(display);
+  g_mutex_unlock(&display->lock);
+  g_object_set(display->slate, "text", text != NULL ? text : "", NULL);
 }
 
 void

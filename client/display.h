@@ -15,4 +15,7 @@ GstPad *tm_display_add_video(TmDisplay *display);
 GstPad *tm_display_add_audio(TmDisplay *display);
 /* Releases a pad got from tm_display_add_video/_audio (unlinked first); drops the ref. */
 void tm_display_release(TmDisplay *display, GstPad *pad);
+/* Text in the middle of the canvas (the waiting-room slate), with every tile hidden; NULL or ""
+ * clears it and shows the tiles again. */
+void tm_display_set_slate(TmDisplay *display, const gchar *text);
 void tm_display_free(TmDisplay *display);

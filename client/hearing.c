@@ -269,6 +269,23 @@ tm_hearing_on_join_timeout(gpointer user_data)
 
 /* ---- relay -> client messages ---- */
 
+/* The waiting room: a notice, and a calm slate on the window until the court admits us. */
+static void
+tm_hearing_show_waiting(TmApp *app, gboolean waiting)
+{
+  g_autofree gchar *slate = NULL;
+
+  if (!waiting) {
+    tm_app_notice("admitted to the hearing");
+    tm_session_set_slate(app->session, NULL);
+    return;
+  }
+  tm_app_notice("waiting to be admitted to %s", app->title != NULL ? app->title : "the hearing");
+  slate = g_strdup_printf("%s\n\nPlease wait. The court will admit you shortly.",
+                          app->title != NULL ? app->title : "Hearing");
+  tm_session_set_slate(app->session, slate);
+}
+
 /* Sends M now if joined, else once joined: the media starts while we connect (the offer is
  * ready sooner), but nothing about it may reach the relay before the join is accepted. */
 static void
@@ -370,10 +387,10 @@ tm_hearing_on_joined(TmApp *app, JsonObject *m)
   if (g_strcmp0(app->my_role, "observer") == 0)
     tm_hearing_receive_only(app, "observers never publish");
   tm_hearing_flush_pending(app);
+  g_free(app->title);
+  app->title = g_strdup(tm_json_string(m, "title"));
   if (g_strcmp0(tm_json_string(m, "state"), "waiting") == 0)
-    tm_app_notice("waiting to be admitted to %s", tm_json_string(m, "title") != NULL
-                                                      ? tm_json_string(m, "title")
-                                                      : "the hearing");
+    tm_hearing_show_waiting(app, TRUE);
   if (list != NULL && JSON_NODE_HOLDS_ARRAY(list)) {
     JsonArray *array = json_node_get_array(list);
     for (guint i = 0; i < json_array_get_length(array); i++)
@@ -512,10 +529,14 @@ tm_hearing_on_state(TmApp *app, JsonObject *m)
 {
   const gchar *state = tm_json_string(m, "state");
 
+  if (tm_json_string(m, "title") != NULL) {
+    g_free(app->title);
+    app->title = g_strdup(tm_json_string(m, "title"));
+  }
   if (g_strcmp0(state, "waiting") == 0)
-    tm_app_notice("the court sent you to the waiting room");
+    tm_hearing_show_waiting(app, TRUE);
   else if (g_strcmp0(state, "admitted") == 0)
-    tm_app_notice("admitted to the hearing");
+    tm_hearing_show_waiting(app, FALSE);
 }
 
 static void

@@ -208,6 +208,7 @@ tm_main_teardown(TmApp *app)
   g_free(app->my_id);
   g_free(app->my_name);
   g_free(app->my_role);
+  g_free(app->title);
   g_main_loop_unref(app->loop);
   tm_main_options_clear(&app->options);
 }

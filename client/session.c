@@ -778,6 +778,13 @@ tm_session_add_candidate(TmSession *session, const gchar *target, guint mline,
 }
 
 void
+tm_session_set_slate(TmSession *session, const gchar *text)
+{
+  if (session->display != NULL)
+    tm_display_set_slate(session->display, text);
+}
+
+void
 tm_session_stop_publishing(TmSession *session)
 {
   if (session->publish == NULL)

@@ -57,6 +57,8 @@ gboolean tm_session_apply_answer(TmSession *session, const gchar *target, const 
                                  GError **error);
 gboolean tm_session_add_candidate(TmSession *session, const gchar *target, guint mline,
                                   const gchar *candidate, GError **error);
+/* The waiting-room slate on the display (no-op when headless); NULL clears it. */
+void tm_session_set_slate(TmSession *session, const gchar *text);
 /* Stops and drops the publish connection and the capture (receive-only participant). */
 void tm_session_stop_publishing(TmSession *session);
 /* Stops the pipeline (NULL state). */
