@@ -269,6 +269,13 @@ tm_hearing_on_join_timeout(gpointer user_data)
 
 /* ---- relay -> client messages ---- */
 
+static void
+tm_hearing_set_title(TmApp *app, const gchar *title)
+{
+  g_free(app->title);
+  app->title = title != NULL && title[0] != '\0' ? g_strdup(title) : NULL;
+}
+
 /* The waiting room: a notice, and a calm slate on the window until the court admits us. */
 static void
 tm_hearing_show_waiting(TmApp *app, gboolean waiting)
@@ -387,8 +394,7 @@ tm_hearing_on_joined(TmApp *app, JsonObject *m)
   if (g_strcmp0(app->my_role, "observer") == 0)
     tm_hearing_receive_only(app, "observers never publish");
   tm_hearing_flush_pending(app);
-  g_free(app->title);
-  app->title = g_strdup(tm_json_string(m, "title"));
+  tm_hearing_set_title(app, tm_json_string(m, "title"));
   if (g_strcmp0(tm_json_string(m, "state"), "waiting") == 0)
     tm_hearing_show_waiting(app, TRUE);
   if (list != NULL && JSON_NODE_HOLDS_ARRAY(list)) {
@@ -529,10 +535,8 @@ tm_hearing_on_state(TmApp *app, JsonObject *m)
 {
   const gchar *state = tm_json_string(m, "state");
 
-  if (tm_json_string(m, "title") != NULL) {
-    g_free(app->title);
-    app->title = g_strdup(tm_json_string(m, "title"));
-  }
+  if (tm_json_string(m, "title") != NULL)
+    tm_hearing_set_title(app, tm_json_string(m, "title"));
   if (g_strcmp0(state, "waiting") == 0)
     tm_hearing_show_waiting(app, TRUE);
   else if (g_strcmp0(state, "admitted") == 0)
