@@ -124,7 +124,8 @@ timeline_us(const Export *ex, int64_t t)
 {
   int64_t paused = 0;
   for (guint i = 0; i + 1 < ex->pauses->len; i += 2) {
-    int64_t a = g_array_index(ex->pauses, int64_t, i), b = g_array_index(ex->pauses, int64_t, i + 1);
+    int64_t a = g_array_index(ex->pauses, int64_t, i);
+    int64_t b = g_array_index(ex->pauses, int64_t, i + 1);
     if (t >= b)
       paused += b - a;
     else if (t > a)
@@ -139,7 +140,8 @@ timeline_to_utc(const Export *ex, int64_t us)
 {
   int64_t t = ex->rec->start_us + us;
   for (guint i = 0; i + 1 < ex->pauses->len; i += 2) {
-    int64_t a = g_array_index(ex->pauses, int64_t, i), b = g_array_index(ex->pauses, int64_t, i + 1);
+    int64_t a = g_array_index(ex->pauses, int64_t, i);
+    int64_t b = g_array_index(ex->pauses, int64_t, i + 1);
     if (t >= a)
       t += b - a;
   }
@@ -317,7 +319,8 @@ assign_timestamps(Export *ex, Track *t)
     int64_t rtp_ns = t->anchor_ns + (int64_t) gst_util_uint64_scale_int(
                                       t->ext_ts - MIN(t->ext_ts, t->anchor_ts), GST_SECOND,
                                       (gint) t->clock_rate);
-    if (!t->anchored || t->ext_ts < t->anchor_ts || llabs(rtp_ns - arrival_ns) > REANCHOR_US * 1000) {
+    if (!t->anchored || t->ext_ts < t->anchor_ts ||
+        llabs(rtp_ns - arrival_ns) > REANCHOR_US * 1000) {
       t->anchored = TRUE;
       t->anchor_ts = t->ext_ts;
       t->anchor_ns = arrival_ns;

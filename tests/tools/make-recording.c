@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "evidence.h"
 #include "recorder.h"
@@ -210,6 +211,8 @@ record(const char *state_dir, TmEvidenceKey *key)
   parse_span(opt_drop, &drop_p, &da, &db);
   g_autoptr(GArray) ev = events(&rejoin_p);
   int64_t t0 = g_get_real_time(), mono0 = g_get_monotonic_time();
+  struct rusage ru0, ru1;
+  getrusage(RUSAGE_SELF, &ru0);
   TmRecorderConfig cfg = { state_dir, "hearing-7", "CASE 2024/0042", opt_encrypt, key };
   GError *error = NULL;
   TmRecorder *r = tm_recorder_start(&cfg, t0, &error);
@@ -252,6 +255,13 @@ record(const char *state_dir, TmEvidenceKey *key)
     apply_event(r, &g_array_index(ev, Event, next_ev++), t0, rejoin_p);
   int64_t end = all->len > 0 ? g_array_index(all, Pkt, all->len - 1).t_us + 20000 : 0;
   g_autofree char *path = tm_recorder_stop(r, t0 + end, &error);
+  getrusage(RUSAGE_SELF, &ru1);
+  double cpu = (double) (ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec + ru1.ru_stime.tv_sec -
+                         ru0.ru_stime.tv_sec) +
+               (double) (ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec + ru1.ru_stime.tv_usec -
+                         ru0.ru_stime.tv_usec) / 1e6;
+  fprintf(stderr, "recorded %u packets in %.2f s wall, %.2f s CPU (recorder and feeding)\n",
+          all->len, (double) (g_get_monotonic_time() - mono0) / 1e6, cpu);
   for (guint i = 0; i < all->len; i++)
     g_bytes_unref(g_array_index(all, Pkt, i).rtp);
   g_array_unref(all);
