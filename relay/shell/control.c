@@ -63,6 +63,10 @@ void
 tm_room_audit(Room *room, const Session *actor, const char *action,
               const TmParticipant *subject, const char *detail)
 {
+  if (room->audit_sealed) {
+    g_warning("hearing %s has ended; not auditing \"%s\"", tm_hearing_id(room->hearing), action);
+    return;
+  }
   g_autoptr(GDateTime) now = g_date_time_new_now_utc();
   g_autofree char *time = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S.%fZ");
   g_autofree char *who = actor != NULL ? session_label(actor) : g_strdup("relay");
@@ -86,6 +90,10 @@ tm_room_audit_open(Room *room)
   TmAuditReport r;
   TmAuditError e = tm_audit_verify(text, len, NULL, &r);
   room->audit = r.chain;
+  if (r.signed_log) {
+    room->audit_sealed = TRUE; /* the hearing ended */
+    return;
+  }
   if (e != TM_AUDIT_OK && e != TM_AUDIT_ERR_UNSIGNED)
     g_critical("the audit log %s does not verify at line %u: %s; new entries continue after "
                "entry %" G_GUINT64_FORMAT, room->audit_path, r.line, tm_audit_strerror(e),
@@ -109,6 +117,7 @@ tm_room_audit_sign(Room *room)
   if (!append_line(room->audit_path, line, &error))
     g_critical("cannot sign the audit log of hearing %s: %s", tm_hearing_id(room->hearing),
                error->message);
+  room->audit_sealed = TRUE;
 }
 
 /* ---- replies ---- */
@@ -396,19 +405,28 @@ run_end(Session *s, const TmMessage *m, TmParticipant *t)
   g_autoptr(JsonBuilder) b = tm_msg_begin("hearing-ended");
   json_builder_end_object(b);
   tm_room_broadcast(room, NULL, b);
-  tm_room_audit_sign(room);
-  /* Everyone leaves; the room goes when the last one has. */
+  /* Everyone leaves (written to the log), then the log is signed and the sessions close. The
+   * room goes with the last one, so it is kept alive until the signature is written. */
   GPtrArray *all = g_ptr_array_new();
   for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++)
     g_ptr_array_add(all, tm_hearing_participant(room->hearing, i)->data);
   for (guint i = 0; i < room->controls->len; i++)
-    g_ptr_array_add(all, g_ptr_array_index(room->controls, i));
+    if (g_ptr_array_index(room->controls, i) != s)
+      g_ptr_array_add(all, g_ptr_array_index(room->controls, i));
   for (guint i = 0; i < all->len; i++) {
     Session *o = g_ptr_array_index(all, i);
-    if (o != NULL)
+    if (o != NULL && o != s)
+      tm_session_leave(o, "hearing-ended");
+  }
+  tm_room_audit_sign(room);
+  for (guint i = 0; i < all->len; i++) {
+    Session *o = g_ptr_array_index(all, i);
+    if (o != NULL && o != s)
       tm_session_close(o, SOUP_WEBSOCKET_CLOSE_NORMAL);
   }
   g_ptr_array_unref(all);
+  tm_session_leave(s, "hearing-ended"); /* the last one: the room closes */
+  tm_session_close(s, SOUP_WEBSOCKET_CLOSE_NORMAL);
 }
 
 static const ControlSpec controls[] = {

@@ -51,6 +51,7 @@ struct _Room {
   gboolean locked;
   TmAuditChain audit;
   char *audit_path;
+  gboolean audit_sealed;        /* signed: the hearing ended, nothing more is written */
   TmRecorder *recorder;         /* NULL when not recording */
   gboolean recording_paused;
   gint64 recording_since;       /* UNIX seconds */

@@ -1,6 +1,7 @@
 /* verify.c — testimony-verify: checks a recording without the relay.
  *
  *   testimony-verify RECORDING [--key evidence.pub]
+ *   testimony-verify --audit FILE [--key evidence.pub]
  *
  * Checks the manifest's Ed25519 signature, the file header and every chunk against the hash
  * chain and what the manifest signs (chunk count, final hash), prints a plain summary
@@ -12,12 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
+#include "audit.h"
 #include "evidence.h"
 #include "recording.h"
 
 enum { EXIT_ALTERED = 1, EXIT_USAGE = 2 };
 
 static char *opt_key;
+static char *opt_audit;
 static gboolean opt_quiet;
 static char **opt_args;
 
@@ -25,8 +30,8 @@ static const GOptionEntry options[] = {
   { "key", 'k', 0, G_OPTION_ARG_FILENAME, &opt_key,
     "The relay's evidence public key (evidence.pub) the signature must match", "FILE" },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet, "Print only the verdict", NULL },
-  /* Further things to verify get their option here (e.g. --audit FILE, the hearing audit log),
-   * and their check in main()'s dispatch below. */
+  { "audit", 'a', 0, G_OPTION_ARG_FILENAME, &opt_audit,
+    "Check a hearing's audit log (STATE/hearings/ID.audit.jsonl) instead of a recording", "FILE" },
   { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_args, NULL, "RECORDING" },
   { NULL, 0, 0, 0, NULL, NULL, NULL },
 };
@@ -202,6 +207,44 @@ verify_recording(const char *path)
   return EXIT_SUCCESS;
 }
 
+/* The hearing audit log (docs/audit-log.md): every entry's hash and link, then the signature. */
+static int
+verify_audit(const char *path)
+{
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  g_autoptr(GError) error = NULL;
+  if (!g_file_get_contents(path, &text, &len, &error)) {
+    fprintf(stderr, "testimony-verify: %s\n", error->message);
+    return EXIT_USAGE;
+  }
+  EVP_PKEY *pkey = NULL;
+  if (opt_key != NULL) {
+    uint8_t pub[TM_EVIDENCE_PUB_LEN];
+    if (!tm_evidence_public_load(opt_key, pub, &error)) {
+      fprintf(stderr, "testimony-verify: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+    pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, sizeof pub);
+  }
+  TmAuditReport r;
+  TmAuditError e = tm_audit_verify(text, len, pkey, &r);
+  EVP_PKEY_free(pkey);
+  if (e == TM_AUDIT_OK) {
+    printf("OK: the audit log %s verifies: %" G_GUINT64_FORMAT " entries, signed%s\n", path,
+           r.entries, opt_key != NULL ? " with the given key" : " (signature not checked: pass --key)");
+    return EXIT_SUCCESS;
+  }
+  if (e == TM_AUDIT_ERR_UNSIGNED) {
+    printf("UNSIGNED: the %" G_GUINT64_FORMAT " entries of %s verify, but %s\n", r.entries, path,
+           tm_audit_strerror(e));
+    return EXIT_ALTERED;
+  }
+  printf("ALTERED: %s, line %u: %s (the %" G_GUINT64_FORMAT " entries before it verify)\n", path,
+         r.line, tm_audit_strerror(e), r.entries);
+  return EXIT_ALTERED;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -217,9 +260,15 @@ main(int argc, char **argv)
     return EXIT_USAGE;
   }
   int n_args = opt_args != NULL ? (int) g_strv_length(opt_args) : 0;
-  /* Dispatch: one check per thing given; more kinds (the audit log) are added here. */
-  if (n_args != 1) {
-    fprintf(stderr, "usage: testimony-verify RECORDING [--key evidence.pub]\n");
+  if (opt_audit != NULL && n_args == 0) {
+    int rc = verify_audit(opt_audit);
+    g_free(opt_audit);
+    g_free(opt_key);
+    return rc;
+  }
+  if (n_args != 1 || opt_audit != NULL) {
+    fprintf(stderr, "usage: testimony-verify RECORDING [--key evidence.pub]\n"
+                    "       testimony-verify --audit FILE [--key evidence.pub]\n");
     return EXIT_USAGE;
   }
   int rc = verify_recording(opt_args[0]);
