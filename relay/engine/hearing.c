@@ -293,6 +293,16 @@ tm_hearing_track_info(const TmParticipant *p, TmTrack track, uint8_t *pt, uint32
 }
 
 void
+tm_hearing_request_keyframes(TmHearing *h, int64_t now_us)
+{
+  for (guint i = 0; i < h->participants->len; i++) {
+    TmParticipant *p = g_ptr_array_index(h->participants, i);
+    if (p->publish != NULL)
+      tm_peer_request_keyframe(p->publish, now_us);
+  }
+}
+
+void
 tm_hearing_close_subscription(TmHearing *h, TmParticipant *p, TmParticipant *feed)
 {
   TmPeer *peer = find_subscription(h, p, feed);

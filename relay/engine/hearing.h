@@ -104,6 +104,9 @@ TmPeer *tm_hearing_open_peer(TmHearing *h, TmParticipant *p, TmParticipant *feed
 /* The payload type and clock rate P publishes TRACK with (codec: Opus for audio, VP8 for video).
  * FALSE when P does not publish that track. */
 bool tm_hearing_track_info(const TmParticipant *p, TmTrack track, uint8_t *pt, uint32_t *clock);
+/* Asks every publisher for a video key frame (rate-limited per publisher): a recording that
+ * starts or resumes then begins with a decodable picture. */
+void tm_hearing_request_keyframes(TmHearing *h, int64_t now_us);
 /* Closes P's subscription to FEED, if any. */
 void tm_hearing_close_subscription(TmHearing *h, TmParticipant *p, TmParticipant *feed);
 /* The participant a peer belongs to, and the feed it carries (subscribe peers). */

@@ -85,6 +85,7 @@ start(Session *s, Room *room)
   room->recording_since = g_get_real_time() / 1000000;
   for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++)
     tm_room_record_presence(room, tm_hearing_participant(room->hearing, i), TRUE);
+  tm_hearing_request_keyframes(room->hearing, g_get_monotonic_time());
   tm_room_audit(room, s, "record-start", NULL, tm_recorder_path(room->recorder));
   broadcast_state(room, NULL);
   return TRUE;
@@ -160,6 +161,8 @@ tm_control_record(Session *s, const TmMessage *m, TmParticipant *target)
       tm_recorder_pause(room->recorder, g_get_real_time());
     else
       tm_recorder_resume(room->recorder, g_get_real_time());
+    if (!pause)
+      tm_hearing_request_keyframes(room->hearing, g_get_monotonic_time());
     tm_room_audit(room, s, pause ? "record-pause" : "record-resume", NULL, "");
     broadcast_state(room, NULL);
   }
