@@ -25,6 +25,7 @@ tm_config_clear(TmConfig *c)
   g_free(c->state_dir);
   g_free(c->certificate);
   g_free(c->private_key);
+  g_free(c->web_dir);
   memset(c, 0, sizeof *c);
 }
 
@@ -76,7 +77,7 @@ tm_config_split_listen(const char *listen, char **host, guint *port, GError **er
 }
 
 static const char *const known_keys[] = {
-  "listen", "media-address", "ports", "state-dir", "certificate", "private-key", NULL,
+  "listen", "media-address", "ports", "state-dir", "certificate", "private-key", "web-dir", NULL,
 };
 
 gboolean
@@ -128,6 +129,10 @@ tm_config_load(TmConfig *c, const char *path, GError **error)
   if ((v = g_key_file_get_string(kf, "relay", "private-key", NULL)) != NULL) {
     g_free(c->private_key);
     c->private_key = v;
+  }
+  if ((v = g_key_file_get_string(kf, "relay", "web-dir", NULL)) != NULL) {
+    g_free(c->web_dir);
+    c->web_dir = v;
   }
   return TRUE;
 }

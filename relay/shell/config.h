@@ -11,6 +11,7 @@ typedef struct {
   char *state_dir;          /* default "/var/lib/testimony" */
   char *certificate;        /* PEM; NULL = DIR/tls/cert.pem, self-signed on first start */
   char *private_key;
+  char *web_dir;            /* the court's web pages; default: installed, else the source tree */
 } TmConfig;
 
 void tm_config_init(TmConfig *c);

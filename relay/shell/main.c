@@ -34,6 +34,7 @@ static int
 cmd_serve(int argc, char **argv)
 {
   g_autofree char *config_file = NULL, *listen = NULL, *ports = NULL, *state_dir = NULL;
+  g_autofree char *web_dir = NULL;
   g_auto(GStrv) media = NULL;
   GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file, "Configuration file", "FILE" },
@@ -45,6 +46,8 @@ cmd_serve(int argc, char **argv)
       "MIN-MAX" },
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
       "State directory (/var/lib/testimony)", "DIR" },
+    { "web-dir", 0, 0, G_OPTION_ARG_FILENAME, &web_dir,
+      "Directory of the court's web pages (installed with the relay)", "DIR" },
     { NULL },
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("- secure video relay for remote testimony");
@@ -81,6 +84,10 @@ cmd_serve(int argc, char **argv)
     if (state_dir != NULL) {
       g_free(config.state_dir);
       config.state_dir = g_steal_pointer(&state_dir);
+    }
+    if (web_dir != NULL) {
+      g_free(config.web_dir);
+      config.web_dir = g_steal_pointer(&web_dir);
     }
     TmServer *server = tm_server_new(&config, &error);
     if (server == NULL) {

@@ -897,13 +897,56 @@ on_status(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable
   respond_json(msg, 200, b);
 }
 
+static const struct {
+  const char *suffix, *type;
+} web_types[] = {
+  { ".html", "text/html; charset=utf-8" }, { ".js", "text/javascript; charset=utf-8" },
+  { ".css", "text/css; charset=utf-8" },   { ".json", "application/json" },
+  { ".svg", "image/svg+xml" },             { ".png", "image/png" },
+  { ".ico", "image/x-icon" },              { ".woff2", "font/woff2" },
+};
+
+/* The court's web pages, from the web directory: no directory listing, no path outside it. */
 static void
-on_root(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
-        gpointer data)
+on_web(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
+       gpointer data)
 {
-  static const char body[] = "testimony relay: signalling at /ws, status at /api/status\n";
-  soup_server_message_set_status(msg, g_strcmp0(path, "/") == 0 ? 200 : 404, NULL);
-  soup_server_message_set_response(msg, "text/plain", SOUP_MEMORY_STATIC, body, sizeof body - 1);
+  TmServer *server = data;
+  const char *method = soup_server_message_get_method(msg);
+  if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+    soup_server_message_set_status(msg, 405, NULL);
+    return;
+  }
+  const char *type = NULL;
+  g_autofree char *file = NULL;
+  if (strcmp(path, "/") == 0 || strcmp(path, "/join") == 0)
+    path = "/index.html";
+  for (gsize i = 0; i < G_N_ELEMENTS(web_types) && type == NULL; i++)
+    if (g_str_has_suffix(path, web_types[i].suffix))
+      type = web_types[i].type;
+  gboolean safe = path[0] == '/' && strstr(path, "..") == NULL && strstr(path, "//") == NULL &&
+                  strchr(path, '\\') == NULL && strlen(path) < 256;
+  if (safe && type != NULL && server->config.web_dir != NULL)
+    file = g_build_filename(server->config.web_dir, path + 1, NULL);
+  g_autofree char *body = NULL;
+  gsize len = 0;
+  if (file == NULL || !g_file_test(file, G_FILE_TEST_IS_REGULAR) ||
+      !g_file_get_contents(file, &body, &len, NULL)) {
+    static const char missing[] = "not found\n";
+    soup_server_message_set_status(msg, 404, NULL);
+    soup_server_message_set_response(msg, "text/plain", SOUP_MEMORY_STATIC, missing,
+                                     sizeof missing - 1);
+    return;
+  }
+  SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
+  soup_message_headers_replace(h, "Cache-Control", "no-cache");
+  soup_message_headers_replace(h, "X-Content-Type-Options", "nosniff");
+  soup_message_headers_replace(h, "Referrer-Policy", "no-referrer");
+  soup_message_headers_replace(h, "Content-Security-Policy",
+                               "default-src 'self'; connect-src 'self' wss:; img-src 'self' data:; "
+                               "media-src 'self' blob:; object-src 'none'; frame-ancestors 'none'");
+  soup_server_message_set_status(msg, 200, NULL);
+  soup_server_message_set_response(msg, type, SOUP_MEMORY_TAKE, g_steal_pointer(&body), len);
 }
 
 /* ---- lifetime ---- */
@@ -919,7 +962,7 @@ server_listen(TmServer *server, GTlsCertificate *cert, GError **error)
                                  NULL);
   soup_server_add_websocket_handler(server->soup, "/ws", NULL, NULL, on_websocket, server, NULL);
   soup_server_add_handler(server->soup, "/api/status", on_status, server, NULL);
-  soup_server_add_handler(server->soup, NULL, on_root, server, NULL);
+  soup_server_add_handler(server->soup, NULL, on_web, server, NULL);
   g_autoptr(GInetAddress) ia = g_inet_address_new_from_string(host);
   g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(ia, port);
   if (!soup_server_listen(server->soup, sa, SOUP_SERVER_LISTEN_HTTPS, error)) {
@@ -939,6 +982,7 @@ config_copy(TmConfig *dst, const TmConfig *src)
   dst->state_dir = g_strdup(src->state_dir);
   dst->certificate = g_strdup(src->certificate);
   dst->private_key = g_strdup(src->private_key);
+  dst->web_dir = g_strdup(src->web_dir);
 }
 
 TmServer *
@@ -955,6 +999,9 @@ tm_server_new(const TmConfig *config, GError **error)
   server->ice.addresses = server->config.media_addresses;
   server->ice.port_min = server->config.port_min;
   server->ice.port_max = server->config.port_max;
+  if (server->config.web_dir == NULL)
+    server->config.web_dir = g_strdup(g_file_test(WEB_DIR, G_FILE_TEST_IS_DIR) ? WEB_DIR
+                                                                               : SOURCE_WEB_DIR);
   server->identity = tm_dtls_identity_new(g_get_real_time() / 1000000);
   server->keyring = tm_keyring_new(server->config.state_dir, error);
   if (server->keyring != NULL)
