@@ -6,7 +6,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends \
-    meson ninja-build gcc libc6-dev pkg-config python3 iproute2 util-linux ca-certificates \
+    meson ninja-build gcc libc6-dev pkg-config python3 iproute2 util-linux ca-certificates openssl \
     libglib2.0-dev libjson-glib-dev libssl-dev libsrtp2-dev libnice-dev libsoup-3.0-dev \
     libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev \
     gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
