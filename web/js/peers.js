@@ -1,0 +1,174 @@
+// peers.js — the WebRTC connections: one publish connection (we offer sendonly audio+video) and
+// one subscribe connection per remote participant (we offer recvonly audio+video). The relay only
+// answers. Trickle ICE both ways with `candidate` messages whose target is "publish" or the feed.
+
+function candidateMessage(target, c) {
+  // An empty candidate string means "end of candidates" (docs/protocol.md).
+  return { type: 'candidate', target, candidate: c ? c.candidate : '',
+           sdpMLineIndex: c && c.sdpMLineIndex != null ? c.sdpMLineIndex : 0 };
+}
+
+class Connection {
+  constructor(target, signalling, onState) {
+    this.target = target;
+    this.signalling = signalling;
+    this.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    this.pendingRemote = [];
+    this.answered = false;
+    this.pc.addEventListener('icecandidate', (ev) => {
+      if (ev.candidate && !ev.candidate.candidate)
+        return;  // some browsers signal the end twice; the null event is the one we send
+      signalling.send(candidateMessage(target, ev.candidate));
+    });
+    this.pc.addEventListener('connectionstatechange', () => onState && onState(this.pc.connectionState));
+  }
+
+  async offer(build) {
+    const offer = await this.pc.createOffer();
+    await this.pc.setLocalDescription(offer);
+    build(this.pc.localDescription.sdp);
+  }
+
+  async answer(sdp) {
+    await this.pc.setRemoteDescription({ type: 'answer', sdp });
+    this.answered = true;
+    for (const c of this.pendingRemote.splice(0))
+      await this.addCandidate(c);
+  }
+
+  async addCandidate(msg) {
+    if (!this.answered) {
+      this.pendingRemote.push(msg);
+      return;
+    }
+    const init = msg.candidate ? { candidate: msg.candidate, sdpMLineIndex: msg.sdpMLineIndex ?? 0 }
+                               : null;
+    try {
+      await this.pc.addIceCandidate(init);
+    } catch (e) {
+      console.warn('candidate refused', e);
+    }
+  }
+
+  close() {
+    this.pc.close();
+  }
+}
+
+export class Peers {
+  /* events: onTrack(feedId, MediaStream), onPublishState(state), onFeedState(feedId, state) */
+  constructor(signalling, events) {
+    this.signalling = signalling;
+    this.events = events;
+    this.publisher = null;
+    this.feeds = new Map();
+    this.pendingSubscribes = [];  // feed ids whose subscribe awaits an answer, in order
+  }
+
+  async publish(stream) {
+    if (this.publisher || !stream)
+      return;
+    const c = new Connection('publish', this.signalling, (s) => this.events.onPublishState(s));
+    this.publisher = c;
+    // Audio first, then video, like testimony-client.
+    for (const kind of ['audio', 'video']) {
+      const track = stream.getTracks().find((tr) => tr.kind === kind);
+      if (track)
+        c.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    }
+    await c.offer((sdp) => this.signalling.send({ type: 'publish', sdp }));
+  }
+
+  /* The publish connection's sender for a kind, to switch a track on or off. */
+  sender(kind) {
+    if (!this.publisher)
+      return null;
+    return this.publisher.pc.getSenders().find((s) => s.track && s.track.kind === kind) || null;
+  }
+
+  async subscribe(feed) {
+    if (this.feeds.has(feed))
+      return;
+    const c = new Connection(feed, this.signalling, (s) => this.events.onFeedState(feed, s));
+    this.feeds.set(feed, c);
+    c.pc.addTransceiver('audio', { direction: 'recvonly' });
+    c.pc.addTransceiver('video', { direction: 'recvonly' });
+    const stream = new MediaStream();
+    c.pc.addEventListener('track', (ev) => {
+      stream.addTrack(ev.track);
+      this.events.onTrack(feed, stream);
+    });
+    this.pendingSubscribes.push(feed);
+    await c.offer((sdp) => this.signalling.send({ type: 'subscribe', feed, sdp }));
+  }
+
+  unsubscribe(feed, tellRelay) {
+    const c = this.feeds.get(feed);
+    if (!c)
+      return;
+    c.close();
+    this.feeds.delete(feed);
+    this.pendingSubscribes = this.pendingSubscribes.filter((f) => f !== feed);
+    if (tellRelay)
+      this.signalling.send({ type: 'unsubscribe', feed });
+  }
+
+  async onAnswer(msg) {
+    const c = msg.target === 'publish' ? this.publisher : this.feeds.get(msg.target);
+    if (!c)
+      return;
+    if (msg.target !== 'publish')
+      this.pendingSubscribes = this.pendingSubscribes.filter((f) => f !== msg.target);
+    try {
+      await c.answer(msg.sdp);
+    } catch (e) {
+      console.warn('answer refused', msg.target, e);
+    }
+  }
+
+  onCandidate(msg) {
+    const c = msg.target === 'publish' ? this.publisher : this.feeds.get(msg.target);
+    if (c)
+      c.addCandidate(msg);
+  }
+
+  /* The relay's error for a refused subscribe names no feed: it answers in order, so the oldest
+     unanswered subscribe is the one refused (as testimony-client does). */
+  onSubscribeRefused() {
+    const feed = this.pendingSubscribes.shift();
+    if (feed)
+      this.unsubscribe(feed, false);
+    return feed;
+  }
+
+  /* Per feed: video frames decoded, size, packets lost, round trip; for the page and tests. */
+  async stats() {
+    const out = {};
+    for (const [feed, c] of this.feeds) {
+      const s = { framesDecoded: 0, frameWidth: 0, frameHeight: 0, packetsLost: 0,
+                  audioPackets: 0, state: c.pc.connectionState };
+      const report = await c.pc.getStats();
+      report.forEach((r) => {
+        if (r.type === 'inbound-rtp' && r.kind === 'video') {
+          s.framesDecoded = r.framesDecoded || 0;
+          s.frameWidth = r.frameWidth || 0;
+          s.frameHeight = r.frameHeight || 0;
+          s.packetsLost += r.packetsLost || 0;
+        } else if (r.type === 'inbound-rtp' && r.kind === 'audio') {
+          s.audioPackets = r.packetsReceived || 0;
+          s.packetsLost += r.packetsLost || 0;
+        }
+      });
+      out[feed] = s;
+    }
+    return out;
+  }
+
+  closeAll() {
+    for (const feed of [...this.feeds.keys()])
+      this.unsubscribe(feed, false);
+    if (this.publisher)
+      this.publisher.close();
+    this.publisher = null;
+  }
+}
