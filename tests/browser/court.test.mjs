@@ -9,19 +9,12 @@
 // Screenshots of each view go to docs/screenshots/. Everything is bounded (< 3 minutes).
 //
 // Exit status: 0 passed, 1 failed, 77 skipped (no chromium or no node_modules).
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { Client, Relay, check, failures, framesOf, here, log, report, root, run, sleep, started,
+         statsOf, stopAll, until } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..');
-const RELAY = process.env.TESTIMONY_RELAY || 'testimony-relay';
-const CLIENT = process.env.TESTIMONY_CLIENT || 'testimony-client';
-const PIPELINES = process.env.TESTIMONY_PIPELINES || path.join(root, 'pipelines');
-const WEB = process.env.TESTIMONY_WEB || path.join(root, 'web');
 const SHOTS = process.env.TESTIMONY_SCREENSHOTS || path.join(root, 'docs', 'screenshots');
 const CHROMIUM = [process.env.CHROMIUM, '/usr/lib/chromium/chromium', '/usr/bin/chromium']
   .find((p) => p && fs.existsSync(p));
@@ -39,122 +32,6 @@ try {
 if (!CHROMIUM) {
   console.log('chromium is not installed (apt-get install --no-install-recommends chromium): skipping');
   process.exit(SKIP);
-}
-
-/* ---- checks ---- */
-
-const failures = [];
-function check(cond, what) {
-  console.log((cond ? 'ok     ' : 'FAILED ') + what);
-  if (!cond)
-    failures.push(what);
-  return cond;
-}
-const log = (...a) => console.log(...a);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/* Polls FN until it returns a truthy value or TIMEOUT ms pass; returns the last value. */
-async function until(fn, timeout, every = 250) {
-  const end = Date.now() + timeout;
-  let v;
-  for (;;) {
-    try {
-      v = await fn();
-    } catch (e) {
-      v = null;
-    }
-    if (v || Date.now() > end)
-      return v;
-    await sleep(every);
-  }
-}
-
-/* ---- the relay and the thin client ---- */
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-const started = [];  // child processes we started, stopped by PID at the end
-
-function run(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000 });
-  if (r.status !== 0)
-    throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error}`);
-  return r.stdout.trim();
-}
-
-class Relay {
-  async start(dir) {
-    this.dir = dir;
-    this.state = path.join(dir, 'state');
-    this.port = await freePort();
-    this.url = `https://127.0.0.1:${this.port}`;
-    run(RELAY, ['hearing', 'create', '--state-dir', this.state, '--id', 'h1', '--case',
-                'BK-2026-117', '--title', 'Hearing of case BK-2026-117']);  // waiting room: on
-    this.logPath = path.join(dir, 'relay.log');
-    const out = fs.openSync(this.logPath, 'w');
-    this.proc = spawn(RELAY, ['--state-dir', this.state, '--listen', `127.0.0.1:${this.port}`,
-                              '--media-address', '127.0.0.1', '--ports', '30000-30999',
-                              '--web-dir', WEB], { stdio: ['ignore', out, out] });
-    started.push(this.proc);
-    this.ca = path.join(this.state, 'tls', 'cert.pem');
-    const up = await until(() => new Promise((resolve) => {
-      const s = net.connect(this.port, '127.0.0.1', () => { s.end(); resolve(true); });
-      s.on('error', () => resolve(false));
-    }), 10_000, 100);
-    if (!up)
-      throw new Error('relay did not start:\n' + fs.readFileSync(this.logPath, 'utf8'));
-  }
-
-  token(role, name) {
-    return run(RELAY, ['token', '--state-dir', this.state, '--hearing', 'h1', '--role', role,
-                       '--name', name, '--ttl', '3600']);
-  }
-}
-
-class Client {
-  constructor(relay, token, name, color, tone, duration) {
-    this.report = path.join(relay.dir, `report-${name}.jsonl`);
-    this.logPath = path.join(relay.dir, `client-${name}.log`);
-    const out = fs.openSync(this.logPath, 'w');
-    this.proc = spawn(CLIENT, ['--relay', relay.url, '--token', token, '--ca', relay.ca,
-                               '--headless', '--report', this.report, '--duration', String(duration),
-                               '--pipelines', PIPELINES, '--test-source',
-                               `color=${color},tone=${tone}`], { stdio: ['ignore', out, out] });
-    started.push(this.proc);
-  }
-
-  last() {
-    try {
-      const lines = fs.readFileSync(this.report, 'utf8').trim().split('\n');
-      for (let i = lines.length - 1; i >= 0; i--) {
-        try {
-          return JSON.parse(lines[i]);
-        } catch (e) { /* a line being written */ }
-      }
-    } catch (e) { /* no report yet */ }
-    return null;
-  }
-
-  remote(name) {
-    const r = this.last();
-    return r && (r.remotes || []).find((x) => x.name === name);
-  }
-
-  async stop() {
-    if (this.proc.exitCode === null) {
-      this.proc.kill('SIGTERM');  // leaves the hearing
-      await until(() => this.proc.exitCode !== null, 5000, 100);
-    }
-  }
 }
 
 /* ---- Chromium ---- */
@@ -227,16 +104,6 @@ async function shot(page, file) {
   fs.mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, file), fullPage: true, timeout: 15_000 });
   log(`       screenshot docs/screenshots/${file}`);
-}
-
-async function statsOf(page, name) {
-  const all = await page.evaluate(() => window.testimony.stats());
-  return all[name] || null;
-}
-
-async function framesOf(page, name) {
-  const s = await statsOf(page, name).catch(() => null);
-  return s ? s.framesDecoded : 0;
 }
 
 /* ---- the test ---- */
@@ -443,13 +310,7 @@ async function main() {
       await c.close().catch(() => {});
     if (witness)
       await witness.stop();
-    for (const p of started)
-      if (p.exitCode === null)
-        p.kill('SIGTERM');
-    await until(() => started.every((p) => p.exitCode !== null), 10_000, 100);
-    for (const p of started)
-      if (p.exitCode === null)
-        p.kill('SIGKILL');
+    await stopAll();
     if (failures.length) {
       try {
         log('--- relay log (end) ---\n' + fs.readFileSync(relay.logPath, 'utf8').slice(-3000));
@@ -472,12 +333,4 @@ const watchdog = setTimeout(() => {
 const t0 = Date.now();
 await main();
 clearTimeout(watchdog);
-log(`took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-if (failures.length) {
-  log(`${failures.length} check(s) failed:`);
-  for (const f of failures)
-    log('  - ' + f);
-  process.exit(1);
-}
-log('all checks passed');
-process.exit(0);
+report(t0);

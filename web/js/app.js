@@ -152,8 +152,11 @@ function join() {
       render();
     })
     .on('participant-published', (m) => {
-      if (m.id === s.me.id)
+      if (m.id === s.me.id) {
+        s.me.publishing = true;
+        render();
         return;
+      }
       const p = s.participants.get(m.id);
       if (p)
         p.publishing = true;
