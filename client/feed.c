@@ -8,7 +8,7 @@
 
 struct _TmFeed {
   gchar *id;
-  gchar *label;
+  gchar *label;                  /* the tile's caption, escaped for Pango markup */
   TmAnalysis *analysis;
   TmDisplay *display;            /* borrowed, NULL when headless */
   GstElement *bin;               /* ref held */
@@ -221,7 +221,7 @@ tm_feed_new(const gchar *id, const gchar *label, TmAnalysis *analysis, TmDisplay
   g_autofree gchar *name = tm_feed_bin_name(id);
 
   feed->id = g_strdup(id);
-  feed->label = g_strdup(label);
+  feed->label = g_markup_escape_text(label, -1);  /* textoverlay reads Pango markup */
   feed->analysis = tm_analysis_ref(analysis);
   feed->display = display;
   g_mutex_init(&feed->lock);
