@@ -8,6 +8,7 @@
 #include <glib.h>
 
 #include "analysis.h"
+#include "console.h"
 #include "report.h"
 #include "session.h"
 #include "signalling.h"
@@ -32,6 +33,7 @@ typedef struct {
   gchar *report_file;        /* NULL: no report */
   gint duration;             /* seconds, 0: until SIGINT/SIGTERM */
   gchar *pipelines_dir;      /* NULL: $TESTIMONY_PIPELINES or PIPELINES_DIR */
+  gboolean console;          /* read controls from standard input */
 } TmOptions;
 
 /* A remote participant as the hearing announced it. */
@@ -54,6 +56,7 @@ typedef struct {
   TmSignalling *signalling;
   TmSession *session;
   TmReport *report;
+  TmConsole *console;        /* NULL without --console */
 
   gboolean joined;
   gboolean receive_only;     /* observer, or the relay refused our publish as forbidden */
@@ -61,6 +64,11 @@ typedef struct {
   gchar *my_name;
   gchar *my_role;
   gchar *title;              /* the hearing's title from joined/state, or NULL */
+  gboolean waiting;          /* our own state: in the waiting room (else admitted) */
+  const gchar *recording;    /* static: "recording", "paused" or "stopped" */
+  GQueue console_lines;      /* console lines (g_free) typed before the join was accepted */
+  guint status_requests;     /* console "status" requests not yet answered */
+  gint64 links_printed_us;   /* when the last link-quality summary was printed, 0: never */
   GQueue pending;            /* JsonObject* for the relay, held until joined */
   GQueue awaiting;           /* feed ids (g_free) of subscribe offers not yet answered, in
                                 order: a refused subscribe names no feed, the oldest is it */
@@ -93,3 +101,26 @@ void tm_app_fail(TmApp *app, TmExitStatus status, const gchar *format, ...) G_GN
 /* Quits the main loop once pending signalling output has been flushed. */
 void tm_app_quit(TmApp *app);
 void tm_remote_free(TmRemote *remote);
+/* Prints "testimony-client: TEXT" on stdout (something the person at the client should know). */
+void tm_app_notice(const gchar *format, ...) G_GNUC_PRINTF(1, 2);
+/* Prints TEXT on stdout as it is, one line (the console's replies). */
+void tm_app_print(const gchar *format, ...) G_GNUC_PRINTF(1, 2);
+/* JSON members of the relay's messages: NULL / FALLBACK when missing or of another type. */
+const gchar *tm_json_string(JsonObject *object, const gchar *name);
+gdouble tm_json_number(JsonObject *object, const gchar *name, gdouble fallback);
+JsonArray *tm_json_array(JsonObject *object, const gchar *name);
+
+/* court.c: the judge's and clerk's view (waiting list, link quality, the number waiting on the
+ * window) and the console's controls (--console). */
+extern const TmConsoleListener tm_court_console_listener;
+gboolean tm_court_is_staff(TmApp *app);
+/* The join was accepted: asks for the waiting list (judge, clerk), runs held console lines. */
+void tm_court_joined(TmApp *app);
+void tm_court_on_done(TmApp *app, JsonObject *message);
+void tm_court_on_status(TmApp *app, JsonObject *message);
+void tm_court_on_waiting(TmApp *app, JsonObject *message);
+void tm_court_on_link_quality(TmApp *app, JsonObject *message);
+/* An error answering one of our controls: prints "refused: TEXT" and returns TRUE; FALSE if
+ * REF names no control. */
+gboolean tm_court_on_error(TmApp *app, const gchar *ref, const gchar *text);
+void tm_court_clear(TmApp *app);

@@ -18,6 +18,7 @@ struct _TmDisplay {
   GMutex lock;
   GstElement *compositor;
   GstElement *slate;             /* textoverlay on the whole canvas (waiting room) */
+  GstElement *indicators[TM_DISPLAY_N_INDICATORS];  /* textoverlays in the top corners */
   GstElement *mixer;
   GPtrArray *tiles;              /* compositor sink pads of remote feeds, refs, under lock */
   gboolean slate_shown;          /* under lock: tiles hidden (a frozen last picture of someone
@@ -94,9 +95,10 @@ static gboolean
 tm_display_build_video(TmDisplay *display, GstBin *pipeline, GError **error)
 {
   const gchar *factories[] = { "videotestsrc", "capsfilter", "compositor", "textoverlay",
-                               "videoconvert", "autovideosink" };
+                               "textoverlay", "textoverlay", "videoconvert", "autovideosink" };
   const gchar *names[] = { "display_background", "display_canvas", "display_compositor",
-                           "display_slate", "display_convert", "display_video_sink" };
+                           "display_slate", "display_recording", "display_waiting",
+                           "display_convert", "display_video_sink" };
   GstElement *e[G_N_ELEMENTS(factories)];
   GstElement *sink = tm_display_make_sink("TESTIMONY_VIDEO_SINK", "autovideosink",
                                           "display_video_sink", error);
@@ -115,6 +117,13 @@ tm_display_build_video(TmDisplay *display, GstBin *pipeline, GError **error)
   g_object_set(display->slate, "text", "", "font-desc", "Sans 28", NULL);
   gst_util_set_object_arg(G_OBJECT(display->slate), "valignment", "center");
   gst_util_set_object_arg(G_OBJECT(display->slate), "halignment", "center");
+  for (guint i = 0; i < TM_DISPLAY_N_INDICATORS; i++) {
+    GstElement *indicator = display->indicators[i] = e[4 + i];
+    g_object_set(indicator, "text", "", "font-desc", "Sans 18", "xpad", 24, "ypad", 20, NULL);
+    gst_util_set_object_arg(G_OBJECT(indicator), "valignment", "top");
+    gst_util_set_object_arg(G_OBJECT(indicator), "halignment",
+                            i == TM_DISPLAY_INDICATOR_RECORDING ? "right" : "left");
+  }
   return TRUE;
 }
 
@@ -217,11 +226,27 @@ tm_display_release(TmDisplay *display, GstPad *pad)
 void
 tm_display_set_slate(TmDisplay *display, const gchar *text)
 {
+  g_autofree gchar *escaped = g_markup_escape_text(text != NULL ? text : "", -1);
+
   g_mutex_lock(&display->lock);
   display->slate_shown = text != NULL && text[0] != '\0';
   tm_display_layout(display);
   g_mutex_unlock(&display->lock);
-  g_object_set(display->slate, "text", text != NULL ? text : "", NULL);
+  g_object_set(display->slate, "text", escaped, NULL);
+}
+
+void
+tm_display_set_indicator(TmDisplay *display, TmDisplayIndicator which, const gchar *markup)
+{
+  g_autofree gchar *boxed = NULL;
+
+  g_return_if_fail(which < TM_DISPLAY_N_INDICATORS);
+  /* a dark box of its own: shaded-background is not drawn on every format the compositor may
+   * negotiate, and the corner may lie over a bright tile */
+  if (markup != NULL && markup[0] != '\0')
+    boxed = g_strdup_printf("<span background=\"#000000\" bgalpha=\"60%%\"> %s </span>",
+                            markup);
+  g_object_set(display->indicators[which], "text", boxed != NULL ? boxed : "", NULL);
 }
 
 void

@@ -7,6 +7,13 @@
 
 typedef struct _TmDisplay TmDisplay;
 
+/* Small notices in a corner of the canvas, above the tiles and the slate. */
+typedef enum {
+  TM_DISPLAY_INDICATOR_RECORDING,  /* top right: the hearing is being recorded */
+  TM_DISPLAY_INDICATOR_WAITING,    /* top left: how many wait to be admitted (judge, clerk) */
+  TM_DISPLAY_N_INDICATORS
+} TmDisplayIndicator;
+
 /* Adds the display elements to PIPELINE. */
 TmDisplay *tm_display_new(GstBin *pipeline, GError **error);
 /* A compositor sink pad for a new tile (ref returned); tiles are laid out again. */
@@ -16,6 +23,8 @@ GstPad *tm_display_add_audio(TmDisplay *display);
 /* Releases a pad got from tm_display_add_video/_audio (unlinked first); drops the ref. */
 void tm_display_release(TmDisplay *display, GstPad *pad);
 /* Text in the middle of the canvas (the waiting-room slate), with every tile hidden; NULL or ""
- * clears it and shows the tiles again. */
+ * clears it and shows the tiles again. TEXT is plain text (a title may hold "&" or "<"). */
 void tm_display_set_slate(TmDisplay *display, const gchar *text);
+/* Pango MARKUP in the indicator's corner; NULL or "" hides it. */
+void tm_display_set_indicator(TmDisplay *display, TmDisplayIndicator which, const gchar *markup);
 void tm_display_free(TmDisplay *display);

@@ -13,7 +13,7 @@
 
 /* ---- small helpers ---- */
 
-static const gchar *
+const gchar *
 tm_json_string(JsonObject *object, const gchar *name)
 {
   JsonNode *node = object != NULL ? json_object_get_member(object, name) : NULL;
@@ -42,19 +42,55 @@ tm_json_int(JsonObject *object, const gchar *name, gint64 fallback)
   return json_node_get_int(node);
 }
 
+gdouble
+tm_json_number(JsonObject *object, const gchar *name, gdouble fallback)
+{
+  JsonNode *node = object != NULL ? json_object_get_member(object, name) : NULL;
+  GType type = node != NULL ? json_node_get_value_type(node) : G_TYPE_INVALID;
+
+  if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
+    return fallback;
+  return json_node_get_double(node);   /* converts an integer */
+}
+
+JsonArray *
+tm_json_array(JsonObject *object, const gchar *name)
+{
+  JsonNode *node = object != NULL ? json_object_get_member(object, name) : NULL;
+
+  return node != NULL && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
+}
+
+/* One line on stdout, flushed at once (a reader may follow it through a pipe). */
+static void
+tm_app_vprint(const gchar *prefix, const gchar *format, va_list args)
+{
+  g_autofree gchar *text = g_strdup_vprintf(format, args);
+
+  g_print("%s%s\n", prefix, text);
+  fflush(stdout);
+}
+
 /* Something the person at the client should know (waiting room, mute, end of hearing): one
  * line on stdout, so that stderr keeps only warnings and the one line of a failure. */
-static void G_GNUC_PRINTF(1, 2)
+void
 tm_app_notice(const gchar *format, ...)
 {
   va_list args;
-  g_autofree gchar *text = NULL;
 
   va_start(args, format);
-  text = g_strdup_vprintf(format, args);
+  tm_app_vprint("testimony-client: ", format, args);
   va_end(args);
-  g_print("testimony-client: %s\n", text);
-  fflush(stdout);
+}
+
+void
+tm_app_print(const gchar *format, ...)
+{
+  va_list args;
+
+  va_start(args, format);
+  tm_app_vprint("", format, args);
+  va_end(args);
 }
 
 /* A warning for a person (through main.c's log handler). */
@@ -208,6 +244,10 @@ static void
 tm_hearing_write_report(TmApp *app)
 {
   g_autofree TmReportRemote *rows = g_new0(TmReportRemote, app->remote_order->len + 1);
+  TmReportSelf self = {
+    .id = app->my_id, .name = app->my_name, .role = app->my_role,
+    .state = app->waiting ? "waiting" : "admitted", .recording = app->recording,
+  };
   g_autoptr(GError) error = NULL;
 
   if (app->report == NULL)
@@ -219,8 +259,8 @@ tm_hearing_write_report(TmApp *app)
     rows[i].role = remote->role;
     tm_analysis_snapshot(remote->analysis, &rows[i].snapshot);
   }
-  if (!tm_report_write(app->report, (gdouble) g_get_real_time() / G_USEC_PER_SEC, app->my_id,
-                       app->my_name, app->my_role, rows, app->remote_order->len, &error)) {
+  if (!tm_report_write(app->report, (gdouble) g_get_real_time() / G_USEC_PER_SEC, &self, rows,
+                       app->remote_order->len, &error)) {
     tm_app_warn("%s; no more report lines", error->message);
     tm_report_close(app->report);
     app->report = NULL;
@@ -282,6 +322,7 @@ tm_hearing_show_waiting(TmApp *app, gboolean waiting)
 {
   g_autofree gchar *slate = NULL;
 
+  app->waiting = waiting;
   if (!waiting) {
     tm_app_notice("admitted to the hearing");
     tm_session_set_slate(app->session, NULL);
@@ -291,6 +332,50 @@ tm_hearing_show_waiting(TmApp *app, gboolean waiting)
   slate = g_strdup_printf("%s\n\nPlease wait. The court will admit you shortly.",
                           app->title != NULL ? app->title : "Hearing");
   tm_session_set_slate(app->session, slate);
+}
+
+/* The recording state as one of the three static strings, or NULL if STATE is none of them. */
+static const gchar *
+tm_hearing_recording_state(const gchar *state)
+{
+  static const gchar *const states[] = { "recording", "paused", "stopped" };
+
+  for (guint i = 0; i < G_N_ELEMENTS(states); i++)
+    if (g_strcmp0(state, states[i]) == 0)
+      return states[i];
+  return NULL;
+}
+
+/* The recording indicator in the window's top right corner, and a notice when it changes (at
+ * the join, only if the hearing is being recorded or paused). PATH: the finished recording. */
+static void
+tm_hearing_set_recording(TmApp *app, const gchar *state, const gchar *path, gboolean joining)
+{
+  const gchar *recording = tm_hearing_recording_state(state);
+
+  if (recording == NULL) {
+    g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "recording state \"%s\" ignored",
+          state != NULL ? state : "(none)");
+    return;
+  }
+  if (g_strcmp0(recording, app->recording) == 0 && !joining)
+    return;
+  app->recording = recording;
+  if (g_str_equal(recording, "recording")) {
+    tm_app_notice("this hearing is being recorded");
+    tm_session_set_indicator(app->session, TM_DISPLAY_INDICATOR_RECORDING,
+                             "<span foreground=\"#ff4d4d\">\u25CF</span> REC");
+  } else if (g_str_equal(recording, "paused")) {
+    tm_app_notice("the recording is paused");
+    tm_session_set_indicator(app->session, TM_DISPLAY_INDICATOR_RECORDING,
+                             "<span foreground=\"#a0a0a0\">\u25CF</span> REC paused");
+  } else {
+    if (!joining && path != NULL && tm_court_is_staff(app))
+      tm_app_notice("the recording has stopped; it is saved as %s", path);
+    else if (!joining)
+      tm_app_notice("the recording has stopped");
+    tm_session_set_indicator(app->session, TM_DISPLAY_INDICATOR_RECORDING, NULL);
+  }
 }
 
 /* Sends M now if joined, else once joined: the media starts while we connect (the offer is
@@ -397,6 +482,8 @@ tm_hearing_on_joined(TmApp *app, JsonObject *m)
   tm_hearing_set_title(app, tm_json_string(m, "title"));
   if (g_strcmp0(tm_json_string(m, "state"), "waiting") == 0)
     tm_hearing_show_waiting(app, TRUE);
+  if (tm_json_string(m, "recording") != NULL)
+    tm_hearing_set_recording(app, tm_json_string(m, "recording"), NULL, TRUE);
   if (list != NULL && JSON_NODE_HOLDS_ARRAY(list)) {
     JsonArray *array = json_node_get_array(list);
     for (guint i = 0; i < json_array_get_length(array); i++)
@@ -405,6 +492,7 @@ tm_hearing_on_joined(TmApp *app, JsonObject *m)
   app->ping_id = g_timeout_add_seconds(TM_HEARING_PING_INTERVAL_S, tm_hearing_on_ping_tick, app);
   if (app->report != NULL)
     app->report_id = g_timeout_add(1000, tm_hearing_on_report_tick, app);
+  tm_court_joined(app);
 }
 
 static void
@@ -524,6 +612,8 @@ tm_hearing_on_error(TmApp *app, JsonObject *m)
     tm_app_fail(app, TM_EXIT_REFUSED, "%s", text);
   } else if (tm_hearing_is_closing_error(code)) {
     tm_app_fail(app, TM_EXIT_CONNECTION, "the relay closed the session: %s", text);
+  } else if (tm_court_on_error(app, ref, text)) {
+    return;
   } else {
     tm_app_warn("the relay refused a %s message: %s (%s)", ref != NULL ? ref : "",
                 text, code != NULL ? code : "?");
@@ -564,6 +654,12 @@ tm_hearing_on_unmute_request(TmApp *app, JsonObject *m)
 }
 
 static void
+tm_hearing_on_recording(TmApp *app, JsonObject *m)
+{
+  tm_hearing_set_recording(app, tm_json_string(m, "state"), tm_json_string(m, "path"), FALSE);
+}
+
+static void
 tm_hearing_on_hearing_ended(TmApp *app, JsonObject *m)
 {
   tm_app_notice("the judge ended the hearing");
@@ -588,6 +684,11 @@ static const TmHearingHandler tm_hearing_handlers[] = {
   { "muted", tm_hearing_on_muted },
   { "unmute-request", tm_hearing_on_unmute_request },
   { "hearing-ended", tm_hearing_on_hearing_ended },
+  { "recording", tm_hearing_on_recording },
+  { "done", tm_court_on_done },
+  { "status", tm_court_on_status },
+  { "waiting", tm_court_on_waiting },
+  { "link-quality", tm_court_on_link_quality },
 };
 
 static void

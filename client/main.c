@@ -2,7 +2,7 @@
  *
  *   testimony-client --relay https://HOST:PORT --token TOKEN [--ca CERT.pem]
  *       [--profile standard|low-bandwidth] [--test-source color=RRGGBB,tone=HZ] [--headless]
- *       [--report FILE] [--duration SECONDS] [--pipelines DIR]
+ *       [--report FILE] [--duration SECONDS] [--pipelines DIR] [--console]
  *
  * See docs/client.md. */
 #include "app.h"
@@ -13,12 +13,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "profile.h"
 
 static const gchar *const tm_main_log_domains[] = {
   "testimony-signalling", "testimony-session", "testimony-feed", "testimony-display",
-  "testimony-hearing", NULL
+  "testimony-hearing", "testimony-console", NULL
 };
 
 /* Our warnings as one plain line each, until a failure or leave is under way (then the one
@@ -74,6 +75,8 @@ tm_main_parse(TmOptions *o, int *argc, char ***argv, GError **error)
     { "pipelines", 0, 0, G_OPTION_ARG_FILENAME, &o->pipelines_dir,
       "Directory of the .pipeline profiles (default: $TESTIMONY_PIPELINES or the install "
       "directory)", "DIR" },
+    { "console", 0, 0, G_OPTION_ARG_NONE, &o->console,
+      "Read controls from standard input, one a line (type help)", NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new("- join a hearing on a testimony relay");
@@ -203,6 +206,9 @@ tm_main_teardown(TmApp *app)
   app->signalling = NULL;
   tm_report_close(app->report);
   app->report = NULL;
+  tm_console_free(app->console);
+  app->console = NULL;
+  tm_court_clear(app);
   g_hash_table_unref(app->remotes);
   g_ptr_array_unref(app->remote_order);
   g_free(app->my_id);
@@ -225,6 +231,7 @@ main(int argc, char **argv)
                       G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
                       tm_main_log_handler, &app);
   app.start_us = g_get_monotonic_time();
+  app.recording = "stopped";
   app.loop = g_main_loop_new(NULL, FALSE);
   app.remotes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                       (GDestroyNotify) tm_remote_free);
@@ -241,6 +248,8 @@ main(int argc, char **argv)
   }
   app.sigint_id = g_unix_signal_add(SIGINT, tm_main_on_signal, &app);
   app.sigterm_id = g_unix_signal_add(SIGTERM, tm_main_on_signal, &app);
+  if (app.options.console)
+    app.console = tm_console_new(STDIN_FILENO, &tm_court_console_listener, &app);
   tm_hearing_connect(&app);
   g_main_loop_run(app.loop);
   status = app.exit_status;

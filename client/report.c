@@ -75,19 +75,23 @@ tm_report_append_remote(GString *out, const TmReportRemote *remote)
 }
 
 gchar *
-tm_report_format(gdouble time, const gchar *id, const gchar *name, const gchar *role,
-                 const TmReportRemote *remotes, guint n_remotes)
+tm_report_format(gdouble time, const TmReportSelf *self, const TmReportRemote *remotes,
+                 guint n_remotes)
 {
   GString *out = g_string_new(NULL);
 
   g_string_append(out, "{\"time\":");
   tm_report_append_double(out, "%.3f", time);
   g_string_append(out, ",\"id\":");
-  tm_report_append_string(out, id);
+  tm_report_append_string(out, self->id);
   g_string_append(out, ",\"name\":");
-  tm_report_append_string(out, name);
+  tm_report_append_string(out, self->name);
   g_string_append(out, ",\"role\":");
-  tm_report_append_string(out, role);
+  tm_report_append_string(out, self->role);
+  g_string_append(out, ",\"state\":");
+  tm_report_append_string(out, self->state);
+  g_string_append(out, ",\"recording\":");
+  tm_report_append_string(out, self->recording);
   g_string_append(out, ",\"remotes\":[");
   for (guint i = 0; i < n_remotes; i++) {
     if (i > 0)
@@ -99,11 +103,10 @@ tm_report_format(gdouble time, const gchar *id, const gchar *name, const gchar *
 }
 
 gboolean
-tm_report_write(TmReport *report, gdouble time, const gchar *id, const gchar *name,
-                const gchar *role, const TmReportRemote *remotes, guint n_remotes,
-                GError **error)
+tm_report_write(TmReport *report, gdouble time, const TmReportSelf *self,
+                const TmReportRemote *remotes, guint n_remotes, GError **error)
 {
-  g_autofree gchar *line = tm_report_format(time, id, name, role, remotes, n_remotes);
+  g_autofree gchar *line = tm_report_format(time, self, remotes, n_remotes);
 
   if (fprintf(report->file, "%s\n", line) < 0 || fflush(report->file) != 0) {
     int saved = errno;

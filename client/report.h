@@ -1,6 +1,7 @@
 /* report.h — the --report file: one JSON object per line, one line per second.
  *
- *   {"time":UNIX_SECONDS,"id":MY_ID,"name":...,"role":...,"remotes":[{"id":...,"name":...,
+ *   {"time":UNIX_SECONDS,"id":MY_ID,"name":...,"role":...,"state":"waiting"|"admitted",
+ *    "recording":"recording"|"paused"|"stopped","remotes":[{"id":...,"name":...,
  *    "role":...,"first_frame_ms":MS,"video":{"frames":N,"width":W,"height":H,"r":R,"g":G,
  *    "b":B},"audio":{"buffers":N,"rms_db":X,"freq_hz":F}},...]}
  *
@@ -13,6 +14,15 @@
 
 typedef struct _TmReport TmReport;
 
+/* This client, as the relay named it, and what it was told. */
+typedef struct {
+  const gchar *id;
+  const gchar *name;
+  const gchar *role;
+  const gchar *state;            /* "waiting" or "admitted" */
+  const gchar *recording;        /* "recording", "paused" or "stopped" */
+} TmReportSelf;
+
 typedef struct {
   const gchar *id;
   const gchar *name;
@@ -23,10 +33,9 @@ typedef struct {
 /* Creates (truncates) PATH. */
 TmReport *tm_report_open(const gchar *path, GError **error);
 /* Writes one line. TIME is UNIX time in seconds. */
-gboolean tm_report_write(TmReport *report, gdouble time, const gchar *id, const gchar *name,
-                         const gchar *role, const TmReportRemote *remotes, guint n_remotes,
-                         GError **error);
+gboolean tm_report_write(TmReport *report, gdouble time, const TmReportSelf *self,
+                         const TmReportRemote *remotes, guint n_remotes, GError **error);
 /* The line tm_report_write() would write, without the newline (for tests). */
-gchar *tm_report_format(gdouble time, const gchar *id, const gchar *name, const gchar *role,
-                        const TmReportRemote *remotes, guint n_remotes);
+gchar *tm_report_format(gdouble time, const TmReportSelf *self, const TmReportRemote *remotes,
+                        guint n_remotes);
 void tm_report_close(TmReport *report);

@@ -785,6 +785,13 @@ tm_session_set_slate(TmSession *session, const gchar *text)
 }
 
 void
+tm_session_set_indicator(TmSession *session, TmDisplayIndicator which, const gchar *markup)
+{
+  if (session->display != NULL)
+    tm_display_set_indicator(session->display, which, markup);
+}
+
+void
 tm_session_stop_publishing(TmSession *session)
 {
   if (session->publish == NULL)

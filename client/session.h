@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include "analysis.h"
+#include "display.h"
 
 #define TM_SESSION_ERROR (tm_session_error_quark())
 
@@ -59,6 +60,8 @@ gboolean tm_session_add_candidate(TmSession *session, const gchar *target, guint
                                   const gchar *candidate, GError **error);
 /* The waiting-room slate on the display (no-op when headless); NULL clears it. */
 void tm_session_set_slate(TmSession *session, const gchar *text);
+/* A corner indicator on the display (no-op when headless); NULL hides it. */
+void tm_session_set_indicator(TmSession *session, TmDisplayIndicator which, const gchar *markup);
 /* Stops and drops the publish connection and the capture (receive-only participant). */
 void tm_session_stop_publishing(TmSession *session);
 /* Stops the pipeline (NULL state). */

@@ -1,0 +1,262 @@
+/* court.c — what the judge and the clerk see, and the console (--console).
+ *
+ * Judges and clerks get the waiting list from the relay on every change (printed, and the
+ * number waiting in the window's top left corner) and link quality every 2 s (a one-line
+ * summary printed every 10 s or so). With --console, lines typed on standard input in
+ * testimony-ctl's words become control messages on our own signalling session; the relay's
+ * done/error answers are printed one line each. The relay decides who may do what: the client
+ * sends whatever is typed and prints the answer. */
+#include "app.h"
+
+#include <stdio.h>
+
+#define TM_COURT_LOG_DOMAIN "testimony-hearing"
+#define TM_COURT_LINKS_INTERVAL_US (10 * G_USEC_PER_SEC)
+#define TM_COURT_MAX_HELD_LINES 64     /* console lines typed before the join was accepted */
+
+gboolean
+tm_court_is_staff(TmApp *app)
+{
+  return g_strcmp0(app->my_role, "judge") == 0 || g_strcmp0(app->my_role, "clerk") == 0;
+}
+
+/* The display name of participant ID ("you" for ourselves), or the id if unknown. */
+static const gchar *
+tm_court_name(TmApp *app, const gchar *id)
+{
+  TmRemote *remote = id != NULL ? g_hash_table_lookup(app->remotes, id) : NULL;
+
+  if (id != NULL && g_strcmp0(id, app->my_id) == 0)
+    return "you";
+  if (remote != NULL && remote->name[0] != '\0')
+    return remote->name;
+  return id != NULL ? id : "?";
+}
+
+/* "rtt 12 ms, loss 0.5 %, 812 kbit/s" from a link-quality entry (or a waiting entry's link). */
+static gchar *
+tm_court_link_text(JsonObject *link)
+{
+  return g_strdup_printf("rtt %.0f ms, loss %.1f %%, %.0f kbit/s",
+                         tm_json_number(link, "rtt_ms", 0), 100 * tm_json_number(link, "loss", 0),
+                         tm_json_number(link, "bitrate_kbps", 0));
+}
+
+static JsonObject *
+tm_court_object_at(JsonArray *array, guint i)
+{
+  JsonNode *node = json_array_get_element(array, i);
+
+  return JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+}
+
+/* ---- relay -> judge, clerk ---- */
+
+static void
+tm_court_show_waiting_count(TmApp *app, guint n)
+{
+  g_autofree gchar *text = n > 0 ? g_strdup_printf("%u waiting", n) : NULL;
+
+  tm_session_set_indicator(app->session, TM_DISPLAY_INDICATOR_WAITING, text);
+}
+
+void
+tm_court_on_waiting(TmApp *app, JsonObject *m)
+{
+  JsonArray *people = tm_json_array(m, "participants");
+  guint n = people != NULL ? json_array_get_length(people) : 0;
+
+  if (!tm_court_is_staff(app))
+    return;
+  tm_court_show_waiting_count(app, n);
+  if (n == 0) {
+    tm_app_notice("nobody is waiting to be admitted");
+    return;
+  }
+  tm_app_notice("%u waiting to be admitted:", n);
+  for (guint i = 0; i < n; i++) {
+    JsonObject *p = tm_court_object_at(people, i);
+    JsonNode *link = p != NULL ? json_object_get_member(p, "link") : NULL;
+    g_autoptr(GDateTime) since = g_date_time_new_from_unix_local(
+        (gint64) tm_json_number(p, "since", 0));
+    g_autofree gchar *when = since != NULL ? g_date_time_format(since, "%H:%M:%S") : NULL;
+    g_autofree gchar *quality = link != NULL && JSON_NODE_HOLDS_OBJECT(link)
+                                ? tm_court_link_text(json_node_get_object(link)) : NULL;
+
+    if (p == NULL)
+      continue;
+    tm_app_print("  %-5s %s (%s), waiting since %s, %s",
+                 tm_json_string(p, "id") != NULL ? tm_json_string(p, "id") : "?",
+                 tm_json_string(p, "name") != NULL ? tm_json_string(p, "name") : "?",
+                 tm_json_string(p, "role") != NULL ? tm_json_string(p, "role") : "?",
+                 when != NULL ? when : "?", quality != NULL ? quality : "link unknown");
+  }
+}
+
+void
+tm_court_on_link_quality(TmApp *app, JsonObject *m)
+{
+  JsonArray *people = tm_json_array(m, "participants");
+  gint64 now = g_get_monotonic_time();
+  g_autoptr(GString) line = NULL;
+
+  if (!tm_court_is_staff(app) || people == NULL ||
+      (app->links_printed_us != 0 && now - app->links_printed_us < TM_COURT_LINKS_INTERVAL_US))
+    return;
+  app->links_printed_us = now;
+  line = g_string_new("links:");
+  for (guint i = 0; i < json_array_get_length(people); i++) {
+    JsonObject *p = tm_court_object_at(people, i);
+    g_autofree gchar *quality = p != NULL ? tm_court_link_text(p) : NULL;
+
+    if (p != NULL)
+      g_string_append_printf(line, "%s %s %s", i > 0 ? ";" : "",
+                             tm_court_name(app, tm_json_string(p, "id")), quality);
+  }
+  tm_app_notice("%s", line->str);
+}
+
+/* ---- replies to the console ---- */
+
+void
+tm_court_on_done(TmApp *app, JsonObject *m)
+{
+  const gchar *action = tm_json_string(m, "action");
+  const gchar *path = tm_json_string(m, "path");
+
+  if (path != NULL)
+    tm_app_print("done: %s (%s)", action != NULL ? action : "?", path);
+  else
+    tm_app_print("done: %s", action != NULL ? action : "?");
+}
+
+gboolean
+tm_court_on_error(TmApp *app, const gchar *ref, const gchar *text)
+{
+  if (!tm_console_is_action(ref) && g_strcmp0(ref, "control") != 0 &&
+      (g_strcmp0(ref, "status") != 0 || app->status_requests == 0))
+    return FALSE;
+  if (g_strcmp0(ref, "status") == 0)
+    app->status_requests--;
+  tm_app_print("refused: %s", text);
+  return TRUE;
+}
+
+void
+tm_court_on_status(TmApp *app, JsonObject *m)
+{
+  JsonArray *people = tm_json_array(m, "participants");
+  guint n = people != NULL ? json_array_get_length(people) : 0;
+  const gchar *hearing = tm_json_string(m, "hearing"), *case_number = tm_json_string(m, "case");
+  g_autofree gchar *of_case = case_number != NULL && case_number[0] != '\0'
+                              ? g_strdup_printf(", case %s", case_number) : NULL;
+
+  if (app->status_requests == 0)
+    return;                       /* only the console asks */
+  app->status_requests--;
+  tm_app_notice("hearing %s%s%s, recording %s: %u participant%s",
+                hearing != NULL ? hearing : "?", of_case != NULL ? of_case : "",
+                json_object_get_boolean_member_with_default(m, "locked", FALSE) ? " (locked)" : "",
+                app->recording, n, n == 1 ? "" : "s");
+  for (guint i = 0; i < n; i++) {
+    JsonObject *p = tm_court_object_at(people, i);
+    const gchar *id = tm_json_string(p, "id");
+
+    if (p == NULL)
+      continue;
+    tm_app_print("  %-5s %s (%s)%s, %s, audio %s, video %s", id != NULL ? id : "?",
+                 tm_json_string(p, "name") != NULL ? tm_json_string(p, "name") : "?",
+                 tm_json_string(p, "role") != NULL ? tm_json_string(p, "role") : "?",
+                 g_strcmp0(id, app->my_id) == 0 ? " (you)" : "",
+                 tm_json_string(p, "state") != NULL ? tm_json_string(p, "state") : "?",
+                 tm_json_string(p, "audio") != NULL ? tm_json_string(p, "audio") : "?",
+                 tm_json_string(p, "video") != NULL ? tm_json_string(p, "video") : "?");
+  }
+}
+
+/* ---- the console ---- */
+
+static void
+tm_court_run(TmApp *app, const gchar *line)
+{
+  g_autofree TmConsolePerson *people = g_new0(TmConsolePerson, app->remote_order->len + 1);
+  guint n = 0;
+  TmConsoleCommand command;
+  g_autoptr(GError) error = NULL;
+
+  people[n++] = (TmConsolePerson) { app->my_id, app->my_name };
+  for (guint i = 0; i < app->remote_order->len; i++) {
+    TmRemote *remote = g_hash_table_lookup(app->remotes,
+                                           g_ptr_array_index(app->remote_order, i));
+    people[n++] = (TmConsolePerson) { remote->id, remote->name };
+  }
+  if (!tm_console_parse(line, people, n, &command, &error)) {
+    if (!g_error_matches(error, TM_CONSOLE_ERROR, TM_CONSOLE_ERROR_EMPTY))
+      tm_app_print("not sent: %s", error->message);
+    return;
+  }
+  if (command.action == TM_CONSOLE_HELP) {
+    g_print("%s", tm_console_help());
+    fflush(stdout);
+  } else if (!tm_signalling_send(app->signalling, command.message)) {
+    tm_app_print("not sent: the connection to the relay is closed");
+  } else if (g_str_equal(command.command, "status")) {
+    app->status_requests++;
+  }
+  tm_console_command_clear(&command);
+}
+
+static void
+tm_court_on_line(gpointer user_data, const gchar *line, gboolean too_long)
+{
+  TmApp *app = user_data;
+
+  if (app->finishing)
+    return;
+  if (too_long) {
+    tm_app_print("not sent: a line may hold at most %d characters", TM_CONSOLE_MAX_LINE);
+    return;
+  }
+  if (!app->joined) {
+    if (g_queue_get_length(&app->console_lines) >= TM_COURT_MAX_HELD_LINES)
+      tm_app_print("not sent: not in the hearing yet");
+    else
+      g_queue_push_tail(&app->console_lines, g_strdup(line));
+    return;
+  }
+  tm_court_run(app, line);
+}
+
+static void
+tm_court_on_console_closed(gpointer user_data)
+{
+  g_log(TM_COURT_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "end of standard input: no more commands");
+}
+
+const TmConsoleListener tm_court_console_listener = {
+  .line = tm_court_on_line,
+  .closed = tm_court_on_console_closed,
+};
+
+void
+tm_court_joined(TmApp *app)
+{
+  gchar *line;
+
+  if (tm_court_is_staff(app)) {
+    g_autoptr(JsonObject) m = json_object_new();
+    json_object_set_string_member(m, "type", "control");
+    json_object_set_string_member(m, "action", "waiting");
+    tm_signalling_send(app->signalling, m);
+  }
+  while (!app->finishing && (line = g_queue_pop_head(&app->console_lines)) != NULL) {
+    tm_court_run(app, line);
+    g_free(line);
+  }
+}
+
+void
+tm_court_clear(TmApp *app)
+{
+  g_queue_clear_full(&app->console_lines, g_free);
+}
