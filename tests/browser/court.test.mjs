@@ -260,8 +260,8 @@ async function main() {
           'the witness has no court controls and no switches');
     const jfw = await until(async () => (await framesOf(jp, 'Witness A')) > 30, 15_000);
     check(jfw, 'the judge sees the browser witness');
-    await until(() => wp.evaluate(() => [...document.querySelectorAll('#tiles video')]
-      .every((v) => v.videoWidth > 0)), 5000);
+    await until(() => wp.evaluate(() => [...document.querySelectorAll('#tiles video, #selfmini')]
+      .every((v) => v.videoWidth > 0 && v.currentTime > 0.5)), 5000);
     await shot(wp, 'witness-hearing.png');
     // The same slate in Thai.
     await cp.getByRole('button', { name: 'Stop recording' }).click();

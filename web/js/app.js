@@ -365,8 +365,10 @@ function render() {
       views.showView('waiting');
     return;
   }
-  if (document.body.dataset.view !== 'hearing')
+  if (document.body.dataset.view !== 'hearing') {
     views.showView('hearing');
+    $('selfmini').play().catch(() => {});  // it was hidden while waiting
+  }
   views.renderMe(s);
   views.renderTiles(s, actions);
   if (isStaff(s.me.role)) {
