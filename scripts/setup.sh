@@ -11,6 +11,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev \
     gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
     gstreamer1.0-nice gstreamer1.0-tools >/dev/null
+  sh scripts/setup-browser.sh >/dev/null ||
+    echo "setup: the browser test tools could not be installed; the browser tests will be skipped"
 fi
 if [ ! -d build ]; then
   meson setup build >/dev/null

@@ -13,6 +13,8 @@ tm_add_recording(JsonBuilder *b, Room *room)
 {
   tm_msg_add_string(b, "recording", room->recorder == NULL ? "stopped"
                                     : room->recording_paused ? "paused" : "recording");
+  json_builder_set_member_name(b, "recording_since");
+  json_builder_add_int_value(b, room->recorder != NULL ? room->recording_since : 0);
 }
 
 static void

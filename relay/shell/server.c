@@ -404,13 +404,15 @@ room_free(Room *room)
   g_free(room);
 }
 
-static void
+/* Frees ROOM when nobody is left in it; returns TRUE when it did. */
+static gboolean
 room_close_if_empty(Room *room)
 {
   if (tm_hearing_n_participants(room->hearing) > 0 || room->controls->len > 0)
-    return;
+    return FALSE;
   g_message("hearing %s closed: nobody left", tm_hearing_id(room->hearing));
   g_hash_table_remove(room->server->rooms, tm_hearing_id(room->hearing));
+  return TRUE;
 }
 
 /* ---- session: leaving ---- */
@@ -445,8 +447,7 @@ tm_session_leave(Session *s, const char *reason)
   tm_room_broadcast(room, NULL, b);
   if (was_waiting)
     tm_room_send_waiting(room, NULL);
-  room_close_if_empty(room);
-  if (g_hash_table_contains(s->server->rooms, tm_hearing_id(room->hearing)))
+  if (!room_close_if_empty(room))
     tm_room_schedule(room);
 }
 

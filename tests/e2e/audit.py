@@ -7,7 +7,7 @@ import subprocess
 import time
 
 import harness
-from harness import Client, Relay, check, ctl, finish, log
+from harness import Client, Relay, check, ctl, finish, log, wait_until
 
 VERIFY = os.environ.get("TESTIMONY_VERIFY", "testimony-verify")
 
@@ -27,7 +27,7 @@ def main():
     log_path = os.path.join(relay.state, "hearings", "h1.audit.jsonl")
     key = os.path.join(relay.state, "keys", "evidence.pub")
     try:
-        time.sleep(6)
+        wait_until(lambda: "Witness" in ctl(relay, console, "waiting")[1], step=1)
         for cmd in (["admit", "Witness"], ["mute", "Witness"], ["protect", "screen-witness", "on"],
                     ["lock"], ["end"]):
             rc, out, err = ctl(relay, console, *cmd)

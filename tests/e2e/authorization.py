@@ -10,7 +10,8 @@ import time
 
 import harness
 import tokens
-from harness import (PROBE, RELAY, Client, Relay, check, ctl, finish, frames_from, log, probe)
+from harness import (PROBE, RELAY, Client, Relay, check, ctl, finish, frames_from, log, probe,
+                     wait_until)
 
 ACTIONS = [("waiting", {}), ("admit", {"target": "p1"}), ("refuse", {"target": "p1"}),
            ("to-waiting", {"target": "p1"}), ("mute", {"target": "p1"}),
@@ -35,7 +36,7 @@ def main():
     judge = Client(relay, judge_token, "judge", "ff0000", 440, duration=90)
     clerk = Client(relay, relay.token("clerk", "Clerk"), "clerk", "0000ff", 880, duration=90)
     try:
-        time.sleep(8)
+        wait_until(lambda: frames_from(judge, "Clerk") > 30)
         # A witness tries every judge-only command.
         msgs = [join(relay.token("witness", "Witness"))]
         msgs += [json.dumps({"type": "control", "action": a, **extra}) for a, extra in ACTIONS]

@@ -8,7 +8,7 @@ import json
 import time
 
 import tokens
-from harness import Client, Relay, check, finish, log, probe, remote_by_name
+from harness import Client, Relay, check, finish, log, probe, remote_by_name, wait_until
 
 import harness
 
@@ -39,7 +39,7 @@ def main():
     judge = Client(relay, relay.token("judge", "Judge"), "judge", "ff0000", 440, duration=40)
     clerk = Client(relay, relay.token("clerk", "Clerk"), "clerk", "0000ff", 880, duration=40)
     try:
-        time.sleep(8)
+        wait_until(lambda: frames(judge, "Clerk") > 30)
         before = frames(judge, "Clerk")
         check(before > 0, f"judge receives the clerk before the bad input ({before} frames)")
         now = int(time.time())

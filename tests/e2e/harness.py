@@ -214,3 +214,14 @@ def frames_from(client, name):
 def buffers_from(client, name):
     r = remote_by_name(client.last(), name)
     return r.get("audio", {}).get("buffers", 0) if r else 0
+
+
+def wait_until(cond, timeout=60, step=0.25):
+    """Polls COND until it is true or TIMEOUT seconds pass (slow machines, sanitizer builds);
+    returns its last value."""
+    deadline = time.time() + timeout
+    value = cond()
+    while not value and time.time() < deadline:
+        time.sleep(step)
+        value = cond()
+    return value

@@ -10,7 +10,7 @@ import subprocess
 import time
 
 import harness
-from harness import Client, Relay, check, ctl, finish, log
+from harness import Client, Relay, check, ctl, finish, frames_from, log, wait_until
 
 VERIFY = os.environ.get("TESTIMONY_VERIFY", "testimony-verify")
 EXPORT = os.environ.get("TESTIMONY_EXPORT", "testimony-export")
@@ -34,7 +34,8 @@ def main():
                for role, name, color, tone in PEOPLE}
     witness = clients["witness"]
     try:
-        time.sleep(6)
+        wait_until(lambda: all(frames_from(clients[r], n) > 30 for r, _, _, _ in PEOPLE
+                               for _, n, _, _ in PEOPLE if r != n.split()[0].lower()))
         t0 = time.time()
         plan = [(0, ["record", "start"]), (5, ["mark", "witness sworn in"]),
                 (8, ["record", "pause"]), (11, ["record", "resume"]), (12, "drop"),

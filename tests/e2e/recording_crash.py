@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import harness
-from harness import Client, Relay, check, ctl, finish, log
+from harness import Client, Relay, check, ctl, finish, frames_from, log, wait_until
 
 VERIFY = os.environ.get("TESTIMONY_VERIFY", "testimony-verify")
 EXPORT = os.environ.get("TESTIMONY_EXPORT", "testimony-export")
@@ -25,7 +25,7 @@ def main():
                      duration=40)
     restarted = None
     try:
-        time.sleep(5)
+        wait_until(lambda: frames_from(judge, "Witness") > 30 and frames_from(witness, "Judge") > 30)
         rc, out, err = ctl(relay, console, "record", "start")
         path = out.splitlines()[-1] if out else ""
         check(rc == 0 and os.path.isdir(path), f"recording started: {path} {err}")

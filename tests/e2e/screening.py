@@ -8,7 +8,7 @@ import time
 
 import harness
 from harness import (Client, Relay, buffers_from, check, ctl, finish, frames_from, log,
-                     remote_by_name)
+                     remote_by_name, wait_until)
 
 PEOPLE = [("judge", "Judge", "ff0000", 440),
           ("witness", "Witness", "00ff00", 660),
@@ -32,7 +32,9 @@ def main():
     c = {role: Client(relay, relay.token(role, name), role, color, tone, duration=60)
          for role, name, color, tone in PEOPLE}
     try:
-        time.sleep(12)
+        wait_until(lambda: all(frames_from(c[v], n) > 100 for v in ("judge", "defence")
+                               for n in ("Judge", "Witness", "Defendant", "Defence")
+                               if n.lower() != v), timeout=90)
         status = relay.status(status_token)
         for viewer in ("defendant", "observer"):
             v = c[viewer]

@@ -5,7 +5,7 @@ it stops again."""
 import time
 
 import harness
-from harness import Client, Relay, check, ctl, finish, frames_from, log
+from harness import Client, Relay, check, ctl, finish, frames_from, log, wait_until
 
 WAITERS = [("witness", "Witness A", "00ff00", 660),
            ("clerk", "Clerk B", "0000ff", 880),
@@ -19,7 +19,11 @@ def main():
     clients = {role: Client(relay, relay.token(role, name), role, color, tone, duration=60)
                for role, name, color, tone in WAITERS}
     try:
-        time.sleep(8)
+        def all_waiting():
+            rc, out, _ = ctl(relay, console, "waiting")
+            return rc == 0 and all(name in out for _, name, _, _ in WAITERS)
+        wait_until(all_waiting, timeout=60, step=1)
+        time.sleep(3)  # media would have flowed by now, were it allowed
         rc, out, err = ctl(relay, console, "waiting")
         check(rc == 0 and all(name in out for _, name, _, _ in WAITERS),
               f"ctl waiting lists the three waiting participants (exit {rc}): {out!r} {err!r}")
@@ -32,7 +36,8 @@ def main():
         for _, name, _, _ in WAITERS:
             rc, out, err = ctl(relay, console, "admit", name)
             check(rc == 0, f"ctl admit {name} (exit {rc}) {out} {err}")
-        time.sleep(8)
+        wait_until(lambda: all(frames_from(clients[r], "Judge") > 30 and
+                               frames_from(judge, n) > 30 for r, n, _, _ in WAITERS))
         for role, name, _, _ in WAITERS:
             c = clients[role]
             check(frames_from(c, "Judge") > 30, f"admitted {role} sees the judge "
@@ -54,7 +59,7 @@ def main():
                                        f"({j_before} -> {j_after})")
         check(frames_from(judge, "Clerk B") > j_after, "the others still see each other")
         rc, out, err = ctl(relay, console, "admit", "Witness A")
-        time.sleep(5)
+        wait_until(lambda: frames_from(clients["witness"], "Judge") > w_after + 30, timeout=30)
         check(frames_from(clients["witness"], "Judge") > w_after + 30,
               "the witness sees the judge again after a second admission")
         check(relay.alive(), "relay still running")
