@@ -2,12 +2,9 @@
  * room, live link quality, and the hearing's audit log. */
 #define G_LOG_DOMAIN "testimony-relay"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <glib/gstdio.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "files.h"
 #include "server-private.h"
 
 #define ROLE_BIT(r) (1u << (r))
@@ -43,20 +40,8 @@ session_label(const Session *s)
 static gboolean
 append_line(const char *path, const char *line, GError **error)
 {
-  int fd = g_open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-  if (fd < 0) {
-    int e = errno;
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "%s: %s", path, g_strerror(e));
-    return FALSE;
-  }
   g_autofree char *text = g_strconcat(line, "\n", NULL);
-  size_t n = strlen(text);
-  gboolean ok = write(fd, text, n) == (ssize_t) n && fdatasync(fd) == 0;
-  int e = errno;
-  close(fd);
-  if (!ok)
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "%s: %s", path, g_strerror(e));
-  return ok;
+  return tm_file_write(path, text, strlen(text), TM_WRITE_APPEND, 0600, error);
 }
 
 void

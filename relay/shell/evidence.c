@@ -1,6 +1,8 @@
 /* evidence.c — the relay's Ed25519 evidence key and the court's X25519 key files. */
 #include "evidence.h"
 
+#include "files.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
@@ -50,25 +52,6 @@ read_capped(const char *path, gsize *len, GError **error)
   return text;
 }
 
-static gboolean
-write_file(const char *path, const char *data, gsize len, int mode, gboolean exclusive,
-           GError **error)
-{
-  int fd = g_open(path, O_WRONLY | O_CREAT | (exclusive ? O_EXCL : O_TRUNC), mode);
-  if (fd < 0) {
-    int e = errno;
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot create %s: %s", path,
-                g_strerror(e));
-    return FALSE;
-  }
-  gboolean ok = write(fd, data, len) == (ssize_t) len && fsync(fd) == 0;
-  int e = errno;
-  close(fd);
-  if (!ok)
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot write %s: %s", path,
-                g_strerror(e));
-  return ok;
-}
 
 static char *
 bio_text(BIO *bio)
@@ -91,7 +74,7 @@ create_key(const char *path, GError **error)
     fail_openssl(error, "cannot generate an Ed25519 evidence key for", path);
   } else {
     g_autofree char *pem = bio_text(bio);
-    ok = write_file(path, pem, strlen(pem), 0600, TRUE, error);
+    ok = tm_file_write(path, pem, strlen(pem), TM_WRITE_NEW, 0600, error);
     OPENSSL_cleanse(pem, strlen(pem));
   }
   BIO_free(bio);
@@ -160,7 +143,7 @@ export_public(TmEvidenceKey *key, const char *pub_path, GError **error)
   if (g_file_get_contents(pub_path, &existing, NULL, NULL) && strcmp(existing, key->pub_pem) == 0)
     return TRUE;
   g_autofree char *tmp = g_strconcat(pub_path, ".tmp", NULL);
-  if (!write_file(tmp, key->pub_pem, strlen(key->pub_pem), 0644, FALSE, error))
+  if (!tm_file_write(tmp, key->pub_pem, strlen(key->pub_pem), TM_WRITE_REPLACE, 0644, error))
     return FALSE;
   if (g_rename(tmp, pub_path) != 0) {
     int e = errno;

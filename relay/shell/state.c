@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 #include <string.h>
 
+#include "files.h"
 #include "util.h"
 
 void
@@ -46,25 +47,6 @@ tm_state_ensure(const char *dir, GError **error)
 }
 
 static gboolean
-write_private(const char *path, const char *contents, gsize len, GError **error)
-{
-  int fd = g_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) {
-    int e = errno;
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot write %s: %s", path,
-                g_strerror(e));
-    return FALSE;
-  }
-  gboolean ok = write(fd, contents, len) == (ssize_t) len && fsync(fd) == 0;
-  int e = errno;
-  close(fd);
-  if (!ok)
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot write %s: %s", path,
-                g_strerror(e));
-  return ok;
-}
-
-static gboolean
 write_fresh_key(const char *path, GError **error)
 {
   uint8_t fresh[TM_TOKEN_KEY_LEN];
@@ -76,7 +58,7 @@ write_fresh_key(const char *path, GError **error)
   for (gsize i = 0; i < sizeof fresh; i++)
     g_string_append_printf(hex, "%02x", fresh[i]);
   g_string_append_c(hex, '\n');
-  gboolean ok = write_private(path, hex->str, hex->len, error);
+  gboolean ok = tm_file_write(path, hex->str, hex->len, TM_WRITE_REPLACE, 0600, error);
   g_string_free(hex, TRUE);
   return ok;
 }
@@ -148,17 +130,8 @@ tm_state_revoke(const char *dir, const char *jti, GError **error)
   if (!tm_state_ensure(dir, error))
     return FALSE;
   g_autofree char *path = g_build_filename(dir, "keys", "revoked", NULL);
-  int fd = g_open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
   g_autofree char *line = g_strconcat(jti, "\n", NULL);
-  gboolean ok = fd >= 0 && write(fd, line, strlen(line)) == (ssize_t) strlen(line) &&
-                fsync(fd) == 0;
-  int e = errno;
-  if (fd >= 0)
-    close(fd);
-  if (!ok)
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot write %s: %s", path,
-                g_strerror(e));
-  return ok;
+  return tm_file_write(path, line, strlen(line), TM_WRITE_APPEND, 0600, error);
 }
 
 GHashTable *
@@ -215,7 +188,7 @@ make_self_signed(const char *cert_path, const char *key_path, GError **error)
       PEM_write_bio_X509(cb, cert)) {
     char *kd, *cd;
     long kl = BIO_get_mem_data(kb, &kd), cl = BIO_get_mem_data(cb, &cd);
-    ok = write_private(key_path, kd, (gsize) kl, error) &&
+    ok = tm_file_write(key_path, kd, (gsize) kl, TM_WRITE_REPLACE, 0600, error) &&
          g_file_set_contents(cert_path, cd, cl, error);
   } else {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot encode the TLS certificate");
