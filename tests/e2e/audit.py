@@ -67,12 +67,7 @@ def main():
             check(rc != 0 and "signature" in out, f"another key's signature is refused: {out}")
         check(judge.wait(20) is not None, "the judge's client ends with the hearing")
     finally:
-        judge.stop()
-        witness.stop()
-        relay.stop()
-        if harness.failures:
-            log(open(relay.log_path).read()[-3000:])
-        relay.cleanup()
+        harness.shutdown(relay, [judge, witness])
     finish()
 
 

@@ -106,12 +106,7 @@ def main():
                          f"{rate:.0f} fps)")
         check(relay.alive(), "relay still running")
     finally:
-        judge.stop()
-        clerk.stop()
-        relay.stop()
-        if harness.failures:
-            log(open(relay.log_path).read()[-3000:])
-        relay.cleanup()
+        harness.shutdown(relay, [judge, clerk])
     finish()
 
 

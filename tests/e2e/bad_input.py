@@ -79,12 +79,7 @@ def main():
         check(after > before + 30, f"the hearing kept its media ({before} -> {after} frames)")
         check(relay.alive(), "relay still running")
     finally:
-        judge.stop()
-        clerk.stop()
-        relay.stop()
-        if harness.failures:
-            log(open(relay.log_path).read()[-3000:])
-        relay.cleanup()
+        harness.shutdown(relay, [judge, clerk])
     finish()
 
 

@@ -225,3 +225,16 @@ def wait_until(cond, timeout=60, step=0.25):
         time.sleep(step)
         value = cond()
     return value
+
+
+def shutdown(relay, clients, client_logs=False):
+    """Stops the clients and the relay; on failure prints the relay's (and the clients') log."""
+    for c in clients:
+        c.stop()
+    relay.stop()
+    if failures:
+        log(open(relay.log_path).read()[-3000:])
+        if client_logs:
+            for c in clients:
+                log(f"--- {c.name}\n" + open(c.stderr_path).read()[-1500:])
+    relay.cleanup()

@@ -105,12 +105,7 @@ def main():
         check(relay.alive(), "relay still running")
     finally:
         witness.proc.send_signal(signal.SIGCONT)
-        for c in clients.values():
-            c.stop()
-        relay.stop()
-        if harness.failures:
-            log(open(relay.log_path).read()[-3000:])
-        relay.cleanup()
+        harness.shutdown(relay, list(clients.values()))
     finish()
 
 

@@ -34,7 +34,10 @@ def main():
     try:
         wait_until(lambda: all(frames_from(c[v], n) > 100 for v in ("judge", "defence")
                                for n in ("Judge", "Witness", "Defendant", "Defence")
-                               if n.lower() != v), timeout=90)
+                               if n.lower() != v) and frames_from(c["witness"], "Judge") > 100
+                   and all(buffers_from(c[v], "Witness") > 150 for v in ("defendant", "observer")),
+                   timeout=90)
+        time.sleep(2)  # a screened stream would have shown up by now
         status = relay.status(status_token)
         for viewer in ("defendant", "observer"):
             v = c[viewer]
@@ -76,14 +79,7 @@ def main():
         check(frames_from(c["witness"], "Defendant") > 0, "... and the witness sees the defendant")
         check(relay.alive(), "relay still running")
     finally:
-        for x in c.values():
-            x.stop()
-        relay.stop()
-        if harness.failures:
-            log(open(relay.log_path).read()[-3000:])
-            for x in c.values():
-                log(f"--- {x.name}\n" + open(x.stderr_path).read()[-1500:])
-        relay.cleanup()
+        harness.shutdown(relay, list(c.values()), client_logs=True)
     finish()
 
 

@@ -64,12 +64,7 @@ def main():
               "the witness sees the judge again after a second admission")
         check(relay.alive(), "relay still running")
     finally:
-        for c in [judge, *clients.values()]:
-            c.stop()
-        relay.stop()
-        if harness.failures:
-            log(open(relay.log_path).read()[-3000:])
-        relay.cleanup()
+        harness.shutdown(relay, [judge, *clients.values()])
     finish()
 
 
