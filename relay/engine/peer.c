@@ -9,7 +9,16 @@
 #include "util.h"
 
 #define BUF_CAP (TM_RTP_MAX_PACKET + TM_SRTP_MAX_TRAILER + 64)
-#define MAX_NACK_BATCH 32
+#define MAX_NACK_BATCH 32        /* a larger gap is better healed by a key frame */
+#define MAX_PENDING_NACKS 64     /* losses upstream we keep asking for */
+#define NACK_RETRY_US 100000     /* ask again after this long */
+#define NACK_TRIES 4             /* then give up on that packet */
+
+typedef struct {
+  uint64_t ext;                  /* extended sequence number missing */
+  int64_t next_us;               /* when to ask (again) */
+  uint8_t tries;
+} PendingNack;
 
 typedef struct {
   bool active;
@@ -27,6 +36,8 @@ typedef struct {
   int64_t last_sr_recv_us;
   uint8_t fraction_lost;
   uint32_t lost_cumulative;
+  PendingNack pending[MAX_PENDING_NACKS]; /* video: what we asked the sender to resend */
+  unsigned n_pending;
 } InStream;
 
 typedef struct {
@@ -365,33 +376,74 @@ tm_peer_request_keyframe(TmPeer *p, int64_t now_us)
 
 /* ---- receiving RTP (publish peers) ---- */
 
+/* Asks the sender again for every missing packet that is due; forgets those asked for
+ * NACK_TRIES times. */
 static void
-send_nacks(TmPeer *p, InStream *in, uint64_t from_ext, uint64_t to_ext, int64_t now_us)
+flush_nacks(TmPeer *p, InStream *in, int64_t now_us)
 {
-  if (to_ext - from_ext > MAX_NACK_BATCH || !tm_token_bucket_take(&p->nack_bucket, now_us))
-    return; /* a burst this large is better healed by a key frame */
-  uint8_t buf[BUF_CAP];
-  TmWriter w;
-  tm_writer_init(&w, buf, TM_RTP_MAX_PACKET);
   TmRtcpPacket pkt;
-  begin_compound(p, &w, &pkt);
   memset(&pkt, 0, sizeof pkt);
   pkt.kind = TM_RTCP_KIND_NACK;
   pkt.sender_ssrc = p->rtcp_ssrc;
   pkt.media_ssrc = in->ssrc;
-  for (uint64_t s = from_ext; s < to_ext && pkt.n_nacks < TM_RTCP_MAX_NACK; s++) {
-    TmRtcpNackItem *last = pkt.n_nacks > 0 ? &pkt.nacks[pkt.n_nacks - 1] : NULL;
-    uint16_t seq = (uint16_t) s;
-    int16_t d = last != NULL ? tm_seq_diff(last->pid, seq) : 0;
-    if (last != NULL && d >= 1 && d <= 16)
-      last->blp |= (uint16_t) (1u << (d - 1));
-    else
-      pkt.nacks[pkt.n_nacks++] = (TmRtcpNackItem){ seq, 0 };
+  unsigned kept = 0;
+  bool due = false;
+  for (unsigned i = 0; i < in->n_pending; i++) {
+    PendingNack n = in->pending[i];
+    if (n.next_us <= now_us) {
+      if (n.tries >= NACK_TRIES)
+        continue;
+      due = true;
+      n.tries++;
+      n.next_us = now_us + NACK_RETRY_US;
+      TmRtcpNackItem *last = pkt.n_nacks > 0 ? &pkt.nacks[pkt.n_nacks - 1] : NULL;
+      uint16_t seq = (uint16_t) n.ext;
+      int16_t d = last != NULL ? tm_seq_diff(last->pid, seq) : 0;
+      if (last != NULL && d >= 1 && d <= 16)
+        last->blp |= (uint16_t) (1u << (d - 1));
+      else if (pkt.n_nacks < TM_RTCP_MAX_NACK)
+        pkt.nacks[pkt.n_nacks++] = (TmRtcpNackItem){ seq, 0 };
+    }
+    in->pending[kept++] = n;
   }
+  in->n_pending = kept;
+  if (!due || !tm_token_bucket_take(&p->nack_bucket, now_us))
+    return;
+  uint8_t buf[BUF_CAP];
+  TmWriter w;
+  tm_writer_init(&w, buf, TM_RTP_MAX_PACKET);
+  TmRtcpPacket rr;
+  begin_compound(p, &w, &rr);
   append_rtcp(&w, &pkt);
   p->stats.nacks_out++;
   if (!w.err)
     send_rtcp(p, buf, w.pos);
+}
+
+/* Remembers the packets FROM_EXT..TO_EXT-1 as missing, to be asked for at once. */
+static void
+add_missing(InStream *in, uint64_t from_ext, uint64_t to_ext, int64_t now_us)
+{
+  if (to_ext - from_ext > MAX_NACK_BATCH)
+    return;
+  for (uint64_t s = from_ext; s < to_ext; s++) {
+    if (in->n_pending == MAX_PENDING_NACKS) { /* forget the oldest */
+      memmove(in->pending, in->pending + 1, (MAX_PENDING_NACKS - 1) * sizeof in->pending[0]);
+      in->n_pending--;
+    }
+    in->pending[in->n_pending++] = (PendingNack){ s, now_us, 0 };
+  }
+}
+
+static void
+arrived(InStream *in, uint64_t ext)
+{
+  for (unsigned i = 0; i < in->n_pending; i++) {
+    if (in->pending[i].ext == ext) {
+      in->pending[i] = in->pending[--in->n_pending];
+      return;
+    }
+  }
 }
 
 static void
@@ -410,10 +462,14 @@ update_in_stream(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, int64_t now_u
     if (ext > in->max_ext_seq) {
       if (ext > in->max_ext_seq + 1) {
         p->stats.packets_lost += ext - in->max_ext_seq - 1;
-        if (track == TM_TRACK_VIDEO)
-          send_nacks(p, in, in->max_ext_seq + 1, ext, now_us);
+        if (track == TM_TRACK_VIDEO) {
+          add_missing(in, in->max_ext_seq + 1, ext, now_us);
+          flush_nacks(p, in, now_us);
+        }
       }
       in->max_ext_seq = ext;
+    } else if (in->n_pending > 0) {
+      arrived(in, ext); /* a retransmission or a late packet */
     }
   }
   in->received++;
@@ -647,6 +703,8 @@ void
 tm_peer_handle_timeout(TmPeer *p, int64_t now_us)
 {
   tm_dtls_handle_timeout(p->dtls, now_us);
+  if (p->connected && p->in[TM_TRACK_VIDEO].n_pending > 0)
+    flush_nacks(p, &p->in[TM_TRACK_VIDEO], now_us);
   if (now_us < p->next_report_us)
     return;
   int64_t span = now_us - p->last_report_us;
@@ -663,8 +721,11 @@ tm_peer_handle_timeout(TmPeer *p, int64_t now_us)
 int64_t
 tm_peer_next_deadline(const TmPeer *p)
 {
-  int64_t d = tm_dtls_next_deadline(p->dtls);
-  return MIN(d, p->next_report_us);
+  int64_t d = MIN(tm_dtls_next_deadline(p->dtls), p->next_report_us);
+  const InStream *in = &p->in[TM_TRACK_VIDEO];
+  for (unsigned i = 0; i < in->n_pending; i++)
+    d = MIN(d, in->pending[i].next_us);
+  return d;
 }
 
 void

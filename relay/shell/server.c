@@ -222,8 +222,12 @@ transport_receive(void *ud, const uint8_t *buf, size_t len)
   Transport *t = ud;
   Room *room = t->room;
   tm_hearing_handle_datagram(room->hearing, t->peer, buf, len, g_get_monotonic_time());
-  if (len > 0 && buf[0] >= 20 && buf[0] <= 63)
-    tm_room_schedule(room); /* DTLS moves the handshake timer */
+  /* A datagram can bring this connection's next deadline forward (a DTLS retransmission, a
+   * NACK to repeat): move the hearing's timer if so. */
+  int64_t ready = g_source_get_ready_time(room->timer);
+  int64_t d = tm_peer_next_deadline(t->peer);
+  if (d != INT64_MAX && (ready < 0 || d < ready))
+    g_source_set_ready_time(room->timer, d);
 }
 
 typedef struct {

@@ -45,6 +45,9 @@ struct _Sim {
   int failed;
   int closed;
   int tapped;     /* packets the media tap (recording) saw */
+  GRand *rand;    /* seeded: the fake link's losses are the same every run */
+  double loss;    /* share of RTP datagrams lost, both ways */
+  int lost;
 };
 
 /* ---- endpoint (a participant's browser, simulated) ---- */
@@ -157,7 +160,10 @@ run(Sim *sim)
     Datagram *d = g_queue_pop_head(&sim->queue);
     gsize len;
     const uint8_t *p = g_bytes_get_data(d->data, &len);
-    if (d->to != NULL)
+    if (sim->loss > 0 && tm_packet_classify(p, len) == TM_PACKET_RTP &&
+        g_rand_double(sim->rand) < sim->loss) {
+      sim->lost++;
+    } else if (d->to != NULL)
       ep_receive(d->to, d->data);
     else if (g_hash_table_contains(sim->by_peer, d->peer))
       tm_hearing_handle_datagram(sim->hearing, d->peer, p, len, sim->now);
@@ -174,6 +180,7 @@ sim_new_with(bool waiting_room, guint measures)
   sim->now = 1000000;
   sim->relay_identity = tm_dtls_identity_new(1800000000);
   sim->by_peer = g_hash_table_new(NULL, NULL);
+  sim->rand = g_rand_new_with_seed(20261130);
   g_queue_init(&sim->queue);
   TmHearingConfig cfg = { "h1", "C-1", sim->relay_identity, 0, waiting_room, measures };
   sim->hearing = tm_hearing_new(&cfg, &relay_listener, sim);
@@ -208,6 +215,7 @@ sim_free(Sim *sim)
     g_free(d);
   }
   tm_dtls_identity_unref(sim->relay_identity);
+  g_rand_free(sim->rand);
   g_free(sim);
 }
 
@@ -597,6 +605,120 @@ test_screening_live(void)
   sim_free(sim);
 }
 
+/* The publisher answers the relay's NACKs from what it sent (SENT: seq -> plaintext packet). */
+static void
+answer_nacks(Endpoint *pub, GHashTable *sent, guint *seen)
+{
+  for (; *seen < pub->rtcp_in->len; (*seen)++) {
+    gsize len;
+    const uint8_t *p = g_bytes_get_data(g_ptr_array_index(pub->rtcp_in, *seen), &len);
+    TmRtcpIter it;
+    tm_rtcp_iter_init(&it, p, len);
+    TmRtcpPacket pkt;
+    bool done = false;
+    while (tm_rtcp_iter_next(&it, &pkt, &done) == TM_RTCP_OK && !done) {
+      for (unsigned i = 0; pkt.kind == TM_RTCP_KIND_NACK && i < pkt.n_nacks; i++) {
+        uint16_t seqs[17];
+        unsigned n = tm_rtcp_nack_expand(&pkt.nacks[i], seqs);
+        for (unsigned j = 0; j < n; j++) {
+          GBytes *b = g_hash_table_lookup(sent, GUINT_TO_POINTER(seqs[j]));
+          if (b == NULL)
+            continue;
+          uint8_t buf[2048];
+          size_t blen = g_bytes_get_size(b);
+          memcpy(buf, g_bytes_get_data(b, NULL), blen);
+          g_assert_cmpint(tm_srtp_protect_rtp(pub->srtp, buf, &blen, sizeof buf), ==, TM_SRTP_OK);
+          ep_transmit(pub, buf, blen);
+        }
+      }
+    }
+  }
+  run(pub->sim);
+}
+
+/* The receiver NACKs every gap between the first and the newest packet it has. */
+static void
+nack_gaps(Endpoint *sub, uint32_t media_ssrc)
+{
+  GHashTable *have = g_hash_table_new(NULL, NULL);
+  int first = -1, newest = -1;
+  for (guint i = 0; i < sub->rtp_in->len; i++) {
+    TmRtpPacket r = nth_rtp(sub, i);
+    int ext = r.seq; /* the test stays far from the 16-bit wrap */
+    g_hash_table_add(have, GINT_TO_POINTER(ext));
+    first = first < 0 ? ext : MIN(first, ext);
+    newest = MAX(newest, ext);
+  }
+  TmRtcpPacket nack = { .kind = TM_RTCP_KIND_NACK, .sender_ssrc = 7, .media_ssrc = media_ssrc };
+  for (int s = first + 1; s < newest && nack.n_nacks < TM_RTCP_MAX_NACK; s++)
+    if (!g_hash_table_contains(have, GINT_TO_POINTER(s)))
+      nack.nacks[nack.n_nacks++] = (TmRtcpNackItem){ (uint16_t) s, 0 };
+  if (nack.n_nacks > 0)
+    send_rtcp(sub, &nack);
+  g_hash_table_unref(have);
+}
+
+static void
+test_nack_recovery_under_loss(void)
+{
+  Sim *sim = sim_new();
+  TmHearingError he;
+  TmParticipant *judge = tm_hearing_join(sim->hearing, "Judge", TM_ROLE_JUDGE, sim->now, &he);
+  TmParticipant *witness = tm_hearing_join(sim->hearing, "Witness", TM_ROLE_WITNESS, sim->now, &he);
+  g_autofree TmSdp *a1 = g_new0(TmSdp, 1);
+  g_autofree TmSdp *a2 = g_new0(TmSdp, 1);
+  Endpoint *pub = connect_endpoint(sim, judge, NULL, 111, 96, FALSE, a1);
+  Endpoint *sub = connect_endpoint(sim, witness, judge, 111, 96, FALSE, a2);
+  uint32_t out_ssrc = a2->media[1].ssrcs[0];
+  GHashTable *sent = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify) g_bytes_unref);
+  guint seen = 0;
+  const int n = 300;
+  sim->loss = 0.10; /* 10 % of RTP lost on each leg: publisher -> relay and relay -> receiver */
+  for (int i = 0; i < n; i++) {
+    sim->now += 33333;
+    uint16_t seq = (uint16_t) (1000 + i);
+    TmRtpPacket p = { .pt = 96, .seq = seq, .ts = (uint32_t) i * 3000, .ssrc = 0xB,
+                      .payload = vp8_key, .payload_len = sizeof vp8_key };
+    uint8_t buf[2048];
+    size_t len = tm_rtp_serialize(&p, buf, sizeof buf, NULL);
+    g_hash_table_insert(sent, GUINT_TO_POINTER(seq), g_bytes_new(buf, len));
+    send_rtp(pub, 96, seq, p.ts, 0xB, vp8_key, sizeof vp8_key);
+    tm_hearing_handle_timeout(sim->hearing, sim->now); /* the relay's NACK retries */
+    run(sim);
+    answer_nacks(pub, sent, &seen);
+    if (i % 5 == 4)
+      nack_gaps(sub, out_ssrc);
+  }
+  for (int round = 0; round < 8; round++) { /* a few more round trips for the last losses */
+    sim->now += 100000;
+    tm_hearing_handle_timeout(sim->hearing, sim->now);
+    run(sim);
+    answer_nacks(pub, sent, &seen);
+    nack_gaps(sub, out_ssrc);
+  }
+  GHashTable *have = g_hash_table_new(NULL, NULL);
+  int first = 65536, newest = -1;
+  for (guint i = 0; i < sub->rtp_in->len; i++) {
+    TmRtpPacket r = nth_rtp(sub, i);
+    g_hash_table_add(have, GINT_TO_POINTER((int) r.seq));
+    first = MIN(first, (int) r.seq);
+    newest = MAX(newest, (int) r.seq);
+  }
+  g_test_message("lost %d datagrams; receiver has %u distinct packets from %d to %d",
+                 sim->lost, g_hash_table_size(have), first, newest);
+  g_assert_cmpint(sim->lost, >, 40);                       /* the link really lost packets */
+  g_assert_cmpint(newest - first + 1, >=, n - 5);         /* nearly all of the stream ... */
+  g_assert_cmpuint(g_hash_table_size(have), ==, (guint) (newest - first + 1)); /* ... no holes */
+  const TmPeerStats *up = tm_peer_stats(judge->publish);
+  g_assert_cmpuint(up->nacks_out, >, 0);                  /* the relay asked the publisher */
+  g_assert_cmpuint(tm_peer_stats(g_ptr_array_index(witness->subscriptions, 0))->retransmits, >, 0);
+  g_hash_table_unref(have);
+  g_hash_table_unref(sent);
+  endpoint_free(sub);
+  endpoint_free(pub);
+  sim_free(sim);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -607,5 +729,6 @@ main(int argc, char **argv)
   g_test_add_func("/hearing/waiting-room", test_waiting_room);
   g_test_add_func("/hearing/policy", test_policy);
   g_test_add_func("/hearing/screening-live", test_screening_live);
+  g_test_add_func("/hearing/nack-recovery-under-loss", test_nack_recovery_under_loss);
   return g_test_run();
 }
