@@ -223,14 +223,22 @@ append_rtcp(TmWriter *w, const TmRtcpPacket *pkt)
   w->pos += n;
 }
 
-/* An empty receiver report opens a compound packet carrying feedback (RFC 4585 §3.1). */
+/* Sends one feedback message (NACK, PLI) in a compound packet that an empty receiver report
+ * opens (RFC 4585 §3.1). */
 static void
-begin_compound(TmPeer *p, TmWriter *w, TmRtcpPacket *scratch)
+send_feedback(TmPeer *p, const TmRtcpPacket *fb)
 {
-  memset(scratch, 0, sizeof *scratch);
-  scratch->kind = TM_RTCP_KIND_RR;
-  scratch->sender_ssrc = p->rtcp_ssrc;
-  append_rtcp(w, scratch);
+  uint8_t buf[BUF_CAP];
+  TmWriter w;
+  tm_writer_init(&w, buf, TM_RTP_MAX_PACKET);
+  TmRtcpPacket rr;
+  memset(&rr, 0, sizeof rr);
+  rr.kind = TM_RTCP_KIND_RR;
+  rr.sender_ssrc = p->rtcp_ssrc;
+  append_rtcp(&w, &rr);
+  append_rtcp(&w, fb);
+  if (!w.err)
+    send_rtcp(p, buf, w.pos);
 }
 
 static uint64_t
@@ -359,19 +367,13 @@ tm_peer_request_keyframe(TmPeer *p, int64_t now_us)
     return;
   if (!tm_token_bucket_take(&p->keyframe_bucket, now_us))
     return;
-  uint8_t buf[BUF_CAP];
-  TmWriter w;
-  tm_writer_init(&w, buf, TM_RTP_MAX_PACKET);
   TmRtcpPacket pkt;
-  begin_compound(p, &w, &pkt);
   memset(&pkt, 0, sizeof pkt);
   pkt.kind = TM_RTCP_KIND_PLI;
   pkt.sender_ssrc = p->rtcp_ssrc;
   pkt.media_ssrc = in->ssrc;
-  append_rtcp(&w, &pkt);
   p->stats.keyframe_requests_out++;
-  if (!w.err)
-    send_rtcp(p, buf, w.pos);
+  send_feedback(p, &pkt);
 }
 
 /* ---- receiving RTP (publish peers) ---- */
@@ -409,15 +411,8 @@ flush_nacks(TmPeer *p, InStream *in, int64_t now_us)
   in->n_pending = kept;
   if (!due || !tm_token_bucket_take(&p->nack_bucket, now_us))
     return;
-  uint8_t buf[BUF_CAP];
-  TmWriter w;
-  tm_writer_init(&w, buf, TM_RTP_MAX_PACKET);
-  TmRtcpPacket rr;
-  begin_compound(p, &w, &rr);
-  append_rtcp(&w, &pkt);
   p->stats.nacks_out++;
-  if (!w.err)
-    send_rtcp(p, buf, w.pos);
+  send_feedback(p, &pkt);
 }
 
 /* Remembers the packets FROM_EXT..TO_EXT-1 as missing, to be asked for at once. */
