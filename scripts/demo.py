@@ -45,7 +45,8 @@ def main():
                                  "--pipelines", os.path.join(ROOT, "pipelines"),
                                  "--test-source", f"color={color},tone={tone}",
                                  "--report", report, "--duration", "20"],
-                                stderr=open(os.path.join(work, f"{role}.log"), "w"))
+                                stdout=open(os.path.join(work, f"{role}.log"), "w"),
+                                stderr=subprocess.STDOUT)
         clients.append((role, name, report, proc))
     for _, _, _, proc in clients:
         proc.wait(timeout=90)
