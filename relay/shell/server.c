@@ -313,6 +313,8 @@ static void
 room_published(void *ud, TmParticipant *p)
 {
   Room *room = ud;
+  g_message("%s publishes (SRTP %s)", p->id,
+            tm_srtp_profile_name(tm_peer_srtp_profile(p->publish)));
   tm_room_record_presence(room, p, TRUE); /* its tracks are known now */
   g_autoptr(JsonBuilder) b = tm_msg_begin("participant-published");
   tm_msg_add_string(b, "id", p->id);

@@ -303,6 +303,13 @@ async function main() {
     await bp.close();
 
     check(relay.proc.exitCode === null, 'the relay is still running');
+    // Chromium offers AEAD_AES_128_GCM, which the relay prefers; testimony-client (GStreamer
+    // 1.22) offers only the HMAC profile.
+    const profiles = fs.readFileSync(relay.logPath, 'utf8').split('\n')
+      .filter((l) => l.includes('publishes (SRTP'));
+    log('figures: ' + profiles.map((l) => l.replace(/^.*: /, '')).join('; '));
+    check(profiles.some((l) => l.includes('AEAD_AES_128_GCM')),
+          'a browser participant negotiated SRTP AEAD_AES_128_GCM');
   } catch (e) {
     check(false, 'test step: ' + (e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : e));
   } finally {
