@@ -108,15 +108,6 @@ tm_room_audit_sign(Room *room)
 /* ---- replies ---- */
 
 static void
-done(Session *s, const char *action)
-{
-  g_autoptr(JsonBuilder) b = tm_msg_begin("done");
-  tm_msg_add_string(b, "action", action);
-  json_builder_end_object(b);
-  tm_session_send(s, b);
-}
-
-static void
 send_state(TmParticipant *p, Room *room)
 {
   if (p->data == NULL)
@@ -245,7 +236,7 @@ run_admit(Session *s, const TmMessage *m, TmParticipant *t)
   tm_room_participant_changed(room, t);
   tm_room_send_waiting(room, NULL);
   tm_room_schedule(room);
-  done(s, m->action);
+  tm_session_done(s, m->action, NULL);
 }
 
 static void
@@ -254,10 +245,8 @@ run_refuse(Session *s, const TmMessage *m, TmParticipant *t)
   Room *room = s->room;
   Session *ts = t->data;
   tm_room_audit(room, s, "refuse", t, "");
-  done(s, m->action);
-  tm_session_error(ts, "refused", "the court did not admit you to this hearing", NULL);
-  tm_session_leave(ts, "refused");
-  tm_session_close(ts, SOUP_WEBSOCKET_CLOSE_NORMAL);
+  tm_session_done(s, m->action, NULL);
+  tm_session_dismiss(ts, "refused", "the court did not admit you to this hearing");
 }
 
 static void
@@ -274,7 +263,7 @@ run_to_waiting(Session *s, const TmMessage *m, TmParticipant *t)
   send_state(t, room);
   tm_room_participant_changed(room, t);
   tm_room_send_waiting(room, NULL);
-  done(s, m->action);
+  tm_session_done(s, m->action, NULL);
 }
 
 static void
@@ -286,7 +275,7 @@ set_muted(Session *s, const TmMessage *m, TmParticipant *t, TmTrack track, gbool
   send_muted(t, track, muted, s->role);
   tm_room_participant_changed(room, t);
   tm_room_schedule(room);
-  done(s, m->action);
+  tm_session_done(s, m->action, NULL);
 }
 
 static void
@@ -322,7 +311,7 @@ run_unmute_request(Session *s, const TmMessage *m, TmParticipant *t)
   if (t->data != NULL)
     tm_session_send(t->data, b);
   tm_room_audit(s->room, s, "unmute-request", t, "");
-  done(s, m->action);
+  tm_session_done(s, m->action, NULL);
 }
 
 static void
@@ -338,10 +327,8 @@ run_remove(Session *s, const TmMessage *m, TmParticipant *t)
   if (!tm_keyring_revoke(s->server->keyring, ts->jti, &error))
     g_critical("cannot revoke the token of %s: %s", t->id, error->message);
   tm_room_audit(room, s, "remove", t, "token revoked");
-  done(s, m->action);
-  tm_session_error(ts, "removed", "the court removed you from this hearing", NULL);
-  tm_session_leave(ts, "removed");
-  tm_session_close(ts, SOUP_WEBSOCKET_CLOSE_NORMAL);
+  tm_session_done(s, m->action, NULL);
+  tm_session_dismiss(ts, "removed", "the court removed you from this hearing");
 }
 
 static void
@@ -365,7 +352,7 @@ run_protect(Session *s, const TmMessage *m, TmParticipant *t)
   json_builder_end_object(b);
   tm_room_broadcast(room, NULL, b);
   tm_room_schedule(room);
-  done(s, m->action);
+  tm_session_done(s, m->action, NULL);
 }
 
 static void
@@ -373,7 +360,7 @@ run_lock(Session *s, const TmMessage *m, TmParticipant *t)
 {
   s->room->locked = strcmp(m->action, "lock") == 0;
   tm_room_audit(s->room, s, m->action, NULL, "");
-  done(s, m->action);
+  tm_session_done(s, m->action, NULL);
 }
 
 static void
@@ -386,7 +373,7 @@ run_end(Session *s, const TmMessage *m, TmParticipant *t)
     g_critical("cannot record that hearing %s ended: %s", room->record->id, error->message);
   tm_room_recording_stop(room, s);
   tm_room_audit(room, s, "end", NULL, "");
-  done(s, m->action);
+  tm_session_done(s, m->action, NULL);
   g_autoptr(JsonBuilder) b = tm_msg_begin("hearing-ended");
   json_builder_end_object(b);
   tm_room_broadcast(room, NULL, b);

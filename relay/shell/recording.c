@@ -117,17 +117,6 @@ tm_room_recording_stop(Room *room, const Session *by)
   g_free(stop(room, by));
 }
 
-static void
-done_with(Session *s, const char *action, const char *path)
-{
-  g_autoptr(JsonBuilder) b = tm_msg_begin("done");
-  tm_msg_add_string(b, "action", action);
-  if (path != NULL)
-    tm_msg_add_string(b, "path", path);
-  json_builder_end_object(b);
-  tm_session_send(s, b);
-}
-
 void
 tm_control_record(Session *s, const TmMessage *m, TmParticipant *target)
 {
@@ -139,7 +128,7 @@ tm_control_record(Session *s, const TmMessage *m, TmParticipant *target)
       return;
     }
     if (start(s, room))
-      done_with(s, "record", tm_recorder_path(room->recorder));
+      tm_session_done(s, "record", tm_recorder_path(room->recorder));
     return;
   }
   if (strcmp(op, "pause") != 0 && strcmp(op, "resume") != 0 && strcmp(op, "stop") != 0) {
@@ -153,7 +142,7 @@ tm_control_record(Session *s, const TmMessage *m, TmParticipant *target)
   }
   if (strcmp(op, "stop") == 0) {
     g_autofree char *path = stop(room, s);
-    done_with(s, "record", path);
+    tm_session_done(s, "record", path);
     return;
   }
   gboolean pause = strcmp(op, "pause") == 0;
@@ -168,7 +157,7 @@ tm_control_record(Session *s, const TmMessage *m, TmParticipant *target)
     tm_room_audit(room, s, pause ? "record-pause" : "record-resume", NULL, "");
     broadcast_state(room, NULL);
   }
-  done_with(s, "record", NULL);
+  tm_session_done(s, "record", NULL);
 }
 
 void
@@ -185,5 +174,5 @@ tm_control_mark(Session *s, const TmMessage *m, TmParticipant *target)
   }
   tm_recorder_mark(room->recorder, m->text, tm_role_to_string(s->role), g_get_real_time());
   tm_room_audit(room, s, "mark", NULL, m->text);
-  done_with(s, "mark", NULL);
+  tm_session_done(s, "mark", NULL);
 }

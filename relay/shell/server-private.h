@@ -78,6 +78,10 @@ void tm_session_send(Session *s, JsonBuilder *b);
 void tm_session_error(Session *s, const char *code, const char *message, const char *ref);
 void tm_session_leave(Session *s, const char *reason);
 void tm_session_close(Session *s, gushort code);
+/* Acknowledges a control action (`done`, with the recording's PATH when given). */
+void tm_session_done(Session *s, const char *action, const char *path);
+/* Tells S why with error CODE, takes it out of the hearing (REASON = CODE) and closes it. */
+void tm_session_dismiss(Session *s, const char *code, const char *message);
 void tm_add_participant(JsonBuilder *b, Room *room, const TmParticipant *p,
                         gboolean with_counters);
 void tm_add_protection(JsonBuilder *b, Room *room);

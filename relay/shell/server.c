@@ -464,6 +464,25 @@ tm_session_close(Session *s, gushort code)
     soup_websocket_connection_close(s->ws, code, NULL);
 }
 
+void
+tm_session_done(Session *s, const char *action, const char *path)
+{
+  g_autoptr(JsonBuilder) b = tm_msg_begin("done");
+  tm_msg_add_string(b, "action", action);
+  if (path != NULL)
+    tm_msg_add_string(b, "path", path);
+  json_builder_end_object(b);
+  tm_session_send(s, b);
+}
+
+void
+tm_session_dismiss(Session *s, const char *code, const char *message)
+{
+  tm_session_error(s, code, message, NULL);
+  tm_session_leave(s, code);
+  tm_session_close(s, SOUP_WEBSOCKET_CLOSE_NORMAL);
+}
+
 /* ---- join ---- */
 
 static const char *
