@@ -83,41 +83,26 @@ create_key(const char *path, GError **error)
   return ok;
 }
 
+/* Reads a key of TYPE from a PEM file: a private key, or when PUBLIC_OK a public key (a private
+ * key file of the same type is accepted for a public key too). */
 static EVP_PKEY *
-read_private_pem(const char *path, int type, const char *what, GError **error)
+read_pem(const char *path, int type, const char *what, gboolean public_ok, GError **error)
 {
   gsize len = 0;
   g_autofree char *text = read_capped(path, &len, error);
   if (text == NULL)
     return NULL;
-  BIO *bio = BIO_new_mem_buf(text, (int) len);
-  EVP_PKEY *pkey = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
-  BIO_free(bio);
-  OPENSSL_cleanse(text, len);
-  if (pkey == NULL || EVP_PKEY_get_base_id(pkey) != type) {
-    EVP_PKEY_free(pkey);
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is not %s (PEM)", path, what);
-    return NULL;
-  }
-  return pkey;
-}
-
-/* A public key file; a private key file of the same type is accepted too. */
-static EVP_PKEY *
-read_public_pem(const char *path, int type, const char *what, GError **error)
-{
-  gsize len = 0;
-  g_autofree char *text = read_capped(path, &len, error);
-  if (text == NULL)
-    return NULL;
-  BIO *bio = BIO_new_mem_buf(text, (int) len);
-  EVP_PKEY *pkey = bio != NULL ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
-  if (pkey == NULL && bio != NULL) {
+  EVP_PKEY *pkey = NULL;
+  if (public_ok) {
+    BIO *bio = BIO_new_mem_buf(text, (int) len);
+    pkey = bio != NULL ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
     BIO_free(bio);
-    bio = BIO_new_mem_buf(text, (int) len);
-    pkey = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
   }
-  BIO_free(bio);
+  if (pkey == NULL) {
+    BIO *bio = BIO_new_mem_buf(text, (int) len);
+    pkey = bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+  }
   OPENSSL_cleanse(text, len);
   if (pkey == NULL || EVP_PKEY_get_base_id(pkey) != type) {
     EVP_PKEY_free(pkey);
@@ -176,7 +161,7 @@ tm_evidence_key_load(const char *state_dir, GError **error)
                 path, (unsigned) (st.st_mode & 0777));
     return NULL;
   }
-  EVP_PKEY *pkey = read_private_pem(path, EVP_PKEY_ED25519, "an Ed25519 evidence key", error);
+  EVP_PKEY *pkey = read_pem(path, EVP_PKEY_ED25519, "an Ed25519 evidence key", FALSE, error);
   if (pkey == NULL)
     return NULL;
   TmEvidenceKey *key = g_new0(TmEvidenceKey, 1);
@@ -270,21 +255,21 @@ raw_key(EVP_PKEY *pkey, gboolean private_part, uint8_t out[32], const char *path
 gboolean
 tm_evidence_public_load(const char *pem_path, uint8_t out[TM_EVIDENCE_PUB_LEN], GError **error)
 {
-  EVP_PKEY *pkey = read_public_pem(pem_path, EVP_PKEY_ED25519, "an Ed25519 public key", error);
+  EVP_PKEY *pkey = read_pem(pem_path, EVP_PKEY_ED25519, "an Ed25519 public key", TRUE, error);
   return pkey != NULL && raw_key(pkey, FALSE, out, pem_path, error);
 }
 
 gboolean
 tm_evidence_x25519_public_load(const char *pem_path, uint8_t out[32], GError **error)
 {
-  EVP_PKEY *pkey = read_public_pem(pem_path, EVP_PKEY_X25519, "an X25519 public key", error);
+  EVP_PKEY *pkey = read_pem(pem_path, EVP_PKEY_X25519, "an X25519 public key", TRUE, error);
   return pkey != NULL && raw_key(pkey, FALSE, out, pem_path, error);
 }
 
 gboolean
 tm_evidence_x25519_private_load(const char *pem_path, uint8_t out[32], GError **error)
 {
-  EVP_PKEY *pkey = read_private_pem(pem_path, EVP_PKEY_X25519, "an X25519 private key", error);
+  EVP_PKEY *pkey = read_pem(pem_path, EVP_PKEY_X25519, "an X25519 private key", FALSE, error);
   return pkey != NULL && raw_key(pkey, TRUE, out, pem_path, error);
 }
 
