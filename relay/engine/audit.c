@@ -178,8 +178,7 @@ static const char *const audit_errors[TM_AUDIT_ERR_COUNT] = {
   [TM_AUDIT_OK] = "the audit log verifies",
   [TM_AUDIT_ERR_MALFORMED] = "the line is not an audit log entry",
   [TM_AUDIT_ERR_HASH] = "the entry was altered: its hash does not match its contents",
-  [TM_AUDIT_ERR_CHAIN] = "the entry does not follow the one before it: an entry was deleted, "
-                         "inserted or moved",
+  [TM_AUDIT_ERR_CHAIN] = "the entry does not follow the one before it: one was deleted, inserted or moved",
   [TM_AUDIT_ERR_SIGNATURE] = "the signature does not verify against the entries and the key",
   [TM_AUDIT_ERR_UNSIGNED] = "the log is not signed (the hearing has not ended)",
   [TM_AUDIT_ERR_TRAILING] = "there are lines after the signature",
