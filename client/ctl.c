@@ -310,7 +310,7 @@ main(int argc, char **argv)
     { "ca", 0, 0, G_OPTION_ARG_FILENAME, &ca, "Trust this certificate (PEM) for the relay", "CERT" },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Seconds to wait for the answer (15)", "S" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &c.json, "Print the relay's answers as JSON", NULL },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("COMMAND [ARGS] - control a hearing");
   g_option_context_set_summary(ctx,

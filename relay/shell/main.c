@@ -48,7 +48,7 @@ cmd_serve(int argc, char **argv)
       "State directory (/var/lib/testimony)", "DIR" },
     { "web-dir", 0, 0, G_OPTION_ARG_FILENAME, &web_dir,
       "Directory of the court's web pages (installed with the relay)", "DIR" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("- secure video relay for remote testimony");
   g_option_context_set_summary(ctx, "Commands:\n"
@@ -125,7 +125,7 @@ cmd_hearing(int argc, char **argv)
       "A protective measure on from the start (repeatable): screen-witness", "MEASURE" },
     { "encrypt-to", 0, 0, G_OPTION_ARG_FILENAME, &encrypt_to,
       "Encrypt recordings for this court X25519 public key (PEM)", "FILE" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("create - create a hearing");
   g_option_context_add_main_entries(ctx, entries, NULL);
@@ -178,7 +178,7 @@ cmd_key(int argc, char **argv)
   g_autofree char *state_dir = NULL;
   GOptionEntry entries[] = {
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, "State directory", "DIR" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("rotate - rotate the token signing key");
   g_option_context_add_main_entries(ctx, entries, NULL);
@@ -205,7 +205,7 @@ cmd_revoke(int argc, char **argv)
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, "State directory", "DIR" },
     { "token", 0, 0, G_OPTION_ARG_STRING, &token, "The token to revoke", "TOKEN" },
     { "jti", 0, 0, G_OPTION_ARG_STRING, &jti, "The id of the token to revoke", "ID" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("revoke - revoke a join token");
   g_option_context_add_main_entries(ctx, entries, NULL);
@@ -253,7 +253,7 @@ cmd_token(int argc, char **argv)
       "ROLE" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Display name", "NAME" },
     { "ttl", 0, 0, G_OPTION_ARG_INT64, &ttl, "Validity in seconds (14400)", "SECONDS" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("- issue a join token");
   g_option_context_add_main_entries(ctx, entries, NULL);

@@ -103,7 +103,7 @@ main(int argc, char **argv)
     { "repeat", 0, 0, G_OPTION_ARG_INT, &repeat, "Sessions to open one after another (<= 5000)",
       "N" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &p.messages, NULL, "MESSAGE..." },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("MESSAGE...");
   g_option_context_add_main_entries(ctx, entries, NULL);
