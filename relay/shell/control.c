@@ -4,7 +4,6 @@
 
 #include <string.h>
 
-#include "files.h"
 #include "server-private.h"
 
 #define ROLE_BIT(r) (1u << (r))
@@ -37,72 +36,56 @@ session_label(const Session *s)
   return g_strdup_printf("console %s (%s)", s->name, tm_role_to_string(s->role));
 }
 
-static gboolean
-append_line(const char *path, const char *line, GError **error)
-{
-  g_autofree char *text = g_strconcat(line, "\n", NULL);
-  return tm_file_write(path, text, strlen(text), TM_WRITE_APPEND, 0600, error);
-}
-
 void
 tm_room_audit(Room *room, const Session *actor, const char *action,
               const TmParticipant *subject, const char *detail)
 {
-  if (room->audit_sealed) {
-    g_warning("hearing %s has ended; not auditing \"%s\"", tm_hearing_id(room->hearing), action);
-    return;
-  }
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-  g_autofree char *time = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S.%fZ");
   g_autofree char *who = actor != NULL ? session_label(actor) : g_strdup("relay");
   g_autofree char *what = subject != NULL ? tm_participant_label(subject) : g_strdup("");
-  g_autofree char *line = tm_audit_chain_append(&room->audit, time, who, action, what,
-                                                detail != NULL ? detail : "");
-  g_autoptr(GError) error = NULL;
-  if (!append_line(room->audit_path, line, &error))
-    g_critical("audit log of hearing %s cannot be written: %s", tm_hearing_id(room->hearing),
-               error->message);
+  tm_audit_log_write(room->audit, who, action, what, detail != NULL ? detail : "");
+}
+
+static void
+audit_refusal(Session *s, const char *action, guint count, gboolean held)
+{
+  g_autofree char *detail =
+    held ? g_strdup_printf("%s (%u more refused, not written one by one)", action, count)
+    : count > 1 ? g_strdup_printf("%s (and %u refused before it, not written one by one)", action,
+                                  count - 1)
+                : g_strdup(action);
+  tm_room_audit(s->room, s, "refused-control", NULL, detail);
+}
+
+/* At most one entry per participant and action per interval (docs/audit-log.md). */
+static void
+note_refusal(Session *s, const char *action)
+{
+  if (s->refusals == NULL)
+    s->refusals = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  TmAuditRefusal *r = g_hash_table_lookup(s->refusals, action);
+  if (r == NULL) {
+    r = g_new(TmAuditRefusal, 1);
+    tm_audit_refusal_init(r);
+    g_hash_table_insert(s->refusals, g_strdup(action), r);
+  }
+  guint n = tm_audit_refusal_note(r, g_get_monotonic_time());
+  if (n > 0)
+    audit_refusal(s, action, n, FALSE);
 }
 
 void
-tm_room_audit_open(Room *room)
+tm_session_audit_refusals(Session *s)
 {
-  tm_audit_chain_init(&room->audit);
-  g_autofree char *text = NULL;
-  gsize len = 0;
-  if (!g_file_get_contents(room->audit_path, &text, &len, NULL))
+  if (s->refusals == NULL || s->room == NULL)
     return;
-  TmAuditReport r;
-  TmAuditError e = tm_audit_verify(text, len, NULL, &r);
-  room->audit = r.chain;
-  if (r.signed_log) {
-    room->audit_sealed = TRUE; /* the hearing ended */
-    return;
+  GHashTableIter it;
+  gpointer action, r;
+  g_hash_table_iter_init(&it, s->refusals);
+  while (g_hash_table_iter_next(&it, &action, &r)) {
+    guint n = tm_audit_refusal_take(r);
+    if (n > 0)
+      audit_refusal(s, action, n, TRUE);
   }
-  if (e != TM_AUDIT_OK && e != TM_AUDIT_ERR_UNSIGNED)
-    g_critical("the audit log %s does not verify at line %u: %s; new entries continue after "
-               "entry %" G_GUINT64_FORMAT, room->audit_path, r.line, tm_audit_strerror(e),
-               r.entries);
-  tm_room_audit(room, NULL, "relay-opened-hearing", NULL, "continuing the existing audit log");
-}
-
-void
-tm_room_audit_sign(Room *room)
-{
-  g_autofree char *text = tm_audit_signed_text(&room->audit);
-  g_autoptr(GBytes) sig = tm_evidence_sign(room->server->evidence, text, strlen(text));
-  g_autoptr(GError) error = NULL;
-  if (sig == NULL) {
-    g_critical("cannot sign the audit log of hearing %s", tm_hearing_id(room->hearing));
-    return;
-  }
-  gsize n = 0;
-  const uint8_t *p = g_bytes_get_data(sig, &n);
-  g_autofree char *line = tm_audit_signature_line(&room->audit, p, n);
-  if (!append_line(room->audit_path, line, &error))
-    g_critical("cannot sign the audit log of hearing %s: %s", tm_hearing_id(room->hearing),
-               error->message);
-  room->audit_sealed = TRUE;
 }
 
 /* ---- replies ---- */
@@ -390,7 +373,7 @@ run_end(Session *s, const TmMessage *m, TmParticipant *t)
     if (o != NULL && o != s)
       tm_session_leave(o, "hearing-ended");
   }
-  tm_room_audit_sign(room);
+  tm_audit_log_close(room->audit);
   for (guint i = 0; i < all->len; i++) {
     Session *o = g_ptr_array_index(all, i);
     if (o != NULL && o != s)
@@ -438,7 +421,7 @@ tm_control_handle(Session *s, const TmMessage *m)
                                            : spec->roles == STAFF ? "; only a judge or clerk may"
                                                                   : "");
     tm_session_error(s, "forbidden", msg, m->action);
-    tm_room_audit(s->room, s, "refused-control", NULL, m->action);
+    note_refusal(s, spec->action);
     return;
   }
   TmParticipant *t = NULL;
@@ -457,6 +440,13 @@ tm_control_handle(Session *s, const TmMessage *m)
                        m->action);
       return;
     }
+  }
+  /* Every control carried out is audited: past its bound, it is refused instead. */
+  if (spec->run != run_waiting &&
+      !tm_token_bucket_take(&s->audit_bucket, g_get_monotonic_time())) {
+    tm_session_error(s, "rate-limited", "too many controls in a short time; wait a moment",
+                     m->action);
+    return;
   }
   spec->run(s, m, t);
 }

@@ -17,10 +17,10 @@ tm_add_recording(JsonBuilder *b, Room *room)
   json_builder_add_int_value(b, room->recorder != NULL ? room->recording_since : 0);
 }
 
-static void
-broadcast_state(Room *room, const char *path)
+static JsonBuilder *
+state_message(Room *room, const char *path)
 {
-  g_autoptr(JsonBuilder) b = tm_msg_begin("recording");
+  JsonBuilder *b = tm_msg_begin("recording");
   tm_msg_add_string(b, "state", room->recorder == NULL ? "stopped"
                                 : room->recording_paused ? "paused" : "recording");
   json_builder_set_member_name(b, "since");
@@ -28,7 +28,16 @@ broadcast_state(Room *room, const char *path)
   if (path != NULL)
     tm_msg_add_string(b, "path", path);
   json_builder_end_object(b);
-  tm_room_broadcast(room, NULL, b);
+  return b;
+}
+
+/* Everyone learns the recording's state; only judges and clerks where it is kept. */
+static void
+broadcast_state(Room *room, const char *path)
+{
+  g_autoptr(JsonBuilder) staff = state_message(room, path);
+  g_autoptr(JsonBuilder) others = path != NULL ? state_message(room, NULL) : NULL;
+  tm_room_broadcast_roles(room, staff, others != NULL ? others : staff);
 }
 
 void
@@ -88,9 +97,25 @@ start(Session *s, Room *room)
   for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++)
     tm_room_record_presence(room, tm_hearing_participant(room->hearing, i), TRUE);
   tm_hearing_request_keyframes(room->hearing, g_get_monotonic_time());
-  tm_room_audit(room, s, "record-start", NULL, tm_recorder_path(room->recorder));
+  g_autofree char *name = g_path_get_basename(tm_recorder_path(room->recorder));
+  tm_room_audit(room, s, "record-start", NULL, name);
   broadcast_state(room, NULL);
   return TRUE;
+}
+
+/* What the audit log keeps of a finished recording: its name and the SHA-256 of its signed
+ * manifest, so the signed log also vouches for how the recording ended. */
+static char *
+manifest_summary(const char *dir)
+{
+  g_autofree char *name = g_path_get_basename(dir);
+  g_autofree char *manifest = g_build_filename(dir, "manifest.json", NULL);
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents(manifest, &text, &len, NULL))
+    return g_strdup_printf("%s (manifest unreadable)", name);
+  g_autofree char *sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *) text, len);
+  return g_strdup_printf("%s manifest sha256 %s", name, sum);
 }
 
 /* Returns the finished recording's path (g_free), or NULL. */
@@ -106,8 +131,10 @@ stop(Room *room, const Session *by)
   if (path == NULL)
     g_critical("the recording of hearing %s could not be finished: %s", room->record->id,
                error != NULL ? error->message : "?");
-  tm_room_audit(room, by, "record-stop", NULL, path != NULL ? path : "failed");
-  broadcast_state(room, path);
+  g_autofree char *detail = path != NULL ? manifest_summary(path) : g_strdup("failed");
+  tm_room_audit(room, by, "record-stop", NULL, detail);
+  /* The path goes to whoever stopped it (in their `done`); when the relay stops it, to staff. */
+  broadcast_state(room, by == NULL ? path : NULL);
   return path;
 }
 

@@ -6,6 +6,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "audit-log.h"
 #include "audit.h"
 #include "config.h"
 #include "evidence.h"
@@ -37,6 +38,8 @@ typedef struct {
   char name[TM_TOKEN_NAME_LEN];
   char jti[TM_TOKEN_ID_LEN];
   TmTokenBucket bucket;
+  TmTokenBucket audit_bucket;   /* controls it may have carried out (and audited) */
+  GHashTable *refusals;         /* action -> TmAuditRefusal*: refused controls, held back */
   gboolean closed;
 } Session;
 
@@ -49,9 +52,7 @@ struct _Room {
   GHashTable *transports;       /* TmPeer* -> Transport* */
   GPtrArray *controls;          /* Session* control sessions */
   gboolean locked;
-  TmAuditChain audit;
-  char *audit_path;
-  gboolean audit_sealed;        /* signed: the hearing ended, nothing more is written */
+  TmAuditLog *audit;
   TmRecorder *recorder;         /* NULL when not recording */
   gboolean recording_paused;
   gint64 recording_since;       /* UNIX seconds */
@@ -68,6 +69,7 @@ struct _TmServer {
   GHashTable *sessions;         /* Session* set */
   GHashTable *live_tokens;      /* jti -> Session* */
   GHashTable *join_limits;      /* remote address -> TmTokenBucket* */
+  GHashTable *audit_heads;      /* hearing id -> "SEQ:HASH" last written to its audit log */
   TmIceOptions ice;
 };
 
@@ -89,6 +91,8 @@ void tm_add_protection(JsonBuilder *b, Room *room);
 void tm_room_broadcast(Room *room, TmParticipant *except, JsonBuilder *b);
 /* Sends B to judges, clerks and control sessions only. */
 void tm_room_broadcast_staff(Room *room, JsonBuilder *b);
+/* Sends STAFF to judges, clerks and control sessions, OTHERS (unless NULL) to everyone else. */
+void tm_room_broadcast_roles(Room *room, JsonBuilder *staff, JsonBuilder *others);
 void tm_room_participant_changed(Room *room, TmParticipant *p);
 void tm_room_schedule(Room *room);
 
@@ -98,10 +102,8 @@ void tm_room_send_waiting(Room *room, Session *only);
 gboolean tm_room_quality_tick(gpointer room);
 void tm_room_audit(Room *room, const Session *actor, const char *action,
                    const TmParticipant *subject, const char *detail);
-/* Continues the hearing's audit log from its file (after a restart). */
-void tm_room_audit_open(Room *room);
-/* Signs the audit log (when the hearing ends). */
-void tm_room_audit_sign(Room *room);
+/* Writes the refusals held back for S (when it leaves). */
+void tm_session_audit_refusals(Session *s);
 char *tm_participant_label(const TmParticipant *p);
 
 /* recording.c */

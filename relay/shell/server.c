@@ -119,15 +119,23 @@ tm_room_broadcast(Room *room, TmParticipant *except, JsonBuilder *b)
 }
 
 void
-tm_room_broadcast_staff(Room *room, JsonBuilder *b)
+tm_room_broadcast_roles(Room *room, JsonBuilder *staff, JsonBuilder *others)
 {
   for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++) {
     TmParticipant *p = tm_hearing_participant(room->hearing, i);
-    if (p->data != NULL && (p->role == TM_ROLE_JUDGE || p->role == TM_ROLE_CLERK))
+    JsonBuilder *b =
+      p->role == TM_ROLE_JUDGE || p->role == TM_ROLE_CLERK ? staff : others;
+    if (p->data != NULL && b != NULL)
       tm_session_send(p->data, b);
   }
   for (guint i = 0; i < room->controls->len; i++)
-    tm_session_send(g_ptr_array_index(room->controls, i), b);
+    tm_session_send(g_ptr_array_index(room->controls, i), staff);
+}
+
+void
+tm_room_broadcast_staff(Room *room, JsonBuilder *b)
+{
+  tm_room_broadcast_roles(room, b, NULL);
 }
 
 void
@@ -387,8 +395,15 @@ room_get(TmServer *server, const char *hearing_id, GError **error)
   room->quality_timer = g_timeout_source_new_seconds(QUALITY_INTERVAL_S);
   g_source_set_callback(room->quality_timer, tm_room_quality_tick, room, NULL);
   g_source_attach(room->quality_timer, server->context);
-  room->audit_path = tm_state_audit_path(server->config.state_dir, rec->id);
-  tm_room_audit_open(room);
+  g_autofree char *audit_path = tm_state_audit_path(server->config.state_dir, rec->id);
+  TmAuditLogConfig ac = {
+    .path = audit_path,
+    .hearing_id = rec->id,
+    .case_number = rec->case_number,
+    .key = server->evidence,
+    .heads = server->audit_heads,
+  };
+  room->audit = tm_audit_log_open(&ac);
   g_hash_table_insert(server->rooms, g_strdup(rec->id), room);
   g_message("hearing %s opened", rec->id);
   return room;
@@ -406,7 +421,7 @@ room_free(Room *room)
   g_source_destroy(room->quality_timer);
   g_source_unref(room->quality_timer);
   tm_hearing_record_free(room->record);
-  g_free(room->audit_path);
+  tm_audit_log_free(room->audit);
   g_free(room);
 }
 
@@ -429,6 +444,7 @@ tm_session_leave(Session *s, const char *reason)
   Room *room = s->room;
   if (room == NULL)
     return;
+  tm_session_audit_refusals(s);
   if (s->jti[0] != '\0' && g_hash_table_lookup(s->server->live_tokens, s->jti) == s)
     g_hash_table_remove(s->server->live_tokens, s->jti);
   s->room = NULL;
@@ -852,6 +868,8 @@ session_free(gpointer data)
   g_signal_handlers_disconnect_by_data(s->ws, s);
   g_object_unref(s->ws);
   g_free(s->remote);
+  if (s->refusals != NULL)
+    g_hash_table_unref(s->refusals);
   g_free(s);
 }
 
@@ -867,6 +885,8 @@ on_websocket(SoupServer *soup, SoupServerMessage *msg, const char *path,
   if (s->remote == NULL)
     s->remote = g_strdup("?");
   tm_token_bucket_init(&s->bucket, SESSION_MSG_RATE, SESSION_MSG_BURST, g_get_monotonic_time());
+  tm_token_bucket_init(&s->audit_bucket, TM_AUDIT_ACTION_RATE, TM_AUDIT_ACTION_BURST,
+                       g_get_monotonic_time());
   /* libsoup refuses frames over this size itself; ours is checked with a clear error below it. */
   soup_websocket_connection_set_max_incoming_payload_size(ws, 4 * TM_MESSAGE_MAX_SIZE);
   soup_websocket_connection_set_keepalive_interval(ws, 15);
@@ -1022,6 +1042,7 @@ tm_server_new(const TmConfig *config, GError **error)
   server->sessions = g_hash_table_new_full(g_direct_hash, g_direct_equal, session_free, NULL);
   server->live_tokens = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   server->join_limits = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  server->audit_heads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   server->ice.addresses = server->config.media_addresses;
   server->ice.port_min = server->config.port_min;
   server->ice.port_max = server->config.port_max;
@@ -1082,6 +1103,7 @@ tm_server_free(TmServer *server)
   g_hash_table_unref(server->rooms);
   g_hash_table_unref(server->live_tokens);
   g_hash_table_unref(server->join_limits);
+  g_hash_table_unref(server->audit_heads);
   tm_keyring_free(server->keyring);
   if (server->evidence != NULL)
     tm_evidence_key_free(server->evidence);

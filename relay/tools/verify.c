@@ -1,12 +1,14 @@
-/* verify.c — testimony-verify: checks a recording without the relay.
+/* verify.c — testimony-verify: checks a recording or an audit log without the relay.
  *
  *   testimony-verify RECORDING [--key evidence.pub]
- *   testimony-verify --audit FILE [--key evidence.pub]
+ *   testimony-verify --audit FILE [--hearing ID | RECORDING] [--key evidence.pub]
  *
  * Checks the manifest's Ed25519 signature, the file header and every chunk against the hash
  * chain and what the manifest signs (chunk count, final hash), prints a plain summary
- * (participants, duration, tracks, gaps, pauses, markers) and exits 0. On any alteration it
- * exits 1 and names the first bad chunk and its time in the hearing; 2 for usage errors. */
+ * (participants, duration, tracks, gaps, pauses, markers). Exit status: 0 everything verifies
+ * and was signed by the pinned key (--key); 3 it is intact but signed by a key nobody pinned
+ * (authenticity not checked); 1 altered, damaged, unfinished or of another hearing (the message
+ * names the first bad chunk or line); 2 usage. */
 #include <glib.h>
 #include <locale.h>
 #include <stdio.h>
@@ -19,10 +21,11 @@
 #include "evidence.h"
 #include "recording.h"
 
-enum { EXIT_ALTERED = 1, EXIT_USAGE = 2 };
+enum { EXIT_ALTERED = 1, EXIT_USAGE = 2, EXIT_UNPINNED = 3 };
 
 static char *opt_key;
 static char *opt_audit;
+static char *opt_hearing;
 static gboolean opt_quiet;
 static char **opt_args;
 
@@ -32,6 +35,8 @@ static const GOptionEntry options[] = {
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet, "Print only the verdict", NULL },
   { "audit", 'a', 0, G_OPTION_ARG_FILENAME, &opt_audit,
     "Check a hearing's audit log (STATE/hearings/ID.audit.jsonl) instead of a recording", "FILE" },
+  { "hearing", 0, 0, G_OPTION_ARG_STRING, &opt_hearing,
+    "With --audit: the hearing the log must belong to (else a RECORDING's hearing)", "ID" },
   { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_args, NULL, "RECORDING" },
   { NULL, 0, 0, 0, NULL, NULL, NULL },
 };
@@ -178,11 +183,14 @@ print_summary(TmRecording *rec)
   print_events(rec);
 }
 
+/* Checks a recording; *HEARING (g_free) names its hearing when the manifest could be read. */
 static int
-verify_recording(const char *path)
+verify_recording(const char *path, char **hearing)
 {
   GError *error = NULL;
   g_autoptr(TmRecording) rec = tm_recording_open(path, &error);
+  if (rec != NULL && rec->manifest != NULL)
+    *hearing = g_strdup(tm_recording_str(rec->manifest, "hearing_id"));
   if (rec == NULL || !tm_recording_check(rec, opt_key, &error)) {
     printf("FAILED: %s\n", error->message);
     g_error_free(error);
@@ -191,58 +199,72 @@ verify_recording(const char *path)
   char hex[2 * TM_RECORD_HASH_LEN + 1];
   tm_record_hex(rec->res.last_hash, TM_RECORD_HASH_LEN, hex);
   g_autofree char *fingerprint = tm_evidence_fingerprint(rec->signer);
-  printf("OK: %s\n", rec->dir);
-  printf("Signature: valid, evidence key %s%s\n", fingerprint,
-         rec->signer_trusted ? " (matches --key)"
-                             : " (the key named in the manifest: compare it with the relay's "
-                               "evidence.pub, or pass --key)");
+  if (rec->signer_trusted)
+    printf("OK: %s\nSignature: valid, by the given evidence key SHA256:%s\n", rec->dir,
+           fingerprint);
+  else
+    printf("INTEGRITY ONLY: %s is intact and signed by evidence key SHA256:%s, which you have "
+           "not pinned: authenticity NOT checked (pass --key evidence.pub)\n",
+           rec->dir, fingerprint);
   printf("Chunks: %u verify, %zu bytes, final hash %s%s\n", rec->res.chunks, rec->res.good_bytes,
          hex, rec->res.header.encrypted ? ", encrypted for the court" : "");
   if (rec->res.tail_bytes > 0)
-    printf("Lost in the crash: an incomplete last chunk of %zu bytes (not part of the "
-           "recording)\n",
+    printf("Not part of the recording: %zu bytes after the last chunk the relay vouched for "
+           "(lost in the crash, or not authenticated)\n",
            rec->res.tail_bytes);
   if (!opt_quiet)
     print_summary(rec);
-  return EXIT_SUCCESS;
+  return rec->signer_trusted ? EXIT_SUCCESS : EXIT_UNPINNED;
 }
 
-/* The hearing audit log (docs/audit-log.md): every entry's hash and link, then the signature. */
+/* The hearing audit log (docs/audit-log.md): every entry's hash and link, every checkpoint, the
+ * closing signature, and the hearing it names. */
 static int
-verify_audit(const char *path)
+verify_audit(const char *path, const char *expected_hearing)
 {
-  g_autofree char *text = NULL;
-  gsize len = 0;
   g_autoptr(GError) error = NULL;
-  if (!g_file_get_contents(path, &text, &len, &error)) {
+  g_autoptr(GMappedFile) mf = g_mapped_file_new(path, FALSE, &error);
+  if (mf == NULL) {
     fprintf(stderr, "testimony-verify: %s\n", error->message);
     return EXIT_USAGE;
   }
-  EVP_PKEY *pkey = NULL;
-  if (opt_key != NULL) {
-    uint8_t pub[TM_EVIDENCE_PUB_LEN];
-    if (!tm_evidence_public_load(opt_key, pub, &error)) {
-      fprintf(stderr, "testimony-verify: %s\n", error->message);
-      return EXIT_USAGE;
-    }
-    pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, sizeof pub);
+  uint8_t pub[TM_EVIDENCE_PUB_LEN];
+  if (opt_key != NULL && !tm_evidence_public_load(opt_key, pub, &error)) {
+    fprintf(stderr, "testimony-verify: %s\n", error->message);
+    return EXIT_USAGE;
   }
   TmAuditReport r;
-  TmAuditError e = tm_audit_verify(text, len, pkey, &r);
-  EVP_PKEY_free(pkey);
-  if (e == TM_AUDIT_OK) {
-    printf("OK: the audit log %s verifies: %" G_GUINT64_FORMAT " entries, signed%s\n", path,
-           r.entries, opt_key != NULL ? " with the given key" : " (signature not checked: pass --key)");
-    return EXIT_SUCCESS;
-  }
-  if (e == TM_AUDIT_ERR_UNSIGNED) {
-    printf("UNSIGNED: the %" G_GUINT64_FORMAT " entries of %s verify, but %s\n", r.entries, path,
-           tm_audit_strerror(e));
+  TmAuditError e = tm_audit_verify(g_mapped_file_get_contents(mf), g_mapped_file_get_length(mf),
+                                   opt_key != NULL ? pub : NULL, expected_hearing, &r);
+  g_autofree char *fingerprint = tm_evidence_fingerprint(r.key);
+  if (e == TM_AUDIT_ERR_WRONG_HEARING) {
+    printf("WRONG HEARING: %s is the audit log of hearing %s, not %s\n", path, r.hearing,
+           expected_hearing);
     return EXIT_ALTERED;
   }
-  printf("ALTERED: %s, line %u: %s (the %" G_GUINT64_FORMAT " entries before it verify)\n", path,
-         r.line, tm_audit_strerror(e), r.entries);
-  return EXIT_ALTERED;
+  if (e != TM_AUDIT_OK && e != TM_AUDIT_ERR_UNSIGNED) {
+    printf("ALTERED: %s, line %u: %s (the %" G_GUINT64_FORMAT " entries before it verify)\n",
+           path, r.line, tm_audit_strerror(e), r.entries);
+    return EXIT_ALTERED;
+  }
+  const char *case_number = r.case_number;
+  printf("Hearing: %s%s%s\n", r.hearing, *case_number ? ", case " : "", case_number);
+  if (e == TM_AUDIT_ERR_UNSIGNED) {
+    printf("NOT CLOSED: the %" G_GUINT64_FORMAT " entries of %s verify and are signed, but %s\n",
+           r.entries, path, tm_audit_strerror(e));
+    return EXIT_ALTERED;
+  }
+  if (!r.key_pinned) {
+    printf("INTEGRITY ONLY: the audit log %s is intact (%" G_GUINT64_FORMAT " entries), signed by "
+           "evidence key SHA256:%s, which you have not pinned: authenticity NOT checked (pass "
+           "--key evidence.pub)\n",
+           path, r.entries, fingerprint);
+    return EXIT_UNPINNED;
+  }
+  printf("OK: the audit log %s verifies: %" G_GUINT64_FORMAT " entries, signed by the given "
+         "evidence key SHA256:%s\n",
+         path, r.entries, fingerprint);
+  return EXIT_SUCCESS;
 }
 
 int
@@ -260,19 +282,27 @@ main(int argc, char **argv)
     return EXIT_USAGE;
   }
   int n_args = opt_args != NULL ? (int) g_strv_length(opt_args) : 0;
-  if (opt_audit != NULL && n_args == 0) {
-    int rc = verify_audit(opt_audit);
-    g_free(opt_audit);
-    g_free(opt_key);
-    return rc;
-  }
-  if (n_args != 1 || opt_audit != NULL) {
+  if (n_args > 1 || (n_args == 0 && opt_audit == NULL) || (opt_hearing != NULL && !opt_audit)) {
     fprintf(stderr, "usage: testimony-verify RECORDING [--key evidence.pub]\n"
-                    "       testimony-verify --audit FILE [--key evidence.pub]\n");
+                    "       testimony-verify --audit FILE [--hearing ID | RECORDING] "
+                    "[--key evidence.pub]\n");
     return EXIT_USAGE;
   }
-  int rc = verify_recording(opt_args[0]);
+  int rc = EXIT_SUCCESS;
+  g_autofree char *hearing = NULL;
+  if (n_args == 1)
+    rc = verify_recording(opt_args[0], &hearing);
+  if (opt_audit != NULL) {
+    if (n_args == 1)
+      printf("\n");
+    int audit_rc = verify_audit(opt_audit, opt_hearing != NULL ? opt_hearing : hearing);
+    rc = rc == EXIT_ALTERED || audit_rc == EXIT_ALTERED ? EXIT_ALTERED
+         : rc == EXIT_USAGE || audit_rc == EXIT_USAGE   ? EXIT_USAGE
+                                                        : MAX(rc, audit_rc);
+  }
   g_strfreev(opt_args);
   g_free(opt_key);
+  g_free(opt_audit);
+  g_free(opt_hearing);
   return rc;
 }
