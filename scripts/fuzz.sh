@@ -1,0 +1,83 @@
+#!/bin/sh
+# Runs the libFuzzer targets (tests/fuzz/fuzz-*.c) with AddressSanitizer and
+# UndefinedBehaviorSanitizer, one after the other, each for SECONDS (default 300).
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     e.g. sh scripts/fuzz.sh 60 sdp rtcp
+#
+# Builds in build-fuzz (clang, -Dfuzzing=true). Each target fuzzes a working corpus in
+# build-fuzz/fuzz/corpus/TARGET (kept between runs) together with the committed seeds in
+# tests/fuzz/corpus/TARGET; afterwards the inputs that reach code the seeds do not are merged
+# into tests/fuzz/corpus/TARGET (libFuzzer -merge=1, so only a minimal set is added). A crash,
+# leak or timeout input goes to build-fuzz/fuzz/crashes/TARGET/. Prints the executions per target
+# and in total; exits non-zero if a target failed. Runs under nice: fuzzing takes one core.
+set -u
+cd "$(dirname "$0")/.."
+
+seconds=${1:-300}
+[ $# -gt 0 ] && shift
+targets=${*:-sdp rtp rtcp message token record audit}
+build=build-fuzz
+out=$build/fuzz
+
+# Inputs longer than any real one only slow the fuzzer down: a datagram fits one MTU; an SDP
+# offer from a browser is under 16 KiB (the parser's 64 KiB cap is in the seeds).
+max_len() {
+  case $1 in
+    rtp | rtcp) echo 1500 ;;
+    sdp) echo 16384 ;;
+    message) echo 8192 ;;
+    *) echo 0 ;; # libFuzzer's default: the largest seed, at least 4096 bytes
+  esac
+}
+
+if [ ! -d $build ]; then
+  CC=clang meson setup $build -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
+    >/dev/null || exit 1
+fi
+binaries=""
+for t in $targets; do
+  binaries="$binaries tests/fuzz/fuzz-$t"
+done
+ninja -C $build $binaries >/dev/null || { echo "fuzz build failed"; exit 1; }
+
+export ASAN_OPTIONS=detect_leaks=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+status=0
+total=0
+report=""
+for t in $targets; do
+  seeds=tests/fuzz/corpus/$t
+  mkdir -p $out/corpus/$t $out/crashes/$t
+  log=$out/$t.log
+  dict=""
+  [ -f tests/fuzz/$t.dict ] && dict=-dict=tests/fuzz/$t.dict
+  echo "fuzz-$t: ${seconds} s, log $log"
+  timeout $((seconds + 120)) nice -n 10 $build/tests/fuzz/fuzz-$t $dict -max_len="$(max_len $t)" \
+    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$out/crashes/$t/ \
+    -max_total_time="$seconds" $out/corpus/$t $seeds >"$log" 2>&1
+  rc=$?
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  result=ok
+  if [ $rc -ne 0 ]; then
+    result="FAILED (exit $rc): $(grep -m1 -E '^(==[0-9]+== ?ERROR|SUMMARY)' "$log")"
+    result="$result; input in $out/crashes/$t/"
+    status=1
+  fi
+  # Inputs that reach new edges go into the committed seeds (edges only, not hit counts, so
+  # few are added); a failed run's corpus is merged too (the input that failed is not in it).
+  timeout 600 nice -n 10 $build/tests/fuzz/fuzz-$t -merge=1 -use_counters=0 -timeout=10 \
+    $seeds $out/corpus/$t \
+    >"$out/$t-merge.log" 2>&1 ||
+    { result="$result; merge failed, see $out/$t-merge.log"; status=1; }
+  total=$((total + ${runs:-0}))
+  report="$report$(printf '%-8s %12s executions %8s/s  %s' "$t" "${runs:-?}" "${rate:-?}" "$result")
+"
+done
+printf '%s' "$report"
+printf '%-8s %12s executions\n' total "$total"
+if ls $out/crashes/*/* >/dev/null 2>&1; then
+  echo "inputs that crashed, leaked or timed out (kept until removed):"
+  ls $out/crashes/*/*
+fi
+exit $status
