@@ -12,16 +12,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "record.h"
 
 #define QUEUE_CAP_BYTES (64 * 1024 * 1024)  /* beyond: packets are dropped and counted */
 #define CHUNK_PERIOD_US (G_USEC_PER_SEC / 2) /* a chunk is closed at least this often */
 #define GAP_THRESHOLD_US G_USEC_PER_SEC     /* silence longer than this, then media: a gap */
-#define JOURNAL_CAP (64 * 1024 * 1024)      /* recovery reads at most this much journal */
 #define DATA_FILE "recording.tmr"
 #define JOURNAL_FILE "events.bin"
 #define MANIFEST_FILE "manifest.json"
 #define SIG_FILE "manifest.sig"
+#define CHECKPOINT_FILE "checkpoints.bin"
 
 /* ---- summary: what the manifest says, rebuilt from records (live or from the journal) ---- */
 
@@ -201,6 +202,11 @@ typedef struct {
   uint64_t dropped_packets;
   const char *hearing_id, *case_number;
   const char *note;            /* NULL, or what went wrong while writing/recovering */
+  gboolean recovered;          /* finished at restart from a checkpoint: */
+  int checkpoint;              /* its index in checkpoints.bin, -1 when none matched */
+  int64_t checkpoint_us;
+  uint32_t unauthenticated_chunks;   /* complete chunks after it, not part of the recording */
+  const char *problem;         /* the data contradicts a signed checkpoint */
 } ManifestInfo;
 
 static char *
@@ -335,6 +341,20 @@ manifest_events(JsonBuilder *b, const Summary *s)
   json_builder_end_array(b);
 }
 
+static void
+manifest_recovery(JsonBuilder *b, const ManifestInfo *mi)
+{
+  json_builder_set_member_name(b, "recovery");
+  json_builder_begin_object(b);
+  add_int(b, "checkpoint", mi->checkpoint);
+  if (mi->checkpoint >= 0)
+    add_time(b, "checkpoint", mi->checkpoint_us);
+  add_int(b, "unauthenticated_chunks", mi->unauthenticated_chunks);
+  if (mi->problem != NULL)
+    add_str(b, "problem", mi->problem);
+  json_builder_end_object(b);
+}
+
 static char *
 manifest_json(const Summary *s, const ManifestInfo *mi, TmEvidenceKey *key)
 {
@@ -363,6 +383,8 @@ manifest_json(const Summary *s, const ManifestInfo *mi, TmEvidenceKey *key)
   add_int(b, "dropped_packets", (int64_t) mi->dropped_packets);
   if (mi->note != NULL)
     add_str(b, "note", mi->note);
+  if (mi->recovered)
+    manifest_recovery(b, mi);
   manifest_participants(b, s);
   manifest_events(b, s);
   json_builder_end_object(b);
@@ -454,7 +476,10 @@ struct _TmRecorder {
   char *dir;
   char *hearing_id, *case_number;
   TmEvidenceKey *key;
-  int data_fd, journal_fd;
+  int data_fd, journal_fd, checkpoint_fd;
+  uint8_t header_hash[TM_RECORD_HASH_LEN];
+  GChecksum *journal_sum;      /* SHA-256 of the journal written so far */
+  uint64_t journal_bytes;
   TmRecordWriter *writer;
   GByteArray *out, *journal;
   GAsyncQueue *queue;
@@ -521,6 +546,32 @@ write_all(int fd, const uint8_t *data, size_t len)
   return TRUE;
 }
 
+/* Signs where the recording and its journal stand, and appends that to checkpoints.bin: after a
+ * crash, the relay finishes the recording only up to a checkpoint that matches the data. */
+static void
+write_checkpoint(TmRecorder *r)
+{
+  TmCheckpoint cp = {
+    .chunks = tm_record_writer_chunk_count(r->writer),
+    .data_bytes = r->data_bytes,
+    .journal_bytes = r->journal_bytes,
+    .time_us = g_get_real_time(),
+  };
+  memcpy(cp.chain_head, cp.chunks > 0 ? tm_record_writer_last_hash(r->writer) : r->header_hash,
+         sizeof cp.chain_head);
+  g_autoptr(GChecksum) sum = g_checksum_copy(r->journal_sum);
+  gsize n = sizeof cp.journal_sha256;
+  g_checksum_get_digest(sum, cp.journal_sha256, &n);
+  uint8_t msg[TM_CHECKPOINT_SIGNED_LEN];
+  tm_checkpoint_signed_bytes(&cp, r->header_hash, msg);
+  g_autoptr(GBytes) sig = tm_evidence_sign(r->key, msg, sizeof msg);
+  memcpy(cp.signature, g_bytes_get_data(sig, NULL), TM_CHECKPOINT_SIG_LEN);
+  uint8_t rec[TM_CHECKPOINT_SIZE];
+  tm_checkpoint_serialize(&cp, rec);
+  if (!write_all(r->checkpoint_fd, rec, sizeof rec) || fdatasync(r->checkpoint_fd) != 0)
+    note_write_error(r, "checkpoints", errno);
+}
+
 /* Closes the open chunk and writes it, and the journal, to disk (fdatasync). */
 static void
 recorder_flush(TmRecorder *r)
@@ -535,14 +586,20 @@ recorder_flush(TmRecorder *r)
   }
   if (r->journal->len > 0) {
     if (!write_all(r->journal_fd, r->journal->data, r->journal->len) ||
-        fdatasync(r->journal_fd) != 0)
+        fdatasync(r->journal_fd) != 0) {
       note_write_error(r, "journal", errno);
+    } else {
+      g_checksum_update(r->journal_sum, r->journal->data, r->journal->len);
+      r->journal_bytes += r->journal->len;
+    }
     g_byte_array_set_size(r->journal, 0);
   }
-  if (!write_all(r->data_fd, r->out->data, r->out->len) || fdatasync(r->data_fd) != 0)
+  if (!write_all(r->data_fd, r->out->data, r->out->len) || fdatasync(r->data_fd) != 0) {
     note_write_error(r, "data", errno);
-  else
-    r->data_bytes += r->out->len;
+    return;
+  }
+  r->data_bytes += r->out->len;
+  write_checkpoint(r);
 }
 
 /* One record: into the open chunk, the journal (all but packets) and the summary. */
@@ -819,6 +876,9 @@ recorder_free(TmRecorder *r)
     close(r->data_fd);
   if (r->journal_fd >= 0)
     close(r->journal_fd);
+  if (r->checkpoint_fd >= 0)
+    close(r->checkpoint_fd);
+  g_checksum_free(r->journal_sum);
   tm_record_writer_free(r->writer);
   g_byte_array_unref(r->out);
   g_byte_array_unref(r->journal);
@@ -850,7 +910,8 @@ tm_recorder_start(const TmRecorderConfig *config, int64_t wall_us, GError **erro
   }
   TmRecorder *r = g_new0(TmRecorder, 1);
   r->writer = writer;
-  r->data_fd = r->journal_fd = -1;
+  r->data_fd = r->journal_fd = r->checkpoint_fd = -1;
+  r->journal_sum = g_checksum_new(G_CHECKSUM_SHA256);
   r->hearing_id = g_strdup(config->hearing_id);
   r->case_number = g_strdup(config->case_number != NULL ? config->case_number : "");
   r->key = config->key;
@@ -861,7 +922,8 @@ tm_recorder_start(const TmRecorderConfig *config, int64_t wall_us, GError **erro
   summary_init(&r->summary, wall_us);
   if (!make_recording_dir(config->state_dir, config->hearing_id, wall_us, &r->dir, error) ||
       (r->data_fd = open_append(r->dir, DATA_FILE, error)) < 0 ||
-      (r->journal_fd = open_append(r->dir, JOURNAL_FILE, error)) < 0) {
+      (r->journal_fd = open_append(r->dir, JOURNAL_FILE, error)) < 0 ||
+      (r->checkpoint_fd = open_append(r->dir, CHECKPOINT_FILE, error)) < 0) {
     recorder_free(r);
     return NULL;
   }
@@ -875,6 +937,10 @@ tm_recorder_start(const TmRecorderConfig *config, int64_t wall_us, GError **erro
     return NULL;
   }
   r->data_bytes = hlen;
+  TmRecordHeader parsed;
+  tm_record_header_parse(header, hlen, &parsed);
+  memcpy(r->header_hash, parsed.hash, sizeof r->header_hash);
+  write_checkpoint(r);
   sync_dir(r->dir);
   r->thread = g_thread_new("recorder", writer_thread, r);
   return r;
@@ -987,20 +1053,90 @@ tm_recorder_stop(TmRecorder *r, int64_t wall_us, GError **error)
 
 /* ---- recovery ---- */
 
-/* Replays the journal into S (stops quietly at an incomplete last record). */
+/* Replays the first LEN bytes of the journal into S (stops at an incomplete record). */
 static void
-replay_journal(const char *dir, Summary *s)
+replay_journal(const uint8_t *journal, size_t len, Summary *s)
 {
-  g_autofree char *path = g_build_filename(dir, JOURNAL_FILE, NULL);
-  g_autoptr(GMappedFile) mf = g_mapped_file_new(path, FALSE, NULL);
-  if (mf == NULL)
-    return;
-  gsize len = MIN(g_mapped_file_get_length(mf), (gsize) JOURNAL_CAP);
   TmReader rd;
-  tm_reader_init(&rd, (const uint8_t *) g_mapped_file_get_contents(mf), len);
+  tm_reader_init(&rd, journal, len);
   TmRecordEntry e;
   while (tm_reader_remaining(&rd) > 0 && tm_record_entry_parse(&rd, &e) == TM_RECORD_OK)
     summary_apply(s, &e);
+}
+
+static GMappedFile *
+map_optional(const char *dir, const char *name, const uint8_t **bytes, size_t *len)
+{
+  g_autofree char *path = g_build_filename(dir, name, NULL);
+  GMappedFile *mf = g_mapped_file_new(path, FALSE, NULL);
+  *bytes = mf != NULL ? (const uint8_t *) g_mapped_file_get_contents(mf) : NULL;
+  *len = mf != NULL ? g_mapped_file_get_length(mf) : 0;
+  return mf;
+}
+
+/* Does checkpoint CP describe the data and journal on disk? *VR: the data verified up to it. */
+static gboolean
+checkpoint_matches(const TmCheckpoint *cp, const uint8_t *data, size_t len,
+                   const uint8_t *journal, size_t journal_len, TmRecordVerifyResult *vr)
+{
+  tm_record_verify(data, len, cp->chunks, vr);
+  if (vr->status == TM_RECORD_VERIFY_BAD_HEADER || vr->chunks != cp->chunks ||
+      vr->good_bytes != cp->data_bytes ||
+      memcmp(vr->last_hash, cp->chain_head, TM_RECORD_HASH_LEN) != 0 ||
+      cp->journal_bytes > journal_len)
+    return FALSE;
+  uint8_t sum[32];
+  gsize n = sizeof sum;
+  g_autoptr(GChecksum) c = g_checksum_new(G_CHECKSUM_SHA256);
+  g_checksum_update(c, journal, (gssize) cp->journal_bytes);
+  g_checksum_get_digest(c, sum, &n);
+  return memcmp(sum, cp->journal_sha256, sizeof sum) == 0;
+}
+
+typedef struct {
+  int index;                   /* in checkpoints.bin; -1: none matches */
+  TmCheckpoint cp;
+  TmRecordVerifyResult vr;     /* the data up to it */
+  guint valid;                 /* checkpoints signed by this relay's key */
+  char *problem;               /* the data does not match a later signed checkpoint */
+} Recovery;
+
+/* The last checkpoint signed by KEY for this recording that the data still matches. */
+static void
+choose_checkpoint(const char *dir, TmEvidenceKey *key, const uint8_t *data, size_t len,
+                  const uint8_t header_hash[TM_RECORD_HASH_LEN], const uint8_t *journal,
+                  size_t journal_len, Recovery *out)
+{
+  const uint8_t *cps;
+  size_t cps_len;
+  g_autoptr(GMappedFile) cmf = map_optional(dir, CHECKPOINT_FILE, &cps, &cps_len);
+  out->index = -1;
+  for (size_t i = 0; i + TM_CHECKPOINT_SIZE <= cps_len; i += TM_CHECKPOINT_SIZE) {
+    TmCheckpoint cp;
+    uint8_t msg[TM_CHECKPOINT_SIGNED_LEN];
+    if (!tm_checkpoint_parse(cps + i, TM_CHECKPOINT_SIZE, &cp))
+      continue;
+    tm_checkpoint_signed_bytes(&cp, header_hash, msg);
+    if (!tm_evidence_verify(tm_evidence_key_public(key), msg, sizeof msg, cp.signature,
+                            sizeof cp.signature, NULL))
+      continue;
+    int index = (int) (i / TM_CHECKPOINT_SIZE);
+    out->valid++;
+    if (checkpoint_matches(&cp, data, len, journal, journal_len, &out->vr)) {
+      out->index = index;
+      out->cp = cp;
+      g_clear_pointer(&out->problem, g_free);
+    } else {
+      g_free(out->problem);
+      out->problem = g_strdup_printf(
+        "the data does not match the relay's signed checkpoint %d (%u chunks, %" G_GUINT64_FORMAT
+        " journal bytes): the recording or its events were altered after they were written",
+        index, cp.chunks, cp.journal_bytes);
+    }
+  }
+  if (out->index < 0 && out->problem == NULL)
+    out->problem = g_strdup("no checkpoint signed by this relay's evidence key verifies: "
+                            "nothing in this recording can be vouched for");
 }
 
 static gboolean
@@ -1012,44 +1148,57 @@ recover_one(const char *dir, TmEvidenceKey *key, GError **error)
     return FALSE;
   const uint8_t *data = (const uint8_t *) g_mapped_file_get_contents(mf);
   gsize len = g_mapped_file_get_length(mf);
-  TmRecordVerifyResult res;
-  tm_record_verify(data, len, UINT32_MAX, &res);
-  if (res.status == TM_RECORD_VERIFY_BAD_HEADER) {
+  TmRecordVerifyResult all;
+  tm_record_verify(data, len, UINT32_MAX, &all);
+  if (all.status == TM_RECORD_VERIFY_BAD_HEADER) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                 "cannot recover %s: its header is unreadable (%s)", data_path,
-                tm_record_strerror(res.error));
+                tm_record_strerror(all.error));
     return FALSE;
   }
+  const uint8_t *journal;
+  size_t journal_len;
+  g_autoptr(GMappedFile) jmf = map_optional(dir, JOURNAL_FILE, &journal, &journal_len);
+  Recovery rc = { 0 };
+  choose_checkpoint(dir, key, data, len, all.header.hash, journal, journal_len, &rc);
   Summary s;
-  summary_init(&s, res.header.start_us);
-  replay_journal(dir, &s);
-  if (res.chunks > 0)
-    s.end_us = MAX(s.end_us, res.last_us);
-  g_autofree char *hearing_id = tm_record_str_dup(res.header.hearing_id);
-  g_autofree char *case_number = tm_record_str_dup(res.header.case_number);
-  g_autofree char *note = NULL;
-  if (res.status == TM_RECORD_VERIFY_TRUNCATED)
-    note = g_strdup_printf("the relay stopped while writing; the %zu bytes of the incomplete "
-                           "last chunk are not part of the recording", res.tail_bytes);
-  else if (res.status == TM_RECORD_VERIFY_BAD_CHUNK)
-    note = g_strdup_printf("chunk %u was damaged when the recording was recovered (%s); the %zu "
-                           "bytes from there on are not part of the recording",
-                           res.bad_index, tm_record_strerror(res.error), res.tail_bytes);
+  summary_init(&s, all.header.start_us);
+  if (rc.index >= 0)
+    replay_journal(journal, MIN(journal_len, rc.cp.journal_bytes), &s);
+  uint32_t chunks = rc.index >= 0 ? rc.cp.chunks : 0;
+  if (chunks > 0)
+    s.end_us = MAX(s.end_us, rc.vr.last_us);
+  size_t kept = rc.index >= 0 ? rc.cp.data_bytes : all.header.size;
+  uint32_t beyond = all.chunks > chunks ? all.chunks - chunks : 0;
+  g_autofree char *hearing_id = tm_record_str_dup(all.header.hearing_id);
+  g_autofree char *case_number = tm_record_str_dup(all.header.case_number);
+  g_autofree char *note = g_strdup_printf(
+    "the relay stopped while recording; finished at restart up to its signed checkpoint %d "
+    "(%u chunks); the %zu bytes after it (%u complete chunks) are not part of the recording",
+    rc.index, chunks, len - kept, beyond);
   ManifestInfo mi = {
     .interrupted = TRUE,
-    .chunk_count = res.chunks,
-    .final_hash = res.last_hash,
-    .header_hash = res.header.hash,
-    .data_bytes = res.good_bytes,
-    .tail_bytes = res.tail_bytes,
-    .encrypted = res.header.encrypted,
-    .recipient_sha256 = res.header.recipient_sha256,
+    .chunk_count = chunks,
+    .final_hash = rc.index >= 0 ? rc.cp.chain_head : all.header.hash,
+    .header_hash = all.header.hash,
+    .data_bytes = kept,
+    .tail_bytes = len - kept,
+    .encrypted = all.header.encrypted,
+    .recipient_sha256 = all.header.recipient_sha256,
     .hearing_id = hearing_id,
     .case_number = case_number,
     .note = note,
+    .recovered = TRUE,
+    .checkpoint = rc.index,
+    .checkpoint_us = rc.index >= 0 ? rc.cp.time_us : 0,
+    .unauthenticated_chunks = beyond,
+    .problem = rc.problem,
   };
+  if (rc.problem != NULL)
+    g_critical("recording %s: %s", dir, rc.problem);
   gboolean ok = manifest_write(dir, &s, &mi, key, error);
   summary_clear(&s);
+  g_free(rc.problem);
   return ok;
 }
 

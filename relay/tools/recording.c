@@ -41,6 +41,13 @@ tm_recording_int(JsonObject *o, const char *member)
   return json_node_get_int(n);
 }
 
+JsonObject *
+tm_recording_object(JsonObject *o, const char *member)
+{
+  JsonNode *n = json_object_get_member(o, member);
+  return n != NULL && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
 JsonArray *
 tm_recording_array(JsonObject *o, const char *member)
 {
@@ -263,5 +270,17 @@ tm_recording_check(TmRecording *rec, const char *key_path, GError **error)
   tm_record_verify(rec->bytes, rec->len, count, &rec->res);
   if (rec->res.status != TM_RECORD_VERIFY_OK)
     return fail_chunk(rec, &rec->res, error);
-  return check_against_manifest(rec, error);
+  if (!check_against_manifest(rec, error))
+    return FALSE;
+  /* The relay signed what it could vouch for after a crash, and found the rest altered. */
+  JsonObject *recovery = tm_recording_object(rec->manifest, "recovery");
+  const char *problem = recovery != NULL ? tm_recording_str(recovery, "problem") : "";
+  if (*problem != '\0') {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                "ALTERED: when the relay recovered %s after a crash, %s; the signed manifest "
+                "covers only its %u chunks up to the last checkpoint that matched",
+                rec->dir, problem, rec->res.chunks);
+    return FALSE;
+  }
+  return TRUE;
 }

@@ -41,3 +41,4 @@ char *tm_recording_hearing_time(const TmRecording *rec, int64_t us, gboolean mil
 const char *tm_recording_str(JsonObject *o, const char *member);
 int64_t tm_recording_int(JsonObject *o, const char *member);
 JsonArray *tm_recording_array(JsonObject *o, const char *member);   /* never NULL */
+JsonObject *tm_recording_object(JsonObject *o, const char *member); /* NULL when none */

@@ -174,6 +174,13 @@ print_summary(TmRecording *rec)
          paused > 0 ? "some" : "none");
   if (json_object_get_boolean_member_with_default(m, "interrupted", FALSE))
     printf("INTERRUPTED: the relay stopped during the recording; it was finished at restart\n");
+  JsonObject *recovery = tm_recording_object(m, "recovery");
+  if (recovery != NULL)
+    printf("Recovered up to the relay's signed checkpoint %lld (%s); %lld complete chunks after "
+           "it could not be authenticated and are not part of the recording\n",
+           (long long) tm_recording_int(recovery, "checkpoint"),
+           tm_recording_str(recovery, "checkpoint_utc"),
+           (long long) tm_recording_int(recovery, "unauthenticated_chunks"));
   if (*tm_recording_str(m, "note"))
     printf("Note: %s\n", tm_recording_str(m, "note"));
   if (tm_recording_int(m, "dropped_packets") > 0)

@@ -15,6 +15,7 @@ colour and a sine tone per participant to VP8/Opus RTP, with the client's settin
   - kill -9 in the middle: after recovery the recording verifies (interrupted), holds at least
     the time before the kill minus a second, and exports.
 """
+import hashlib
 import json
 import os
 import re
@@ -98,7 +99,10 @@ def check_main(tmp):
     r = run([VERIFY, rec, "--key", os.path.join(state, "keys", "evidence.pub")])
     check(r.returncode == 0, "verify: a fresh recording verifies")
     out = r.stdout
-    check("matches --key" in out, "verify: signature matches the exported evidence key")
+    check("by the given evidence key" in out, "verify: signature matches the exported evidence key")
+    r = run([VERIFY, rec])
+    check(r.returncode == 3 and "INTEGRITY ONLY" in r.stdout and "not pinned" in r.stdout,
+          f"verify: without --key, integrity only (exit 3): {r.stdout.splitlines()[:1]}")
     check("Participants: 3" in out and "Witness Cy (witness)" in out, "verify: participants")
     check("Markers: 2" in out and "witness sworn in" in out and "exhibit 3 shown" in out,
           "verify: markers")
@@ -219,7 +223,7 @@ def check_encrypted(tmp):
         subprocess.run(["openssl", "genpkey", "-algorithm", "X25519", "-out", k], check=True)
     subprocess.run(["openssl", "pkey", "-in", court, "-pubout", "-out", court_pub], check=True)
     rec = make(state, "--seconds", "8", "--encrypt-to", court_pub, "--rejoin", "1:3:5")
-    r = run([VERIFY, rec])
+    r = run([VERIFY, rec, "--key", os.path.join(state, "keys", "evidence.pub")])
     check(r.returncode == 0 and "encrypted for the court" in r.stdout,
           "encrypted: verifies without the private key")
     manifest = json.load(open(os.path.join(rec, "manifest.json")))
@@ -247,6 +251,28 @@ def check_encrypted(tmp):
     check(ok, "encrypted: decrypted export has every colour and tone")
 
 
+def rechain(data, offs, keep):
+    """An attacker's rewrite: only the chunks KEEP, renumbered, with a rebuilt hash chain."""
+    header_end = offs[0][0]
+    out = bytearray(data[:header_end])
+    prev = hashlib.sha256(data[:header_end]).digest()
+    for n, i in enumerate(keep):
+        a, b = offs[i]
+        c = bytearray(data[a:b])
+        c[4:8] = struct.pack(">I", n)
+        c[32:64] = prev
+        prev = hashlib.sha256(bytes(c[:-32])).digest()
+        c[-32:] = prev
+        out += c
+    return bytes(out)
+
+
+def marker_record(text, by="clerk"):
+    """A marker record (type 7) as the journal keeps it."""
+    body = struct.pack(">H", len(by)) + by.encode() + struct.pack(">H", len(text)) + text.encode()
+    return struct.pack(">BHBqI", 7, 0xFFFF, 0xFF, int(time.time() * 1e6), len(body)) + body
+
+
 def check_crash(tmp):
     state = os.path.join(tmp, "crash-state")
     proc = subprocess.Popen([MAKE, state, "--seconds", "30", "--realtime"],
@@ -255,12 +281,16 @@ def check_crash(tmp):
     time.sleep(10)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    key = os.path.join(state, "keys", "evidence.pub")
     r = run([VERIFY, rec])
     check(r.returncode == 1 and "UNFINISHED" in r.stdout, "crash: unfinished before recovery")
+    check_recovery_attacks(tmp, state, rec)
     r = run([MAKE, state, "--recover"])
     check(r.returncode == 0 and "recovered 1" in r.stdout, f"crash: recovered {r.stdout.strip()}")
-    r = run([VERIFY, rec])
-    check(r.returncode == 0 and "INTERRUPTED" in r.stdout, "crash: verifies, marked interrupted")
+    r = run([VERIFY, rec, "--key", key])
+    check(r.returncode == 0 and "INTERRUPTED" in r.stdout and
+          "Recovered up to the relay's signed checkpoint" in r.stdout,
+          f"crash: verifies, marked interrupted, from a checkpoint {r.stdout.splitlines()[:1]}")
     m = json.load(open(os.path.join(rec, "manifest.json")))
     kept = (m["end_us"] - m["start_us"]) / 1e6
     check(m["interrupted"] and kept >= 9.0, f"crash: {kept:.1f} s kept of 10 s before kill -9")
@@ -272,6 +302,40 @@ def check_crash(tmp):
           f"crash: the export plays ({p['duration_s']} s)")
     r = run([MAKE, state, "--recover"])
     check("recovered 0" in r.stdout, "crash: recovery runs once")
+
+
+def check_recovery_attacks(tmp, state, rec):
+    """Whoever can write recordings/ edits an unfinished recording before the relay restarts;
+    recovery must not sign what it did not authenticate when it wrote it."""
+    name = os.path.basename(rec)
+    # Cut seconds of testimony out, rebuild the hash chain, add a marker.
+    cut_state = os.path.join(tmp, "cut-state")
+    shutil.copytree(state, cut_state)
+    cut = os.path.join(cut_state, "recordings", name)
+    data, offs = chunks(os.path.join(cut, "recording.tmr"))
+    keep = list(range(0, 4)) + list(range(10, len(offs)))
+    open(os.path.join(cut, "recording.tmr"), "wb").write(rechain(data, offs, keep))
+    with open(os.path.join(cut, "events.bin"), "ab") as f:
+        f.write(marker_record("witness withdrew the statement"))
+    r = run([MAKE, cut_state, "--recover"])
+    r = run([VERIFY, cut, "--key", os.path.join(cut_state, "keys", "evidence.pub")])
+    check(r.returncode == 1 and "ALTERED" in r.stdout and "signed checkpoint" in r.stdout,
+          f"cut and re-chained: recovery names it, verify exit 1: {r.stdout.strip()[:300]}")
+    m = json.load(open(os.path.join(cut, "manifest.json")))
+    check(m["chunk_count"] == 4 and "withdrew" not in json.dumps(m["markers"]),
+          f"cut: the relay signed only the 4 chunks before the cut, not the marker "
+          f"({m['chunk_count']} chunks, markers {m['markers']})")
+    # A marker alone, appended to the events journal.
+    mark_state = os.path.join(tmp, "mark-state")
+    shutil.copytree(state, mark_state)
+    marked = os.path.join(mark_state, "recordings", name)
+    with open(os.path.join(marked, "events.bin"), "ab") as f:
+        f.write(marker_record("witness withdrew the statement"))
+    run([MAKE, mark_state, "--recover"])
+    r = run([VERIFY, marked, "--key", os.path.join(mark_state, "keys", "evidence.pub")])
+    m = json.load(open(os.path.join(marked, "manifest.json")))
+    check(r.returncode == 0 and "withdrew" not in json.dumps(m),
+          f"forged marker: not signed, the recording still verifies ({r.returncode})")
 
 
 def main():
