@@ -73,8 +73,8 @@ tm_main_parse(TmOptions *o, int *argc, char ***argv, GError **error)
     { "duration", 0, 0, G_OPTION_ARG_INT, &o->duration,
       "Leave the hearing after this many seconds", "SECONDS" },
     { "pipelines", 0, 0, G_OPTION_ARG_FILENAME, &o->pipelines_dir,
-      "Directory of the .pipeline profiles (default: $TESTIMONY_PIPELINES or the install "
-      "directory)", "DIR" },
+      "Directory of the .pipeline profiles (default: $TESTIMONY_PIPELINES, else the install "
+      "directory, else the source tree's pipelines/)", "DIR" },
     { "console", 0, 0, G_OPTION_ARG_NONE, &o->console,
       "Read controls from standard input, one a line (type help)", NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL }

@@ -7,6 +7,9 @@
 #ifndef PIPELINES_DIR
 #define PIPELINES_DIR "/usr/local/share/testimony/pipelines"
 #endif
+#ifndef SOURCE_PIPELINES_DIR
+#define SOURCE_PIPELINES_DIR PIPELINES_DIR
+#endif
 
 #define TM_PROFILE_MAX_SIZE (64 * 1024)
 #define TM_PROFILE_VIDEO_PLACEHOLDER "@VIDEO_SOURCE@"
@@ -24,7 +27,8 @@ tm_profile_resolve_dir(const gchar *cli_dir)
   env = g_getenv("TESTIMONY_PIPELINES");
   if (env != NULL && env[0] != '\0')
     return g_strdup(env);
-  return g_strdup(PIPELINES_DIR);
+  return g_strdup(g_file_test(PIPELINES_DIR, G_FILE_TEST_IS_DIR) ? PIPELINES_DIR
+                                                                 : SOURCE_PIPELINES_DIR);
 }
 
 static gboolean
