@@ -242,7 +242,24 @@ message_read_members(JsonObject *obj, TmMessage *msg, GPtrArray *storage)
 
 /* ---- syntax gate ---- */
 
-/* Checks the escape at DATA[*I] == '\\' and moves *I to its last character. */
+/* The value of the four hex digits at DATA + AT (LEN bytes in all); -1 if they are not. */
+static int
+message_hex4(const char *data, size_t len, size_t at)
+{
+  if (len - at < 4)
+    return -1;
+  int v = 0;
+  for (size_t k = at; k < at + 4; k++) {
+    if (!g_ascii_isxdigit(data[k]))
+      return -1;
+    v = v << 4 | g_ascii_xdigit_value(data[k]);
+  }
+  return v;
+}
+
+/* Checks the escape at DATA[*I] == '\\' and moves *I to its last character. A \u escape of a
+ * UTF-16 surrogate must be a high one followed at once by a low one: json-glib turns a lone
+ * surrogate into bytes that are not UTF-8 and drops what follows it in the string. */
 static const char *
 message_check_escape(const char *data, size_t len, size_t *i)
 {
@@ -257,13 +274,20 @@ message_check_escape(const char *data, size_t len, size_t *i)
     return "the message has an escape that JSON does not allow";
   if (len - at < 5)
     return "the message ends inside a string";
-  for (size_t k = at + 1; k < at + 5; k++) {
-    if (!g_ascii_isxdigit(data[k]))
-      return "the message has a \\u escape without four hex digits";
-  }
-  if (memcmp(data + at + 1, "0000", 4) == 0)
+  int unit = message_hex4(data, len, at + 1);
+  if (unit < 0)
+    return "the message has a \\u escape without four hex digits";
+  if (unit == 0)
     return "the message has a string with a \\u0000 character";
   *i = at + 4;
+  if (unit < 0xd800 || unit > 0xdfff)
+    return NULL;
+  int low = -1;
+  if (unit <= 0xdbff && len - *i > 2 && data[*i + 1] == '\\' && data[*i + 2] == 'u')
+    low = message_hex4(data, len, *i + 3);
+  if (low < 0xdc00 || low > 0xdfff)
+    return "the message has a \\u escape of half a UTF-16 surrogate pair";
+  *i += 6;
   return NULL;
 }
 
