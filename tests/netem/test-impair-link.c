@@ -257,7 +257,8 @@ test_counters_line(void)
   g_autoptr(TmImpairLink) link = link_with(1, "");
   send_number(link, 0, 100, 0);
   g_autoptr(GArray) got = drain(link, 0);
-  tm_impair_link_write_failed(link, A2B, 100);
+  g_assert_cmpuint(got->len, ==, 1);
+  tm_impair_link_write_failed(link, A2B, 100); /* the output device refused it */
   g_autoptr(GString) out = g_string_new(NULL);
   tm_impair_link_format_counters(link, out);
   g_assert_nonnull(strstr(out->str, "counters a2b in=1 out=0 bytes_in=100 bytes_out=0 "
