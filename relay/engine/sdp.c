@@ -7,7 +7,7 @@
  *   spaces and tabs of a line are dropped, empty lines are skipped. A line holding NUL, a bare
  *   CR or another control character (tab excepted) is a syntax error, so no stored string can
  *   carry a line break into a serialized description.
- * - Tokens are separated by spaces. Values of known attributes are validated wherever they
+ * - Tokens are separated by blanks (spaces and tabs). Values of known attributes are validated wherever they
  *   appear, even where the first occurrence wins and a later one is not stored: one bad line
  *   refuses the description instead of being silently skipped.
  * - Numbers are plain decimal digits: no sign, no spaces, no overflow. Payload types 0–127,
@@ -99,23 +99,31 @@ span_eq(Span s, const char *lit)
   return s.n == n && memcmp(s.p, lit, n) == 0;
 }
 
-static Span
-span_skip_spaces(Span s)
+/* Blanks separate tokens: a token never holds one, so none can end a serialized line with a
+ * blank that parsing would drop (a tab-only a=msid-semantic once failed the round trip). */
+static bool
+char_is_blank(char c)
 {
-  while (s.n > 0 && s.p[0] == ' ') {
+  return c == ' ' || c == '\t';
+}
+
+static Span
+span_skip_blanks(Span s)
+{
+  while (s.n > 0 && char_is_blank(s.p[0])) {
     s.p++;
     s.n--;
   }
   return s;
 }
 
-/* The next space-separated token of *REST (empty when none); *REST moves past it. */
+/* The next blank-separated token of *REST (empty when none); *REST moves past it. */
 static Span
 span_token(Span *rest)
 {
-  Span s = span_skip_spaces(*rest);
+  Span s = span_skip_blanks(*rest);
   size_t i = 0;
-  while (i < s.n && s.p[i] != ' ')
+  while (i < s.n && !char_is_blank(s.p[i]))
     i++;
   Span tok = { s.p, i };
   rest->p = s.p + i;
@@ -140,7 +148,8 @@ span_split(Span *s, char sep, Span *head)
 static bool
 span_is_token(Span s)
 {
-  return s.n > 0 && memchr(s.p, ' ', s.n) == NULL;
+  Span rest = s;
+  return s.n > 0 && span_token(&rest).n == s.n;
 }
 
 static bool
@@ -338,7 +347,7 @@ parse_media_line(SdpParser *ps, Span v)
   Span kind = span_token(&v);
   Span port = span_token(&v);
   Span proto = span_token(&v);
-  Span fmts = span_skip_spaces(v);
+  Span fmts = span_skip_blanks(v);
   if (fmts.n == 0)
     return TM_SDP_ERR_SYNTAX;
   if (sdp->n_media == TM_SDP_MAX_MEDIA)
@@ -524,7 +533,7 @@ attr_fmtp(SdpParser *ps, Span v)
   uint8_t pt;
   if (parse_pt(span_token(&v), &pt) != TM_SDP_OK)
     return TM_SDP_ERR_BAD_VALUE;
-  Span params = span_skip_spaces(v);
+  Span params = span_skip_blanks(v);
   if (params.n >= TM_SDP_FMTP_LEN)
     return TM_SDP_ERR_TOO_LONG;
   TmSdpCodec *c = media_codec(ps->media, pt);
@@ -633,7 +642,7 @@ attr_ssrc(SdpParser *ps, Span v)
       return TM_SDP_ERR_TOO_MANY;
     m->ssrcs[m->n_ssrcs++] = (uint32_t) id;
   }
-  Span value = span_skip_spaces(v);
+  Span value = span_skip_blanks(v);
   Span name;
   if (!span_split(&value, ':', &name))
     return TM_SDP_OK;
@@ -720,7 +729,7 @@ parse_attribute(SdpParser *ps, Span line)
   Span value = line;
   Span name;
   if (span_split(&value, ':', &name))
-    value = span_skip_spaces(value);
+    value = span_skip_blanks(value);
   else {
     name = line;
     value = (Span) { line.p + line.n, 0 };
@@ -778,7 +787,7 @@ next_line(const char *text, size_t len, size_t *pos)
   *pos += line.n + (nl != NULL ? 1 : 0);
   if (line.n > 0 && line.p[line.n - 1] == '\r')
     line.n--;
-  while (line.n > 0 && (line.p[line.n - 1] == ' ' || line.p[line.n - 1] == '\t'))
+  while (line.n > 0 && char_is_blank(line.p[line.n - 1]))
     line.n--;
   return line;
 }
@@ -842,7 +851,7 @@ check_token(const char *s, size_t cap)
   if (n >= cap)
     return TM_SDP_ERR_TOO_LONG;
   for (size_t i = 0; i < n; i++)
-    if (s[i] == ' ' || s[i] == '\t' || char_is_control((unsigned char) s[i]))
+    if (char_is_blank(s[i]) || char_is_control((unsigned char) s[i]))
       return TM_SDP_ERR_BAD_VALUE;
   return n > 0 ? TM_SDP_OK : TM_SDP_ERR_BAD_VALUE;
 }
@@ -857,8 +866,8 @@ check_candidate(const char *c)
   size_t n = strlen(c);
   if (n >= TM_SDP_CANDIDATE_LEN)
     return TM_SDP_ERR_TOO_LONG;
-  if (n <= prefix || strncmp(c, SDP_CANDIDATE_PREFIX, prefix) != 0 || c[prefix] == ' ' ||
-      c[n - 1] == ' ' || c[n - 1] == '\t')
+  if (n <= prefix || strncmp(c, SDP_CANDIDATE_PREFIX, prefix) != 0 ||
+      char_is_blank(c[prefix]) || char_is_blank(c[n - 1]))
     return TM_SDP_ERR_BAD_VALUE;
   for (size_t i = 0; i < n; i++)
     if (char_is_control((unsigned char) c[i]))

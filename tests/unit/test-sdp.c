@@ -1551,6 +1551,45 @@ test_syntax(void)
   g_assert_cmpint(parse_variant("s=-\r\n", "s=\ttab\r\nz=0\r\nk=x\r\na=\r\na=x-y\r\n"), ==, TM_SDP_OK);
 }
 
+/* Tabs separate tokens as spaces do. A token that was only a tab, or ended in one, came out at
+ * the end of a serialized line, where parsing drops blanks: the round trip changed it (found by
+ * fuzz-sdp; tests/fuzz/corpus/sdp/crash-tab-token). */
+static void
+test_tabs(void)
+{
+  g_autofree TmSdp *sdp = g_new0(TmSdp, 1);
+  g_autofree gchar *text = with_text(minimal_offer, "a=group:BUNDLE 0 1\r\n",
+                                     "a=group:BUNDLE\t0\t 1\t x\r\n"
+                                     "a=msid-semantic:\t W\t s\r\n");
+  g_autofree gchar *media = with_text(text, "a=sendonly\r\na=rtcp-mux\r\na=rtcp-rsize\r\n",
+                                      "a=sendonly\r\na=rtcp-mux\r\na=rtcp-rsize\r\n"
+                                      "a=msid:\ts\tt\t u\r\n"
+                                      "a=ssrc:7\tcname:\tc d\r\n");
+  parse_ok(media, sdp);
+  g_assert_cmpuint(sdp->n_bundle, ==, 3);
+  g_assert_cmpstr(sdp->bundle[0], ==, "0");
+  g_assert_cmpstr(sdp->bundle[1], ==, "1");
+  g_assert_cmpstr(sdp->msid_semantic, ==, "W");
+  g_assert_cmpstr(sdp->media[1].msid_stream, ==, "s");
+  g_assert_cmpstr(sdp->media[1].msid_track, ==, "t");
+  g_assert_cmpuint(sdp->media[1].ssrcs[0], ==, 7);
+  g_assert_cmpstr(sdp->media[1].cname, ==, "\tc d"); /* the rest of the line */
+  assert_round_trip(sdp);
+
+  /* the input that found it: a tab-only msid-semantic token */
+  g_autofree gchar *tab_only = with_text(minimal_offer, "a=setup:actpass\r\n",
+                                         "a=setup:actpass\r\na=msid-semantic:\t W\r\n");
+  parse_ok(tab_only, sdp);
+  g_assert_cmpstr(sdp->msid_semantic, ==, "W");
+  assert_round_trip(sdp);
+
+  /* a value that must be one token still may not hold a blank */
+  g_assert_cmpint(parse_variant("a=mid:0\r\n", "a=mid:0\t1\r\n"), ==, TM_SDP_ERR_BAD_VALUE);
+  g_assert_cmpint(parse_variant("a=ice-ufrag:abcd", "a=ice-ufrag:ab\tcd"), ==,
+                  TM_SDP_ERR_BAD_VALUE);
+  g_assert_cmpint(parse_variant("a=mid:0\r\n", "a=mid:\t0\r\n"), ==, TM_SDP_OK);
+}
+
 static void
 test_fingerprint(void)
 {
@@ -1656,6 +1695,7 @@ main(int argc, char **argv)
   g_test_add_func("/sdp/caps/size", test_caps_size);
   g_test_add_func("/sdp/numbers", test_numbers);
   g_test_add_func("/sdp/syntax", test_syntax);
+  g_test_add_func("/sdp/tabs", test_tabs);
   g_test_add_func("/sdp/fingerprint", test_fingerprint);
   g_test_add_func("/sdp/strerror", test_strerror);
   g_test_add_func("/sdp/find-codec", test_find_codec);
