@@ -22,6 +22,7 @@ tm_config_clear(TmConfig *c)
 {
   g_free(c->listen);
   g_strfreev(c->media_addresses);
+  g_strfreev(c->remote_candidates);
   g_free(c->state_dir);
   g_free(c->certificate);
   g_free(c->private_key);
@@ -77,7 +78,8 @@ tm_config_split_listen(const char *listen, char **host, guint *port, GError **er
 }
 
 static const char *const known_keys[] = {
-  "listen", "media-address", "ports", "state-dir", "certificate", "private-key", "web-dir", NULL,
+  "listen", "media-address", "ports", "state-dir", "certificate", "private-key", "web-dir",
+  "remote-candidates", NULL,
 };
 
 gboolean
@@ -129,6 +131,10 @@ tm_config_load(TmConfig *c, const char *path, GError **error)
   if ((v = g_key_file_get_string(kf, "relay", "private-key", NULL)) != NULL) {
     g_free(c->private_key);
     c->private_key = v;
+  }
+  if ((list = g_key_file_get_string_list(kf, "relay", "remote-candidates", NULL, NULL)) != NULL) {
+    g_strfreev(c->remote_candidates);
+    c->remote_candidates = list;
   }
   if ((v = g_key_file_get_string(kf, "relay", "web-dir", NULL)) != NULL) {
     g_free(c->web_dir);

@@ -12,6 +12,7 @@ typedef struct {
   char *certificate;        /* PEM; NULL = DIR/tls/cert.pem, self-signed on first start */
   char *private_key;
   char *web_dir;            /* the court's web pages; default: installed, else the source tree */
+  char **remote_candidates; /* CIDR ranges remote ICE candidates may be in; NULL = any unicast */
 } TmConfig;
 
 void tm_config_init(TmConfig *c);

@@ -202,6 +202,16 @@ now_us(void)
   return g_get_monotonic_time();
 }
 
+/* Refused or removed: the token cannot be used again. */
+static void
+revoke_token(Session *s, TmParticipant *t)
+{
+  Session *ts = t->data;
+  g_autoptr(GError) error = NULL;
+  if (!tm_keyring_revoke(s->server->keyring, ts->jti, &error))
+    g_critical("cannot revoke the token of %s: %s", t->id, error->message);
+}
+
 static void
 run_waiting(Session *s, const TmMessage *m, TmParticipant *t)
 {
@@ -216,6 +226,7 @@ run_admit(Session *s, const TmMessage *m, TmParticipant *t)
   tm_room_record_presence(room, t, TRUE);
   tm_room_audit(room, s, "admit", t, "");
   send_state(t, room);
+  tm_room_send_roster(room, t);
   tm_room_participant_changed(room, t);
   tm_room_send_waiting(room, NULL);
   tm_room_schedule(room);
@@ -227,7 +238,8 @@ run_refuse(Session *s, const TmMessage *m, TmParticipant *t)
 {
   Room *room = s->room;
   Session *ts = t->data;
-  tm_room_audit(room, s, "refuse", t, "");
+  revoke_token(s, t);
+  tm_room_audit(room, s, "refuse", t, "token revoked");
   tm_session_done(s, m->action, NULL);
   tm_session_dismiss(ts, "refused", "the court did not admit you to this hearing");
 }
@@ -306,9 +318,7 @@ run_remove(Session *s, const TmMessage *m, TmParticipant *t)
     tm_session_error(s, "bad-request", "you cannot remove yourself; leave instead", m->action);
     return;
   }
-  g_autoptr(GError) error = NULL;
-  if (!tm_keyring_revoke(s->server->keyring, ts->jti, &error))
-    g_critical("cannot revoke the token of %s: %s", t->id, error->message);
+  revoke_token(s, t);
   tm_room_audit(room, s, "remove", t, "token revoked");
   tm_session_done(s, m->action, NULL);
   tm_session_dismiss(ts, "removed", "the court removed you from this hearing");

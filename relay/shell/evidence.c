@@ -153,14 +153,8 @@ tm_evidence_key_load(const char *state_dir, GError **error)
   }
   if (!g_file_test(path, G_FILE_TEST_EXISTS) && !create_key(path, error))
     return NULL;
-  GStatBuf st;
-  if (g_stat(path, &st) == 0 && (st.st_mode & 077) != 0) {
-    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_PERM,
-                "%s can be read by other users (mode %03o); make it 0600 (chmod 600) and check "
-                "whether the key has leaked",
-                path, (unsigned) (st.st_mode & 0777));
+  if (!tm_file_check_private(path, 077, error))
     return NULL;
-  }
   EVP_PKEY *pkey = read_pem(path, EVP_PKEY_ED25519, "an Ed25519 evidence key", FALSE, error);
   if (pkey == NULL)
     return NULL;

@@ -27,3 +27,17 @@ tm_file_write(const char *path, const void *data, gsize len, TmWriteMode how, in
                 g_strerror(e));
   return ok;
 }
+
+gboolean
+tm_file_check_private(const char *path, int denied, GError **error)
+{
+  GStatBuf st;
+  if (g_stat(path, &st) != 0 || (st.st_mode & denied) == 0)
+    return TRUE;
+  g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_PERM,
+              "%s can be read by %s (mode %03o); make it %s (chmod %s) and check whether the "
+              "key has leaked",
+              path, denied == 077 ? "other users" : "any user", (unsigned) (st.st_mode & 0777),
+              denied == 077 ? "0600" : "0640 or 0600", denied == 077 ? "600" : "o-rwx");
+  return FALSE;
+}

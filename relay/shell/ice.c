@@ -13,6 +13,9 @@ struct _TmIce {
   char *ufrag;
   char *pwd;
   gboolean failed;
+  char **own;                  /* the relay's media addresses */
+  guint port_min, port_max;
+  GPtrArray *remote_allowed;   /* borrowed from the options */
 };
 
 static void
@@ -40,6 +43,10 @@ tm_ice_new(GMainContext *context, const TmIceOptions *options, const TmIceListen
   ice->context = g_main_context_ref(context);
   ice->listener = *listener;
   ice->user_data = user_data;
+  ice->own = g_strdupv(options->addresses);
+  ice->port_min = options->port_min;
+  ice->port_max = options->port_max;
+  ice->remote_allowed = options->remote_allowed;
   ice->agent = nice_agent_new_full(context, NICE_COMPATIBILITY_RFC5245,
                                    NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_CONSENT_FRESHNESS);
   g_object_set(ice->agent, "upnp", FALSE, "ice-tcp", FALSE, "ice-udp", TRUE,
@@ -97,6 +104,7 @@ tm_ice_free(TmIce *ice)
   g_main_context_unref(ice->context);
   g_free(ice->ufrag);
   g_free(ice->pwd);
+  g_strfreev(ice->own);
   g_free(ice);
 }
 
@@ -134,26 +142,104 @@ tm_ice_set_remote_credentials(TmIce *ice, const char *ufrag, const char *pwd)
   return nice_agent_set_remote_credentials(ice->agent, ice->stream, ufrag, pwd);
 }
 
-gboolean
+/* Whether the relay may send connectivity checks to ADDR:PORT. */
+static gboolean
+remote_allowed(TmIce *ice, GInetAddress *addr, guint port)
+{
+  if (g_inet_address_get_is_any(addr) || g_inet_address_get_is_multicast(addr) ||
+      g_inet_address_get_is_link_local(addr) || port == 0)
+    return FALSE;
+  g_autofree char *text = g_inet_address_to_string(addr);
+  if (strcmp(text, "255.255.255.255") == 0)
+    return FALSE;
+  gboolean own_port = ice->port_min == 0 || (port >= ice->port_min && port <= ice->port_max);
+  if (own_port && ice->own != NULL && g_strv_contains((const char *const *) ice->own, text))
+    return FALSE; /* the relay itself */
+  if (ice->remote_allowed == NULL)
+    return TRUE;
+  for (guint i = 0; i < ice->remote_allowed->len; i++)
+    if (g_inet_address_mask_matches(g_ptr_array_index(ice->remote_allowed, i), addr))
+      return TRUE;
+  return FALSE;
+}
+
+TmIceCandidateResult
 tm_ice_add_remote_candidate(TmIce *ice, const char *candidate)
 {
   if (candidate == NULL || *candidate == '\0') {
     nice_agent_peer_candidate_gathering_done(ice->agent, ice->stream);
-    return TRUE;
+    return TM_ICE_CANDIDATE_OK;
   }
   g_autofree char *line = g_str_has_prefix(candidate, "a=") ? g_strdup(candidate)
                                                            : g_strconcat("a=", candidate, NULL);
   NiceCandidate *c = nice_agent_parse_remote_candidate_sdp(ice->agent, ice->stream, line);
   if (c == NULL)
-    return FALSE;
+    return TM_ICE_CANDIDATE_MALFORMED;
   if (c->component_id != 1) { /* rtcp-mux: component 2 is never used */
     nice_candidate_free(c);
-    return TRUE;
+    return TM_ICE_CANDIDATE_OK;
+  }
+  char text[NICE_ADDRESS_STRING_LEN];
+  nice_address_to_string(&c->addr, text);
+  g_autoptr(GInetAddress) addr = g_inet_address_new_from_string(text);
+  if (addr == NULL || !remote_allowed(ice, addr, nice_address_get_port(&c->addr))) {
+    nice_candidate_free(c);
+    return TM_ICE_CANDIDATE_REFUSED;
   }
   GSList *list = g_slist_prepend(NULL, c);
   int n = nice_agent_set_remote_candidates(ice->agent, ice->stream, 1, list);
   g_slist_free_full(list, (GDestroyNotify) nice_candidate_free);
-  return n >= 0;
+  return n >= 0 ? TM_ICE_CANDIDATE_OK : TM_ICE_CANDIDATE_MALFORMED;
+}
+
+gboolean
+tm_ice_check_media_address(const char *address, GError **error)
+{
+  g_autoptr(GInetAddress) addr = g_inet_address_new_from_string(address);
+  const char *why = addr == NULL                            ? "is not an IP address"
+                    : g_inet_address_get_is_any(addr)       ? "is a wildcard address; name the "
+                                                              "address peers reach the relay on"
+                    : g_inet_address_get_is_multicast(addr) ? "is a multicast address"
+                    : g_inet_address_get_is_link_local(addr) ? "is a link-local address"
+                                                             : NULL;
+  if (why != NULL) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "media address \"%s\" %s",
+                address, why);
+    return FALSE;
+  }
+  g_autoptr(GSocket) sock = g_socket_new(g_inet_address_get_family(addr), G_SOCKET_TYPE_DATAGRAM,
+                                         G_SOCKET_PROTOCOL_UDP, error);
+  g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(addr, 0);
+  g_autoptr(GError) local = NULL;
+  if (sock == NULL || !g_socket_bind(sock, sa, FALSE, &local)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                "media address \"%s\" is not an address of this machine (%s)", address,
+                local != NULL ? local->message : "no socket");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+tm_ice_parse_remote_ranges(char **ranges, GPtrArray **out, GError **error)
+{
+  *out = NULL;
+  if (ranges == NULL || ranges[0] == NULL)
+    return TRUE;
+  g_autoptr(GPtrArray) masks = g_ptr_array_new_with_free_func(g_object_unref);
+  for (char **r = ranges; *r != NULL; r++) {
+    g_autoptr(GError) local = NULL;
+    GInetAddressMask *m = g_inet_address_mask_new_from_string(*r, &local);
+    if (m == NULL) {
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                  "remote-candidates: \"%s\" is not an address range (e.g. 10.0.0.0/8): %s", *r,
+                  local->message);
+      return FALSE;
+    }
+    g_ptr_array_add(masks, m);
+  }
+  *out = g_steal_pointer(&masks);
+  return TRUE;
 }
 
 void

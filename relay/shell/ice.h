@@ -10,7 +10,21 @@ typedef struct {
   char **addresses;       /* local addresses ICE may use (NULL-terminated) */
   guint port_min;         /* 0 = any */
   guint port_max;
+  GPtrArray *remote_allowed;   /* GInetAddressMask*: where remote candidates may be; NULL = any */
 } TmIceOptions;
+
+/* Checks a media address at start: an IP address of this machine that ICE can bind, not a
+ * wildcard, multicast or link-local one. */
+gboolean tm_ice_check_media_address(const char *address, GError **error);
+/* Parses the remote-candidates setting (CIDR ranges, e.g. "10.0.0.0/8", "2001:db8::/32") into
+ * *OUT (NULL for an empty list: any unicast address). */
+gboolean tm_ice_parse_remote_ranges(char **ranges, GPtrArray **out, GError **error);
+
+typedef enum {
+  TM_ICE_CANDIDATE_OK,
+  TM_ICE_CANDIDATE_MALFORMED,
+  TM_ICE_CANDIDATE_REFUSED,    /* an address the relay never connects to (see ice.c) */
+} TmIceCandidateResult;
 
 typedef struct {
   void (*receive)(void *user_data, const uint8_t *buf, size_t len);
@@ -32,7 +46,8 @@ const char *tm_ice_pwd(const TmIce *ice);
 GStrv tm_ice_local_candidates(TmIce *ice);
 
 gboolean tm_ice_set_remote_credentials(TmIce *ice, const char *ufrag, const char *pwd);
-/* CANDIDATE is "candidate:..." (with or without "a="); "" means end of candidates. Returns
- * FALSE when it cannot be parsed. */
-gboolean tm_ice_add_remote_candidate(TmIce *ice, const char *candidate);
+/* CANDIDATE is "candidate:..." (with or without "a="); "" means end of candidates. A candidate
+ * on a multicast, broadcast, wildcard or link-local address, on the relay's own media address
+ * and port range, or outside remote_allowed when that is set, is refused (never checked). */
+TmIceCandidateResult tm_ice_add_remote_candidate(TmIce *ice, const char *candidate);
 void tm_ice_send(TmIce *ice, const uint8_t *buf, size_t len);

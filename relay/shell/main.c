@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "config.h"
 #include "server.h"
@@ -14,6 +15,20 @@
 #include "token.h"
 
 #define DEFAULT_TTL (4 * 3600)
+
+/* Every connection and ICE socket is a descriptor: take all the system allows. */
+static void
+raise_descriptor_limit(void)
+{
+  struct rlimit r;
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur == r.rlim_max)
+    return;
+  rlim_t was = r.rlim_cur;
+  r.rlim_cur = r.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &r) == 0)
+    g_message("open file limit raised from %llu to %llu", (unsigned long long) was,
+              (unsigned long long) r.rlim_max);
+}
 
 static int
 fail(const char *what, GError *error)
@@ -89,6 +104,7 @@ cmd_serve(int argc, char **argv)
       g_free(config.web_dir);
       config.web_dir = g_steal_pointer(&web_dir);
     }
+    raise_descriptor_limit();
     TmServer *server = tm_server_new(&config, &error);
     if (server == NULL) {
       rc = fail("cannot start", error);

@@ -31,6 +31,15 @@ state_message(Room *room, const char *path)
   return b;
 }
 
+void
+tm_room_send_recording(Room *room, Session *to)
+{
+  if (room->recorder == NULL)
+    return;
+  g_autoptr(JsonBuilder) b = state_message(room, NULL);
+  tm_session_send(to, b);
+}
+
 /* Everyone learns the recording's state; only judges and clerks where it is kept. */
 static void
 broadcast_state(Room *room, const char *path)

@@ -13,6 +13,7 @@
 #include "hearing.h"
 #include "ice.h"
 #include "keys.h"
+#include "listener.h"
 #include "message.h"
 #include "recorder.h"
 #include "server.h"
@@ -40,6 +41,8 @@ typedef struct {
   TmTokenBucket bucket;
   TmTokenBucket audit_bucket;   /* controls it may have carried out (and audited) */
   GHashTable *refusals;         /* action -> TmAuditRefusal*: refused controls, held back */
+  guint join_deadline;          /* closes the session unless it joins in time */
+  gboolean unjoined_counted;    /* counted in server->unjoined */
   gboolean closed;
 } Session;
 
@@ -61,6 +64,7 @@ struct _Room {
 struct _TmServer {
   TmConfig config;
   SoupServer *soup;
+  TmListener *listener;
   GMainContext *context;
   TmKeyring *keyring;
   TmEvidenceKey *evidence;       /* signs audit logs and recordings */
@@ -69,6 +73,7 @@ struct _TmServer {
   GHashTable *sessions;         /* Session* set */
   GHashTable *live_tokens;      /* jti -> Session* */
   GHashTable *join_limits;      /* remote address -> TmTokenBucket* */
+  GHashTable *unjoined;         /* remote address -> GQueue of Session* not yet joined */
   GHashTable *audit_heads;      /* hearing id -> "SEQ:HASH" last written to its audit log */
   TmIceOptions ice;
 };
@@ -94,6 +99,9 @@ void tm_room_broadcast_staff(Room *room, JsonBuilder *b);
 /* Sends STAFF to judges, clerks and control sessions, OTHERS (unless NULL) to everyone else. */
 void tm_room_broadcast_roles(Room *room, JsonBuilder *staff, JsonBuilder *others);
 void tm_room_participant_changed(Room *room, TmParticipant *p);
+/* Tells TO (just admitted) who else is in the hearing, as participant-joined messages, and
+ * whether it is being recorded: what someone waiting was not told. */
+void tm_room_send_roster(Room *room, TmParticipant *to);
 void tm_room_schedule(Room *room);
 
 /* control.c */
@@ -116,3 +124,5 @@ void tm_room_recording_stop(Room *room, const Session *by);
 void tm_control_record(Session *s, const TmMessage *m, TmParticipant *target);
 void tm_control_mark(Session *s, const TmMessage *m, TmParticipant *target);
 void tm_add_recording(JsonBuilder *b, Room *room);
+/* Tells TO that the hearing is being recorded (or paused), if it is. */
+void tm_room_send_recording(Room *room, Session *to);

@@ -14,6 +14,9 @@
 #define JOIN_RATE 2.0            /* join attempts per second per remote address, sustained */
 #define JOIN_BURST 20.0
 #define JOIN_LIMITS_MAX 4096     /* remote addresses remembered */
+#define HSTS "max-age=31536000"  /* browsers come back over HTTPS only, for a year */
+#define JOIN_DEADLINE_S 10       /* a session that has not joined by then is closed */
+#define UNJOINED_PER_ADDRESS 16  /* sessions not yet joined, per remote address */
 #define QUALITY_INTERVAL_S 2
 
 static void room_free(Room *room);
@@ -111,7 +114,8 @@ tm_room_broadcast(Room *room, TmParticipant *except, JsonBuilder *b)
 {
   for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++) {
     TmParticipant *p = tm_hearing_participant(room->hearing, i);
-    if (p != except && p->data != NULL)
+    /* someone waiting learns only the title and their own state (send_joined, send_state) */
+    if (p != except && p->data != NULL && p->state != TM_STATE_WAITING)
       tm_session_send(p->data, b);
   }
   for (guint i = 0; i < room->controls->len; i++)
@@ -125,7 +129,7 @@ tm_room_broadcast_roles(Room *room, JsonBuilder *staff, JsonBuilder *others)
     TmParticipant *p = tm_hearing_participant(room->hearing, i);
     JsonBuilder *b =
       p->role == TM_ROLE_JUDGE || p->role == TM_ROLE_CLERK ? staff : others;
-    if (p->data != NULL && b != NULL)
+    if (p->data != NULL && b != NULL && p->state != TM_STATE_WAITING)
       tm_session_send(p->data, b);
   }
   for (guint i = 0; i < room->controls->len; i++)
@@ -136,6 +140,23 @@ void
 tm_room_broadcast_staff(Room *room, JsonBuilder *b)
 {
   tm_room_broadcast_roles(room, b, NULL);
+}
+
+void
+tm_room_send_roster(Room *room, TmParticipant *to)
+{
+  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++) {
+    TmParticipant *o = tm_hearing_participant(room->hearing, i);
+    if (o == to || to->data == NULL)
+      continue;
+    g_autoptr(JsonBuilder) b = tm_msg_begin("participant-joined");
+    json_builder_set_member_name(b, "participant");
+    tm_add_participant(b, room, o, FALSE);
+    json_builder_end_object(b);
+    tm_session_send(to->data, b);
+  }
+  if (to->data != NULL)
+    tm_room_send_recording(room, to->data);
 }
 
 void
@@ -543,12 +564,21 @@ send_joined(Session *s, Room *room)
   TmParticipant *p = s->participant;
   tm_msg_add_string(b, "id", p != NULL ? p->id : "control");
   tm_msg_add_string(b, "hearing", tm_hearing_id(room->hearing));
-  tm_msg_add_string(b, "case", tm_hearing_case(room->hearing));
   tm_msg_add_string(b, "title", room->record->title);
   tm_msg_add_string(b, "name", s->name);
   tm_msg_add_string(b, "role", tm_role_to_string(s->role));
-  tm_msg_add_string(b, "state", p == NULL || p->state == TM_STATE_ADMITTED ? "admitted"
-                                                                         : "waiting");
+  if (!(p != NULL && p->state == TM_STATE_WAITING))
+    tm_msg_add_string(b, "case", tm_hearing_case(room->hearing));
+  gboolean waiting = p != NULL && p->state == TM_STATE_WAITING;
+  tm_msg_add_string(b, "state", waiting ? "waiting" : "admitted");
+  if (waiting) { /* the title and their own state only: who else is there is not theirs */
+    json_builder_set_member_name(b, "participants");
+    json_builder_begin_array(b);
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    tm_session_send(s, b);
+    return;
+  }
   json_builder_set_member_name(b, "locked");
   json_builder_add_boolean_value(b, room->locked);
   tm_add_protection(b, room);
@@ -570,14 +600,16 @@ static Room *
 join_check(Session *s, const TmMessage *m)
 {
   TmServer *server = s->server;
-  if (!join_allowed(s)) {
-    refuse(s, "rate-limited", "too many join attempts from this address; wait a moment");
-    return NULL;
-  }
   TmTokenClaims claims;
   gboolean revoked = FALSE;
   TmTokenError te = tm_keyring_verify(server->keyring, m->token, g_get_real_time() / 1000000,
                                       &claims, &revoked);
+  /* Only failures count against the address: someone behind the same NAT sending garbage
+   * never keeps a valid token out. */
+  if ((te != TM_TOKEN_OK || revoked) && !join_allowed(s)) {
+    refuse(s, "rate-limited", "too many failed join attempts from this address; wait a moment");
+    return NULL;
+  }
   if (te != TM_TOKEN_OK) {
     refuse(s, token_error_code(te), tm_token_strerror(te));
     return NULL;
@@ -615,6 +647,46 @@ join_check(Session *s, const TmMessage *m)
   return room;
 }
 
+/* The session joined, or is gone: it no longer counts as un-joined. */
+static void
+session_stop_waiting_for_join(Session *s)
+{
+  if (s->join_deadline != 0)
+    g_source_remove(s->join_deadline);
+  s->join_deadline = 0;
+  GQueue *q = s->unjoined_counted ? g_hash_table_lookup(s->server->unjoined, s->remote) : NULL;
+  if (q != NULL) {
+    g_queue_remove(q, s);
+    if (g_queue_is_empty(q))
+      g_hash_table_remove(s->server->unjoined, s->remote);
+  }
+  s->unjoined_counted = FALSE;
+}
+
+static gboolean
+on_join_deadline(gpointer data)
+{
+  Session *s = data;
+  s->join_deadline = 0;
+  if (s->room == NULL && !s->closed) {
+    tm_session_error(s, "join-timeout", "no join within 10 seconds; connect again to join", NULL);
+    tm_session_close(s, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+candidate_result(Session *s, TmIceCandidateResult r)
+{
+  if (r == TM_ICE_CANDIDATE_MALFORMED)
+    tm_session_error(s, "bad-candidate", "the ICE candidate cannot be parsed", "candidate");
+  else if (r == TM_ICE_CANDIDATE_REFUSED)
+    tm_session_error(s, "candidate-refused",
+                     "the relay does not connect to that address (multicast, link-local, its "
+                     "own, or outside remote-candidates)",
+                     "candidate");
+}
+
 static void
 handle_join(Session *s, const TmMessage *m)
 {
@@ -644,6 +716,7 @@ handle_join(Session *s, const TmMessage *m)
     tm_room_record_presence(room, p, TRUE);
   }
   g_hash_table_insert(s->server->live_tokens, g_strdup(s->jti), s);
+  session_stop_waiting_for_join(s);
   TmParticipant *p = s->participant;
   g_message("%s joined hearing %s as %s%s", p != NULL ? p->id : "a control session",
             tm_hearing_id(room->hearing), tm_role_to_string(s->role),
@@ -716,7 +789,7 @@ handle_offer(Session *s, const TmMessage *m)
   g_hash_table_insert(room->transports, t->peer, t);
   tm_ice_set_remote_credentials(t->ice, offer->ice_ufrag, offer->ice_pwd);
   for (guint i = 0; i < offer->n_candidates; i++)
-    tm_ice_add_remote_candidate(t->ice, offer->candidates[i].value);
+    candidate_result(s, tm_ice_add_remote_candidate(t->ice, offer->candidates[i].value));
   g_autofree char *text = tm_sdp_serialize(answer);
   g_autoptr(JsonBuilder) b = tm_msg_begin("answer");
   tm_msg_add_string(b, "target", feed != NULL ? feed->id : "publish");
@@ -770,8 +843,8 @@ handle_media_message(Session *s, const TmMessage *m)
     Transport *t = find_transport(s, m->target);
     if (t == NULL)
       tm_session_error(s, "unknown-feed", "no connection with that target", "candidate");
-    else if (!tm_ice_add_remote_candidate(t->ice, m->candidate))
-      tm_session_error(s, "bad-candidate", "the ICE candidate cannot be parsed", "candidate");
+    else
+      candidate_result(s, tm_ice_add_remote_candidate(t->ice, m->candidate));
     break;
   }
   default:
@@ -865,6 +938,7 @@ static void
 session_free(gpointer data)
 {
   Session *s = data;
+  session_stop_waiting_for_join(s);
   g_signal_handlers_disconnect_by_data(s->ws, s);
   g_object_unref(s->ws);
   g_free(s->remote);
@@ -893,6 +967,28 @@ on_websocket(SoupServer *soup, SoupServerMessage *msg, const char *path,
   g_signal_connect(ws, "message", G_CALLBACK(on_ws_message), s);
   g_signal_connect(ws, "closed", G_CALLBACK(on_ws_closed), s);
   g_hash_table_add(server->sessions, s);
+  /* Over the cap, the oldest un-joined session from the address makes way: idle sessions
+   * cannot keep out someone behind the same address who joins at once. */
+  GQueue *q = g_hash_table_lookup(server->unjoined, s->remote);
+  if (q == NULL) {
+    q = g_queue_new();
+    g_hash_table_insert(server->unjoined, g_strdup(s->remote), q);
+  }
+  if (g_queue_get_length(q) >= UNJOINED_PER_ADDRESS) {
+    Session *oldest = g_queue_peek_head(q);
+    session_stop_waiting_for_join(oldest);
+    tm_session_error(oldest, "too-many-sessions",
+                     "too many connections from this address have not joined", NULL);
+    tm_session_close(oldest, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+    q = g_hash_table_lookup(server->unjoined, s->remote);
+    if (q == NULL) {
+      q = g_queue_new();
+      g_hash_table_insert(server->unjoined, g_strdup(s->remote), q);
+    }
+  }
+  g_queue_push_tail(q, s);
+  s->unjoined_counted = TRUE;
+  s->join_deadline = g_timeout_add_seconds(JOIN_DEADLINE_S, on_join_deadline, s);
 }
 
 /* ---- HTTP ---- */
@@ -903,6 +999,8 @@ respond_json(SoupServerMessage *msg, guint status, JsonBuilder *b)
   g_autoptr(JsonNode) root = json_builder_get_root(b);
   g_autofree char *text = json_to_string(root, FALSE);
   soup_server_message_set_status(msg, status, NULL);
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+                               "Strict-Transport-Security", HSTS);
   soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, text,
                                    strlen(text));
 }
@@ -929,9 +1027,19 @@ on_status(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable
     return;
   }
   Room *room = g_hash_table_lookup(server->rooms, claims.hearing);
+  Session *holder = g_hash_table_lookup(server->live_tokens, claims.jti);
+  gboolean staff = claims.role == TM_ROLE_JUDGE || claims.role == TM_ROLE_CLERK;
+  gboolean admitted = holder != NULL && holder->participant != NULL &&
+                      holder->participant->state == TM_STATE_ADMITTED;
   g_autoptr(JsonBuilder) b = NULL;
-  if (room != NULL) {
+  if (room != NULL && (staff || admitted)) {
     b = status_message(room);
+  } else if (room != NULL) { /* waiting, or not in the hearing: no one else's names */
+    b = tm_msg_begin("status");
+    tm_msg_add_string(b, "hearing", claims.hearing);
+    tm_msg_add_string(b, "title", room->record->title);
+    tm_msg_add_string(b, "state", holder != NULL ? "waiting" : "not-joined");
+    json_builder_end_object(b);
   } else {
     b = tm_msg_begin("status");
     tm_msg_add_string(b, "hearing", claims.hearing);
@@ -987,6 +1095,7 @@ on_web(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *q
   SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
   soup_message_headers_replace(h, "Cache-Control", "no-cache");
   soup_message_headers_replace(h, "X-Content-Type-Options", "nosniff");
+  soup_message_headers_replace(h, "Strict-Transport-Security", HSTS);
   soup_message_headers_replace(h, "Referrer-Policy", "no-referrer");
   soup_message_headers_replace(h, "Content-Security-Policy",
                                "default-src 'self'; connect-src 'self' wss:; img-src 'self' data:; "
@@ -1004,14 +1113,15 @@ server_listen(TmServer *server, GTlsCertificate *cert, GError **error)
   guint port = 0;
   if (!tm_config_split_listen(server->config.listen, &host, &port, error))
     return FALSE;
-  server->soup = soup_server_new("tls-certificate", cert, "server-header", "testimony-relay",
-                                 NULL);
+  /* TLS is the listener's (listener.c): it caps and times out connections before soup. */
+  server->soup = soup_server_new("server-header", "testimony-relay", NULL);
   soup_server_add_websocket_handler(server->soup, "/ws", NULL, NULL, on_websocket, server, NULL);
   soup_server_add_handler(server->soup, "/api/status", on_status, server, NULL);
   soup_server_add_handler(server->soup, NULL, on_web, server, NULL);
   g_autoptr(GInetAddress) ia = g_inet_address_new_from_string(host);
   g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(ia, port);
-  if (!soup_server_listen(server->soup, sa, SOUP_SERVER_LISTEN_HTTPS, error)) {
+  server->listener = tm_listener_new(server->soup, sa, cert, error);
+  if (server->listener == NULL) {
     g_prefix_error(error, "cannot listen on %s: ", server->config.listen);
     return FALSE;
   }
@@ -1029,6 +1139,7 @@ config_copy(TmConfig *dst, const TmConfig *src)
   dst->certificate = g_strdup(src->certificate);
   dst->private_key = g_strdup(src->private_key);
   dst->web_dir = g_strdup(src->web_dir);
+  dst->remote_candidates = g_strdupv(src->remote_candidates);
 }
 
 TmServer *
@@ -1043,9 +1154,21 @@ tm_server_new(const TmConfig *config, GError **error)
   server->live_tokens = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   server->join_limits = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   server->audit_heads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  server->unjoined = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                           (GDestroyNotify) g_queue_free);
   server->ice.addresses = server->config.media_addresses;
   server->ice.port_min = server->config.port_min;
   server->ice.port_max = server->config.port_max;
+  for (char **a = server->config.media_addresses; a != NULL && *a != NULL; a++)
+    if (!tm_ice_check_media_address(*a, error)) {
+      tm_server_free(server);
+      return NULL;
+    }
+  if (!tm_ice_parse_remote_ranges(server->config.remote_candidates, &server->ice.remote_allowed,
+                                  error)) {
+    tm_server_free(server);
+    return NULL;
+  }
   if (server->config.web_dir == NULL)
     server->config.web_dir = g_strdup(g_file_test(WEB_DIR, G_FILE_TEST_IS_DIR) ? WEB_DIR
                                                                                : SOURCE_WEB_DIR);
@@ -1095,6 +1218,7 @@ tm_server_free(TmServer *server)
     tm_session_leave(s, "left");
     s->closed = TRUE;
   }
+  tm_listener_free(server->listener);
   if (server->soup != NULL) {
     soup_server_disconnect(server->soup);
     g_object_unref(server->soup);
@@ -1104,6 +1228,9 @@ tm_server_free(TmServer *server)
   g_hash_table_unref(server->live_tokens);
   g_hash_table_unref(server->join_limits);
   g_hash_table_unref(server->audit_heads);
+  g_hash_table_unref(server->unjoined);
+  if (server->ice.remote_allowed != NULL)
+    g_ptr_array_unref(server->ice.remote_allowed);
   tm_keyring_free(server->keyring);
   if (server->evidence != NULL)
     tm_evidence_key_free(server->evidence);

@@ -67,7 +67,7 @@ static gboolean
 read_key(const char *path, uint8_t key[TM_TOKEN_KEY_LEN], GError **error)
 {
   g_autofree char *text = NULL;
-  if (!g_file_get_contents(path, &text, NULL, error))
+  if (!tm_file_check_private(path, 077, error) || !g_file_get_contents(path, &text, NULL, error))
     return FALSE;
   g_strstrip(text);
   if (strlen(text) != 2 * TM_TOKEN_KEY_LEN) {
@@ -241,6 +241,8 @@ tm_state_tls_certificate(const char *dir, const char *cert_file, const char *key
       *created = TRUE;
     }
   }
+  if (!tm_file_check_private(kp, 007, error))
+    return NULL;
   GTlsCertificate *c = g_tls_certificate_new_from_files(cp, kp, error);
   if (c == NULL)
     return NULL;

@@ -1,0 +1,232 @@
+/* listener.c — accepting HTTPS connections with caps and deadlines, then handing them to soup. */
+#define G_LOG_DOMAIN "testimony-relay"
+
+#include "listener.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+struct _TmListener {
+  SoupServer *soup;
+  GSocketService *service;
+  GTlsCertificate *cert;
+  GHashTable *per_address;      /* address -> GUINT count of open connections */
+  GHashTable *open;             /* Conn* set */
+  guint total;
+  TmListenerStats stats;
+};
+
+/* One accepted connection, from accept until its socket is gone. */
+typedef struct {
+  TmListener *listener;         /* NULL once the listener is freed */
+  char *address;
+  GIOStream *conn;              /* until the handshake starts */
+  GIOStream *tls;               /* during the handshake */
+  GCancellable *cancel;
+  guint deadline;
+  GSource *first_bytes;         /* waits for the client to speak before the handshake */
+} Conn;
+
+static void
+count_address(TmListener *l, const char *address, int delta)
+{
+  guint n = GPOINTER_TO_UINT(g_hash_table_lookup(l->per_address, address));
+  n = (guint) ((int) n + delta);
+  if (n == 0)
+    g_hash_table_remove(l->per_address, address);
+  else
+    g_hash_table_replace(l->per_address, g_strdup(address), GUINT_TO_POINTER(n));
+}
+
+/* The connection's socket was finalized: soup (or we) are done with it. */
+static void
+conn_gone(gpointer data, GObject *where_the_object_was)
+{
+  Conn *c = data;
+  if (c->listener != NULL) {
+    count_address(c->listener, c->address, -1);
+    c->listener->total--;
+    g_hash_table_remove(c->listener->open, c);
+  }
+  g_free(c->address);
+  g_free(c);
+}
+
+static void
+handshake_end(Conn *c)
+{
+  if (c->deadline != 0)
+    g_source_remove(c->deadline);
+  c->deadline = 0;
+  if (c->first_bytes != NULL) {
+    g_source_destroy(c->first_bytes);
+    g_source_unref(c->first_bytes);
+    c->first_bytes = NULL;
+  }
+  g_clear_object(&c->cancel);
+  g_clear_object(&c->tls);
+  g_clear_object(&c->conn);
+}
+
+static gboolean
+on_deadline(gpointer data)
+{
+  Conn *c = data;
+  c->deadline = 0;
+  if (c->listener != NULL)
+    c->listener->stats.handshake_timeout++;
+  g_cancellable_cancel(c->cancel);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_handshake(GObject *source, GAsyncResult *res, gpointer data)
+{
+  Conn *c = data;
+  g_autoptr(GIOStream) tls = g_object_ref(c->tls);
+  g_autoptr(GError) error = NULL;
+  gboolean ok = g_tls_connection_handshake_finish(G_TLS_CONNECTION(source), res, &error);
+  gboolean timed_out = c->deadline == 0;
+  handshake_end(c);
+  TmListener *l = c->listener;
+  if (ok && l != NULL) {
+    GSocketConnection *base = NULL;
+    g_object_get(tls, "base-io-stream", &base, NULL);
+    g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address(base, NULL);
+    g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address(base, NULL);
+    g_object_unref(base);
+    if (soup_server_accept_iostream(l->soup, tls, local, remote, &error))
+      return;
+  }
+  if (l != NULL && !timed_out && !ok)
+    l->stats.handshake_failed++;
+  g_debug("connection closed before HTTP: %s", error != NULL ? error->message : "?");
+  g_io_stream_close(tls, NULL, NULL);
+}
+
+/* The client spoke (or the deadline passed): the handshake runs in a worker thread of GIO's,
+ * so a connection only gets one once it has sent its first bytes. */
+static gboolean
+on_first_bytes(GSocket *sock, GIOCondition cond, gpointer data)
+{
+  Conn *c = data;
+  g_source_destroy(c->first_bytes);
+  g_source_unref(c->first_bytes);
+  c->first_bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  /* readable with nothing to read: the client went away before it spoke */
+  if (!g_cancellable_is_cancelled(c->cancel) && c->listener != NULL &&
+      g_socket_get_available_bytes(sock) > 0)
+    c->tls = g_tls_server_connection_new(c->conn, c->listener->cert, &error);
+  if (c->tls == NULL) {
+    if (error != NULL)
+      g_warning("cannot start TLS: %s", error->message);
+    g_autoptr(GIOStream) conn = g_object_ref(c->conn);
+    handshake_end(c);
+    g_io_stream_close(conn, NULL, NULL);
+    return G_SOURCE_REMOVE;
+  }
+  g_clear_object(&c->conn); /* the TLS connection holds it now */
+  g_tls_connection_handshake_async(G_TLS_CONNECTION(c->tls), G_PRIORITY_DEFAULT, c->cancel,
+                                   on_handshake, c);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_incoming(GSocketService *service, GSocketConnection *conn, GObject *source, gpointer data)
+{
+  TmListener *l = data;
+  g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address(conn, NULL);
+  g_autofree char *address =
+    remote != NULL && G_IS_INET_SOCKET_ADDRESS(remote)
+      ? g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote)))
+      : g_strdup("?");
+  if (l->total >= TM_LISTENER_TOTAL ||
+      GPOINTER_TO_UINT(g_hash_table_lookup(l->per_address, address)) >= TM_LISTENER_PER_ADDRESS) {
+    if (l->total >= TM_LISTENER_TOTAL)
+      l->stats.refused_total++;
+    else
+      l->stats.refused_per_address++;
+    g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
+    return TRUE;
+  }
+  Conn *c = g_new0(Conn, 1);
+  c->listener = l;
+  c->address = g_steal_pointer(&address);
+  c->conn = G_IO_STREAM(g_object_ref(conn));
+  c->cancel = g_cancellable_new();
+  l->stats.accepted++;
+  l->total++;
+  count_address(l, c->address, +1);
+  g_hash_table_add(l->open, c);
+  g_object_weak_ref(G_OBJECT(conn), conn_gone, c);
+  GSocket *sock = g_socket_connection_get_socket(conn);
+  /* No bytes either way for this long closes it (the WebSocket keep-alive is 15 s). */
+  g_socket_set_timeout(sock, TM_LISTENER_IDLE_S);
+  /* Small signalling messages go out at once (soup's own listener does the same). */
+  g_socket_set_option(sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  c->deadline = g_timeout_add_seconds(TM_LISTENER_HANDSHAKE_S, on_deadline, c);
+  c->first_bytes = g_socket_create_source(sock, G_IO_IN | G_IO_HUP | G_IO_ERR, c->cancel);
+  g_source_set_callback(c->first_bytes, G_SOURCE_FUNC(on_first_bytes), c, NULL);
+  g_source_attach(c->first_bytes, NULL);
+  return TRUE;
+}
+
+TmListener *
+tm_listener_new(SoupServer *soup, GSocketAddress *address, GTlsCertificate *cert, GError **error)
+{
+  TmListener *l = g_new0(TmListener, 1);
+  l->soup = g_object_ref(soup);
+  l->cert = g_object_ref(cert);
+  l->per_address = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  l->open = g_hash_table_new(NULL, NULL);
+  l->service = g_socket_service_new();
+  g_socket_listener_set_backlog(G_SOCKET_LISTENER(l->service), 1024); /* bursts of joins */
+  if (!g_socket_listener_add_address(G_SOCKET_LISTENER(l->service), address, G_SOCKET_TYPE_STREAM,
+                                     G_SOCKET_PROTOCOL_TCP, NULL, NULL, error)) {
+    tm_listener_free(l);
+    return NULL;
+  }
+  g_signal_connect(l->service, "incoming", G_CALLBACK(on_incoming), l);
+  g_socket_service_start(l->service);
+  return l;
+}
+
+void
+tm_listener_free(TmListener *l)
+{
+  if (l == NULL)
+    return;
+  g_socket_service_stop(l->service);
+  g_socket_listener_close(G_SOCKET_LISTENER(l->service));
+  g_signal_handlers_disconnect_by_data(l->service, l);
+  g_object_unref(l->service);
+  GHashTableIter it;
+  gpointer c;
+  g_hash_table_iter_init(&it, l->open);
+  while (g_hash_table_iter_next(&it, &c, NULL))
+    ((Conn *) c)->listener = NULL;
+  g_hash_table_unref(l->open);
+  g_hash_table_unref(l->per_address);
+  g_object_unref(l->cert);
+  g_object_unref(l->soup);
+  g_free(l);
+}
+
+void
+tm_listener_set_certificate(TmListener *l, GTlsCertificate *cert)
+{
+  g_set_object(&l->cert, cert);
+}
+
+guint
+tm_listener_connections(const TmListener *l, const char *address)
+{
+  return GPOINTER_TO_UINT(g_hash_table_lookup(l->per_address, address));
+}
+
+const TmListenerStats *
+tm_listener_stats(const TmListener *l)
+{
+  return &l->stats;
+}

@@ -1,0 +1,36 @@
+/* listener.h — the relay's HTTPS listening socket, in front of libsoup.
+ *
+ * Accepts TCP connections itself so that no one can hold the relay's descriptors: at most
+ * TM_LISTENER_PER_ADDRESS open connections per remote address (and TM_LISTENER_TOTAL in all),
+ * the TLS handshake must finish within TM_LISTENER_HANDSHAKE_S seconds, and a connection idle
+ * for TM_LISTENER_IDLE_S seconds (no bytes either way; WebSocket keep-alives count) is closed.
+ * Connections that pass are handed to the SoupServer (soup_server_accept_iostream). */
+#pragma once
+
+#include <gio/gio.h>
+#include <libsoup/soup.h>
+
+#define TM_LISTENER_PER_ADDRESS 256
+#define TM_LISTENER_TOTAL 4096
+#define TM_LISTENER_HANDSHAKE_S 10
+#define TM_LISTENER_IDLE_S 60
+
+typedef struct _TmListener TmListener;
+
+typedef struct {
+  guint64 accepted;
+  guint64 refused_per_address;   /* over the per-address cap */
+  guint64 refused_total;         /* over the total cap */
+  guint64 handshake_failed;      /* not TLS, or a TLS error */
+  guint64 handshake_timeout;     /* no finished handshake in time */
+} TmListenerStats;
+
+/* Listens on ADDRESS for HTTPS with CERT and hands connections to SOUP. */
+TmListener *tm_listener_new(SoupServer *soup, GSocketAddress *address, GTlsCertificate *cert,
+                            GError **error);
+void tm_listener_free(TmListener *l);
+/* New connections use CERT from now on (certificate renewal). */
+void tm_listener_set_certificate(TmListener *l, GTlsCertificate *cert);
+/* Open connections from ADDRESS (as the relay names it: g_inet_address_to_string). */
+guint tm_listener_connections(const TmListener *l, const char *address);
+const TmListenerStats *tm_listener_stats(const TmListener *l);

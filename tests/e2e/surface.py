@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""The relay's signalling and HTTP surface under abuse, as anyone who can reach the port, or a
+participant with a valid token, would try it (bounded floods, inside the test's namespace):
+
+  - a TCP connection that never starts TLS is closed after the handshake deadline; past the
+    per-address cap new connections are closed at once;
+  - a WebSocket session that never joins is closed after the join deadline; past the per-address
+    cap of sessions not yet joined, the oldest makes way, so a judge behind the same address
+    still joins;
+  - garbage joins from an address do not keep a valid token out;
+  - someone waiting learns only the hearing's title and their own state (no names, no case, no
+    status); `refuse` revokes their token;
+  - remote ICE candidates on multicast, link-local, wildcard or the relay's own ports are refused;
+  - pages carry Strict-Transport-Security;
+  - the relay refuses to start with a world-readable token or TLS key, or an unusable
+    media address, and says why."""
+import json
+import os
+import socket
+import ssl
+import subprocess
+import threading
+import time
+import urllib.request
+
+import harness
+from harness import PROBE, Relay, check, ctl, finish, log, probe
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OFFER = os.path.join(HERE, "..", "fuzz", "corpus", "sdp", "chromium-156-publish.sdp")
+
+
+def join(tok):
+    return json.dumps({"type": "join", "token": tok})
+
+
+def probe_async(relay, *messages, wait_ms):
+    """Runs a probe session in the background; returns (thread, list it fills)."""
+    got = []
+    t = threading.Thread(target=lambda: got.extend(probe(relay, *messages, wait_ms=wait_ms)))
+    t.start()
+    return t, got
+
+
+def types(msgs):
+    return [m.get("type") for m in msgs]
+
+
+def codes(msgs):
+    return [m.get("code") for m in msgs if m.get("type") == "error"]
+
+
+def raw_connections(relay):
+    # 1. A TCP connection that never starts TLS.
+    s = socket.create_connection(("127.0.0.1", relay.port), timeout=20)
+    t0 = time.monotonic()
+    try:
+        data = s.recv(1)
+    except OSError:
+        data = b""
+    held = time.monotonic() - t0
+    s.close()
+    check(data == b"" and 8 <= held <= 15,
+          f"a connection that never starts TLS is closed after {held:.1f} s")
+    # 2. The per-address connection cap.
+    conns = []
+    for _ in range(300):
+        c = socket.create_connection(("127.0.0.1", relay.port), timeout=5)
+        conns.append(c)
+    time.sleep(1)
+    closed = 0
+    for c in conns:
+        c.settimeout(0.01)
+        try:
+            if c.recv(1) == b"":
+                closed += 1
+        except (socket.timeout, BlockingIOError):
+            pass
+        except OSError:
+            closed += 1
+    for c in conns:
+        c.close()
+    check(closed == 300 - 256, f"past 256 connections from one address the rest are closed "
+                               f"at once ({closed} of 300)")
+    time.sleep(1)
+    ctx = ssl.create_default_context(cafile=relay.ca)
+    with urllib.request.urlopen(relay.url + "/join", context=ctx, timeout=10) as r:
+        hsts = r.headers.get("Strict-Transport-Security", "")
+    check("max-age=" in hsts, f"pages carry Strict-Transport-Security: {hsts!r}")
+
+
+def sessions(relay):
+    # 3. A session that never joins.
+    t0 = time.monotonic()
+    msgs = probe(relay, json.dumps({"type": "ping"}), wait_ms=14000)
+    check("join-timeout" in codes(msgs) and "__closed__" in types(msgs),
+          f"a session that never joins is closed ({time.monotonic() - t0:.0f} s): {codes(msgs)}")
+    # 4. Twenty idle sessions from one address, then a judge from the same address.
+    idle = [probe_async(relay, json.dumps({"type": "ping"}), wait_ms=6000) for _ in range(20)]
+    time.sleep(2)
+    judge = probe(relay, join(relay.token("judge", "Judge Behind NAT")), wait_ms=500)
+    for t, _ in idle:
+        t.join()
+    evicted = sum("too-many-sessions" in codes(got) for _, got in idle)
+    check("joined" in types(judge), f"a judge joins while idle sessions fill the cap "
+                                    f"({types(judge)})")
+    check(evicted >= 4, f"the oldest idle sessions made way ({evicted} of 20)")
+    # 5. Garbage joins do not keep a valid token out.
+    out = subprocess.run([PROBE, "--relay", relay.url, "--ca", relay.ca, "--repeat", "80",
+                          "--wait", "0", join("garbage.garbage.garbage")],
+                         capture_output=True, text=True, timeout=120).stdout
+    limited = out.count("rate-limited")
+    got = probe(relay, join(relay.token("judge", "Judge After Garbage")), wait_ms=500)
+    check(limited > 0 and "joined" in types(got),
+          f"after 80 garbage joins ({limited} rate-limited) a valid token joins: {types(got)}")
+
+
+def waiting_privacy(relay):
+    console = relay.token("judge", "Console")
+    judge_t, _ = probe_async(relay, join(relay.token("judge", "Judge Somchai")), wait_ms=9000)
+    time.sleep(1)
+    witness_tok = relay.token("witness", "Witness Secret Name")
+    witness_t, witness = probe_async(relay, join(witness_tok), wait_ms=7000)
+    time.sleep(1)
+    other_t, _ = probe_async(relay, join(relay.token("defendant", "Defendant Name")),
+                             wait_ms=3000)
+    time.sleep(1)
+    status = relay.status(witness_tok)
+    rc, out, _ = ctl(relay, console, "refuse", "Witness Secret Name")
+    for t in (judge_t, witness_t, other_t):
+        t.join()
+    text = json.dumps(witness)
+    joined = next((m for m in witness if m.get("type") == "joined"), {})
+    check(joined.get("state") == "waiting" and joined.get("participants") == [] and
+          "case" not in joined and "title" in joined,
+          f"waiting: joined carries the title and own state only: {joined}")
+    check("Judge Somchai" not in text and "Defendant Name" not in text,
+          "waiting: no one else's name reaches the waiting witness")
+    check(set(status) <= {"type", "hearing", "title", "state"} and status.get("state") == "waiting",
+          f"waiting: /api/status tells only the title and own state: {status}")
+    check(rc == 0 and "refused" in codes(witness), f"refuse: the witness is told ({codes(witness)})")
+    again = probe(relay, join(witness_tok), wait_ms=500)
+    check(codes(again) == ["token-revoked"], f"refuse revokes the token: {codes(again)}")
+
+
+def candidates(relay):
+    tok = relay.token("judge", "Judge Candidates")
+    offer = open(OFFER).read()
+    bad = ["candidate:1 1 udp 2122260223 224.0.0.1 50000 typ host",
+           "candidate:2 1 udp 2122260223 169.254.10.20 50000 typ host",
+           "candidate:3 1 udp 2122260223 0.0.0.0 50000 typ host",
+           "candidate:4 1 udp 2122260223 127.0.0.1 30010 typ host"]
+    good = "candidate:5 1 udp 2122260223 127.0.0.1 45000 typ host"
+    msgs = [join(tok), json.dumps({"type": "publish", "sdp": offer})]
+    msgs += [json.dumps({"type": "candidate", "target": "publish", "candidate": c,
+                         "sdpMLineIndex": 0}) for c in bad + [good]]
+    got = probe(relay, *msgs, wait_ms=1500)
+    refused = codes(got).count("candidate-refused")
+    check("answer" in types(got) and refused == len(bad),
+          f"multicast, link-local, wildcard and the relay's own ports refused "
+          f"({refused} of {len(bad)}; {codes(got)})")
+
+
+def start_refused(args, state_setup, want):
+    tmp = os.path.join(harness_tmp, f"refuse-{len(os.listdir(harness_tmp))}")
+    os.makedirs(tmp)
+    state = os.path.join(tmp, "state")
+    subprocess.run([harness.RELAY, "hearing", "create", "--state-dir", state, "--id", "h1"],
+                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([harness.RELAY, "token", "--state-dir", state, "--hearing", "h1", "--role",
+                    "judge", "--name", "J"], check=True, stdout=subprocess.DEVNULL)
+    state_setup(state)
+    p = subprocess.run([harness.RELAY, "--state-dir", state, "--listen", "127.0.0.1:0",
+                        "--media-address", "127.0.0.1", *args],
+                       capture_output=True, text=True, timeout=20)
+    out = p.stdout + p.stderr
+    check(p.returncode != 0 and want in out, f"start refused ({' '.join(args)}): {out.strip()}")
+
+
+def startup():
+    def readable_token(state):
+        os.chmod(os.path.join(state, "keys", "token.key"), 0o644)
+
+    def readable_tls(state):
+        tls = os.path.join(state, "tls")
+        os.makedirs(tls, exist_ok=True)
+        key, cert = os.path.join(tls, "key.pem"), os.path.join(tls, "cert.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=relay", "-days", "1",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+        os.chmod(key, 0o644)
+    start_refused([], readable_token, "can be read by other users")
+    start_refused([], readable_tls, "can be read by any user")
+    for addr, want in (("nonsense", "not an IP address"), ("0.0.0.0", "wildcard"),
+                       ("224.0.0.1", "multicast"), ("10.123.45.67", "not an address of this")):
+        start_refused(["--media-address", addr], lambda s: None, want)
+
+
+harness_tmp = None
+
+
+def main():
+    global harness_tmp
+    relay = Relay(hearing_args=("--waiting-room", "on", "--title", "Hearing of case BK"))
+    harness_tmp = relay.dir
+    try:
+        raw_connections(relay)
+        sessions(relay)
+        waiting_privacy(relay)
+        candidates(relay)
+        startup()
+        check(relay.alive(), "the relay is still running")
+    finally:
+        harness.shutdown(relay, [])
+    finish()
+
+
+if __name__ == "__main__":
+    main()
