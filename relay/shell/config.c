@@ -82,12 +82,29 @@ static const char *const known_keys[] = {
   "remote-candidates", NULL,
 };
 
+static gboolean config_from_keyfile(TmConfig *c, GKeyFile *kf, const char *path, GError **error);
+
 gboolean
 tm_config_load(TmConfig *c, const char *path, GError **error)
 {
   g_autoptr(GKeyFile) kf = g_key_file_new();
   if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, error))
     return FALSE;
+  return config_from_keyfile(c, kf, path, error);
+}
+
+gboolean
+tm_config_load_data(TmConfig *c, const char *data, gsize len, const char *name, GError **error)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new();
+  if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, error))
+    return FALSE;
+  return config_from_keyfile(c, kf, name, error);
+}
+
+static gboolean
+config_from_keyfile(TmConfig *c, GKeyFile *kf, const char *path, GError **error)
+{
   g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
   for (char **g = groups; *g != NULL; g++) {
     if (strcmp(*g, "relay") != 0) {

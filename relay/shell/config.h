@@ -19,6 +19,9 @@ void tm_config_init(TmConfig *c);
 void tm_config_clear(TmConfig *c);
 /* Reads the [relay] group of a key file into C. Unknown keys are an error. */
 gboolean tm_config_load(TmConfig *c, const char *path, GError **error);
+/* The same from LEN bytes of DATA; NAME names them in errors. */
+gboolean tm_config_load_data(TmConfig *c, const char *data, gsize len, const char *name,
+                             GError **error);
 /* Parses "MIN-MAX" into C. */
 gboolean tm_config_set_ports(TmConfig *c, const char *range, GError **error);
 /* Splits "HOST:PORT" / "[V6]:PORT". */

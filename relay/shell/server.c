@@ -7,6 +7,7 @@
 
 #include "sdp.h"
 #include "server-private.h"
+#include "webpath.h"
 #include "token.h"
 
 #define SESSION_MSG_RATE 50.0    /* signalling messages per second, sustained */
@@ -1051,15 +1052,6 @@ on_status(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable
   respond_json(msg, 200, b);
 }
 
-static const struct {
-  const char *suffix, *type;
-} web_types[] = {
-  { ".html", "text/html; charset=utf-8" }, { ".js", "text/javascript; charset=utf-8" },
-  { ".css", "text/css; charset=utf-8" },   { ".json", "application/json" },
-  { ".svg", "image/svg+xml" },             { ".png", "image/png" },
-  { ".ico", "image/x-icon" },              { ".woff2", "font/woff2" },
-};
-
 /* The court's web pages, from the web directory: no directory listing, no path outside it. */
 static void
 on_web(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
@@ -1071,17 +1063,11 @@ on_web(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *q
     soup_server_message_set_status(msg, 405, NULL);
     return;
   }
-  const char *type = NULL;
+  char rel[TM_WEB_PATH_MAX];
+  const char *type = tm_web_path_resolve(path, strlen(path), rel, sizeof rel);
   g_autofree char *file = NULL;
-  if (strcmp(path, "/") == 0 || strcmp(path, "/join") == 0)
-    path = "/index.html";
-  for (gsize i = 0; i < G_N_ELEMENTS(web_types) && type == NULL; i++)
-    if (g_str_has_suffix(path, web_types[i].suffix))
-      type = web_types[i].type;
-  gboolean safe = path[0] == '/' && strstr(path, "..") == NULL && strstr(path, "//") == NULL &&
-                  strchr(path, '\\') == NULL && strlen(path) < 256;
-  if (safe && type != NULL && server->config.web_dir != NULL)
-    file = g_build_filename(server->config.web_dir, path + 1, NULL);
+  if (type != NULL && server->config.web_dir != NULL)
+    file = g_build_filename(server->config.web_dir, rel, NULL);
   g_autofree char *body = NULL;
   gsize len = 0;
   if (file == NULL || !g_file_test(file, G_FILE_TEST_IS_REGULAR) ||
