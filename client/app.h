@@ -84,6 +84,28 @@ typedef struct {
   guint quit_id;
 } TmApp;
 
+/* app.c: what every module may call on the application. */
+/* A fatal condition: prints "testimony-client: MESSAGE" on stderr and sets the exit status,
+ * unless a failure or a leave is already under way. TRUE if it did: the caller then winds the
+ * client down (leaves the hearing and quits). */
+gboolean tm_app_fail(TmApp *app, TmExitStatus status, const gchar *format, ...)
+    G_GNUC_PRINTF(3, 4);
+/* Quits the main loop from an idle callback, once pending signalling output has been flushed. */
+void tm_app_quit(TmApp *app);
+/* Quits the main loop after MS milliseconds (replacing any quit already scheduled). */
+void tm_app_quit_later(TmApp *app, guint ms);
+/* Prints "testimony-client: TEXT" on stdout (something the person at the client should know). */
+void tm_app_notice(const gchar *format, ...) G_GNUC_PRINTF(1, 2);
+/* Prints TEXT on stdout as it is, one line (the console's replies). */
+void tm_app_print(const gchar *format, ...) G_GNUC_PRINTF(1, 2);
+/* JSON members of the relay's messages: NULL / FALSE / FALLBACK when missing or of another
+ * type. */
+const gchar *tm_json_string(JsonObject *object, const gchar *name);
+gboolean tm_json_bool(JsonObject *object, const gchar *name);
+gint64 tm_json_int(JsonObject *object, const gchar *name, gint64 fallback);
+gdouble tm_json_number(JsonObject *object, const gchar *name, gdouble fallback);
+JsonArray *tm_json_array(JsonObject *object, const gchar *name);
+
 /* hearing.c: the signalling conversation (join, participants, answers, candidates). */
 extern const TmSessionListener tm_hearing_session_listener;
 extern const TmSignallingListener tm_hearing_signalling_listener;
@@ -95,20 +117,7 @@ void tm_hearing_leave(TmApp *app);
 void tm_hearing_final_report(TmApp *app);
 void tm_hearing_clear_timers(TmApp *app);
 void tm_hearing_clear_pending(TmApp *app);
-/* Reports a fatal condition: prints "testimony-client: MESSAGE" on stderr (the first one
- * only), sets the exit status and stops the main loop. */
-void tm_app_fail(TmApp *app, TmExitStatus status, const gchar *format, ...) G_GNUC_PRINTF(3, 4);
-/* Quits the main loop once pending signalling output has been flushed. */
-void tm_app_quit(TmApp *app);
 void tm_remote_free(TmRemote *remote);
-/* Prints "testimony-client: TEXT" on stdout (something the person at the client should know). */
-void tm_app_notice(const gchar *format, ...) G_GNUC_PRINTF(1, 2);
-/* Prints TEXT on stdout as it is, one line (the console's replies). */
-void tm_app_print(const gchar *format, ...) G_GNUC_PRINTF(1, 2);
-/* JSON members of the relay's messages: NULL / FALLBACK when missing or of another type. */
-const gchar *tm_json_string(JsonObject *object, const gchar *name);
-gdouble tm_json_number(JsonObject *object, const gchar *name, gdouble fallback);
-JsonArray *tm_json_array(JsonObject *object, const gchar *name);
 
 /* court.c: the judge's and clerk's view (waiting list, link quality, the number waiting on the
  * window) and the console's controls (--console). */

@@ -4,119 +4,18 @@
 #include "app.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 
 #define TM_HEARING_LOG_DOMAIN "testimony-hearing"
 #define TM_HEARING_JOIN_TIMEOUT_S 20
 #define TM_HEARING_PING_INTERVAL_S 20
 #define TM_HEARING_LEAVE_GRACE_MS 2000
 
-/* ---- small helpers ---- */
-
-const gchar *
-tm_json_string(JsonObject *object, const gchar *name)
-{
-  JsonNode *node = object != NULL ? json_object_get_member(object, name) : NULL;
-
-  if (node == NULL || json_node_get_value_type(node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string(node);
-}
-
-static gboolean
-tm_json_bool(JsonObject *object, const gchar *name)
-{
-  JsonNode *node = object != NULL ? json_object_get_member(object, name) : NULL;
-
-  return node != NULL && json_node_get_value_type(node) == G_TYPE_BOOLEAN &&
-         json_node_get_boolean(node);
-}
-
-static gint64
-tm_json_int(JsonObject *object, const gchar *name, gint64 fallback)
-{
-  JsonNode *node = object != NULL ? json_object_get_member(object, name) : NULL;
-
-  if (node == NULL || json_node_get_value_type(node) != G_TYPE_INT64)
-    return fallback;
-  return json_node_get_int(node);
-}
-
-gdouble
-tm_json_number(JsonObject *object, const gchar *name, gdouble fallback)
-{
-  JsonNode *node = object != NULL ? json_object_get_member(object, name) : NULL;
-  GType type = node != NULL ? json_node_get_value_type(node) : G_TYPE_INVALID;
-
-  if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
-    return fallback;
-  return json_node_get_double(node);   /* converts an integer */
-}
-
-JsonArray *
-tm_json_array(JsonObject *object, const gchar *name)
-{
-  JsonNode *node = object != NULL ? json_object_get_member(object, name) : NULL;
-
-  return node != NULL && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
-}
-
-/* One line on stdout, flushed at once (a reader may follow it through a pipe). */
-static void
-tm_app_vprint(const gchar *prefix, const gchar *format, va_list args)
-{
-  g_autofree gchar *text = g_strdup_vprintf(format, args);
-
-  g_print("%s%s\n", prefix, text);
-  fflush(stdout);
-}
-
-/* Something the person at the client should know (waiting room, mute, end of hearing): one
- * line on stdout, so that stderr keeps only warnings and the one line of a failure. */
-void
-tm_app_notice(const gchar *format, ...)
-{
-  va_list args;
-
-  va_start(args, format);
-  tm_app_vprint("testimony-client: ", format, args);
-  va_end(args);
-}
-
-void
-tm_app_print(const gchar *format, ...)
-{
-  va_list args;
-
-  va_start(args, format);
-  tm_app_vprint("", format, args);
-  va_end(args);
-}
-
 /* A warning for a person (through main.c's log handler). */
 #define tm_app_warn(...) g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_WARNING, __VA_ARGS__)
 
-static gboolean
-tm_app_quit_now(gpointer user_data)
-{
-  TmApp *app = user_data;
-
-  app->quit_id = 0;
-  g_main_loop_quit(app->loop);
-  return G_SOURCE_REMOVE;
-}
-
-void
-tm_app_quit(TmApp *app)
-{
-  if (app->quit_id != 0)
-    g_source_remove(app->quit_id);
-  app->quit_id = g_idle_add(tm_app_quit_now, app);
-}
-
 /* Sends leave (if the session is open) and quits when the relay closes, or after a grace. */
 static void
-tm_app_finish(TmApp *app)
+tm_hearing_finish(TmApp *app)
 {
   app->finishing = TRUE;
   if (app->signalling != NULL && tm_signalling_is_open(app->signalling)) {
@@ -124,28 +23,27 @@ tm_app_finish(TmApp *app)
       tm_signalling_send_type(app->signalling, "leave");
     else
       tm_signalling_close(app->signalling);
-    if (app->quit_id != 0)
-      g_source_remove(app->quit_id);
-    app->quit_id = g_timeout_add(TM_HEARING_LEAVE_GRACE_MS, tm_app_quit_now, app);
+    tm_app_quit_later(app, TM_HEARING_LEAVE_GRACE_MS);
     return;
   }
   tm_app_quit(app);
 }
 
-void
-tm_app_fail(TmApp *app, TmExitStatus status, const gchar *format, ...)
+/* A fatal condition: its one line on stderr, then leave (the first one only). */
+static void
+tm_hearing_fail(TmApp *app, TmExitStatus status, const gchar *format, ...) G_GNUC_PRINTF(3, 4);
+
+static void
+tm_hearing_fail(TmApp *app, TmExitStatus status, const gchar *format, ...)
 {
   va_list args;
   g_autofree gchar *text = NULL;
 
-  if (app->finishing)
-    return;
   va_start(args, format);
   text = g_strdup_vprintf(format, args);
   va_end(args);
-  g_printerr("testimony-client: %s\n", text);
-  app->exit_status = status;
-  tm_app_finish(app);
+  if (tm_app_fail(app, status, "%s", text))
+    tm_hearing_finish(app);
 }
 
 void
@@ -154,7 +52,7 @@ tm_hearing_leave(TmApp *app)
   if (app->finishing)
     return;
   g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "leaving the hearing");
-  tm_app_finish(app);
+  tm_hearing_finish(app);
 }
 
 /* ---- remotes ---- */
@@ -302,7 +200,7 @@ tm_hearing_on_join_timeout(gpointer user_data)
   TmApp *app = user_data;
 
   app->join_timeout_id = 0;
-  tm_app_fail(app, TM_EXIT_CONNECTION, "the relay at %s did not answer the join within %d s",
+  tm_hearing_fail(app, TM_EXIT_CONNECTION, "the relay at %s did not answer the join within %d s",
               app->options.relay, TM_HEARING_JOIN_TIMEOUT_S);
   return G_SOURCE_REMOVE;
 }
@@ -466,7 +364,7 @@ tm_hearing_on_joined(TmApp *app, JsonObject *m)
     return;
   }
   if (tm_json_string(m, "id") == NULL) {
-    tm_app_fail(app, TM_EXIT_REFUSED, "the relay accepted the join but sent no participant id");
+    tm_hearing_fail(app, TM_EXIT_REFUSED, "the relay accepted the join but sent no participant id");
     return;
   }
   app->joined = TRUE;
@@ -542,7 +440,7 @@ tm_hearing_on_answer(TmApp *app, JsonObject *m)
   if (tm_session_apply_answer(app->session, target, sdp, &error))
     return;
   if (g_strcmp0(target, "publish") == 0) {
-    tm_app_fail(app, TM_EXIT_MEDIA, "%s", error->message);
+    tm_hearing_fail(app, TM_EXIT_MEDIA, "%s", error->message);
     return;
   }
   if (g_error_matches(error, TM_SESSION_ERROR, TM_SESSION_ERROR_UNKNOWN_TARGET)) {
@@ -598,20 +496,20 @@ tm_hearing_on_error(TmApp *app, JsonObject *m)
                       : code != NULL ? code : "no reason given";
 
   if (tm_hearing_is_token_error(code)) {
-    tm_app_fail(app, TM_EXIT_REFUSED, "the relay refused the join token: %s", text);
+    tm_hearing_fail(app, TM_EXIT_REFUSED, "the relay refused the join token: %s", text);
   } else if (!app->joined || g_strcmp0(ref, "join") == 0) {
-    tm_app_fail(app, TM_EXIT_REFUSED, "the relay refused the join: %s", text);
+    tm_hearing_fail(app, TM_EXIT_REFUSED, "the relay refused the join: %s", text);
   } else if (g_strcmp0(ref, "publish") == 0 && g_strcmp0(code, "forbidden") == 0) {
     tm_app_warn("the relay does not let this participant publish (%s); receiving only", text);
     tm_hearing_receive_only(app, text);
   } else if (g_strcmp0(ref, "publish") == 0) {
-    tm_app_fail(app, TM_EXIT_MEDIA, "the relay refused our media offer: %s", text);
+    tm_hearing_fail(app, TM_EXIT_MEDIA, "the relay refused our media offer: %s", text);
   } else if (g_strcmp0(ref, "subscribe") == 0) {
     tm_hearing_subscribe_refused(app, text);
   } else if (g_strcmp0(code, "refused") == 0 || g_strcmp0(code, "removed") == 0) {
-    tm_app_fail(app, TM_EXIT_REFUSED, "%s", text);
+    tm_hearing_fail(app, TM_EXIT_REFUSED, "%s", text);
   } else if (tm_hearing_is_closing_error(code)) {
-    tm_app_fail(app, TM_EXIT_CONNECTION, "the relay closed the session: %s", text);
+    tm_hearing_fail(app, TM_EXIT_CONNECTION, "the relay closed the session: %s", text);
   } else if (tm_court_on_error(app, ref, text)) {
     return;
   } else {
@@ -740,7 +638,7 @@ tm_hearing_on_connect_failed(gpointer user_data, const GError *error)
     tm_app_quit(app);
     return;
   }
-  tm_app_fail(app, TM_EXIT_CONNECTION, "%s", error->message);
+  tm_hearing_fail(app, TM_EXIT_CONNECTION, "%s", error->message);
 }
 
 static void
@@ -753,11 +651,11 @@ tm_hearing_on_closed(gpointer user_data, gushort code, const gchar *reason)
     return;
   }
   if (!app->joined)
-    tm_app_fail(app, TM_EXIT_REFUSED, "the relay closed the connection without accepting the "
+    tm_hearing_fail(app, TM_EXIT_REFUSED, "the relay closed the connection without accepting the "
                 "join%s%s", reason != NULL && reason[0] != '\0' ? ": " : "",
                 reason != NULL ? reason : "");
   else
-    tm_app_fail(app, TM_EXIT_CONNECTION, "the relay closed the connection%s%s",
+    tm_hearing_fail(app, TM_EXIT_CONNECTION, "the relay closed the connection%s%s",
                 reason != NULL && reason[0] != '\0' ? ": " : "", reason != NULL ? reason : "");
 }
 
@@ -799,7 +697,7 @@ tm_hearing_on_local_candidate(gpointer user_data, const gchar *target, guint mli
 static void
 tm_hearing_on_media_failed(gpointer user_data, const gchar *message)
 {
-  tm_app_fail(user_data, TM_EXIT_MEDIA, "%s", message);
+  tm_hearing_fail(user_data, TM_EXIT_MEDIA, "%s", message);
 }
 
 static void
@@ -838,7 +736,7 @@ tm_hearing_on_duration(gpointer user_data)
 
   app->duration_id = 0;
   if (!app->joined)
-    tm_app_fail(app, TM_EXIT_CONNECTION, "the relay at %s did not accept the join within "
+    tm_hearing_fail(app, TM_EXIT_CONNECTION, "the relay at %s did not accept the join within "
                 "--duration %d s", app->options.relay, app->options.duration);
   else
     tm_hearing_leave(app);
