@@ -7,8 +7,8 @@
 #include <math.h>
 #include <string.h>
 
-#define TM_ANALYSIS_GRID 32
-#define TM_ANALYSIS_SILENCE_DB -120.0
+#define GRID 32
+#define SILENCE_DB -120.0
 
 struct _TmAnalysis {
   gint64 start_us;
@@ -31,7 +31,7 @@ struct _TmAnalysis {
 };
 
 static void
-tm_analysis_clear(gpointer data)
+analysis_clear(gpointer data)
 {
   TmAnalysis *analysis = data;
 
@@ -59,7 +59,7 @@ tm_analysis_ref(TmAnalysis *analysis)
 void
 tm_analysis_unref(TmAnalysis *analysis)
 {
-  g_atomic_rc_box_release_full(analysis, tm_analysis_clear);
+  g_atomic_rc_box_release_full(analysis, analysis_clear);
 }
 
 void
@@ -72,11 +72,11 @@ tm_analysis_mean_rgb(const guint8 *pixels, gint width, gint height, gint stride,
   *r = *g = *b = 0;
   if (width <= 0 || height <= 0)
     return;
-  for (gint gy = 0; gy < TM_ANALYSIS_GRID; gy++) {
-    gint y = (gint) (((gint64) gy * 2 + 1) * height / (2 * TM_ANALYSIS_GRID));
+  for (gint gy = 0; gy < GRID; gy++) {
+    gint y = (gint) (((gint64) gy * 2 + 1) * height / (2 * GRID));
     const guint8 *row = pixels + (gsize) y * (gsize) stride;
-    for (gint gx = 0; gx < TM_ANALYSIS_GRID; gx++) {
-      gint x = (gint) (((gint64) gx * 2 + 1) * width / (2 * TM_ANALYSIS_GRID));
+    for (gint gx = 0; gx < GRID; gx++) {
+      gint x = (gint) (((gint64) gx * 2 + 1) * width / (2 * GRID));
       const guint8 *px = row + (gsize) x * 4;
       sum[0] += px[0];
       sum[1] += px[1];
@@ -90,7 +90,7 @@ tm_analysis_mean_rgb(const guint8 *pixels, gint width, gint height, gint stride,
 }
 
 static GstPadProbeReturn
-tm_analysis_video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   TmAnalysis *analysis = user_data;
   GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
@@ -134,7 +134,7 @@ tm_analysis_video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 }
 
 static GstPadProbeReturn
-tm_analysis_audio_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+audio_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   TmAnalysis *analysis = user_data;
   GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
@@ -166,7 +166,7 @@ tm_analysis_audio_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 }
 
 static void
-tm_analysis_watch(TmAnalysis *analysis, GstPad *pad, GstPadProbeCallback callback)
+watch_pad(TmAnalysis *analysis, GstPad *pad, GstPadProbeCallback callback)
 {
   gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, callback, tm_analysis_ref(analysis),
                     (GDestroyNotify) tm_analysis_unref);
@@ -175,17 +175,17 @@ tm_analysis_watch(TmAnalysis *analysis, GstPad *pad, GstPadProbeCallback callbac
 void
 tm_analysis_watch_video(TmAnalysis *analysis, GstPad *pad)
 {
-  tm_analysis_watch(analysis, pad, tm_analysis_video_probe);
+  watch_pad(analysis, pad, video_probe);
 }
 
 void
 tm_analysis_watch_audio(TmAnalysis *analysis, GstPad *pad)
 {
-  tm_analysis_watch(analysis, pad, tm_analysis_audio_probe);
+  watch_pad(analysis, pad, audio_probe);
 }
 
 static gdouble
-tm_analysis_power(const GstFFTF32Complex *bin)
+bin_power(const GstFFTF32Complex *bin)
 {
   return (gdouble) bin->r * bin->r + (gdouble) bin->i * bin->i;
 }
@@ -193,7 +193,7 @@ tm_analysis_power(const GstFFTF32Complex *bin)
 /* Peak of the power spectrum above 20 Hz, refined by a parabola through the log powers of the
  * peak bin and its two neighbours (Hann window: error well under a tenth of a bin). */
 static gdouble
-tm_analysis_dominant_frequency(const GstFFTF32Complex *spectrum, guint bins, guint n, gint rate)
+dominant_frequency(const GstFFTF32Complex *spectrum, guint bins, guint n, gint rate)
 {
   guint first = MAX((guint) ceil(20.0 * n / rate), 1u);
   guint peak = 0;
@@ -202,7 +202,7 @@ tm_analysis_dominant_frequency(const GstFFTF32Complex *spectrum, guint bins, gui
   gdouble a, b, c, denom;
 
   for (guint k = first; k + 1 < bins; k++) {
-    gdouble power = tm_analysis_power(&spectrum[k]);
+    gdouble power = bin_power(&spectrum[k]);
     if (power > peak_power) {
       peak_power = power;
       peak = k;
@@ -210,9 +210,9 @@ tm_analysis_dominant_frequency(const GstFFTF32Complex *spectrum, guint bins, gui
   }
   if (peak == 0 || peak_power < 1e-12)
     return 0.0;
-  a = log(1e-30 + tm_analysis_power(&spectrum[peak - 1]));
+  a = log(1e-30 + bin_power(&spectrum[peak - 1]));
   b = log(1e-30 + peak_power);
-  c = log(1e-30 + tm_analysis_power(&spectrum[peak + 1]));
+  c = log(1e-30 + bin_power(&spectrum[peak + 1]));
   denom = a - 2.0 * b + c;
   if (denom < 0.0)
     delta = CLAMP(0.5 * (a - c) / denom, -0.5, 0.5);
@@ -228,7 +228,7 @@ tm_analysis_measure_audio(const gfloat *samples, guint n, gint rate, gdouble *rm
   GstFFTF32 *fft;
   gdouble energy = 0.0;
 
-  *rms_db = TM_ANALYSIS_SILENCE_DB;
+  *rms_db = SILENCE_DB;
   *freq_hz = 0.0;
   if (n < 2 || rate <= 0)
     return;
@@ -236,8 +236,8 @@ tm_analysis_measure_audio(const gfloat *samples, guint n, gint rate, gdouble *rm
   for (guint i = 0; i < n; i++)
     energy += (gdouble) samples[i] * samples[i];
   if (energy / n > 0.0)
-    *rms_db = MAX(10.0 * log10(energy / n), TM_ANALYSIS_SILENCE_DB);
-  if (*rms_db <= TM_ANALYSIS_SILENCE_DB)
+    *rms_db = MAX(10.0 * log10(energy / n), SILENCE_DB);
+  if (*rms_db <= SILENCE_DB)
     return;
 
   windowed = g_memdup2(samples, n * sizeof(gfloat));
@@ -246,7 +246,7 @@ tm_analysis_measure_audio(const gfloat *samples, guint n, gint rate, gdouble *rm
   gst_fft_f32_window(fft, windowed, GST_FFT_WINDOW_HANN);
   gst_fft_f32_fft(fft, windowed, spectrum);
   gst_fft_f32_free(fft);
-  *freq_hz = tm_analysis_dominant_frequency(spectrum, n / 2 + 1, n, rate);
+  *freq_hz = dominant_frequency(spectrum, n / 2 + 1, n, rate);
 }
 
 void

@@ -10,7 +10,7 @@
 #include "analysis.h"
 #include "console.h"
 #include "report.h"
-#include "session.h"
+#include "call.h"
 #include "signalling.h"
 
 /* Exit statuses (documented in docs/client.md). */
@@ -54,7 +54,7 @@ typedef struct {
   gboolean finishing;        /* leave sent or failure reported: ignore further events */
 
   TmSignalling *signalling;
-  TmSession *session;
+  TmCall *call;
   TmReport *report;
   TmConsole *console;        /* NULL without --console */
 
@@ -106,17 +106,17 @@ gint64 tm_json_int(JsonObject *object, const gchar *name, gint64 fallback);
 gdouble tm_json_number(JsonObject *object, const gchar *name, gdouble fallback);
 JsonArray *tm_json_array(JsonObject *object, const gchar *name);
 
-/* hearing.c: the signalling conversation (join, participants, answers, candidates). */
-extern const TmSessionListener tm_hearing_session_listener;
-extern const TmSignallingListener tm_hearing_signalling_listener;
+/* attendance.c: the signalling conversation (join, participants, answers, candidates). */
+extern const TmCallListener tm_attendance_call_listener;
+extern const TmSignallingListener tm_attendance_signalling_listener;
 /* Starts the --duration timer and connects to the relay. */
-void tm_hearing_connect(TmApp *app);
+void tm_attendance_connect(TmApp *app);
 /* Sends leave, waits for the relay to close the session (at most 2 s), quits the loop. */
-void tm_hearing_leave(TmApp *app);
+void tm_attendance_leave(TmApp *app);
 /* Writes one last report line (if joined and reporting). */
-void tm_hearing_final_report(TmApp *app);
-void tm_hearing_clear_timers(TmApp *app);
-void tm_hearing_clear_pending(TmApp *app);
+void tm_attendance_final_report(TmApp *app);
+void tm_attendance_clear_timers(TmApp *app);
+void tm_attendance_clear_pending(TmApp *app);
 void tm_remote_free(TmRemote *remote);
 
 /* court.c: the judge's and clerk's view (waiting list, link quality, the number waiting on the

@@ -17,7 +17,7 @@ struct _TmConsole {
 };
 
 static void
-tm_console_emit(TmConsole *console)
+emit_line(TmConsole *console)
 {
   gboolean too_long = console->discarding;
 
@@ -31,11 +31,11 @@ tm_console_emit(TmConsole *console)
 /* Splits what one read() returned into lines. The listener may free nothing here: it is
  * called from the watch, and the console is freed only from the main loop's other sources. */
 static void
-tm_console_take(TmConsole *console, const gchar *data, gsize len)
+take_input(TmConsole *console, const gchar *data, gsize len)
 {
   for (gsize i = 0; i < len; i++) {
     if (data[i] == '\n') {
-      tm_console_emit(console);
+      emit_line(console);
     } else if (!console->discarding) {
       g_string_append_c(console->partial, data[i]);
       if (console->partial->len > TM_CONSOLE_MAX_LINE) {
@@ -50,7 +50,7 @@ tm_console_take(TmConsole *console, const gchar *data, gsize len)
  * descriptor poll() called readable, which does not block (the descriptor's flags are left
  * alone: standard input is shared with the shell that started us). */
 static gboolean
-tm_console_on_input(GIOChannel *channel, GIOCondition condition, gpointer user_data)
+on_input(GIOChannel *channel, GIOCondition condition, gpointer user_data)
 {
   TmConsole *console = user_data;
   gchar buf[4096];
@@ -59,7 +59,7 @@ tm_console_on_input(GIOChannel *channel, GIOCondition condition, gpointer user_d
   GIOStatus status = g_io_channel_read_chars(channel, buf, sizeof buf, &n, &error);
 
   if (status == G_IO_STATUS_NORMAL) {
-    tm_console_take(console, buf, n);
+    take_input(console, buf, n);
     return G_SOURCE_CONTINUE;
   }
   if (status == G_IO_STATUS_AGAIN)
@@ -67,7 +67,7 @@ tm_console_on_input(GIOChannel *channel, GIOCondition condition, gpointer user_d
   if (error != NULL)
     g_log("testimony-console", G_LOG_LEVEL_DEBUG, "standard input: %s", error->message);
   if (console->partial->len > 0 || console->discarding)
-    tm_console_emit(console);    /* a last line without its newline */
+    emit_line(console);          /* a last line without its newline */
   console->watch_id = 0;
   console->listener.closed(console->user_data);
   return G_SOURCE_REMOVE;
@@ -86,7 +86,7 @@ tm_console_new(gint fd, const TmConsoleListener *listener, gpointer user_data)
   g_io_channel_set_encoding(console->channel, NULL, NULL);
   g_io_channel_set_buffered(console->channel, FALSE);
   console->watch_id = g_io_add_watch(console->channel, G_IO_IN | G_IO_HUP | G_IO_ERR,
-                                     tm_console_on_input, console);
+                                     on_input, console);
   return console;
 }
 
@@ -104,56 +104,56 @@ tm_console_free(TmConsole *console)
 /* ---- the commands ---- */
 
 typedef enum {
-  TM_CONSOLE_ARG_NONE,
-  TM_CONSOLE_ARG_NAME,           /* the rest of the line names a participant: "target" */
-  TM_CONSOLE_ARG_TEXT,           /* the rest of the line: "text" */
-  TM_CONSOLE_ARG_OP,             /* one of start, pause, resume, stop: "op" */
-  TM_CONSOLE_ARG_PROTECT,        /* screen-witness on|off: "measure", "on" */
-} TmConsoleArg;
+  ARG_NONE,
+  ARG_NAME,                      /* the rest of the line names a participant: "target" */
+  ARG_TEXT,                      /* the rest of the line: "text" */
+  ARG_OP,                        /* one of start, pause, resume, stop: "op" */
+  ARG_PROTECT,                   /* screen-witness on|off: "measure", "on" */
+} Arg;
 
 typedef struct {
   const gchar *word;             /* also the control action, except status and help */
-  TmConsoleArg arg;
+  Arg arg;
   const gchar *usage;
   const gchar *who;
-} TmConsoleSpec;
+} Spec;
 
-static const TmConsoleSpec tm_console_specs[] = {
-  { "waiting", TM_CONSOLE_ARG_NONE, "waiting", "judge, clerk: list who is waiting" },
-  { "admit", TM_CONSOLE_ARG_NAME, "admit NAME", "judge, clerk" },
-  { "refuse", TM_CONSOLE_ARG_NAME, "refuse NAME", "judge, clerk" },
-  { "to-waiting", TM_CONSOLE_ARG_NAME, "to-waiting NAME", "judge" },
-  { "mute", TM_CONSOLE_ARG_NAME, "mute NAME", "judge" },
-  { "unmute-request", TM_CONSOLE_ARG_NAME, "unmute-request NAME", "judge" },
-  { "video-off", TM_CONSOLE_ARG_NAME, "video-off NAME", "judge" },
-  { "remove", TM_CONSOLE_ARG_NAME, "remove NAME", "judge" },
-  { "protect", TM_CONSOLE_ARG_PROTECT, "protect screen-witness on|off", "judge" },
-  { "lock", TM_CONSOLE_ARG_NONE, "lock", "judge" },
-  { "unlock", TM_CONSOLE_ARG_NONE, "unlock", "judge" },
-  { "end", TM_CONSOLE_ARG_NONE, "end", "judge: ends the hearing for everyone" },
-  { "record", TM_CONSOLE_ARG_OP, "record start|pause|resume|stop", "judge, clerk" },
-  { "mark", TM_CONSOLE_ARG_TEXT, "mark TEXT", "judge, clerk: a marker in the recording" },
-  { "unmute", TM_CONSOLE_ARG_NONE, "unmute", "anyone: lift the court's mute of your microphone" },
-  { "video-on", TM_CONSOLE_ARG_NONE, "video-on", "anyone: lift the court's stop of your video" },
-  { "status", TM_CONSOLE_ARG_NONE, "status", "anyone: who is in the hearing" },
-  { "help", TM_CONSOLE_ARG_NONE, "help", "anyone: this list" },
+static const Spec specs[] = {
+  { "waiting", ARG_NONE, "waiting", "judge, clerk: list who is waiting" },
+  { "admit", ARG_NAME, "admit NAME", "judge, clerk" },
+  { "refuse", ARG_NAME, "refuse NAME", "judge, clerk" },
+  { "to-waiting", ARG_NAME, "to-waiting NAME", "judge" },
+  { "mute", ARG_NAME, "mute NAME", "judge" },
+  { "unmute-request", ARG_NAME, "unmute-request NAME", "judge" },
+  { "video-off", ARG_NAME, "video-off NAME", "judge" },
+  { "remove", ARG_NAME, "remove NAME", "judge" },
+  { "protect", ARG_PROTECT, "protect screen-witness on|off", "judge" },
+  { "lock", ARG_NONE, "lock", "judge" },
+  { "unlock", ARG_NONE, "unlock", "judge" },
+  { "end", ARG_NONE, "end", "judge: ends the hearing for everyone" },
+  { "record", ARG_OP, "record start|pause|resume|stop", "judge, clerk" },
+  { "mark", ARG_TEXT, "mark TEXT", "judge, clerk: a marker in the recording" },
+  { "unmute", ARG_NONE, "unmute", "anyone: lift the court's mute of your microphone" },
+  { "video-on", ARG_NONE, "video-on", "anyone: lift the court's stop of your video" },
+  { "status", ARG_NONE, "status", "anyone: who is in the hearing" },
+  { "help", ARG_NONE, "help", "anyone: this list" },
 };
 
-static const gchar *const tm_console_ops[] = { "start", "pause", "resume", "stop", NULL };
+static const gchar *const record_ops[] = { "start", "pause", "resume", "stop", NULL };
 
-static const TmConsoleSpec *
-tm_console_spec(const gchar *word)
+static const Spec *
+find_spec(const gchar *word)
 {
-  for (guint i = 0; i < G_N_ELEMENTS(tm_console_specs); i++)
-    if (g_strcmp0(tm_console_specs[i].word, word) == 0)
-      return &tm_console_specs[i];
+  for (guint i = 0; i < G_N_ELEMENTS(specs); i++)
+    if (g_strcmp0(specs[i].word, word) == 0)
+      return &specs[i];
   return NULL;
 }
 
 gboolean
 tm_console_is_action(const gchar *action)
 {
-  const TmConsoleSpec *spec = tm_console_spec(action);
+  const Spec *spec = find_spec(action);
 
   return spec != NULL && !g_str_equal(spec->word, "status") && !g_str_equal(spec->word, "help");
 }
@@ -166,9 +166,9 @@ tm_console_help(void)
 
   if (g_once_init_enter(&once)) {
     GString *out = g_string_new("commands (NAME: a participant's name, or id):\n");
-    for (guint i = 0; i < G_N_ELEMENTS(tm_console_specs); i++)
-      g_string_append_printf(out, "  %-32s %s\n", tm_console_specs[i].usage,
-                             tm_console_specs[i].who);
+    for (guint i = 0; i < G_N_ELEMENTS(specs); i++)
+      g_string_append_printf(out, "  %-32s %s\n", specs[i].usage,
+                             specs[i].who);
     text = g_string_free(out, FALSE);
     g_once_init_leave(&once, 1);
   }
@@ -177,7 +177,7 @@ tm_console_help(void)
 
 /* The id NAME designates: exact name, else the name ignoring case, else the id. */
 static const gchar *
-tm_console_resolve(const TmConsolePerson *people, guint n, const gchar *name, GError **error)
+resolve_name(const TmConsolePerson *people, guint n, const gchar *name, GError **error)
 {
   const gchar *found = NULL;
   guint matches = 0;
@@ -209,7 +209,7 @@ tm_console_resolve(const TmConsolePerson *people, guint n, const gchar *name, GE
 }
 
 static gboolean
-tm_console_usage(const TmConsoleSpec *spec, GError **error)
+usage_error(const Spec *spec, GError **error)
 {
   g_set_error(error, TM_CONSOLE_ERROR, TM_CONSOLE_ERROR_USAGE, "usage: %s", spec->usage);
   return FALSE;
@@ -217,7 +217,7 @@ tm_console_usage(const TmConsoleSpec *spec, GError **error)
 
 /* The words of TEXT (separated by one space or more). */
 static GStrv
-tm_console_words(const gchar *text)
+split_words(const gchar *text)
 {
   g_auto(GStrv) parts = g_strsplit(text, " ", -1);
   g_autoptr(GStrvBuilder) words = g_strv_builder_new();
@@ -230,43 +230,43 @@ tm_console_words(const gchar *text)
 
 /* Adds SPEC's members, taken from REST, to M. */
 static gboolean
-tm_console_add_args(const TmConsoleSpec *spec, const gchar *rest, const TmConsolePerson *people,
-                    guint n_people, JsonObject *m, GError **error)
+add_args(const Spec *spec, const gchar *rest, const TmConsolePerson *people,
+         guint n_people, JsonObject *m, GError **error)
 {
   g_auto(GStrv) words = NULL;
   const gchar *id;
 
-  if (spec->arg == TM_CONSOLE_ARG_NONE)
-    return rest[0] == '\0' || tm_console_usage(spec, error);
+  if (spec->arg == ARG_NONE)
+    return rest[0] == '\0' || usage_error(spec, error);
   if (rest[0] == '\0')
-    return tm_console_usage(spec, error);
+    return usage_error(spec, error);
   switch (spec->arg) {
-  case TM_CONSOLE_ARG_NAME:
-    id = tm_console_resolve(people, n_people, rest, error);
+  case ARG_NAME:
+    id = resolve_name(people, n_people, rest, error);
     if (id == NULL)
       return FALSE;
     json_object_set_string_member(m, "target", id);
     return TRUE;
-  case TM_CONSOLE_ARG_TEXT:
+  case ARG_TEXT:
     json_object_set_string_member(m, "text", rest);
     return TRUE;
-  case TM_CONSOLE_ARG_OP:
-    if (!g_strv_contains(tm_console_ops, rest))
-      return tm_console_usage(spec, error);
+  case ARG_OP:
+    if (!g_strv_contains(record_ops, rest))
+      return usage_error(spec, error);
     json_object_set_string_member(m, "op", rest);
     return TRUE;
-  case TM_CONSOLE_ARG_PROTECT:
-    words = tm_console_words(rest);
+  case ARG_PROTECT:
+    words = split_words(rest);
     if (g_strv_length(words) != 2 || !g_str_equal(words[0], "screen-witness") ||
         (!g_str_equal(words[1], "on") && !g_str_equal(words[1], "off")))
-      return tm_console_usage(spec, error);
+      return usage_error(spec, error);
     json_object_set_string_member(m, "measure", words[0]);
     json_object_set_boolean_member(m, "on", g_str_equal(words[1], "on"));
     return TRUE;
-  case TM_CONSOLE_ARG_NONE:
+  case ARG_NONE:
     break;
   }
-  return tm_console_usage(spec, error);
+  return usage_error(spec, error);
 }
 
 gboolean
@@ -275,7 +275,7 @@ tm_console_parse(const gchar *line, const TmConsolePerson *people, guint n_peopl
 {
   g_autofree gchar *copy = g_strstrip(g_strdup(line != NULL ? line : ""));
   gchar *rest = copy;
-  const TmConsoleSpec *spec;
+  const Spec *spec;
   g_autoptr(JsonObject) m = NULL;
 
   memset(command, 0, sizeof *command);
@@ -298,7 +298,7 @@ tm_console_parse(const gchar *line, const TmConsolePerson *people, guint n_peopl
     *rest++ = '\0';
   while (*rest == ' ')
     rest++;
-  spec = tm_console_spec(copy);
+  spec = find_spec(copy);
   if (spec == NULL) {
     g_set_error(error, TM_CONSOLE_ERROR, TM_CONSOLE_ERROR_UNKNOWN,
                 "unknown command \"%s\"; type help for the list", copy);
@@ -311,7 +311,7 @@ tm_console_parse(const gchar *line, const TmConsolePerson *people, guint n_peopl
     json_object_set_string_member(m, "type", "control");
     json_object_set_string_member(m, "action", spec->word);
   }
-  if (!tm_console_add_args(spec, rest, people, n_people, m, error))
+  if (!add_args(spec, rest, people, n_people, m, error))
     return FALSE;
   command->command = spec->word;
   if (g_str_equal(spec->word, "help")) {

@@ -10,9 +10,9 @@
 
 #include <stdio.h>
 
-#define TM_COURT_LOG_DOMAIN "testimony-hearing"
-#define TM_COURT_LINKS_INTERVAL_US (10 * G_USEC_PER_SEC)
-#define TM_COURT_MAX_HELD_LINES 64     /* console lines typed before the join was accepted */
+#define LOG_DOMAIN "testimony-hearing"
+#define LINKS_INTERVAL_US (10 * G_USEC_PER_SEC)
+#define MAX_HELD_LINES 64              /* console lines typed before the join was accepted */
 
 gboolean
 tm_court_is_staff(TmApp *app)
@@ -22,7 +22,7 @@ tm_court_is_staff(TmApp *app)
 
 /* The display name of participant ID ("you" for ourselves), or the id if unknown. */
 static const gchar *
-tm_court_name(TmApp *app, const gchar *id)
+display_name(TmApp *app, const gchar *id)
 {
   TmRemote *remote = id != NULL ? g_hash_table_lookup(app->remotes, id) : NULL;
 
@@ -35,7 +35,7 @@ tm_court_name(TmApp *app, const gchar *id)
 
 /* "rtt 12 ms, loss 0.5 %, 812 kbit/s" from a link-quality entry (or a waiting entry's link). */
 static gchar *
-tm_court_link_text(JsonObject *link)
+link_text(JsonObject *link)
 {
   return g_strdup_printf("rtt %.0f ms, loss %.1f %%, %.0f kbit/s",
                          tm_json_number(link, "rtt_ms", 0), 100 * tm_json_number(link, "loss", 0),
@@ -43,7 +43,7 @@ tm_court_link_text(JsonObject *link)
 }
 
 static JsonObject *
-tm_court_object_at(JsonArray *array, guint i)
+object_at(JsonArray *array, guint i)
 {
   JsonNode *node = json_array_get_element(array, i);
 
@@ -53,11 +53,11 @@ tm_court_object_at(JsonArray *array, guint i)
 /* ---- relay -> judge, clerk ---- */
 
 static void
-tm_court_show_waiting_count(TmApp *app, guint n)
+show_waiting_count(TmApp *app, guint n)
 {
   g_autofree gchar *text = n > 0 ? g_strdup_printf("%u waiting", n) : NULL;
 
-  tm_session_set_indicator(app->session, TM_DISPLAY_INDICATOR_WAITING, text);
+  tm_call_set_indicator(app->call, TM_DISPLAY_INDICATOR_WAITING, text);
 }
 
 void
@@ -68,20 +68,20 @@ tm_court_on_waiting(TmApp *app, JsonObject *m)
 
   if (!tm_court_is_staff(app))
     return;
-  tm_court_show_waiting_count(app, n);
+  show_waiting_count(app, n);
   if (n == 0) {
     tm_app_notice("nobody is waiting to be admitted");
     return;
   }
   tm_app_notice("%u waiting to be admitted:", n);
   for (guint i = 0; i < n; i++) {
-    JsonObject *p = tm_court_object_at(people, i);
+    JsonObject *p = object_at(people, i);
     JsonNode *link = p != NULL ? json_object_get_member(p, "link") : NULL;
     g_autoptr(GDateTime) since = g_date_time_new_from_unix_local(
         (gint64) tm_json_number(p, "since", 0));
     g_autofree gchar *when = since != NULL ? g_date_time_format(since, "%H:%M:%S") : NULL;
     g_autofree gchar *quality = link != NULL && JSON_NODE_HOLDS_OBJECT(link)
-                                ? tm_court_link_text(json_node_get_object(link)) : NULL;
+                                ? link_text(json_node_get_object(link)) : NULL;
 
     if (p == NULL)
       continue;
@@ -101,17 +101,17 @@ tm_court_on_link_quality(TmApp *app, JsonObject *m)
   g_autoptr(GString) line = NULL;
 
   if (!tm_court_is_staff(app) || people == NULL ||
-      (app->links_printed_us != 0 && now - app->links_printed_us < TM_COURT_LINKS_INTERVAL_US))
+      (app->links_printed_us != 0 && now - app->links_printed_us < LINKS_INTERVAL_US))
     return;
   app->links_printed_us = now;
   line = g_string_new("links:");
   for (guint i = 0; i < json_array_get_length(people); i++) {
-    JsonObject *p = tm_court_object_at(people, i);
-    g_autofree gchar *quality = p != NULL ? tm_court_link_text(p) : NULL;
+    JsonObject *p = object_at(people, i);
+    g_autofree gchar *quality = p != NULL ? link_text(p) : NULL;
 
     if (p != NULL)
       g_string_append_printf(line, "%s %s %s", i > 0 ? ";" : "",
-                             tm_court_name(app, tm_json_string(p, "id")), quality);
+                             display_name(app, tm_json_string(p, "id")), quality);
   }
   tm_app_notice("%s", line->str);
 }
@@ -159,7 +159,7 @@ tm_court_on_status(TmApp *app, JsonObject *m)
                 json_object_get_boolean_member_with_default(m, "locked", FALSE) ? " (locked)" : "",
                 app->recording, n, n == 1 ? "" : "s");
   for (guint i = 0; i < n; i++) {
-    JsonObject *p = tm_court_object_at(people, i);
+    JsonObject *p = object_at(people, i);
     const gchar *id = tm_json_string(p, "id");
 
     if (p == NULL)
@@ -177,7 +177,7 @@ tm_court_on_status(TmApp *app, JsonObject *m)
 /* ---- the console ---- */
 
 static void
-tm_court_run(TmApp *app, const gchar *line)
+run_line(TmApp *app, const gchar *line)
 {
   g_autofree TmConsolePerson *people = g_new0(TmConsolePerson, app->remote_order->len + 1);
   guint n = 0;
@@ -207,7 +207,7 @@ tm_court_run(TmApp *app, const gchar *line)
 }
 
 static void
-tm_court_on_line(gpointer user_data, const gchar *line, gboolean too_long)
+on_line(gpointer user_data, const gchar *line, gboolean too_long)
 {
   TmApp *app = user_data;
 
@@ -218,24 +218,24 @@ tm_court_on_line(gpointer user_data, const gchar *line, gboolean too_long)
     return;
   }
   if (!app->joined) {
-    if (g_queue_get_length(&app->console_lines) >= TM_COURT_MAX_HELD_LINES)
+    if (g_queue_get_length(&app->console_lines) >= MAX_HELD_LINES)
       tm_app_print("not sent: not in the hearing yet");
     else
       g_queue_push_tail(&app->console_lines, g_strdup(line));
     return;
   }
-  tm_court_run(app, line);
+  run_line(app, line);
 }
 
 static void
-tm_court_on_console_closed(gpointer user_data)
+on_console_closed(gpointer user_data)
 {
-  g_log(TM_COURT_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "end of standard input: no more commands");
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "end of standard input: no more commands");
 }
 
 const TmConsoleListener tm_court_console_listener = {
-  .line = tm_court_on_line,
-  .closed = tm_court_on_console_closed,
+  .line = on_line,
+  .closed = on_console_closed,
 };
 
 void
@@ -250,7 +250,7 @@ tm_court_joined(TmApp *app)
     tm_signalling_send(app->signalling, m);
   }
   while (!app->finishing && (line = g_queue_pop_head(&app->console_lines)) != NULL) {
-    tm_court_run(app, line);
+    run_line(app, line);
     g_free(line);
   }
 }

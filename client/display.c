@@ -10,9 +10,9 @@
 
 #include <math.h>
 
-#define TM_DISPLAY_LOG_DOMAIN "testimony-display"
-#define TM_DISPLAY_WIDTH 1280
-#define TM_DISPLAY_HEIGHT 720
+#define LOG_DOMAIN "testimony-display"
+#define CANVAS_WIDTH 1280
+#define CANVAS_HEIGHT 720
 
 struct _TmDisplay {
   GMutex lock;
@@ -26,7 +26,7 @@ struct _TmDisplay {
 };
 
 static GstElement *
-tm_display_make(const gchar *factory, const gchar *name, GError **error)
+make_element(const gchar *factory, const gchar *name, GError **error)
 {
   GstElement *element = gst_element_factory_make(factory, name);
 
@@ -38,8 +38,8 @@ tm_display_make(const gchar *factory, const gchar *name, GError **error)
 
 /* The sink: $ENV as a pipeline description if set, else FALLBACK. */
 static GstElement *
-tm_display_make_sink(const gchar *env, const gchar *fallback, const gchar *name,
-                     GError **error)
+make_sink(const gchar *env, const gchar *fallback, const gchar *name,
+          GError **error)
 {
   const gchar *value = g_getenv(env);
   GstElement *sink;
@@ -53,7 +53,7 @@ tm_display_make_sink(const gchar *env, const gchar *fallback, const gchar *name,
                   "WAYLAND_DISPLAY is set); use --headless for a client without a window");
       return NULL;
     }
-    return tm_display_make(fallback, name, error);
+    return make_element(fallback, name, error);
   }
   sink = gst_parse_bin_from_description(value, TRUE, error);
   if (sink != NULL)
@@ -64,14 +64,14 @@ tm_display_make_sink(const gchar *env, const gchar *fallback, const gchar *name,
 /* Builds FACTORIES[0] ! ... ! FACTORIES[n-2] ! SINK inside PIPELINE (SINK: floating, taken);
  * returns the elements in OUT. */
 static gboolean
-tm_display_chain(GstBin *pipeline, const gchar *const *factories, const gchar *const *names,
-                 GstElement *sink, GstElement **out, guint n, GError **error)
+build_chain(GstBin *pipeline, const gchar *const *factories, const gchar *const *names,
+            GstElement *sink, GstElement **out, guint n, GError **error)
 {
   if (sink == NULL)
     return FALSE;
   out[n - 1] = sink;
   for (guint i = 0; i + 1 < n; i++) {
-    out[i] = tm_display_make(factories[i], names[i], error);
+    out[i] = make_element(factories[i], names[i], error);
     if (out[i] == NULL) {
       for (guint j = 0; j < i; j++)
         gst_object_unref(out[j]);
@@ -92,7 +92,7 @@ tm_display_chain(GstBin *pipeline, const gchar *const *factories, const gchar *c
 }
 
 static gboolean
-tm_display_build_video(TmDisplay *display, GstBin *pipeline, GError **error)
+build_video(TmDisplay *display, GstBin *pipeline, GError **error)
 {
   const gchar *factories[] = { "videotestsrc", "capsfilter", "compositor", "textoverlay",
                                "textoverlay", "textoverlay", "videoconvert", "autovideosink" };
@@ -100,14 +100,14 @@ tm_display_build_video(TmDisplay *display, GstBin *pipeline, GError **error)
                            "display_slate", "display_recording", "display_waiting",
                            "display_convert", "display_video_sink" };
   GstElement *e[G_N_ELEMENTS(factories)];
-  GstElement *sink = tm_display_make_sink("TESTIMONY_VIDEO_SINK", "autovideosink",
-                                          "display_video_sink", error);
+  GstElement *sink = make_sink("TESTIMONY_VIDEO_SINK", "autovideosink",
+                               "display_video_sink", error);
   g_autoptr(GstCaps) caps = gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT,
-                                                TM_DISPLAY_WIDTH, "height", G_TYPE_INT,
-                                                TM_DISPLAY_HEIGHT, "framerate",
+                                                CANVAS_WIDTH, "height", G_TYPE_INT,
+                                                CANVAS_HEIGHT, "framerate",
                                                 GST_TYPE_FRACTION, 30, 1, NULL);
 
-  if (!tm_display_chain(pipeline, factories, names, sink, e, G_N_ELEMENTS(e), error))
+  if (!build_chain(pipeline, factories, names, sink, e, G_N_ELEMENTS(e), error))
     return FALSE;
   g_object_set(e[0], "is-live", TRUE, NULL);
   gst_util_set_object_arg(G_OBJECT(e[0]), "pattern", "black");
@@ -128,17 +128,17 @@ tm_display_build_video(TmDisplay *display, GstBin *pipeline, GError **error)
 }
 
 static gboolean
-tm_display_build_audio(TmDisplay *display, GstBin *pipeline, GError **error)
+build_audio(TmDisplay *display, GstBin *pipeline, GError **error)
 {
   const gchar *factories[] = { "audiotestsrc", "audiomixer", "audioconvert", "audioresample",
                                "autoaudiosink" };
   const gchar *names[] = { "display_silence", "display_mixer", "display_audio_convert",
                            "display_resample", "display_audio_sink" };
   GstElement *e[G_N_ELEMENTS(factories)];
-  GstElement *sink = tm_display_make_sink("TESTIMONY_AUDIO_SINK", "autoaudiosink",
-                                          "display_audio_sink", error);
+  GstElement *sink = make_sink("TESTIMONY_AUDIO_SINK", "autoaudiosink",
+                               "display_audio_sink", error);
 
-  if (!tm_display_chain(pipeline, factories, names, sink, e, G_N_ELEMENTS(e), error))
+  if (!build_chain(pipeline, factories, names, sink, e, G_N_ELEMENTS(e), error))
     return FALSE;
   g_object_set(e[0], "is-live", TRUE, NULL);
   gst_util_set_object_arg(G_OBJECT(e[0]), "wave", "silence");
@@ -153,8 +153,8 @@ tm_display_new(GstBin *pipeline, GError **error)
 
   g_mutex_init(&display->lock);
   display->tiles = g_ptr_array_new_with_free_func(gst_object_unref);
-  if (!tm_display_build_video(display, pipeline, error) ||
-      !tm_display_build_audio(display, pipeline, error)) {
+  if (!build_video(display, pipeline, error) ||
+      !build_audio(display, pipeline, error)) {
     tm_display_free(display);
     return NULL;
   }
@@ -163,7 +163,7 @@ tm_display_new(GstBin *pipeline, GError **error)
 
 /* Called with the lock held. */
 static void
-tm_display_layout(TmDisplay *display)
+layout(TmDisplay *display)
 {
   guint n = display->tiles->len;
   guint cols, rows;
@@ -173,8 +173,8 @@ tm_display_layout(TmDisplay *display)
     return;
   cols = (guint) ceil(sqrt((gdouble) n));
   rows = (n + cols - 1) / cols;
-  cell_w = TM_DISPLAY_WIDTH / (gint) cols;
-  cell_h = TM_DISPLAY_HEIGHT / (gint) rows;
+  cell_w = CANVAS_WIDTH / (gint) cols;
+  cell_h = CANVAS_HEIGHT / (gint) rows;
   tile_w = MIN(cell_w, cell_h * 4 / 3);
   tile_h = tile_w * 3 / 4;
   for (guint i = 0; i < n; i++) {
@@ -195,7 +195,7 @@ tm_display_add_video(TmDisplay *display)
     return NULL;
   g_mutex_lock(&display->lock);
   g_ptr_array_add(display->tiles, gst_object_ref(pad));
-  tm_display_layout(display);
+  layout(display);
   g_mutex_unlock(&display->lock);
   return pad;
 }
@@ -216,7 +216,7 @@ tm_display_release(TmDisplay *display, GstPad *pad)
     gst_pad_unlink(peer, pad);
   g_mutex_lock(&display->lock);
   g_ptr_array_remove(display->tiles, pad);
-  tm_display_layout(display);
+  layout(display);
   g_mutex_unlock(&display->lock);
   if (parent != NULL)
     gst_element_release_request_pad(parent, pad);
@@ -230,7 +230,7 @@ tm_display_set_slate(TmDisplay *display, const gchar *text)
 
   g_mutex_lock(&display->lock);
   display->slate_shown = text != NULL && text[0] != '\0';
-  tm_display_layout(display);
+  layout(display);
   g_mutex_unlock(&display->lock);
   g_object_set(display->slate, "text", escaped, NULL);
 }

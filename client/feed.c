@@ -4,7 +4,7 @@
 
 #include <gst/webrtc/webrtc.h>
 
-#define TM_FEED_LOG_DOMAIN "testimony-feed"
+#define LOG_DOMAIN "testimony-feed"
 
 struct _TmFeed {
   gchar *id;
@@ -18,7 +18,7 @@ struct _TmFeed {
 };
 
 static gchar *
-tm_feed_bin_name(const gchar *id)
+bin_name(const gchar *id)
 {
   GString *name = g_string_new("feed-");
 
@@ -28,7 +28,7 @@ tm_feed_bin_name(const gchar *id)
 }
 
 static void
-tm_feed_add_transceiver(GstElement *webrtc, const gchar *caps_text, gboolean nack)
+add_transceiver(GstElement *webrtc, const gchar *caps_text, gboolean nack)
 {
   g_autoptr(GstCaps) caps = gst_caps_from_string(caps_text);
   GstWebRTCRTPTransceiver *transceiver = NULL;
@@ -36,7 +36,7 @@ tm_feed_add_transceiver(GstElement *webrtc, const gchar *caps_text, gboolean nac
   g_signal_emit_by_name(webrtc, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
                         caps, &transceiver);
   if (transceiver == NULL) {
-    g_log(TM_FEED_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "webrtcbin refused a transceiver for %s",
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "webrtcbin refused a transceiver for %s",
           caps_text);
     return;
   }
@@ -48,7 +48,7 @@ tm_feed_add_transceiver(GstElement *webrtc, const gchar *caps_text, gboolean nac
 /* Makes FACTORIES[i] (NULL-terminated), adds them to BIN and links them in a chain. Returns
  * the elements (g_free the array) or NULL. */
 static GstElement **
-tm_feed_chain(GstBin *bin, const gchar *const *factories)
+build_chain(GstBin *bin, const gchar *const *factories)
 {
   guint n = g_strv_length((gchar **) factories);
   g_autofree GstElement **elements = g_new0(GstElement *, n + 1);
@@ -56,7 +56,7 @@ tm_feed_chain(GstBin *bin, const gchar *const *factories)
   for (guint i = 0; i < n; i++) {
     elements[i] = gst_element_factory_make(factories[i], NULL);
     if (elements[i] == NULL) {
-      g_log(TM_FEED_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "the GStreamer element \"%s\" is missing",
+      g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "the GStreamer element \"%s\" is missing",
             factories[i]);
       for (guint j = 0; j < i; j++)
         gst_object_unref(elements[j]);
@@ -67,7 +67,7 @@ tm_feed_chain(GstBin *bin, const gchar *const *factories)
     gst_bin_add(bin, elements[i]);
   for (guint i = 0; i + 1 < n; i++) {
     if (!gst_element_link(elements[i], elements[i + 1])) {
-      g_log(TM_FEED_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "cannot link %s to %s", factories[i],
+      g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "cannot link %s to %s", factories[i],
             factories[i + 1]);
       return NULL;
     }
@@ -78,7 +78,7 @@ tm_feed_chain(GstBin *bin, const gchar *const *factories)
 /* Exposes SRC (the branch's last element's src pad) on the feed bin and links it to a display
  * pad; keeps the display pad for tm_feed_remove(). */
 static gboolean
-tm_feed_link_display(TmFeed *feed, GstPad *src, GstPad *display_pad)
+link_display(TmFeed *feed, GstPad *src, GstPad *display_pad)
 {
   GstPad *ghost;
 
@@ -91,34 +91,34 @@ tm_feed_link_display(TmFeed *feed, GstPad *src, GstPad *display_pad)
   g_ptr_array_add(feed->display_pads, display_pad);
   g_mutex_unlock(&feed->lock);
   if (gst_pad_link(ghost, display_pad) != GST_PAD_LINK_OK) {
-    g_log(TM_FEED_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "cannot link a feed to the display");
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "cannot link a feed to the display");
     return FALSE;
   }
   return TRUE;
 }
 
-static const gchar *const tm_feed_video_decode[] = {
+static const gchar *const video_decode[] = {
   "queue", "rtpvp8depay", "vp8dec", "videoconvert", "capsfilter", NULL
 };
-static const gchar *const tm_feed_audio_decode[] = {
+static const gchar *const audio_decode[] = {
   "queue", "rtpopusdepay", "opusdec", "audioconvert", "audioresample", "capsfilter", NULL
 };
-static const gchar *const tm_feed_video_show[] = { "queue", "textoverlay", "videoconvert", NULL };
-static const gchar *const tm_feed_audio_play[] = { "queue", "audioconvert", NULL };
-static const gchar *const tm_feed_discard[] = { "fakesink", NULL };
+static const gchar *const video_show[] = { "queue", "textoverlay", "videoconvert", NULL };
+static const gchar *const audio_play[] = { "queue", "audioconvert", NULL };
+static const gchar *const discard[] = { "fakesink", NULL };
 
 /* Builds decode ! analysis ! (fakesink | display) for one webrtcbin src pad. Returns the
  * elements to start, in a GPtrArray (sinks first). */
 static GPtrArray *
-tm_feed_build_branch(TmFeed *feed, gboolean video)
+build_branch(TmFeed *feed, gboolean video)
 {
   GstBin *bin = GST_BIN(feed->bin);
-  g_autofree GstElement **decode = tm_feed_chain(bin, video ? tm_feed_video_decode
-                                                            : tm_feed_audio_decode);
+  g_autofree GstElement **decode = build_chain(bin, video ? video_decode
+                                                            : audio_decode);
   g_autofree GstElement **tail = NULL;
   GPtrArray *started = g_ptr_array_new();
-  guint n_decode = g_strv_length((gchar **) (video ? tm_feed_video_decode
-                                                   : tm_feed_audio_decode));
+  guint n_decode = g_strv_length((gchar **) (video ? video_decode
+                                                   : audio_decode));
   GstElement *last;
   g_autoptr(GstPad) analysed = NULL;
   g_autoptr(GstCaps) caps = NULL;
@@ -143,8 +143,8 @@ tm_feed_build_branch(TmFeed *feed, gboolean video)
   else
     tm_analysis_watch_audio(feed->analysis, analysed);
 
-  tail = tm_feed_chain(bin, feed->display == NULL ? tm_feed_discard
-                            : video ? tm_feed_video_show : tm_feed_audio_play);
+  tail = build_chain(bin, feed->display == NULL ? discard
+                            : video ? video_show : audio_play);
   if (tail == NULL)
     return started;
   if (feed->display == NULL) {
@@ -161,7 +161,7 @@ tm_feed_build_branch(TmFeed *feed, gboolean video)
       gst_util_set_object_arg(G_OBJECT(tail[1]), "valignment", "bottom");
       gst_util_set_object_arg(G_OBJECT(tail[1]), "halignment", "left");
     }
-    tm_feed_link_display(feed, src, video ? tm_display_add_video(feed->display)
+    link_display(feed, src, video ? tm_display_add_video(feed->display)
                                           : tm_display_add_audio(feed->display));
     for (gint i = video ? 2 : 1; i >= 0; i--)
       g_ptr_array_add(started, tail[i]);
@@ -173,7 +173,7 @@ tm_feed_build_branch(TmFeed *feed, gboolean video)
 }
 
 static void
-tm_feed_on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data)
+on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data)
 {
   TmFeed *feed = user_data;
   g_autoptr(GstCaps) caps = NULL;
@@ -189,18 +189,18 @@ tm_feed_on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data)
     caps = gst_pad_query_caps(pad, NULL);
   if (caps != NULL && gst_caps_get_size(caps) > 0)
     media = gst_structure_get_string(gst_caps_get_structure(caps, 0), "media");
-  g_log(TM_FEED_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "feed %s: new %s pad %s", feed->id,
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "feed %s: new %s pad %s", feed->id,
         media != NULL ? media : "unknown", GST_PAD_NAME(pad));
 
   if (g_strcmp0(media, "video") == 0 || g_strcmp0(media, "audio") == 0) {
-    started = tm_feed_build_branch(feed, g_strcmp0(media, "video") == 0);
+    started = build_branch(feed, g_strcmp0(media, "video") == 0);
   } else {
     started = g_ptr_array_new();
     g_ptr_array_add(started, gst_element_factory_make("fakesink", NULL));
     gst_bin_add(GST_BIN(feed->bin), g_ptr_array_index(started, 0));
   }
   if (started->len == 0) {
-    g_log(TM_FEED_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "feed %s: cannot decode its %s", feed->id,
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "feed %s: cannot decode its %s", feed->id,
           media != NULL ? media : "stream");
     return;
   }
@@ -209,7 +209,7 @@ tm_feed_on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data)
   for (guint i = 0; i < started->len; i++)
     gst_element_sync_state_with_parent(g_ptr_array_index(started, i));
   if (gst_pad_link(pad, sink) != GST_PAD_LINK_OK)
-    g_log(TM_FEED_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "feed %s: cannot link its %s pad", feed->id,
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "feed %s: cannot link its %s pad", feed->id,
           media != NULL ? media : "unknown");
 }
 
@@ -218,7 +218,7 @@ tm_feed_new(const gchar *id, const gchar *label, TmAnalysis *analysis, TmDisplay
             GstElement *webrtc)
 {
   TmFeed *feed = g_new0(TmFeed, 1);
-  g_autofree gchar *name = tm_feed_bin_name(id);
+  g_autofree gchar *name = bin_name(id);
 
   feed->id = g_strdup(id);
   feed->label = g_markup_escape_text(label, -1);  /* textoverlay reads Pango markup */
@@ -231,12 +231,12 @@ tm_feed_new(const gchar *id, const gchar *label, TmAnalysis *analysis, TmDisplay
   gst_bin_add(GST_BIN(feed->bin), webrtc);
   /* Opus/48000/2 as RFC 7587 wants it (and the relay checks); useinbandfec=1 asks the sender
    * for in-band FEC */
-  tm_feed_add_transceiver(webrtc, "application/x-rtp,media=audio,encoding-name=OPUS,"
+  add_transceiver(webrtc, "application/x-rtp,media=audio,encoding-name=OPUS,"
                                   "clock-rate=48000,payload=111,encoding-params=(string)2,"
                                   "useinbandfec=(string)1", FALSE);
-  tm_feed_add_transceiver(webrtc, "application/x-rtp,media=video,encoding-name=VP8,"
+  add_transceiver(webrtc, "application/x-rtp,media=video,encoding-name=VP8,"
                                   "clock-rate=90000,payload=96", TRUE);
-  g_signal_connect(webrtc, "pad-added", G_CALLBACK(tm_feed_on_pad_added), feed);
+  g_signal_connect(webrtc, "pad-added", G_CALLBACK(on_pad_added), feed);
   return feed;
 }
 

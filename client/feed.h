@@ -1,7 +1,7 @@
 /* feed.h — one subscribe connection: a GstBin holding a recv-only webrtcbin (audio Opus,
  * video VP8) and, as its pads appear, the decode branches: depayload, decode, convert,
  * analysis probes, then fakesinks (headless) or the display's compositor and audiomixer.
- * Used by session.c only. */
+ * Used by call.c only. */
 #pragma once
 
 #include <gst/gst.h>
@@ -12,7 +12,7 @@
 typedef struct _TmFeed TmFeed;
 
 /* DISPLAY: NULL when headless. LABEL: text drawn on the tile. WEBRTC: a configured, floating
- * webrtcbin (see session.c); the feed adds its recv-only transceivers and decodes its pads. */
+ * webrtcbin (see call.c); the feed adds its recv-only transceivers and decodes its pads. */
 TmFeed *tm_feed_new(const gchar *id, const gchar *label, TmAnalysis *analysis,
                     TmDisplay *display, GstElement *webrtc);
 const gchar *tm_feed_get_id(TmFeed *feed);

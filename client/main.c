@@ -17,7 +17,7 @@
 
 #include "profile.h"
 
-static const gchar *const tm_main_log_domains[] = {
+static const gchar *const log_domains[] = {
   "testimony-signalling", "testimony-session", "testimony-feed", "testimony-display",
   "testimony-hearing", "testimony-console", NULL
 };
@@ -25,8 +25,8 @@ static const gchar *const tm_main_log_domains[] = {
 /* Our warnings as one plain line each, until a failure or leave is under way (then the one
  * sentence that explains the exit status stays alone); debug messages with G_MESSAGES_DEBUG. */
 static void
-tm_main_log_handler(const gchar *domain, GLogLevelFlags level, const gchar *message,
-                    gpointer user_data)
+log_handler(const gchar *domain, GLogLevelFlags level, const gchar *message,
+            gpointer user_data)
 {
   TmApp *app = user_data;
 
@@ -42,7 +42,7 @@ tm_main_log_handler(const gchar *domain, GLogLevelFlags level, const gchar *mess
 }
 
 static gboolean
-tm_main_on_signal(gpointer user_data)
+on_signal(gpointer user_data)
 {
   TmApp *app = user_data;
 
@@ -50,12 +50,12 @@ tm_main_on_signal(gpointer user_data)
     g_main_loop_quit(app->loop);  /* second signal: do not wait for the relay */
     return G_SOURCE_CONTINUE;
   }
-  tm_hearing_leave(app);
+  tm_attendance_leave(app);
   return G_SOURCE_CONTINUE;
 }
 
 static gboolean
-tm_main_parse(TmOptions *o, int *argc, char ***argv, GError **error)
+parse_options(TmOptions *o, int *argc, char ***argv, GError **error)
 {
   GOptionEntry entries[] = {
     { "relay", 0, 0, G_OPTION_ARG_STRING, &o->relay, "The relay, https://HOST:PORT", "URL" },
@@ -110,7 +110,7 @@ tm_main_parse(TmOptions *o, int *argc, char ***argv, GError **error)
 }
 
 static void
-tm_main_options_clear(TmOptions *o)
+options_clear(TmOptions *o)
 {
   g_free(o->relay);
   g_free(o->token);
@@ -125,7 +125,7 @@ tm_main_options_clear(TmOptions *o)
  * loopback address when the relay is on this machine (libnice leaves loopback out otherwise);
  * else NULL, every interface. */
 static GStrv
-tm_main_media_addresses(const gchar *relay)
+media_addresses(const gchar *relay)
 {
   const gchar *env = g_getenv("TESTIMONY_MEDIA_ADDRESS");
   g_autoptr(GUri) uri = NULL;
@@ -153,7 +153,7 @@ tm_main_media_addresses(const gchar *relay)
 /* Everything that can fail before contacting the relay: report file, relay URL and --ca,
  * profile, pipeline. Returns the exit status (TM_EXIT_OK to go on). */
 static TmExitStatus
-tm_main_prepare(TmApp *app)
+prepare(TmApp *app)
 {
   TmOptions *o = &app->options;
   g_autoptr(GError) error = NULL;
@@ -169,7 +169,7 @@ tm_main_prepare(TmApp *app)
   }
   if (o->report_file != NULL && (app->report = tm_report_open(o->report_file, &error)) == NULL)
     goto usage;
-  app->signalling = tm_signalling_new(o->relay, o->ca_file, &tm_hearing_signalling_listener,
+  app->signalling = tm_signalling_new(o->relay, o->ca_file, &tm_attendance_signalling_listener,
                                       app, &error);
   if (app->signalling == NULL)
     goto usage;
@@ -178,10 +178,10 @@ tm_main_prepare(TmApp *app)
   if (description == NULL)
     goto usage;
   g_log("testimony-hearing", G_LOG_LEVEL_DEBUG, "capture pipeline: %s", description);
-  addresses = tm_main_media_addresses(o->relay);
-  app->session = tm_session_new(description, o->headless, (const gchar *const *) addresses,
-                                &tm_hearing_session_listener, app, &error);
-  if (app->session == NULL || !tm_session_start(app->session, &error)) {
+  addresses = media_addresses(o->relay);
+  app->call = tm_call_new(description, o->headless, (const gchar *const *) addresses,
+                          &tm_attendance_call_listener, app, &error);
+  if (app->call == NULL || !tm_call_start(app->call, &error)) {
     g_printerr("testimony-client: %s\n", error->message);
     return TM_EXIT_MEDIA;
   }
@@ -193,15 +193,15 @@ usage:
 }
 
 static void
-tm_main_teardown(TmApp *app)
+teardown(TmApp *app)
 {
-  tm_hearing_clear_timers(app);
-  tm_hearing_clear_pending(app);
+  tm_attendance_clear_timers(app);
+  tm_attendance_clear_pending(app);
   g_clear_handle_id(&app->sigint_id, g_source_remove);
   g_clear_handle_id(&app->sigterm_id, g_source_remove);
-  tm_hearing_final_report(app);
-  tm_session_free(app->session);
-  app->session = NULL;
+  tm_attendance_final_report(app);
+  tm_call_free(app->call);
+  app->call = NULL;
   tm_signalling_free(app->signalling);
   app->signalling = NULL;
   tm_report_close(app->report);
@@ -216,7 +216,7 @@ tm_main_teardown(TmApp *app)
   g_free(app->my_role);
   g_free(app->title);
   g_main_loop_unref(app->loop);
-  tm_main_options_clear(&app->options);
+  options_clear(&app->options);
 }
 
 int
@@ -226,34 +226,34 @@ main(int argc, char **argv)
   g_autoptr(GError) error = NULL;
   TmExitStatus status;
 
-  for (guint i = 0; tm_main_log_domains[i] != NULL; i++)
-    g_log_set_handler(tm_main_log_domains[i],
+  for (guint i = 0; log_domains[i] != NULL; i++)
+    g_log_set_handler(log_domains[i],
                       G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
-                      tm_main_log_handler, &app);
+                      log_handler, &app);
   app.start_us = g_get_monotonic_time();
   app.recording = "stopped";
   app.loop = g_main_loop_new(NULL, FALSE);
   app.remotes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                       (GDestroyNotify) tm_remote_free);
   app.remote_order = g_ptr_array_new();
-  if (!tm_main_parse(&app.options, &argc, &argv, &error)) {
+  if (!parse_options(&app.options, &argc, &argv, &error)) {
     g_printerr("testimony-client: %s\n", error->message);
-    tm_main_teardown(&app);
+    teardown(&app);
     return TM_EXIT_USAGE;
   }
-  status = tm_main_prepare(&app);
+  status = prepare(&app);
   if (status != TM_EXIT_OK) {
-    tm_main_teardown(&app);
+    teardown(&app);
     return status;
   }
-  app.sigint_id = g_unix_signal_add(SIGINT, tm_main_on_signal, &app);
-  app.sigterm_id = g_unix_signal_add(SIGTERM, tm_main_on_signal, &app);
+  app.sigint_id = g_unix_signal_add(SIGINT, on_signal, &app);
+  app.sigterm_id = g_unix_signal_add(SIGTERM, on_signal, &app);
   if (app.options.console)
     app.console = tm_console_new(STDIN_FILENO, &tm_court_console_listener, &app);
-  tm_hearing_connect(&app);
+  tm_attendance_connect(&app);
   g_main_loop_run(app.loop);
   status = app.exit_status;
-  tm_main_teardown(&app);
+  teardown(&app);
   gst_deinit();
   return status;
 }

@@ -11,9 +11,9 @@
 #define SOURCE_PIPELINES_DIR PIPELINES_DIR
 #endif
 
-#define TM_PROFILE_MAX_SIZE (64 * 1024)
-#define TM_PROFILE_VIDEO_PLACEHOLDER "@VIDEO_SOURCE@"
-#define TM_PROFILE_AUDIO_PLACEHOLDER "@AUDIO_SOURCE@"
+#define MAX_SIZE (64 * 1024)
+#define VIDEO_PLACEHOLDER "@VIDEO_SOURCE@"
+#define AUDIO_PLACEHOLDER "@AUDIO_SOURCE@"
 
 G_DEFINE_QUARK(tm-profile-error-quark, tm_profile_error)
 
@@ -32,7 +32,7 @@ tm_profile_resolve_dir(const gchar *cli_dir)
 }
 
 static gboolean
-tm_profile_name_is_valid(const gchar *name)
+name_is_valid(const gchar *name)
 {
   if (name == NULL || name[0] == '\0' || strlen(name) > 64)
     return FALSE;
@@ -45,7 +45,7 @@ tm_profile_name_is_valid(const gchar *name)
 
 /* Drops '#' comment lines and joins the rest with single spaces. */
 static gchar *
-tm_profile_strip(const gchar *contents)
+strip_comments(const gchar *contents)
 {
   g_auto(GStrv) lines = g_strsplit(contents, "\n", -1);
   GString *out = g_string_new(NULL);
@@ -62,7 +62,7 @@ tm_profile_strip(const gchar *contents)
 }
 
 static gchar *
-tm_profile_substitute(const gchar *text, const gchar *placeholder, const gchar *value)
+substitute(const gchar *text, const gchar *placeholder, const gchar *value)
 {
   g_auto(GStrv) parts = g_strsplit(text, placeholder, -1);
   return g_strjoinv(value, parts);
@@ -80,7 +80,7 @@ tm_profile_load(const gchar *dir, const gchar *name, const gchar *video_source,
   g_autoptr(GError) local_error = NULL;
   gsize length = 0;
 
-  if (!tm_profile_name_is_valid(name)) {
+  if (!name_is_valid(name)) {
     g_set_error(error, TM_PROFILE_ERROR, TM_PROFILE_ERROR_BAD_NAME,
                 "the profile name \"%s\" is not valid (use letters a-z, digits, '-' or '_')",
                 name != NULL ? name : "");
@@ -97,26 +97,26 @@ tm_profile_load(const gchar *dir, const gchar *name, const gchar *video_source,
                   "cannot read the profile %s: %s", path, local_error->message);
     return NULL;
   }
-  if (length > TM_PROFILE_MAX_SIZE || strlen(contents) != length) {
+  if (length > MAX_SIZE || strlen(contents) != length) {
     g_set_error(error, TM_PROFILE_ERROR, TM_PROFILE_ERROR_INVALID,
                 "the profile %s is not a text file of at most %d bytes", path,
-                TM_PROFILE_MAX_SIZE);
+                MAX_SIZE);
     return NULL;
   }
-  stripped = tm_profile_strip(contents);
-  if (strstr(stripped, TM_PROFILE_VIDEO_PLACEHOLDER) == NULL ||
-      strstr(stripped, TM_PROFILE_AUDIO_PLACEHOLDER) == NULL) {
+  stripped = strip_comments(contents);
+  if (strstr(stripped, VIDEO_PLACEHOLDER) == NULL ||
+      strstr(stripped, AUDIO_PLACEHOLDER) == NULL) {
     g_set_error(error, TM_PROFILE_ERROR, TM_PROFILE_ERROR_INVALID,
-                "the profile %s must use both %s and %s", path, TM_PROFILE_VIDEO_PLACEHOLDER,
-                TM_PROFILE_AUDIO_PLACEHOLDER);
+                "the profile %s must use both %s and %s", path, VIDEO_PLACEHOLDER,
+                AUDIO_PLACEHOLDER);
     return NULL;
   }
-  with_video = tm_profile_substitute(stripped, TM_PROFILE_VIDEO_PLACEHOLDER, video_source);
-  return tm_profile_substitute(with_video, TM_PROFILE_AUDIO_PLACEHOLDER, audio_source);
+  with_video = substitute(stripped, VIDEO_PLACEHOLDER, video_source);
+  return substitute(with_video, AUDIO_PLACEHOLDER, audio_source);
 }
 
 static gboolean
-tm_profile_parse_color(const gchar *value, guint32 *rgb)
+parse_color(const gchar *value, guint32 *rgb)
 {
   gchar *end = NULL;
   guint64 v;
@@ -135,7 +135,7 @@ tm_profile_parse_color(const gchar *value, guint32 *rgb)
 }
 
 static gboolean
-tm_profile_parse_tone(const gchar *value, gdouble *hz)
+parse_tone(const gchar *value, gdouble *hz)
 {
   gchar *end = NULL;
   gdouble v = g_ascii_strtod(value, &end);
@@ -162,9 +162,9 @@ tm_profile_test_sources(const gchar *spec, gchar **video_source, gchar **audio_s
     if (item[0] == '\0')
       continue;
     if (g_str_has_prefix(item, "color="))
-      ok = tm_profile_parse_color(item + strlen("color="), &rgb);
+      ok = parse_color(item + strlen("color="), &rgb);
     else if (g_str_has_prefix(item, "tone="))
-      ok = tm_profile_parse_tone(item + strlen("tone="), &hz);
+      ok = parse_tone(item + strlen("tone="), &hz);
     else
       ok = FALSE;
     if (!ok) {

@@ -31,7 +31,7 @@ tm_report_open(const gchar *path, GError **error)
 
 /* STRING as a JSON string literal (quotes and escapes by json-glib). */
 static void
-tm_report_append_string(GString *out, const gchar *string)
+append_string(GString *out, const gchar *string)
 {
   g_autoptr(JsonNode) node = json_node_new(JSON_NODE_VALUE);
   g_autofree gchar *text = NULL;
@@ -43,7 +43,7 @@ tm_report_append_string(GString *out, const gchar *string)
 
 /* VALUE with FORMAT ("%.1f"), whatever the locale; JSON has no NaN or infinity. */
 static void
-tm_report_append_double(GString *out, const gchar *format, gdouble value)
+append_double(GString *out, const gchar *format, gdouble value)
 {
   gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
 
@@ -52,25 +52,25 @@ tm_report_append_double(GString *out, const gchar *format, gdouble value)
 
 /* Numbers are printed by hand: json-glib writes doubles with 17 significant digits. */
 static void
-tm_report_append_remote(GString *out, const TmReportRemote *remote)
+append_remote(GString *out, const TmReportRemote *remote)
 {
   const TmAnalysisSnapshot *s = &remote->snapshot;
 
   g_string_append(out, "{\"id\":");
-  tm_report_append_string(out, remote->id);
+  append_string(out, remote->id);
   g_string_append(out, ",\"name\":");
-  tm_report_append_string(out, remote->name);
+  append_string(out, remote->name);
   g_string_append(out, ",\"role\":");
-  tm_report_append_string(out, remote->role);
+  append_string(out, remote->role);
   g_string_append_printf(out, ",\"first_frame_ms\":%" G_GINT64_FORMAT, s->first_frame_ms);
   g_string_append_printf(out, ",\"video\":{\"frames\":%" G_GUINT64_FORMAT
                          ",\"width\":%d,\"height\":%d,\"r\":%d,\"g\":%d,\"b\":%d}",
                          s->frames, s->width, s->height, s->r, s->g, s->b);
   g_string_append_printf(out, ",\"audio\":{\"buffers\":%" G_GUINT64_FORMAT ",\"rms_db\":",
                          s->buffers);
-  tm_report_append_double(out, "%.1f", s->rms_db);
+  append_double(out, "%.1f", s->rms_db);
   g_string_append(out, ",\"freq_hz\":");
-  tm_report_append_double(out, "%.1f", s->freq_hz);
+  append_double(out, "%.1f", s->freq_hz);
   g_string_append(out, "}}");
 }
 
@@ -81,22 +81,22 @@ tm_report_format(gdouble time, const TmReportSelf *self, const TmReportRemote *r
   GString *out = g_string_new(NULL);
 
   g_string_append(out, "{\"time\":");
-  tm_report_append_double(out, "%.3f", time);
+  append_double(out, "%.3f", time);
   g_string_append(out, ",\"id\":");
-  tm_report_append_string(out, self->id);
+  append_string(out, self->id);
   g_string_append(out, ",\"name\":");
-  tm_report_append_string(out, self->name);
+  append_string(out, self->name);
   g_string_append(out, ",\"role\":");
-  tm_report_append_string(out, self->role);
+  append_string(out, self->role);
   g_string_append(out, ",\"state\":");
-  tm_report_append_string(out, self->state);
+  append_string(out, self->state);
   g_string_append(out, ",\"recording\":");
-  tm_report_append_string(out, self->recording);
+  append_string(out, self->recording);
   g_string_append(out, ",\"remotes\":[");
   for (guint i = 0; i < n_remotes; i++) {
     if (i > 0)
       g_string_append_c(out, ',');
-    tm_report_append_remote(out, &remotes[i]);
+    append_remote(out, &remotes[i]);
   }
   g_string_append(out, "]}");
   return g_string_free(out, FALSE);

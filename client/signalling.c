@@ -4,9 +4,9 @@
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 
-#define TM_SIGNALLING_LOG_DOMAIN "testimony-signalling"
-#define TM_SIGNALLING_MAX_INCOMING (256 * 1024)
-#define TM_SIGNALLING_CONNECT_TIMEOUT_S 15
+#define LOG_DOMAIN "testimony-signalling"
+#define MAX_INCOMING (256 * 1024)
+#define CONNECT_TIMEOUT_S 15
 
 G_DEFINE_QUARK(tm-signalling-error-quark, tm_signalling_error)
 
@@ -24,7 +24,7 @@ struct _TmSignalling {
 };
 
 static gchar *
-tm_signalling_ws_url(const gchar *relay, GError **error)
+ws_url_for(const gchar *relay, GError **error)
 {
   g_autoptr(GUri) uri = g_uri_parse(relay, G_URI_FLAGS_NONE, NULL);
   g_autofree gchar *path = NULL;
@@ -45,7 +45,7 @@ tm_signalling_ws_url(const gchar *relay, GError **error)
 }
 
 static gboolean
-tm_signalling_load_ca(TmSignalling *signalling, const gchar *ca_file, GError **error)
+load_ca(TmSignalling *signalling, const gchar *ca_file, GError **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GTlsDatabase) database = NULL;
@@ -72,7 +72,7 @@ TmSignalling *
 tm_signalling_new(const gchar *relay, const gchar *ca_file, const TmSignallingListener *listener,
                   gpointer user_data, GError **error)
 {
-  g_autofree gchar *ws_url = tm_signalling_ws_url(relay, error);
+  g_autofree gchar *ws_url = ws_url_for(relay, error);
   TmSignalling *signalling;
 
   if (ws_url == NULL)
@@ -84,9 +84,9 @@ tm_signalling_new(const gchar *relay, const gchar *ca_file, const TmSignallingLi
   signalling->ws_url = g_steal_pointer(&ws_url);
   signalling->cancellable = g_cancellable_new();
   signalling->session = soup_session_new_with_options(
-      "timeout", TM_SIGNALLING_CONNECT_TIMEOUT_S, "idle-timeout", 0,
+      "timeout", CONNECT_TIMEOUT_S, "idle-timeout", 0,
       "user-agent", "testimony-client/" TM_VERSION, NULL);
-  if (ca_file != NULL && !tm_signalling_load_ca(signalling, ca_file, error)) {
+  if (ca_file != NULL && !load_ca(signalling, ca_file, error)) {
     tm_signalling_free(signalling);
     return NULL;
   }
@@ -97,8 +97,8 @@ tm_signalling_new(const gchar *relay, const gchar *ca_file, const TmSignallingLi
  * host name that does not match (a self-signed certificate made for another name) is not a
  * reason to refuse it. Nothing else is excused. */
 static gboolean
-tm_signalling_accept_certificate(SoupMessage *msg, GTlsCertificate *peer,
-                                 GTlsCertificateFlags errors, gpointer user_data)
+accept_certificate(SoupMessage *msg, GTlsCertificate *peer,
+                   GTlsCertificateFlags errors, gpointer user_data)
 {
   TmSignalling *signalling = user_data;
 
@@ -108,13 +108,13 @@ tm_signalling_accept_certificate(SoupMessage *msg, GTlsCertificate *peer,
     return FALSE;
   if (!g_tls_certificate_is_same(peer, signalling->ca_cert))
     return FALSE;
-  g_log(TM_SIGNALLING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
         "relay certificate is the pinned --ca certificate; host name mismatch accepted");
   return TRUE;
 }
 
 static const gchar *
-tm_signalling_io_reason(const GError *error)
+io_reason(const GError *error)
 {
   if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
     return "Connection refused";
@@ -129,7 +129,7 @@ tm_signalling_io_reason(const GError *error)
 
 /* Turns a connect error into one sentence a person can act on. */
 static GError *
-tm_signalling_classify(TmSignalling *signalling, SoupMessage *msg, const GError *error)
+classify_error(TmSignalling *signalling, SoupMessage *msg, const GError *error)
 {
   if (error->domain == G_TLS_ERROR) {
     if (g_error_matches(error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE)) {
@@ -162,12 +162,12 @@ tm_signalling_classify(TmSignalling *signalling, SoupMessage *msg, const GError 
   }
   return g_error_new(TM_SIGNALLING_ERROR, TM_SIGNALLING_ERROR_UNREACHABLE,
                      "cannot reach the relay at %s (%s)", signalling->relay,
-                     tm_signalling_io_reason(error));
+                     io_reason(error));
 }
 
 static void
-tm_signalling_on_message(SoupWebsocketConnection *connection, gint data_type, GBytes *data,
-                         gpointer user_data)
+on_message(SoupWebsocketConnection *connection, gint data_type, GBytes *data,
+           gpointer user_data)
 {
   TmSignalling *signalling = user_data;
   g_autoptr(JsonParser) parser = json_parser_new();
@@ -179,12 +179,12 @@ tm_signalling_on_message(SoupWebsocketConnection *connection, gint data_type, GB
   JsonNode *type;
 
   if (data_type != SOUP_WEBSOCKET_DATA_TEXT) {
-    g_log(TM_SIGNALLING_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING,
           "relay sent a binary frame (%zu bytes); ignored", size);
     return;
   }
   if (!json_parser_load_from_data(parser, text, (gssize) size, &error)) {
-    g_log(TM_SIGNALLING_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING,
           "relay sent a message that is not JSON (%s); ignored", error->message);
     return;
   }
@@ -192,35 +192,35 @@ tm_signalling_on_message(SoupWebsocketConnection *connection, gint data_type, GB
   object = root != NULL && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
   type = object != NULL ? json_object_get_member(object, "type") : NULL;
   if (type == NULL || json_node_get_value_type(type) != G_TYPE_STRING) {
-    g_log(TM_SIGNALLING_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING,
           "relay sent a message without a string \"type\"; ignored");
     return;
   }
-  g_log(TM_SIGNALLING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "<- %s (%zu bytes)",
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "<- %s (%zu bytes)",
         json_node_get_string(type), size);
   signalling->listener.message(signalling->user_data, json_node_get_string(type), object);
 }
 
 static void
-tm_signalling_on_closed(SoupWebsocketConnection *connection, gpointer user_data)
+on_closed(SoupWebsocketConnection *connection, gpointer user_data)
 {
   TmSignalling *signalling = user_data;
   gushort code = soup_websocket_connection_get_close_code(connection);
   const gchar *reason = soup_websocket_connection_get_close_data(connection);
 
-  g_log(TM_SIGNALLING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "WebSocket closed (code %u, \"%s\")",
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "WebSocket closed (code %u, \"%s\")",
         code, reason != NULL ? reason : "");
   signalling->listener.closed(signalling->user_data, code, reason);
 }
 
 static void
-tm_signalling_on_error(SoupWebsocketConnection *connection, GError *error, gpointer user_data)
+on_error(SoupWebsocketConnection *connection, GError *error, gpointer user_data)
 {
-  g_log(TM_SIGNALLING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "WebSocket error: %s", error->message);
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "WebSocket error: %s", error->message);
 }
 
 static void
-tm_signalling_on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
+on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GError) error = NULL;
   SoupWebsocketConnection *connection;
@@ -231,17 +231,17 @@ tm_signalling_on_connected(GObject *source, GAsyncResult *result, gpointer user_
     return;
   signalling = user_data;
   if (connection == NULL) {
-    g_autoptr(GError) classified = tm_signalling_classify(signalling, signalling->msg, error);
-    g_log(TM_SIGNALLING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "connect failed: %s (%s %d)",
+    g_autoptr(GError) classified = classify_error(signalling, signalling->msg, error);
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "connect failed: %s (%s %d)",
           error->message, g_quark_to_string(error->domain), error->code);
     signalling->listener.connect_failed(signalling->user_data, classified);
     return;
   }
   signalling->connection = connection;
-  soup_websocket_connection_set_max_incoming_payload_size(connection, TM_SIGNALLING_MAX_INCOMING);
-  g_signal_connect(connection, "message", G_CALLBACK(tm_signalling_on_message), signalling);
-  g_signal_connect(connection, "closed", G_CALLBACK(tm_signalling_on_closed), signalling);
-  g_signal_connect(connection, "error", G_CALLBACK(tm_signalling_on_error), signalling);
+  soup_websocket_connection_set_max_incoming_payload_size(connection, MAX_INCOMING);
+  g_signal_connect(connection, "message", G_CALLBACK(on_message), signalling);
+  g_signal_connect(connection, "closed", G_CALLBACK(on_closed), signalling);
+  g_signal_connect(connection, "error", G_CALLBACK(on_error), signalling);
   signalling->listener.connected(signalling->user_data);
 }
 
@@ -251,11 +251,11 @@ tm_signalling_connect(TmSignalling *signalling)
   g_clear_object(&signalling->msg);
   signalling->msg = soup_message_new(SOUP_METHOD_GET, signalling->ws_url);
   g_signal_connect(signalling->msg, "accept-certificate",
-                   G_CALLBACK(tm_signalling_accept_certificate), signalling);
-  g_log(TM_SIGNALLING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "connecting to %s", signalling->ws_url);
+                   G_CALLBACK(accept_certificate), signalling);
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "connecting to %s", signalling->ws_url);
   soup_session_websocket_connect_async(signalling->session, signalling->msg, NULL, NULL,
                                        G_PRIORITY_DEFAULT, signalling->cancellable,
-                                       tm_signalling_on_connected, signalling);
+                                       on_connected, signalling);
 }
 
 gboolean
@@ -276,7 +276,7 @@ tm_signalling_send(TmSignalling *signalling, JsonObject *object)
     return FALSE;
   json_node_set_object(node, object);
   text = json_to_string(node, FALSE);
-  g_log(TM_SIGNALLING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "-> %s (%zu bytes)",
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "-> %s (%zu bytes)",
         json_object_get_string_member_with_default(object, "type", "?"), strlen(text));
   soup_websocket_connection_send_text(signalling->connection, text);
   return TRUE;

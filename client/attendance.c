@@ -1,21 +1,21 @@
-/* hearing.c — the signalling conversation of one participant (docs/protocol.md): join, the
+/* attendance.c — the signalling conversation of one participant (docs/protocol.md): join, the
  * participant list, publish and subscribe offers and answers, trickle ICE, leave; plus the
  * timers (join timeout, report, keep-alive, --duration). */
 #include "app.h"
 
 #include <stdarg.h>
 
-#define TM_HEARING_LOG_DOMAIN "testimony-hearing"
-#define TM_HEARING_JOIN_TIMEOUT_S 20
-#define TM_HEARING_PING_INTERVAL_S 20
-#define TM_HEARING_LEAVE_GRACE_MS 2000
+#define LOG_DOMAIN "testimony-hearing"
+#define JOIN_TIMEOUT_S 20
+#define PING_INTERVAL_S 20
+#define LEAVE_GRACE_MS 2000
 
 /* A warning for a person (through main.c's log handler). */
-#define tm_app_warn(...) g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_WARNING, __VA_ARGS__)
+#define warn(...) g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, __VA_ARGS__)
 
 /* Sends leave (if the session is open) and quits when the relay closes, or after a grace. */
 static void
-tm_hearing_finish(TmApp *app)
+finish(TmApp *app)
 {
   app->finishing = TRUE;
   if (app->signalling != NULL && tm_signalling_is_open(app->signalling)) {
@@ -23,7 +23,7 @@ tm_hearing_finish(TmApp *app)
       tm_signalling_send_type(app->signalling, "leave");
     else
       tm_signalling_close(app->signalling);
-    tm_app_quit_later(app, TM_HEARING_LEAVE_GRACE_MS);
+    tm_app_quit_later(app, LEAVE_GRACE_MS);
     return;
   }
   tm_app_quit(app);
@@ -31,10 +31,10 @@ tm_hearing_finish(TmApp *app)
 
 /* A fatal condition: its one line on stderr, then leave (the first one only). */
 static void
-tm_hearing_fail(TmApp *app, TmExitStatus status, const gchar *format, ...) G_GNUC_PRINTF(3, 4);
+fail(TmApp *app, TmExitStatus status, const gchar *format, ...) G_GNUC_PRINTF(3, 4);
 
 static void
-tm_hearing_fail(TmApp *app, TmExitStatus status, const gchar *format, ...)
+fail(TmApp *app, TmExitStatus status, const gchar *format, ...)
 {
   va_list args;
   g_autofree gchar *text = NULL;
@@ -43,16 +43,16 @@ tm_hearing_fail(TmApp *app, TmExitStatus status, const gchar *format, ...)
   text = g_strdup_vprintf(format, args);
   va_end(args);
   if (tm_app_fail(app, status, "%s", text))
-    tm_hearing_finish(app);
+    finish(app);
 }
 
 void
-tm_hearing_leave(TmApp *app)
+tm_attendance_leave(TmApp *app)
 {
   if (app->finishing)
     return;
-  g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "leaving the hearing");
-  tm_hearing_finish(app);
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "leaving the hearing");
+  finish(app);
 }
 
 /* ---- remotes ---- */
@@ -68,17 +68,17 @@ tm_remote_free(TmRemote *remote)
 }
 
 static void
-tm_hearing_subscribe(TmApp *app, TmRemote *remote)
+subscribe_remote(TmApp *app, TmRemote *remote)
 {
-  if (remote->subscribed || app->session == NULL)
+  if (remote->subscribed || app->call == NULL)
     return;
   remote->subscribed = TRUE;
-  g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "subscribing to %s", remote->id);
-  tm_session_subscribe(app->session, remote->id, remote->name, remote->role, remote->analysis);
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "subscribing to %s", remote->id);
+  tm_call_subscribe(app->call, remote->id, remote->name, remote->role, remote->analysis);
 }
 
 static TmRemote *
-tm_hearing_remote(TmApp *app, const gchar *id)
+find_or_add_remote(TmApp *app, const gchar *id)
 {
   TmRemote *remote = g_hash_table_lookup(app->remotes, id);
 
@@ -96,7 +96,7 @@ tm_hearing_remote(TmApp *app, const gchar *id)
 
 /* A participant object (id, name, role, publishing) from joined or participant-joined. */
 static void
-tm_hearing_add_participant(TmApp *app, JsonNode *node)
+add_participant(TmApp *app, JsonNode *node)
 {
   JsonObject *p = node != NULL && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node)
                                                                 : NULL;
@@ -104,10 +104,10 @@ tm_hearing_add_participant(TmApp *app, JsonNode *node)
   TmRemote *remote;
 
   if (id == NULL || id[0] == '\0') {
-    tm_app_warn("the relay announced a participant without an id; ignored");
+    warn("the relay announced a participant without an id; ignored");
     return;
   }
-  remote = tm_hearing_remote(app, id);
+  remote = find_or_add_remote(app, id);
   if (remote == NULL)
     return;                                  /* ourselves */
   if (tm_json_string(p, "name") != NULL) {
@@ -120,18 +120,18 @@ tm_hearing_add_participant(TmApp *app, JsonNode *node)
   }
   remote->publishing = tm_json_bool(p, "publishing");
   if (remote->publishing)
-    tm_hearing_subscribe(app, remote);
+    subscribe_remote(app, remote);
 }
 
 static void
-tm_hearing_drop_remote(TmApp *app, const gchar *id)
+drop_remote(TmApp *app, const gchar *id)
 {
   TmRemote *remote = g_hash_table_lookup(app->remotes, id);
 
   if (remote == NULL)
     return;
-  if (app->session != NULL)
-    tm_session_unsubscribe(app->session, remote->id);
+  if (app->call != NULL)
+    tm_call_unsubscribe(app->call, remote->id);
   g_ptr_array_remove(app->remote_order, remote->id);
   g_hash_table_remove(app->remotes, remote->id);
 }
@@ -139,7 +139,7 @@ tm_hearing_drop_remote(TmApp *app, const gchar *id)
 /* ---- report and timers ---- */
 
 static void
-tm_hearing_write_report(TmApp *app)
+write_report(TmApp *app)
 {
   g_autofree TmReportRemote *rows = g_new0(TmReportRemote, app->remote_order->len + 1);
   TmReportSelf self = {
@@ -159,25 +159,25 @@ tm_hearing_write_report(TmApp *app)
   }
   if (!tm_report_write(app->report, (gdouble) g_get_real_time() / G_USEC_PER_SEC, &self, rows,
                        app->remote_order->len, &error)) {
-    tm_app_warn("%s; no more report lines", error->message);
+    warn("%s; no more report lines", error->message);
     tm_report_close(app->report);
     app->report = NULL;
   }
 }
 
 void
-tm_hearing_final_report(TmApp *app)
+tm_attendance_final_report(TmApp *app)
 {
   if (app->joined)
-    tm_hearing_write_report(app);
+    write_report(app);
 }
 
 static gboolean
-tm_hearing_on_report_tick(gpointer user_data)
+on_report_tick(gpointer user_data)
 {
   TmApp *app = user_data;
 
-  tm_hearing_write_report(app);
+  write_report(app);
   if (app->report == NULL) {
     app->report_id = 0;
     return G_SOURCE_REMOVE;
@@ -186,7 +186,7 @@ tm_hearing_on_report_tick(gpointer user_data)
 }
 
 static gboolean
-tm_hearing_on_ping_tick(gpointer user_data)
+on_ping_tick(gpointer user_data)
 {
   TmApp *app = user_data;
 
@@ -195,20 +195,20 @@ tm_hearing_on_ping_tick(gpointer user_data)
 }
 
 static gboolean
-tm_hearing_on_join_timeout(gpointer user_data)
+on_join_timeout(gpointer user_data)
 {
   TmApp *app = user_data;
 
   app->join_timeout_id = 0;
-  tm_hearing_fail(app, TM_EXIT_CONNECTION, "the relay at %s did not answer the join within %d s",
-              app->options.relay, TM_HEARING_JOIN_TIMEOUT_S);
+  fail(app, TM_EXIT_CONNECTION, "the relay at %s did not answer the join within %d s",
+              app->options.relay, JOIN_TIMEOUT_S);
   return G_SOURCE_REMOVE;
 }
 
 /* ---- relay -> client messages ---- */
 
 static void
-tm_hearing_set_title(TmApp *app, const gchar *title)
+set_title(TmApp *app, const gchar *title)
 {
   g_free(app->title);
   app->title = title != NULL && title[0] != '\0' ? g_strdup(title) : NULL;
@@ -216,25 +216,25 @@ tm_hearing_set_title(TmApp *app, const gchar *title)
 
 /* The waiting room: a notice, and a calm slate on the window until the court admits us. */
 static void
-tm_hearing_show_waiting(TmApp *app, gboolean waiting)
+show_waiting(TmApp *app, gboolean waiting)
 {
   g_autofree gchar *slate = NULL;
 
   app->waiting = waiting;
   if (!waiting) {
     tm_app_notice("admitted to the hearing");
-    tm_session_set_slate(app->session, NULL);
+    tm_call_set_slate(app->call, NULL);
     return;
   }
   tm_app_notice("waiting to be admitted to %s", app->title != NULL ? app->title : "the hearing");
   slate = g_strdup_printf("%s\n\nPlease wait. The court will admit you shortly.",
                           app->title != NULL ? app->title : "Hearing");
-  tm_session_set_slate(app->session, slate);
+  tm_call_set_slate(app->call, slate);
 }
 
 /* The recording state as one of the three static strings, or NULL if STATE is none of them. */
 static const gchar *
-tm_hearing_recording_state(const gchar *state)
+recording_state(const gchar *state)
 {
   static const gchar *const states[] = { "recording", "paused", "stopped" };
 
@@ -247,12 +247,12 @@ tm_hearing_recording_state(const gchar *state)
 /* The recording indicator in the window's top right corner, and a notice when it changes (at
  * the join, only if the hearing is being recorded or paused). PATH: the finished recording. */
 static void
-tm_hearing_set_recording(TmApp *app, const gchar *state, const gchar *path, gboolean joining)
+set_recording(TmApp *app, const gchar *state, const gchar *path, gboolean joining)
 {
-  const gchar *recording = tm_hearing_recording_state(state);
+  const gchar *recording = recording_state(state);
 
   if (recording == NULL) {
-    g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "recording state \"%s\" ignored",
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "recording state \"%s\" ignored",
           state != NULL ? state : "(none)");
     return;
   }
@@ -261,25 +261,25 @@ tm_hearing_set_recording(TmApp *app, const gchar *state, const gchar *path, gboo
   app->recording = recording;
   if (g_str_equal(recording, "recording")) {
     tm_app_notice("this hearing is being recorded");
-    tm_session_set_indicator(app->session, TM_DISPLAY_INDICATOR_RECORDING,
-                             "<span foreground=\"#ff4d4d\">\u25CF</span> REC");
+    tm_call_set_indicator(app->call, TM_DISPLAY_INDICATOR_RECORDING,
+                          "<span foreground=\"#ff4d4d\">\u25CF</span> REC");
   } else if (g_str_equal(recording, "paused")) {
     tm_app_notice("the recording is paused");
-    tm_session_set_indicator(app->session, TM_DISPLAY_INDICATOR_RECORDING,
-                             "<span foreground=\"#a0a0a0\">\u25CF</span> REC paused");
+    tm_call_set_indicator(app->call, TM_DISPLAY_INDICATOR_RECORDING,
+                          "<span foreground=\"#a0a0a0\">\u25CF</span> REC paused");
   } else {
     if (!joining && path != NULL && tm_court_is_staff(app))
       tm_app_notice("the recording has stopped; it is saved as %s", path);
     else if (!joining)
       tm_app_notice("the recording has stopped");
-    tm_session_set_indicator(app->session, TM_DISPLAY_INDICATOR_RECORDING, NULL);
+    tm_call_set_indicator(app->call, TM_DISPLAY_INDICATOR_RECORDING, NULL);
   }
 }
 
 /* Sends M now if joined, else once joined: the media starts while we connect (the offer is
  * ready sooner), but nothing about it may reach the relay before the join is accepted. */
 static void
-tm_hearing_send(TmApp *app, JsonObject *m)
+send_when_joined(TmApp *app, JsonObject *m)
 {
   if (app->joined)
     tm_signalling_send(app->signalling, m);
@@ -289,19 +289,19 @@ tm_hearing_send(TmApp *app, JsonObject *m)
 
 /* Whether M belongs to the publish connection (its offer or one of its candidates). */
 static gboolean
-tm_hearing_is_publish_message(JsonObject *m)
+is_publish_message(JsonObject *m)
 {
   return g_strcmp0(tm_json_string(m, "type"), "publish") == 0 ||
          g_strcmp0(tm_json_string(m, "target"), "publish") == 0;
 }
 
 static void
-tm_hearing_flush_pending(TmApp *app)
+flush_pending(TmApp *app)
 {
   JsonObject *m;
 
   while ((m = g_queue_pop_head(&app->pending)) != NULL) {
-    if (!app->receive_only || !tm_hearing_is_publish_message(m))
+    if (!app->receive_only || !is_publish_message(m))
       tm_signalling_send(app->signalling, m);
     json_object_unref(m);
   }
@@ -310,24 +310,24 @@ tm_hearing_flush_pending(TmApp *app)
 /* Observers receive but never publish (and the relay refuses a publish from a role it does not
  * let publish): stop the capture and carry on receiving. */
 static void
-tm_hearing_receive_only(TmApp *app, const gchar *why)
+stop_publishing(TmApp *app, const gchar *why)
 {
   if (app->receive_only)
     return;
   app->receive_only = TRUE;
-  g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "receiving only: %s", why);
-  tm_session_stop_publishing(app->session);
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "receiving only: %s", why);
+  tm_call_stop_publishing(app->call);
 }
 
 void
-tm_hearing_clear_pending(TmApp *app)
+tm_attendance_clear_pending(TmApp *app)
 {
   g_queue_clear_full(&app->pending, (GDestroyNotify) json_object_unref);
   g_queue_clear_full(&app->awaiting, g_free);
 }
 
 static void
-tm_hearing_answered(TmApp *app, const gchar *feed)
+answered(TmApp *app, const gchar *feed)
 {
   GList *link = g_queue_find_custom(&app->awaiting, feed, (GCompareFunc) g_strcmp0);
 
@@ -340,31 +340,31 @@ tm_hearing_answered(TmApp *app, const gchar *feed)
 /* The relay refused our oldest unanswered subscribe: drop that connection; a later
  * participant-published subscribes again. */
 static void
-tm_hearing_subscribe_refused(TmApp *app, const gchar *text)
+subscribe_refused(TmApp *app, const gchar *text)
 {
   g_autofree gchar *feed = g_queue_pop_head(&app->awaiting);
   TmRemote *remote;
 
   if (feed == NULL)
     return;
-  tm_app_warn("the relay refused to send us %s: %s", feed, text);
-  tm_session_unsubscribe(app->session, feed);
+  warn("the relay refused to send us %s: %s", feed, text);
+  tm_call_unsubscribe(app->call, feed);
   remote = g_hash_table_lookup(app->remotes, feed);
   if (remote != NULL)
     remote->subscribed = FALSE;
 }
 
 static void
-tm_hearing_on_joined(TmApp *app, JsonObject *m)
+on_joined(TmApp *app, JsonObject *m)
 {
   JsonNode *list = json_object_get_member(m, "participants");
 
   if (app->joined) {
-    tm_app_warn("the relay sent \"joined\" twice; ignored");
+    warn("the relay sent \"joined\" twice; ignored");
     return;
   }
   if (tm_json_string(m, "id") == NULL) {
-    tm_hearing_fail(app, TM_EXIT_REFUSED, "the relay accepted the join but sent no participant id");
+    fail(app, TM_EXIT_REFUSED, "the relay accepted the join but sent no participant id");
     return;
   }
   app->joined = TRUE;
@@ -372,87 +372,87 @@ tm_hearing_on_joined(TmApp *app, JsonObject *m)
   app->my_id = g_strdup(tm_json_string(m, "id"));
   app->my_name = g_strdup(tm_json_string(m, "name"));
   app->my_role = g_strdup(tm_json_string(m, "role"));
-  g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "joined as %s (%s)", app->my_id,
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "joined as %s (%s)", app->my_id,
         app->my_role != NULL ? app->my_role : "?");
   if (g_strcmp0(app->my_role, "observer") == 0)
-    tm_hearing_receive_only(app, "observers never publish");
-  tm_hearing_flush_pending(app);
-  tm_hearing_set_title(app, tm_json_string(m, "title"));
+    stop_publishing(app, "observers never publish");
+  flush_pending(app);
+  set_title(app, tm_json_string(m, "title"));
   if (g_strcmp0(tm_json_string(m, "state"), "waiting") == 0)
-    tm_hearing_show_waiting(app, TRUE);
+    show_waiting(app, TRUE);
   if (tm_json_string(m, "recording") != NULL)
-    tm_hearing_set_recording(app, tm_json_string(m, "recording"), NULL, TRUE);
+    set_recording(app, tm_json_string(m, "recording"), NULL, TRUE);
   if (list != NULL && JSON_NODE_HOLDS_ARRAY(list)) {
     JsonArray *array = json_node_get_array(list);
     for (guint i = 0; i < json_array_get_length(array); i++)
-      tm_hearing_add_participant(app, json_array_get_element(array, i));
+      add_participant(app, json_array_get_element(array, i));
   }
-  app->ping_id = g_timeout_add_seconds(TM_HEARING_PING_INTERVAL_S, tm_hearing_on_ping_tick, app);
+  app->ping_id = g_timeout_add_seconds(PING_INTERVAL_S, on_ping_tick, app);
   if (app->report != NULL)
-    app->report_id = g_timeout_add(1000, tm_hearing_on_report_tick, app);
+    app->report_id = g_timeout_add(1000, on_report_tick, app);
   tm_court_joined(app);
 }
 
 static void
-tm_hearing_on_participant_joined(TmApp *app, JsonObject *m)
+on_participant_joined(TmApp *app, JsonObject *m)
 {
-  tm_hearing_add_participant(app, json_object_get_member(m, "participant"));
+  add_participant(app, json_object_get_member(m, "participant"));
 }
 
 static void
-tm_hearing_on_participant_published(TmApp *app, JsonObject *m)
+on_participant_published(TmApp *app, JsonObject *m)
 {
   const gchar *id = tm_json_string(m, "id");
-  TmRemote *remote = id != NULL ? tm_hearing_remote(app, id) : NULL;
+  TmRemote *remote = id != NULL ? find_or_add_remote(app, id) : NULL;
 
   if (remote == NULL)
     return;
   remote->publishing = TRUE;
-  tm_hearing_subscribe(app, remote);
+  subscribe_remote(app, remote);
 }
 
 static void
-tm_hearing_on_participant_left(TmApp *app, JsonObject *m)
+on_participant_left(TmApp *app, JsonObject *m)
 {
   const gchar *id = tm_json_string(m, "id");
 
   if (id == NULL)
     return;
-  g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "participant %s left (%s)", id,
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "participant %s left (%s)", id,
         tm_json_string(m, "reason") != NULL ? tm_json_string(m, "reason") : "?");
-  tm_hearing_drop_remote(app, id);
+  drop_remote(app, id);
 }
 
 static void
-tm_hearing_on_answer(TmApp *app, JsonObject *m)
+on_answer(TmApp *app, JsonObject *m)
 {
   const gchar *target = tm_json_string(m, "target");
   const gchar *sdp = tm_json_string(m, "sdp");
   g_autoptr(GError) error = NULL;
 
   if (target == NULL || sdp == NULL) {
-    tm_app_warn("the relay sent an answer without target or sdp; ignored");
+    warn("the relay sent an answer without target or sdp; ignored");
     return;
   }
   if (g_getenv("TESTIMONY_CLIENT_PRINT_OFFER") != NULL)
     g_printerr("--- answer for %s ---\n%s", target, sdp);
-  tm_hearing_answered(app, target);
-  if (tm_session_apply_answer(app->session, target, sdp, &error))
+  answered(app, target);
+  if (tm_call_apply_answer(app->call, target, sdp, &error))
     return;
   if (g_strcmp0(target, "publish") == 0) {
-    tm_hearing_fail(app, TM_EXIT_MEDIA, "%s", error->message);
+    fail(app, TM_EXIT_MEDIA, "%s", error->message);
     return;
   }
-  if (g_error_matches(error, TM_SESSION_ERROR, TM_SESSION_ERROR_UNKNOWN_TARGET)) {
-    g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "%s (feed already gone)", error->message);
+  if (g_error_matches(error, TM_CALL_ERROR, TM_CALL_ERROR_UNKNOWN_TARGET)) {
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "%s (feed already gone)", error->message);
     return;
   }
-  tm_app_warn("%s; not receiving %s", error->message, target);
-  tm_session_unsubscribe(app->session, target);
+  warn("%s; not receiving %s", error->message, target);
+  tm_call_unsubscribe(app->call, target);
 }
 
 static void
-tm_hearing_on_candidate(TmApp *app, JsonObject *m)
+on_candidate(TmApp *app, JsonObject *m)
 {
   const gchar *target = tm_json_string(m, "target");
   const gchar *candidate = tm_json_string(m, "candidate");
@@ -460,15 +460,15 @@ tm_hearing_on_candidate(TmApp *app, JsonObject *m)
   g_autoptr(GError) error = NULL;
 
   if (target == NULL || candidate == NULL || mline < 0 || mline > 63) {
-    tm_app_warn("the relay sent a malformed candidate; ignored");
+    warn("the relay sent a malformed candidate; ignored");
     return;
   }
-  if (!tm_session_add_candidate(app->session, target, (guint) mline, candidate, &error))
-    g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "%s; ignored", error->message);
+  if (!tm_call_add_candidate(app->call, target, (guint) mline, candidate, &error))
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "%s; ignored", error->message);
 }
 
 static gboolean
-tm_hearing_is_token_error(const gchar *code)
+is_token_error(const gchar *code)
 {
   static const gchar *const codes[] = { "bad-token", "token-expired", "token-not-yet-valid",
                                         "wrong-hearing", "token-in-use", "token-revoked", NULL };
@@ -478,7 +478,7 @@ tm_hearing_is_token_error(const gchar *code)
 
 /* Errors after which the relay closes the session. */
 static gboolean
-tm_hearing_is_closing_error(const gchar *code)
+is_closing_error(const gchar *code)
 {
   static const gchar *const codes[] = { "too-large", "refused", "removed", "hearing-ended",
                                         "hearing-locked", "hearing-full", NULL };
@@ -487,7 +487,7 @@ tm_hearing_is_closing_error(const gchar *code)
 }
 
 static void
-tm_hearing_on_error(TmApp *app, JsonObject *m)
+on_error(TmApp *app, JsonObject *m)
 {
   const gchar *code = tm_json_string(m, "code");
   const gchar *message = tm_json_string(m, "message");
@@ -495,44 +495,44 @@ tm_hearing_on_error(TmApp *app, JsonObject *m)
   const gchar *text = message != NULL && message[0] != '\0' ? message
                       : code != NULL ? code : "no reason given";
 
-  if (tm_hearing_is_token_error(code)) {
-    tm_hearing_fail(app, TM_EXIT_REFUSED, "the relay refused the join token: %s", text);
+  if (is_token_error(code)) {
+    fail(app, TM_EXIT_REFUSED, "the relay refused the join token: %s", text);
   } else if (!app->joined || g_strcmp0(ref, "join") == 0) {
-    tm_hearing_fail(app, TM_EXIT_REFUSED, "the relay refused the join: %s", text);
+    fail(app, TM_EXIT_REFUSED, "the relay refused the join: %s", text);
   } else if (g_strcmp0(ref, "publish") == 0 && g_strcmp0(code, "forbidden") == 0) {
-    tm_app_warn("the relay does not let this participant publish (%s); receiving only", text);
-    tm_hearing_receive_only(app, text);
+    warn("the relay does not let this participant publish (%s); receiving only", text);
+    stop_publishing(app, text);
   } else if (g_strcmp0(ref, "publish") == 0) {
-    tm_hearing_fail(app, TM_EXIT_MEDIA, "the relay refused our media offer: %s", text);
+    fail(app, TM_EXIT_MEDIA, "the relay refused our media offer: %s", text);
   } else if (g_strcmp0(ref, "subscribe") == 0) {
-    tm_hearing_subscribe_refused(app, text);
+    subscribe_refused(app, text);
   } else if (g_strcmp0(code, "refused") == 0 || g_strcmp0(code, "removed") == 0) {
-    tm_hearing_fail(app, TM_EXIT_REFUSED, "%s", text);
-  } else if (tm_hearing_is_closing_error(code)) {
-    tm_hearing_fail(app, TM_EXIT_CONNECTION, "the relay closed the session: %s", text);
+    fail(app, TM_EXIT_REFUSED, "%s", text);
+  } else if (is_closing_error(code)) {
+    fail(app, TM_EXIT_CONNECTION, "the relay closed the session: %s", text);
   } else if (tm_court_on_error(app, ref, text)) {
     return;
   } else {
-    tm_app_warn("the relay refused a %s message: %s (%s)", ref != NULL ? ref : "",
-                text, code != NULL ? code : "?");
+    warn("the relay refused a %s message: %s (%s)", ref != NULL ? ref : "",
+         text, code != NULL ? code : "?");
   }
 }
 
 static void
-tm_hearing_on_state(TmApp *app, JsonObject *m)
+on_state(TmApp *app, JsonObject *m)
 {
   const gchar *state = tm_json_string(m, "state");
 
   if (tm_json_string(m, "title") != NULL)
-    tm_hearing_set_title(app, tm_json_string(m, "title"));
+    set_title(app, tm_json_string(m, "title"));
   if (g_strcmp0(state, "waiting") == 0)
-    tm_hearing_show_waiting(app, TRUE);
+    show_waiting(app, TRUE);
   else if (g_strcmp0(state, "admitted") == 0)
-    tm_hearing_show_waiting(app, FALSE);
+    show_waiting(app, FALSE);
 }
 
 static void
-tm_hearing_on_muted(TmApp *app, JsonObject *m)
+on_muted(TmApp *app, JsonObject *m)
 {
   const gchar *track = tm_json_string(m, "track");
   JsonNode *muted = json_object_get_member(m, "muted");
@@ -546,43 +546,43 @@ tm_hearing_on_muted(TmApp *app, JsonObject *m)
 }
 
 static void
-tm_hearing_on_unmute_request(TmApp *app, JsonObject *m)
+on_unmute_request(TmApp *app, JsonObject *m)
 {
   tm_app_notice("the judge asks you to unmute your microphone");
 }
 
 static void
-tm_hearing_on_recording(TmApp *app, JsonObject *m)
+on_recording(TmApp *app, JsonObject *m)
 {
-  tm_hearing_set_recording(app, tm_json_string(m, "state"), tm_json_string(m, "path"), FALSE);
+  set_recording(app, tm_json_string(m, "state"), tm_json_string(m, "path"), FALSE);
 }
 
 static void
-tm_hearing_on_hearing_ended(TmApp *app, JsonObject *m)
+on_hearing_ended(TmApp *app, JsonObject *m)
 {
   tm_app_notice("the judge ended the hearing");
-  tm_hearing_leave(app);
+  tm_attendance_leave(app);
 }
 
 typedef struct {
   const gchar *type;
   void (*handle)(TmApp *app, JsonObject *message);
-} TmHearingHandler;
+} Handler;
 
-static const TmHearingHandler tm_hearing_handlers[] = {
-  { "joined", tm_hearing_on_joined },
-  { "participant-joined", tm_hearing_on_participant_joined },
-  { "participant-state", tm_hearing_on_participant_joined },
-  { "participant-published", tm_hearing_on_participant_published },
-  { "participant-left", tm_hearing_on_participant_left },
-  { "answer", tm_hearing_on_answer },
-  { "candidate", tm_hearing_on_candidate },
-  { "error", tm_hearing_on_error },
-  { "state", tm_hearing_on_state },
-  { "muted", tm_hearing_on_muted },
-  { "unmute-request", tm_hearing_on_unmute_request },
-  { "hearing-ended", tm_hearing_on_hearing_ended },
-  { "recording", tm_hearing_on_recording },
+static const Handler handlers[] = {
+  { "joined", on_joined },
+  { "participant-joined", on_participant_joined },
+  { "participant-state", on_participant_joined },
+  { "participant-published", on_participant_published },
+  { "participant-left", on_participant_left },
+  { "answer", on_answer },
+  { "candidate", on_candidate },
+  { "error", on_error },
+  { "state", on_state },
+  { "muted", on_muted },
+  { "unmute-request", on_unmute_request },
+  { "hearing-ended", on_hearing_ended },
+  { "recording", on_recording },
   { "done", tm_court_on_done },
   { "status", tm_court_on_status },
   { "waiting", tm_court_on_waiting },
@@ -590,30 +590,30 @@ static const TmHearingHandler tm_hearing_handlers[] = {
 };
 
 static void
-tm_hearing_on_message(gpointer user_data, const gchar *type, JsonObject *message)
+on_message(gpointer user_data, const gchar *type, JsonObject *message)
 {
   TmApp *app = user_data;
 
   if (app->finishing)
     return;
-  for (guint i = 0; i < G_N_ELEMENTS(tm_hearing_handlers); i++) {
-    if (g_strcmp0(type, tm_hearing_handlers[i].type) != 0)
+  for (guint i = 0; i < G_N_ELEMENTS(handlers); i++) {
+    if (g_strcmp0(type, handlers[i].type) != 0)
       continue;
     if (!app->joined && g_strcmp0(type, "joined") != 0 && g_strcmp0(type, "error") != 0) {
-      g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "\"%s\" before \"joined\"; ignored",
+      g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "\"%s\" before \"joined\"; ignored",
             type);
       return;
     }
-    tm_hearing_handlers[i].handle(app, message);
+    handlers[i].handle(app, message);
     return;
   }
-  g_log(TM_HEARING_LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "message \"%s\" ignored", type);
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "message \"%s\" ignored", type);
 }
 
 /* ---- signalling listener ---- */
 
 static void
-tm_hearing_on_connected(gpointer user_data)
+on_connected(gpointer user_data)
 {
   TmApp *app = user_data;
   g_autoptr(JsonObject) join = json_object_new();
@@ -625,12 +625,12 @@ tm_hearing_on_connected(gpointer user_data)
   json_object_set_string_member(join, "type", "join");
   json_object_set_string_member(join, "token", app->options.token);
   tm_signalling_send(app->signalling, join);
-  app->join_timeout_id = g_timeout_add_seconds(TM_HEARING_JOIN_TIMEOUT_S,
-                                               tm_hearing_on_join_timeout, app);
+  app->join_timeout_id = g_timeout_add_seconds(JOIN_TIMEOUT_S,
+                                               on_join_timeout, app);
 }
 
 static void
-tm_hearing_on_connect_failed(gpointer user_data, const GError *error)
+on_connect_failed(gpointer user_data, const GError *error)
 {
   TmApp *app = user_data;
 
@@ -638,11 +638,11 @@ tm_hearing_on_connect_failed(gpointer user_data, const GError *error)
     tm_app_quit(app);
     return;
   }
-  tm_hearing_fail(app, TM_EXIT_CONNECTION, "%s", error->message);
+  fail(app, TM_EXIT_CONNECTION, "%s", error->message);
 }
 
 static void
-tm_hearing_on_closed(gpointer user_data, gushort code, const gchar *reason)
+on_closed(gpointer user_data, gushort code, const gchar *reason)
 {
   TmApp *app = user_data;
 
@@ -651,18 +651,18 @@ tm_hearing_on_closed(gpointer user_data, gushort code, const gchar *reason)
     return;
   }
   if (!app->joined)
-    tm_hearing_fail(app, TM_EXIT_REFUSED, "the relay closed the connection without accepting the "
+    fail(app, TM_EXIT_REFUSED, "the relay closed the connection without accepting the "
                 "join%s%s", reason != NULL && reason[0] != '\0' ? ": " : "",
                 reason != NULL ? reason : "");
   else
-    tm_hearing_fail(app, TM_EXIT_CONNECTION, "the relay closed the connection%s%s",
+    fail(app, TM_EXIT_CONNECTION, "the relay closed the connection%s%s",
                 reason != NULL && reason[0] != '\0' ? ": " : "", reason != NULL ? reason : "");
 }
 
-/* ---- session listener ---- */
+/* ---- call listener ---- */
 
 static void
-tm_hearing_on_offer(gpointer user_data, const gchar *target, const gchar *sdp)
+on_offer(gpointer user_data, const gchar *target, const gchar *sdp)
 {
   TmApp *app = user_data;
   g_autoptr(JsonObject) m = json_object_new();
@@ -677,12 +677,12 @@ tm_hearing_on_offer(gpointer user_data, const gchar *target, const gchar *sdp)
   json_object_set_string_member(m, "sdp", sdp);
   if (g_getenv("TESTIMONY_CLIENT_PRINT_OFFER") != NULL)
     g_printerr("--- offer for %s ---\n%s", target, sdp);
-  tm_hearing_send(app, m);
+  send_when_joined(app, m);
 }
 
 static void
-tm_hearing_on_local_candidate(gpointer user_data, const gchar *target, guint mline,
-                              const gchar *candidate)
+on_local_candidate(gpointer user_data, const gchar *target, guint mline,
+                   const gchar *candidate)
 {
   TmApp *app = user_data;
   g_autoptr(JsonObject) m = json_object_new();
@@ -691,23 +691,23 @@ tm_hearing_on_local_candidate(gpointer user_data, const gchar *target, guint mli
   json_object_set_string_member(m, "target", target);
   json_object_set_string_member(m, "candidate", candidate);
   json_object_set_int_member(m, "sdpMLineIndex", mline);
-  tm_hearing_send(app, m);
+  send_when_joined(app, m);
 }
 
 static void
-tm_hearing_on_media_failed(gpointer user_data, const gchar *message)
+on_media_failed(gpointer user_data, const gchar *message)
 {
-  tm_hearing_fail(user_data, TM_EXIT_MEDIA, "%s", message);
+  fail(user_data, TM_EXIT_MEDIA, "%s", message);
 }
 
 static void
-tm_hearing_on_feed_failed(gpointer user_data, const gchar *feed, const gchar *message)
+on_feed_failed(gpointer user_data, const gchar *feed, const gchar *message)
 {
   TmApp *app = user_data;
   TmRemote *remote = g_hash_table_lookup(app->remotes, feed);
   g_autoptr(JsonObject) m = json_object_new();
 
-  tm_app_warn("%s", message);
+  warn("%s", message);
   if (remote != NULL)
     remote->subscribed = FALSE;
   json_object_set_string_member(m, "type", "unsubscribe");
@@ -715,45 +715,45 @@ tm_hearing_on_feed_failed(gpointer user_data, const gchar *feed, const gchar *me
   tm_signalling_send(app->signalling, m);
 }
 
-const TmSessionListener tm_hearing_session_listener = {
-  .offer = tm_hearing_on_offer,
-  .candidate = tm_hearing_on_local_candidate,
-  .failed = tm_hearing_on_media_failed,
-  .feed_failed = tm_hearing_on_feed_failed,
+const TmCallListener tm_attendance_call_listener = {
+  .offer = on_offer,
+  .candidate = on_local_candidate,
+  .failed = on_media_failed,
+  .feed_failed = on_feed_failed,
 };
 
-const TmSignallingListener tm_hearing_signalling_listener = {
-  .connected = tm_hearing_on_connected,
-  .connect_failed = tm_hearing_on_connect_failed,
-  .message = tm_hearing_on_message,
-  .closed = tm_hearing_on_closed,
+const TmSignallingListener tm_attendance_signalling_listener = {
+  .connected = on_connected,
+  .connect_failed = on_connect_failed,
+  .message = on_message,
+  .closed = on_closed,
 };
 
 static gboolean
-tm_hearing_on_duration(gpointer user_data)
+on_duration(gpointer user_data)
 {
   TmApp *app = user_data;
 
   app->duration_id = 0;
   if (!app->joined)
-    tm_hearing_fail(app, TM_EXIT_CONNECTION, "the relay at %s did not accept the join within "
+    fail(app, TM_EXIT_CONNECTION, "the relay at %s did not accept the join within "
                 "--duration %d s", app->options.relay, app->options.duration);
   else
-    tm_hearing_leave(app);
+    tm_attendance_leave(app);
   return G_SOURCE_REMOVE;
 }
 
 void
-tm_hearing_connect(TmApp *app)
+tm_attendance_connect(TmApp *app)
 {
   if (app->options.duration > 0)
     app->duration_id = g_timeout_add_seconds((guint) app->options.duration,
-                                             tm_hearing_on_duration, app);
+                                             on_duration, app);
   tm_signalling_connect(app->signalling);
 }
 
 void
-tm_hearing_clear_timers(TmApp *app)
+tm_attendance_clear_timers(TmApp *app)
 {
   g_clear_handle_id(&app->join_timeout_id, g_source_remove);
   g_clear_handle_id(&app->duration_id, g_source_remove);

@@ -1,0 +1,69 @@
+/* call.h — the client's media and its WebRTC connections to the relay: the publish webrtcbin
+ * (fed by the profile's encode chains), one subscribe webrtcbin per remote feed, and (unless
+ * headless) the display, in two pipelines (see call.c).
+ *
+ * Every WebRTC connection is named by its target as in docs/protocol.md: "publish", or the
+ * feed's participant id. The client always offers; the relay answers. webrtcbin calls back from
+ * its own threads; the call hands everything to the listener on the main context that
+ * created it, in order (an offer always before its candidates). */
+#pragma once
+
+#include <glib.h>
+
+#include "analysis.h"
+#include "display.h"
+
+#define TM_CALL_ERROR (tm_call_error_quark())
+
+typedef enum {
+  TM_CALL_ERROR_PIPELINE,        /* the profile does not build, or lacks video_out/audio_out */
+  TM_CALL_ERROR_STATE,           /* the pipeline would not start */
+  TM_CALL_ERROR_UNKNOWN_TARGET,
+  TM_CALL_ERROR_BAD_SDP,
+} TmCallError;
+
+GQuark tm_call_error_quark(void);
+
+typedef struct _TmCall TmCall;
+
+typedef struct {
+  /* Our SDP offer for TARGET is ready: send it ("publish" or "subscribe"). */
+  void (*offer)(gpointer user_data, const gchar *target, const gchar *sdp);
+  /* A local ICE candidate for TARGET ("" = end of candidates). */
+  void (*candidate)(gpointer user_data, const gchar *target, guint mline,
+                    const gchar *candidate);
+  /* The publish connection or the pipeline failed: the client cannot go on. */
+  void (*failed)(gpointer user_data, const gchar *message);
+  /* The subscribe connection for FEED failed; the call has already dropped it. */
+  void (*feed_failed)(gpointer user_data, const gchar *feed, const gchar *message);
+} TmCallListener;
+
+/* PUBLISH_DESCRIPTION: the loaded profile (see profile.h). HEADLESS: no window, no sound.
+ * MEDIA_ADDRESSES: the only local IP addresses ICE may use, NULL for every interface (libnice
+ * leaves loopback out then). */
+TmCall *tm_call_new(const gchar *publish_description, gboolean headless,
+                    const gchar *const *media_addresses,
+                    const TmCallListener *listener, gpointer user_data,
+                    GError **error);
+/* Starts the pipeline and negotiates the publish connection. */
+gboolean tm_call_start(TmCall *call, GError **error);
+/* Creates the subscribe connection for FEED (name and role label its tile) and offers.
+ * ANALYSIS (a new reference is taken) watches its decoded media. No-op if it exists. */
+void tm_call_subscribe(TmCall *call, const gchar *feed, const gchar *name,
+                       const gchar *role, TmAnalysis *analysis);
+/* Removes FEED's connection and branches from the running pipeline. No-op if unknown. */
+void tm_call_unsubscribe(TmCall *call, const gchar *feed);
+gboolean tm_call_has_target(TmCall *call, const gchar *target);
+gboolean tm_call_apply_answer(TmCall *call, const gchar *target, const gchar *sdp,
+                              GError **error);
+gboolean tm_call_add_candidate(TmCall *call, const gchar *target, guint mline,
+                               const gchar *candidate, GError **error);
+/* The waiting-room slate on the display (no-op when headless); NULL clears it. */
+void tm_call_set_slate(TmCall *call, const gchar *text);
+/* A corner indicator on the display (no-op when headless); NULL hides it. */
+void tm_call_set_indicator(TmCall *call, TmDisplayIndicator which, const gchar *markup);
+/* Stops and drops the publish connection and the capture (receive-only participant). */
+void tm_call_stop_publishing(TmCall *call);
+/* Stops the pipeline (NULL state). */
+void tm_call_stop(TmCall *call);
+void tm_call_free(TmCall *call);
