@@ -1,0 +1,40 @@
+/* relay.h — what the relay's objects share: configuration, keys, the ICE options and the
+ * registries of hearings and sessions. Data only: server.c fills and frees it; http, session,
+ * control and room read it. Everything runs on one GMainContext. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "config.h"
+#include "dtls.h"
+#include "evidence.h"
+#include "ice.h"
+#include "keys.h"
+
+/* How a room reaches the sessions of its participants (TmParticipant.data) and control sessions
+ * without knowing what a session is: server.c points these at session.c. */
+typedef struct {
+  void (*send)(gpointer session, JsonBuilder *message);
+  /* Takes the session out of its hearing (REASON: "left", "connection-failed", ...). */
+  void (*leave)(gpointer session, const char *reason);
+  void (*close)(gpointer session);
+  /* Tells the session why with error CODE, revokes its token when REVOKE, takes it out of the
+   * hearing and closes it (refuse, remove). */
+  void (*dismiss)(gpointer session, const char *code, const char *message, gboolean revoke);
+} TmSessionSink;
+
+typedef struct {
+  TmConfig config;
+  GMainContext *context;
+  TmKeyring *keyring;
+  TmEvidenceKey *evidence;       /* signs audit logs and recordings */
+  TmDtlsIdentity *identity;
+  TmIceOptions ice;
+  TmSessionSink sink;
+  GHashTable *rooms;             /* hearing id -> TmRoom* */
+  GHashTable *sessions;          /* TmSession* set */
+  GHashTable *live_tokens;       /* jti -> TmSession* */
+  GHashTable *join_limits;       /* remote address -> TmTokenBucket*: failed joins */
+  GHashTable *unjoined;          /* remote address -> GQueue of TmSession* not yet joined */
+  GHashTable *audit_heads;       /* hearing id -> "SEQ:HASH" last written to its audit log */
+} TmRelay;

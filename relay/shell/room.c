@@ -1,0 +1,499 @@
+/* room.c — a hearing while anyone is in it: lifecycle, timers, transports, messages to all. */
+#define G_LOG_DOMAIN "testimony-relay"
+
+#include "room.h"
+
+#include <string.h>
+
+#include "wire.h"
+
+#define QUALITY_INTERVAL_S 2
+
+/* ---- messages ---- */
+
+void
+tm_room_send(TmRoom *room, TmParticipant *to, JsonBuilder *b)
+{
+  if (to->data != NULL)
+    room->relay->sink.send(to->data, b);
+}
+
+void
+tm_room_broadcast_roles(TmRoom *room, JsonBuilder *staff, JsonBuilder *others)
+{
+  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++) {
+    TmParticipant *p = tm_hearing_participant(room->hearing, i);
+    JsonBuilder *b = p->role == TM_ROLE_JUDGE || p->role == TM_ROLE_CLERK ? staff : others;
+    /* someone waiting learns only the title and their own state (tm_room_joined) */
+    if (b != NULL && p->state != TM_STATE_WAITING)
+      tm_room_send(room, p, b);
+  }
+  for (guint i = 0; i < room->controls->len; i++)
+    room->relay->sink.send(g_ptr_array_index(room->controls, i), staff);
+}
+
+void
+tm_room_broadcast(TmRoom *room, TmParticipant *except, JsonBuilder *b)
+{
+  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++) {
+    TmParticipant *p = tm_hearing_participant(room->hearing, i);
+    if (p != except && p->state != TM_STATE_WAITING)
+      tm_room_send(room, p, b);
+  }
+  for (guint i = 0; i < room->controls->len; i++)
+    room->relay->sink.send(g_ptr_array_index(room->controls, i), b);
+}
+
+void
+tm_room_broadcast_staff(TmRoom *room, JsonBuilder *b)
+{
+  tm_room_broadcast_roles(room, b, NULL);
+}
+
+void
+tm_room_participant_changed(TmRoom *room, TmParticipant *p)
+{
+  g_autoptr(JsonBuilder) b = tm_wire_participant_event("participant-state", room->hearing, p);
+  tm_room_broadcast(room, NULL, b);
+}
+
+void
+tm_room_send_roster(TmRoom *room, TmParticipant *to)
+{
+  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++) {
+    TmParticipant *o = tm_hearing_participant(room->hearing, i);
+    if (o == to)
+      continue;
+    g_autoptr(JsonBuilder) b = tm_wire_participant_event("participant-joined", room->hearing, o);
+    tm_room_send(room, to, b);
+  }
+  tm_room_send_recording(room, to);
+}
+
+JsonBuilder *
+tm_room_waiting_list(TmRoom *room)
+{
+  JsonBuilder *b = tm_wire_begin("waiting");
+  json_builder_set_member_name(b, "participants");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++) {
+    TmParticipant *p = tm_hearing_participant(room->hearing, i);
+    if (p->state != TM_STATE_WAITING)
+      continue;
+    json_builder_begin_object(b);
+    tm_wire_string(b, "id", p->id);
+    tm_wire_string(b, "name", p->name);
+    tm_wire_string(b, "role", tm_role_to_string(p->role));
+    tm_wire_int(b, "since", (g_get_real_time() - g_get_monotonic_time() + p->joined_us) / 1000000);
+    json_builder_set_member_name(b, "link");
+    json_builder_begin_object(b);
+    tm_wire_link(b, p);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  json_builder_end_object(b);
+  return b;
+}
+
+void
+tm_room_send_waiting(TmRoom *room)
+{
+  g_autoptr(JsonBuilder) b = tm_room_waiting_list(room);
+  tm_room_broadcast_staff(room, b);
+}
+
+static gboolean
+quality_tick(gpointer data)
+{
+  TmRoom *room = data;
+  if (tm_hearing_n_participants(room->hearing) == 0)
+    return G_SOURCE_CONTINUE;
+  g_autoptr(JsonBuilder) b = tm_wire_begin("link-quality");
+  json_builder_set_member_name(b, "participants");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++) {
+    TmParticipant *p = tm_hearing_participant(room->hearing, i);
+    json_builder_begin_object(b);
+    tm_wire_string(b, "id", p->id);
+    tm_wire_link(b, p);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  json_builder_end_object(b);
+  tm_room_broadcast_staff(room, b);
+  return G_SOURCE_CONTINUE;
+}
+
+JsonBuilder *
+tm_room_status(TmRoom *room)
+{
+  JsonBuilder *b = tm_wire_begin("status");
+  tm_wire_string(b, "hearing", tm_hearing_id(room->hearing));
+  tm_wire_string(b, "case", tm_hearing_case(room->hearing));
+  tm_wire_string(b, "title", room->record->title);
+  tm_wire_bool(b, "locked", room->locked);
+  tm_wire_protection(b, room->hearing);
+  tm_wire_recording(b, tm_room_recording_state(room),
+                    room->recorder != NULL ? room->recording_since : 0);
+  json_builder_set_member_name(b, "participants");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++)
+    tm_wire_participant(b, room->hearing, tm_hearing_participant(room->hearing, i), TRUE);
+  json_builder_end_array(b);
+  json_builder_end_object(b);
+  return b;
+}
+
+JsonBuilder *
+tm_room_joined(TmRoom *room, TmParticipant *p, const char *name, TmRole role)
+{
+  JsonBuilder *b = tm_wire_begin("joined");
+  tm_wire_string(b, "id", p != NULL ? p->id : "control");
+  tm_wire_string(b, "hearing", tm_hearing_id(room->hearing));
+  tm_wire_string(b, "title", room->record->title);
+  tm_wire_string(b, "name", name);
+  tm_wire_string(b, "role", tm_role_to_string(role));
+  gboolean waiting = p != NULL && p->state == TM_STATE_WAITING;
+  tm_wire_string(b, "state", waiting ? "waiting" : "admitted");
+  json_builder_set_member_name(b, "participants");
+  json_builder_begin_array(b);
+  if (waiting) { /* the title and their own state only: who else is there is not theirs */
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    return b;
+  }
+  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++) {
+    TmParticipant *o = tm_hearing_participant(room->hearing, i);
+    if (o != p)
+      tm_wire_participant(b, room->hearing, o, FALSE);
+  }
+  json_builder_end_array(b);
+  tm_wire_string(b, "case", tm_hearing_case(room->hearing));
+  tm_wire_bool(b, "locked", room->locked);
+  tm_wire_protection(b, room->hearing);
+  tm_wire_recording(b, tm_room_recording_state(room),
+                    room->recorder != NULL ? room->recording_since : 0);
+  json_builder_end_object(b);
+  return b;
+}
+
+/* ---- audit ---- */
+
+char *
+tm_room_label(const TmParticipant *p)
+{
+  return g_strdup_printf("%s %s (%s)", p->id, p->name, tm_role_to_string(p->role));
+}
+
+void
+tm_room_audit(TmRoom *room, const char *actor, const char *action, const TmParticipant *subject,
+              const char *detail)
+{
+  g_autofree char *what = subject != NULL ? tm_room_label(subject) : g_strdup("");
+  tm_audit_log_write(room->audit, actor != NULL ? actor : "relay", action, what,
+                     detail != NULL ? detail : "");
+}
+
+/* ---- timers ---- */
+
+void
+tm_room_schedule(TmRoom *room)
+{
+  int64_t d = tm_hearing_next_deadline(room->hearing);
+  g_source_set_ready_time(room->timer, d == INT64_MAX ? -1 : d);
+}
+
+static gboolean
+timer_dispatch(GSource *source, GSourceFunc cb, gpointer data)
+{
+  TmRoom *room = data;
+  tm_hearing_handle_timeout(room->hearing, g_get_monotonic_time());
+  tm_room_schedule(room);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs timer_funcs = { NULL, NULL, timer_dispatch, NULL, NULL, NULL };
+
+/* ---- transports ---- */
+
+static void
+transport_receive(void *ud, const uint8_t *buf, size_t len)
+{
+  TmTransport *t = ud;
+  TmRoom *room = t->room;
+  tm_hearing_handle_datagram(room->hearing, t->peer, buf, len, g_get_monotonic_time());
+  /* A datagram can bring this connection's next deadline forward (a DTLS retransmission, a
+   * NACK to repeat): move the hearing's timer if so. */
+  int64_t ready = g_source_get_ready_time(room->timer);
+  int64_t d = tm_peer_next_deadline(t->peer);
+  if (d != INT64_MAX && (ready < 0 || d < ready))
+    g_source_set_ready_time(room->timer, d);
+}
+
+typedef struct {
+  TmRelay *relay;
+  char *hearing;
+  TmPeer *peer;
+  char *reason;
+} Failure;
+
+static void
+failure_free(gpointer data)
+{
+  Failure *f = data;
+  g_free(f->hearing);
+  g_free(f->reason);
+  g_free(f);
+}
+
+/* Runs outside the engine's call stack: the failed peer may be freed here. */
+static gboolean
+failure_handle(gpointer data)
+{
+  Failure *f = data;
+  TmRoom *room = g_hash_table_lookup(f->relay->rooms, f->hearing);
+  if (room == NULL || !g_hash_table_contains(room->transports, f->peer))
+    return G_SOURCE_REMOVE;
+  TmParticipant *owner = tm_hearing_peer_owner(room->hearing, f->peer);
+  TmParticipant *feed = tm_hearing_peer_feed(room->hearing, f->peer);
+  if (owner == NULL)
+    return G_SOURCE_REMOVE;
+  g_message("connection of %s (%s) failed: %s", owner->id, feed != NULL ? feed->id : "publish",
+            f->reason);
+  if (feed != NULL) {
+    tm_hearing_close_subscription(room->hearing, owner, feed);
+    g_autofree char *msg = g_strdup_printf("the connection receiving %s failed: %s", feed->id,
+                                           f->reason);
+    g_autoptr(JsonBuilder) b = tm_wire_error("connection-failed", msg, feed->id);
+    tm_room_send(room, owner, b);
+  } else {
+    g_autofree char *msg = g_strdup_printf("your media connection failed: %s", f->reason);
+    g_autoptr(JsonBuilder) b = tm_wire_error("connection-failed", msg, "publish");
+    tm_room_send(room, owner, b);
+    g_autofree char *label = tm_room_label(owner);
+    tm_room_audit(room, label, "connection-failed", owner, f->reason);
+    if (owner->data != NULL)
+      room->relay->sink.leave(owner->data, "connection-failed");
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_failure(TmRoom *room, TmPeer *peer, const char *reason)
+{
+  Failure *f = g_new0(Failure, 1);
+  f->relay = room->relay;
+  f->hearing = g_strdup(tm_hearing_id(room->hearing));
+  f->peer = peer;
+  f->reason = g_strdup(reason);
+  GSource *src = g_idle_source_new();
+  g_source_set_callback(src, failure_handle, f, failure_free);
+  g_source_attach(src, room->relay->context);
+  g_source_unref(src);
+}
+
+static void
+transport_failed(void *ud)
+{
+  TmTransport *t = ud;
+  schedule_failure(t->room, t->peer, "ICE connectivity lost");
+}
+
+static const TmIceListener transport_listener = { transport_receive, transport_failed };
+
+static void
+transport_free(gpointer data)
+{
+  TmTransport *t = data;
+  tm_ice_free(t->ice);
+  g_free(t);
+}
+
+TmTransport *
+tm_room_open_transport(TmRoom *room, TmParticipant *owner, TmParticipant *feed,
+                       const TmSdp *offer, TmSdp *answer, TmHearingError *he, TmSdpError *se,
+                       GError **error)
+{
+  TmTransport *t = g_new0(TmTransport, 1);
+  t->room = room;
+  t->ice = tm_ice_new(room->relay->context, &room->relay->ice, &transport_listener, t, error);
+  if (t->ice == NULL) {
+    g_free(t);
+    *he = TM_HEARING_OK;
+    return NULL;
+  }
+  g_auto(GStrv) cands = tm_ice_local_candidates(t->ice);
+  TmIceParams ice = { tm_ice_ufrag(t->ice), tm_ice_pwd(t->ice), (const char *const *) cands,
+                      g_strv_length(cands) };
+  t->peer = tm_hearing_open_peer(room->hearing, owner, feed, offer, &ice, answer,
+                                 g_get_monotonic_time(), he, se);
+  if (t->peer == NULL) {
+    transport_free(t);
+    return NULL;
+  }
+  g_hash_table_insert(room->transports, t->peer, t);
+  tm_ice_set_remote_credentials(t->ice, offer->ice_ufrag, offer->ice_pwd);
+  return t;
+}
+
+TmTransport *
+tm_room_find_transport(TmRoom *room, TmParticipant *owner, const char *target)
+{
+  TmPeer *peer = NULL;
+  if (g_strcmp0(target, "publish") == 0) {
+    peer = owner->publish;
+  } else {
+    TmParticipant *feed = tm_hearing_find(room->hearing, target);
+    for (guint i = 0; feed != NULL && i < owner->subscriptions->len; i++) {
+      TmPeer *sub = g_ptr_array_index(owner->subscriptions, i);
+      if (tm_hearing_peer_feed(room->hearing, sub) == feed)
+        peer = sub;
+    }
+  }
+  return peer != NULL ? g_hash_table_lookup(room->transports, peer) : NULL;
+}
+
+/* ---- hearing listener ---- */
+
+static void
+hearing_transmit(void *ud, TmPeer *peer, const uint8_t *buf, size_t len)
+{
+  TmRoom *room = ud;
+  TmTransport *t = g_hash_table_lookup(room->transports, peer);
+  if (t != NULL && t->ice != NULL)
+    tm_ice_send(t->ice, buf, len);
+}
+
+static void
+hearing_published(void *ud, TmParticipant *p)
+{
+  TmRoom *room = ud;
+  g_message("%s publishes (SRTP %s)", p->id,
+            tm_srtp_profile_name(tm_peer_srtp_profile(p->publish)));
+  tm_room_record_presence(room, p, TRUE); /* its tracks are known now */
+  g_autoptr(JsonBuilder) b = tm_wire_begin("participant-published");
+  tm_wire_string(b, "id", p->id);
+  json_builder_end_object(b);
+  tm_room_broadcast(room, p, b);
+}
+
+static void
+hearing_peer_failed(void *ud, TmPeer *peer, const char *reason)
+{
+  schedule_failure(ud, peer, reason);
+}
+
+static void
+hearing_peer_closed(void *ud, TmPeer *peer)
+{
+  TmRoom *room = ud;
+  g_hash_table_remove(room->transports, peer);
+}
+
+static const TmHearingListener hearing_listener = {
+  hearing_transmit, hearing_published, hearing_peer_failed, hearing_peer_closed,
+  tm_room_record_packet,
+};
+
+/* ---- lifecycle ---- */
+
+static guint
+record_measures(const TmHearingRecord *rec)
+{
+  guint m = 0;
+  for (char **p = rec->protect; p != NULL && *p != NULL; p++)
+    if (strcmp(*p, "screen-witness") == 0)
+      m |= TM_MEASURE_SCREEN_WITNESS;
+  return m;
+}
+
+TmRoom *
+tm_room_open(TmRelay *relay, const char *hearing_id, GError **error)
+{
+  TmRoom *room = g_hash_table_lookup(relay->rooms, hearing_id);
+  if (room != NULL)
+    return room;
+  TmHearingRecord *rec = tm_state_hearing_load(relay->config.state_dir, hearing_id, error);
+  if (rec == NULL)
+    return NULL;
+  room = g_new0(TmRoom, 1);
+  room->relay = relay;
+  room->record = rec;
+  room->transports = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, transport_free);
+  room->controls = g_ptr_array_new();
+  TmHearingConfig hc = {
+    .id = rec->id,
+    .case_number = rec->case_number,
+    .identity = relay->identity,
+    .wall_offset_us = g_get_real_time() - g_get_monotonic_time(),
+    .waiting_room = rec->waiting_room,
+    .measures = record_measures(rec),
+  };
+  room->hearing = tm_hearing_new(&hc, &hearing_listener, room);
+  room->timer = g_source_new(&timer_funcs, sizeof(GSource));
+  g_source_set_callback(room->timer, NULL, room, NULL);
+  g_source_attach(room->timer, relay->context);
+  room->quality_timer = g_timeout_source_new_seconds(QUALITY_INTERVAL_S);
+  g_source_set_callback(room->quality_timer, quality_tick, room, NULL);
+  g_source_attach(room->quality_timer, relay->context);
+  g_autofree char *audit_path = tm_state_audit_path(relay->config.state_dir, rec->id);
+  TmAuditLogConfig ac = {
+    .path = audit_path,
+    .hearing_id = rec->id,
+    .case_number = rec->case_number,
+    .key = relay->evidence,
+    .heads = relay->audit_heads,
+  };
+  room->audit = tm_audit_log_open(&ac);
+  g_hash_table_insert(relay->rooms, g_strdup(rec->id), room);
+  g_message("hearing %s opened", rec->id);
+  return room;
+}
+
+void
+tm_room_free(TmRoom *room)
+{
+  g_free(tm_room_recording_stop(room, NULL));
+  tm_hearing_free(room->hearing);
+  g_hash_table_unref(room->transports);
+  g_ptr_array_unref(room->controls);
+  g_source_destroy(room->timer);
+  g_source_unref(room->timer);
+  g_source_destroy(room->quality_timer);
+  g_source_unref(room->quality_timer);
+  tm_hearing_record_free(room->record);
+  tm_audit_log_free(room->audit);
+  g_free(room);
+}
+
+gboolean
+tm_room_close_if_empty(TmRoom *room)
+{
+  if (tm_hearing_n_participants(room->hearing) > 0 || room->controls->len > 0)
+    return FALSE;
+  g_message("hearing %s closed: nobody left", tm_hearing_id(room->hearing));
+  g_hash_table_remove(room->relay->rooms, tm_hearing_id(room->hearing));
+  return TRUE;
+}
+
+void
+tm_room_remove(TmRoom *room, TmParticipant *p, const char *reason)
+{
+  gboolean was_waiting = p->state == TM_STATE_WAITING;
+  g_autofree char *id = g_strdup(p->id);
+  tm_room_record_presence(room, p, FALSE);
+  tm_room_audit(room, NULL, "leave", p, reason);
+  p->data = NULL;
+  tm_hearing_leave(room->hearing, p);
+  g_message("%s left hearing %s (%s)", id, tm_hearing_id(room->hearing), reason);
+  g_autoptr(JsonBuilder) b = tm_wire_begin("participant-left");
+  tm_wire_string(b, "id", id);
+  tm_wire_string(b, "reason", reason);
+  json_builder_end_object(b);
+  tm_room_broadcast(room, NULL, b);
+  if (was_waiting)
+    tm_room_send_waiting(room);
+  if (!tm_room_close_if_empty(room))
+    tm_room_schedule(room);
+}

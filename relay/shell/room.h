@@ -1,0 +1,102 @@
+/* room.h — one hearing while anyone is in it: its engine (TmHearing), the timer that drives it,
+ * the ICE transport of every peer connection, its audit log and its recording, and the messages
+ * that go to everyone in it.
+ *
+ * A room reaches the sessions of its participants only through the relay's session sink
+ * (relay.h); it never replies to a request: whoever acts on it (session, control) sends the
+ * reply. Opened by the first join, freed when the last participant or control session leaves. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "audit-log.h"
+#include "hearing.h"
+#include "ice.h"
+#include "recorder.h"
+#include "relay.h"
+#include "sdp.h"
+#include "state.h"
+
+typedef struct _TmRoom TmRoom;
+
+/* One peer connection's ICE transport, owned by its room. */
+typedef struct {
+  TmRoom *room;
+  TmPeer *peer;
+  TmIce *ice;
+} TmTransport;
+
+struct _TmRoom {
+  TmRelay *relay;
+  TmHearing *hearing;
+  TmHearingRecord *record;
+  GSource *timer;
+  GSource *quality_timer;
+  GHashTable *transports;       /* TmPeer* -> TmTransport* */
+  GPtrArray *controls;          /* control sessions (reached through the relay's sink) */
+  gboolean locked;
+  TmAuditLog *audit;
+  TmRecorder *recorder;         /* NULL when not recording */
+  gboolean recording_paused;
+  gint64 recording_since;       /* UNIX seconds */
+};
+
+/* The room of HEARING_ID, opening it (and its audit log) if nobody is in it yet. */
+TmRoom *tm_room_open(TmRelay *relay, const char *hearing_id, GError **error);
+/* Frees ROOM when nobody is left in it; returns TRUE when it did. */
+gboolean tm_room_close_if_empty(TmRoom *room);
+/* The destroy function of relay->rooms. */
+void tm_room_free(TmRoom *room);
+/* Sets the timer to the hearing's next deadline. */
+void tm_room_schedule(TmRoom *room);
+
+/* Messages. Someone waiting gets none of the broadcasts. */
+void tm_room_send(TmRoom *room, TmParticipant *to, JsonBuilder *b);
+/* Everyone admitted but EXCEPT, and every control session. */
+void tm_room_broadcast(TmRoom *room, TmParticipant *except, JsonBuilder *b);
+/* STAFF to judges, clerks and control sessions, OTHERS (unless NULL) to everyone else admitted. */
+void tm_room_broadcast_roles(TmRoom *room, JsonBuilder *staff, JsonBuilder *others);
+void tm_room_broadcast_staff(TmRoom *room, JsonBuilder *b);
+void tm_room_participant_changed(TmRoom *room, TmParticipant *p);
+/* Tells TO (just admitted) who else is in the hearing and whether it is being recorded: what
+ * someone waiting was not told. */
+void tm_room_send_roster(TmRoom *room, TmParticipant *to);
+/* The waiting list; tm_room_send_waiting sends it to the staff. */
+JsonBuilder *tm_room_waiting_list(TmRoom *room);
+void tm_room_send_waiting(TmRoom *room);
+/* The full status snapshot (for judges, clerks and admitted participants). */
+JsonBuilder *tm_room_status(TmRoom *room);
+/* The joined message for someone who just joined as P (NULL: a control session). */
+JsonBuilder *tm_room_joined(TmRoom *room, TmParticipant *p, const char *name, TmRole role);
+/* Takes P out of the hearing: recording, audit, the others told, the room closed if empty. */
+void tm_room_remove(TmRoom *room, TmParticipant *p, const char *reason);
+
+/* "ID NAME (ROLE)": how the audit log names a participant. g_free. */
+char *tm_room_label(const TmParticipant *p);
+/* Appends to the hearing's audit log; ACTOR is a label (tm_room_label, or a control session's),
+ * NULL for the relay. */
+void tm_room_audit(TmRoom *room, const char *actor, const char *action,
+                   const TmParticipant *subject, const char *detail);
+
+/* Transports. */
+TmTransport *tm_room_open_transport(TmRoom *room, TmParticipant *owner, TmParticipant *feed,
+                                    const TmSdp *offer, TmSdp *answer, TmHearingError *he,
+                                    TmSdpError *se, GError **error);
+/* OWNER's connection to TARGET ("publish" or a feed's participant id), or NULL. */
+TmTransport *tm_room_find_transport(TmRoom *room, TmParticipant *owner, const char *target);
+
+/* The hearing's recording (room-recording.c): the recorder is the room's. */
+const char *tm_room_recording_state(const TmRoom *room);   /* stopped, paused, recording */
+gboolean tm_room_recording_start(TmRoom *room, const char *actor, GError **error);
+/* Finishes it; returns its directory (g_free) or NULL; ACTOR NULL: the relay stopped it (the
+ * hearing ended or emptied), and the staff are told where it is. */
+char *tm_room_recording_stop(TmRoom *room, const char *actor);
+gboolean tm_room_recording_pause(TmRoom *room, const char *actor, gboolean pause);
+void tm_room_recording_mark(TmRoom *room, const char *actor, TmRole by, const char *text);
+/* A participant entered (admitted, publishing) or left the recorded hearing. */
+void tm_room_record_presence(TmRoom *room, TmParticipant *p, gboolean present);
+/* The hearing listener's record callback. */
+void tm_room_record_packet(void *room, TmParticipant *from, TmTrack track, const uint8_t *buf,
+                           size_t len, int64_t now_us);
+/* Tells TO that the hearing is being recorded (or paused), if it is. */
+void tm_room_send_recording(TmRoom *room, TmParticipant *to);

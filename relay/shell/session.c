@@ -1,0 +1,542 @@
+/* session.c — one signalling WebSocket: rate limits, join, offers, candidates, dispatch. */
+#define G_LOG_DOMAIN "testimony-relay"
+
+#include "session.h"
+
+#include <string.h>
+
+#include "audit.h"
+#include "control.h"
+#include "message.h"
+#include "sdp.h"
+#include "wire.h"
+
+#define SESSION_MSG_RATE 50.0    /* signalling messages per second, sustained */
+#define SESSION_MSG_BURST 200.0
+#define JOIN_RATE 2.0            /* failed join attempts per second per remote address */
+#define JOIN_BURST 20.0
+#define JOIN_LIMITS_MAX 4096     /* remote addresses remembered */
+#define JOIN_DEADLINE_S 10       /* a session that has not joined by then is closed */
+#define UNJOINED_PER_ADDRESS 16  /* sessions not yet joined, per remote address */
+
+/* ---- sending ---- */
+
+void
+tm_session_send(TmSession *s, JsonBuilder *b)
+{
+  if (s->closed || soup_websocket_connection_get_state(s->ws) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+  g_autofree char *text = tm_wire_text(b);
+  soup_websocket_connection_send_text(s->ws, text);
+}
+
+void
+tm_session_error(TmSession *s, const char *code, const char *message, const char *ref)
+{
+  g_autoptr(JsonBuilder) b = tm_wire_error(code, message, ref);
+  tm_session_send(s, b);
+  g_info("session error %s: %s", code, message);
+}
+
+void
+tm_session_close(TmSession *s, gushort code)
+{
+  if (soup_websocket_connection_get_state(s->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close(s->ws, code, NULL);
+}
+
+char *
+tm_session_label(const TmSession *s)
+{
+  if (s->participant != NULL)
+    return tm_room_label(s->participant);
+  return g_strdup_printf("console %s (%s)", s->name, tm_role_to_string(s->role));
+}
+
+static void
+actor_init(TmSession *s, TmControlActor *a, char *label)
+{
+  *a = (TmControlActor) {
+    .session = s,
+    .role = s->role,
+    .participant = s->participant,
+    .label = label,
+    .bucket = &s->audit_bucket,
+    .refusals = &s->refusals,
+  };
+}
+
+/* ---- leaving ---- */
+
+void
+tm_session_leave(TmSession *s, const char *reason)
+{
+  TmRoom *room = s->room;
+  if (room == NULL)
+    return;
+  g_autofree char *label = tm_session_label(s);
+  TmControlActor actor;
+  actor_init(s, &actor, label);
+  tm_control_flush_refusals(room, &actor);
+  if (s->jti[0] != '\0' && g_hash_table_lookup(s->relay->live_tokens, s->jti) == s)
+    g_hash_table_remove(s->relay->live_tokens, s->jti);
+  s->room = NULL;
+  if (s->participant == NULL) {
+    g_ptr_array_remove(room->controls, s);
+    tm_room_close_if_empty(room);
+    return;
+  }
+  TmParticipant *p = s->participant;
+  s->participant = NULL;
+  tm_room_remove(room, p, reason);
+}
+
+static void
+dismiss(TmSession *s, const char *code, const char *message, gboolean revoke)
+{
+  if (revoke) {
+    g_autoptr(GError) error = NULL;
+    if (!tm_keyring_revoke(s->relay->keyring, s->jti, &error))
+      g_critical("cannot revoke a token: %s", error->message);
+  }
+  tm_session_error(s, code, message, NULL);
+  tm_session_leave(s, code);
+  tm_session_close(s, SOUP_WEBSOCKET_CLOSE_NORMAL);
+}
+
+static void
+sink_send(gpointer s, JsonBuilder *b)
+{
+  tm_session_send(s, b);
+}
+
+static void
+sink_leave(gpointer s, const char *reason)
+{
+  tm_session_leave(s, reason);
+}
+
+static void
+sink_close(gpointer s)
+{
+  tm_session_close(s, SOUP_WEBSOCKET_CLOSE_NORMAL);
+}
+
+static void
+sink_dismiss(gpointer s, const char *code, const char *message, gboolean revoke)
+{
+  dismiss(s, code, message, revoke);
+}
+
+const TmSessionSink tm_session_sink = { sink_send, sink_leave, sink_close, sink_dismiss };
+
+/* ---- join ---- */
+
+static gboolean
+join_allowed(TmSession *s)
+{
+  TmRelay *relay = s->relay;
+  TmTokenBucket *b = g_hash_table_lookup(relay->join_limits, s->remote);
+  int64_t now = g_get_monotonic_time();
+  if (b == NULL) {
+    if (g_hash_table_size(relay->join_limits) >= JOIN_LIMITS_MAX)
+      g_hash_table_remove_all(relay->join_limits); /* forget old addresses, keep a cap */
+    b = g_new0(TmTokenBucket, 1);
+    tm_token_bucket_init(b, JOIN_RATE, JOIN_BURST, now);
+    g_hash_table_insert(relay->join_limits, g_strdup(s->remote), b);
+  }
+  return tm_token_bucket_take(b, now);
+}
+
+/* Refuses a join with CODE and closes the session. */
+static void
+refuse(TmSession *s, const char *code, const char *message)
+{
+  tm_session_error(s, code, message, "join");
+  tm_session_close(s, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+}
+
+/* Checks the token and the hearing; on success fills S's identity and returns the room. */
+static TmRoom *
+join_check(TmSession *s, const TmMessage *m)
+{
+  TmRelay *relay = s->relay;
+  TmTokenClaims claims;
+  gboolean revoked = FALSE;
+  TmTokenError te = tm_keyring_verify(relay->keyring, m->token, g_get_real_time() / 1000000,
+                                      &claims, &revoked);
+  /* Only failures count against the address: someone behind the same NAT sending garbage
+   * never keeps a valid token out. */
+  if ((te != TM_TOKEN_OK || revoked) && !join_allowed(s)) {
+    refuse(s, "rate-limited", "too many failed join attempts from this address; wait a moment");
+    return NULL;
+  }
+  if (te != TM_TOKEN_OK) {
+    refuse(s, tm_wire_token_error(te), tm_token_strerror(te));
+    return NULL;
+  }
+  if (revoked) {
+    refuse(s, "token-revoked", "this token has been revoked; ask the court for a new one");
+    return NULL;
+  }
+  g_autoptr(GError) error = NULL;
+  TmRoom *room = tm_room_open(relay, claims.hearing, &error);
+  if (room == NULL) {
+    refuse(s, "wrong-hearing", "the token is for a hearing this relay does not hold");
+    return NULL;
+  }
+  if (room->record->ended) {
+    refuse(s, "hearing-ended", "this hearing has ended");
+    tm_room_close_if_empty(room);
+    return NULL;
+  }
+  if (g_hash_table_contains(relay->live_tokens, claims.jti)) {
+    refuse(s, "token-in-use", "this token is already in use by another session");
+    return NULL;
+  }
+  if (room->locked && claims.role != TM_ROLE_JUDGE) {
+    refuse(s, "hearing-locked", "the hearing is locked; nobody new may join");
+    return NULL;
+  }
+  if (m->control && claims.role != TM_ROLE_JUDGE && claims.role != TM_ROLE_CLERK) {
+    refuse(s, "forbidden", "only a judge's or a clerk's token may open a control session");
+    return NULL;
+  }
+  s->role = claims.role;
+  g_strlcpy(s->name, claims.name, sizeof s->name);
+  g_strlcpy(s->jti, claims.jti, sizeof s->jti);
+  return room;
+}
+
+/* The session joined, or is gone: it no longer counts as un-joined. */
+static void
+stop_waiting_for_join(TmSession *s)
+{
+  if (s->join_deadline != 0)
+    g_source_remove(s->join_deadline);
+  s->join_deadline = 0;
+  GQueue *q = s->unjoined_counted ? g_hash_table_lookup(s->relay->unjoined, s->remote) : NULL;
+  if (q != NULL) {
+    g_queue_remove(q, s);
+    if (g_queue_is_empty(q))
+      g_hash_table_remove(s->relay->unjoined, s->remote);
+  }
+  s->unjoined_counted = FALSE;
+}
+
+static gboolean
+on_join_deadline(gpointer data)
+{
+  TmSession *s = data;
+  s->join_deadline = 0;
+  if (s->room == NULL && !s->closed) {
+    tm_session_error(s, "join-timeout", "no join within 10 seconds; connect again to join", NULL);
+    tm_session_close(s, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+handle_join(TmSession *s, const TmMessage *m)
+{
+  if (s->room != NULL) {
+    tm_session_error(s, "already-joined", "this session has already joined the hearing", "join");
+    return;
+  }
+  TmRoom *room = join_check(s, m);
+  if (room == NULL)
+    return;
+  if (m->control) {
+    s->control = TRUE;
+    s->room = room;
+    g_ptr_array_add(room->controls, s);
+  } else {
+    TmHearingError he;
+    TmParticipant *p = tm_hearing_join(room->hearing, s->name, s->role, g_get_monotonic_time(),
+                                       &he);
+    if (p == NULL) {
+      refuse(s, "hearing-full", tm_hearing_strerror(he));
+      tm_room_close_if_empty(room);
+      return;
+    }
+    p->data = s;
+    s->participant = p;
+    s->room = room;
+    tm_room_record_presence(room, p, TRUE);
+  }
+  g_hash_table_insert(s->relay->live_tokens, g_strdup(s->jti), s);
+  stop_waiting_for_join(s);
+  TmParticipant *p = s->participant;
+  g_message("%s joined hearing %s as %s%s", p != NULL ? p->id : "a control session",
+            tm_hearing_id(room->hearing), tm_role_to_string(s->role),
+            p != NULL && p->state == TM_STATE_WAITING ? " (waiting room)" : "");
+  g_autofree char *label = tm_session_label(s);
+  tm_room_audit(room, label, s->control ? "control-session" : "join", p,
+                p == NULL ? "" : p->state == TM_STATE_WAITING ? "waiting room" : "admitted");
+  g_autoptr(JsonBuilder) joined = tm_room_joined(room, p, s->name, s->role);
+  tm_session_send(s, joined);
+  if (p == NULL) {
+    g_autoptr(JsonBuilder) waiting = tm_room_waiting_list(room);
+    tm_session_send(s, waiting);
+    return;
+  }
+  g_autoptr(JsonBuilder) j = tm_wire_participant_event("participant-joined", room->hearing, p);
+  tm_room_broadcast(room, p, j);
+  if (p->state == TM_STATE_WAITING)
+    tm_room_send_waiting(room);
+}
+
+/* ---- media connections ---- */
+
+static void
+candidate_result(TmSession *s, TmIceCandidateResult r)
+{
+  if (r == TM_ICE_CANDIDATE_MALFORMED)
+    tm_session_error(s, "bad-candidate", "the ICE candidate cannot be parsed", "candidate");
+  else if (r == TM_ICE_CANDIDATE_REFUSED)
+    tm_session_error(s, "candidate-refused",
+                     "the relay does not connect to that address (multicast, link-local, its "
+                     "own, or outside remote-candidates)",
+                     "candidate");
+}
+
+static void
+handle_offer(TmSession *s, const TmMessage *m)
+{
+  TmRoom *room = s->room;
+  const char *ref = m->type == TM_MSG_PUBLISH ? "publish" : "subscribe";
+  TmParticipant *feed = NULL;
+  if (m->type == TM_MSG_SUBSCRIBE) {
+    feed = tm_hearing_find(room->hearing, m->feed);
+    if (feed == NULL) {
+      tm_session_error(s, "unknown-feed", "no participant with that id is in the hearing", ref);
+      return;
+    }
+  }
+  g_autofree TmSdp *offer = g_new0(TmSdp, 1);
+  g_autofree TmSdp *answer = g_new0(TmSdp, 1);
+  TmSdpError se = tm_sdp_parse(m->sdp, strlen(m->sdp), offer);
+  if (se != TM_SDP_OK) {
+    tm_session_error(s, "bad-sdp", tm_sdp_strerror(se), ref);
+    return;
+  }
+  g_autoptr(GError) error = NULL;
+  TmHearingError he = TM_HEARING_OK;
+  TmTransport *t = tm_room_open_transport(room, s->participant, feed, offer, answer, &he, &se,
+                                          &error);
+  if (t == NULL) {
+    if (error != NULL) {
+      g_warning("ICE: %s", error->message);
+      tm_session_error(s, "internal", "the relay could not open a media port", ref);
+    } else if (he == TM_HEARING_ERR_SDP) {
+      tm_session_error(s, "bad-sdp", tm_sdp_strerror(se), ref);
+    } else if (he == TM_HEARING_ERR_FORBIDDEN) {
+      tm_session_error(s, "forbidden", tm_hearing_strerror(he), ref);
+    } else {
+      tm_session_error(s, he == TM_HEARING_ERR_NO_FEED ? "unknown-feed" : "bad-request",
+                       tm_hearing_strerror(he), ref);
+    }
+    return;
+  }
+  for (guint i = 0; i < offer->n_candidates; i++)
+    candidate_result(s, tm_ice_add_remote_candidate(t->ice, offer->candidates[i].value));
+  g_autofree char *text = tm_sdp_serialize(answer);
+  g_autoptr(JsonBuilder) b = tm_wire_begin("answer");
+  tm_wire_string(b, "target", feed != NULL ? feed->id : "publish");
+  tm_wire_string(b, "sdp", text);
+  json_builder_end_object(b);
+  tm_session_send(s, b);
+  tm_room_schedule(room);
+}
+
+static void
+handle_media_message(TmSession *s, const TmMessage *m)
+{
+  if (s->participant == NULL) {
+    tm_session_error(s, "forbidden", "a control session has no media",
+                     tm_message_type_name(m->type));
+    return;
+  }
+  switch (m->type) {
+  case TM_MSG_PUBLISH:
+  case TM_MSG_SUBSCRIBE:
+    handle_offer(s, m);
+    break;
+  case TM_MSG_UNSUBSCRIBE: {
+    TmParticipant *feed = tm_hearing_find(s->room->hearing, m->feed);
+    if (feed == NULL)
+      tm_session_error(s, "unknown-feed", "no participant with that id is in the hearing",
+                       "unsubscribe");
+    else
+      tm_hearing_close_subscription(s->room->hearing, s->participant, feed);
+    break;
+  }
+  case TM_MSG_CANDIDATE: {
+    TmTransport *t = tm_room_find_transport(s->room, s->participant, m->target);
+    if (t == NULL)
+      tm_session_error(s, "unknown-feed", "no connection with that target", "candidate");
+    else
+      candidate_result(s, tm_ice_add_remote_candidate(t->ice, m->candidate));
+    break;
+  }
+  default:
+    break;
+  }
+}
+
+/* ---- dispatch ---- */
+
+static void
+handle_control(TmSession *s, const TmMessage *m)
+{
+  g_autofree char *label = tm_session_label(s);
+  TmControlActor actor;
+  actor_init(s, &actor, label);
+  TmControlResult r;
+  tm_control_handle(s->room, &actor, m, &r);
+  tm_session_send(s, r.reply);
+  g_object_unref(r.reply);
+  if (r.ended) {
+    tm_session_leave(s, "hearing-ended"); /* the last one: the room closes */
+    tm_session_close(s, SOUP_WEBSOCKET_CLOSE_NORMAL);
+  }
+}
+
+static void
+handle_joined_message(TmSession *s, const TmMessage *m)
+{
+  switch (m->type) {
+  case TM_MSG_STATUS: {
+    g_autoptr(JsonBuilder) b = tm_room_status(s->room);
+    tm_session_send(s, b);
+    break;
+  }
+  case TM_MSG_LEAVE:
+    tm_session_leave(s, "left");
+    tm_session_close(s, SOUP_WEBSOCKET_CLOSE_NORMAL);
+    break;
+  case TM_MSG_CONTROL:
+    handle_control(s, m);
+    break;
+  default:
+    handle_media_message(s, m);
+    break;
+  }
+}
+
+static void
+on_message(SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer data)
+{
+  TmSession *s = data;
+  gsize len = 0;
+  const char *text = g_bytes_get_data(message, &len);
+  if (!tm_token_bucket_take(&s->bucket, g_get_monotonic_time())) {
+    tm_session_error(s, "rate-limited", "too many messages; slow down", NULL);
+    return;
+  }
+  if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+    tm_session_error(s, "bad-json", "messages must be JSON text frames", NULL);
+    return;
+  }
+  TmMessage m;
+  const char *detail = NULL;
+  TmMessageError e = tm_message_parse(text, len, &m, &detail);
+  if (e != TM_MESSAGE_OK) {
+    tm_session_error(s, tm_message_error_code(e), detail != NULL ? detail : tm_message_strerror(e),
+                     NULL);
+    if (e == TM_MESSAGE_ERR_TOO_LARGE)
+      tm_session_close(s, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+    return;
+  }
+  if (m.type == TM_MSG_PING) {
+    g_autoptr(JsonBuilder) b = tm_wire_begin("pong");
+    json_builder_end_object(b);
+    tm_session_send(s, b);
+  } else if (m.type == TM_MSG_JOIN) {
+    handle_join(s, &m);
+  } else if (s->room == NULL) {
+    tm_session_error(s, "not-joined", "send a join message with your token first",
+                     tm_message_type_name(m.type));
+  } else {
+    handle_joined_message(s, &m);
+  }
+  tm_message_clear(&m);
+}
+
+/* ---- lifetime ---- */
+
+static gboolean
+forget(gpointer data)
+{
+  TmSession *s = data;
+  g_hash_table_remove(s->relay->sessions, s);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_closed(SoupWebsocketConnection *ws, gpointer data)
+{
+  TmSession *s = data;
+  tm_session_leave(s, "left");
+  s->closed = TRUE;
+  /* Not from inside the connection's own signal: free it once the emission is over. */
+  GSource *src = g_idle_source_new();
+  g_source_set_callback(src, forget, s, NULL);
+  g_source_attach(src, s->relay->context);
+  g_source_unref(src);
+}
+
+void
+tm_session_free(TmSession *s)
+{
+  stop_waiting_for_join(s);
+  g_signal_handlers_disconnect_by_data(s->ws, s);
+  g_object_unref(s->ws);
+  g_free(s->remote);
+  if (s->refusals != NULL)
+    g_hash_table_unref(s->refusals);
+  g_free(s);
+}
+
+/* Over the cap, the oldest un-joined session from the address makes way: idle sessions cannot
+ * keep out someone behind the same address who joins at once. */
+static void
+count_unjoined(TmSession *s)
+{
+  GQueue *q = g_hash_table_lookup(s->relay->unjoined, s->remote);
+  if (q != NULL && g_queue_get_length(q) >= UNJOINED_PER_ADDRESS) {
+    TmSession *oldest = g_queue_peek_head(q);
+    stop_waiting_for_join(oldest);
+    tm_session_error(oldest, "too-many-sessions",
+                     "too many connections from this address have not joined", NULL);
+    tm_session_close(oldest, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+    q = g_hash_table_lookup(s->relay->unjoined, s->remote);
+  }
+  if (q == NULL) {
+    q = g_queue_new();
+    g_hash_table_insert(s->relay->unjoined, g_strdup(s->remote), q);
+  }
+  g_queue_push_tail(q, s);
+  s->unjoined_counted = TRUE;
+  s->join_deadline = g_timeout_add_seconds(JOIN_DEADLINE_S, on_join_deadline, s);
+}
+
+TmSession *
+tm_session_new(TmRelay *relay, SoupWebsocketConnection *ws, const char *remote)
+{
+  TmSession *s = g_new0(TmSession, 1);
+  s->relay = relay;
+  s->ws = g_object_ref(ws);
+  s->remote = g_strdup(remote != NULL ? remote : "?");
+  tm_token_bucket_init(&s->bucket, SESSION_MSG_RATE, SESSION_MSG_BURST, g_get_monotonic_time());
+  tm_token_bucket_init(&s->audit_bucket, TM_AUDIT_ACTION_RATE, TM_AUDIT_ACTION_BURST,
+                       g_get_monotonic_time());
+  /* libsoup refuses frames over this size itself; ours is checked with a clear error below it. */
+  soup_websocket_connection_set_max_incoming_payload_size(ws, 4 * TM_MESSAGE_MAX_SIZE);
+  soup_websocket_connection_set_keepalive_interval(ws, 15);
+  g_signal_connect(ws, "message", G_CALLBACK(on_message), s);
+  g_signal_connect(ws, "closed", G_CALLBACK(on_closed), s);
+  g_hash_table_add(relay->sessions, s);
+  count_unjoined(s);
+  return s;
+}

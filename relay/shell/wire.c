@@ -1,0 +1,189 @@
+/* wire.c — building the relay's signalling messages. */
+#include "wire.h"
+
+#include "peer.h"
+#include "role.h"
+#include "srtp.h"
+
+JsonBuilder *
+tm_wire_begin(const char *type)
+{
+  JsonBuilder *b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "type");
+  json_builder_add_string_value(b, type);
+  return b;
+}
+
+void
+tm_wire_string(JsonBuilder *b, const char *name, const char *value)
+{
+  json_builder_set_member_name(b, name);
+  json_builder_add_string_value(b, value);
+}
+
+void
+tm_wire_int(JsonBuilder *b, const char *name, gint64 value)
+{
+  json_builder_set_member_name(b, name);
+  json_builder_add_int_value(b, value);
+}
+
+void
+tm_wire_bool(JsonBuilder *b, const char *name, gboolean value)
+{
+  json_builder_set_member_name(b, name);
+  json_builder_add_boolean_value(b, value);
+}
+
+JsonBuilder *
+tm_wire_error(const char *code, const char *message, const char *ref)
+{
+  JsonBuilder *b = tm_wire_begin("error");
+  tm_wire_string(b, "code", code);
+  tm_wire_string(b, "message", message);
+  if (ref != NULL)
+    tm_wire_string(b, "ref", ref);
+  json_builder_end_object(b);
+  return b;
+}
+
+JsonBuilder *
+tm_wire_done(const char *action, const char *path)
+{
+  JsonBuilder *b = tm_wire_begin("done");
+  tm_wire_string(b, "action", action);
+  if (path != NULL)
+    tm_wire_string(b, "path", path);
+  json_builder_end_object(b);
+  return b;
+}
+
+static const char *
+track_state(const TmParticipant *p, TmTrack t)
+{
+  if (!p->muted[t])
+    return "on";
+  return t == TM_TRACK_AUDIO ? "muted" : "off";
+}
+
+/* What each receiver got from each sender, per track: the relay's own counters. */
+static void
+add_received(JsonBuilder *b, TmHearing *h, const TmParticipant *to)
+{
+  json_builder_set_member_name(b, "received");
+  json_builder_begin_object(b);
+  for (guint i = 0; i < tm_hearing_n_participants(h); i++) {
+    TmParticipant *from = tm_hearing_participant(h, i);
+    if (from == to)
+      continue;
+    json_builder_set_member_name(b, from->id);
+    json_builder_begin_object(b);
+    tm_wire_int(b, "audio", (gint64) tm_hearing_packets_sent(h, from, to, TM_TRACK_AUDIO));
+    tm_wire_int(b, "video", (gint64) tm_hearing_packets_sent(h, from, to, TM_TRACK_VIDEO));
+    json_builder_end_object(b);
+  }
+  json_builder_end_object(b);
+}
+
+static void
+add_counters(JsonBuilder *b, TmHearing *h, const TmParticipant *p)
+{
+  uint64_t rx = 0, tx = 0;
+  const char *profile = "none";
+  if (p->publish != NULL) {
+    rx = tm_peer_stats(p->publish)->rtp_in;
+    profile = tm_srtp_profile_name(tm_peer_srtp_profile(p->publish));
+  }
+  for (guint i = 0; i < p->subscriptions->len; i++)
+    tx += tm_peer_stats(g_ptr_array_index(p->subscriptions, i))->rtp_out;
+  tm_wire_int(b, "rx_packets", (gint64) rx);
+  tm_wire_int(b, "tx_packets", (gint64) tx);
+  tm_wire_int(b, "subscriptions", p->subscriptions->len);
+  tm_wire_string(b, "srtp_profile", profile);
+  add_received(b, h, p);
+}
+
+void
+tm_wire_participant(JsonBuilder *b, TmHearing *h, const TmParticipant *p, gboolean with_counters)
+{
+  json_builder_begin_object(b);
+  tm_wire_string(b, "id", p->id);
+  tm_wire_string(b, "name", p->name);
+  tm_wire_string(b, "role", tm_role_to_string(p->role));
+  tm_wire_bool(b, "publishing", p->publishing);
+  tm_wire_string(b, "state", p->state == TM_STATE_ADMITTED ? "admitted" : "waiting");
+  tm_wire_string(b, "audio", track_state(p, TM_TRACK_AUDIO));
+  tm_wire_string(b, "video", track_state(p, TM_TRACK_VIDEO));
+  tm_wire_int(b, "since", (g_get_real_time() - g_get_monotonic_time() + p->joined_us) / 1000000);
+  if (with_counters)
+    add_counters(b, h, p);
+  json_builder_end_object(b);
+}
+
+JsonBuilder *
+tm_wire_participant_event(const char *type, TmHearing *h, const TmParticipant *p)
+{
+  JsonBuilder *b = tm_wire_begin(type);
+  json_builder_set_member_name(b, "participant");
+  tm_wire_participant(b, h, p, FALSE);
+  json_builder_end_object(b);
+  return b;
+}
+
+void
+tm_wire_protection(JsonBuilder *b, TmHearing *h)
+{
+  json_builder_set_member_name(b, "protection");
+  json_builder_begin_object(b);
+  tm_wire_bool(b, "screen-witness", (tm_hearing_measures(h) & TM_MEASURE_SCREEN_WITNESS) != 0);
+  json_builder_end_object(b);
+}
+
+void
+tm_wire_recording(JsonBuilder *b, const char *state, gint64 since)
+{
+  tm_wire_string(b, "recording", state);
+  tm_wire_int(b, "recording_since", since);
+}
+
+void
+tm_wire_link(JsonBuilder *b, const TmParticipant *p)
+{
+  double rtt = 0;
+  int n = 0;
+  uint64_t down = 0;
+  for (guint i = 0; i < p->subscriptions->len; i++) {
+    const TmPeerStats *st = tm_peer_stats(g_ptr_array_index(p->subscriptions, i));
+    if (st->rtt_ms > 0) {
+      rtt += st->rtt_ms;
+      n++;
+    }
+    down += st->bitrate_bps;
+  }
+  const TmPeerStats *up = p->publish != NULL ? tm_peer_stats(p->publish) : NULL;
+  json_builder_set_member_name(b, "rtt_ms");
+  json_builder_add_double_value(b, n > 0 ? rtt / n : 0);
+  json_builder_set_member_name(b, "loss");
+  json_builder_add_double_value(b, up != NULL ? up->fraction_lost : 0);
+  tm_wire_int(b, "bitrate_kbps", up != NULL ? (gint64) (up->bitrate_bps / 1000) : 0);
+  tm_wire_int(b, "down_kbps", (gint64) (down / 1000));
+}
+
+char *
+tm_wire_text(JsonBuilder *b)
+{
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  return json_to_string(root, FALSE);
+}
+
+const char *
+tm_wire_token_error(TmTokenError e)
+{
+  switch (e) {
+  case TM_TOKEN_ERR_EXPIRED: return "token-expired";
+  case TM_TOKEN_ERR_NOT_YET_VALID: return "token-not-yet-valid";
+  case TM_TOKEN_ERR_WRONG_HEARING: return "wrong-hearing";
+  default: return "bad-token";
+  }
+}
