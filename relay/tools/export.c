@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "evidence.h"
-#include "recording.h"
+#include "recording-reader.h"
 
 #define TILE_WIDTH 480
 #define TILE_HEIGHT 360

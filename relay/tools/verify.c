@@ -19,7 +19,7 @@
 
 #include "audit.h"
 #include "evidence.h"
-#include "recording.h"
+#include "recording-reader.h"
 
 enum { EXIT_ALTERED = 1, EXIT_USAGE = 2, EXIT_UNPINNED = 3 };
 

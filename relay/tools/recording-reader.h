@@ -1,4 +1,4 @@
-/* recording.h — what testimony-verify and testimony-export share: opening a recording
+/* recording-reader.h — what testimony-verify and testimony-export share: opening a recording
  * directory, its signed manifest, and checking signature, header, chain and chunk count. */
 #pragma once
 

@@ -1,5 +1,5 @@
-/* recording.c — opening and checking a recording for testimony-verify and testimony-export. */
-#include "recording.h"
+/* recording-reader.c — opening and checking a recording for testimony-verify and testimony-export. */
+#include "recording-reader.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
