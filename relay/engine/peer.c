@@ -342,6 +342,10 @@ retransmit(TmPeer *p, uint16_t seq, int64_t now_us)
   OutStream *o = &p->out[TM_TRACK_VIDEO];
   if (o->rtx == NULL)
     return;
+  if (o->disabled) { /* nothing of a disabled track is sent, not even again */
+    p->stats.drop_policy++;
+    return;
+  }
   RtxSlot *s = &o->rtx[seq % TM_PEER_RTX_SLOTS];
   if (s->data == NULL || s->seq != seq || s->len == 0)
     return;

@@ -539,6 +539,43 @@ test_waiting_room(void)
   sim_free(sim);
 }
 
+/* A receiver sent to the waiting room cannot have video resent by asking for it: the relay sends
+ * nothing of a track it has disabled, retransmissions included. Found by fuzz-peer. */
+static void
+test_no_resend_while_waiting(void)
+{
+  Sim *sim = sim_new();
+  TmHearingError he;
+  TmParticipant *judge = tm_hearing_join(sim->hearing, "Judge", TM_ROLE_JUDGE, sim->now, &he);
+  TmParticipant *clerk = tm_hearing_join(sim->hearing, "Clerk", TM_ROLE_CLERK, sim->now, &he);
+  g_autofree TmSdp *a1 = g_new0(TmSdp, 1);
+  g_autofree TmSdp *a2 = g_new0(TmSdp, 1);
+  Endpoint *pub = connect_endpoint(sim, judge, NULL, 111, 96, FALSE, a1);
+  Endpoint *sub = connect_endpoint(sim, clerk, judge, 111, 96, FALSE, a2);
+  send_rtp(pub, 96, 100, 3000, 0xB, vp8_key, sizeof vp8_key);
+  sub->drop_rtp = 1;
+  send_rtp(pub, 96, 101, 6000, 0xB, vp8_delta, sizeof vp8_delta);
+  send_rtp(pub, 96, 102, 9000, 0xB, vp8_delta, sizeof vp8_delta);
+  g_assert_cmpuint(sub->rtp_in->len, ==, 2);
+  uint16_t lost = (uint16_t) (nth_rtp(sub, 0).seq + 1);
+  TmRtcpPacket nack = { .kind = TM_RTCP_KIND_NACK, .sender_ssrc = 1,
+                        .media_ssrc = a2->media[1].ssrcs[0], .n_nacks = 1 };
+  nack.nacks[0].pid = lost;
+
+  tm_hearing_set_state(sim->hearing, clerk, TM_STATE_WAITING, sim->now);
+  send_rtcp(sub, &nack);
+  g_assert_cmpuint(sub->rtp_in->len, ==, 2);
+  /* Admitted again, what was sent before may be resent. */
+  tm_hearing_set_state(sim->hearing, clerk, TM_STATE_ADMITTED, sim->now);
+  run(sim);
+  send_rtcp(sub, &nack);
+  g_assert_cmpuint(sub->rtp_in->len, ==, 3);
+  g_assert_cmpint(nth_rtp(sub, 2).seq, ==, lost);
+  endpoint_free(sub);
+  endpoint_free(pub);
+  sim_free(sim);
+}
+
 static void
 test_policy(void)
 {
@@ -727,6 +764,7 @@ main(int argc, char **argv)
   g_test_add_func("/hearing/fingerprint-mismatch", test_fingerprint_mismatch);
   g_test_add_func("/hearing/refusals", test_refusals);
   g_test_add_func("/hearing/waiting-room", test_waiting_room);
+  g_test_add_func("/hearing/no-resend-while-waiting", test_no_resend_while_waiting);
   g_test_add_func("/hearing/policy", test_policy);
   g_test_add_func("/hearing/screening-live", test_screening_live);
   g_test_add_func("/hearing/nack-recovery-under-loss", test_nack_recovery_under_loss);
