@@ -194,6 +194,7 @@ run_protect(Act *a)
   json_builder_end_object(b);
   json_builder_end_object(b);
   tm_room_broadcast(room, NULL, b);
+  tm_room_send_visibility(room);
   tm_room_schedule(room);
   done(a, NULL);
 }

@@ -55,6 +55,26 @@ tm_room_participant_changed(TmRoom *room, TmParticipant *p)
 {
   g_autoptr(JsonBuilder) b = tm_wire_participant_event("participant-state", room->hearing, p);
   tm_room_broadcast(room, NULL, b);
+  tm_room_send_visibility(room);
+}
+
+void
+tm_room_send_visibility(TmRoom *room)
+{
+  g_autoptr(JsonBuilder) all = tm_wire_visibility(room->hearing, NULL);
+  for (guint i = 0; i < room->controls->len; i++)
+    room->relay->sink.send(g_ptr_array_index(room->controls, i), all);
+  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++) {
+    TmParticipant *p = tm_hearing_participant(room->hearing, i);
+    if (p->state != TM_STATE_ADMITTED)
+      continue;
+    if (p->role == TM_ROLE_JUDGE || p->role == TM_ROLE_CLERK) {
+      tm_room_send(room, p, all);
+    } else {
+      g_autoptr(JsonBuilder) own = tm_wire_visibility(room->hearing, p);
+      tm_room_send(room, p, own);
+    }
+  }
 }
 
 void
@@ -376,6 +396,7 @@ hearing_published(void *ud, TmParticipant *p)
   tm_wire_string(b, "id", p->id);
   json_builder_end_object(b);
   tm_room_broadcast(room, p, b);
+  tm_room_send_visibility(room);
 }
 
 static void
@@ -494,6 +515,8 @@ tm_room_remove(TmRoom *room, TmParticipant *p, const char *reason)
   tm_room_broadcast(room, NULL, b);
   if (was_waiting)
     tm_room_send_waiting(room);
-  if (!tm_room_close_if_empty(room))
+  if (!tm_room_close_if_empty(room)) {
+    tm_room_send_visibility(room);
     tm_room_schedule(room);
+  }
 }

@@ -57,7 +57,11 @@ void tm_room_broadcast(TmRoom *room, TmParticipant *except, JsonBuilder *b);
 /* STAFF to judges, clerks and control sessions, OTHERS (unless NULL) to everyone else admitted. */
 void tm_room_broadcast_roles(TmRoom *room, JsonBuilder *staff, JsonBuilder *others);
 void tm_room_broadcast_staff(TmRoom *room, JsonBuilder *b);
+/* Tells everyone P's state changed, and who now sees whom. */
 void tm_room_participant_changed(TmRoom *room, TmParticipant *p);
+/* Who sees whom now: the whole table to judges, clerks and control sessions, each other admitted
+ * participant their own row. After anything that changes it. */
+void tm_room_send_visibility(TmRoom *room);
 /* Tells TO (just admitted) who else is in the hearing and whether it is being recorded: what
  * someone waiting was not told. */
 void tm_room_send_roster(TmRoom *room, TmParticipant *to);

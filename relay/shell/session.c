@@ -278,12 +278,16 @@ handle_join(TmSession *s, const TmMessage *m)
   if (p == NULL) {
     g_autoptr(JsonBuilder) waiting = tm_room_waiting_list(room);
     tm_session_send(s, waiting);
+    g_autoptr(JsonBuilder) visibility = tm_wire_visibility(room->hearing, NULL);
+    tm_session_send(s, visibility);
     return;
   }
   g_autoptr(JsonBuilder) j = tm_wire_participant_event("participant-joined", room->hearing, p);
   tm_room_broadcast(room, p, j);
   if (p->state == TM_STATE_WAITING)
     tm_room_send_waiting(room);
+  else
+    tm_room_send_visibility(room);
 }
 
 /* ---- media connections ---- */

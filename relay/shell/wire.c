@@ -170,6 +170,35 @@ tm_wire_link(JsonBuilder *b, const TmParticipant *p)
   tm_wire_int(b, "down_kbps", (gint64) (down / 1000));
 }
 
+static void
+add_sees(JsonBuilder *b, TmHearing *h, const TmParticipant *viewer)
+{
+  json_builder_set_member_name(b, viewer->id);
+  json_builder_begin_array(b);
+  for (guint i = 0; i < tm_hearing_n_participants(h); i++) {
+    TmParticipant *source = tm_hearing_participant(h, i);
+    if (source->publishing && tm_hearing_allowed(h, source, viewer, TM_TRACK_VIDEO))
+      json_builder_add_string_value(b, source->id);
+  }
+  json_builder_end_array(b);
+}
+
+JsonBuilder *
+tm_wire_visibility(TmHearing *h, const TmParticipant *only)
+{
+  JsonBuilder *b = tm_wire_begin("visibility");
+  json_builder_set_member_name(b, "sees");
+  json_builder_begin_object(b);
+  for (guint i = 0; i < tm_hearing_n_participants(h); i++) {
+    TmParticipant *viewer = tm_hearing_participant(h, i);
+    if ((only == NULL || viewer == only) && viewer->state == TM_STATE_ADMITTED)
+      add_sees(b, h, viewer);
+  }
+  json_builder_end_object(b);
+  json_builder_end_object(b);
+  return b;
+}
+
 char *
 tm_wire_text(JsonBuilder *b)
 {

@@ -28,6 +28,10 @@ void tm_wire_recording(JsonBuilder *b, const char *state, gint64 since);
 /* The "rtt_ms", "loss", "bitrate_kbps" and "down_kbps" members of P's link. */
 void tm_wire_link(JsonBuilder *b, const TmParticipant *p);
 
+/* {"type":"visibility","sees":{VIEWER:[SOURCE...]}}: whose picture each admitted participant
+ * receives now (the relay's policy, mutes and who publishes). ONLY: just that viewer's entry. */
+JsonBuilder *tm_wire_visibility(TmHearing *h, const TmParticipant *only);
+
 /* The error code for a token that does not verify (docs/protocol.md). */
 const char *tm_wire_token_error(TmTokenError e);
 

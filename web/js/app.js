@@ -25,6 +25,7 @@ const s = {
   links: new Map(),    // participant id -> link quality
   waiting: [],
   protection: {},
+  visibility: {},      // viewer id -> [source ids] whose picture the relay sends them now
   locked: false,
   recording: { state: 'stopped', since: 0, pausedAt: 0, pausedTotal: 0 },
   marks: [],
@@ -197,6 +198,10 @@ function join() {
     .on('unmute-request', () => {
       s.unmuteAsked = true;
       views.notice(t('notice.unmuteRequest'), true);
+      render();
+    })
+    .on('visibility', (m) => {
+      s.visibility = m.sees || {};
       render();
     })
     .on('protection', (m) => {

@@ -1,7 +1,7 @@
 // views.js — drawing the pages from the hearing's state. No signalling here: buttons call the
 // actions object that app.js passes in. Everything a person reads comes from i18n.
 import { t, roleName } from './i18n.js';
-import { seesVideo, whoSeesWhom, isStaff } from './policy.js';
+import { isStaff } from './policy.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -163,11 +163,12 @@ export function renderTiles(s, actions) {
   const ul = $('tiles');
   const staff = isStaff(s.me.role);
   // The witness's page shows only the judge and the interpreter, whatever else the relay may
-  // send (a calm screen); everyone else sees the tiles the policy gives them. All are heard.
+  // send (a calm screen); everyone else sees a tile for each picture the relay says it sends
+  // them (its `visibility` message: the relay decides, the page only follows). All are heard.
   const witness = s.me.role === 'witness';
+  const sent = new Set(s.visibility[s.me.id] || []);
   const shown = [...s.participants.values()].filter((p) =>
-    staff ? true : seesVideo(s.me, p, s.protection) && p.state !== 'waiting' &&
-                   (!witness || p.role === 'judge' || p.role === 'interpreter'));
+    staff ? true : sent.has(p.id) && (!witness || p.role === 'judge' || p.role === 'interpreter'));
   // The witness sees the judge first, then the interpreter (docs: large, calm, simple).
   const order = { judge: 0, interpreter: 1 };
   shown.sort((a, b) => (order[a.role] ?? 2) - (order[b.role] ?? 2));
@@ -284,7 +285,12 @@ export function renderMeasures(s) {
   $('lock').textContent = s.locked ? t('judge.unlock') : t('judge.lock');
   $('lock').setAttribute('aria-pressed', String(!!s.locked));
   const everyone = [s.me, ...s.participants.values()];
-  $('sees-body').replaceChildren(...whoSeesWhom(everyone, s.protection).map(({ participant, sees }) => {
+  const byId = new Map(everyone.map((p) => [p.id, p]));
+  const table = everyone.map((participant) => ({
+    participant,
+    sees: (s.visibility[participant.id] || []).map((id) => byId.get(id)).filter(Boolean),
+  }));
+  $('sees-body').replaceChildren(...table.map(({ participant, sees }) => {
     const tr = document.createElement('tr');
     const th = document.createElement('th');
     th.scope = 'row';
