@@ -1,10 +1,35 @@
-/* app.c — what every module of the client may call on the application (see app.h): the lines
- * for the person at the client, the exit status, quitting the main loop, and reading members of
- * the relay's JSON messages. */
+/* app.c — the app-wide state and what every module of the client may call on it (see app.h):
+ * the lines for the person at the client, the exit status, quitting the main loop, and reading
+ * members of the relay's JSON messages. */
 #include "app.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+
+void
+tm_app_init(TmApp *app)
+{
+  *app = (TmApp) { 0 };
+  app->start_us = g_get_monotonic_time();
+  app->loop = g_main_loop_new(NULL, FALSE);
+}
+
+void
+tm_app_clear(TmApp *app)
+{
+  TmOptions *o = &app->options;
+
+  g_clear_handle_id(&app->quit_id, g_source_remove);
+  g_clear_pointer(&app->loop, g_main_loop_unref);
+  g_free(o->relay);
+  g_free(o->token);
+  g_free(o->ca_file);
+  g_free(o->profile);
+  g_free(o->test_source);
+  g_free(o->report_file);
+  g_free(o->pipelines_dir);
+  *o = (TmOptions) { 0 };
+}
 
 /* ---- lines for the person at the client ---- */
 

@@ -1,9 +1,12 @@
-/* attendance.c — the signalling conversation of one participant (docs/protocol.md): join, the
- * participant list, publish and subscribe offers and answers, trickle ICE, leave; plus the
- * timers (join timeout, report, keep-alive, --duration). */
-#include "app.h"
+/* attendance.c — one participant's attendance at a hearing (see attendance.h): the signalling
+ * conversation (docs/protocol.md): join, the participant list, publish and subscribe offers and
+ * answers, trickle ICE, leave; plus the timers (join timeout, report, keep-alive, --duration). */
+#include "attendance.h"
 
 #include <stdarg.h>
+
+#include "call.h"
+#include "signalling.h"
 
 #define LOG_DOMAIN "testimony-hearing"
 #define JOIN_TIMEOUT_S 20
@@ -13,28 +16,51 @@
 /* A warning for a person (through main.c's log handler). */
 #define warn(...) g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, __VA_ARGS__)
 
+struct _TmAttendance {
+  TmApp *app;
+  TmSignalling *signalling;
+  TmCall *call;              /* NULL until tm_attendance_start_media() */
+  TmReport *report;          /* NULL: no --report, or it could no longer be written */
+  TmCourt *court;
+  TmRoster roster;
+
+  gboolean joined;
+  gboolean receive_only;     /* observer, or the relay refused our publish as forbidden */
+  gchar *title;              /* the hearing's title from joined/state, or NULL */
+  gboolean waiting;          /* our own state: in the waiting room (else admitted) */
+  const gchar *recording;    /* static: "recording", "paused" or "stopped" */
+  GQueue pending;            /* JsonObject* for the relay, held until joined */
+  GQueue awaiting;           /* feed ids (g_free) of subscribe offers not yet answered, in
+                                order: a refused subscribe names no feed, the oldest is it */
+
+  guint join_timeout_id;
+  guint duration_id;
+  guint report_id;
+  guint ping_id;
+};
+
 /* Sends leave (if the session is open) and quits when the relay closes, or after a grace. */
 static void
-finish(TmApp *app)
+finish(TmAttendance *a)
 {
-  app->finishing = TRUE;
-  if (app->signalling != NULL && tm_signalling_is_open(app->signalling)) {
-    if (app->joined)
-      tm_signalling_send_type(app->signalling, "leave");
+  a->app->finishing = TRUE;
+  if (a->signalling != NULL && tm_signalling_is_open(a->signalling)) {
+    if (a->joined)
+      tm_signalling_send_type(a->signalling, "leave");
     else
-      tm_signalling_close(app->signalling);
-    tm_app_quit_later(app, LEAVE_GRACE_MS);
+      tm_signalling_close(a->signalling);
+    tm_app_quit_later(a->app, LEAVE_GRACE_MS);
     return;
   }
-  tm_app_quit(app);
+  tm_app_quit(a->app);
 }
 
 /* A fatal condition: its one line on stderr, then leave (the first one only). */
 static void
-fail(TmApp *app, TmExitStatus status, const gchar *format, ...) G_GNUC_PRINTF(3, 4);
+fail(TmAttendance *a, TmExitStatus status, const gchar *format, ...) G_GNUC_PRINTF(3, 4);
 
 static void
-fail(TmApp *app, TmExitStatus status, const gchar *format, ...)
+fail(TmAttendance *a, TmExitStatus status, const gchar *format, ...)
 {
   va_list args;
   g_autofree gchar *text = NULL;
@@ -42,61 +68,34 @@ fail(TmApp *app, TmExitStatus status, const gchar *format, ...)
   va_start(args, format);
   text = g_strdup_vprintf(format, args);
   va_end(args);
-  if (tm_app_fail(app, status, "%s", text))
-    finish(app);
+  if (tm_app_fail(a->app, status, "%s", text))
+    finish(a);
 }
 
 void
-tm_attendance_leave(TmApp *app)
+tm_attendance_leave(TmAttendance *a)
 {
-  if (app->finishing)
+  if (a->app->finishing)
     return;
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "leaving the hearing");
-  finish(app);
+  finish(a);
 }
 
 /* ---- remotes ---- */
 
-void
-tm_remote_free(TmRemote *remote)
-{
-  g_free(remote->id);
-  g_free(remote->name);
-  g_free(remote->role);
-  tm_analysis_unref(remote->analysis);
-  g_free(remote);
-}
-
 static void
-subscribe_remote(TmApp *app, TmRemote *remote)
+subscribe_remote(TmAttendance *a, TmRemote *remote)
 {
-  if (remote->subscribed || app->call == NULL)
+  if (remote->subscribed || a->call == NULL)
     return;
   remote->subscribed = TRUE;
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "subscribing to %s", remote->id);
-  tm_call_subscribe(app->call, remote->id, remote->name, remote->role, remote->analysis);
-}
-
-static TmRemote *
-find_or_add_remote(TmApp *app, const gchar *id)
-{
-  TmRemote *remote = g_hash_table_lookup(app->remotes, id);
-
-  if (remote != NULL || g_strcmp0(id, app->my_id) == 0)
-    return remote;
-  remote = g_new0(TmRemote, 1);
-  remote->id = g_strdup(id);
-  remote->name = g_strdup("");
-  remote->role = g_strdup("");
-  remote->analysis = tm_analysis_new(app->start_us);
-  g_hash_table_insert(app->remotes, remote->id, remote);
-  g_ptr_array_add(app->remote_order, remote->id);
-  return remote;
+  tm_call_subscribe(a->call, remote->id, remote->name, remote->role, remote->analysis);
 }
 
 /* A participant object (id, name, role, publishing) from joined or participant-joined. */
 static void
-add_participant(TmApp *app, JsonNode *node)
+add_participant(TmAttendance *a, JsonNode *node)
 {
   JsonObject *p = node != NULL && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node)
                                                                 : NULL;
@@ -107,7 +106,7 @@ add_participant(TmApp *app, JsonNode *node)
     warn("the relay announced a participant without an id; ignored");
     return;
   }
-  remote = find_or_add_remote(app, id);
+  remote = tm_roster_add(&a->roster, id, a->app->start_us);
   if (remote == NULL)
     return;                                  /* ourselves */
   if (tm_json_string(p, "name") != NULL) {
@@ -120,66 +119,59 @@ add_participant(TmApp *app, JsonNode *node)
   }
   remote->publishing = tm_json_bool(p, "publishing");
   if (remote->publishing)
-    subscribe_remote(app, remote);
+    subscribe_remote(a, remote);
 }
 
 static void
-drop_remote(TmApp *app, const gchar *id)
+drop_remote(TmAttendance *a, const gchar *id)
 {
-  TmRemote *remote = g_hash_table_lookup(app->remotes, id);
+  TmRemote *remote = tm_roster_lookup(&a->roster, id);
 
   if (remote == NULL)
     return;
-  if (app->call != NULL)
-    tm_call_unsubscribe(app->call, remote->id);
-  g_ptr_array_remove(app->remote_order, remote->id);
-  g_hash_table_remove(app->remotes, remote->id);
+  if (a->call != NULL)
+    tm_call_unsubscribe(a->call, remote->id);
+  tm_roster_remove(&a->roster, remote->id);
 }
 
 /* ---- report and timers ---- */
 
 static void
-write_report(TmApp *app)
+write_report(TmAttendance *a)
 {
-  g_autofree TmReportRemote *rows = g_new0(TmReportRemote, app->remote_order->len + 1);
+  guint n = tm_roster_n_remotes(&a->roster);
+  g_autofree TmReportRemote *rows = g_new0(TmReportRemote, n + 1);
   TmReportSelf self = {
-    .id = app->my_id, .name = app->my_name, .role = app->my_role,
-    .state = app->waiting ? "waiting" : "admitted", .recording = app->recording,
+    .id = a->roster.self_id, .name = a->roster.self_name, .role = a->roster.self_role,
+    .state = a->waiting ? "waiting" : "admitted", .recording = a->recording,
   };
   g_autoptr(GError) error = NULL;
 
-  if (app->report == NULL)
+  if (a->report == NULL)
     return;
-  for (guint i = 0; i < app->remote_order->len; i++) {
-    TmRemote *remote = g_hash_table_lookup(app->remotes, g_ptr_array_index(app->remote_order, i));
+  for (guint i = 0; i < n; i++) {
+    TmRemote *remote = tm_roster_remote_at(&a->roster, i);
     rows[i].id = remote->id;
     rows[i].name = remote->name;
     rows[i].role = remote->role;
     tm_analysis_snapshot(remote->analysis, &rows[i].snapshot);
   }
-  if (!tm_report_write(app->report, (gdouble) g_get_real_time() / G_USEC_PER_SEC, &self, rows,
-                       app->remote_order->len, &error)) {
+  if (!tm_report_write(a->report, (gdouble) g_get_real_time() / G_USEC_PER_SEC, &self, rows,
+                       n, &error)) {
     warn("%s; no more report lines", error->message);
-    tm_report_close(app->report);
-    app->report = NULL;
+    tm_report_close(a->report);
+    a->report = NULL;
   }
-}
-
-void
-tm_attendance_final_report(TmApp *app)
-{
-  if (app->joined)
-    write_report(app);
 }
 
 static gboolean
 on_report_tick(gpointer user_data)
 {
-  TmApp *app = user_data;
+  TmAttendance *a = user_data;
 
-  write_report(app);
-  if (app->report == NULL) {
-    app->report_id = 0;
+  write_report(a);
+  if (a->report == NULL) {
+    a->report_id = 0;
     return G_SOURCE_REMOVE;
   }
   return G_SOURCE_CONTINUE;
@@ -188,48 +180,48 @@ on_report_tick(gpointer user_data)
 static gboolean
 on_ping_tick(gpointer user_data)
 {
-  TmApp *app = user_data;
+  TmAttendance *a = user_data;
 
-  tm_signalling_send_type(app->signalling, "ping");
+  tm_signalling_send_type(a->signalling, "ping");
   return G_SOURCE_CONTINUE;
 }
 
 static gboolean
 on_join_timeout(gpointer user_data)
 {
-  TmApp *app = user_data;
+  TmAttendance *a = user_data;
 
-  app->join_timeout_id = 0;
-  fail(app, TM_EXIT_CONNECTION, "the relay at %s did not answer the join within %d s",
-              app->options.relay, JOIN_TIMEOUT_S);
+  a->join_timeout_id = 0;
+  fail(a, TM_EXIT_CONNECTION, "the relay at %s did not answer the join within %d s",
+       a->app->options.relay, JOIN_TIMEOUT_S);
   return G_SOURCE_REMOVE;
 }
 
 /* ---- relay -> client messages ---- */
 
 static void
-set_title(TmApp *app, const gchar *title)
+set_title(TmAttendance *a, const gchar *title)
 {
-  g_free(app->title);
-  app->title = title != NULL && title[0] != '\0' ? g_strdup(title) : NULL;
+  g_free(a->title);
+  a->title = title != NULL && title[0] != '\0' ? g_strdup(title) : NULL;
 }
 
 /* The waiting room: a notice, and a calm slate on the window until the court admits us. */
 static void
-show_waiting(TmApp *app, gboolean waiting)
+show_waiting(TmAttendance *a, gboolean waiting)
 {
   g_autofree gchar *slate = NULL;
 
-  app->waiting = waiting;
+  a->waiting = waiting;
   if (!waiting) {
     tm_app_notice("admitted to the hearing");
-    tm_call_set_slate(app->call, NULL);
+    tm_call_set_slate(a->call, NULL);
     return;
   }
-  tm_app_notice("waiting to be admitted to %s", app->title != NULL ? app->title : "the hearing");
+  tm_app_notice("waiting to be admitted to %s", a->title != NULL ? a->title : "the hearing");
   slate = g_strdup_printf("%s\n\nPlease wait. The court will admit you shortly.",
-                          app->title != NULL ? app->title : "Hearing");
-  tm_call_set_slate(app->call, slate);
+                          a->title != NULL ? a->title : "Hearing");
+  tm_call_set_slate(a->call, slate);
 }
 
 /* The recording state as one of the three static strings, or NULL if STATE is none of them. */
@@ -247,7 +239,7 @@ recording_state(const gchar *state)
 /* The recording indicator in the window's top right corner, and a notice when it changes (at
  * the join, only if the hearing is being recorded or paused). PATH: the finished recording. */
 static void
-set_recording(TmApp *app, const gchar *state, const gchar *path, gboolean joining)
+set_recording(TmAttendance *a, const gchar *state, const gchar *path, gboolean joining)
 {
   const gchar *recording = recording_state(state);
 
@@ -256,35 +248,35 @@ set_recording(TmApp *app, const gchar *state, const gchar *path, gboolean joinin
           state != NULL ? state : "(none)");
     return;
   }
-  if (g_strcmp0(recording, app->recording) == 0 && !joining)
+  if (g_strcmp0(recording, a->recording) == 0 && !joining)
     return;
-  app->recording = recording;
+  a->recording = recording;
   if (g_str_equal(recording, "recording")) {
     tm_app_notice("this hearing is being recorded");
-    tm_call_set_indicator(app->call, TM_DISPLAY_INDICATOR_RECORDING,
+    tm_call_set_indicator(a->call, TM_DISPLAY_INDICATOR_RECORDING,
                           "<span foreground=\"#ff4d4d\">\u25CF</span> REC");
   } else if (g_str_equal(recording, "paused")) {
     tm_app_notice("the recording is paused");
-    tm_call_set_indicator(app->call, TM_DISPLAY_INDICATOR_RECORDING,
+    tm_call_set_indicator(a->call, TM_DISPLAY_INDICATOR_RECORDING,
                           "<span foreground=\"#a0a0a0\">\u25CF</span> REC paused");
   } else {
-    if (!joining && path != NULL && tm_court_is_staff(app))
+    if (!joining && path != NULL && tm_court_is_staff(a->court))
       tm_app_notice("the recording has stopped; it is saved as %s", path);
     else if (!joining)
       tm_app_notice("the recording has stopped");
-    tm_call_set_indicator(app->call, TM_DISPLAY_INDICATOR_RECORDING, NULL);
+    tm_call_set_indicator(a->call, TM_DISPLAY_INDICATOR_RECORDING, NULL);
   }
 }
 
 /* Sends M now if joined, else once joined: the media starts while we connect (the offer is
  * ready sooner), but nothing about it may reach the relay before the join is accepted. */
 static void
-send_when_joined(TmApp *app, JsonObject *m)
+send_when_joined(TmAttendance *a, JsonObject *m)
 {
-  if (app->joined)
-    tm_signalling_send(app->signalling, m);
+  if (a->joined)
+    tm_signalling_send(a->signalling, m);
   else
-    g_queue_push_tail(&app->pending, json_object_ref(m));
+    g_queue_push_tail(&a->pending, json_object_ref(m));
 }
 
 /* Whether M belongs to the publish connection (its offer or one of its candidates). */
@@ -296,13 +288,13 @@ is_publish_message(JsonObject *m)
 }
 
 static void
-flush_pending(TmApp *app)
+flush_pending(TmAttendance *a)
 {
   JsonObject *m;
 
-  while ((m = g_queue_pop_head(&app->pending)) != NULL) {
-    if (!app->receive_only || !is_publish_message(m))
-      tm_signalling_send(app->signalling, m);
+  while ((m = g_queue_pop_head(&a->pending)) != NULL) {
+    if (!a->receive_only || !is_publish_message(m))
+      tm_signalling_send(a->signalling, m);
     json_object_unref(m);
   }
 }
@@ -310,109 +302,101 @@ flush_pending(TmApp *app)
 /* Observers receive but never publish (and the relay refuses a publish from a role it does not
  * let publish): stop the capture and carry on receiving. */
 static void
-stop_publishing(TmApp *app, const gchar *why)
+stop_publishing(TmAttendance *a, const gchar *why)
 {
-  if (app->receive_only)
+  if (a->receive_only)
     return;
-  app->receive_only = TRUE;
+  a->receive_only = TRUE;
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "receiving only: %s", why);
-  tm_call_stop_publishing(app->call);
-}
-
-void
-tm_attendance_clear_pending(TmApp *app)
-{
-  g_queue_clear_full(&app->pending, (GDestroyNotify) json_object_unref);
-  g_queue_clear_full(&app->awaiting, g_free);
+  tm_call_stop_publishing(a->call);
 }
 
 static void
-answered(TmApp *app, const gchar *feed)
+answered(TmAttendance *a, const gchar *feed)
 {
-  GList *link = g_queue_find_custom(&app->awaiting, feed, (GCompareFunc) g_strcmp0);
+  GList *link = g_queue_find_custom(&a->awaiting, feed, (GCompareFunc) g_strcmp0);
 
   if (link != NULL) {
     g_free(link->data);
-    g_queue_delete_link(&app->awaiting, link);
+    g_queue_delete_link(&a->awaiting, link);
   }
 }
 
 /* The relay refused our oldest unanswered subscribe: drop that connection; a later
  * participant-published subscribes again. */
 static void
-subscribe_refused(TmApp *app, const gchar *text)
+subscribe_refused(TmAttendance *a, const gchar *text)
 {
-  g_autofree gchar *feed = g_queue_pop_head(&app->awaiting);
+  g_autofree gchar *feed = g_queue_pop_head(&a->awaiting);
   TmRemote *remote;
 
   if (feed == NULL)
     return;
   warn("the relay refused to send us %s: %s", feed, text);
-  tm_call_unsubscribe(app->call, feed);
-  remote = g_hash_table_lookup(app->remotes, feed);
+  tm_call_unsubscribe(a->call, feed);
+  remote = tm_roster_lookup(&a->roster, feed);
   if (remote != NULL)
     remote->subscribed = FALSE;
 }
 
 static void
-on_joined(TmApp *app, JsonObject *m)
+on_joined(TmAttendance *a, JsonObject *m)
 {
   JsonNode *list = json_object_get_member(m, "participants");
 
-  if (app->joined) {
+  if (a->joined) {
     warn("the relay sent \"joined\" twice; ignored");
     return;
   }
   if (tm_json_string(m, "id") == NULL) {
-    fail(app, TM_EXIT_REFUSED, "the relay accepted the join but sent no participant id");
+    fail(a, TM_EXIT_REFUSED, "the relay accepted the join but sent no participant id");
     return;
   }
-  app->joined = TRUE;
-  g_clear_handle_id(&app->join_timeout_id, g_source_remove);
-  app->my_id = g_strdup(tm_json_string(m, "id"));
-  app->my_name = g_strdup(tm_json_string(m, "name"));
-  app->my_role = g_strdup(tm_json_string(m, "role"));
-  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "joined as %s (%s)", app->my_id,
-        app->my_role != NULL ? app->my_role : "?");
-  if (g_strcmp0(app->my_role, "observer") == 0)
-    stop_publishing(app, "observers never publish");
-  flush_pending(app);
-  set_title(app, tm_json_string(m, "title"));
+  a->joined = TRUE;
+  g_clear_handle_id(&a->join_timeout_id, g_source_remove);
+  tm_roster_set_self(&a->roster, tm_json_string(m, "id"), tm_json_string(m, "name"),
+                     tm_json_string(m, "role"));
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "joined as %s (%s)", a->roster.self_id,
+        a->roster.self_role != NULL ? a->roster.self_role : "?");
+  if (g_strcmp0(a->roster.self_role, "observer") == 0)
+    stop_publishing(a, "observers never publish");
+  flush_pending(a);
+  set_title(a, tm_json_string(m, "title"));
   if (g_strcmp0(tm_json_string(m, "state"), "waiting") == 0)
-    show_waiting(app, TRUE);
+    show_waiting(a, TRUE);
   if (tm_json_string(m, "recording") != NULL)
-    set_recording(app, tm_json_string(m, "recording"), NULL, TRUE);
+    set_recording(a, tm_json_string(m, "recording"), NULL, TRUE);
   if (list != NULL && JSON_NODE_HOLDS_ARRAY(list)) {
     JsonArray *array = json_node_get_array(list);
     for (guint i = 0; i < json_array_get_length(array); i++)
-      add_participant(app, json_array_get_element(array, i));
+      add_participant(a, json_array_get_element(array, i));
   }
-  app->ping_id = g_timeout_add_seconds(PING_INTERVAL_S, on_ping_tick, app);
-  if (app->report != NULL)
-    app->report_id = g_timeout_add(1000, on_report_tick, app);
-  tm_court_joined(app);
+  a->ping_id = g_timeout_add_seconds(PING_INTERVAL_S, on_ping_tick, a);
+  if (a->report != NULL)
+    a->report_id = g_timeout_add(1000, on_report_tick, a);
+  tm_court_joined(a->court);
 }
 
 static void
-on_participant_joined(TmApp *app, JsonObject *m)
+on_participant_joined(TmAttendance *a, JsonObject *m)
 {
-  add_participant(app, json_object_get_member(m, "participant"));
+  add_participant(a, json_object_get_member(m, "participant"));
 }
 
 static void
-on_participant_published(TmApp *app, JsonObject *m)
+on_participant_published(TmAttendance *a, JsonObject *m)
 {
   const gchar *id = tm_json_string(m, "id");
-  TmRemote *remote = id != NULL ? find_or_add_remote(app, id) : NULL;
+  TmRemote *remote = id != NULL ? tm_roster_add(&a->roster, id, a->app->start_us) : NULL;
 
   if (remote == NULL)
     return;
   remote->publishing = TRUE;
-  subscribe_remote(app, remote);
+  subscribe_remote(a, remote);
 }
 
 static void
-on_participant_left(TmApp *app, JsonObject *m)
+on_participant_left(TmAttendance *a, JsonObject *m)
 {
   const gchar *id = tm_json_string(m, "id");
 
@@ -420,11 +404,11 @@ on_participant_left(TmApp *app, JsonObject *m)
     return;
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "participant %s left (%s)", id,
         tm_json_string(m, "reason") != NULL ? tm_json_string(m, "reason") : "?");
-  drop_remote(app, id);
+  drop_remote(a, id);
 }
 
 static void
-on_answer(TmApp *app, JsonObject *m)
+on_answer(TmAttendance *a, JsonObject *m)
 {
   const gchar *target = tm_json_string(m, "target");
   const gchar *sdp = tm_json_string(m, "sdp");
@@ -436,11 +420,11 @@ on_answer(TmApp *app, JsonObject *m)
   }
   if (g_getenv("TESTIMONY_CLIENT_PRINT_OFFER") != NULL)
     g_printerr("--- answer for %s ---\n%s", target, sdp);
-  answered(app, target);
-  if (tm_call_apply_answer(app->call, target, sdp, &error))
+  answered(a, target);
+  if (tm_call_apply_answer(a->call, target, sdp, &error))
     return;
   if (g_strcmp0(target, "publish") == 0) {
-    fail(app, TM_EXIT_MEDIA, "%s", error->message);
+    fail(a, TM_EXIT_MEDIA, "%s", error->message);
     return;
   }
   if (g_error_matches(error, TM_CALL_ERROR, TM_CALL_ERROR_UNKNOWN_TARGET)) {
@@ -448,11 +432,11 @@ on_answer(TmApp *app, JsonObject *m)
     return;
   }
   warn("%s; not receiving %s", error->message, target);
-  tm_call_unsubscribe(app->call, target);
+  tm_call_unsubscribe(a->call, target);
 }
 
 static void
-on_candidate(TmApp *app, JsonObject *m)
+on_candidate(TmAttendance *a, JsonObject *m)
 {
   const gchar *target = tm_json_string(m, "target");
   const gchar *candidate = tm_json_string(m, "candidate");
@@ -463,7 +447,7 @@ on_candidate(TmApp *app, JsonObject *m)
     warn("the relay sent a malformed candidate; ignored");
     return;
   }
-  if (!tm_call_add_candidate(app->call, target, (guint) mline, candidate, &error))
+  if (!tm_call_add_candidate(a->call, target, (guint) mline, candidate, &error))
     g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "%s; ignored", error->message);
 }
 
@@ -487,7 +471,7 @@ is_closing_error(const gchar *code)
 }
 
 static void
-on_error(TmApp *app, JsonObject *m)
+on_error(TmAttendance *a, JsonObject *m)
 {
   const gchar *code = tm_json_string(m, "code");
   const gchar *message = tm_json_string(m, "message");
@@ -496,21 +480,21 @@ on_error(TmApp *app, JsonObject *m)
                       : code != NULL ? code : "no reason given";
 
   if (is_token_error(code)) {
-    fail(app, TM_EXIT_REFUSED, "the relay refused the join token: %s", text);
-  } else if (!app->joined || g_strcmp0(ref, "join") == 0) {
-    fail(app, TM_EXIT_REFUSED, "the relay refused the join: %s", text);
+    fail(a, TM_EXIT_REFUSED, "the relay refused the join token: %s", text);
+  } else if (!a->joined || g_strcmp0(ref, "join") == 0) {
+    fail(a, TM_EXIT_REFUSED, "the relay refused the join: %s", text);
   } else if (g_strcmp0(ref, "publish") == 0 && g_strcmp0(code, "forbidden") == 0) {
     warn("the relay does not let this participant publish (%s); receiving only", text);
-    stop_publishing(app, text);
+    stop_publishing(a, text);
   } else if (g_strcmp0(ref, "publish") == 0) {
-    fail(app, TM_EXIT_MEDIA, "the relay refused our media offer: %s", text);
+    fail(a, TM_EXIT_MEDIA, "the relay refused our media offer: %s", text);
   } else if (g_strcmp0(ref, "subscribe") == 0) {
-    subscribe_refused(app, text);
+    subscribe_refused(a, text);
   } else if (g_strcmp0(code, "refused") == 0 || g_strcmp0(code, "removed") == 0) {
-    fail(app, TM_EXIT_REFUSED, "%s", text);
+    fail(a, TM_EXIT_REFUSED, "%s", text);
   } else if (is_closing_error(code)) {
-    fail(app, TM_EXIT_CONNECTION, "the relay closed the session: %s", text);
-  } else if (tm_court_on_error(app, ref, text)) {
+    fail(a, TM_EXIT_CONNECTION, "the relay closed the session: %s", text);
+  } else if (tm_court_handle_error(a->court, ref, text)) {
     return;
   } else {
     warn("the relay refused a %s message: %s (%s)", ref != NULL ? ref : "",
@@ -519,20 +503,20 @@ on_error(TmApp *app, JsonObject *m)
 }
 
 static void
-on_state(TmApp *app, JsonObject *m)
+on_state(TmAttendance *a, JsonObject *m)
 {
   const gchar *state = tm_json_string(m, "state");
 
   if (tm_json_string(m, "title") != NULL)
-    set_title(app, tm_json_string(m, "title"));
+    set_title(a, tm_json_string(m, "title"));
   if (g_strcmp0(state, "waiting") == 0)
-    show_waiting(app, TRUE);
+    show_waiting(a, TRUE);
   else if (g_strcmp0(state, "admitted") == 0)
-    show_waiting(app, FALSE);
+    show_waiting(a, FALSE);
 }
 
 static void
-on_muted(TmApp *app, JsonObject *m)
+on_muted(TmAttendance *a, JsonObject *m)
 {
   const gchar *track = tm_json_string(m, "track");
   JsonNode *muted = json_object_get_member(m, "muted");
@@ -546,27 +530,52 @@ on_muted(TmApp *app, JsonObject *m)
 }
 
 static void
-on_unmute_request(TmApp *app, JsonObject *m)
+on_unmute_request(TmAttendance *a, JsonObject *m)
 {
   tm_app_notice("the judge asks you to unmute your microphone");
 }
 
 static void
-on_recording(TmApp *app, JsonObject *m)
+on_recording(TmAttendance *a, JsonObject *m)
 {
-  set_recording(app, tm_json_string(m, "state"), tm_json_string(m, "path"), FALSE);
+  set_recording(a, tm_json_string(m, "state"), tm_json_string(m, "path"), FALSE);
 }
 
 static void
-on_hearing_ended(TmApp *app, JsonObject *m)
+on_hearing_ended(TmAttendance *a, JsonObject *m)
 {
   tm_app_notice("the judge ended the hearing");
-  tm_attendance_leave(app);
+  tm_attendance_leave(a);
+}
+
+/* The court's messages: the relay's answers to our controls, and what judge and clerk see. */
+static void
+on_done(TmAttendance *a, JsonObject *m)
+{
+  tm_court_handle_done(a->court, m);
+}
+
+static void
+on_status(TmAttendance *a, JsonObject *m)
+{
+  tm_court_handle_status(a->court, m, a->recording);
+}
+
+static void
+on_waiting(TmAttendance *a, JsonObject *m)
+{
+  tm_court_handle_waiting(a->court, m);
+}
+
+static void
+on_link_quality(TmAttendance *a, JsonObject *m)
+{
+  tm_court_handle_link_quality(a->court, m);
 }
 
 typedef struct {
   const gchar *type;
-  void (*handle)(TmApp *app, JsonObject *message);
+  void (*handle)(TmAttendance *a, JsonObject *message);
 } Handler;
 
 static const Handler handlers[] = {
@@ -583,28 +592,28 @@ static const Handler handlers[] = {
   { "unmute-request", on_unmute_request },
   { "hearing-ended", on_hearing_ended },
   { "recording", on_recording },
-  { "done", tm_court_on_done },
-  { "status", tm_court_on_status },
-  { "waiting", tm_court_on_waiting },
-  { "link-quality", tm_court_on_link_quality },
+  { "done", on_done },
+  { "status", on_status },
+  { "waiting", on_waiting },
+  { "link-quality", on_link_quality },
 };
 
 static void
 on_message(gpointer user_data, const gchar *type, JsonObject *message)
 {
-  TmApp *app = user_data;
+  TmAttendance *a = user_data;
 
-  if (app->finishing)
+  if (a->app->finishing)
     return;
   for (guint i = 0; i < G_N_ELEMENTS(handlers); i++) {
     if (g_strcmp0(type, handlers[i].type) != 0)
       continue;
-    if (!app->joined && g_strcmp0(type, "joined") != 0 && g_strcmp0(type, "error") != 0) {
+    if (!a->joined && g_strcmp0(type, "joined") != 0 && g_strcmp0(type, "error") != 0) {
       g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "\"%s\" before \"joined\"; ignored",
             type);
       return;
     }
-    handlers[i].handle(app, message);
+    handlers[i].handle(a, message);
     return;
   }
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "message \"%s\" ignored", type);
@@ -615,48 +624,47 @@ on_message(gpointer user_data, const gchar *type, JsonObject *message)
 static void
 on_connected(gpointer user_data)
 {
-  TmApp *app = user_data;
+  TmAttendance *a = user_data;
   g_autoptr(JsonObject) join = json_object_new();
 
-  if (app->finishing) {
-    tm_signalling_close(app->signalling);
+  if (a->app->finishing) {
+    tm_signalling_close(a->signalling);
     return;
   }
   json_object_set_string_member(join, "type", "join");
-  json_object_set_string_member(join, "token", app->options.token);
-  tm_signalling_send(app->signalling, join);
-  app->join_timeout_id = g_timeout_add_seconds(JOIN_TIMEOUT_S,
-                                               on_join_timeout, app);
+  json_object_set_string_member(join, "token", a->app->options.token);
+  tm_signalling_send(a->signalling, join);
+  a->join_timeout_id = g_timeout_add_seconds(JOIN_TIMEOUT_S, on_join_timeout, a);
 }
 
 static void
 on_connect_failed(gpointer user_data, const GError *error)
 {
-  TmApp *app = user_data;
+  TmAttendance *a = user_data;
 
-  if (app->finishing) {
-    tm_app_quit(app);
+  if (a->app->finishing) {
+    tm_app_quit(a->app);
     return;
   }
-  fail(app, TM_EXIT_CONNECTION, "%s", error->message);
+  fail(a, TM_EXIT_CONNECTION, "%s", error->message);
 }
 
 static void
 on_closed(gpointer user_data, gushort code, const gchar *reason)
 {
-  TmApp *app = user_data;
+  TmAttendance *a = user_data;
 
-  if (app->finishing) {
-    tm_app_quit(app);
+  if (a->app->finishing) {
+    tm_app_quit(a->app);
     return;
   }
-  if (!app->joined)
-    fail(app, TM_EXIT_REFUSED, "the relay closed the connection without accepting the "
-                "join%s%s", reason != NULL && reason[0] != '\0' ? ": " : "",
-                reason != NULL ? reason : "");
+  if (!a->joined)
+    fail(a, TM_EXIT_REFUSED, "the relay closed the connection without accepting the "
+         "join%s%s", reason != NULL && reason[0] != '\0' ? ": " : "",
+         reason != NULL ? reason : "");
   else
-    fail(app, TM_EXIT_CONNECTION, "the relay closed the connection%s%s",
-                reason != NULL && reason[0] != '\0' ? ": " : "", reason != NULL ? reason : "");
+    fail(a, TM_EXIT_CONNECTION, "the relay closed the connection%s%s",
+         reason != NULL && reason[0] != '\0' ? ": " : "", reason != NULL ? reason : "");
 }
 
 /* ---- call listener ---- */
@@ -664,7 +672,7 @@ on_closed(gpointer user_data, gushort code, const gchar *reason)
 static void
 on_offer(gpointer user_data, const gchar *target, const gchar *sdp)
 {
-  TmApp *app = user_data;
+  TmAttendance *a = user_data;
   g_autoptr(JsonObject) m = json_object_new();
 
   if (g_strcmp0(target, "publish") == 0) {
@@ -672,26 +680,26 @@ on_offer(gpointer user_data, const gchar *target, const gchar *sdp)
   } else {
     json_object_set_string_member(m, "type", "subscribe");
     json_object_set_string_member(m, "feed", target);
-    g_queue_push_tail(&app->awaiting, g_strdup(target));
+    g_queue_push_tail(&a->awaiting, g_strdup(target));
   }
   json_object_set_string_member(m, "sdp", sdp);
   if (g_getenv("TESTIMONY_CLIENT_PRINT_OFFER") != NULL)
     g_printerr("--- offer for %s ---\n%s", target, sdp);
-  send_when_joined(app, m);
+  send_when_joined(a, m);
 }
 
 static void
 on_local_candidate(gpointer user_data, const gchar *target, guint mline,
                    const gchar *candidate)
 {
-  TmApp *app = user_data;
+  TmAttendance *a = user_data;
   g_autoptr(JsonObject) m = json_object_new();
 
   json_object_set_string_member(m, "type", "candidate");
   json_object_set_string_member(m, "target", target);
   json_object_set_string_member(m, "candidate", candidate);
   json_object_set_int_member(m, "sdpMLineIndex", mline);
-  send_when_joined(app, m);
+  send_when_joined(a, m);
 }
 
 static void
@@ -703,8 +711,8 @@ on_media_failed(gpointer user_data, const gchar *message)
 static void
 on_feed_failed(gpointer user_data, const gchar *feed, const gchar *message)
 {
-  TmApp *app = user_data;
-  TmRemote *remote = g_hash_table_lookup(app->remotes, feed);
+  TmAttendance *a = user_data;
+  TmRemote *remote = tm_roster_lookup(&a->roster, feed);
   g_autoptr(JsonObject) m = json_object_new();
 
   warn("%s", message);
@@ -712,17 +720,17 @@ on_feed_failed(gpointer user_data, const gchar *feed, const gchar *message)
     remote->subscribed = FALSE;
   json_object_set_string_member(m, "type", "unsubscribe");
   json_object_set_string_member(m, "feed", feed);
-  tm_signalling_send(app->signalling, m);
+  tm_signalling_send(a->signalling, m);
 }
 
-const TmCallListener tm_attendance_call_listener = {
+static const TmCallListener call_listener = {
   .offer = on_offer,
   .candidate = on_local_candidate,
   .failed = on_media_failed,
   .feed_failed = on_feed_failed,
 };
 
-const TmSignallingListener tm_attendance_signalling_listener = {
+static const TmSignallingListener signalling_listener = {
   .connected = on_connected,
   .connect_failed = on_connect_failed,
   .message = on_message,
@@ -732,32 +740,102 @@ const TmSignallingListener tm_attendance_signalling_listener = {
 static gboolean
 on_duration(gpointer user_data)
 {
-  TmApp *app = user_data;
+  TmAttendance *a = user_data;
 
-  app->duration_id = 0;
-  if (!app->joined)
-    fail(app, TM_EXIT_CONNECTION, "the relay at %s did not accept the join within "
-                "--duration %d s", app->options.relay, app->options.duration);
+  a->duration_id = 0;
+  if (!a->joined)
+    fail(a, TM_EXIT_CONNECTION, "the relay at %s did not accept the join within "
+         "--duration %d s", a->app->options.relay, a->app->options.duration);
   else
-    tm_attendance_leave(app);
+    tm_attendance_leave(a);
   return G_SOURCE_REMOVE;
 }
 
-void
-tm_attendance_connect(TmApp *app)
+/* ---- court listener ---- */
+
+static gboolean
+court_send(gpointer user_data, JsonObject *message)
 {
-  if (app->options.duration > 0)
-    app->duration_id = g_timeout_add_seconds((guint) app->options.duration,
-                                             on_duration, app);
-  tm_signalling_connect(app->signalling);
+  TmAttendance *a = user_data;
+
+  return tm_signalling_send(a->signalling, message);
+}
+
+static void
+court_show_waiting(gpointer user_data, const gchar *text)
+{
+  TmAttendance *a = user_data;
+
+  tm_call_set_indicator(a->call, TM_DISPLAY_INDICATOR_WAITING, text);
+}
+
+static const TmCourtListener court_listener = {
+  .send = court_send,
+  .show_waiting = court_show_waiting,
+};
+
+/* ---- life cycle ---- */
+
+TmAttendance *
+tm_attendance_new(TmApp *app, TmReport *report, GError **error)
+{
+  TmAttendance *a = g_new0(TmAttendance, 1);
+
+  a->app = app;
+  a->report = report;
+  a->recording = "stopped";
+  tm_roster_init(&a->roster);
+  a->court = tm_court_new(app, &a->roster, &court_listener, a);
+  a->signalling = tm_signalling_new(app->options.relay, app->options.ca_file,
+                                    &signalling_listener, a, error);
+  if (a->signalling == NULL) {
+    tm_attendance_free(a);
+    return NULL;
+  }
+  return a;
+}
+
+gboolean
+tm_attendance_start_media(TmAttendance *a, const gchar *publish_description,
+                          const gchar *const *media_addresses, GError **error)
+{
+  a->call = tm_call_new(publish_description, a->app->options.headless, media_addresses,
+                        &call_listener, a, error);
+  return a->call != NULL && tm_call_start(a->call, error);
+}
+
+TmCourt *
+tm_attendance_get_court(TmAttendance *a)
+{
+  return a->court;
 }
 
 void
-tm_attendance_clear_timers(TmApp *app)
+tm_attendance_connect(TmAttendance *a)
 {
-  g_clear_handle_id(&app->join_timeout_id, g_source_remove);
-  g_clear_handle_id(&app->duration_id, g_source_remove);
-  g_clear_handle_id(&app->report_id, g_source_remove);
-  g_clear_handle_id(&app->ping_id, g_source_remove);
-  g_clear_handle_id(&app->quit_id, g_source_remove);
+  if (a->app->options.duration > 0)
+    a->duration_id = g_timeout_add_seconds((guint) a->app->options.duration, on_duration, a);
+  tm_signalling_connect(a->signalling);
+}
+
+void
+tm_attendance_free(TmAttendance *a)
+{
+  if (a == NULL)
+    return;
+  g_clear_handle_id(&a->join_timeout_id, g_source_remove);
+  g_clear_handle_id(&a->duration_id, g_source_remove);
+  g_clear_handle_id(&a->report_id, g_source_remove);
+  g_clear_handle_id(&a->ping_id, g_source_remove);
+  g_queue_clear_full(&a->pending, (GDestroyNotify) json_object_unref);
+  g_queue_clear_full(&a->awaiting, g_free);
+  if (a->joined)
+    write_report(a);                 /* the last line */
+  tm_call_free(a->call);
+  tm_signalling_free(a->signalling);
+  tm_report_close(a->report);
+  tm_court_free(a->court);
+  tm_roster_clear(&a->roster);
+  g_free(a->title);
+  g_free(a);
 }

@@ -1,32 +1,61 @@
-/* court.c — what the judge and the clerk see, and the console (--console).
- *
- * Judges and clerks get the waiting list from the relay on every change (printed, and the
- * number waiting in the window's top left corner) and link quality every 2 s (a one-line
- * summary printed every 10 s or so). With --console, lines typed on standard input in
- * testimony-ctl's words become control messages on our own signalling session; the relay's
- * done/error answers are printed one line each. The relay decides who may do what: the client
- * sends whatever is typed and prints the answer. */
-#include "app.h"
+/* court.c — what the judge and the clerk see, and the console (see court.h). */
+#include "court.h"
 
 #include <stdio.h>
 
 #define LOG_DOMAIN "testimony-hearing"
 #define LINKS_INTERVAL_US (10 * G_USEC_PER_SEC)
-#define MAX_HELD_LINES 64              /* console lines typed before the join was accepted */
+#define MAX_HELD_LINES 64            /* console lines typed before the join was accepted */
+
+struct _TmCourt {
+  TmApp *app;
+  const TmRoster *roster;            /* borrowed: the attendance's */
+  TmCourtListener listener;
+  gpointer user_data;
+  gboolean joined;                   /* the relay accepted the join */
+  GQueue held_lines;                 /* console lines (g_free) typed before the join */
+  guint status_requests;             /* console "status" requests not yet answered */
+  gint64 links_printed_us;           /* when the last link-quality summary was printed, 0: never */
+};
+
+TmCourt *
+tm_court_new(TmApp *app, const TmRoster *roster, const TmCourtListener *listener,
+             gpointer user_data)
+{
+  TmCourt *court = g_new0(TmCourt, 1);
+
+  court->app = app;
+  court->roster = roster;
+  court->listener = *listener;
+  court->user_data = user_data;
+  g_queue_init(&court->held_lines);
+  return court;
+}
+
+void
+tm_court_free(TmCourt *court)
+{
+  if (court == NULL)
+    return;
+  g_queue_clear_full(&court->held_lines, g_free);
+  g_free(court);
+}
 
 gboolean
-tm_court_is_staff(TmApp *app)
+tm_court_is_staff(TmCourt *court)
 {
-  return g_strcmp0(app->my_role, "judge") == 0 || g_strcmp0(app->my_role, "clerk") == 0;
+  const gchar *role = court->roster->self_role;
+
+  return g_strcmp0(role, "judge") == 0 || g_strcmp0(role, "clerk") == 0;
 }
 
 /* The display name of participant ID ("you" for ourselves), or the id if unknown. */
 static const gchar *
-display_name(TmApp *app, const gchar *id)
+display_name(TmCourt *court, const gchar *id)
 {
-  TmRemote *remote = id != NULL ? g_hash_table_lookup(app->remotes, id) : NULL;
+  TmRemote *remote = tm_roster_lookup(court->roster, id);
 
-  if (id != NULL && g_strcmp0(id, app->my_id) == 0)
+  if (id != NULL && g_strcmp0(id, court->roster->self_id) == 0)
     return "you";
   if (remote != NULL && remote->name[0] != '\0')
     return remote->name;
@@ -53,22 +82,22 @@ object_at(JsonArray *array, guint i)
 /* ---- relay -> judge, clerk ---- */
 
 static void
-show_waiting_count(TmApp *app, guint n)
+show_waiting_count(TmCourt *court, guint n)
 {
   g_autofree gchar *text = n > 0 ? g_strdup_printf("%u waiting", n) : NULL;
 
-  tm_call_set_indicator(app->call, TM_DISPLAY_INDICATOR_WAITING, text);
+  court->listener.show_waiting(court->user_data, text);
 }
 
 void
-tm_court_on_waiting(TmApp *app, JsonObject *m)
+tm_court_handle_waiting(TmCourt *court, JsonObject *m)
 {
   JsonArray *people = tm_json_array(m, "participants");
   guint n = people != NULL ? json_array_get_length(people) : 0;
 
-  if (!tm_court_is_staff(app))
+  if (!tm_court_is_staff(court))
     return;
-  show_waiting_count(app, n);
+  show_waiting_count(court, n);
   if (n == 0) {
     tm_app_notice("nobody is waiting to be admitted");
     return;
@@ -94,16 +123,16 @@ tm_court_on_waiting(TmApp *app, JsonObject *m)
 }
 
 void
-tm_court_on_link_quality(TmApp *app, JsonObject *m)
+tm_court_handle_link_quality(TmCourt *court, JsonObject *m)
 {
   JsonArray *people = tm_json_array(m, "participants");
   gint64 now = g_get_monotonic_time();
   g_autoptr(GString) line = NULL;
 
-  if (!tm_court_is_staff(app) || people == NULL ||
-      (app->links_printed_us != 0 && now - app->links_printed_us < LINKS_INTERVAL_US))
+  if (!tm_court_is_staff(court) || people == NULL ||
+      (court->links_printed_us != 0 && now - court->links_printed_us < LINKS_INTERVAL_US))
     return;
-  app->links_printed_us = now;
+  court->links_printed_us = now;
   line = g_string_new("links:");
   for (guint i = 0; i < json_array_get_length(people); i++) {
     JsonObject *p = object_at(people, i);
@@ -111,7 +140,7 @@ tm_court_on_link_quality(TmApp *app, JsonObject *m)
 
     if (p != NULL)
       g_string_append_printf(line, "%s %s %s", i > 0 ? ";" : "",
-                             display_name(app, tm_json_string(p, "id")), quality);
+                             display_name(court, tm_json_string(p, "id")), quality);
   }
   tm_app_notice("%s", line->str);
 }
@@ -119,7 +148,7 @@ tm_court_on_link_quality(TmApp *app, JsonObject *m)
 /* ---- replies to the console ---- */
 
 void
-tm_court_on_done(TmApp *app, JsonObject *m)
+tm_court_handle_done(TmCourt *court, JsonObject *m)
 {
   const gchar *action = tm_json_string(m, "action");
   const gchar *path = tm_json_string(m, "path");
@@ -131,19 +160,19 @@ tm_court_on_done(TmApp *app, JsonObject *m)
 }
 
 gboolean
-tm_court_on_error(TmApp *app, const gchar *ref, const gchar *text)
+tm_court_handle_error(TmCourt *court, const gchar *ref, const gchar *text)
 {
   if (!tm_console_is_action(ref) && g_strcmp0(ref, "control") != 0 &&
-      (g_strcmp0(ref, "status") != 0 || app->status_requests == 0))
+      (g_strcmp0(ref, "status") != 0 || court->status_requests == 0))
     return FALSE;
   if (g_strcmp0(ref, "status") == 0)
-    app->status_requests--;
+    court->status_requests--;
   tm_app_print("refused: %s", text);
   return TRUE;
 }
 
 void
-tm_court_on_status(TmApp *app, JsonObject *m)
+tm_court_handle_status(TmCourt *court, JsonObject *m, const gchar *recording)
 {
   JsonArray *people = tm_json_array(m, "participants");
   guint n = people != NULL ? json_array_get_length(people) : 0;
@@ -151,13 +180,13 @@ tm_court_on_status(TmApp *app, JsonObject *m)
   g_autofree gchar *of_case = case_number != NULL && case_number[0] != '\0'
                               ? g_strdup_printf(", case %s", case_number) : NULL;
 
-  if (app->status_requests == 0)
+  if (court->status_requests == 0)
     return;                       /* only the console asks */
-  app->status_requests--;
+  court->status_requests--;
   tm_app_notice("hearing %s%s%s, recording %s: %u participant%s",
                 hearing != NULL ? hearing : "?", of_case != NULL ? of_case : "",
                 json_object_get_boolean_member_with_default(m, "locked", FALSE) ? " (locked)" : "",
-                app->recording, n, n == 1 ? "" : "s");
+                recording, n, n == 1 ? "" : "s");
   for (guint i = 0; i < n; i++) {
     JsonObject *p = object_at(people, i);
     const gchar *id = tm_json_string(p, "id");
@@ -167,7 +196,7 @@ tm_court_on_status(TmApp *app, JsonObject *m)
     tm_app_print("  %-5s %s (%s)%s, %s, audio %s, video %s", id != NULL ? id : "?",
                  tm_json_string(p, "name") != NULL ? tm_json_string(p, "name") : "?",
                  tm_json_string(p, "role") != NULL ? tm_json_string(p, "role") : "?",
-                 g_strcmp0(id, app->my_id) == 0 ? " (you)" : "",
+                 g_strcmp0(id, court->roster->self_id) == 0 ? " (you)" : "",
                  tm_json_string(p, "state") != NULL ? tm_json_string(p, "state") : "?",
                  tm_json_string(p, "audio") != NULL ? tm_json_string(p, "audio") : "?",
                  tm_json_string(p, "video") != NULL ? tm_json_string(p, "video") : "?");
@@ -177,17 +206,17 @@ tm_court_on_status(TmApp *app, JsonObject *m)
 /* ---- the console ---- */
 
 static void
-run_line(TmApp *app, const gchar *line)
+run_line(TmCourt *court, const gchar *line)
 {
-  g_autofree TmConsolePerson *people = g_new0(TmConsolePerson, app->remote_order->len + 1);
-  guint n = 0;
+  const TmRoster *roster = court->roster;
+  guint n_remotes = tm_roster_n_remotes(roster), n = 0;
+  g_autofree TmConsolePerson *people = g_new0(TmConsolePerson, n_remotes + 1);
   TmConsoleCommand command;
   g_autoptr(GError) error = NULL;
 
-  people[n++] = (TmConsolePerson) { app->my_id, app->my_name };
-  for (guint i = 0; i < app->remote_order->len; i++) {
-    TmRemote *remote = g_hash_table_lookup(app->remotes,
-                                           g_ptr_array_index(app->remote_order, i));
+  people[n++] = (TmConsolePerson) { roster->self_id, roster->self_name };
+  for (guint i = 0; i < n_remotes; i++) {
+    TmRemote *remote = tm_roster_remote_at(roster, i);
     people[n++] = (TmConsolePerson) { remote->id, remote->name };
   }
   if (!tm_console_parse(line, people, n, &command, &error)) {
@@ -198,10 +227,10 @@ run_line(TmApp *app, const gchar *line)
   if (command.action == TM_CONSOLE_HELP) {
     g_print("%s", tm_console_help());
     fflush(stdout);
-  } else if (!tm_signalling_send(app->signalling, command.message)) {
+  } else if (!court->listener.send(court->user_data, command.message)) {
     tm_app_print("not sent: the connection to the relay is closed");
   } else if (g_str_equal(command.command, "status")) {
-    app->status_requests++;
+    court->status_requests++;
   }
   tm_console_command_clear(&command);
 }
@@ -209,22 +238,22 @@ run_line(TmApp *app, const gchar *line)
 static void
 on_line(gpointer user_data, const gchar *line, gboolean too_long)
 {
-  TmApp *app = user_data;
+  TmCourt *court = user_data;
 
-  if (app->finishing)
+  if (court->app->finishing)
     return;
   if (too_long) {
     tm_app_print("not sent: a line may hold at most %d characters", TM_CONSOLE_MAX_LINE);
     return;
   }
-  if (!app->joined) {
-    if (g_queue_get_length(&app->console_lines) >= MAX_HELD_LINES)
+  if (!court->joined) {
+    if (g_queue_get_length(&court->held_lines) >= MAX_HELD_LINES)
       tm_app_print("not sent: not in the hearing yet");
     else
-      g_queue_push_tail(&app->console_lines, g_strdup(line));
+      g_queue_push_tail(&court->held_lines, g_strdup(line));
     return;
   }
-  run_line(app, line);
+  run_line(court, line);
 }
 
 static void
@@ -239,24 +268,19 @@ const TmConsoleListener tm_court_console_listener = {
 };
 
 void
-tm_court_joined(TmApp *app)
+tm_court_joined(TmCourt *court)
 {
   gchar *line;
 
-  if (tm_court_is_staff(app)) {
+  court->joined = TRUE;
+  if (tm_court_is_staff(court)) {
     g_autoptr(JsonObject) m = json_object_new();
     json_object_set_string_member(m, "type", "control");
     json_object_set_string_member(m, "action", "waiting");
-    tm_signalling_send(app->signalling, m);
+    court->listener.send(court->user_data, m);
   }
-  while (!app->finishing && (line = g_queue_pop_head(&app->console_lines)) != NULL) {
-    run_line(app, line);
+  while (!court->app->finishing && (line = g_queue_pop_head(&court->held_lines)) != NULL) {
+    run_line(court, line);
     g_free(line);
   }
-}
-
-void
-tm_court_clear(TmApp *app)
-{
-  g_queue_clear_full(&app->console_lines, g_free);
 }

@@ -15,7 +15,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attendance.h"
+#include "console.h"
 #include "profile.h"
+
+/* What main() owns: the app-wide state, the attendance (which owns everything below it), the
+ * console and the signal handlers. */
+typedef struct {
+  TmApp app;
+  TmAttendance *attendance;
+  TmConsole *console;        /* NULL without --console */
+  guint sigint_id;
+  guint sigterm_id;
+} Client;
 
 static const gchar *const log_domains[] = {
   "testimony-signalling", "testimony-session", "testimony-feed", "testimony-display",
@@ -44,13 +56,13 @@ log_handler(const gchar *domain, GLogLevelFlags level, const gchar *message,
 static gboolean
 on_signal(gpointer user_data)
 {
-  TmApp *app = user_data;
+  Client *client = user_data;
 
-  if (app->finishing) {
-    g_main_loop_quit(app->loop);  /* second signal: do not wait for the relay */
+  if (client->app.finishing) {
+    g_main_loop_quit(client->app.loop);  /* second signal: do not wait for the relay */
     return G_SOURCE_CONTINUE;
   }
-  tm_attendance_leave(app);
+  tm_attendance_leave(client->attendance);
   return G_SOURCE_CONTINUE;
 }
 
@@ -109,18 +121,6 @@ parse_options(TmOptions *o, int *argc, char ***argv, GError **error)
   return TRUE;
 }
 
-static void
-options_clear(TmOptions *o)
-{
-  g_free(o->relay);
-  g_free(o->token);
-  g_free(o->ca_file);
-  g_free(o->profile);
-  g_free(o->test_source);
-  g_free(o->report_file);
-  g_free(o->pipelines_dir);
-}
-
 /* The local addresses ICE may use: $TESTIMONY_MEDIA_ADDRESS (comma-separated) if set; the
  * loopback address when the relay is on this machine (libnice leaves loopback out otherwise);
  * else NULL, every interface. */
@@ -153,9 +153,10 @@ media_addresses(const gchar *relay)
 /* Everything that can fail before contacting the relay: report file, relay URL and --ca,
  * profile, pipeline. Returns the exit status (TM_EXIT_OK to go on). */
 static TmExitStatus
-prepare(TmApp *app)
+prepare(Client *client)
 {
-  TmOptions *o = &app->options;
+  TmOptions *o = &client->app.options;
+  TmReport *report = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree gchar *video = NULL, *audio = NULL, *dir = NULL, *description = NULL;
   g_auto(GStrv) addresses = NULL;
@@ -167,11 +168,10 @@ prepare(TmApp *app)
     video = g_strdup(TM_PROFILE_CAMERA);
     audio = g_strdup(TM_PROFILE_MICROPHONE);
   }
-  if (o->report_file != NULL && (app->report = tm_report_open(o->report_file, &error)) == NULL)
+  if (o->report_file != NULL && (report = tm_report_open(o->report_file, &error)) == NULL)
     goto usage;
-  app->signalling = tm_signalling_new(o->relay, o->ca_file, &tm_attendance_signalling_listener,
-                                      app, &error);
-  if (app->signalling == NULL)
+  client->attendance = tm_attendance_new(&client->app, report, &error);
+  if (client->attendance == NULL)
     goto usage;
   dir = tm_profile_resolve_dir(o->pipelines_dir);
   description = tm_profile_load(dir, o->profile, video, audio, &error);
@@ -179,9 +179,8 @@ prepare(TmApp *app)
     goto usage;
   g_log("testimony-hearing", G_LOG_LEVEL_DEBUG, "capture pipeline: %s", description);
   addresses = media_addresses(o->relay);
-  app->call = tm_call_new(description, o->headless, (const gchar *const *) addresses,
-                          &tm_attendance_call_listener, app, &error);
-  if (app->call == NULL || !tm_call_start(app->call, &error)) {
+  if (!tm_attendance_start_media(client->attendance, description,
+                                 (const gchar *const *) addresses, &error)) {
     g_printerr("testimony-client: %s\n", error->message);
     return TM_EXIT_MEDIA;
   }
@@ -193,67 +192,48 @@ usage:
 }
 
 static void
-teardown(TmApp *app)
+teardown(Client *client)
 {
-  tm_attendance_clear_timers(app);
-  tm_attendance_clear_pending(app);
-  g_clear_handle_id(&app->sigint_id, g_source_remove);
-  g_clear_handle_id(&app->sigterm_id, g_source_remove);
-  tm_attendance_final_report(app);
-  tm_call_free(app->call);
-  app->call = NULL;
-  tm_signalling_free(app->signalling);
-  app->signalling = NULL;
-  tm_report_close(app->report);
-  app->report = NULL;
-  tm_console_free(app->console);
-  app->console = NULL;
-  tm_court_clear(app);
-  g_hash_table_unref(app->remotes);
-  g_ptr_array_unref(app->remote_order);
-  g_free(app->my_id);
-  g_free(app->my_name);
-  g_free(app->my_role);
-  g_free(app->title);
-  g_main_loop_unref(app->loop);
-  options_clear(&app->options);
+  g_clear_handle_id(&client->sigint_id, g_source_remove);
+  g_clear_handle_id(&client->sigterm_id, g_source_remove);
+  tm_console_free(client->console);
+  client->console = NULL;
+  tm_attendance_free(client->attendance);
+  client->attendance = NULL;
+  tm_app_clear(&client->app);
 }
 
 int
 main(int argc, char **argv)
 {
-  TmApp app = { 0 };
+  Client client = { 0 };
   g_autoptr(GError) error = NULL;
   TmExitStatus status;
 
   for (guint i = 0; log_domains[i] != NULL; i++)
     g_log_set_handler(log_domains[i],
                       G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
-                      log_handler, &app);
-  app.start_us = g_get_monotonic_time();
-  app.recording = "stopped";
-  app.loop = g_main_loop_new(NULL, FALSE);
-  app.remotes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-                                      (GDestroyNotify) tm_remote_free);
-  app.remote_order = g_ptr_array_new();
-  if (!parse_options(&app.options, &argc, &argv, &error)) {
+                      log_handler, &client.app);
+  tm_app_init(&client.app);
+  if (!parse_options(&client.app.options, &argc, &argv, &error)) {
     g_printerr("testimony-client: %s\n", error->message);
-    teardown(&app);
+    teardown(&client);
     return TM_EXIT_USAGE;
   }
-  status = prepare(&app);
+  status = prepare(&client);
   if (status != TM_EXIT_OK) {
-    teardown(&app);
+    teardown(&client);
     return status;
   }
-  app.sigint_id = g_unix_signal_add(SIGINT, on_signal, &app);
-  app.sigterm_id = g_unix_signal_add(SIGTERM, on_signal, &app);
-  if (app.options.console)
-    app.console = tm_console_new(STDIN_FILENO, &tm_court_console_listener, &app);
-  tm_attendance_connect(&app);
-  g_main_loop_run(app.loop);
-  status = app.exit_status;
-  teardown(&app);
+  client.sigint_id = g_unix_signal_add(SIGINT, on_signal, &client);
+  client.sigterm_id = g_unix_signal_add(SIGTERM, on_signal, &client);
+  if (client.app.options.console)
+    client.console = tm_console_new(STDIN_FILENO, &tm_court_console_listener,
+                                    tm_attendance_get_court(client.attendance));
+  tm_attendance_connect(client.attendance);
+  g_main_loop_run(client.app.loop);
+  status = client.app.exit_status;
+  teardown(&client);
   gst_deinit();
   return status;
 }
