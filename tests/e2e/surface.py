@@ -177,6 +177,38 @@ def start_refused(args, state_setup, want):
     check(p.returncode != 0 and want in out, f"start refused ({' '.join(args)}): {out.strip()}")
 
 
+def descriptor_limit():
+    """The relay takes all the descriptors the system allows (each connection is one)."""
+    import resource
+    tmp = os.path.join(harness_tmp, "nofile")
+    state = os.path.join(tmp, "state")
+    subprocess.run([harness.RELAY, "hearing", "create", "--state-dir", state, "--id", "h1"],
+                   check=True, stdout=subprocess.DEVNULL)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    low = min(256, hard)
+
+    def lower():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard))
+    p = subprocess.Popen([harness.RELAY, "--state-dir", state, "--listen",
+                          f"127.0.0.1:{harness.free_port()}", "--media-address", "127.0.0.1"],
+                         preexec_fn=lower,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        limit = None
+        deadline = time.time() + 10
+        while time.time() < deadline and limit is None:
+            line = p.stdout.readline()
+            if "listening" in line:
+                for l in open(f"/proc/{p.pid}/limits"):
+                    if l.startswith("Max open files"):
+                        limit = int(l.split()[3])
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+    check(limit == hard, f"the relay raises its open-file limit from {low} to the hard limit "
+                         f"{hard} ({limit})")
+
+
 def startup():
     def readable_token(state):
         os.chmod(os.path.join(state, "keys", "token.key"), 0o644)
@@ -209,6 +241,7 @@ def main():
         waiting_privacy(relay)
         candidates(relay)
         startup()
+        descriptor_limit()
         check(relay.alive(), "the relay is still running")
     finally:
         harness.shutdown(relay, [])
