@@ -47,6 +47,7 @@ struct _TmCall {
   GHashTable *feeds;             /* id -> TmFeed* */
   GStrv media_addresses;         /* local addresses ICE may use; NULL: all interfaces */
   gboolean failed;               /* listener.failed called */
+  GThread *warmup;               /* generating the DTLS certificate (warm_dtls); joined when freed */
 };
 
 typedef enum {
@@ -612,7 +613,7 @@ tm_call_new(const gchar *publish_description, gboolean headless,
   TmCall *call = g_new0(TmCall, 1);
   g_autoptr(GstBus) bus = NULL;
 
-  g_thread_unref(g_thread_new("tm-dtls-warmup", warm_dtls, NULL));
+  call->warmup = g_thread_new("tm-dtls-warmup", warm_dtls, NULL);
   call->media_addresses = g_strdupv((gchar **) media_addresses);
   call->listener = *listener;
   call->user_data = user_data;
@@ -823,6 +824,10 @@ tm_call_free(TmCall *call)
     return;
   call->anchor->call = NULL;
   tm_call_stop(call);
+  /* OpenSSL's exit handlers must not run while this thread is still making the certificate
+   * (a client that cannot reach the relay quits within milliseconds): it would crash there */
+  if (call->warmup != NULL)
+    g_thread_join(call->warmup);
   g_hash_table_iter_init(&iter, call->feeds);
   while (g_hash_table_iter_next(&iter, NULL, &value))
     tm_feed_free(value);
