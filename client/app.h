@@ -4,8 +4,8 @@
  * There are no globals: main() owns one TmApp and passes it to the modules that need it. Each
  * module owns its own state: the attendance (attendance.h) the conversation with the relay,
  * the court (court.h) the judge's and clerk's view and the console. Modules below them
- * (signalling, call, feed, display, analysis, report, profile, console) do not know about
- * TmApp; they report upward through listener structs. */
+ * (roster, signalling, call, feed, display, analysis, report, profile, console) do not know
+ * about TmApp; they report upward through listener structs. */
 #pragma once
 
 #include <glib.h>
