@@ -64,7 +64,7 @@ def main():
               "the witness sees the judge again after a second admission")
         check(relay.alive(), "relay still running")
     finally:
-        harness.shutdown(relay, [judge, *clients.values()])
+        harness.shutdown(relay, [judge, *clients.values()], client_logs=True)
     finish()
 
 
