@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${1:-300}
 [ $# -gt 0 ] && shift
-targets=${*:-sdp rtp rtcp message token record audit}
+targets=${*:-sdp rtp rtcp message token record audit peer config webpath}
 build=build-fuzz
 out=$build/fuzz
 
@@ -26,6 +26,8 @@ max_len() {
     rtp | rtcp) echo 1500 ;;
     sdp) echo 16384 ;;
     message) echo 8192 ;;
+    peer) echo 4096 ;;   # a hearing's worth of operations; each input starts two handshakes
+    webpath) echo 512 ;; # longer request paths are refused by their length alone
     *) echo 0 ;; # libFuzzer's default: the largest seed, at least 4096 bytes
   esac
 }
