@@ -17,6 +17,7 @@ struct _BenchConn {
   bool dtls_client;
   bool dtls_started;
   bool ice_connected;
+  int64_t ice_connected_us;
   TmSrtp *srtp;
   TmSrtpProfile profile;
   bool failed;
@@ -51,6 +52,9 @@ dtls_connected(void *ud, const TmSrtpKeys *keys)
     return;
   }
   c->profile = keys->profile;
+  if (g_getenv("LOADGEN_DEBUG") != NULL)
+    g_printerr("loadgen: DTLS up %.1f ms after ICE\n",
+               (double) (g_get_monotonic_time() - c->ice_connected_us) / 1000.0);
   c->listener.connected(c->user_data, c);
 }
 
@@ -106,6 +110,8 @@ on_state(NiceAgent *agent, guint stream, guint component, guint state, gpointer 
   if (g_getenv("LOADGEN_DEBUG") != NULL)
     g_printerr("loadgen: ICE state %s\n", nice_component_state_to_string(state));
   if (state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY) {
+    if (!c->ice_connected)
+      c->ice_connected_us = g_get_monotonic_time();
     c->ice_connected = true;
     start_dtls(c);
   } else if (state == NICE_COMPONENT_STATE_FAILED) {

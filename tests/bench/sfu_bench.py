@@ -15,7 +15,9 @@ measurement window and its memory (VmRSS, VmHWM) at the end. Figures: CPU per fo
 (per point, and the slope of a least-squares line of CPU per second against packets forwarded per
 second over the single-hearing points), added latency p50/p99 (publisher's send to receiver's
 arrival, both on this machine's monotonic clock), loss, join-to-first-frame (request for the feed
-to the first packet of a key frame), memory.
+to the first packet of a key frame), memory. A run in which the load generator fell behind its
+schedule (the machine stalled it) or a receiver failed is run again, at most twice, and left out
+of the figures.
 """
 import argparse
 import json
@@ -38,6 +40,7 @@ JANUS = os.environ.get("JANUS", "janus")
 JANUS_LIBS = "/usr/lib/x86_64-linux-gnu/janus"
 MEDIA_ADDRESS = "127.0.0.2"  # media of both SFUs and of the load generator (janus_interface())
 TICKS = os.sysconf("SC_CLK_TCK")
+RETRIES = 2  # a run where the load generator fell behind (a stalled machine) is run again
 
 
 def only_loopback():
@@ -366,9 +369,16 @@ def main():
         for h, n in points:
             order = ("testimony", "janus") if rnd % 2 == 0 else ("janus", "testimony")
             for kind in order:
-                r = run_point(args, kind, h, n)
-                r["round"] = rnd + 1
-                runs.append(r)
+                for attempt in range(1 + RETRIES):
+                    r = run_point(args, kind, h, n)
+                    r["round"] = rnd + 1
+                    r["valid"] = r["late_sends"] == 0 and r["receivers_failed"] == 0
+                    runs.append(r)
+                    if r["valid"]:
+                        break
+                    print(f"round {rnd + 1} {kind} {h}x{n}: not counted (the load generator "
+                          f"fell behind {r['late_sends']} times, {r['receivers_failed']} "
+                          "receivers failed): the machine stalled; running it again", flush=True)
                 print(f"round {rnd + 1} {kind:9} {h}x{n}: {r['received']} packets, "
                       f"SFU CPU {r['sfu_cpu_s']:.2f} s, "
                       f"{1e6 * r['sfu_cpu_s'] / max(r['received'], 1):.1f} µs/packet, "
@@ -376,7 +386,10 @@ def main():
                       f"p99 {r['latency_us']['p99'] / 1000:.2f} ms, lost {r['lost']}, "
                       f"HWM {r['sfu_hwm_kib'] / 1024:.1f} MiB, "
                       f"loadgen {100 * r['loadgen_cpu_s'] / r['window_s']:.1f} %", flush=True)
-    table, fits = summarize(runs)
+    table, fits = summarize([r for r in runs if r["valid"]])
+    dropped = sum(not r["valid"] for r in runs)
+    if dropped:
+        print(f"{dropped} run(s) not counted: the load generator could not keep its schedule")
     print_table(points, table, fits)
     if args.json:
         with open(args.json, "w") as f:
