@@ -333,6 +333,16 @@ message_check_syntax(const char *data, size_t len)
   return in_string ? "the message ends inside a string" : NULL;
 }
 
+const char *
+tm_message_check_json(const char *data, size_t len)
+{
+  if (memchr(data, '\0', len) != NULL)
+    return "the message contains a NUL byte";
+  if (!g_utf8_validate(data, (gssize) len, NULL))
+    return "the message is not valid UTF-8";
+  return message_check_syntax(data, len);
+}
+
 /* ---- parse ---- */
 
 /* Parses the frame into a JSON object and finds its type; a detail string on failure. */
@@ -341,11 +351,7 @@ message_parse_object(JsonParser *parser, const char *data, size_t len, JsonObjec
                      TmMessageError *err)
 {
   *err = TM_MESSAGE_ERR_BAD_JSON;
-  if (memchr(data, '\0', len) != NULL)
-    return "the message contains a NUL byte";
-  if (!g_utf8_validate(data, (gssize) len, NULL))
-    return "the message is not valid UTF-8";
-  const char *detail = message_check_syntax(data, len);
+  const char *detail = tm_message_check_json(data, len);
   if (detail != NULL)
     return detail;
   if (!json_parser_load_from_data(parser, data, (gssize) len, NULL))

@@ -55,6 +55,12 @@ TmMessageError tm_message_parse(const char *data, size_t len, TmMessage *msg, co
 void tm_message_clear(TmMessage *msg);
 
 /* Wire name of a type ("join", ...), and the protocol's error code for an error ("bad-json"). */
+/* The strict JSON gate of tm_message_parse() on its own: NULL when DATA (LEN bytes) has no NUL
+ * byte, is UTF-8 and uses no spelling json-glib would accept or misread (comments, single
+ * quotes, escapes JSON does not have, half a surrogate pair, \u0000, text after the value);
+ * otherwise why not. For other JSON read from a peer before it is authenticated. */
+const char *tm_message_check_json(const char *data, size_t len);
+
 const char *tm_message_type_name(TmMessageType type);
 const char *tm_message_error_code(TmMessageError err);
 const char *tm_message_strerror(TmMessageError err);

@@ -14,6 +14,8 @@
  * another); times lie between 1970 and 9999, and nbf (when given) is not after exp. */
 #include "token.h"
 
+#include "message.h"
+
 #include <json-glib/json-glib.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -270,6 +272,10 @@ token_claims_to_json(const TmTokenClaims *c)
 static gboolean
 token_header_valid(const guint8 *json, gsize len)
 {
+  /* read before the signature is checked: json-glib's leniency ("H\S256" as "HS256") is
+   * refused by the signalling messages' JSON gate */
+  if (tm_message_check_json((const char *) json, len) != NULL)
+    return FALSE;
   JsonObject *obj = NULL;
   g_autoptr(JsonParser) parser = token_json_parse(json, len, &obj);
   if (parser == NULL)
