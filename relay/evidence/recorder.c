@@ -1064,14 +1064,13 @@ replay_journal(const uint8_t *journal, size_t len, Summary *s)
     summary_apply(s, &e);
 }
 
-static GMappedFile *
-map_optional(const char *dir, const char *name, const uint8_t **bytes, size_t *len)
+/* The bytes of DIR/NAME, mapped (empty when it cannot be read). */
+static GBytes *
+map_optional(const char *dir, const char *name)
 {
   g_autofree char *path = g_build_filename(dir, name, NULL);
-  GMappedFile *mf = g_mapped_file_new(path, FALSE, NULL);
-  *bytes = mf != NULL ? (const uint8_t *) g_mapped_file_get_contents(mf) : NULL;
-  *len = mf != NULL ? g_mapped_file_get_length(mf) : 0;
-  return mf;
+  g_autoptr(GMappedFile) mf = g_mapped_file_new(path, FALSE, NULL);
+  return mf != NULL ? g_mapped_file_get_bytes(mf) : g_bytes_new(NULL, 0);
 }
 
 /* Does checkpoint CP describe the data and journal on disk? *VR: the data verified up to it. */
@@ -1107,9 +1106,9 @@ choose_checkpoint(const char *dir, TmEvidenceKey *key, const uint8_t *data, size
                   const uint8_t header_hash[TM_RECORD_HASH_LEN], const uint8_t *journal,
                   size_t journal_len, Recovery *out)
 {
-  const uint8_t *cps;
-  size_t cps_len;
-  g_autoptr(GMappedFile) cmf = map_optional(dir, CHECKPOINT_FILE, &cps, &cps_len);
+  g_autoptr(GBytes) checkpoints = map_optional(dir, CHECKPOINT_FILE);
+  gsize cps_len = 0;
+  const uint8_t *cps = g_bytes_get_data(checkpoints, &cps_len);
   out->index = -1;
   for (size_t i = 0; i + TM_CHECKPOINT_SIZE <= cps_len; i += TM_CHECKPOINT_SIZE) {
     TmCheckpoint cp;
@@ -1156,9 +1155,9 @@ recover_one(const char *dir, TmEvidenceKey *key, GError **error)
                 tm_record_strerror(all.error));
     return FALSE;
   }
-  const uint8_t *journal;
-  size_t journal_len;
-  g_autoptr(GMappedFile) jmf = map_optional(dir, JOURNAL_FILE, &journal, &journal_len);
+  g_autoptr(GBytes) journal_bytes = map_optional(dir, JOURNAL_FILE);
+  gsize journal_len = 0;
+  const uint8_t *journal = g_bytes_get_data(journal_bytes, &journal_len);
   Recovery rc = { 0 };
   choose_checkpoint(dir, key, data, len, all.header.hash, journal, journal_len, &rc);
   Summary s;
