@@ -22,6 +22,8 @@ struct _TmHearing {
   guint next_id;
   bool waiting_room;
   guint measures;
+  GRand *rand;
+  bool own_rand;
 };
 
 TmHearing *
@@ -32,6 +34,8 @@ tm_hearing_new(const TmHearingConfig *config, const TmHearingListener *listener,
   g_strlcpy(h->case_number, config->case_number != NULL ? config->case_number : "",
             sizeof h->case_number);
   h->identity = tm_dtls_identity_ref(config->identity);
+  h->own_rand = config->rand == NULL;
+  h->rand = h->own_rand ? g_rand_new() : config->rand;
   h->wall_offset_us = config->wall_offset_us;
   h->listener = *listener;
   h->user_data = user_data;
@@ -53,6 +57,8 @@ tm_hearing_free(TmHearing *h)
   g_ptr_array_unref(h->participants);
   g_hash_table_unref(h->links);
   tm_dtls_identity_unref(h->identity);
+  if (h->own_rand)
+    g_rand_free(h->rand);
   g_free(h);
 }
 
@@ -245,11 +251,11 @@ tm_hearing_open_peer(TmHearing *h, TmParticipant *p, TmParticipant *feed, const 
     .fingerprint_len = TM_DTLS_FINGERPRINT_LEN,
     .setup = TM_SETUP_PASSIVE,
     .direction = feed == NULL ? TM_DIR_RECVONLY : TM_DIR_SENDONLY,
-    .session_id = ((uint64_t) g_random_int() << 31) ^ g_random_int(),
+    .session_id = ((uint64_t) g_rand_int(h->rand) << 31) ^ g_rand_int(h->rand),
     .candidates = ice->candidates,
     .n_candidates = ice->n_candidates,
-    .audio_ssrc = feed != NULL ? (g_random_int() | 1) : 0,
-    .video_ssrc = feed != NULL ? (g_random_int() | 2) : 0,
+    .audio_ssrc = feed != NULL ? (g_rand_int(h->rand) | 1) : 0,
+    .video_ssrc = feed != NULL ? (g_rand_int(h->rand) | 2) : 0,
     .cname = "testimony-relay",
     .stream_id = feed != NULL ? stream_id : NULL,
   };
@@ -271,6 +277,7 @@ tm_hearing_open_peer(TmHearing *h, TmParticipant *p, TmParticipant *feed, const 
     .answer = answer,
     .wall_offset_us = h->wall_offset_us,
     .cname_hash = g_str_hash(p->id),
+    .rand = h->rand,
   };
   link->peer = tm_peer_new(&config, &peer_listener, link, now_us);
   g_hash_table_insert(h->links, link->peer, link);

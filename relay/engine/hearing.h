@@ -71,6 +71,9 @@ typedef struct {
   int64_t wall_offset_us;           /* wall clock minus monotonic clock */
   bool waiting_room;                /* everyone but judges waits to be admitted */
   guint measures;                   /* TmMeasure flags on at the start */
+  /* Where SSRCs, RTP offsets and SDP session ids come from: the caller's (a seeded
+   * g_rand_new_with_seed() replays a simulation); NULL: the hearing's own, seeded by GLib. */
+  GRand *rand;
 } TmHearingConfig;
 
 /* Relay-side ICE parameters for an answer. */

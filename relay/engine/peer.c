@@ -67,6 +67,7 @@ typedef struct {
 
 struct _TmPeer {
   TmPeerKind kind;
+  GRand *rand;
   TmPeerListener listener;
   void *user_data;
   void *data;
@@ -131,6 +132,14 @@ static const TmDtlsListener dtls_listener = { dtls_transmit, dtls_connected, dtl
 
 /* ---- construction ---- */
 
+/* SSRCs and offsets come from the caller's generator when it gives one (a seeded simulation
+ * replays exactly). */
+static uint32_t
+draw(TmPeer *p)
+{
+  return p->rand != NULL ? g_rand_int(p->rand) : g_random_int();
+}
+
 static void
 read_answer(TmPeer *p, const TmSdp *answer)
 {
@@ -153,7 +162,7 @@ read_answer(TmPeer *p, const TmSdp *answer)
     OutStream *o = &p->out[t];
     o->pt = m->codecs[0].pt;
     o->clock_rate = m->codecs[0].clock_rate;
-    o->ssrc = m->n_ssrcs > 0 ? m->ssrcs[0] : g_random_int();
+    o->ssrc = m->n_ssrcs > 0 ? m->ssrcs[0] : draw(p);
     o->negotiated = true;
     o->need_keyframe = t == TM_TRACK_VIDEO;
     if (p->kind == TM_PEER_SUBSCRIBE && t == TM_TRACK_VIDEO)
@@ -170,7 +179,8 @@ tm_peer_new(const TmPeerConfig *config, const TmPeerListener *listener, void *us
   p->listener = *listener;
   p->user_data = user_data;
   p->wall_offset_us = config->wall_offset_us;
-  p->rtcp_ssrc = config->cname_hash ^ g_random_int();
+  p->rand = config->rand;
+  p->rtcp_ssrc = config->cname_hash ^ draw(p);
   read_answer(p, config->answer);
   p->next_report_us = now_us + TM_PEER_REPORT_INTERVAL_US;
   p->last_report_us = now_us;
@@ -276,8 +286,8 @@ tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8
   }
   if (!o->started) {
     o->started = true;
-    o->seq_offset = (uint16_t) (g_random_int() - pkt->seq);
-    o->ts_offset = g_random_int() - pkt->ts;
+    o->seq_offset = (uint16_t) (draw(p) - pkt->seq);
+    o->ts_offset = draw(p) - pkt->ts;
   } else if (o->resync) {
     /* After a pause: the next sequence number, and the time that passed in RTP units. */
     uint32_t elapsed = (uint32_t) ((now_us - o->last_send_us) * (int64_t) o->clock_rate / 1000000);

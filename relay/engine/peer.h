@@ -64,6 +64,7 @@ typedef struct {
   /* Wall clock minus monotonic clock, microseconds: for NTP times in sender reports. */
   int64_t wall_offset_us;
   uint32_t cname_hash;              /* seeds our RTCP sender SSRC */
+  GRand *rand;                      /* SSRCs and RTP offsets; NULL: GLib's global generator */
 } TmPeerConfig;
 
 TmPeer *tm_peer_new(const TmPeerConfig *config, const TmPeerListener *listener, void *user_data,

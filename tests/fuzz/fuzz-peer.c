@@ -497,7 +497,13 @@ world_init(World *w, uint8_t setup)
   g_queue_init(&w->queue);
   w->failed = g_ptr_array_new();
   int64_t wall_offset = INT64_C(1750000000) * G_USEC_PER_SEC;
-  TmHearingConfig cfg = { "h-fuzz", "C-0001", relay_identity, wall_offset, (setup & 0x80) != 0, 0 };
+  /* The relay's SSRCs and offsets from one generator, re-seeded per input. */
+  static GRand *relay_rand;
+  if (relay_rand == NULL)
+    relay_rand = g_rand_new();
+  g_rand_set_seed(relay_rand, 20260915);
+  TmHearingConfig cfg = { "h-fuzz", "C-0001", relay_identity, wall_offset, (setup & 0x80) != 0, 0,
+                          relay_rand };
   w->hearing = tm_hearing_new(&cfg, &relay_listener, w);
   TmHearingError he;
   TmRole pub_role = (TmRole) (setup & 7);

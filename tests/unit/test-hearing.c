@@ -46,6 +46,7 @@ struct _Sim {
   int closed;
   int tapped;     /* packets the media tap (recording) saw */
   GRand *rand;    /* seeded: the fake link's losses are the same every run */
+  GRand *relay_rand; /* seeded: the relay's SSRCs, offsets and session ids too */
   double loss;    /* share of RTP datagrams lost, both ways */
   int lost;
 };
@@ -181,8 +182,10 @@ sim_new_with(bool waiting_room, guint measures)
   sim->relay_identity = tm_dtls_identity_new(1800000000);
   sim->by_peer = g_hash_table_new(NULL, NULL);
   sim->rand = g_rand_new_with_seed(20261130);
+  sim->relay_rand = g_rand_new_with_seed(20261205);
   g_queue_init(&sim->queue);
-  TmHearingConfig cfg = { "h1", "C-1", sim->relay_identity, 0, waiting_room, measures };
+  TmHearingConfig cfg = { "h1", "C-1", sim->relay_identity, 0, waiting_room, measures,
+                          sim->relay_rand };
   sim->hearing = tm_hearing_new(&cfg, &relay_listener, sim);
   return sim;
 }
@@ -216,6 +219,7 @@ sim_free(Sim *sim)
   }
   tm_dtls_identity_unref(sim->relay_identity);
   g_rand_free(sim->rand);
+  g_rand_free(sim->relay_rand);
   g_free(sim);
 }
 
@@ -756,11 +760,41 @@ test_nack_recovery_under_loss(void)
   sim_free(sim);
 }
 
+/* The relay's random choices come from its caller: the same seed gives the same answers. */
+static void
+answers_for_seed(TmSdp *pub, TmSdp *sub)
+{
+  Sim *sim = sim_new();
+  TmHearingError he;
+  TmParticipant *judge = tm_hearing_join(sim->hearing, "Judge", TM_ROLE_JUDGE, sim->now, &he);
+  TmParticipant *witness = tm_hearing_join(sim->hearing, "Witness", TM_ROLE_WITNESS, sim->now, &he);
+  connect_endpoint(sim, witness, NULL, 111, 96, FALSE, pub);
+  connect_endpoint(sim, judge, witness, 111, 96, FALSE, sub);
+  sim_free(sim);
+}
+
+static void
+test_seeded(void)
+{
+  g_autofree TmSdp *pub1 = g_new0(TmSdp, 1), *sub1 = g_new0(TmSdp, 1);
+  g_autofree TmSdp *pub2 = g_new0(TmSdp, 1), *sub2 = g_new0(TmSdp, 1);
+  answers_for_seed(pub1, sub1);
+  answers_for_seed(pub2, sub2);
+  g_assert_cmpuint(sub1->session_id, ==, sub2->session_id);
+  g_assert_cmpuint(pub1->session_id, ==, pub2->session_id);
+  g_assert_cmpuint(sub1->session_id, !=, pub1->session_id);
+  for (guint i = 0; i < 2; i++) {
+    g_assert_cmpuint(sub1->media[i].n_ssrcs, >, 0);
+    g_assert_cmpuint(sub1->media[i].ssrcs[0], ==, sub2->media[i].ssrcs[0]);
+  }
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/hearing/forwarding", test_forwarding);
+  g_test_add_func("/hearing/seeded", test_seeded);
   g_test_add_func("/hearing/fingerprint-mismatch", test_fingerprint_mismatch);
   g_test_add_func("/hearing/refusals", test_refusals);
   g_test_add_func("/hearing/waiting-room", test_waiting_room);
