@@ -82,6 +82,44 @@ static const char *const known_keys[] = {
   "remote-candidates", NULL,
 };
 
+/* A key that is present replaces *DST; one present but unreadable (not UTF-8, a bad escape) is
+ * an error naming the file and the key, never a silent default. */
+static gboolean
+unreadable(GError **error, const char *path, const char *key, GError *why)
+{
+  g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+              "%s: the value of \"%s\" cannot be read: %s", path, key, why->message);
+  return FALSE;
+}
+
+static gboolean
+take_string(GKeyFile *kf, const char *path, const char *key, char **dst, GError **error)
+{
+  if (!g_key_file_has_key(kf, "relay", key, NULL))
+    return TRUE;
+  g_autoptr(GError) why = NULL;
+  char *v = g_key_file_get_string(kf, "relay", key, &why);
+  if (v == NULL)
+    return unreadable(error, path, key, why);
+  g_free(*dst);
+  *dst = v;
+  return TRUE;
+}
+
+static gboolean
+take_list(GKeyFile *kf, const char *path, const char *key, char ***dst, GError **error)
+{
+  if (!g_key_file_has_key(kf, "relay", key, NULL))
+    return TRUE;
+  g_autoptr(GError) why = NULL;
+  char **v = g_key_file_get_string_list(kf, "relay", key, NULL, &why);
+  if (v == NULL)
+    return unreadable(error, path, key, why);
+  g_strfreev(*dst);
+  *dst = v;
+  return TRUE;
+}
+
 static gboolean config_from_keyfile(TmConfig *c, GKeyFile *kf, const char *path, GError **error);
 
 gboolean
@@ -121,41 +159,14 @@ config_from_keyfile(TmConfig *c, GKeyFile *kf, const char *path, GError **error)
       return FALSE;
     }
   }
-  char *v;
-  if ((v = g_key_file_get_string(kf, "relay", "listen", NULL)) != NULL) {
-    g_free(c->listen);
-    c->listen = v;
-  }
-  char **list = g_key_file_get_string_list(kf, "relay", "media-address", NULL, NULL);
-  if (list != NULL) {
-    g_strfreev(c->media_addresses);
-    c->media_addresses = list;
-  }
-  if ((v = g_key_file_get_string(kf, "relay", "ports", NULL)) != NULL) {
-    gboolean ok = tm_config_set_ports(c, v, error);
-    g_free(v);
-    if (!ok)
-      return FALSE;
-  }
-  if ((v = g_key_file_get_string(kf, "relay", "state-dir", NULL)) != NULL) {
-    g_free(c->state_dir);
-    c->state_dir = v;
-  }
-  if ((v = g_key_file_get_string(kf, "relay", "certificate", NULL)) != NULL) {
-    g_free(c->certificate);
-    c->certificate = v;
-  }
-  if ((v = g_key_file_get_string(kf, "relay", "private-key", NULL)) != NULL) {
-    g_free(c->private_key);
-    c->private_key = v;
-  }
-  if ((list = g_key_file_get_string_list(kf, "relay", "remote-candidates", NULL, NULL)) != NULL) {
-    g_strfreev(c->remote_candidates);
-    c->remote_candidates = list;
-  }
-  if ((v = g_key_file_get_string(kf, "relay", "web-dir", NULL)) != NULL) {
-    g_free(c->web_dir);
-    c->web_dir = v;
-  }
-  return TRUE;
+  g_autofree char *ports = NULL;
+  return take_string(kf, path, "listen", &c->listen, error) &&
+         take_list(kf, path, "media-address", &c->media_addresses, error) &&
+         take_string(kf, path, "ports", &ports, error) &&
+         (ports == NULL || tm_config_set_ports(c, ports, error)) &&
+         take_string(kf, path, "state-dir", &c->state_dir, error) &&
+         take_string(kf, path, "certificate", &c->certificate, error) &&
+         take_string(kf, path, "private-key", &c->private_key, error) &&
+         take_list(kf, path, "remote-candidates", &c->remote_candidates, error) &&
+         take_string(kf, path, "web-dir", &c->web_dir, error);
 }

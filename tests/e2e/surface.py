@@ -170,6 +170,7 @@ def start_refused(args, state_setup, want):
     subprocess.run([harness.RELAY, "token", "--state-dir", state, "--hearing", "h1", "--role",
                     "judge", "--name", "J"], check=True, stdout=subprocess.DEVNULL)
     state_setup(state)
+    args = [a.replace("STATE", state) for a in args]
     p = subprocess.run([harness.RELAY, "--state-dir", state, "--listen", "127.0.0.1:0",
                         "--media-address", "127.0.0.1", *args],
                        capture_output=True, text=True, timeout=20)
@@ -223,6 +224,10 @@ def startup():
         os.chmod(key, 0o644)
     start_refused([], readable_token, "can be read by other users")
     start_refused([], readable_tls, "can be read by any user")
+    def latin1_config(state):
+        with open(os.path.join(state, "relay.conf"), "wb") as f:
+            f.write(b"[relay]\nweb-dir = /srv/testimony/caf\xe9\n")
+    start_refused(["--config", "STATE/relay.conf"], latin1_config, 'the value of "web-dir" cannot be read')
     for addr, want in (("nonsense", "not an IP address"), ("0.0.0.0", "wildcard"),
                        ("224.0.0.1", "multicast"), ("10.123.45.67", "not an address of this")):
         start_refused(["--media-address", addr], lambda s: None, want)
