@@ -65,6 +65,11 @@ tm_config_split_listen(const char *listen, char **host, guint *port, GError **er
     char *inner = g_strndup(h + 1, strlen(h) - 2);
     g_free(h);
     h = inner;
+  } else if (strchr(h, ':') != NULL) { /* "::2:3" is not host ::2, port 3 */
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                "listen address \"%s\": write an IPv6 address in brackets, [ADDRESS]:PORT",
+                listen);
+    return FALSE;
   }
   g_autoptr(GInetAddress) a = g_inet_address_new_from_string(h);
   if (a == NULL) {

@@ -228,6 +228,7 @@ def startup():
         with open(os.path.join(state, "relay.conf"), "wb") as f:
             f.write(b"[relay]\nweb-dir = /srv/testimony/caf\xe9\n")
     start_refused(["--config", "STATE/relay.conf"], latin1_config, 'the value of "web-dir" cannot be read')
+    start_refused(["--listen", "::2:3"], lambda s: None, "write an IPv6 address in brackets")
     for addr, want in (("nonsense", "not an IP address"), ("0.0.0.0", "wildcard"),
                        ("224.0.0.1", "multicast"), ("10.123.45.67", "not an address of this")):
         start_refused(["--media-address", addr], lambda s: None, want)
