@@ -768,9 +768,11 @@ answers_for_seed(TmSdp *pub, TmSdp *sub)
   TmHearingError he;
   TmParticipant *judge = tm_hearing_join(sim->hearing, "Judge", TM_ROLE_JUDGE, sim->now, &he);
   TmParticipant *witness = tm_hearing_join(sim->hearing, "Witness", TM_ROLE_WITNESS, sim->now, &he);
-  connect_endpoint(sim, witness, NULL, 111, 96, FALSE, pub);
-  connect_endpoint(sim, judge, witness, 111, 96, FALSE, sub);
+  Endpoint *e1 = connect_endpoint(sim, witness, NULL, 111, 96, FALSE, pub);
+  Endpoint *e2 = connect_endpoint(sim, judge, witness, 111, 96, FALSE, sub);
   sim_free(sim);
+  endpoint_free(e2);
+  endpoint_free(e1);
 }
 
 static void
