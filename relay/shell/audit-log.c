@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
-#include <openssl/sha.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -75,17 +74,6 @@ stamped_path(const char *path, const char *what)
   }
 }
 
-static char *
-sha256_hex(const char *data, size_t len)
-{
-  uint8_t d[SHA256_DIGEST_LENGTH];
-  SHA256((const unsigned char *) data, len, d);
-  char hex[2 * SHA256_DIGEST_LENGTH + 1];
-  for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
-    g_snprintf(hex + 2 * i, 3, "%02x", d[i]);
-  return g_strdup(hex);
-}
-
 /* Moves the bytes of PATH after OFFSET to a side file and cuts PATH there. Returns what to
  * record, or NULL (with a critical message) when it could not. */
 static char *
@@ -99,7 +87,8 @@ set_aside_tail(const char *path, const char *text, size_t len, size_t offset, ui
                len - offset, error != NULL ? error->message : g_strerror(errno));
     return NULL;
   }
-  g_autofree char *sum = sha256_hex(text + offset, len - offset);
+  g_autofree char *sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+                                                     (const guchar *) text + offset, len - offset);
   g_autofree char *base = g_path_get_basename(side);
   g_warning("the audit log %s ended with %zu bytes the relay had not signed; moved to %s", path,
             len - offset, side);
