@@ -10,8 +10,13 @@
 
 #define LOG_DOMAIN "testimony-hearing"
 #define JOIN_TIMEOUT_S 20
-#define PING_INTERVAL_S 20
+#define PING_INTERVAL_S 5
+#define SILENT_S 15                /* nothing from the relay for this long: connect again */
 #define LEAVE_GRACE_MS 2000
+#define RECONNECT_FIRST_MS 500     /* then doubling, up to RECONNECT_MAX_MS */
+#define RECONNECT_MAX_MS 4000
+#define RECONNECT_SLACK_S 10       /* tried for the relay's grace period and this much more */
+#define MEDIA_RESTARTS_MAX 6       /* publish connections made again per minute, at most */
 
 /* A warning for a person (through main.c's log handler). */
 #define warn(...) g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, __VA_ARGS__)
@@ -32,6 +37,16 @@ struct _TmAttendance {
   GQueue pending;            /* JsonObject* for the relay, held until joined */
   GQueue awaiting;           /* feed ids (g_free) of subscribe offers not yet answered, in
                                 order: a refused subscribe names no feed, the oldest is it */
+
+  gchar *resume;             /* the secret of our place (joined), to continue it */
+  gint grace_s;              /* how long the relay keeps our place when the link drops */
+  gboolean reconnecting;     /* the session dropped: connecting again */
+  gint64 lost_us;            /* when it dropped */
+  gint64 heard_us;           /* when the relay last sent anything */
+  guint reconnect_attempt;
+  guint reconnect_id;
+  gint64 restarts_since_us;  /* publish connections made again: count per minute */
+  guint restarts;
 
   guint join_timeout_id;
   guint duration_id;
@@ -177,11 +192,22 @@ on_report_tick(gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static void start_reconnecting(TmAttendance *a, const gchar *why);
+
 static gboolean
 on_ping_tick(gpointer user_data)
 {
   TmAttendance *a = user_data;
 
+  /* TCP may take long to notice a link that died and came back: a session that answers no
+   * ping is given up, and a new one continues our place. */
+  if (a->joined && a->resume != NULL &&
+      g_get_monotonic_time() - a->heard_us > SILENT_S * G_USEC_PER_SEC) {
+    a->ping_id = 0;
+    tm_signalling_abandon(a->signalling);
+    start_reconnecting(a, "no answer for 15 s");
+    return G_SOURCE_REMOVE;
+  }
   tm_signalling_send_type(a->signalling, "ping");
   return G_SOURCE_CONTINUE;
 }
@@ -339,6 +365,121 @@ subscribe_refused(TmAttendance *a, const gchar *text)
     remote->subscribed = FALSE;
 }
 
+/* ---- links that drop ---- */
+
+/* The publish connection again (the relay or webrtcbin saw it fail), a few times a minute at
+ * most: a connection that fails at once every time is not a link that dropped. */
+static void
+restart_publish(TmAttendance *a, const gchar *why)
+{
+  gint64 now = g_get_monotonic_time();
+  g_autoptr(GError) error = NULL;
+
+  if (a->receive_only || a->call == NULL)
+    return;
+  if (now - a->restarts_since_us > 60 * G_USEC_PER_SEC) {
+    a->restarts_since_us = now;
+    a->restarts = 0;
+  }
+  if (++a->restarts > MEDIA_RESTARTS_MAX) {
+    fail(a, TM_EXIT_MEDIA, "%s, and connecting again failed %d times in a minute", why,
+         MEDIA_RESTARTS_MAX);
+    return;
+  }
+  warn("%s; connecting the media again", why);
+  if (!tm_call_restart_publish(a->call, &error))
+    fail(a, TM_EXIT_MEDIA, "%s", error->message);
+}
+
+/* Receives FEED on a new connection (the old one failed). */
+static void
+resubscribe(TmAttendance *a, const gchar *feed)
+{
+  TmRemote *remote = tm_roster_lookup(&a->roster, feed);
+
+  tm_call_unsubscribe(a->call, feed);
+  if (remote == NULL)
+    return;
+  remote->subscribed = FALSE;
+  if (remote->publishing)
+    subscribe_remote(a, remote);
+}
+
+static gboolean
+on_reconnect_tick(gpointer user_data)
+{
+  TmAttendance *a = user_data;
+
+  a->reconnect_id = 0;
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "connecting to the relay again (attempt %u)",
+        a->reconnect_attempt);
+  tm_signalling_connect(a->signalling);
+  return G_SOURCE_REMOVE;
+}
+
+/* The next attempt, sooner at first; gives up once the relay can no longer hold our place. */
+static void
+schedule_reconnect(TmAttendance *a)
+{
+  guint delay = MIN(RECONNECT_FIRST_MS << MIN(a->reconnect_attempt, 8u), RECONNECT_MAX_MS);
+  gint limit = a->grace_s + RECONNECT_SLACK_S;
+
+  if (g_get_monotonic_time() + delay * 1000 > a->lost_us + limit * G_USEC_PER_SEC) {
+    fail(a, TM_EXIT_CONNECTION, "lost the connection to the relay and could not connect "
+         "again within %d s", limit);
+    return;
+  }
+  a->reconnect_attempt++;
+  g_clear_handle_id(&a->reconnect_id, g_source_remove);
+  a->reconnect_id = g_timeout_add(delay, on_reconnect_tick, a);
+}
+
+/* The session dropped after the join: the relay keeps our place for its grace period, so
+ * connect again and continue it; the media connections are made again once it is continued. */
+static void
+start_reconnecting(TmAttendance *a, const gchar *why)
+{
+  warn("lost the connection to the relay (%s); connecting again (the relay keeps our place "
+       "for %d s)", why, a->grace_s);
+  a->joined = FALSE;
+  a->reconnecting = TRUE;
+  a->lost_us = g_get_monotonic_time();
+  a->reconnect_attempt = 0;
+  g_clear_handle_id(&a->ping_id, g_source_remove);
+  g_queue_clear_full(&a->pending, (GDestroyNotify) json_object_unref);
+  g_queue_clear_full(&a->awaiting, g_free);
+  schedule_reconnect(a);
+}
+
+/* Continued after a reconnection: every media connection anew; the remotes as the relay lists
+ * them now (LIST), those gone meanwhile dropped. */
+static void
+continue_place(TmAttendance *a, JsonArray *list)
+{
+  g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func(g_free);
+
+  a->reconnecting = FALSE;
+  g_clear_handle_id(&a->reconnect_id, g_source_remove);
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "continuing our place after %.1f s",
+        (g_get_monotonic_time() - a->lost_us) / 1e6);
+  for (guint i = 0; i < tm_roster_n_remotes(&a->roster); i++) {
+    TmRemote *remote = tm_roster_remote_at(&a->roster, i);
+    gboolean listed = FALSE;
+    for (guint j = 0; list != NULL && j < json_array_get_length(list); j++) {
+      JsonNode *node = json_array_get_element(list, j);
+      listed |= JSON_NODE_HOLDS_OBJECT(node) &&
+                g_strcmp0(tm_json_string(json_node_get_object(node), "id"), remote->id) == 0;
+    }
+    tm_call_unsubscribe(a->call, remote->id);
+    remote->subscribed = FALSE;
+    if (!listed)
+      g_ptr_array_add(gone, g_strdup(remote->id));
+  }
+  for (guint i = 0; i < gone->len; i++)
+    drop_remote(a, g_ptr_array_index(gone, i));
+  restart_publish(a, "the connection to the relay dropped");
+}
+
 static void
 on_joined(TmAttendance *a, JsonObject *m)
 {
@@ -353,7 +494,14 @@ on_joined(TmAttendance *a, JsonObject *m)
     return;
   }
   a->joined = TRUE;
+  a->heard_us = g_get_monotonic_time();
   g_clear_handle_id(&a->join_timeout_id, g_source_remove);
+  g_free(a->resume);
+  a->resume = g_strdup(tm_json_string(m, "resume"));
+  a->grace_s = (gint) CLAMP(tm_json_int(m, "grace", 0), 0, 3600);
+  if (a->reconnecting)
+    continue_place(a, list != NULL && JSON_NODE_HOLDS_ARRAY(list) ? json_node_get_array(list)
+                                                                  : NULL);
   tm_roster_set_self(&a->roster, tm_json_string(m, "id"), tm_json_string(m, "name"),
                      tm_json_string(m, "role"));
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "joined as %s (%s)", a->roster.self_id,
@@ -371,6 +519,8 @@ on_joined(TmAttendance *a, JsonObject *m)
     for (guint i = 0; i < json_array_get_length(array); i++)
       add_participant(a, json_array_get_element(array, i));
   }
+  g_clear_handle_id(&a->ping_id, g_source_remove);
+  g_clear_handle_id(&a->report_id, g_source_remove);
   a->ping_id = g_timeout_add_seconds(PING_INTERVAL_S, on_ping_tick, a);
   if (a->report != NULL)
     a->report_id = g_timeout_add(1000, on_report_tick, a);
@@ -465,7 +615,8 @@ static gboolean
 is_closing_error(const gchar *code)
 {
   static const gchar *const codes[] = { "too-large", "refused", "removed", "hearing-ended",
-                                        "hearing-locked", "hearing-full", NULL };
+                                        "hearing-locked", "hearing-full", "replaced",
+                                        "connection-lost", NULL };
 
   return code != NULL && g_strv_contains(codes, code);
 }
@@ -483,6 +634,11 @@ on_error(TmAttendance *a, JsonObject *m)
     fail(a, TM_EXIT_REFUSED, "the relay refused the join token: %s", text);
   } else if (!a->joined || g_strcmp0(ref, "join") == 0) {
     fail(a, TM_EXIT_REFUSED, "the relay refused the join: %s", text);
+  } else if (g_strcmp0(code, "connection-failed") == 0 && g_strcmp0(ref, "publish") == 0) {
+    restart_publish(a, text);
+  } else if (g_strcmp0(code, "connection-failed") == 0 && ref != NULL) {
+    warn("%s; receiving it again", text);
+    resubscribe(a, ref);
   } else if (g_strcmp0(ref, "publish") == 0 && g_strcmp0(code, "forbidden") == 0) {
     warn("the relay does not let this participant publish (%s); receiving only", text);
     stop_publishing(a, text);
@@ -603,6 +759,7 @@ on_message(gpointer user_data, const gchar *type, JsonObject *message)
 {
   TmAttendance *a = user_data;
 
+  a->heard_us = g_get_monotonic_time();
   if (a->app->finishing)
     return;
   for (guint i = 0; i < G_N_ELEMENTS(handlers); i++) {
@@ -633,6 +790,8 @@ on_connected(gpointer user_data)
   }
   json_object_set_string_member(join, "type", "join");
   json_object_set_string_member(join, "token", a->app->options.token);
+  if (a->reconnecting && a->resume != NULL)
+    json_object_set_string_member(join, "resume", a->resume);
   tm_signalling_send(a->signalling, join);
   a->join_timeout_id = g_timeout_add_seconds(JOIN_TIMEOUT_S, on_join_timeout, a);
 }
@@ -646,6 +805,11 @@ on_connect_failed(gpointer user_data, const GError *error)
     tm_app_quit(a->app);
     return;
   }
+  if (a->reconnecting) {
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "not yet: %s", error->message);
+    schedule_reconnect(a);
+    return;
+  }
   fail(a, TM_EXIT_CONNECTION, "%s", error->message);
 }
 
@@ -656,6 +820,15 @@ on_closed(gpointer user_data, gushort code, const gchar *reason)
 
   if (a->app->finishing) {
     tm_app_quit(a->app);
+    return;
+  }
+  g_clear_handle_id(&a->join_timeout_id, g_source_remove);
+  if (a->reconnecting) {
+    schedule_reconnect(a);
+    return;
+  }
+  if (a->joined && a->resume != NULL && a->grace_s > 0) {
+    start_reconnecting(a, reason != NULL && reason[0] != '\0' ? reason : "closed");
     return;
   }
   if (!a->joined)
@@ -709,6 +882,16 @@ on_media_failed(gpointer user_data, const gchar *message)
 }
 
 static void
+on_publish_failed(gpointer user_data, const gchar *message)
+{
+  TmAttendance *a = user_data;
+
+  if (a->joined)
+    restart_publish(a, message);
+  /* else: made again once the session is continued */
+}
+
+static void
 on_feed_failed(gpointer user_data, const gchar *feed, const gchar *message)
 {
   TmAttendance *a = user_data;
@@ -727,6 +910,7 @@ static const TmCallListener call_listener = {
   .offer = on_offer,
   .candidate = on_local_candidate,
   .failed = on_media_failed,
+  .publish_failed = on_publish_failed,
   .feed_failed = on_feed_failed,
 };
 
@@ -827,8 +1011,10 @@ tm_attendance_free(TmAttendance *a)
   g_clear_handle_id(&a->duration_id, g_source_remove);
   g_clear_handle_id(&a->report_id, g_source_remove);
   g_clear_handle_id(&a->ping_id, g_source_remove);
+  g_clear_handle_id(&a->reconnect_id, g_source_remove);
   g_queue_clear_full(&a->pending, (GDestroyNotify) json_object_unref);
   g_queue_clear_full(&a->awaiting, g_free);
+  g_free(a->resume);
   if (a->joined)
     write_report(a);                 /* the last line */
   tm_call_free(a->call);

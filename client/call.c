@@ -32,6 +32,7 @@ typedef struct {
   Anchor *anchor;                /* ref */
   gchar *target;
   gint offered;                  /* atomic: the offer was made (no renegotiation) */
+  guint serial;                  /* of its webrtcbin: events of a replaced one are dropped */
   gboolean ended;                /* main thread: end-of-candidates sent */
 } Target;
 
@@ -47,6 +48,8 @@ struct _TmCall {
   GHashTable *feeds;             /* id -> TmFeed* */
   GStrv media_addresses;         /* local addresses ICE may use; NULL: all interfaces */
   gboolean failed;               /* listener.failed called */
+  gchar *publish_description;    /* to build the publish connection again */
+  guint serial;                  /* of the last webrtcbin made */
   GThread *warmup;               /* generating the DTLS certificate (warm_dtls); joined when freed */
 };
 
@@ -145,7 +148,9 @@ static void
 connection_failed(TmCall *call, const gchar *target, const gchar *why)
 {
   if (g_strcmp0(target, PUBLISH) == 0) {
-    if (!call->failed) {
+    if (call->listener.publish_failed != NULL) {
+      call->listener.publish_failed(call->user_data, why);
+    } else if (!call->failed) {
       call->failed = TRUE;
       call->listener.failed(call->user_data, why);
     }
@@ -179,9 +184,12 @@ event_dispatch(gpointer data)
   Event *event = data;
   Target *t = event->target;
   TmCall *call = t->anchor->call;
+  GstElement *webrtc = call != NULL ? webrtc_for(call, t->target) : NULL;
 
-  if (call == NULL || webrtc_for(call, t->target) == NULL)
-    return G_SOURCE_REMOVE;            /* call gone, or feed removed meanwhile */
+  /* call gone, connection removed meanwhile, or made again since */
+  if (webrtc == NULL ||
+      GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(webrtc), "tm-serial")) != t->serial)
+    return G_SOURCE_REMOVE;
   switch (event->kind) {
   case EVENT_OFFER:
     call->listener.offer(call->user_data, t->target, event->text);
@@ -407,6 +415,8 @@ make_webrtc(TmCall *call, const gchar *target, const gchar *name)
   g_object_set(webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
   configure_ice(call, webrtc, target);
   t = target_new(call->anchor, target);
+  t->serial = ++call->serial;
+  g_object_set_data(G_OBJECT(webrtc), "tm-serial", GUINT_TO_POINTER(t->serial));
   g_signal_connect_data(webrtc, "on-negotiation-needed",
                         G_CALLBACK(on_negotiation_needed), target_ref(t),
                         target_closure_free, 0);
@@ -615,6 +625,7 @@ tm_call_new(const gchar *publish_description, gboolean headless,
 
   call->warmup = g_thread_new("tm-dtls-warmup", warm_dtls, NULL);
   call->media_addresses = g_strdupv((gchar **) media_addresses);
+  call->publish_description = g_strdup(publish_description);
   call->listener = *listener;
   call->user_data = user_data;
   call->anchor = g_atomic_rc_box_new0(Anchor);
@@ -805,6 +816,25 @@ tm_call_stop_publishing(TmCall *call)
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "publishing stopped; receiving only");
 }
 
+gboolean
+tm_call_restart_publish(TmCall *call, GError **error)
+{
+  if (call->publish == NULL)
+    return TRUE;                       /* receiving only */
+  tm_call_stop_publishing(call);
+  if (!build_publish(call, call->publish_description, error))
+    return FALSE;
+  if (gst_element_set_state(call->publish_pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
+    dump_graph(call, "testimony-client-restart");
+    g_set_error(error, TM_CALL_ERROR, TM_CALL_ERROR_STATE,
+                "the capture pipeline does not start again");
+    return FALSE;
+  }
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "publish connection made again");
+  return TRUE;
+}
+
 void
 tm_call_stop(TmCall *call)
 {
@@ -844,6 +874,7 @@ tm_call_free(TmCall *call)
   }
   tm_display_free(call->display);
   g_strfreev(call->media_addresses);
+  g_free(call->publish_description);
   anchor_unref(call->anchor);
   g_free(call);
 }

@@ -32,8 +32,11 @@ typedef struct {
   /* A local ICE candidate for TARGET ("" = end of candidates). */
   void (*candidate)(gpointer user_data, const gchar *target, guint mline,
                     const gchar *candidate);
-  /* The publish connection or the pipeline failed: the client cannot go on. */
+  /* The pipeline failed (or the publish connection, when publish_failed is NULL): the client
+   * cannot go on. */
   void (*failed)(gpointer user_data, const gchar *message);
+  /* The publish connection failed (ICE or DTLS): tm_call_restart_publish() makes it again. */
+  void (*publish_failed)(gpointer user_data, const gchar *message);
   /* The subscribe connection for FEED failed; the call has already dropped it. */
   void (*feed_failed)(gpointer user_data, const gchar *feed, const gchar *message);
 } TmCallListener;
@@ -62,6 +65,9 @@ gboolean tm_call_add_candidate(TmCall *call, const gchar *target, guint mline,
 void tm_call_set_slate(TmCall *call, const gchar *text);
 /* A corner indicator on the display (no-op when headless); NULL hides it. */
 void tm_call_set_indicator(TmCall *call, TmDisplayIndicator which, const gchar *markup);
+/* Builds the capture and the publish connection again and offers anew (the old connection's
+ * link dropped). No-op when receiving only. */
+gboolean tm_call_restart_publish(TmCall *call, GError **error);
 /* Stops and drops the publish connection and the capture (receive-only participant). */
 void tm_call_stop_publishing(TmCall *call);
 /* Stops the pipeline (NULL state). */

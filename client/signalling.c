@@ -237,6 +237,7 @@ on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
     signalling->listener.connect_failed(signalling->user_data, classified);
     return;
   }
+  tm_signalling_abandon(signalling);
   signalling->connection = connection;
   soup_websocket_connection_set_max_incoming_payload_size(connection, MAX_INCOMING);
   g_signal_connect(connection, "message", G_CALLBACK(on_message), signalling);
@@ -289,6 +290,17 @@ tm_signalling_send_type(TmSignalling *signalling, const gchar *type)
 
   json_object_set_string_member(object, "type", type);
   return tm_signalling_send(signalling, object);
+}
+
+void
+tm_signalling_abandon(TmSignalling *signalling)
+{
+  if (signalling->connection == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data(signalling->connection, signalling);
+  if (soup_websocket_connection_get_state(signalling->connection) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close(signalling->connection, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+  g_clear_object(&signalling->connection);
 }
 
 void

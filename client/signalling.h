@@ -47,5 +47,8 @@ gboolean tm_signalling_send(TmSignalling *signalling, JsonObject *object);
 /* Convenience: {"type": TYPE}. */
 gboolean tm_signalling_send_type(TmSignalling *signalling, const gchar *type);
 /* Closes the WebSocket normally; the closed callback follows. */
+/* Drops the connection without waiting for the relay (it stopped answering): no closed
+ * callback; tm_signalling_connect() may follow at once. */
+void tm_signalling_abandon(TmSignalling *signalling);
 void tm_signalling_close(TmSignalling *signalling);
 void tm_signalling_free(TmSignalling *signalling);

@@ -317,6 +317,16 @@ tm_hearing_close_subscription(TmHearing *h, TmParticipant *p, TmParticipant *fee
     destroy_peer(h, peer);
 }
 
+void
+tm_hearing_close_publish(TmHearing *h, TmParticipant *p)
+{
+  if (p->publish == NULL)
+    return;
+  destroy_peer(h, p->publish);
+  for (guint i = 0; i < p->subscribers->len; i++)
+    tm_peer_restart_source(g_ptr_array_index(p->subscribers, i));
+}
+
 TmParticipant *
 tm_hearing_peer_owner(const TmHearing *h, const TmPeer *peer)
 {

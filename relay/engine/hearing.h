@@ -37,6 +37,9 @@ typedef struct {
   int64_t joined_us;
   TmAdmission state;
   bool muted[TM_TRACK_COUNT];       /* stopped at the relay by the judge */
+  /* Set by the shell while the participant's link is down (its signalling is gone, or its
+   * media has stopped): when it went, 0 while connected. The participant keeps its place. */
+  int64_t away_since_us;
 } TmParticipant;
 
 typedef enum {
@@ -110,6 +113,9 @@ bool tm_hearing_track_info(const TmParticipant *p, TmTrack track, uint8_t *pt, u
 /* Asks every publisher for a video key frame (rate-limited per publisher): a recording that
  * starts or resumes then begins with a decodable picture. */
 void tm_hearing_request_keyframes(TmHearing *h, int64_t now_us);
+/* Closes P's publish connection, if any, keeping its subscribers: when P publishes again (a
+ * new connection after its link dropped), they receive it again without asking. */
+void tm_hearing_close_publish(TmHearing *h, TmParticipant *p);
 /* Closes P's subscription to FEED, if any. */
 void tm_hearing_close_subscription(TmHearing *h, TmParticipant *p, TmParticipant *feed);
 /* The participant a peer belongs to, and the feed it carries (subscribe peers). */

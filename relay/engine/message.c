@@ -153,10 +153,13 @@ static const MemberSpec member_on = {
   MEMBER_DETAILS("on", "true or false"), "", "",
 };
 
+static const MemberSpec member_resume =
+  MEMBER_OPTIONAL(resume, "resume", 1, MESSAGE_ID_MAX, "1 to 64 bytes long");
+
 #define MESSAGE_TYPE_MEMBERS 6 /* members of the richest type, control */
 
 static const MemberSpec *const message_members[TM_MSG_COUNT][MESSAGE_TYPE_MEMBERS] = {
-  [TM_MSG_JOIN] = { &member_token, &member_control_flag },
+  [TM_MSG_JOIN] = { &member_token, &member_control_flag, &member_resume },
   [TM_MSG_PUBLISH] = { &member_sdp },
   [TM_MSG_SUBSCRIBE] = { &member_feed, &member_sdp },
   [TM_MSG_UNSUBSCRIBE] = { &member_feed },

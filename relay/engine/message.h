@@ -40,6 +40,7 @@ typedef struct {
   const char *candidate;        /* candidate ("" = end of candidates, <= 256 bytes) */
   int mline;                    /* candidate: sdpMLineIndex (0..15), 0 when absent */
   int control;                  /* join: 1 for a control session, 0 when absent/false */
+  const char *resume;           /* join: the secret of the place to continue (1..64 bytes) */
   const char *action;           /* control (1..32 bytes) */
   const char *ctl_target;       /* control: participant id, NULL when absent */
   const char *measure;          /* control protect: measure name, NULL when absent */

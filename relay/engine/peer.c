@@ -340,6 +340,16 @@ tm_peer_set_track_enabled(TmPeer *p, TmTrack track, bool enabled)
   return true;
 }
 
+void
+tm_peer_restart_source(TmPeer *p)
+{
+  if (p->kind != TM_PEER_SUBSCRIBE)
+    return;
+  for (int t = 0; t < TM_TRACK_COUNT; t++)
+    p->out[t].resync = p->out[t].started;
+  p->out[TM_TRACK_VIDEO].need_keyframe = p->out[TM_TRACK_VIDEO].negotiated;
+}
+
 bool
 tm_peer_track_enabled(const TmPeer *p, TmTrack track)
 {

@@ -85,6 +85,10 @@ bool tm_peer_send_media(TmPeer *peer, TmTrack track, const TmRtpPacket *pkt, con
  * frame. Returns true when the track was just re-enabled (the caller asks for a key frame). */
 bool tm_peer_set_track_enabled(TmPeer *peer, TmTrack track, bool enabled);
 bool tm_peer_track_enabled(const TmPeer *peer, TmTrack track);
+/* Subscribe peers: the source's stream starts again (the publisher reconnected, with new SSRCs,
+ * sequence numbers and timestamps): the receiver's stream continues with the next sequence
+ * number and the time that passed, and video waits for a key frame. */
+void tm_peer_restart_source(TmPeer *peer);
 
 /* Publish peers: ask the sender for a video key frame; rate-limited (at most ~3 a second). */
 void tm_peer_request_keyframe(TmPeer *peer, int64_t now_us);

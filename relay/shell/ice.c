@@ -13,6 +13,7 @@ struct _TmIce {
   char *ufrag;
   char *pwd;
   gboolean failed;
+  int64_t last_receive_us;
   char **own;                  /* the relay's media addresses */
   guint port_min, port_max;
   GPtrArray *remote_allowed;   /* borrowed from the options */
@@ -22,6 +23,7 @@ static void
 on_recv(NiceAgent *agent, guint stream, guint component, guint len, gchar *buf, gpointer data)
 {
   TmIce *ice = data;
+  ice->last_receive_us = g_get_monotonic_time();
   ice->listener.receive(ice->user_data, (const uint8_t *) buf, len);
 }
 
@@ -43,12 +45,13 @@ tm_ice_new(GMainContext *context, const TmIceOptions *options, const TmIceListen
   ice->context = g_main_context_ref(context);
   ice->listener = *listener;
   ice->user_data = user_data;
+  ice->last_receive_us = g_get_monotonic_time();
   ice->own = g_strdupv(options->addresses);
   ice->port_min = options->port_min;
   ice->port_max = options->port_max;
   ice->remote_allowed = options->remote_allowed;
   ice->agent = nice_agent_new_full(context, NICE_COMPATIBILITY_RFC5245,
-                                   NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+                                   NICE_AGENT_OPTION_ICE_TRICKLE);
   g_object_set(ice->agent, "upnp", FALSE, "ice-tcp", FALSE, "ice-udp", TRUE,
                "controlling-mode", FALSE, NULL);
   for (char **a = options->addresses; a != NULL && *a != NULL; a++) {
@@ -246,4 +249,10 @@ void
 tm_ice_send(TmIce *ice, const uint8_t *buf, size_t len)
 {
   nice_agent_send(ice->agent, ice->stream, 1, (guint) len, (const gchar *) buf);
+}
+
+int64_t
+tm_ice_last_receive(const TmIce *ice)
+{
+  return ice->last_receive_us;
 }

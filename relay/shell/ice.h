@@ -1,5 +1,10 @@
 /* ice.h — one ICE transport (libnice, full ICE, controlled side) per WebRTC connection.
- * UPnP is off; candidates are gathered only on the configured addresses and port range. */
+ * UPnP is off; candidates are gathered only on the configured addresses and port range.
+ *
+ * libnice's consent freshness (RFC 7675) is not used: it gives a pair up after a few seconds
+ * without answers, so a short outage or a burst of loss ended the witness's connection for
+ * good. Instead the room watches how long a transport has received nothing
+ * (tm_ice_last_receive) and gives up only after 30 s (docs/poor-networks.md). */
 #pragma once
 
 #include <gio/gio.h>
@@ -28,7 +33,7 @@ typedef enum {
 
 typedef struct {
   void (*receive)(void *user_data, const uint8_t *buf, size_t len);
-  /* ICE failed (no pair works, or the peer went silent). */
+  /* ICE failed (no pair works). */
   void (*failed)(void *user_data);
 } TmIceListener;
 
@@ -51,3 +56,6 @@ gboolean tm_ice_set_remote_credentials(TmIce *ice, const char *ufrag, const char
  * and port range, or outside remote_allowed when that is set, is refused (never checked). */
 TmIceCandidateResult tm_ice_add_remote_candidate(TmIce *ice, const char *candidate);
 void tm_ice_send(TmIce *ice, const uint8_t *buf, size_t len);
+/* When a datagram for the connection (DTLS, SRTP, SRTCP) last arrived, monotonic µs; the
+ * transport's creation before the first. */
+int64_t tm_ice_last_receive(const TmIce *ice);

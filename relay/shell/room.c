@@ -4,6 +4,7 @@
 #include "room.h"
 
 #include <string.h>
+#include <sys/random.h>
 
 #include "wire.h"
 
@@ -123,12 +124,171 @@ tm_room_send_waiting(TmRoom *room)
   tm_room_broadcast_staff(room, b);
 }
 
+/* ---- places: links that drop and come back ---- */
+
+static void
+seat_free(gpointer data)
+{
+  TmSeat *seat = data;
+  if (seat->grace != NULL) {
+    g_source_destroy(seat->grace);
+    g_source_unref(seat->grace);
+  }
+  g_free(seat);
+}
+
+TmSeat *
+tm_room_seat_new(TmRoom *room, TmParticipant *p, const char *jti)
+{
+  TmSeat *seat = g_new0(TmSeat, 1);
+  seat->room = room;
+  seat->participant = p;
+  g_strlcpy(seat->jti, jti, sizeof seat->jti);
+  uint8_t raw[16];
+  if (getrandom(raw, sizeof raw, 0) != sizeof raw)
+    g_error("no randomness for a resume secret");
+  for (size_t i = 0; i < sizeof raw; i++)
+    g_snprintf(seat->secret + 2 * i, 3, "%02x", raw[i]);
+  g_hash_table_insert(room->seats, p, seat);
+  return seat;
+}
+
+TmSeat *
+tm_room_find_seat(TmRoom *room, const char *jti)
+{
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init(&it, room->seats);
+  while (g_hash_table_iter_next(&it, NULL, &value)) {
+    if (strcmp(((TmSeat *) value)->jti, jti) == 0)
+      return value;
+  }
+  return NULL;
+}
+
+static void
+seat_stop_grace(TmSeat *seat)
+{
+  if (seat->grace == NULL)
+    return;
+  g_source_destroy(seat->grace);
+  g_source_unref(seat->grace);
+  seat->grace = NULL;
+}
+
+static gboolean
+grace_over(gpointer data)
+{
+  TmSeat *seat = data;
+  TmRoom *room = seat->room;
+  TmParticipant *p = seat->participant;
+  seat_stop_grace(seat);
+  g_message("%s did not come back within %d s", p->id, TM_ROOM_GRACE_S);
+  if (p->data != NULL) /* signalling is there, media is not */
+    room->relay->sink.dismiss(p->data, "connection-lost",
+                              "your media connection did not come back in time; join again",
+                              FALSE);
+  else
+    tm_room_remove(room, p, "connection-lost");
+  return G_SOURCE_REMOVE;
+}
+
+void
+tm_room_set_away(TmRoom *room, TmParticipant *p, const char *why)
+{
+  TmSeat *seat = g_hash_table_lookup(room->seats, p);
+  if (seat == NULL || p->away_since_us != 0)
+    return;
+  p->away_since_us = g_get_monotonic_time();
+  g_message("%s: link lost (%s); its place is kept for %d s", p->id, why, TM_ROOM_GRACE_S);
+  tm_room_audit(room, NULL, "link-lost", p, why);
+  tm_room_record_presence(room, p, FALSE);
+  seat->grace = g_timeout_source_new_seconds(TM_ROOM_GRACE_S);
+  g_source_set_callback(seat->grace, grace_over, seat, NULL);
+  g_source_attach(seat->grace, room->relay->context);
+  tm_room_participant_changed(room, p);
+}
+
+/* Whether P is connected: a session, and (once it has published) media arriving. */
+static gboolean
+link_up(TmRoom *room, TmParticipant *p, const TmSeat *seat, int64_t now, const char **why)
+{
+  if (p->data == NULL) {
+    *why = "signalling connection lost";
+    return FALSE;
+  }
+  if (!seat->published)
+    return TRUE;
+  if (p->publish == NULL || !p->publishing) {
+    *why = "media connection lost";
+    return FALSE;
+  }
+  TmTransport *t = g_hash_table_lookup(room->transports, p->publish);
+  if (t != NULL && now - tm_ice_last_receive(t->ice) > TM_ROOM_AWAY_US) {
+    *why = "no media for 3 s";
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+tm_room_check_back(TmRoom *room, TmParticipant *p)
+{
+  TmSeat *seat = g_hash_table_lookup(room->seats, p);
+  int64_t now = g_get_monotonic_time();
+  const char *why;
+  if (seat == NULL || p->away_since_us == 0 || !link_up(room, p, seat, now, &why))
+    return;
+  g_autofree char *detail = g_strdup_printf("after %" G_GINT64_FORMAT " s",
+                                            (now - p->away_since_us) / G_USEC_PER_SEC);
+  p->away_since_us = 0;
+  seat_stop_grace(seat);
+  g_message("%s is back %s", p->id, detail);
+  tm_room_audit(room, NULL, "link-restored", p, detail);
+  tm_room_record_presence(room, p, TRUE);
+  tm_room_participant_changed(room, p);
+}
+
+static void schedule_failure(TmRoom *room, TmPeer *peer, const char *reason);
+
+/* Every participant's link, and every connection's silence. */
+static void
+watch_links(TmRoom *room)
+{
+  int64_t now = g_get_monotonic_time();
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init(&it, room->transports);
+  while (g_hash_table_iter_next(&it, NULL, &value)) {
+    TmTransport *t = value;
+    /* A publisher always sends (media, reports); a receiver may rightly send nothing while it
+     * is sent nothing (waiting room, screening), and ICE keeps its pair alive. */
+    if (!t->failing && tm_hearing_peer_feed(room->hearing, t->peer) == NULL &&
+        now - tm_ice_last_receive(t->ice) > TM_ROOM_SILENCE_US) {
+      t->failing = TRUE;
+      schedule_failure(room, t->peer, "nothing received for 30 s");
+    }
+  }
+  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++) {
+    TmParticipant *p = tm_hearing_participant(room->hearing, i);
+    TmSeat *seat = g_hash_table_lookup(room->seats, p);
+    const char *why;
+    if (seat == NULL)
+      continue;
+    if (link_up(room, p, seat, now, &why))
+      tm_room_check_back(room, p);
+    else
+      tm_room_set_away(room, p, why);
+  }
+}
+
 static gboolean
 quality_tick(gpointer data)
 {
   TmRoom *room = data;
   if (tm_hearing_n_participants(room->hearing) == 0)
     return G_SOURCE_CONTINUE;
+  watch_links(room);
   g_autoptr(JsonBuilder) b = tm_wire_begin("link-quality");
   json_builder_set_member_name(b, "participants");
   json_builder_begin_array(b);
@@ -166,7 +326,7 @@ tm_room_status(TmRoom *room)
 }
 
 JsonBuilder *
-tm_room_joined(TmRoom *room, TmParticipant *p, const char *name, TmRole role)
+tm_room_joined(TmRoom *room, TmParticipant *p, const char *name, TmRole role, gboolean resumed)
 {
   JsonBuilder *b = tm_wire_begin("joined");
   tm_wire_string(b, "id", p != NULL ? p->id : "control");
@@ -176,6 +336,12 @@ tm_room_joined(TmRoom *room, TmParticipant *p, const char *name, TmRole role)
   tm_wire_string(b, "role", tm_role_to_string(role));
   gboolean waiting = p != NULL && p->state == TM_STATE_WAITING;
   tm_wire_string(b, "state", waiting ? "waiting" : "admitted");
+  TmSeat *seat = p != NULL ? g_hash_table_lookup(room->seats, p) : NULL;
+  if (seat != NULL) {
+    tm_wire_string(b, "resume", seat->secret);
+    tm_wire_int(b, "grace", TM_ROOM_GRACE_S);
+    tm_wire_bool(b, "resumed", resumed);
+  }
   json_builder_set_member_name(b, "participants");
   json_builder_begin_array(b);
   if (waiting) { /* the title and their own state only: who else is there is not theirs */
@@ -279,6 +445,8 @@ failure_handle(gpointer data)
   TmParticipant *feed = tm_hearing_peer_feed(room->hearing, f->peer);
   if (owner == NULL)
     return G_SOURCE_REMOVE;
+  TmTransport *t = g_hash_table_lookup(room->transports, f->peer);
+  t->failing = TRUE;
   g_message("connection of %s (%s) failed: %s", owner->id, feed != NULL ? feed->id : "publish",
             f->reason);
   if (feed != NULL) {
@@ -288,13 +456,13 @@ failure_handle(gpointer data)
     g_autoptr(JsonBuilder) b = tm_wire_error("connection-failed", msg, feed->id);
     tm_room_send(room, owner, b);
   } else {
+    /* The participant keeps its place; its client publishes again (or connects again). */
+    tm_hearing_close_publish(room->hearing, owner);
     g_autofree char *msg = g_strdup_printf("your media connection failed: %s", f->reason);
     g_autoptr(JsonBuilder) b = tm_wire_error("connection-failed", msg, "publish");
     tm_room_send(room, owner, b);
-    g_autofree char *label = tm_room_label(owner);
-    tm_room_audit(room, label, "connection-failed", owner, f->reason);
-    if (owner->data != NULL)
-      room->relay->sink.leave(owner->data, "connection-failed");
+    tm_room_set_away(room, owner, f->reason);
+    tm_room_schedule(room);
   }
   return G_SOURCE_REMOVE;
 }
@@ -391,6 +559,10 @@ hearing_published(void *ud, TmParticipant *p)
   TmRoom *room = ud;
   g_message("%s publishes (SRTP %s)", p->id,
             tm_srtp_profile_name(tm_peer_srtp_profile(p->publish)));
+  TmSeat *seat = g_hash_table_lookup(room->seats, p);
+  if (seat != NULL)
+    seat->published = TRUE;
+  tm_room_check_back(room, p);
   tm_room_record_presence(room, p, TRUE); /* its tracks are known now */
   g_autoptr(JsonBuilder) b = tm_wire_begin("participant-published");
   tm_wire_string(b, "id", p->id);
@@ -443,6 +615,7 @@ tm_room_open(TmRelay *relay, const char *hearing_id, GError **error)
   room->record = rec;
   room->transports = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, transport_free);
   room->controls = g_ptr_array_new();
+  room->seats = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, seat_free);
   TmHearingConfig hc = {
     .id = rec->id,
     .case_number = rec->case_number,
@@ -476,6 +649,7 @@ void
 tm_room_free(TmRoom *room)
 {
   g_free(tm_room_recording_stop(room, NULL));
+  g_hash_table_unref(room->seats);
   tm_hearing_free(room->hearing);
   g_hash_table_unref(room->transports);
   g_ptr_array_unref(room->controls);
@@ -505,6 +679,7 @@ tm_room_remove(TmRoom *room, TmParticipant *p, const char *reason)
   g_autofree char *id = g_strdup(p->id);
   tm_room_record_presence(room, p, FALSE);
   tm_room_audit(room, NULL, "leave", p, reason);
+  g_hash_table_remove(room->seats, p);
   p->data = NULL;
   tm_hearing_leave(room->hearing, p);
   g_message("%s left hearing %s (%s)", id, tm_hearing_id(room->hearing), reason);

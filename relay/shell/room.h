@@ -16,14 +16,37 @@
 #include "relay.h"
 #include "sdp.h"
 #include "state.h"
+#include "token.h"
 
 typedef struct _TmRoom TmRoom;
+
+/* A participant whose link drops keeps its place — identity, admission, seat — for this long;
+ * then it is removed ("connection-lost") and the staff are told. */
+#define TM_ROOM_GRACE_S 60
+/* A publish connection that has received nothing for this long is given up (the participant's
+ * client connects again); a publishing participant silent for TM_ROOM_AWAY_US shows as
+ * reconnecting. */
+#define TM_ROOM_SILENCE_US (30 * G_USEC_PER_SEC)
+#define TM_ROOM_AWAY_US (3 * G_USEC_PER_SEC)
+
+/* What lets a participant continue after its link dropped: the token it joined with, and a
+ * secret only its session was told (to take its place over from a connection that is still
+ * open on the relay's side). */
+typedef struct {
+  TmRoom *room;
+  TmParticipant *participant;
+  char jti[TM_TOKEN_ID_LEN];
+  char secret[33];
+  gboolean published;           /* it has published once: it is away while it does not */
+  GSource *grace;               /* running while it is away */
+} TmSeat;
 
 /* One peer connection's ICE transport, owned by its room. */
 typedef struct {
   TmRoom *room;
   TmPeer *peer;
   TmIce *ice;
+  gboolean failing;             /* its failure is being handled */
 } TmTransport;
 
 struct _TmRoom {
@@ -33,6 +56,7 @@ struct _TmRoom {
   GSource *timer;
   GSource *quality_timer;
   GHashTable *transports;       /* TmPeer* -> TmTransport* */
+  GHashTable *seats;            /* TmParticipant* -> TmSeat* */
   GPtrArray *controls;          /* control sessions (reached through the relay's sink) */
   gboolean locked;
   TmAuditLog *audit;
@@ -70,8 +94,22 @@ JsonBuilder *tm_room_waiting_list(TmRoom *room);
 void tm_room_send_waiting(TmRoom *room);
 /* The full status snapshot (for judges, clerks and admitted participants). */
 JsonBuilder *tm_room_status(TmRoom *room);
-/* The joined message for someone who just joined as P (NULL: a control session). */
-JsonBuilder *tm_room_joined(TmRoom *room, TmParticipant *p, const char *name, TmRole role);
+/* The joined message for someone who just joined as P (NULL: a control session), with the
+ * secret of its seat, and whether it continues its place (RESUMED). */
+JsonBuilder *tm_room_joined(TmRoom *room, TmParticipant *p, const char *name, TmRole role,
+                            gboolean resumed);
+/* Places. A participant that joined with token JTI gets a seat; returns it. */
+TmSeat *tm_room_seat_new(TmRoom *room, TmParticipant *p, const char *jti);
+/* The seat of the participant that joined with token JTI, or NULL. */
+TmSeat *tm_room_find_seat(TmRoom *room, const char *jti);
+/* P's link dropped (WHY: "signalling connection lost", "no media for 3 s", ...): it shows as
+ * reconnecting, the recording and the audit log note it, and the grace period starts. No-op
+ * when P is already away. */
+void tm_room_set_away(TmRoom *room, TmParticipant *p, const char *why);
+/* Whether P is connected again (a session, and media if it had published): then it shows as
+ * back, and the recording and the audit log note it. */
+void tm_room_check_back(TmRoom *room, TmParticipant *p);
+
 /* Takes P out of the hearing: recording, audit, the others told, the room closed if empty. */
 void tm_room_remove(TmRoom *room, TmParticipant *p, const char *reason);
 

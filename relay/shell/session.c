@@ -68,19 +68,26 @@ actor_init(TmSession *s, TmControlActor *a, char *label)
 
 /* ---- leaving ---- */
 
+/* S no longer speaks for anyone in its room (leaving, or its participant's link dropped). */
+static void
+detach(TmSession *s)
+{
+  g_autofree char *label = tm_session_label(s);
+  TmControlActor actor;
+  actor_init(s, &actor, label);
+  tm_control_flush_refusals(s->room, &actor);
+  if (s->jti[0] != '\0' && g_hash_table_lookup(s->relay->live_tokens, s->jti) == s)
+    g_hash_table_remove(s->relay->live_tokens, s->jti);
+  s->room = NULL;
+}
+
 void
 tm_session_leave(TmSession *s, const char *reason)
 {
   TmRoom *room = s->room;
   if (room == NULL)
     return;
-  g_autofree char *label = tm_session_label(s);
-  TmControlActor actor;
-  actor_init(s, &actor, label);
-  tm_control_flush_refusals(room, &actor);
-  if (s->jti[0] != '\0' && g_hash_table_lookup(s->relay->live_tokens, s->jti) == s)
-    g_hash_table_remove(s->relay->live_tokens, s->jti);
-  s->room = NULL;
+  detach(s);
   if (s->participant == NULL) {
     g_ptr_array_remove(room->controls, s);
     tm_room_close_if_empty(room);
@@ -156,9 +163,35 @@ refuse(TmSession *s, const char *code, const char *message)
   tm_session_close(s, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
 }
 
-/* Checks the token and the hearing; on success fills S's identity and returns the room. */
+static gboolean
+secret_equal(const char *a, const char *b)
+{
+  size_t n = strlen(b);
+  if (strlen(a) != n)
+    return FALSE;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < n; i++)
+    diff |= (unsigned char) (a[i] ^ b[i]);
+  return diff == 0;
+}
+
+/* The place a join continues: its token's seat, when nobody holds it now, or when the join
+ * brings the seat's secret (its old connection is still open on our side). */
+static TmSeat *
+resumable_seat(TmRoom *room, const TmMessage *m, const char *jti)
+{
+  TmSeat *seat = m->control ? NULL : tm_room_find_seat(room, jti);
+  if (seat == NULL)
+    return NULL;
+  if (seat->participant->data == NULL)
+    return seat;
+  return m->resume != NULL && secret_equal(m->resume, seat->secret) ? seat : NULL;
+}
+
+/* Checks the token and the hearing; on success fills S's identity and returns the room, and in
+ * *SEAT the place it continues, if any. */
 static TmRoom *
-join_check(TmSession *s, const TmMessage *m)
+join_check(TmSession *s, const TmMessage *m, TmSeat **seat)
 {
   TmRelay *relay = s->relay;
   TmTokenClaims claims;
@@ -189,6 +222,13 @@ join_check(TmSession *s, const TmMessage *m)
     refuse(s, "hearing-ended", "this hearing has ended");
     tm_room_close_if_empty(room);
     return NULL;
+  }
+  *seat = resumable_seat(room, m, claims.jti);
+  if (*seat != NULL) {
+    s->role = claims.role;
+    g_strlcpy(s->name, claims.name, sizeof s->name);
+    g_strlcpy(s->jti, claims.jti, sizeof s->jti);
+    return room;
   }
   if (g_hash_table_contains(relay->live_tokens, claims.jti)) {
     refuse(s, "token-in-use", "this token is already in use by another session");
@@ -236,6 +276,35 @@ on_join_deadline(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* S continues SEAT's participant: same id, admission and place, without being admitted again. */
+static void
+resume(TmSession *s, TmRoom *room, TmSeat *seat)
+{
+  TmParticipant *p = seat->participant;
+  TmSession *old = p->data;
+  if (old != NULL) { /* its old connection is still open on our side */
+    tm_session_error(old, "replaced", "this place continues on a new connection", NULL);
+    detach(old);
+    old->participant = NULL;
+    tm_session_close(old, SOUP_WEBSOCKET_CLOSE_NORMAL);
+  }
+  p->data = s;
+  s->participant = p;
+  s->room = room;
+  g_hash_table_insert(s->relay->live_tokens, g_strdup(s->jti), s);
+  stop_waiting_for_join(s);
+  g_message("%s continues in hearing %s", p->id, tm_hearing_id(room->hearing));
+  g_autofree char *label = tm_session_label(s);
+  tm_room_audit(room, label, "resume", p,
+                old != NULL ? "replacing a connection still open" : "on a new connection");
+  g_autoptr(JsonBuilder) joined = tm_room_joined(room, p, s->name, s->role, TRUE);
+  tm_session_send(s, joined);
+  if (p->state == TM_STATE_ADMITTED)
+    tm_room_send_recording(room, p);
+  tm_room_send_visibility(room);
+  tm_room_check_back(room, p);
+}
+
 static void
 handle_join(TmSession *s, const TmMessage *m)
 {
@@ -243,9 +312,14 @@ handle_join(TmSession *s, const TmMessage *m)
     tm_session_error(s, "already-joined", "this session has already joined the hearing", "join");
     return;
   }
-  TmRoom *room = join_check(s, m);
+  TmSeat *seat = NULL;
+  TmRoom *room = join_check(s, m, &seat);
   if (room == NULL)
     return;
+  if (seat != NULL) {
+    resume(s, room, seat);
+    return;
+  }
   if (m->control) {
     s->control = TRUE;
     s->room = room;
@@ -262,6 +336,7 @@ handle_join(TmSession *s, const TmMessage *m)
     p->data = s;
     s->participant = p;
     s->room = room;
+    tm_room_seat_new(room, p, s->jti);
     tm_room_record_presence(room, p, TRUE);
   }
   g_hash_table_insert(s->relay->live_tokens, g_strdup(s->jti), s);
@@ -273,7 +348,7 @@ handle_join(TmSession *s, const TmMessage *m)
   g_autofree char *label = tm_session_label(s);
   tm_room_audit(room, label, s->control ? "control-session" : "join", p,
                 p == NULL ? "" : p->state == TM_STATE_WAITING ? "waiting room" : "admitted");
-  g_autoptr(JsonBuilder) joined = tm_room_joined(room, p, s->name, s->role);
+  g_autoptr(JsonBuilder) joined = tm_room_joined(room, p, s->name, s->role, FALSE);
   tm_session_send(s, joined);
   if (p == NULL) {
     g_autoptr(JsonBuilder) waiting = tm_room_waiting_list(room);
@@ -324,6 +399,12 @@ handle_offer(TmSession *s, const TmMessage *m)
     tm_session_error(s, "bad-sdp", tm_sdp_strerror(se), ref);
     return;
   }
+  /* A new offer for a connection that exists replaces it: the client connects again after its
+   * link dropped. The receivers of its media keep receiving (tm_hearing_close_publish). */
+  if (feed == NULL)
+    tm_hearing_close_publish(room->hearing, s->participant);
+  else
+    tm_hearing_close_subscription(room->hearing, s->participant, feed);
   g_autoptr(GError) error = NULL;
   TmHearingError he = TM_HEARING_OK;
   TmTransport *t = tm_room_open_transport(room, s->participant, feed, offer, answer, &he, &se,
@@ -481,6 +562,17 @@ static void
 on_closed(SoupWebsocketConnection *ws, gpointer data)
 {
   TmSession *s = data;
+  /* A client that closes normally (1000) has left; a connection that drops — no close frame,
+   * 1001 going away (a page reloading), an error — keeps its participant's place for the grace
+   * period, to be continued by a join with the same token. */
+  TmRoom *room = s->room;
+  TmParticipant *p = s->participant;
+  if (p != NULL && soup_websocket_connection_get_close_code(ws) != SOUP_WEBSOCKET_CLOSE_NORMAL) {
+    detach(s);
+    s->participant = NULL;
+    p->data = NULL;
+    tm_room_set_away(room, p, "signalling connection lost");
+  }
   tm_session_leave(s, "left");
   s->closed = TRUE;
   /* Not from inside the connection's own signal: free it once the emission is over. */

@@ -116,6 +116,10 @@ tm_wire_participant(JsonBuilder *b, TmHearing *h, const TmParticipant *p, gboole
   tm_wire_string(b, "audio", track_state(p, TM_TRACK_AUDIO));
   tm_wire_string(b, "video", track_state(p, TM_TRACK_VIDEO));
   tm_wire_int(b, "since", (g_get_real_time() - g_get_monotonic_time() + p->joined_us) / 1000000);
+  tm_wire_string(b, "connection", p->away_since_us != 0 ? "reconnecting" : "connected");
+  if (p->away_since_us != 0)
+    tm_wire_int(b, "away_since",
+                (g_get_real_time() - g_get_monotonic_time() + p->away_since_us) / 1000000);
   if (with_counters)
     add_counters(b, h, p);
   json_builder_end_object(b);

@@ -54,30 +54,42 @@ def free_port():
 
 class Relay:
     def __init__(self, hearing="h1", case="BK-2026-117", extra_args=(),
-                 hearing_args=("--waiting-room", "off")):
+                 hearing_args=("--waiting-room", "off"), host="127.0.0.1", wrap=None):
+        """HOST: the address it takes media on (it listens there and, when not 127.0.0.1, on
+        every address, so that tools beside it reach it as 127.0.0.1, which its certificate
+        names); WRAP(argv) -> argv runs it elsewhere (e.g. in a namespace of
+        tests/netem/netns_link.py)."""
         self.dir = tempfile.mkdtemp(prefix="testimony-e2e-")
         self.state = os.path.join(self.dir, "state")
         self.port = free_port()
+        self.host = host
+        self.wrap = wrap or (lambda argv: argv)
         self.url = f"https://127.0.0.1:{self.port}"
+        self.remote_url = f"https://{host}:{self.port}"  # for clients elsewhere
         self.hearing = hearing
         subprocess.run([RELAY, "hearing", "create", "--state-dir", self.state, "--id", hearing,
                         "--case", case, *hearing_args], check=True, stdout=subprocess.DEVNULL)
         self.log_path = os.path.join(self.dir, "relay.log")
         self.log_file = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [RELAY, "--state-dir", self.state, "--listen", f"127.0.0.1:{self.port}",
-             "--media-address", "127.0.0.1", "--ports", "30000-30999", *extra_args],
+        self.proc = subprocess.Popen(self.wrap(
+            [RELAY, "--state-dir", self.state,
+             "--listen", f"{'127.0.0.1' if host == '127.0.0.1' else '0.0.0.0'}:{self.port}",
+             "--media-address", host, "--ports", "30000-30999", *extra_args]),
             stdout=self.log_file, stderr=subprocess.STDOUT)
         self.ca = os.path.join(self.state, "tls", "cert.pem")
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
+        if not wait_until(self._listening, 10, 0.05):
             raise RuntimeError("relay did not start:\n" + open(self.log_path).read())
+
+    def _listening(self):
+        """Whether the relay listens yet, seen in its own network namespace."""
+        if self.proc.poll() is not None:
+            raise RuntimeError("relay exited:\n" + open(self.log_path).read())
+        try:
+            with open(f"/proc/{self.proc.pid}/net/tcp") as f:
+                rows = [line.split() for line in f.readlines()[1:]]
+        except OSError:
+            return False
+        return any(r[1].endswith(f":{self.port:04X}") and r[3] == "0A" for r in rows)
 
     def token(self, role, name, ttl=3600, hearing=None):
         out = subprocess.run([RELAY, "token", "--state-dir", self.state,
@@ -92,6 +104,21 @@ class Relay:
                                      headers={"Authorization": "Bearer " + token})
         with urllib.request.urlopen(req, context=ctx, timeout=5) as r:
             return json.load(r)
+
+    def status_in(self, token):
+        """The status, asked from where the relay runs (its WRAP): for relays in a namespace
+        of their own."""
+        script = ("import json, ssl, sys, urllib.request\n"
+                  "ctx = ssl.create_default_context(cafile=sys.argv[2])\n"
+                  "ctx.check_hostname = False  # the certificate itself is pinned\n"
+                  "req = urllib.request.Request(sys.argv[1] + '/api/status', headers="
+                  "{'Authorization': 'Bearer ' + sys.argv[3]})\n"
+                  "print(urllib.request.urlopen(req, context=ctx, timeout=5).read().decode())\n")
+        out = subprocess.run(self.wrap([sys.executable, "-c", script, self.url, self.ca, token]),
+                             capture_output=True, text=True, timeout=15)
+        if out.returncode != 0:
+            raise RuntimeError((out.stderr.strip().splitlines() or ["no answer"])[-1])
+        return json.loads(out.stdout)
 
     def usage(self):
         """CPU seconds and peak resident memory (KiB) of the relay so far."""
@@ -125,11 +152,12 @@ class Relay:
 
 
 class Client:
-    def __init__(self, relay, token, name, color=None, tone=None, duration=20, extra=()):
+    def __init__(self, relay, token, name, color=None, tone=None, duration=20, extra=(),
+                 wrap=None, remote=False):
         self.name = name
         self.report = os.path.join(relay.dir, f"report-{name}.jsonl")
         self.stderr_path = os.path.join(relay.dir, f"client-{name}.log")
-        args = [CLIENT, "--relay", relay.url, "--token", token, "--ca", relay.ca, "--headless",
+        args = [CLIENT, "--relay", relay.remote_url if remote else relay.url, "--token", token, "--ca", relay.ca, "--headless",
                 "--report", self.report, "--duration", str(duration)]
         if PIPELINES:
             args += ["--pipelines", PIPELINES]
@@ -137,7 +165,8 @@ class Client:
             args += ["--test-source", f"color={color},tone={tone}"]
         args += list(extra)
         self.err = open(self.stderr_path, "w")
-        self.proc = subprocess.Popen(args, stdout=self.err, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen((wrap or (lambda argv: argv))(args), stdout=self.err,
+                                     stderr=subprocess.STDOUT)
 
     def wait(self, timeout):
         try:
@@ -201,7 +230,8 @@ def hex_rgb(color):
 
 def ctl(relay, token, *command, timeout=30):
     """Runs testimony-ctl; returns (exit status, stdout, stderr)."""
-    p = subprocess.run([CTL, "--relay", relay.url, "--token", token, "--ca", relay.ca, *command],
+    p = subprocess.run(relay.wrap([CTL, "--relay", relay.url, "--token", token, "--ca", relay.ca,
+                                   *command]),
                        capture_output=True, text=True, timeout=timeout)
     return p.returncode, p.stdout.strip(), p.stderr.strip()
 

@@ -51,7 +51,18 @@ test_types(void)
   g_assert_cmpint(m.type, ==, TM_MSG_JOIN);
   g_assert_cmpstr(m.token, ==, "a.b.c");
   g_assert_null(m.sdp);
+  g_assert_null(m.resume);
   tm_message_clear(&m);
+
+  /* continuing a place after the connection dropped */
+  g_autofree gchar *resume =
+    g_strdup("{\"type\":\"join\",\"token\":\"a.b.c\",\"resume\":\"0123abcd\"}");
+  parse_expect(resume, TM_MESSAGE_OK, &m);
+  memset(resume, 'x', strlen(resume));
+  g_assert_cmpstr(m.resume, ==, "0123abcd");
+  tm_message_clear(&m);
+  parse_expect("{\"type\":\"join\",\"token\":\"t\",\"resume\":\"\"}", TM_MESSAGE_ERR_BAD_JSON, &m);
+  parse_expect("{\"type\":\"join\",\"token\":\"t\",\"resume\":7}", TM_MESSAGE_ERR_BAD_JSON, &m);
 
   g_autofree gchar *publish =
     g_strdup("{\"sdp\":\"v=0\\r\\no=- 1 0 IN IP4 0.0.0.0\\r\\n\",\"type\":\"publish\"}");

@@ -110,9 +110,32 @@ async function startCheck() {
 
 /* ---- joining ---- */
 
-function join() {
+/* The session dropped after the join: the relay keeps our place for its grace period (60 s).
+ * Connect again with the same token and the place's secret; the media connections are made
+ * anew once the relay says the place continues. */
+function reconnect() {
+  if (s.over)
+    return;
+  const limit = (s.grace + 10) * 1000;
+  if (Date.now() - s.lostAt > limit) {
+    end(t('error.title'), t('code.lost'), t('error.callCourt'), 'connection-lost');
+    return;
+  }
+  if (peers)
+    peers.closeAll();
+  s.attempt = (s.attempt || 0) + 1;
+  join(true);
+}
+
+function scheduleReconnect() {
+  const delay = Math.min(500 * 2 ** Math.min(s.attempt || 0, 8), 4000);
+  setTimeout(reconnect, delay);
+}
+
+function join(again = false) {
   stopMeter();
-  views.showMessage(t('connecting.title'), t('connecting.text'));
+  if (!again)
+    views.showMessage(t('connecting.title'), t('connecting.text'));
   signalling = new Signalling(relaySocketUrl());
   peers = new Peers(signalling, {
     onTrack: (feed, stream) => {
@@ -121,13 +144,17 @@ function join() {
       render();
     },
     onPublishState: (state) => {
-      if (state === 'failed')
+      if (state === 'failed' && s.me && !s.reconnectingSince) {
         views.notice(t('code.connection-failed'), true);
+        republish();
+      }
     },
     onFeedState: () => {},
   });
   signalling
-    .on('open', () => signalling.send({ type: 'join', token: s.token }))
+    .on('open', () => signalling.send(again && s.resume
+      ? { type: 'join', token: s.token, resume: s.resume }
+      : { type: 'join', token: s.token }))
     .on('joined', onJoined)
     .on('state', (m) => {
       s.me.state = m.state;
@@ -148,6 +175,9 @@ function join() {
       }
       const old = s.participants.get(m.participant.id);
       s.participants.set(m.participant.id, { ...old, ...m.participant });
+      if (old && old.connection !== m.participant.connection && isStaff(s.me.role))
+        views.notice(t(m.participant.connection === 'reconnecting' ? 'notice.away' : 'notice.back',
+                       { name: m.participant.name }));
       if (m.participant.publishing)
         peers.subscribe(m.participant.id);
       render();
@@ -225,13 +255,44 @@ function join() {
     .on('close', (ev) => {
       if (s.over)
         return;
+      if (s.resume && (s.reconnectingSince || (ev.opened && !ev.byUs))) {
+        if (!s.reconnectingSince) {
+          s.reconnectingSince = Date.now();
+          s.lostAt = Date.now();
+          s.attempt = 0;
+          views.notice(t('notice.reconnecting'), true);
+        }
+        scheduleReconnect();
+        return;
+      }
       end(t('error.title'), ev.opened ? t('code.lost') : t('code.network'), t('error.callCourt'),
           ev.opened ? 'closed-' + ev.code : 'unreachable');
     });
   signalling.connect();
 }
 
+/* The publish connection again, after it failed (the relay or the browser gave it up). */
+function republish() {
+  if (!s.stream || !peers)
+    return;
+  if (peers.publisher)
+    peers.publisher.close();
+  peers.publisher = null;
+  peers.publish(s.stream).catch((e) => views.notice(t('code.bad-sdp') + ' ' + e, true));
+}
+
 function onJoined(m) {
+  s.resume = m.resume || null;
+  s.grace = m.grace || 0;
+  if (s.reconnectingSince) {
+    s.reconnectingSince = 0;
+    s.attempt = 0;
+    s.participants.clear();
+    s.streams.clear();
+    for (const a of document.querySelectorAll('audio.remote'))
+      a.remove();
+    views.notice(t(m.resumed ? 'notice.reconnected' : 'notice.rejoined'));
+  }
   s.me = { id: m.id, name: m.name, role: m.role, state: m.state || 'admitted', publishing: false,
            audio: 'on', video: 'on' };
   s.title = m.title || '';
@@ -302,6 +363,16 @@ function codeSentence(code, message) {
 }
 
 function onError(m) {
+  if (m.code === 'connection-failed' && m.ref === 'publish') {
+    republish();
+    return;
+  }
+  if (m.code === 'connection-failed' && m.ref) {
+    peers.unsubscribe(m.ref, false);
+    if ((s.participants.get(m.ref) || {}).publishing)
+      peers.subscribe(m.ref);
+    return;
+  }
   if (m.ref === 'join' || FATAL.has(m.code)) {
     const title = m.code === 'hearing-ended' ? t('error.ended') : t('error.title');
     end(title, codeSentence(m.code, m.message), t('error.callCourt'), m.code);

@@ -199,6 +199,8 @@ function fillTile(li, p, s, actions, staff) {
   const notes = [];
   if (p.state === 'waiting')
     notes.push(t('hearing.waiting'));
+  if (p.connection === 'reconnecting')
+    notes.push(t('hearing.reconnecting'));
   if (p.audio === 'muted')
     notes.push(t('hearing.muted'));
   if (p.video === 'off')
