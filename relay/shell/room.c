@@ -285,11 +285,11 @@ failure_handle(gpointer data)
     tm_hearing_close_subscription(room->hearing, owner, feed);
     g_autofree char *msg = g_strdup_printf("the connection receiving %s failed: %s", feed->id,
                                            f->reason);
-    g_autoptr(JsonBuilder) b = tm_wire_error("connection-failed", msg, feed->id);
+    g_autoptr(JsonBuilder) b = tm_wire_error(TM_WIRE_ERR_CONNECTION_FAILED, msg, feed->id);
     tm_room_send(room, owner, b);
   } else {
     g_autofree char *msg = g_strdup_printf("your media connection failed: %s", f->reason);
-    g_autoptr(JsonBuilder) b = tm_wire_error("connection-failed", msg, "publish");
+    g_autoptr(JsonBuilder) b = tm_wire_error(TM_WIRE_ERR_CONNECTION_FAILED, msg, "publish");
     tm_room_send(room, owner, b);
     g_autofree char *label = tm_room_label(owner);
     tm_room_audit(room, label, "connection-failed", owner, f->reason);
