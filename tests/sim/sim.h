@@ -90,8 +90,9 @@ typedef struct {
 
 void tm_sim_scene(TmSim *sim, TmSimScene *scene);
 void tm_sim_scene_add_clerk(TmSim *sim, TmSimScene *scene);
-/* The judge's browser sends N video packets, a frame every 33 ms of virtual time from sequence
- * number SEQ (timestamps 3000 apart), key frames when KEY; returns the next sequence number. */
+/* PUB (the scene's judge) sends N video packets (PT 96, SSRC 0xB), one every 33 ms of virtual
+ * time, from sequence number SEQ with timestamp SEQ × 3000, key frames when KEY; returns the next
+ * sequence number. */
 uint16_t tm_sim_send_video(TmSim *sim, TmSimBrowser *pub, uint16_t seq, int n, bool key);
 
 /* Bare simulations. A browser of the simulation, not yet connected to anything. */
