@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "sdp.h"
+#include "wire-error.h"
 
 #define MESSAGE_MAX_DEPTH 32     /* nesting of objects and arrays in one frame */
 #define MESSAGE_MAX_DIGITS 18    /* digits in a row outside strings: always fits in int64 */
@@ -36,20 +37,6 @@ static const char *const message_type_names[TM_MSG_COUNT] = {
   [TM_MSG_CONTROL] = "control",
 };
 
-static const char *const message_error_codes[TM_MESSAGE_ERR_COUNT] = {
-  [TM_MESSAGE_OK] = "ok",
-  [TM_MESSAGE_ERR_TOO_LARGE] = "too-large",
-  [TM_MESSAGE_ERR_BAD_JSON] = "bad-json",
-  [TM_MESSAGE_ERR_UNKNOWN_TYPE] = "unknown-type",
-};
-
-static const char *const message_errors[TM_MESSAGE_ERR_COUNT] = {
-  [TM_MESSAGE_OK] = "the message is valid",
-  [TM_MESSAGE_ERR_TOO_LARGE] = "the message is larger than 64 KiB",
-  [TM_MESSAGE_ERR_BAD_JSON] = "the message is not a JSON object with the members its type requires",
-  [TM_MESSAGE_ERR_UNKNOWN_TYPE] = "the message type is not one the relay knows",
-};
-
 const char *
 tm_message_type_name(TmMessageType type)
 {
@@ -58,20 +45,24 @@ tm_message_type_name(TmMessageType type)
   return message_type_names[type];
 }
 
+/* The codes and messages are the wire's (wire-error.c): one table for every error a client
+ * reads. */
 const char *
 tm_message_error_code(TmMessageError err)
 {
-  if ((unsigned) err >= TM_MESSAGE_ERR_COUNT)
-    return "unknown";
-  return message_error_codes[err];
+  if (err == TM_MESSAGE_OK)
+    return "ok";
+  return tm_wire_error_code(tm_wire_error_for_message(err));
 }
 
 const char *
 tm_message_strerror(TmMessageError err)
 {
+  if (err == TM_MESSAGE_OK)
+    return "the message is valid";
   if ((unsigned) err >= TM_MESSAGE_ERR_COUNT)
     return "unknown message error";
-  return message_errors[err];
+  return tm_wire_error_strerror(tm_wire_error_for_message(err));
 }
 
 /* ---- members ---- */

@@ -31,9 +31,9 @@ done(Act *a, const char *path)
 }
 
 static void
-fail(Act *a, const char *code, const char *message)
+fail(Act *a, TmWireError err, const char *message)
 {
-  a->r->reply = tm_wire_error(code, message, a->m->action);
+  a->r->reply = tm_wire_error(err, message, a->m->action);
 }
 
 static void
@@ -88,28 +88,28 @@ run_admit(Act *a)
 
 /* Refused or removed: told why, the token revoked, out of the hearing. */
 static void
-dismiss(Act *a, const char *action, const char *code, const char *message)
+dismiss(Act *a, const char *action, TmWireError err)
 {
   audit(a, action, a->target, "token revoked");
   done(a, NULL);
   if (a->target->data != NULL)
-    a->room->relay->sink.dismiss(a->target->data, code, message, TRUE);
+    a->room->relay->sink.dismiss(a->target->data, err, NULL, TRUE);
 }
 
 static void
 run_refuse(Act *a)
 {
-  dismiss(a, "refuse", "refused", "the court did not admit you to this hearing");
+  dismiss(a, "refuse", TM_WIRE_ERR_REFUSED);
 }
 
 static void
 run_remove(Act *a)
 {
   if (a->target == a->actor->participant) {
-    fail(a, "bad-request", "you cannot remove yourself; leave instead");
+    fail(a, TM_WIRE_ERR_BAD_REQUEST, "you cannot remove yourself; leave instead");
     return;
   }
-  dismiss(a, "remove", "removed", "the court removed you from this hearing");
+  dismiss(a, "remove", TM_WIRE_ERR_REMOVED);
 }
 
 static void
@@ -117,7 +117,7 @@ run_to_waiting(Act *a)
 {
   TmRoom *room = a->room;
   if (a->target == a->actor->participant) {
-    fail(a, "bad-request", "you cannot send yourself to the waiting room");
+    fail(a, TM_WIRE_ERR_BAD_REQUEST, "you cannot send yourself to the waiting room");
     return;
   }
   tm_room_record_presence(room, a->target, FALSE);
@@ -182,7 +182,8 @@ run_protect(Act *a)
   TmRoom *room = a->room;
   const TmMessage *m = a->m;
   if (g_strcmp0(m->measure, "screen-witness") != 0 || m->on < 0) {
-    fail(a, "bad-request", "protect needs \"measure\":\"screen-witness\" and \"on\":true or false");
+    fail(a, TM_WIRE_ERR_BAD_REQUEST,
+         "protect needs \"measure\":\"screen-witness\" and \"on\":true or false");
     return;
   }
   tm_hearing_set_measure(room->hearing, TM_MEASURE_SCREEN_WITNESS, m->on == 1, now_us());
@@ -251,21 +252,21 @@ run_record(Act *a)
   if (strcmp(op, "start") == 0) {
     g_autoptr(GError) error = NULL;
     if (room->recorder != NULL) {
-      fail(a, "bad-request", "the hearing is already being recorded");
+      fail(a, TM_WIRE_ERR_BAD_REQUEST, "the hearing is already being recorded");
     } else if (!tm_room_recording_start(room, a->actor->label, &error)) {
       g_autofree char *msg = g_strdup_printf("the recording could not start: %s", error->message);
-      fail(a, "internal", msg);
+      fail(a, TM_WIRE_ERR_INTERNAL, msg);
     } else {
       done(a, tm_recorder_path(room->recorder));
     }
     return;
   }
   if (strcmp(op, "pause") != 0 && strcmp(op, "resume") != 0 && strcmp(op, "stop") != 0) {
-    fail(a, "bad-request", "record needs \"op\": start, pause, resume or stop");
+    fail(a, TM_WIRE_ERR_BAD_REQUEST, "record needs \"op\": start, pause, resume or stop");
     return;
   }
   if (room->recorder == NULL) {
-    fail(a, "not-recording", "the hearing is not being recorded");
+    fail(a, TM_WIRE_ERR_NOT_RECORDING, NULL);
     return;
   }
   if (strcmp(op, "stop") == 0) {
@@ -281,11 +282,11 @@ static void
 run_mark(Act *a)
 {
   if (a->m->text == NULL) {
-    fail(a, "bad-request", "mark needs \"text\" (1 to 200 characters)");
+    fail(a, TM_WIRE_ERR_BAD_REQUEST, "mark needs \"text\" (1 to 200 characters)");
     return;
   }
   if (a->room->recorder == NULL) {
-    fail(a, "not-recording", "the hearing is not being recorded");
+    fail(a, TM_WIRE_ERR_NOT_RECORDING, NULL);
     return;
   }
   tm_room_recording_mark(a->room, a->actor->label, a->actor->role, a->m->text);
@@ -359,30 +360,30 @@ tm_control_handle(TmRoom *room, const TmControlActor *actor, const TmMessage *m,
   Act a = { room, actor, m, NULL, r };
   const TmControlRule *rule = tm_court_rule(m->action);
   if (rule == NULL) {
-    r->reply = tm_wire_error("bad-request", "unknown control action", m->action);
+    r->reply = tm_wire_error(TM_WIRE_ERR_BAD_REQUEST, "unknown control action", m->action);
     return;
   }
   g_autofree char *why = NULL;
   if (!tm_court_allows(rule, actor->role, actor->participant != NULL, &why)) {
-    fail(&a, "forbidden", why);
+    fail(&a, TM_WIRE_ERR_FORBIDDEN, why);
     note_refusal(room, actor, rule->action);
     return;
   }
   if (rule->target != TM_TARGET_NONE) {
     a.target = m->ctl_target != NULL ? tm_hearing_find(room->hearing, m->ctl_target) : NULL;
     if (a.target == NULL) {
-      fail(&a, "unknown-target", "no participant with that id is in the hearing");
+      fail(&a, TM_WIRE_ERR_UNKNOWN_TARGET, NULL);
       return;
     }
     const char *problem = tm_court_target_problem(rule, a.target->state);
     if (problem != NULL) {
-      fail(&a, "bad-request", problem);
+      fail(&a, TM_WIRE_ERR_BAD_REQUEST, problem);
       return;
     }
   }
   /* Every control carried out is audited: past its bound, it is refused instead. */
   if (rule->audited && !tm_token_bucket_take(actor->bucket, g_get_monotonic_time())) {
-    fail(&a, "rate-limited", "too many controls in a short time; wait a moment");
+    fail(&a, TM_WIRE_ERR_RATE_LIMITED, "too many controls in a short time; wait a moment");
     return;
   }
   for (gsize i = 0; i < G_N_ELEMENTS(runs); i++)

@@ -54,7 +54,8 @@ on_status(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable
     te = tm_keyring_verify(relay->keyring, auth + 7, g_get_real_time() / 1000000, &claims,
                            &revoked);
   if (te != TM_TOKEN_OK || revoked) {
-    g_autoptr(JsonBuilder) b = tm_wire_error(revoked ? "token-revoked" : tm_wire_token_error(te),
+    g_autoptr(JsonBuilder) b = tm_wire_error(revoked ? TM_WIRE_ERR_TOKEN_REVOKED
+                                                     : tm_wire_error_for_token(te),
                                              revoked ? "this token has been revoked"
                                                      : tm_token_strerror(te),
                                              NULL);

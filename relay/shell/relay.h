@@ -10,6 +10,7 @@
 #include "evidence.h"
 #include "ice.h"
 #include "keys.h"
+#include "wire-error.h"
 
 /* How a room reaches the sessions of its participants (TmParticipant.data) and control sessions
  * without knowing what a session is: server.c points these at session.c. */
@@ -18,9 +19,10 @@ typedef struct {
   /* Takes the session out of its hearing (REASON: "left", "connection-failed", ...). */
   void (*leave)(gpointer session, const char *reason);
   void (*close)(gpointer session);
-  /* Tells the session why with error CODE, revokes its token when REVOKE, takes it out of the
-   * hearing and closes it (refuse, remove). */
-  void (*dismiss)(gpointer session, const char *code, const char *message, gboolean revoke);
+  /* Tells the session why with ERR (MESSAGE, or ERR's own when NULL), revokes its token when
+   * REVOKE, takes it out of the hearing (ERR's code is the reason) and closes it (refuse,
+   * remove). */
+  void (*dismiss)(gpointer session, TmWireError err, const char *message, gboolean revoke);
 } TmSessionSink;
 
 typedef struct {

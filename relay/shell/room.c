@@ -185,7 +185,7 @@ grace_over(gpointer data)
   seat_stop_grace(seat);
   g_message("%s did not come back within %d s", p->id, TM_ROOM_GRACE_S);
   if (p->data != NULL) /* signalling is there, media is not */
-    room->relay->sink.dismiss(p->data, "connection-lost",
+    room->relay->sink.dismiss(p->data, TM_WIRE_ERR_CONNECTION_LOST,
                               "your media connection did not come back in time; join again",
                               FALSE);
   else
@@ -453,13 +453,13 @@ failure_handle(gpointer data)
     tm_hearing_close_subscription(room->hearing, owner, feed);
     g_autofree char *msg = g_strdup_printf("the connection receiving %s failed: %s", feed->id,
                                            f->reason);
-    g_autoptr(JsonBuilder) b = tm_wire_error("connection-failed", msg, feed->id);
+    g_autoptr(JsonBuilder) b = tm_wire_error(TM_WIRE_ERR_CONNECTION_FAILED, msg, feed->id);
     tm_room_send(room, owner, b);
   } else {
     /* The participant keeps its place; its client publishes again (or connects again). */
     tm_hearing_close_publish(room->hearing, owner);
     g_autofree char *msg = g_strdup_printf("your media connection failed: %s", f->reason);
-    g_autoptr(JsonBuilder) b = tm_wire_error("connection-failed", msg, "publish");
+    g_autoptr(JsonBuilder) b = tm_wire_error(TM_WIRE_ERR_CONNECTION_FAILED, msg, "publish");
     tm_room_send(room, owner, b);
     tm_room_set_away(room, owner, f->reason);
     tm_room_schedule(room);

@@ -31,11 +31,12 @@ tm_session_send(TmSession *s, JsonBuilder *b)
 }
 
 void
-tm_session_error(TmSession *s, const char *code, const char *message, const char *ref)
+tm_session_error(TmSession *s, TmWireError err, const char *message, const char *ref)
 {
-  g_autoptr(JsonBuilder) b = tm_wire_error(code, message, ref);
+  g_autoptr(JsonBuilder) b = tm_wire_error(err, message, ref);
   tm_session_send(s, b);
-  g_info("session error %s: %s", code, message);
+  g_info("session error %s: %s", tm_wire_error_code(err),
+         message != NULL ? message : tm_wire_error_strerror(err));
 }
 
 void
@@ -99,15 +100,15 @@ tm_session_leave(TmSession *s, const char *reason)
 }
 
 static void
-dismiss(TmSession *s, const char *code, const char *message, gboolean revoke)
+dismiss(TmSession *s, TmWireError err, const char *message, gboolean revoke)
 {
   if (revoke) {
     g_autoptr(GError) error = NULL;
     if (!tm_keyring_revoke(s->relay->keyring, s->jti, &error))
       g_critical("cannot revoke a token: %s", error->message);
   }
-  tm_session_error(s, code, message, NULL);
-  tm_session_leave(s, code);
+  tm_session_error(s, err, message, NULL);
+  tm_session_leave(s, tm_wire_error_code(err));
   tm_session_close(s, SOUP_WEBSOCKET_CLOSE_NORMAL);
 }
 
@@ -130,9 +131,9 @@ sink_close(gpointer s)
 }
 
 static void
-sink_dismiss(gpointer s, const char *code, const char *message, gboolean revoke)
+sink_dismiss(gpointer s, TmWireError err, const char *message, gboolean revoke)
 {
-  dismiss(s, code, message, revoke);
+  dismiss(s, err, message, revoke);
 }
 
 const TmSessionSink tm_session_sink = { sink_send, sink_leave, sink_close, sink_dismiss };
@@ -155,11 +156,11 @@ join_allowed(TmSession *s)
   return tm_token_bucket_take(b, now);
 }
 
-/* Refuses a join with CODE and closes the session. */
+/* Refuses a join with ERR and closes the session. */
 static void
-refuse(TmSession *s, const char *code, const char *message)
+refuse(TmSession *s, TmWireError err, const char *message)
 {
-  tm_session_error(s, code, message, "join");
+  tm_session_error(s, err, message, "join");
   tm_session_close(s, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
 }
 
@@ -201,25 +202,26 @@ join_check(TmSession *s, const TmMessage *m, TmSeat **seat)
   /* Only failures count against the address: someone behind the same NAT sending garbage
    * never keeps a valid token out. */
   if ((te != TM_TOKEN_OK || revoked) && !join_allowed(s)) {
-    refuse(s, "rate-limited", "too many failed join attempts from this address; wait a moment");
+    refuse(s, TM_WIRE_ERR_RATE_LIMITED,
+           "too many failed join attempts from this address; wait a moment");
     return NULL;
   }
   if (te != TM_TOKEN_OK) {
-    refuse(s, tm_wire_token_error(te), tm_token_strerror(te));
+    refuse(s, tm_wire_error_for_token(te), tm_token_strerror(te));
     return NULL;
   }
   if (revoked) {
-    refuse(s, "token-revoked", "this token has been revoked; ask the court for a new one");
+    refuse(s, TM_WIRE_ERR_TOKEN_REVOKED, NULL);
     return NULL;
   }
   g_autoptr(GError) error = NULL;
   TmRoom *room = tm_room_open(relay, claims.hearing, &error);
   if (room == NULL) {
-    refuse(s, "wrong-hearing", "the token is for a hearing this relay does not hold");
+    refuse(s, TM_WIRE_ERR_WRONG_HEARING, NULL);
     return NULL;
   }
   if (room->record->ended) {
-    refuse(s, "hearing-ended", "this hearing has ended");
+    refuse(s, TM_WIRE_ERR_HEARING_ENDED, NULL);
     tm_room_close_if_empty(room);
     return NULL;
   }
@@ -231,15 +233,16 @@ join_check(TmSession *s, const TmMessage *m, TmSeat **seat)
     return room;
   }
   if (g_hash_table_contains(relay->live_tokens, claims.jti)) {
-    refuse(s, "token-in-use", "this token is already in use by another session");
+    refuse(s, TM_WIRE_ERR_TOKEN_IN_USE, NULL);
     return NULL;
   }
   if (room->locked && claims.role != TM_ROLE_JUDGE) {
-    refuse(s, "hearing-locked", "the hearing is locked; nobody new may join");
+    refuse(s, TM_WIRE_ERR_HEARING_LOCKED, NULL);
     return NULL;
   }
   if (m->control && claims.role != TM_ROLE_JUDGE && claims.role != TM_ROLE_CLERK) {
-    refuse(s, "forbidden", "only a judge's or a clerk's token may open a control session");
+    refuse(s, TM_WIRE_ERR_FORBIDDEN,
+           "only a judge's or a clerk's token may open a control session");
     return NULL;
   }
   s->role = claims.role;
@@ -270,7 +273,7 @@ on_join_deadline(gpointer data)
   TmSession *s = data;
   s->join_deadline = 0;
   if (s->room == NULL && !s->closed) {
-    tm_session_error(s, "join-timeout", "no join within 10 seconds; connect again to join", NULL);
+    tm_session_error(s, TM_WIRE_ERR_JOIN_TIMEOUT, NULL, NULL);
     tm_session_close(s, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
   }
   return G_SOURCE_REMOVE;
@@ -283,7 +286,7 @@ resume(TmSession *s, TmRoom *room, TmSeat *seat)
   TmParticipant *p = seat->participant;
   TmSession *old = p->data;
   if (old != NULL) { /* its old connection is still open on our side */
-    tm_session_error(old, "replaced", "this place continues on a new connection", NULL);
+    tm_session_error(old, TM_WIRE_ERR_REPLACED, NULL, NULL);
     detach(old);
     old->participant = NULL;
     tm_session_close(old, SOUP_WEBSOCKET_CLOSE_NORMAL);
@@ -309,7 +312,7 @@ static void
 handle_join(TmSession *s, const TmMessage *m)
 {
   if (s->room != NULL) {
-    tm_session_error(s, "already-joined", "this session has already joined the hearing", "join");
+    tm_session_error(s, TM_WIRE_ERR_ALREADY_JOINED, NULL, "join");
     return;
   }
   TmSeat *seat = NULL;
@@ -329,7 +332,7 @@ handle_join(TmSession *s, const TmMessage *m)
     TmParticipant *p = tm_hearing_join(room->hearing, s->name, s->role, g_get_monotonic_time(),
                                        &he);
     if (p == NULL) {
-      refuse(s, "hearing-full", tm_hearing_strerror(he));
+      refuse(s, tm_wire_error_for_hearing(he), tm_hearing_strerror(he));
       tm_room_close_if_empty(room);
       return;
     }
@@ -371,12 +374,9 @@ static void
 candidate_result(TmSession *s, TmIceCandidateResult r)
 {
   if (r == TM_ICE_CANDIDATE_MALFORMED)
-    tm_session_error(s, "bad-candidate", "the ICE candidate cannot be parsed", "candidate");
+    tm_session_error(s, TM_WIRE_ERR_BAD_CANDIDATE, NULL, "candidate");
   else if (r == TM_ICE_CANDIDATE_REFUSED)
-    tm_session_error(s, "candidate-refused",
-                     "the relay does not connect to that address (multicast, link-local, its "
-                     "own, or outside remote-candidates)",
-                     "candidate");
+    tm_session_error(s, TM_WIRE_ERR_CANDIDATE_REFUSED, NULL, "candidate");
 }
 
 static void
@@ -388,7 +388,7 @@ handle_offer(TmSession *s, const TmMessage *m)
   if (m->type == TM_MSG_SUBSCRIBE) {
     feed = tm_hearing_find(room->hearing, m->feed);
     if (feed == NULL) {
-      tm_session_error(s, "unknown-feed", "no participant with that id is in the hearing", ref);
+      tm_session_error(s, TM_WIRE_ERR_UNKNOWN_FEED, NULL, ref);
       return;
     }
   }
@@ -396,7 +396,7 @@ handle_offer(TmSession *s, const TmMessage *m)
   g_autofree TmSdp *answer = g_new0(TmSdp, 1);
   TmSdpError se = tm_sdp_parse(m->sdp, strlen(m->sdp), offer);
   if (se != TM_SDP_OK) {
-    tm_session_error(s, "bad-sdp", tm_sdp_strerror(se), ref);
+    tm_session_error(s, TM_WIRE_ERR_BAD_SDP, tm_sdp_strerror(se), ref);
     return;
   }
   /* A new offer for a connection that exists replaces it: the client connects again after its
@@ -412,14 +412,11 @@ handle_offer(TmSession *s, const TmMessage *m)
   if (t == NULL) {
     if (error != NULL) {
       g_warning("ICE: %s", error->message);
-      tm_session_error(s, "internal", "the relay could not open a media port", ref);
-    } else if (he == TM_HEARING_ERR_SDP) {
-      tm_session_error(s, "bad-sdp", tm_sdp_strerror(se), ref);
-    } else if (he == TM_HEARING_ERR_FORBIDDEN) {
-      tm_session_error(s, "forbidden", tm_hearing_strerror(he), ref);
+      tm_session_error(s, TM_WIRE_ERR_INTERNAL, "the relay could not open a media port", ref);
     } else {
-      tm_session_error(s, he == TM_HEARING_ERR_NO_FEED ? "unknown-feed" : "bad-request",
-                       tm_hearing_strerror(he), ref);
+      tm_session_error(s, tm_wire_error_for_hearing(he),
+                       he == TM_HEARING_ERR_SDP ? tm_sdp_strerror(se) : tm_hearing_strerror(he),
+                       ref);
     }
     return;
   }
@@ -438,7 +435,7 @@ static void
 handle_media_message(TmSession *s, const TmMessage *m)
 {
   if (s->participant == NULL) {
-    tm_session_error(s, "forbidden", "a control session has no media",
+    tm_session_error(s, TM_WIRE_ERR_FORBIDDEN, "a control session has no media",
                      tm_message_type_name(m->type));
     return;
   }
@@ -450,8 +447,7 @@ handle_media_message(TmSession *s, const TmMessage *m)
   case TM_MSG_UNSUBSCRIBE: {
     TmParticipant *feed = tm_hearing_find(s->room->hearing, m->feed);
     if (feed == NULL)
-      tm_session_error(s, "unknown-feed", "no participant with that id is in the hearing",
-                       "unsubscribe");
+      tm_session_error(s, TM_WIRE_ERR_UNKNOWN_FEED, NULL, "unsubscribe");
     else
       tm_hearing_close_subscription(s->room->hearing, s->participant, feed);
     break;
@@ -459,7 +455,7 @@ handle_media_message(TmSession *s, const TmMessage *m)
   case TM_MSG_CANDIDATE: {
     TmTransport *t = tm_room_find_transport(s->room, s->participant, m->target);
     if (t == NULL)
-      tm_session_error(s, "unknown-feed", "no connection with that target", "candidate");
+      tm_session_error(s, TM_WIRE_ERR_UNKNOWN_FEED, "no connection with that target", "candidate");
     else
       candidate_result(s, tm_ice_add_remote_candidate(t->ice, m->candidate));
     break;
@@ -516,19 +512,18 @@ on_message(SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer dat
   gsize len = 0;
   const char *text = g_bytes_get_data(message, &len);
   if (!tm_token_bucket_take(&s->bucket, g_get_monotonic_time())) {
-    tm_session_error(s, "rate-limited", "too many messages; slow down", NULL);
+    tm_session_error(s, TM_WIRE_ERR_RATE_LIMITED, NULL, NULL);
     return;
   }
   if (type != SOUP_WEBSOCKET_DATA_TEXT) {
-    tm_session_error(s, "bad-json", "messages must be JSON text frames", NULL);
+    tm_session_error(s, TM_WIRE_ERR_BAD_JSON, "messages must be JSON text frames", NULL);
     return;
   }
   TmMessage m;
   const char *detail = NULL;
   TmMessageError e = tm_message_parse(text, len, &m, &detail);
   if (e != TM_MESSAGE_OK) {
-    tm_session_error(s, tm_message_error_code(e), detail != NULL ? detail : tm_message_strerror(e),
-                     NULL);
+    tm_session_error(s, tm_wire_error_for_message(e), detail, NULL);
     if (e == TM_MESSAGE_ERR_TOO_LARGE)
       tm_session_close(s, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
     return;
@@ -540,7 +535,7 @@ on_message(SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer dat
   } else if (m.type == TM_MSG_JOIN) {
     handle_join(s, &m);
   } else if (s->room == NULL) {
-    tm_session_error(s, "not-joined", "send a join message with your token first",
+    tm_session_error(s, TM_WIRE_ERR_NOT_JOINED, NULL,
                      tm_message_type_name(m.type));
   } else {
     handle_joined_message(s, &m);
@@ -603,8 +598,7 @@ count_unjoined(TmSession *s)
   if (q != NULL && g_queue_get_length(q) >= UNJOINED_PER_ADDRESS) {
     TmSession *oldest = g_queue_peek_head(q);
     stop_waiting_for_join(oldest);
-    tm_session_error(oldest, "too-many-sessions",
-                     "too many connections from this address have not joined", NULL);
+    tm_session_error(oldest, TM_WIRE_ERR_TOO_MANY_SESSIONS, NULL, NULL);
     tm_session_close(oldest, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
     q = g_hash_table_lookup(s->relay->unjoined, s->remote);
   }

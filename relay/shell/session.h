@@ -38,7 +38,8 @@ TmSession *tm_session_new(TmRelay *relay, SoupWebsocketConnection *ws, const cha
 void tm_session_free(TmSession *s);
 
 void tm_session_send(TmSession *s, JsonBuilder *b);
-void tm_session_error(TmSession *s, const char *code, const char *message, const char *ref);
+/* Sends error ERR (MESSAGE, or ERR's own when NULL; REF may be NULL). */
+void tm_session_error(TmSession *s, TmWireError err, const char *message, const char *ref);
 /* Takes S out of its hearing (REASON: "left", "hearing-ended", ...); the WebSocket stays. */
 void tm_session_leave(TmSession *s, const char *reason);
 void tm_session_close(TmSession *s, gushort code);

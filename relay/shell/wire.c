@@ -37,11 +37,11 @@ tm_wire_bool(JsonBuilder *b, const char *name, gboolean value)
 }
 
 JsonBuilder *
-tm_wire_error(const char *code, const char *message, const char *ref)
+tm_wire_error(TmWireError err, const char *message, const char *ref)
 {
   JsonBuilder *b = tm_wire_begin("error");
-  tm_wire_string(b, "code", code);
-  tm_wire_string(b, "message", message);
+  tm_wire_string(b, "code", tm_wire_error_code(err));
+  tm_wire_string(b, "message", message != NULL ? message : tm_wire_error_strerror(err));
   if (ref != NULL)
     tm_wire_string(b, "ref", ref);
   json_builder_end_object(b);
@@ -208,15 +208,4 @@ tm_wire_text(JsonBuilder *b)
 {
   g_autoptr(JsonNode) root = json_builder_get_root(b);
   return json_to_string(root, FALSE);
-}
-
-const char *
-tm_wire_token_error(TmTokenError e)
-{
-  switch (e) {
-  case TM_TOKEN_ERR_EXPIRED: return "token-expired";
-  case TM_TOKEN_ERR_NOT_YET_VALID: return "token-not-yet-valid";
-  case TM_TOKEN_ERR_WRONG_HEARING: return "wrong-hearing";
-  default: return "bad-token";
-  }
 }

@@ -6,6 +6,7 @@
 
 #include "hearing.h"
 #include "token.h"
+#include "wire-error.h"
 
 /* A message object {"type":TYPE, ...} left open for members; end it with
  * json_builder_end_object(). */
@@ -14,7 +15,9 @@ void tm_wire_string(JsonBuilder *b, const char *name, const char *value);
 void tm_wire_int(JsonBuilder *b, const char *name, gint64 value);
 void tm_wire_bool(JsonBuilder *b, const char *name, gboolean value);
 /* Finished messages. */
-JsonBuilder *tm_wire_error(const char *code, const char *message, const char *ref);
+/* {"type":"error","code":...,"message":...,"ref":REF}: ERR's code; MESSAGE, or when NULL the
+ * table's message for ERR (wire-error.h); REF may be NULL. */
+JsonBuilder *tm_wire_error(TmWireError err, const char *message, const char *ref);
 JsonBuilder *tm_wire_done(const char *action, const char *path);
 /* {"type":TYPE,"participant":{...}}: participant-joined, participant-state. */
 JsonBuilder *tm_wire_participant_event(const char *type, TmHearing *h, const TmParticipant *p);
@@ -31,9 +34,6 @@ void tm_wire_link(JsonBuilder *b, const TmParticipant *p);
 /* {"type":"visibility","sees":{VIEWER:[SOURCE...]}}: whose picture each admitted participant
  * receives now (the relay's policy, mutes and who publishes). ONLY: just that viewer's entry. */
 JsonBuilder *tm_wire_visibility(TmHearing *h, const TmParticipant *only);
-
-/* The error code for a token that does not verify (docs/protocol.md). */
-const char *tm_wire_token_error(TmTokenError e);
 
 /* The message as JSON text (g_free). */
 char *tm_wire_text(JsonBuilder *b);

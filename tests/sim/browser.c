@@ -1,0 +1,302 @@
+/* browser.c — a participant's browser made of the engine's DTLS client and SRTP session. */
+#include "browser.h"
+
+#include <string.h>
+
+#include "util.h"
+
+#define BROWSER_BUF 2048
+
+const uint8_t tm_sim_vp8_key[7] = { 0x10, 0x00, 0x9d, 0x01, 0x2a, 0xAA, 0xBB }; /* P=0 */
+const uint8_t tm_sim_vp8_delta[4] = { 0x10, 0x01, 0x02, 0x03 };                 /* P=1 */
+const uint8_t tm_sim_opus[3] = { 0xfc, 0xff, 0xfe };
+
+static void
+dtls_transmit(void *ud, const uint8_t *buf, size_t len)
+{
+  tm_sim_browser_transmit(ud, buf, len);
+}
+
+static void
+dtls_connected(void *ud, const TmSrtpKeys *keys)
+{
+  TmSimBrowser *b = ud;
+  TmSrtpError err;
+  b->srtp = tm_srtp_new(keys, &err);
+  g_assert_nonnull(b->srtp);
+  g_assert_cmpint(keys->profile, ==, TM_SRTP_PROFILE_AEAD_AES_128_GCM);
+  b->connected = true;
+}
+
+static void
+dtls_failed(void *ud, TmDtlsError err)
+{
+  ((TmSimBrowser *) ud)->failed = true;
+}
+
+static const TmDtlsListener browser_dtls_listener = { dtls_transmit, dtls_connected, dtls_failed };
+
+TmSimBrowser *
+tm_sim_browser_new(const uint8_t *relay_fp, TmSimSendFunc send, void *send_data)
+{
+  TmSimBrowser *b = g_new0(TmSimBrowser, 1);
+  b->identity = tm_dtls_identity_new(1800000000);
+  b->dtls = tm_dtls_new(b->identity, TM_DTLS_ROLE_CLIENT, relay_fp, TM_DTLS_FINGERPRINT_LEN,
+                        &browser_dtls_listener, b);
+  b->answer = g_new0(TmSdp, 1);
+  b->rtp_in = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
+  b->rtcp_in = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
+  b->sent = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                  (GDestroyNotify) g_bytes_unref);
+  b->send = send;
+  b->send_data = send_data;
+  return b;
+}
+
+void
+tm_sim_browser_free(TmSimBrowser *b)
+{
+  if (b == NULL)
+    return;
+  tm_dtls_free(b->dtls);
+  tm_srtp_free(b->srtp);
+  tm_dtls_identity_unref(b->identity);
+  g_free(b->answer);
+  g_ptr_array_unref(b->rtp_in);
+  g_ptr_array_unref(b->rtcp_in);
+  g_hash_table_unref(b->sent);
+  g_free(b);
+}
+
+void
+tm_sim_browser_start(TmSimBrowser *b, int64_t now_us)
+{
+  tm_dtls_start(b->dtls, now_us);
+}
+
+char *
+tm_sim_browser_offer(const uint8_t *fp, const char *dir, int opus_pt, int vp8_pt)
+{
+  char hex[3 * TM_DTLS_FINGERPRINT_LEN + 1];
+  tm_hex_colon(fp, TM_DTLS_FINGERPRINT_LEN, hex);
+  return g_strdup_printf(
+    "v=0\r\no=- 42 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE a v\r\n"
+    "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 %s\r\n"
+    "a=setup:actpass\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\na=mid:a\r\na=%s\r\na=rtcp-mux\r\n"
+    "a=rtpmap:%d opus/48000/2\r\na=fmtp:%d useinbandfec=1\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\na=mid:v\r\na=%s\r\na=rtcp-mux\r\n"
+    "a=rtpmap:%d VP8/90000\r\na=rtcp-fb:%d nack\r\na=rtcp-fb:%d nack pli\r\n",
+    hex, opus_pt, dir, opus_pt, opus_pt, vp8_pt, dir, vp8_pt, vp8_pt, vp8_pt);
+}
+
+void
+tm_sim_browser_receive(TmSimBrowser *b, const uint8_t *p, size_t len, int64_t now_us)
+{
+  TmPacketClass c = tm_packet_classify(p, len);
+  if (c == TM_PACKET_DTLS) {
+    tm_dtls_handle_datagram(b->dtls, p, len, now_us);
+    return;
+  }
+  if (b->srtp == NULL || len > BROWSER_BUF)
+    return;
+  if (c == TM_PACKET_RTP && b->drop_rtp > 0) {
+    b->drop_rtp--; /* lost on the way */
+    return;
+  }
+  uint8_t buf[BROWSER_BUF];
+  memcpy(buf, p, len);
+  size_t n = len;
+  if (c == TM_PACKET_RTP) {
+    if (tm_srtp_unprotect_rtp(b->srtp, buf, &n) == TM_SRTP_OK)
+      g_ptr_array_add(b->rtp_in, g_bytes_new(buf, n));
+    else
+      b->rejected_rtp++;
+  } else if (c == TM_PACKET_RTCP) {
+    if (tm_srtp_unprotect_rtcp(b->srtp, buf, &n) == TM_SRTP_OK)
+      g_ptr_array_add(b->rtcp_in, g_bytes_new(buf, n));
+    else
+      b->rejected_rtcp++;
+  }
+}
+
+void
+tm_sim_browser_transmit(TmSimBrowser *b, const uint8_t *buf, size_t len)
+{
+  b->send(b->send_data, b, buf, len);
+}
+
+/* The key of a sent packet: its stream and sequence number (g_free). */
+static gint64 *
+sent_key(uint32_t ssrc, uint16_t seq)
+{
+  return g_memdup2(&(gint64){ (gint64) ssrc << 16 | seq }, sizeof(gint64));
+}
+
+size_t
+tm_sim_browser_protect_rtp(TmSimBrowser *b, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc,
+                           const uint8_t *payload, size_t payload_len, uint8_t *buf, size_t cap)
+{
+  TmRtpPacket p = { .pt = pt, .seq = seq, .ts = ts, .ssrc = ssrc, .payload = payload,
+                    .payload_len = payload_len };
+  size_t n = tm_rtp_serialize(&p, buf, cap, NULL);
+  g_assert_cmpuint(n, >, 0);
+  g_hash_table_replace(b->sent, sent_key(ssrc, seq), g_bytes_new(buf, n));
+  g_assert_cmpint(tm_srtp_protect_rtp(b->srtp, buf, &n, cap), ==, TM_SRTP_OK);
+  return n;
+}
+
+size_t
+tm_sim_browser_protect_rtcp(TmSimBrowser *b, const TmRtcpPacket *pkt, uint8_t *buf, size_t cap)
+{
+  size_t n = tm_rtcp_serialize(pkt, buf, cap, NULL);
+  g_assert_cmpuint(n, >, 0);
+  g_assert_cmpint(tm_srtp_protect_rtcp(b->srtp, buf, &n, cap), ==, TM_SRTP_OK);
+  return n;
+}
+
+void
+tm_sim_browser_send_rtp(TmSimBrowser *b, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc,
+                        const uint8_t *payload, size_t payload_len)
+{
+  uint8_t buf[BROWSER_BUF];
+  size_t n = tm_sim_browser_protect_rtp(b, pt, seq, ts, ssrc, payload, payload_len, buf,
+                                        sizeof buf);
+  tm_sim_browser_transmit(b, buf, n);
+}
+
+void
+tm_sim_browser_send_rtcp(TmSimBrowser *b, const TmRtcpPacket *pkt)
+{
+  uint8_t buf[BROWSER_BUF];
+  size_t n = tm_sim_browser_protect_rtcp(b, pkt, buf, sizeof buf);
+  tm_sim_browser_transmit(b, buf, n);
+}
+
+/* Calls FN on every RTCP packet in rtcp_in from index FROM on. */
+static void
+each_rtcp(const TmSimBrowser *b, guint from, void (*fn)(const TmRtcpPacket *, void *), void *ud)
+{
+  for (guint i = from; i < b->rtcp_in->len; i++) {
+    gsize len;
+    const uint8_t *p = g_bytes_get_data(g_ptr_array_index(b->rtcp_in, i), &len);
+    TmRtcpIter it;
+    tm_rtcp_iter_init(&it, p, len);
+    TmRtcpPacket pkt;
+    bool done = false;
+    while (tm_rtcp_iter_next(&it, &pkt, &done) == TM_RTCP_OK && !done)
+      fn(&pkt, ud);
+  }
+}
+
+static void
+resend_nacked(const TmRtcpPacket *pkt, void *ud)
+{
+  TmSimBrowser *b = ud;
+  for (unsigned i = 0; pkt->kind == TM_RTCP_KIND_NACK && i < pkt->n_nacks; i++) {
+    uint16_t seqs[17];
+    unsigned n = tm_rtcp_nack_expand(&pkt->nacks[i], seqs);
+    for (unsigned j = 0; j < n; j++) {
+      g_autofree gint64 *key = sent_key(pkt->media_ssrc, seqs[j]);
+      GBytes *sent = g_hash_table_lookup(b->sent, key);
+      if (sent == NULL)
+        continue;
+      uint8_t buf[BROWSER_BUF];
+      size_t blen = g_bytes_get_size(sent);
+      memcpy(buf, g_bytes_get_data(sent, NULL), blen);
+      g_assert_cmpint(tm_srtp_protect_rtp(b->srtp, buf, &blen, sizeof buf), ==, TM_SRTP_OK);
+      tm_sim_browser_transmit(b, buf, blen);
+    }
+  }
+}
+
+void
+tm_sim_browser_answer_nacks(TmSimBrowser *b)
+{
+  guint from = b->nacks_seen;
+  b->nacks_seen = b->rtcp_in->len;
+  each_rtcp(b, from, resend_nacked, b);
+}
+
+unsigned
+tm_sim_browser_nack_gaps(TmSimBrowser *b, uint32_t media_ssrc)
+{
+  GHashTable *have = g_hash_table_new(NULL, NULL);
+  int first = -1, newest = -1;
+  for (guint i = 0; i < b->rtp_in->len; i++) {
+    int ext = tm_sim_browser_nth_rtp(b, i).seq; /* far from the 16-bit wrap */
+    g_hash_table_add(have, GINT_TO_POINTER(ext));
+    first = first < 0 ? ext : MIN(first, ext);
+    newest = MAX(newest, ext);
+  }
+  TmRtcpPacket nack = { .kind = TM_RTCP_KIND_NACK, .sender_ssrc = 7, .media_ssrc = media_ssrc };
+  for (int s = first + 1; s < newest && nack.n_nacks < TM_RTCP_MAX_NACK; s++)
+    if (!g_hash_table_contains(have, GINT_TO_POINTER(s)))
+      nack.nacks[nack.n_nacks++] = (TmRtcpNackItem){ (uint16_t) s, 0 };
+  if (nack.n_nacks > 0)
+    tm_sim_browser_send_rtcp(b, &nack);
+  g_hash_table_unref(have);
+  return nack.n_nacks;
+}
+
+TmRtpPacket
+tm_sim_browser_nth_rtp(const TmSimBrowser *b, guint i)
+{
+  TmRtpPacket r;
+  gsize len;
+  g_assert_cmpuint(i, <, b->rtp_in->len);
+  const uint8_t *p = g_bytes_get_data(g_ptr_array_index(b->rtp_in, i), &len);
+  g_assert_cmpint(tm_rtp_parse(p, len, &r), ==, TM_RTP_OK);
+  return r;
+}
+
+typedef struct {
+  TmRtcpKind kind;
+  int count;
+  TmRtcpPacket last;
+} KindScan;
+
+static void
+scan_kind(const TmRtcpPacket *pkt, void *ud)
+{
+  KindScan *s = ud;
+  if (pkt->kind == s->kind) {
+    s->count++;
+    s->last = *pkt;
+  }
+}
+
+int
+tm_sim_browser_count_rtcp(const TmSimBrowser *b, TmRtcpKind kind)
+{
+  KindScan s = { .kind = kind };
+  each_rtcp(b, 0, scan_kind, &s);
+  return s.count;
+}
+
+bool
+tm_sim_browser_last_rtcp(const TmSimBrowser *b, TmRtcpKind kind, TmRtcpPacket *out)
+{
+  KindScan s = { .kind = kind };
+  each_rtcp(b, 0, scan_kind, &s);
+  if (s.count > 0)
+    *out = s.last;
+  return s.count > 0;
+}
+
+guint
+tm_sim_browser_distinct_rtp(const TmSimBrowser *b, int *first, int *newest)
+{
+  GHashTable *have = g_hash_table_new(NULL, NULL);
+  *first = 65536;
+  *newest = -1;
+  for (guint i = 0; i < b->rtp_in->len; i++) {
+    TmRtpPacket r = tm_sim_browser_nth_rtp(b, i);
+    g_hash_table_add(have, GINT_TO_POINTER((int) r.seq));
+    *first = MIN(*first, (int) r.seq);
+    *newest = MAX(*newest, (int) r.seq);
+  }
+  guint n = g_hash_table_size(have);
+  g_hash_table_unref(have);
+  return n;
+}

@@ -1,0 +1,77 @@
+/* test-sim-keyframe.c — key-frame requests: a receiver's PLI or FIR reaches the publisher as a
+ * PLI, rate-limited per publisher (about three a second), however many receivers ask and however
+ * often. */
+#include <glib.h>
+
+#include "sim.h"
+
+/* The publisher's video is flowing (the relay asks nobody for a key frame it cannot have). */
+static void
+start_video(TmSim *sim, TmSimScene *s)
+{
+  tm_sim_scene(sim, s);
+  tm_sim_send_video(sim, s->pub, 100, 3, true);
+  g_assert_cmpuint(s->sub->rtp_in->len, ==, 3);
+}
+
+static void
+test_rate_limited(void)
+{
+  TmSim *sim = tm_sim_new(false, 0);
+  TmSimScene s;
+  start_video(sim, &s);
+  int plis = tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_PLI);
+  tm_sim_advance(sim, 2000000);
+  tm_sim_send_pli(s.sub, s.video_ssrc);
+  tm_sim_send_pli(s.sub, s.video_ssrc);
+  tm_sim_send_pli(s.sub, s.video_ssrc);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_PLI), ==, plis + 1);
+  TmRtcpPacket pli;
+  g_assert_true(tm_sim_browser_last_rtcp(s.pub, TM_RTCP_KIND_PLI, &pli));
+  g_assert_cmpuint(pli.media_ssrc, ==, 0xB); /* the publisher's own SSRC */
+  g_assert_cmpuint(tm_peer_stats(s.sub->peer)->keyframe_requests_in, ==, 3);
+  /* A FIR counts the same. */
+  tm_sim_advance(sim, 1000000);
+  TmRtcpPacket fir = { .kind = TM_RTCP_KIND_FIR, .sender_ssrc = 1, .n_firs = 1 };
+  fir.firs[0] = (TmRtcpFirItem){ s.video_ssrc, 1 };
+  tm_sim_send_rtcp(s.sub, &fir);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_PLI), ==, plis + 2);
+  tm_sim_free(sim);
+}
+
+/* Two receivers send a PLI every 10 ms for 10 s (2000 requests): the publisher gets at most one
+ * at once and three a second after that, and the storm does not starve them either. */
+static void
+test_storm(void)
+{
+  TmSim *sim = tm_sim_new(false, 0);
+  TmSimScene s;
+  start_video(sim, &s);
+  tm_sim_scene_add_clerk(sim, &s);
+  tm_sim_advance(sim, 2000000);
+  int before = tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_PLI);
+  const int seconds = 10;
+  for (int i = 0; i < seconds * 100; i++) {
+    tm_sim_send_pli(s.sub, s.video_ssrc);
+    tm_sim_send_pli(s.sub2, s.video_ssrc2);
+    tm_sim_advance(sim, 10000);
+  }
+  int upstream = tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_PLI) - before;
+  g_test_message("%d requests from receivers, %d PLIs to the publisher", 2 * seconds * 100,
+                 upstream);
+  g_assert_cmpint(upstream, <=, 1 + 3 * seconds);
+  g_assert_cmpint(upstream, >=, 3 * seconds - 2);
+  g_assert_cmpuint(tm_peer_stats(s.sub->peer)->keyframe_requests_in, ==, seconds * 100);
+  g_assert_cmpuint(tm_peer_stats(s.sub2->peer)->keyframe_requests_in, ==, seconds * 100);
+  g_assert_cmpuint(tm_peer_stats(s.pub->peer)->keyframe_requests_out, ==, (guint64) upstream);
+  tm_sim_free(sim);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/sim/keyframe/rate-limited", test_rate_limited);
+  g_test_add_func("/sim/keyframe/storm", test_storm);
+  return g_test_run();
+}
