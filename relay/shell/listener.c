@@ -3,8 +3,14 @@
 
 #include "listener.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
+
+/* A TLS record header: content type 22 (handshake), version 3.x, 16-bit length. */
+#define TLS_HEADER_LEN 5
+#define TLS_MAX_RECORD 16384
 
 struct _TmListener {
   SoupServer *soup;
@@ -23,8 +29,9 @@ typedef struct {
   GIOStream *conn;              /* until the handshake starts */
   GIOStream *tls;               /* during the handshake */
   GCancellable *cancel;
-  guint deadline;
-  GSource *first_bytes;         /* waits for the client to speak before the handshake */
+  guint deadline;               /* the end of the handshake */
+  guint hello_deadline;         /* the whole first TLS record (the ClientHello) */
+  GSource *first_bytes;         /* waits for that record before the handshake */
 } Conn;
 
 static void
@@ -53,16 +60,25 @@ conn_gone(gpointer data, GObject *where_the_object_was)
 }
 
 static void
-handshake_end(Conn *c)
+hello_end(Conn *c)
 {
-  if (c->deadline != 0)
-    g_source_remove(c->deadline);
-  c->deadline = 0;
+  if (c->hello_deadline != 0)
+    g_source_remove(c->hello_deadline);
+  c->hello_deadline = 0;
   if (c->first_bytes != NULL) {
     g_source_destroy(c->first_bytes);
     g_source_unref(c->first_bytes);
     c->first_bytes = NULL;
   }
+}
+
+static void
+handshake_end(Conn *c)
+{
+  if (c->deadline != 0)
+    g_source_remove(c->deadline);
+  c->deadline = 0;
+  hello_end(c);
   g_clear_object(&c->cancel);
   g_clear_object(&c->tls);
   g_clear_object(&c->conn);
@@ -75,6 +91,17 @@ on_deadline(gpointer data)
   c->deadline = 0;
   if (c->listener != NULL)
     c->listener->stats.handshake_timeout++;
+  g_cancellable_cancel(c->cancel);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_hello_deadline(gpointer data)
+{
+  Conn *c = data;
+  c->hello_deadline = 0;
+  if (c->listener != NULL)
+    c->listener->stats.hello_timeout++;
   g_cancellable_cancel(c->cancel);
   return G_SOURCE_REMOVE;
 }
@@ -104,20 +131,64 @@ on_handshake(GObject *source, GAsyncResult *res, gpointer data)
   g_io_stream_close(tls, NULL, NULL);
 }
 
-/* The client spoke (or the deadline passed): the handshake runs in a worker thread of GIO's,
- * so a connection only gets one once it has sent its first bytes. */
+typedef enum { HELLO_WAIT, HELLO_COMPLETE, HELLO_NOT_TLS, HELLO_GONE } HelloState;
+
+/* Looks at what the client sent so far without taking it from the socket. Until the whole first
+ * record is there, SO_RCVLOWAT keeps poll from waking us for every byte. */
+static HelloState
+peek_hello(GSocket *sock)
+{
+  int fd = g_socket_get_fd(sock);
+  guint8 buf[TLS_HEADER_LEN + TLS_MAX_RECORD];
+  ssize_t n = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0)
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? HELLO_WAIT : HELLO_GONE;
+  if (n == 0)
+    return HELLO_GONE;
+  if (buf[0] != 22 || (n > 1 && buf[1] != 3))
+    return HELLO_NOT_TLS;
+  int need = TLS_HEADER_LEN;
+  if (n >= TLS_HEADER_LEN) {
+    size_t len = (size_t) buf[3] << 8 | buf[4];
+    if (len == 0 || len > TLS_MAX_RECORD)
+      return HELLO_NOT_TLS;
+    need = TLS_HEADER_LEN + (int) len;
+  }
+  if (n >= need)
+    return HELLO_COMPLETE;
+  /* Woken with too little: either the client closed its side (it can never finish) or the
+   * mark must move from the header to the whole record. */
+  struct tcp_info info;
+  socklen_t info_len = sizeof info;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &info_len) == 0 &&
+      info.tcpi_state != TCP_ESTABLISHED)
+    return HELLO_GONE;
+  setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &need, sizeof need);
+  return HELLO_WAIT;
+}
+
+/* The client sent bytes (or a deadline passed). The handshake runs in one of GIO's worker
+ * threads, which blocks for as long as the client keeps it waiting, so a connection only gets
+ * one once its whole ClientHello record is here: one byte and silence costs a socket and two
+ * timers, not a thread (slowloris). */
 static gboolean
 on_first_bytes(GSocket *sock, GIOCondition cond, gpointer data)
 {
   Conn *c = data;
-  g_source_destroy(c->first_bytes);
-  g_source_unref(c->first_bytes);
-  c->first_bytes = NULL;
+  HelloState state = HELLO_GONE;
+  if (!g_cancellable_is_cancelled(c->cancel) && c->listener != NULL)
+    state = peek_hello(sock);
+  if (state == HELLO_WAIT)
+    return G_SOURCE_CONTINUE;
+  hello_end(c);
+  if (state == HELLO_NOT_TLS && c->listener != NULL)
+    c->listener->stats.handshake_failed++;
   g_autoptr(GError) error = NULL;
-  /* readable with nothing to read: the client went away before it spoke */
-  if (!g_cancellable_is_cancelled(c->cancel) && c->listener != NULL &&
-      g_socket_get_available_bytes(sock) > 0)
+  if (state == HELLO_COMPLETE) {
+    int one = 1; /* GIO's TLS reads records of any size from here on */
+    setsockopt(g_socket_get_fd(sock), SOL_SOCKET, SO_RCVLOWAT, &one, sizeof one);
     c->tls = g_tls_server_connection_new(c->conn, c->listener->cert, &error);
+  }
   if (c->tls == NULL) {
     if (error != NULL)
       g_warning("cannot start TLS: %s", error->message);
@@ -166,6 +237,9 @@ on_incoming(GSocketService *service, GSocketConnection *conn, GObject *source, g
   /* Small signalling messages go out at once (soup's own listener does the same). */
   g_socket_set_option(sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   c->deadline = g_timeout_add_seconds(TM_LISTENER_HANDSHAKE_S, on_deadline, c);
+  c->hello_deadline = g_timeout_add_seconds(TM_LISTENER_HELLO_S, on_hello_deadline, c);
+  int header = TLS_HEADER_LEN;
+  setsockopt(g_socket_get_fd(sock), SOL_SOCKET, SO_RCVLOWAT, &header, sizeof header);
   c->first_bytes = g_socket_create_source(sock, G_IO_IN | G_IO_HUP | G_IO_ERR, c->cancel);
   g_source_set_callback(c->first_bytes, G_SOURCE_FUNC(on_first_bytes), c, NULL);
   g_source_attach(c->first_bytes, NULL);
