@@ -17,6 +17,7 @@ struct _TmListener {
   GSocketService *service;
   GTlsCertificate *cert;
   GHashTable *per_address;      /* address -> GUINT count of open connections */
+  GHashTable *handshaking;      /* address -> GUINT count of handshakes in GIO's threads */
   GHashTable *open;             /* Conn* set */
   guint total;
   TmListenerStats stats;
@@ -27,22 +28,24 @@ typedef struct {
   TmListener *listener;         /* NULL once the listener is freed */
   char *address;
   GIOStream *conn;              /* until the handshake starts */
-  GIOStream *tls;               /* during the handshake */
+  GIOStream *tls;               /* during the handshake (counted in handshaking) */
   GCancellable *cancel;
   guint deadline;               /* the end of the handshake */
   guint hello_deadline;         /* the whole first TLS record (the ClientHello) */
   GSource *first_bytes;         /* waits for that record before the handshake */
 } Conn;
 
-static void
-count_address(TmListener *l, const char *address, int delta)
+/* Adds DELTA to ADDRESS's count in TABLE (per_address or handshaking); returns the old count. */
+static guint
+count_address(GHashTable *table, const char *address, int delta)
 {
-  guint n = GPOINTER_TO_UINT(g_hash_table_lookup(l->per_address, address));
-  n = (guint) ((int) n + delta);
+  guint old = GPOINTER_TO_UINT(g_hash_table_lookup(table, address));
+  guint n = (guint) ((int) old + delta);
   if (n == 0)
-    g_hash_table_remove(l->per_address, address);
+    g_hash_table_remove(table, address);
   else
-    g_hash_table_replace(l->per_address, g_strdup(address), GUINT_TO_POINTER(n));
+    g_hash_table_replace(table, g_strdup(address), GUINT_TO_POINTER(n));
+  return old;
 }
 
 /* The connection's socket was finalized: soup (or we) are done with it. */
@@ -51,7 +54,7 @@ conn_gone(gpointer data, GObject *where_the_object_was)
 {
   Conn *c = data;
   if (c->listener != NULL) {
-    count_address(c->listener, c->address, -1);
+    count_address(c->listener->per_address, c->address, -1);
     c->listener->total--;
     g_hash_table_remove(c->listener->open, c);
   }
@@ -79,6 +82,8 @@ handshake_end(Conn *c)
     g_source_remove(c->deadline);
   c->deadline = 0;
   hello_end(c);
+  if (c->tls != NULL && c->listener != NULL)
+    count_address(c->listener->handshaking, c->address, -1);
   g_clear_object(&c->cancel);
   g_clear_object(&c->tls);
   g_clear_object(&c->conn);
@@ -198,8 +203,13 @@ on_first_bytes(GSocket *sock, GIOCondition cond, gpointer data)
     return G_SOURCE_REMOVE;
   }
   g_clear_object(&c->conn); /* the TLS connection holds it now */
-  g_tls_connection_handshake_async(G_TLS_CONNECTION(c->tls), G_PRIORITY_DEFAULT, c->cancel,
-                                   on_handshake, c);
+  /* GIO's threads take the waiting handshake of the lowest priority value first: an address's
+   * handshakes queue behind those of addresses with fewer in progress, so a client that stops
+   * after its ClientHello (holding a thread until the deadline) delays only its own address. */
+  guint busy = count_address(c->listener->handshaking, c->address, +1);
+  g_tls_connection_handshake_async(G_TLS_CONNECTION(c->tls),
+                                   G_PRIORITY_DEFAULT + (int) MIN(busy, TM_LISTENER_PER_ADDRESS),
+                                   c->cancel, on_handshake, c);
   return G_SOURCE_REMOVE;
 }
 
@@ -228,7 +238,7 @@ on_incoming(GSocketService *service, GSocketConnection *conn, GObject *source, g
   c->cancel = g_cancellable_new();
   l->stats.accepted++;
   l->total++;
-  count_address(l, c->address, +1);
+  count_address(l->per_address, c->address, +1);
   g_hash_table_add(l->open, c);
   g_object_weak_ref(G_OBJECT(conn), conn_gone, c);
   GSocket *sock = g_socket_connection_get_socket(conn);
@@ -253,6 +263,7 @@ tm_listener_new(SoupServer *soup, GSocketAddress *address, GTlsCertificate *cert
   l->soup = g_object_ref(soup);
   l->cert = g_object_ref(cert);
   l->per_address = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  l->handshaking = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   l->open = g_hash_table_new(NULL, NULL);
   l->service = g_socket_service_new();
   g_socket_listener_set_backlog(G_SOCKET_LISTENER(l->service), 1024); /* bursts of joins */
@@ -282,6 +293,7 @@ tm_listener_free(TmListener *l)
     ((Conn *) c)->listener = NULL;
   g_hash_table_unref(l->open);
   g_hash_table_unref(l->per_address);
+  g_hash_table_unref(l->handshaking);
   g_object_unref(l->cert);
   g_object_unref(l->soup);
   g_free(l);

@@ -3,8 +3,9 @@
  * Accepts TCP connections itself so that no one can hold the relay's descriptors: at most
  * TM_LISTENER_PER_ADDRESS open connections per remote address (and TM_LISTENER_TOTAL in all),
  * the client's whole first TLS record (its ClientHello) must arrive within TM_LISTENER_HELLO_S
- * seconds (until then a connection has no TLS state and no thread), the TLS handshake must
- * finish within TM_LISTENER_HANDSHAKE_S seconds, and a connection idle for TM_LISTENER_IDLE_S
+ * seconds (until then a connection has no TLS state and no thread), the TLS handshake (in one of
+ * GIO's threads, given first to addresses with fewer handshakes in progress) must finish within
+ * TM_LISTENER_HANDSHAKE_S seconds, and a connection idle for TM_LISTENER_IDLE_S
  * seconds (no bytes either way; WebSocket keep-alives count) is closed.
  * Connections that pass are handed to the SoupServer (soup_server_accept_iostream). */
 #pragma once
