@@ -32,6 +32,17 @@ max_len() {
   esac
 }
 
+# ASan keeps freed memory out of use (its quarantine, 256 MiB by default) to catch a use after
+# free. An input of the peer target allocates about 1.2 MiB in 10,000 blocks (two DTLS handshakes,
+# four SRTP sessions); cycling through 256 MiB of fresh pages took half its time in page faults.
+# 32 MiB still holds what the last 25 inputs freed.
+asan_options() {
+  case $1 in
+    peer) echo detect_leaks=1:quarantine_size_mb=32 ;;
+    *) echo detect_leaks=1 ;;
+  esac
+}
+
 if [ ! -d $build ]; then
   CC=clang meson setup $build -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
     >/dev/null || exit 1
@@ -42,7 +53,6 @@ for t in $targets; do
 done
 ninja -C $build $binaries >/dev/null || { echo "fuzz build failed"; exit 1; }
 
-export ASAN_OPTIONS=detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 status=0
 total=0
@@ -54,6 +64,8 @@ for t in $targets; do
   dict=""
   [ -f tests/fuzz/$t.dict ] && dict=-dict=tests/fuzz/$t.dict
   echo "fuzz-$t: ${seconds} s, log $log"
+  ASAN_OPTIONS=$(asan_options "$t")
+  export ASAN_OPTIONS
   timeout $((seconds + 120)) nice -n 10 $build/tests/fuzz/fuzz-$t $dict -max_len="$(max_len $t)" \
     -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$out/crashes/$t/ \
     -max_total_time="$seconds" $out/corpus/$t $seeds >"$log" 2>&1

@@ -3,14 +3,21 @@
 
 #include "listener.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
+
+/* A TLS record header: content type 22 (handshake), version 3.x, 16-bit length. */
+#define TLS_HEADER_LEN 5
+#define TLS_MAX_RECORD 16384
 
 struct _TmListener {
   SoupServer *soup;
   GSocketService *service;
   GTlsCertificate *cert;
   GHashTable *per_address;      /* address -> GUINT count of open connections */
+  GHashTable *handshaking;      /* address -> GUINT count of handshakes in GIO's threads */
   GHashTable *open;             /* Conn* set */
   guint total;
   TmListenerStats stats;
@@ -21,21 +28,24 @@ typedef struct {
   TmListener *listener;         /* NULL once the listener is freed */
   char *address;
   GIOStream *conn;              /* until the handshake starts */
-  GIOStream *tls;               /* during the handshake */
+  GIOStream *tls;               /* during the handshake (counted in handshaking) */
   GCancellable *cancel;
-  guint deadline;
-  GSource *first_bytes;         /* waits for the client to speak before the handshake */
+  guint deadline;               /* the end of the handshake */
+  guint hello_deadline;         /* the whole first TLS record (the ClientHello) */
+  GSource *first_bytes;         /* waits for that record before the handshake */
 } Conn;
 
-static void
-count_address(TmListener *l, const char *address, int delta)
+/* Adds DELTA to ADDRESS's count in TABLE (per_address or handshaking); returns the old count. */
+static guint
+count_address(GHashTable *table, const char *address, int delta)
 {
-  guint n = GPOINTER_TO_UINT(g_hash_table_lookup(l->per_address, address));
-  n = (guint) ((int) n + delta);
+  guint old = GPOINTER_TO_UINT(g_hash_table_lookup(table, address));
+  guint n = (guint) ((int) old + delta);
   if (n == 0)
-    g_hash_table_remove(l->per_address, address);
+    g_hash_table_remove(table, address);
   else
-    g_hash_table_replace(l->per_address, g_strdup(address), GUINT_TO_POINTER(n));
+    g_hash_table_replace(table, g_strdup(address), GUINT_TO_POINTER(n));
+  return old;
 }
 
 /* The connection's socket was finalized: soup (or we) are done with it. */
@@ -44,7 +54,7 @@ conn_gone(gpointer data, GObject *where_the_object_was)
 {
   Conn *c = data;
   if (c->listener != NULL) {
-    count_address(c->listener, c->address, -1);
+    count_address(c->listener->per_address, c->address, -1);
     c->listener->total--;
     g_hash_table_remove(c->listener->open, c);
   }
@@ -53,16 +63,27 @@ conn_gone(gpointer data, GObject *where_the_object_was)
 }
 
 static void
-handshake_end(Conn *c)
+hello_end(Conn *c)
 {
-  if (c->deadline != 0)
-    g_source_remove(c->deadline);
-  c->deadline = 0;
+  if (c->hello_deadline != 0)
+    g_source_remove(c->hello_deadline);
+  c->hello_deadline = 0;
   if (c->first_bytes != NULL) {
     g_source_destroy(c->first_bytes);
     g_source_unref(c->first_bytes);
     c->first_bytes = NULL;
   }
+}
+
+static void
+handshake_end(Conn *c)
+{
+  if (c->deadline != 0)
+    g_source_remove(c->deadline);
+  c->deadline = 0;
+  hello_end(c);
+  if (c->tls != NULL && c->listener != NULL)
+    count_address(c->listener->handshaking, c->address, -1);
   g_clear_object(&c->cancel);
   g_clear_object(&c->tls);
   g_clear_object(&c->conn);
@@ -75,6 +96,17 @@ on_deadline(gpointer data)
   c->deadline = 0;
   if (c->listener != NULL)
     c->listener->stats.handshake_timeout++;
+  g_cancellable_cancel(c->cancel);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_hello_deadline(gpointer data)
+{
+  Conn *c = data;
+  c->hello_deadline = 0;
+  if (c->listener != NULL)
+    c->listener->stats.hello_timeout++;
   g_cancellable_cancel(c->cancel);
   return G_SOURCE_REMOVE;
 }
@@ -104,20 +136,64 @@ on_handshake(GObject *source, GAsyncResult *res, gpointer data)
   g_io_stream_close(tls, NULL, NULL);
 }
 
-/* The client spoke (or the deadline passed): the handshake runs in a worker thread of GIO's,
- * so a connection only gets one once it has sent its first bytes. */
+typedef enum { HELLO_WAIT, HELLO_COMPLETE, HELLO_NOT_TLS, HELLO_GONE } HelloState;
+
+/* Looks at what the client sent so far without taking it from the socket. Until the whole first
+ * record is there, SO_RCVLOWAT keeps poll from waking us for every byte. */
+static HelloState
+peek_hello(GSocket *sock)
+{
+  int fd = g_socket_get_fd(sock);
+  guint8 buf[TLS_HEADER_LEN + TLS_MAX_RECORD];
+  ssize_t n = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0)
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? HELLO_WAIT : HELLO_GONE;
+  if (n == 0)
+    return HELLO_GONE;
+  if (buf[0] != 22 || (n > 1 && buf[1] != 3))
+    return HELLO_NOT_TLS;
+  int need = TLS_HEADER_LEN;
+  if (n >= TLS_HEADER_LEN) {
+    size_t len = (size_t) buf[3] << 8 | buf[4];
+    if (len == 0 || len > TLS_MAX_RECORD)
+      return HELLO_NOT_TLS;
+    need = TLS_HEADER_LEN + (int) len;
+  }
+  if (n >= need)
+    return HELLO_COMPLETE;
+  /* Woken with too little: either the client closed its side (it can never finish) or the
+   * mark must move from the header to the whole record. */
+  struct tcp_info info;
+  socklen_t info_len = sizeof info;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &info_len) == 0 &&
+      info.tcpi_state != TCP_ESTABLISHED)
+    return HELLO_GONE;
+  setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &need, sizeof need);
+  return HELLO_WAIT;
+}
+
+/* The client sent bytes (or a deadline passed). The handshake runs in one of GIO's worker
+ * threads, which blocks for as long as the client keeps it waiting, so a connection only gets
+ * one once its whole ClientHello record is here: one byte and silence costs a socket and two
+ * timers, not a thread (slowloris). */
 static gboolean
 on_first_bytes(GSocket *sock, GIOCondition cond, gpointer data)
 {
   Conn *c = data;
-  g_source_destroy(c->first_bytes);
-  g_source_unref(c->first_bytes);
-  c->first_bytes = NULL;
+  HelloState state = HELLO_GONE;
+  if (!g_cancellable_is_cancelled(c->cancel) && c->listener != NULL)
+    state = peek_hello(sock);
+  if (state == HELLO_WAIT)
+    return G_SOURCE_CONTINUE;
+  hello_end(c);
+  if (state == HELLO_NOT_TLS && c->listener != NULL)
+    c->listener->stats.handshake_failed++;
   g_autoptr(GError) error = NULL;
-  /* readable with nothing to read: the client went away before it spoke */
-  if (!g_cancellable_is_cancelled(c->cancel) && c->listener != NULL &&
-      g_socket_get_available_bytes(sock) > 0)
+  if (state == HELLO_COMPLETE) {
+    int one = 1; /* GIO's TLS reads records of any size from here on */
+    setsockopt(g_socket_get_fd(sock), SOL_SOCKET, SO_RCVLOWAT, &one, sizeof one);
     c->tls = g_tls_server_connection_new(c->conn, c->listener->cert, &error);
+  }
   if (c->tls == NULL) {
     if (error != NULL)
       g_warning("cannot start TLS: %s", error->message);
@@ -127,8 +203,13 @@ on_first_bytes(GSocket *sock, GIOCondition cond, gpointer data)
     return G_SOURCE_REMOVE;
   }
   g_clear_object(&c->conn); /* the TLS connection holds it now */
-  g_tls_connection_handshake_async(G_TLS_CONNECTION(c->tls), G_PRIORITY_DEFAULT, c->cancel,
-                                   on_handshake, c);
+  /* GIO's threads take the waiting handshake of the lowest priority value first: an address's
+   * handshakes queue behind those of addresses with fewer in progress, so a client that stops
+   * after its ClientHello (holding a thread until the deadline) delays only its own address. */
+  guint busy = count_address(c->listener->handshaking, c->address, +1);
+  g_tls_connection_handshake_async(G_TLS_CONNECTION(c->tls),
+                                   G_PRIORITY_DEFAULT + (int) MIN(busy, TM_LISTENER_PER_ADDRESS),
+                                   c->cancel, on_handshake, c);
   return G_SOURCE_REMOVE;
 }
 
@@ -157,7 +238,7 @@ on_incoming(GSocketService *service, GSocketConnection *conn, GObject *source, g
   c->cancel = g_cancellable_new();
   l->stats.accepted++;
   l->total++;
-  count_address(l, c->address, +1);
+  count_address(l->per_address, c->address, +1);
   g_hash_table_add(l->open, c);
   g_object_weak_ref(G_OBJECT(conn), conn_gone, c);
   GSocket *sock = g_socket_connection_get_socket(conn);
@@ -166,6 +247,9 @@ on_incoming(GSocketService *service, GSocketConnection *conn, GObject *source, g
   /* Small signalling messages go out at once (soup's own listener does the same). */
   g_socket_set_option(sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   c->deadline = g_timeout_add_seconds(TM_LISTENER_HANDSHAKE_S, on_deadline, c);
+  c->hello_deadline = g_timeout_add_seconds(TM_LISTENER_HELLO_S, on_hello_deadline, c);
+  int header = TLS_HEADER_LEN;
+  setsockopt(g_socket_get_fd(sock), SOL_SOCKET, SO_RCVLOWAT, &header, sizeof header);
   c->first_bytes = g_socket_create_source(sock, G_IO_IN | G_IO_HUP | G_IO_ERR, c->cancel);
   g_source_set_callback(c->first_bytes, G_SOURCE_FUNC(on_first_bytes), c, NULL);
   g_source_attach(c->first_bytes, NULL);
@@ -179,6 +263,7 @@ tm_listener_new(SoupServer *soup, GSocketAddress *address, GTlsCertificate *cert
   l->soup = g_object_ref(soup);
   l->cert = g_object_ref(cert);
   l->per_address = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  l->handshaking = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   l->open = g_hash_table_new(NULL, NULL);
   l->service = g_socket_service_new();
   g_socket_listener_set_backlog(G_SOCKET_LISTENER(l->service), 1024); /* bursts of joins */
@@ -208,6 +293,7 @@ tm_listener_free(TmListener *l)
     ((Conn *) c)->listener = NULL;
   g_hash_table_unref(l->open);
   g_hash_table_unref(l->per_address);
+  g_hash_table_unref(l->handshaking);
   g_object_unref(l->cert);
   g_object_unref(l->soup);
   g_free(l);

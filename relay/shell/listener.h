@@ -2,8 +2,11 @@
  *
  * Accepts TCP connections itself so that no one can hold the relay's descriptors: at most
  * TM_LISTENER_PER_ADDRESS open connections per remote address (and TM_LISTENER_TOTAL in all),
- * the TLS handshake must finish within TM_LISTENER_HANDSHAKE_S seconds, and a connection idle
- * for TM_LISTENER_IDLE_S seconds (no bytes either way; WebSocket keep-alives count) is closed.
+ * the client's whole first TLS record (its ClientHello) must arrive within TM_LISTENER_HELLO_S
+ * seconds (until then a connection has no TLS state and no thread), the TLS handshake (in one of
+ * GIO's threads, given first to addresses with fewer handshakes in progress) must finish within
+ * TM_LISTENER_HANDSHAKE_S seconds, and a connection idle for TM_LISTENER_IDLE_S
+ * seconds (no bytes either way; WebSocket keep-alives count) is closed.
  * Connections that pass are handed to the SoupServer (soup_server_accept_iostream). */
 #pragma once
 
@@ -12,6 +15,7 @@
 
 #define TM_LISTENER_PER_ADDRESS 256
 #define TM_LISTENER_TOTAL 4096
+#define TM_LISTENER_HELLO_S 5
 #define TM_LISTENER_HANDSHAKE_S 10
 #define TM_LISTENER_IDLE_S 60
 
@@ -22,6 +26,7 @@ typedef struct {
   guint64 refused_per_address;   /* over the per-address cap */
   guint64 refused_total;         /* over the total cap */
   guint64 handshake_failed;      /* not TLS, or a TLS error */
+  guint64 hello_timeout;         /* no complete ClientHello record in time */
   guint64 handshake_timeout;     /* no finished handshake in time */
 } TmListenerStats;
 
