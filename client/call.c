@@ -12,6 +12,7 @@
 #include <nice/agent.h>
 #include <string.h>
 
+#include "bitrate.h"
 #include "display.h"
 #include "feed.h"
 
@@ -49,6 +50,8 @@ struct _TmCall {
   GStrv media_addresses;         /* local addresses ICE may use; NULL: all interfaces */
   gboolean failed;               /* listener.failed called */
   gchar *publish_description;    /* to build the publish connection again */
+  GstElement *encoder;           /* the profile's video encoder (target-bitrate), or NULL */
+  TmBitrate bitrate;             /* its target, following the relay's REMB */
   guint serial;                  /* of the last webrtcbin made */
   GThread *warmup;               /* generating the DTLS certificate (warm_dtls); joined when freed */
 };
@@ -59,6 +62,7 @@ typedef enum {
   EVENT_GATHERED,
   EVENT_STATE,
   EVENT_ERROR,
+  EVENT_REMB,                    /* number: the relay's estimate, kbit/s */
 } EventKind;
 
 typedef struct {
@@ -69,6 +73,7 @@ typedef struct {
 } Event;
 
 static void feed_failed(TmCall *call, const gchar *feed, const gchar *why);
+static void post_event(Target *t, EventKind kind, gchar *text, guint number);
 
 static void
 anchor_clear(gpointer data)
@@ -159,6 +164,57 @@ connection_failed(TmCall *call, const gchar *target, const gchar *why)
   }
 }
 
+/* ---- the relay's bandwidth estimate (REMB) drives the video encoder ---- */
+
+/* RTCP feedback on the publish connection's RTP session (its RTCP thread). */
+static void
+on_feedback_rtcp(GObject *session, guint type, guint fbtype, guint sender_ssrc, guint media_ssrc,
+                 GstBuffer *fci, gpointer user_data)
+{
+  GstMapInfo map;
+  guint64 bps = 0;
+  gboolean remb;
+
+  if (type != 206 || fbtype != 15 || fci == NULL || !gst_buffer_map(fci, &map, GST_MAP_READ))
+    return;                        /* only payload-specific, application layer: REMB */
+  remb = tm_bitrate_parse_remb(map.data, map.size, &bps);
+  gst_buffer_unmap(fci, &map);
+  if (remb)
+    post_event(user_data, EVENT_REMB, NULL, (guint) MIN(bps / 1000, G_MAXUINT));
+}
+
+/* Once the publish connection is up: listen to the relay's feedback on its RTP session. */
+static void
+watch_feedback(TmCall *call, Target *t)
+{
+  g_autoptr(GstElement) rtpbin = gst_bin_get_by_name(GST_BIN(call->publish), "rtpbin");
+  GObject *session = NULL;
+
+  if (rtpbin == NULL || call->encoder == NULL ||
+      g_object_get_data(G_OBJECT(call->publish), "tm-feedback") != NULL)
+    return;
+  g_signal_emit_by_name(rtpbin, "get-internal-session", 0, &session);
+  if (session == NULL)
+    return;
+  g_signal_connect_data(session, "on-feedback-rtcp", G_CALLBACK(on_feedback_rtcp),
+                        target_ref(t), target_closure_free, 0);
+  g_object_set_data(G_OBJECT(call->publish), "tm-feedback", session);
+  g_object_unref(session);
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "video bitrate follows the relay's estimate (at most "
+        "%u kbit/s)", call->bitrate.max_bps / 1000);
+}
+
+static void
+apply_estimate(TmCall *call, guint kbps)
+{
+  if (call->encoder == NULL ||
+      !tm_bitrate_estimate(&call->bitrate, (guint64) kbps * 1000, g_get_monotonic_time()))
+    return;
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "the relay estimates %u kbit/s: video at %u kbit/s", kbps,
+        call->bitrate.target_bps / 1000);
+  g_object_set(call->encoder, "target-bitrate", (gint) call->bitrate.target_bps, NULL);
+}
+
 static void
 handle_state(TmCall *call, Target *t, guint state)
 {
@@ -169,6 +225,8 @@ handle_state(TmCall *call, Target *t, guint state)
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "connection %s: %s", t->target,
         value != NULL ? value->value_nick : "?");
   g_type_class_unref(klass);
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED && g_strcmp0(t->target, PUBLISH) == 0)
+    watch_feedback(call, t);
   if (state != GST_WEBRTC_PEER_CONNECTION_STATE_FAILED)
     return;
   if (g_strcmp0(t->target, PUBLISH) == 0)
@@ -208,6 +266,9 @@ event_dispatch(gpointer data)
     break;
   case EVENT_ERROR:
     connection_failed(call, t->target, event->text);
+    break;
+  case EVENT_REMB:
+    apply_estimate(call, event->number);
     break;
   }
   return G_SOURCE_REMOVE;
@@ -476,6 +537,29 @@ link_publish(TmCall *call, const gchar *name, GError **error)
   return TRUE;
 }
 
+/* The profile's video encoder: the element of the capture bin with a target-bitrate (vp8enc). */
+static void
+find_encoder(TmCall *call)
+{
+  g_autoptr(GstIterator) it = gst_bin_iterate_recurse(GST_BIN(call->media));
+  GValue item = G_VALUE_INIT;
+  gint bps = 0;
+
+  call->encoder = NULL;
+  while (call->encoder == NULL && gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    GstElement *e = g_value_get_object(&item);
+    GstElementFactory *f = gst_element_get_factory(e);
+    if (f != NULL && g_strcmp0(GST_OBJECT_NAME(f), "vp8enc") == 0)
+      call->encoder = e;           /* owned by the bin */
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  if (call->encoder == NULL)
+    return;
+  g_object_get(call->encoder, "target-bitrate", &bps, NULL);
+  tm_bitrate_init(&call->bitrate, (guint) MAX(bps, 0), g_get_monotonic_time());
+}
+
 static gboolean
 build_publish(TmCall *call, const gchar *description, GError **error)
 {
@@ -490,6 +574,7 @@ build_publish(TmCall *call, const gchar *description, GError **error)
     return FALSE;
   }
   gst_object_set_name(GST_OBJECT(call->media), "capture");
+  find_encoder(call);
   gst_bin_add(GST_BIN(call->publish_pipeline), call->media);
   if (!expose_pad(call->media, "video_out", error) ||
       !expose_pad(call->media, "audio_out", error))
@@ -813,6 +898,7 @@ tm_call_stop_publishing(TmCall *call)
   gst_bin_remove(GST_BIN(call->publish_pipeline), call->media);
   call->publish = NULL;
   call->media = NULL;
+  call->encoder = NULL;
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "publishing stopped; receiving only");
 }
 

@@ -65,7 +65,9 @@ class Relay:
         self.host = host
         self.wrap = wrap or (lambda argv: argv)
         self.url = f"https://127.0.0.1:{self.port}"
-        self.remote_url = f"https://{host}:{self.port}"  # for clients elsewhere
+        # Clients use the media address: given a loopback relay URL the client keeps ICE on
+        # loopback, which a relay whose media address is not loopback does not reach.
+        self.remote_url = f"https://{host}:{self.port}"
         self.hearing = hearing
         subprocess.run([RELAY, "hearing", "create", "--state-dir", self.state, "--id", hearing,
                         "--case", case, *hearing_args], check=True, stdout=subprocess.DEVNULL)

@@ -78,7 +78,7 @@ def main():
         relay = Relay(host=link.B_ADDR, wrap=in_b, hearing_args=("--waiting-room", "on"))
         judge_token = relay.token("judge", "Judge Somchai")
         console = relay.token("judge", "Bench console")  # testimony-ctl's own session
-        judge = Client(relay, judge_token, "judge", "ff0000", 440, 240, wrap=in_b)
+        judge = Client(relay, judge_token, "judge", "ff0000", 440, 240, wrap=in_b, remote=True)
         witness = Client(relay, relay.token("witness", "Witness A"), "witness", "00ff00", 660,
                          240, wrap=in_a, remote=True)
         try:

@@ -1,0 +1,50 @@
+/* bitrate.c — following the relay's bandwidth estimate (see bitrate.h). */
+#include "bitrate.h"
+
+#include <string.h>
+
+void
+tm_bitrate_init(TmBitrate *b, guint max_bps, gint64 now_us)
+{
+  b->max_bps = MAX(max_bps, TM_BITRATE_FLOOR_BPS);
+  b->target_bps = b->max_bps;
+  b->last_change_us = now_us;
+}
+
+gboolean
+tm_bitrate_estimate(TmBitrate *b, guint64 estimate_bps, gint64 now_us)
+{
+  gdouble want = (gdouble) estimate_bps * TM_BITRATE_HEADROOM;
+  gdouble elapsed_s = MAX(0, now_us - b->last_change_us) / 1e6;
+  gdouble ceiling = b->target_bps * (1.0 + TM_BITRATE_RISE_PER_S * MIN(elapsed_s, 4.0));
+  guint next;
+
+  want = CLAMP(want, TM_BITRATE_FLOOR_BPS, b->max_bps);
+  if (want > b->target_bps)
+    want = MIN(want, ceiling);
+  next = (guint) want;
+  if (next > b->target_bps * 1.05 || next < b->target_bps * 0.95 ||
+      (next != b->target_bps && (next == b->max_bps || next == TM_BITRATE_FLOOR_BPS))) {
+    b->target_bps = next;
+    b->last_change_us = now_us;
+    return TRUE;
+  }
+  return FALSE;
+}
+
+gboolean
+tm_bitrate_parse_remb(const guint8 *fci, gsize len, guint64 *bps)
+{
+  guint exponent;
+  guint64 mantissa;
+
+  /* "REMB", number of SSRCs, 6-bit exponent and 18-bit mantissa, then the SSRCs */
+  if (len < 8 || memcmp(fci, "REMB", 4) != 0 || len < 8 + 4 * (gsize) fci[4])
+    return FALSE;
+  exponent = fci[5] >> 2;
+  mantissa = ((guint64) (fci[5] & 0x03) << 16) | ((guint64) fci[6] << 8) | fci[7];
+  if (exponent > 46)
+    return FALSE;           /* more than 2^64 bits a second: nonsense */
+  *bps = mantissa << exponent;
+  return TRUE;
+}

@@ -1,0 +1,67 @@
+/* test-bitrate.c — the client's video bitrate controller (client/bitrate.c). */
+#include <glib.h>
+
+#include "bitrate.h"
+
+#define S 1000000
+
+static void
+test_follows_estimate(void)
+{
+  TmBitrate b;
+  tm_bitrate_init(&b, 800000, 0);
+  g_assert_cmpuint(b.target_bps, ==, 800000);
+  /* a poor link: down at once, with headroom */
+  g_assert_true(tm_bitrate_estimate(&b, 300000, 1 * S));
+  g_assert_cmpuint(b.target_bps, ==, 270000);
+  /* the same again: no change to apply */
+  g_assert_false(tm_bitrate_estimate(&b, 300000, 2 * S));
+  /* a worse one: the floor, never below */
+  g_assert_true(tm_bitrate_estimate(&b, 20000, 3 * S));
+  g_assert_cmpuint(b.target_bps, ==, TM_BITRATE_FLOOR_BPS);
+}
+
+static void
+test_rises_slowly(void)
+{
+  TmBitrate b;
+  tm_bitrate_init(&b, 800000, 0);
+  tm_bitrate_estimate(&b, 200000, 0);
+  g_assert_cmpuint(b.target_bps, ==, 180000);
+  /* the link clears: up by at most 15 % a second, never above the profile's target */
+  guint prev = b.target_bps;
+  for (gint64 t = 1; t <= 30; t++) {
+    tm_bitrate_estimate(&b, 5000000, t * S);
+    g_assert_cmpuint(b.target_bps, <=, (guint) (prev * 1.16));
+    g_assert_cmpuint(b.target_bps, <=, 800000);
+    prev = b.target_bps;
+  }
+  g_assert_cmpuint(b.target_bps, ==, 800000);
+}
+
+static void
+test_parse_remb(void)
+{
+  /* 1 SSRC, exponent 3, mantissa 100000: 800000 bit/s */
+  guint8 fci[12] = { 'R', 'E', 'M', 'B', 1, (3 << 2) | (100000 >> 16), (100000 >> 8) & 0xff,
+                     100000 & 0xff, 0, 0, 0, 1 };
+  guint64 bps = 0;
+  g_assert_true(tm_bitrate_parse_remb(fci, sizeof fci, &bps));
+  g_assert_cmpuint(bps, ==, 800000);
+  g_assert_false(tm_bitrate_parse_remb(fci, 11, &bps));   /* its SSRC cut off */
+  g_assert_false(tm_bitrate_parse_remb(fci, 4, &bps));
+  fci[0] = 'X';
+  g_assert_false(tm_bitrate_parse_remb(fci, sizeof fci, &bps));
+  guint8 huge[8] = { 'R', 'E', 'M', 'B', 0, 63 << 2, 0xff, 0xff };
+  g_assert_false(tm_bitrate_parse_remb(huge, sizeof huge, &bps));
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/bitrate/follows-estimate", test_follows_estimate);
+  g_test_add_func("/bitrate/rises-slowly", test_rises_slowly);
+  g_test_add_func("/bitrate/parse-remb", test_parse_remb);
+  return g_test_run();
+}
