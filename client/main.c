@@ -1,7 +1,7 @@
 /* main.c — testimony-client: command line, set-up, main loop, tear-down.
  *
  *   testimony-client --relay https://HOST:PORT --token TOKEN [--ca CERT.pem]
- *       [--profile standard|low-bandwidth] [--test-source color=RRGGBB,tone=HZ] [--headless]
+ *       [--profile standard|low-bandwidth] [--test-source color=RRGGBB,tone=HZ,pattern=P] [--headless]
  *       [--report FILE] [--duration SECONDS] [--pipelines DIR] [--console]
  *
  * See docs/client.md. */
@@ -78,7 +78,7 @@ parse_options(TmOptions *o, int *argc, char ***argv, GError **error)
       "Capture profile: standard (default) or low-bandwidth", "NAME" },
     { "test-source", 0, 0, G_OPTION_ARG_STRING, &o->test_source,
       "Send a solid colour and a sine tone instead of camera and microphone",
-      "color=RRGGBB,tone=HZ" },
+      "color=RRGGBB,tone=HZ,pattern=P" },
     { "headless", 0, 0, G_OPTION_ARG_NONE, &o->headless, "No window and no sound device", NULL },
     { "report", 0, 0, G_OPTION_ARG_FILENAME, &o->report_file,
       "Write one JSON line per second about what is received", "FILE" },

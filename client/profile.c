@@ -146,6 +146,22 @@ parse_tone(const gchar *value, gdouble *hz)
   return TRUE;
 }
 
+/* The videotestsrc patterns a test may ask for: a solid colour (tests check it), snow (a picture
+ * no encoder can compress: the profile's whole bitrate, for bandwidth benchmarks), a ball. */
+static gboolean
+parse_pattern(const gchar *text, const gchar **pattern)
+{
+  static const gchar *const known[] = { "solid-color", "snow", "ball", NULL };
+
+  for (guint i = 0; known[i] != NULL; i++) {
+    if (strcmp(text, known[i]) == 0) {
+      *pattern = known[i];
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
 gboolean
 tm_profile_test_sources(const gchar *spec, gchar **video_source, gchar **audio_source,
                         GError **error)
@@ -153,6 +169,7 @@ tm_profile_test_sources(const gchar *spec, gchar **video_source, gchar **audio_s
   g_auto(GStrv) items = g_strsplit(spec, ",", -1);
   guint32 rgb = 0xffffff;
   gdouble hz = 440.0;
+  const gchar *pattern = "solid-color";
   gchar tone[G_ASCII_DTOSTR_BUF_SIZE];
 
   for (guint i = 0; items[i] != NULL; i++) {
@@ -165,18 +182,20 @@ tm_profile_test_sources(const gchar *spec, gchar **video_source, gchar **audio_s
       ok = parse_color(item + strlen("color="), &rgb);
     else if (g_str_has_prefix(item, "tone="))
       ok = parse_tone(item + strlen("tone="), &hz);
+    else if (g_str_has_prefix(item, "pattern="))
+      ok = parse_pattern(item + strlen("pattern="), &pattern);
     else
       ok = FALSE;
     if (!ok) {
       g_set_error(error, TM_PROFILE_ERROR, TM_PROFILE_ERROR_BAD_TEST_SOURCE,
-                  "--test-source takes color=RRGGBB,tone=HZ (hex colour, 1-20000 Hz), "
-                  "not \"%s\"", item);
+                  "--test-source takes color=RRGGBB,tone=HZ,pattern=P (hex colour, "
+                  "1-20000 Hz, solid-color, snow or ball), not \"%s\"", item);
       return FALSE;
     }
   }
   g_ascii_dtostr(tone, sizeof tone, hz);
   *video_source = g_strdup_printf(
-      "videotestsrc is-live=true pattern=solid-color foreground-color=0xff%06x", rgb);
+      "videotestsrc is-live=true pattern=%s foreground-color=0xff%06x", pattern, rgb);
   *audio_source = g_strdup_printf("audiotestsrc is-live=true wave=sine freq=%s", tone);
   return TRUE;
 }

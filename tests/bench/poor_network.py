@@ -2,7 +2,8 @@
 """The witness on a poor, far-away link: what the judge sees and hears, per condition.
 
 The relay and the judge's testimony-client sit in one network namespace, the witness's
-testimony-client in another, joined by testimony-impair (tests/netem). For each condition the
+testimony-client in another (both sending videotestsrc snow, which no encoder compresses: the
+profile's whole 800 kbit/s, as a camera in a lit room would), joined by testimony-impair (tests/netem). For each condition the
 link is impaired both ways for DURATION seconds; from the judge's one-line-a-second report it
 computes the witness's video frames per second at the judge (mean), the seconds with fewer
 than 15 frames (a freeze of at least ~500 ms in that second), the seconds with fewer than 40
@@ -75,9 +76,9 @@ def run(name, settings, event, duration, seed):
         in_a = lambda argv: link.command("a", argv)
         relay = Relay(host=link.B_ADDR, wrap=in_b)
         judge = Client(relay, relay.token("judge", "Judge"), "judge", "ff0000", 440,
-                       duration + 40, wrap=in_b, remote=True)
+                       duration + 40, wrap=in_b, remote=True, pattern="snow")
         witness = Client(relay, relay.token("witness", "Witness"), "witness", "00ff00", 660,
-                         duration + 40, wrap=in_a, remote=True)
+                         duration + 40, wrap=in_a, remote=True, pattern="snow")
         try:
             deadline = time.time() + 30
             while time.time() < deadline and not (

@@ -155,7 +155,7 @@ class Relay:
 
 class Client:
     def __init__(self, relay, token, name, color=None, tone=None, duration=20, extra=(),
-                 wrap=None, remote=False):
+                 wrap=None, remote=False, pattern=None):
         self.name = name
         self.report = os.path.join(relay.dir, f"report-{name}.jsonl")
         self.stderr_path = os.path.join(relay.dir, f"client-{name}.log")
@@ -164,7 +164,8 @@ class Client:
         if PIPELINES:
             args += ["--pipelines", PIPELINES]
         if color is not None:
-            args += ["--test-source", f"color={color},tone={tone}"]
+            args += ["--test-source", f"color={color},tone={tone}" +
+                     (f",pattern={pattern}" if pattern else "")]
         args += list(extra)
         self.err = open(self.stderr_path, "w")
         self.proc = subprocess.Popen((wrap or (lambda argv: argv))(args), stdout=self.err,
