@@ -11,11 +11,18 @@
 #define BUF_CAP (TM_RTP_MAX_PACKET + TM_SRTP_MAX_TRAILER + 64)
 #define MAX_NACK_BATCH 32        /* a larger gap is better healed by a key frame */
 #define MAX_PENDING_NACKS 64     /* losses upstream we keep asking for */
-#define NACK_RETRY_US 100000     /* ask again after this long */
-#define NACK_TRIES 4             /* then give up on that packet */
+/* Asking again: after 1.5 round trips and 10 ms (the retransmission's own way back and the
+ * sender's reaction), within these bounds; without a round-trip time yet, after the default. */
+#define NACK_RETRY_DEFAULT_US 100000
+#define NACK_RETRY_MIN_US 20000
+#define NACK_RETRY_MAX_US 500000
+#define NACK_TRIES 8             /* then give up on that packet ... */
+#define NACK_MAX_AGE_US 1500000  /* ... or once it is missing this long: a key frame heals better */
+#define RTT_HINT_MAX_MS 10000.0
 
 typedef struct {
   uint64_t ext;                  /* extended sequence number missing */
+  int64_t first_us;              /* when the gap was seen */
   int64_t next_us;               /* when to ask (again) */
   uint8_t tries;
 } PendingNack;
@@ -63,6 +70,9 @@ typedef struct {
   uint32_t packets;
   uint32_t octets;
   RtxSlot *rtx;             /* TM_PEER_RTX_SLOTS, video only */
+  bool rtx_stream;          /* retransmissions go as RTX (RFC 4588) on RTX_SSRC, else as sent */
+  uint32_t rtx_ssrc;
+  uint16_t rtx_seq;         /* the RTX stream's own sequence numbers */
 } OutStream;
 
 struct _TmPeer {
@@ -80,6 +90,8 @@ struct _TmPeer {
   uint32_t rtcp_ssrc;
   uint8_t pt_for[TM_TRACK_COUNT];     /* negotiated payload types; 255 = none */
   uint32_t clock_for[TM_TRACK_COUNT];
+  uint8_t rtx_pt;                     /* video RTX payload type negotiated; 255 = none */
+  double srtt_ms;                     /* publish: smoothed round-trip time from the hint; 0 = none */
   InStream in[TM_TRACK_COUNT];
   OutStream out[TM_TRACK_COUNT];
   int64_t next_report_us;
@@ -144,6 +156,7 @@ static void
 read_answer(TmPeer *p, const TmSdp *answer)
 {
   p->pt_for[TM_TRACK_AUDIO] = p->pt_for[TM_TRACK_VIDEO] = 255;
+  p->rtx_pt = 255;
   for (guint i = 0; i < answer->n_media; i++) {
     const TmSdpMedia *m = &answer->media[i];
     if (m->port == 0 || m->n_codecs == 0)
@@ -165,8 +178,19 @@ read_answer(TmPeer *p, const TmSdp *answer)
     o->ssrc = m->n_ssrcs > 0 ? m->ssrcs[0] : draw(p);
     o->negotiated = true;
     o->need_keyframe = t == TM_TRACK_VIDEO;
-    if (p->kind == TM_PEER_SUBSCRIBE && t == TM_TRACK_VIDEO)
-      o->rtx = g_new0(RtxSlot, TM_PEER_RTX_SLOTS);
+    if (t != TM_TRACK_VIDEO)
+      continue;
+    const TmSdpCodec *rtx = tm_sdp_media_find_rtx(m, &m->codecs[0]);
+    if (rtx != NULL)
+      p->rtx_pt = rtx->pt;
+    if (p->kind != TM_PEER_SUBSCRIBE)
+      continue;
+    o->rtx = g_new0(RtxSlot, TM_PEER_RTX_SLOTS);
+    if (rtx != NULL && m->has_fid && m->fid_ssrcs[0] == o->ssrc) {
+      o->rtx_stream = true;
+      o->rtx_ssrc = m->fid_ssrcs[1];
+      o->rtx_seq = (uint16_t) draw(p);
+    }
   }
 }
 
@@ -374,11 +398,20 @@ retransmit(TmPeer *p, uint16_t seq, int64_t now_us)
     return;
   }
   uint8_t out[BUF_CAP];
-  memcpy(out, s->data, s->len);
   size_t n = s->len;
+  TmRtpPacket orig;
+  if (!o->rtx_stream)
+    memcpy(out, s->data, s->len);
+  else if (tm_rtp_parse(s->data, s->len, &orig) != TM_RTP_OK ||
+           (n = tm_rtx_wrap(s->data, s->len, &orig, p->rtx_pt, o->rtx_seq, o->rtx_ssrc, out,
+                            TM_RTP_MAX_PACKET + 2)) == 0)
+    return;
+  else
+    o->rtx_seq++;
   if (tm_srtp_protect_rtp(p->srtp, out, &n, sizeof out) != TM_SRTP_OK)
     return;
   p->stats.retransmits++;
+  p->stats.rtx_out += o->rtx_stream;
   p->stats.bytes_out += n;
   p->listener.transmit(p->user_data, p, out, n);
 }
@@ -402,8 +435,34 @@ tm_peer_request_keyframe(TmPeer *p, int64_t now_us)
 
 /* ---- receiving RTP (publish peers) ---- */
 
+/* How long to wait for a retransmission before asking again. */
+static int64_t
+nack_retry_us(const TmPeer *p)
+{
+  if (p->srtt_ms <= 0)
+    return NACK_RETRY_DEFAULT_US;
+  int64_t us = (int64_t) (p->srtt_ms * 1500.0) + 10000;
+  return CLAMP(us, NACK_RETRY_MIN_US, NACK_RETRY_MAX_US);
+}
+
+void
+tm_peer_set_rtt_hint(TmPeer *p, double rtt_ms)
+{
+  if (p->kind != TM_PEER_PUBLISH || !(rtt_ms > 0) || rtt_ms > RTT_HINT_MAX_MS)
+    return;
+  /* smoothed as TCP does (RFC 6298): one sample moves it by an eighth */
+  p->srtt_ms = p->srtt_ms > 0 ? p->srtt_ms + (rtt_ms - p->srtt_ms) / 8.0 : rtt_ms;
+  p->stats.rtt_ms = p->srtt_ms;
+}
+
+int64_t
+tm_peer_nack_retry_us(const TmPeer *p)
+{
+  return nack_retry_us(p);
+}
+
 /* Asks the sender again for every missing packet that is due; forgets those asked for
- * NACK_TRIES times. */
+ * NACK_TRIES times or missing for longer than NACK_MAX_AGE_US. */
 static void
 flush_nacks(TmPeer *p, InStream *in, int64_t now_us)
 {
@@ -417,11 +476,13 @@ flush_nacks(TmPeer *p, InStream *in, int64_t now_us)
   for (unsigned i = 0; i < in->n_pending; i++) {
     PendingNack n = in->pending[i];
     if (n.next_us <= now_us) {
-      if (n.tries >= NACK_TRIES)
+      if (n.tries >= NACK_TRIES || now_us - n.first_us >= NACK_MAX_AGE_US) {
+        p->stats.nack_given_up++;
         continue;
+      }
       due = true;
       n.tries++;
-      n.next_us = now_us + NACK_RETRY_US;
+      n.next_us = now_us + nack_retry_us(p);
       TmRtcpNackItem *last = pkt.n_nacks > 0 ? &pkt.nacks[pkt.n_nacks - 1] : NULL;
       uint16_t seq = (uint16_t) n.ext;
       int16_t d = last != NULL ? tm_seq_diff(last->pid, seq) : 0;
@@ -441,7 +502,7 @@ flush_nacks(TmPeer *p, InStream *in, int64_t now_us)
 
 /* Remembers the packets FROM_EXT..TO_EXT-1 as missing, to be asked for at once. */
 static void
-add_missing(InStream *in, uint64_t from_ext, uint64_t to_ext, int64_t now_us)
+add_missing(TmPeer *p, InStream *in, uint64_t from_ext, uint64_t to_ext, int64_t now_us)
 {
   if (to_ext - from_ext > MAX_NACK_BATCH)
     return;
@@ -449,20 +510,25 @@ add_missing(InStream *in, uint64_t from_ext, uint64_t to_ext, int64_t now_us)
     if (in->n_pending == MAX_PENDING_NACKS) { /* forget the oldest */
       memmove(in->pending, in->pending + 1, (MAX_PENDING_NACKS - 1) * sizeof in->pending[0]);
       in->n_pending--;
+      p->stats.nack_given_up++;
     }
-    in->pending[in->n_pending++] = (PendingNack){ s, now_us, 0 };
+    in->pending[in->n_pending++] = (PendingNack){ s, now_us, now_us, 0 };
   }
 }
 
-static void
-arrived(InStream *in, uint64_t ext)
+/* A missing packet arrived (retransmitted, or late): TRUE when we were asking for it. */
+static bool
+arrived(TmPeer *p, InStream *in, uint64_t ext)
 {
   for (unsigned i = 0; i < in->n_pending; i++) {
     if (in->pending[i].ext == ext) {
-      in->pending[i] = in->pending[--in->n_pending];
-      return;
+      memmove(in->pending + i, in->pending + i + 1, (in->n_pending - i - 1) * sizeof in->pending[0]);
+      in->n_pending--;
+      p->stats.nack_recovered++;
+      return true;
     }
   }
+  return false;
 }
 
 static void
@@ -482,13 +548,13 @@ update_in_stream(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, int64_t now_u
       if (ext > in->max_ext_seq + 1) {
         p->stats.packets_lost += ext - in->max_ext_seq - 1;
         if (track == TM_TRACK_VIDEO) {
-          add_missing(in, in->max_ext_seq + 1, ext, now_us);
+          add_missing(p, in, in->max_ext_seq + 1, ext, now_us);
           flush_nacks(p, in, now_us);
         }
       }
       in->max_ext_seq = ext;
     } else if (in->n_pending > 0) {
-      arrived(in, ext); /* a retransmission or a late packet */
+      arrived(p, in, ext); /* a retransmission or a late packet */
     }
   }
   in->received++;
@@ -500,6 +566,26 @@ update_in_stream(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, int64_t now_u
   }
   in->last_transit = transit;
   in->have_transit = true;
+}
+
+/* An RTX packet (RFC 4588) of the video: restored in place to the original packet. TRUE when it
+ * fills a hole the relay asked for; padding-only probes, copies of packets we have and ones we
+ * gave up on are counted and dropped (receivers must not get duplicates on a poor link). */
+static bool
+handle_rtx(TmPeer *p, uint8_t *buf, size_t *len, TmRtpPacket *pkt)
+{
+  InStream *in = &p->in[TM_TRACK_VIDEO];
+  p->stats.rtx_in++;
+  if (!in->active || !tm_rtx_unwrap(buf, len, pkt, p->pt_for[TM_TRACK_VIDEO], in->ssrc)) {
+    p->stats.rtx_discarded++;
+    return false;
+  }
+  uint64_t ext = tm_seq_extend(in->max_ext_seq, pkt->seq);
+  if (ext > in->max_ext_seq || !arrived(p, in, ext)) {
+    p->stats.rtx_discarded++;
+    return false;
+  }
+  return true;
 }
 
 static void
@@ -524,7 +610,14 @@ handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
     track = TM_TRACK_AUDIO;
   else if (pkt.pt == p->pt_for[TM_TRACK_VIDEO])
     track = TM_TRACK_VIDEO;
-  else {
+  else if (pkt.pt == p->rtx_pt) {
+    p->stats.bytes_in += len;
+    if (!handle_rtx(p, buf, &len, &pkt))
+      return;
+    p->stats.rtp_in++;
+    p->listener.media(p->user_data, p, TM_TRACK_VIDEO, &pkt, buf, len, now_us);
+    return;
+  } else {
     p->stats.drop_unknown_pt++;
     return;
   }
@@ -539,10 +632,12 @@ handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
 static void
 handle_report_blocks(TmPeer *p, const TmRtcpPacket *pkt, int64_t now_us)
 {
+  bool any = false;
   for (unsigned i = 0; i < pkt->n_blocks; i++) {
     const TmRtcpReportBlock *b = &pkt->blocks[i];
     if (b->ssrc != p->out[TM_TRACK_VIDEO].ssrc && b->ssrc != p->out[TM_TRACK_AUDIO].ssrc)
       continue;
+    any = true;
     p->stats.fraction_lost = b->fraction_lost / 256.0;
     if (b->lsr != 0) {
       uint32_t now_mid = (uint32_t) (ntp_from_us(now_us + p->wall_offset_us) >> 16);
@@ -551,6 +646,7 @@ handle_report_blocks(TmPeer *p, const TmRtcpPacket *pkt, int64_t now_us)
         p->stats.rtt_ms = rtt * 1000.0 / 65536.0;
     }
   }
+  p->stats.reports_in += any && p->kind == TM_PEER_SUBSCRIBE;
 }
 
 static void

@@ -41,14 +41,21 @@ typedef struct {
 typedef struct {
   uint64_t rtp_in, rtp_out, bytes_in, bytes_out;
   uint64_t rtcp_in, rtcp_out;
+  uint64_t reports_in;              /* subscribe: receiver reports and REMBs about our streams */
   uint64_t nacks_in, retransmits, nacks_out;
+  uint64_t rtx_out;                 /* subscribe: retransmissions sent as RTX (RFC 4588) */
+  uint64_t rtx_in;                  /* publish: RTX packets received ... */
+  uint64_t rtx_discarded;           /* ... not forwarded: padding probes, duplicates, too late */
+  uint64_t nack_recovered;          /* publish: packets NACKed that then arrived */
+  uint64_t nack_given_up;           /* publish: packets NACKed that never came */
   uint64_t keyframe_requests_in, keyframe_requests_out;
   uint64_t drop_srtp, drop_malformed, drop_unknown_pt, drop_not_ready, drop_rate_limited;
   uint64_t drop_waiting_keyframe;
   uint64_t drop_policy;             /* not forwarded: the receiver may not have that track now */
   uint64_t rtp_out_track[TM_TRACK_COUNT];
   uint64_t packets_lost;            /* publish: gaps seen upstream */
-  double rtt_ms;                    /* from the receiver's reports (subscribe) */
+  double rtt_ms;                    /* subscribe: from the receiver's reports; publish: smoothed
+                                     * from tm_peer_set_rtt_hint() */
   double fraction_lost;             /* subscribe: as the receiver reports; publish: ours */
   uint64_t bitrate_bps;             /* over the last report interval */
 } TmPeerStats;
@@ -89,6 +96,13 @@ bool tm_peer_track_enabled(const TmPeer *peer, TmTrack track);
  * sequence numbers and timestamps): the receiver's stream continues with the next sequence
  * number and the time that passed, and video waits for a key frame. */
 void tm_peer_restart_source(TmPeer *peer);
+
+/* Publish peers: the round-trip time to this participant as measured on its other connections
+ * (its subscribe peers' receiver reports), smoothed; NACK retries wait 1.5 round trips + 10 ms
+ * (20 ms .. 500 ms; 100 ms while no hint came). Values outside 0..10 s are ignored. */
+void tm_peer_set_rtt_hint(TmPeer *peer, double rtt_ms);
+/* Publish peers: the current wait before asking again for a missing packet. */
+int64_t tm_peer_nack_retry_us(const TmPeer *peer);
 
 /* Publish peers: ask the sender for a video key frame; rate-limited (at most ~3 a second). */
 void tm_peer_request_keyframe(TmPeer *peer, int64_t now_us);
