@@ -438,14 +438,35 @@ tm_hearing_packets_sent(const TmHearing *h, const TmParticipant *from, const TmP
   return peer != NULL ? tm_peer_stats(peer)->rtp_out_track[track] : 0;
 }
 
-/* A receiver reported on its link from this relay (round trip, loss): the round-trip time is
- * the participant's, so its publish connection times its NACK retries by it. */
+/* What FEED's sender may be told it can send: the least any receiver now shown its video can
+ * take (receivers not shown it, or not heard from, do not count). */
+static void
+update_downstream_limit(TmParticipant *feed, int64_t now_us)
+{
+  if (feed->publish == NULL)
+    return;
+  uint64_t limit = 0;
+  for (guint i = 0; i < feed->subscribers->len; i++) {
+    TmPeer *sub = g_ptr_array_index(feed->subscribers, i);
+    if (!tm_peer_is_connected(sub) || !tm_peer_track_enabled(sub, TM_TRACK_VIDEO))
+      continue;
+    uint64_t e = tm_peer_receiver_estimate(sub, now_us);
+    if (e > 0 && (limit == 0 || e < limit))
+      limit = e;
+  }
+  tm_peer_set_downstream_limit(feed->publish, limit, now_us);
+}
+
+/* A receiver reported on its link from this relay (round trip, loss, REMB): the round-trip time
+ * is the participant's, so its publish connection times its NACK retries by it; what it can
+ * take bounds what the feed's sender is told. */
 static void
 receiver_reported(TmHearing *h, PeerLink *link, int64_t now_us)
 {
   const TmPeerStats *st = tm_peer_stats(link->peer);
   if (link->owner->publish != NULL && st->rtt_ms > 0)
     tm_peer_set_rtt_hint(link->owner->publish, st->rtt_ms);
+  update_downstream_limit(link->feed, now_us);
 }
 
 void
@@ -470,6 +491,9 @@ tm_hearing_handle_datagram(TmHearing *h, TmPeer *peer, const uint8_t *buf, size_
 void
 tm_hearing_handle_timeout(TmHearing *h, int64_t now_us)
 {
+  /* receivers that left, stopped reporting or were disabled no longer limit their feed */
+  for (guint i = 0; i < h->participants->len; i++)
+    update_downstream_limit(g_ptr_array_index(h->participants, i), now_us);
   GHashTableIter it;
   gpointer key;
   g_hash_table_iter_init(&it, h->links);

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "bwe.h"
 #include "rtcp.h"
 #include "srtp.h"
 #include "util.h"
@@ -19,6 +20,12 @@
 #define NACK_TRIES 8             /* then give up on that packet ... */
 #define NACK_MAX_AGE_US 1500000  /* ... or once it is missing this long: a key frame heals better */
 #define RTT_HINT_MAX_MS 10000.0
+/* REMB: with every receiver report (once a second), and at once when the estimate falls by more
+ * than 3 % below the last one sent, at most 4 a second. */
+#define REMB_PROMPT_DROP 0.97
+#define REMB_PROMPT_RATE 4.0
+/* A receiver's report or REMB older than this no longer limits what its sender is told. */
+#define RECEIVER_ESTIMATE_STALE_US 5000000
 
 typedef struct {
   uint64_t ext;                  /* extended sequence number missing */
@@ -92,6 +99,14 @@ struct _TmPeer {
   uint32_t clock_for[TM_TRACK_COUNT];
   uint8_t rtx_pt;                     /* video RTX payload type negotiated; 255 = none */
   double srtt_ms;                     /* publish: smoothed round-trip time from the hint; 0 = none */
+  TmBwe bwe;                          /* publish: what arrives; subscribe: what we send */
+  bool remb;                          /* goog-remb negotiated for the video */
+  uint64_t downstream_limit_bps;      /* publish: the least the receivers can take; 0 = none */
+  uint64_t remb_sent_bps;             /* publish: the last estimate sent */
+  TmTokenBucket remb_bucket;          /* publish: prompt REMBs */
+  uint64_t receiver_remb_bps;         /* subscribe: the receiver's own REMB ... */
+  int64_t receiver_remb_us;           /* ... and when it came */
+  int64_t receiver_report_us;         /* subscribe: the receiver's last report on our video */
   InStream in[TM_TRACK_COUNT];
   OutStream out[TM_TRACK_COUNT];
   int64_t next_report_us;
@@ -180,6 +195,7 @@ read_answer(TmPeer *p, const TmSdp *answer)
     o->need_keyframe = t == TM_TRACK_VIDEO;
     if (t != TM_TRACK_VIDEO)
       continue;
+    p->remb = m->codecs[0].fb_goog_remb;
     const TmSdpCodec *rtx = tm_sdp_media_find_rtx(m, &m->codecs[0]);
     if (rtx != NULL)
       p->rtx_pt = rtx->pt;
@@ -211,6 +227,8 @@ tm_peer_new(const TmPeerConfig *config, const TmPeerListener *listener, void *us
   tm_token_bucket_init(&p->keyframe_bucket, 3.0, 1.0, now_us);
   tm_token_bucket_init(&p->rtx_bucket, 500.0, 200.0, now_us);
   tm_token_bucket_init(&p->nack_bucket, 50.0, 20.0, now_us);
+  tm_token_bucket_init(&p->remb_bucket, REMB_PROMPT_RATE, 2.0, now_us);
+  tm_bwe_init(&p->bwe);
   p->dtls = tm_dtls_new(config->identity, TM_DTLS_ROLE_SERVER, config->remote_fingerprint,
                         config->remote_fingerprint_len, &dtls_listener, p);
   tm_dtls_start(p->dtls, now_us);
@@ -345,6 +363,7 @@ tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8
   p->stats.rtp_out++;
   p->stats.rtp_out_track[track]++;
   p->stats.bytes_out += n;
+  tm_bwe_on_packet(&p->bwe, n, 0, 0, now_us);
   p->listener.transmit(p->user_data, p, out, n);
   return true;
 }
@@ -413,7 +432,79 @@ retransmit(TmPeer *p, uint16_t seq, int64_t now_us)
   p->stats.retransmits++;
   p->stats.rtx_out += o->rtx_stream;
   p->stats.bytes_out += n;
+  tm_bwe_on_packet(&p->bwe, n, 0, 0, now_us);
   p->listener.transmit(p->user_data, p, out, n);
+}
+
+/* ---- congestion feedback (publish peers) ---- */
+
+/* What REMB tells the sender: our estimate of its link, never above what its receivers take. */
+static uint64_t
+publish_estimate(const TmPeer *p)
+{
+  uint64_t e = tm_bwe_estimate(&p->bwe);
+  if (e > 0 && p->downstream_limit_bps > 0)
+    e = MIN(e, MAX(p->downstream_limit_bps, (uint64_t) TM_BWE_MIN_BPS));
+  return e;
+}
+
+/* Fills a REMB about the streams we receive; FALSE when there is nothing to say. */
+static bool
+fill_remb(TmPeer *p, TmRtcpPacket *pkt)
+{
+  uint64_t e = publish_estimate(p);
+  p->stats.estimate_bps = e;
+  if (!p->remb || e == 0 || !p->in[TM_TRACK_VIDEO].active)
+    return false;
+  memset(pkt, 0, sizeof *pkt);
+  pkt->kind = TM_RTCP_KIND_REMB;
+  pkt->sender_ssrc = p->rtcp_ssrc;
+  pkt->remb_bitrate = e;
+  pkt->remb_ssrcs[pkt->n_remb_ssrcs++] = p->in[TM_TRACK_VIDEO].ssrc;
+  if (p->in[TM_TRACK_AUDIO].active)
+    pkt->remb_ssrcs[pkt->n_remb_ssrcs++] = p->in[TM_TRACK_AUDIO].ssrc;
+  p->remb_sent_bps = e;
+  p->stats.remb_out++;
+  return true;
+}
+
+/* Sends a REMB now if the estimate fell well below the last one sent (rate-limited). */
+static void
+remb_if_decreased(TmPeer *p, int64_t now_us)
+{
+  uint64_t e = publish_estimate(p);
+  p->stats.estimate_bps = e;
+  if (!p->remb || !p->connected || p->remb_sent_bps == 0 ||
+      (double) e >= REMB_PROMPT_DROP * (double) p->remb_sent_bps)
+    return;
+  if (!tm_token_bucket_take(&p->remb_bucket, now_us))
+    return;
+  TmRtcpPacket pkt;
+  if (fill_remb(p, &pkt))
+    send_feedback(p, &pkt);
+}
+
+void
+tm_peer_set_downstream_limit(TmPeer *p, uint64_t bps, int64_t now_us)
+{
+  if (p->kind != TM_PEER_PUBLISH || bps == p->downstream_limit_bps)
+    return;
+  p->downstream_limit_bps = bps;
+  remb_if_decreased(p, now_us);
+}
+
+uint64_t
+tm_peer_receiver_estimate(const TmPeer *p, int64_t now_us)
+{
+  if (p->kind != TM_PEER_SUBSCRIBE)
+    return 0;
+  uint64_t e = 0;
+  if (p->receiver_report_us > 0 && now_us - p->receiver_report_us <= RECEIVER_ESTIMATE_STALE_US)
+    e = tm_bwe_estimate(&p->bwe);
+  if (p->receiver_remb_us > 0 && now_us - p->receiver_remb_us <= RECEIVER_ESTIMATE_STALE_US &&
+      p->receiver_remb_bps > 0)
+    e = e > 0 ? MIN(e, p->receiver_remb_bps) : p->receiver_remb_bps;
+  return e;
 }
 
 void
@@ -612,6 +703,7 @@ handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
     track = TM_TRACK_VIDEO;
   else if (pkt.pt == p->rtx_pt) {
     p->stats.bytes_in += len;
+    tm_bwe_on_packet(&p->bwe, len, 0, 0, now_us);
     if (!handle_rtx(p, buf, &len, &pkt))
       return;
     p->stats.rtp_in++;
@@ -624,6 +716,9 @@ handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
   p->stats.rtp_in++;
   p->stats.bytes_in += len;
   update_in_stream(p, track, &pkt, now_us);
+  tm_bwe_on_packet(&p->bwe, len, pkt.ts, track == TM_TRACK_VIDEO ? p->in[track].clock_rate : 0,
+                   now_us);
+  remb_if_decreased(p, now_us);
   p->listener.media(p->user_data, p, track, &pkt, buf, len, now_us);
 }
 
@@ -639,6 +734,11 @@ handle_report_blocks(TmPeer *p, const TmRtcpPacket *pkt, int64_t now_us)
       continue;
     any = true;
     p->stats.fraction_lost = b->fraction_lost / 256.0;
+    if (p->kind == TM_PEER_SUBSCRIBE && b->ssrc == p->out[TM_TRACK_VIDEO].ssrc) {
+      tm_bwe_on_loss(&p->bwe, b->fraction_lost / 256.0, now_us);
+      p->receiver_report_us = now_us;
+      p->stats.estimate_bps = tm_peer_receiver_estimate(p, now_us);
+    }
     if (b->lsr != 0) {
       uint32_t now_mid = (uint32_t) (ntp_from_us(now_us + p->wall_offset_us) >> 16);
       uint32_t rtt = now_mid - b->lsr - b->dlsr; /* 1/65536 s */
@@ -675,6 +775,15 @@ handle_feedback(TmPeer *p, const TmRtcpPacket *pkt, int64_t now_us)
       for (unsigned j = 0; j < n; j++)
         retransmit(p, seqs[j], now_us);
     }
+    break;
+  case TM_RTCP_KIND_REMB:
+    if (p->kind != TM_PEER_SUBSCRIBE)
+      break;
+    p->stats.remb_in++;
+    p->stats.reports_in++;
+    p->receiver_remb_bps = pkt->remb_bitrate;
+    p->receiver_remb_us = now_us;
+    p->stats.estimate_bps = tm_peer_receiver_estimate(p, now_us);
     break;
   case TM_RTCP_KIND_PLI:
   case TM_RTCP_KIND_FIR:
@@ -782,10 +891,15 @@ send_reports(TmPeer *p, int64_t now_us)
     for (int t = 0; t < TM_TRACK_COUNT; t++)
       if (p->in[t].active)
         fill_report_block(&p->in[t], &pkt.blocks[pkt.n_blocks++], now_us);
-    if (pkt.n_blocks > 0)
+    if (pkt.n_blocks > 0) {
       p->stats.fraction_lost = pkt.blocks[pkt.n_blocks - 1].fraction_lost / 256.0;
+      tm_bwe_on_loss(&p->bwe, p->stats.fraction_lost, now_us); /* video's when it is sent */
+    }
     append_rtcp(&w, &pkt);
     any = pkt.n_blocks > 0;
+    TmRtcpPacket remb;
+    if (any && fill_remb(p, &remb))
+      append_rtcp(&w, &remb);
   } else {
     for (int t = 0; t < TM_TRACK_COUNT; t++) {
       OutStream *o = &p->out[t];

@@ -58,6 +58,10 @@ typedef struct {
                                      * from tm_peer_set_rtt_hint() */
   double fraction_lost;             /* subscribe: as the receiver reports; publish: ours */
   uint64_t bitrate_bps;             /* over the last report interval */
+  uint64_t estimate_bps;            /* publish: what REMB tells the sender it may send (0: not
+                                     * yet); subscribe: what the receiver can take (0: unknown) */
+  uint64_t remb_out;                /* publish: REMBs sent */
+  uint64_t remb_in;                 /* subscribe: REMBs the receiver sent */
 } TmPeerStats;
 
 typedef struct {
@@ -103,6 +107,15 @@ void tm_peer_restart_source(TmPeer *peer);
 void tm_peer_set_rtt_hint(TmPeer *peer, double rtt_ms);
 /* Publish peers: the current wait before asking again for a missing packet. */
 int64_t tm_peer_nack_retry_us(const TmPeer *peer);
+
+/* Publish peers: the least the receivers of this participant's video can take now (bit/s; 0 =
+ * no limit). The estimate sent by REMB (when goog-remb was negotiated) is the minimum of the
+ * relay's own estimate of the incoming link (loss and delay, bwe.h) and this; a fall of more
+ * than 3 % is sent at once, else once a second. */
+void tm_peer_set_downstream_limit(TmPeer *peer, uint64_t bps, int64_t now_us);
+/* Subscribe peers: what the receiver can take (bit/s): the minimum of a loss-based estimate from
+ * its receiver reports and its own REMB, each while less than 5 s old; 0 when unknown. */
+uint64_t tm_peer_receiver_estimate(const TmPeer *peer, int64_t now_us);
 
 /* Publish peers: ask the sender for a video key frame; rate-limited (at most ~3 a second). */
 void tm_peer_request_keyframe(TmPeer *peer, int64_t now_us);
