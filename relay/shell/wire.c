@@ -99,6 +99,8 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
     rtx_out += st->rtx_out;
     nacks_in += st->nacks_in;
   }
+  tm_wire_int(b, "nack_retry_ms",
+              p->publish != NULL ? tm_peer_nack_retry_us(p->publish) / 1000 : 0);
   tm_wire_int(b, "nacks_out", (gint64) up->nacks_out);
   tm_wire_int(b, "nack_recovered", (gint64) up->nack_recovered);
   tm_wire_int(b, "nack_given_up", (gint64) up->nack_given_up);
