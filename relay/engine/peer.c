@@ -536,14 +536,21 @@ nack_retry_us(const TmPeer *p)
   return CLAMP(us, NACK_RETRY_MIN_US, NACK_RETRY_MAX_US);
 }
 
+/* One round-trip sample, smoothed as TCP does (RFC 6298): it moves the estimate an eighth. */
+static void
+rtt_sample(TmPeer *p, double rtt_ms)
+{
+  if (!(rtt_ms > 0) || rtt_ms > RTT_HINT_MAX_MS)
+    return;
+  p->srtt_ms = p->srtt_ms > 0 ? p->srtt_ms + (rtt_ms - p->srtt_ms) / 8.0 : rtt_ms;
+  p->stats.rtt_ms = p->srtt_ms;
+}
+
 void
 tm_peer_set_rtt_hint(TmPeer *p, double rtt_ms)
 {
-  if (p->kind != TM_PEER_PUBLISH || !(rtt_ms > 0) || rtt_ms > RTT_HINT_MAX_MS)
-    return;
-  /* smoothed as TCP does (RFC 6298): one sample moves it by an eighth */
-  p->srtt_ms = p->srtt_ms > 0 ? p->srtt_ms + (rtt_ms - p->srtt_ms) / 8.0 : rtt_ms;
-  p->stats.rtt_ms = p->srtt_ms;
+  if (p->kind == TM_PEER_PUBLISH)
+    rtt_sample(p, rtt_ms);
 }
 
 int64_t
@@ -607,12 +614,14 @@ add_missing(TmPeer *p, InStream *in, uint64_t from_ext, uint64_t to_ext, int64_t
   }
 }
 
-/* A missing packet arrived (retransmitted, or late): TRUE when we were asking for it. */
+/* A missing packet arrived (retransmitted, or late): TRUE when we were asking for it, and then
+ * *ASKED_US is when we first did. */
 static bool
-arrived(TmPeer *p, InStream *in, uint64_t ext)
+arrived(TmPeer *p, InStream *in, uint64_t ext, int64_t *asked_us)
 {
   for (unsigned i = 0; i < in->n_pending; i++) {
     if (in->pending[i].ext == ext) {
+      *asked_us = in->pending[i].first_us;
       memmove(in->pending + i, in->pending + i + 1, (in->n_pending - i - 1) * sizeof in->pending[0]);
       in->n_pending--;
       p->stats.nack_recovered++;
@@ -645,7 +654,8 @@ update_in_stream(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, int64_t now_u
       }
       in->max_ext_seq = ext;
     } else if (in->n_pending > 0) {
-      arrived(p, in, ext); /* a retransmission or a late packet */
+      int64_t asked_us;
+      arrived(p, in, ext, &asked_us); /* a retransmission or a late packet */
     }
   }
   in->received++;
@@ -661,9 +671,13 @@ update_in_stream(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, int64_t now_u
 
 /* An RTX packet (RFC 4588) of the video: restored in place to the original packet. TRUE when it
  * fills a hole the relay asked for; padding-only probes, copies of packets we have and ones we
- * gave up on are counted and dropped (receivers must not get duplicates on a poor link). */
+ * gave up on are counted and dropped (receivers must not get duplicates on a poor link).
+ * The time from the first NACK to the retransmission is a round-trip sample (an upper bound
+ * when that NACK or its answer was lost) that needs no report from the participant: retries
+ * follow the path as soon as the first hole is filled. Late packets of the media stream give
+ * none, being reordered rather than resent. */
 static bool
-handle_rtx(TmPeer *p, uint8_t *buf, size_t *len, TmRtpPacket *pkt)
+handle_rtx(TmPeer *p, uint8_t *buf, size_t *len, TmRtpPacket *pkt, int64_t now_us)
 {
   InStream *in = &p->in[TM_TRACK_VIDEO];
   p->stats.rtx_in++;
@@ -672,10 +686,12 @@ handle_rtx(TmPeer *p, uint8_t *buf, size_t *len, TmRtpPacket *pkt)
     return false;
   }
   uint64_t ext = tm_seq_extend(in->max_ext_seq, pkt->seq);
-  if (ext > in->max_ext_seq || !arrived(p, in, ext)) {
+  int64_t asked_us;
+  if (ext > in->max_ext_seq || !arrived(p, in, ext, &asked_us)) {
     p->stats.rtx_discarded++;
     return false;
   }
+  rtt_sample(p, (double) (now_us - asked_us) / 1000.0);
   return true;
 }
 
@@ -704,7 +720,7 @@ handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
   else if (pkt.pt == p->rtx_pt) {
     p->stats.bytes_in += len;
     tm_bwe_on_packet(&p->bwe, len, 0, 0, now_us);
-    if (!handle_rtx(p, buf, &len, &pkt))
+    if (!handle_rtx(p, buf, &len, &pkt, now_us))
       return;
     p->stats.rtp_in++;
     p->listener.media(p->user_data, p, TM_TRACK_VIDEO, &pkt, buf, len, now_us);

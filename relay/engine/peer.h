@@ -102,8 +102,9 @@ bool tm_peer_track_enabled(const TmPeer *peer, TmTrack track);
 void tm_peer_restart_source(TmPeer *peer);
 
 /* Publish peers: the round-trip time to this participant as measured on its other connections
- * (its subscribe peers' receiver reports), smoothed; NACK retries wait 1.5 round trips + 10 ms
- * (20 ms .. 500 ms; 100 ms while no hint came). Values outside 0..10 s are ignored. */
+ * (its subscribe peers' receiver reports). Smoothed with the peer's own samples (first NACK to
+ * RTX retransmission); NACK retries wait 1.5 round trips + 10 ms (20 ms .. 500 ms; 100 ms
+ * while there is no sample). Values outside 0..10 s are ignored. */
 void tm_peer_set_rtt_hint(TmPeer *peer, double rtt_ms);
 /* Publish peers: the current wait before asking again for a missing packet. */
 int64_t tm_peer_nack_retry_us(const TmPeer *peer);
