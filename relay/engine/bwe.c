@@ -168,7 +168,7 @@ tm_bwe_on_loss(TmBwe *b, double fraction_lost, int64_t now_us)
   if (b->rate_bps <= 0) {
     if (measured <= 0)
       return; /* nothing received yet: nothing to start from */
-    b->rate_bps = clamp_rate(measured);
+    b->rate_bps = clamp_rate(MAX(measured, (double) TM_BWE_START_BPS));
     b->last_loss_us = now_us;
   }
   double dt = CLAMP((double) (now_us - b->last_loss_us) / 1e6, 0.0, 2.0);

@@ -12,8 +12,8 @@
  *   slope above 0.1 (the queue grows by 100 ms a second) held for 500 ms is overuse, and the
  *   estimate drops to 0.85 × the measured rate, at most once a second.
  *
- * The estimate starts from the measured rate at the first report and stays within
- * TM_BWE_MIN_BPS .. TM_BWE_MAX_BPS. Pure: time comes in as now_us, nothing is allocated. */
+ * The estimate starts from the measured rate at the first report, at least TM_BWE_START_BPS, and
+ * stays within TM_BWE_MIN_BPS .. TM_BWE_MAX_BPS. Pure: time comes in as now_us, nothing is allocated. */
 #pragma once
 
 #include <stdbool.h>
@@ -22,6 +22,10 @@
 
 #define TM_BWE_MIN_BPS 50000
 #define TM_BWE_MAX_BPS 2500000
+/* The least the estimate starts from: Chromium's own start rate. Its first second of media is
+ * still ramping up, and Chromium follows REMB to the bit: starting from that measurement held a
+ * fresh publisher near 50 kbit/s. */
+#define TM_BWE_START_BPS 300000
 #define TM_BWE_RATE_BUCKETS 10      /* the measured rate: 10 buckets of 100 ms */
 #define TM_BWE_TREND_WINDOW 20      /* frames in the delay fit */
 

@@ -69,17 +69,23 @@ test_loss_rule(void)
   g_assert_cmpuint(tm_bwe_estimate(&b), ==, TM_BWE_MIN_BPS);
 }
 
-/* A sender that uses 100 kbit/s earns no estimate of megabits. */
+/* A sender that uses 100 kbit/s starts at the start rate and earns no more; one that uses
+ * 300 kbit/s no more than 1.5 times that (+ 10 kbit/s). */
 static void
 test_no_growth_past_use(void)
 {
   TmBwe b;
   tm_bwe_init(&b);
   int64_t now = SEC;
+  second_at(&b, &now, 100000, 0);
+  g_assert_cmpuint(tm_bwe_estimate(&b), ==, TM_BWE_START_BPS);
   for (int i = 0; i < 60; i++)
     second_at(&b, &now, 100000, 0);
-  g_assert_cmpuint(tm_bwe_estimate(&b), <=, 1.5 * 100000 + 10000 + 1);
-  g_assert_cmpuint(tm_bwe_estimate(&b), >=, 100000);
+  g_assert_cmpuint(tm_bwe_estimate(&b), ==, TM_BWE_START_BPS);
+  for (int i = 0; i < 60; i++)
+    second_at(&b, &now, 300000, 0);
+  g_assert_cmpuint(tm_bwe_estimate(&b), <=, 1.5 * 300000 + 10000 + 1);
+  g_assert_cmpuint(tm_bwe_estimate(&b), >, 400000); /* grew past the start rate */
 }
 
 /* 30 frames a second of RATE bit/s, 4 packets a frame, through a queue served at LINK bit/s
