@@ -100,7 +100,6 @@ struct _TmPeer {
   uint8_t rtx_pt;                     /* video RTX payload type negotiated; 255 = none */
   double srtt_ms;                     /* publish: smoothed round-trip time from the hint; 0 = none */
   TmBwe bwe;                          /* publish: what arrives; subscribe: what we send */
-  bool remb;                          /* goog-remb negotiated for the video */
   uint64_t downstream_limit_bps;      /* publish: the least the receivers can take; 0 = none */
   uint64_t remb_sent_bps;             /* publish: the last estimate sent */
   TmTokenBucket remb_bucket;          /* publish: prompt REMBs */
@@ -195,7 +194,6 @@ read_answer(TmPeer *p, const TmSdp *answer)
     o->need_keyframe = t == TM_TRACK_VIDEO;
     if (t != TM_TRACK_VIDEO)
       continue;
-    p->remb = m->codecs[0].fb_goog_remb;
     const TmSdpCodec *rtx = tm_sdp_media_find_rtx(m, &m->codecs[0]);
     if (rtx != NULL)
       p->rtx_pt = rtx->pt;
@@ -448,13 +446,16 @@ publish_estimate(const TmPeer *p)
   return e;
 }
 
-/* Fills a REMB about the streams we receive; FALSE when there is nothing to say. */
+/* Fills a REMB about the streams we receive; FALSE when there is nothing to say. Sent whether or
+ * not goog-remb was negotiated: browsers offer it (and get it answered), GStreamer 1.22's
+ * webrtcbin cannot (it writes its own rtcp-fb lines) yet the testimony-client follows REMB from
+ * its RTP session, and receivers ignore RTCP feedback they do not use. */
 static bool
 fill_remb(TmPeer *p, TmRtcpPacket *pkt)
 {
   uint64_t e = publish_estimate(p);
   p->stats.estimate_bps = e;
-  if (!p->remb || e == 0 || !p->in[TM_TRACK_VIDEO].active)
+  if (p->kind != TM_PEER_PUBLISH || e == 0 || !p->in[TM_TRACK_VIDEO].active)
     return false;
   memset(pkt, 0, sizeof *pkt);
   pkt->kind = TM_RTCP_KIND_REMB;
@@ -474,7 +475,7 @@ remb_if_decreased(TmPeer *p, int64_t now_us)
 {
   uint64_t e = publish_estimate(p);
   p->stats.estimate_bps = e;
-  if (!p->remb || !p->connected || p->remb_sent_bps == 0 ||
+  if (!p->connected || p->remb_sent_bps == 0 ||
       (double) e >= REMB_PROMPT_DROP * (double) p->remb_sent_bps)
     return;
   if (!tm_token_bucket_take(&p->remb_bucket, now_us))

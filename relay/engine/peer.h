@@ -110,7 +110,7 @@ void tm_peer_set_rtt_hint(TmPeer *peer, double rtt_ms);
 int64_t tm_peer_nack_retry_us(const TmPeer *peer);
 
 /* Publish peers: the least the receivers of this participant's video can take now (bit/s; 0 =
- * no limit). The estimate sent by REMB (when goog-remb was negotiated) is the minimum of the
+ * no limit). The estimate sent by REMB (to every publisher of video) is the minimum of the
  * relay's own estimate of the incoming link (loss and delay, bwe.h) and this; a fall of more
  * than 3 % is sent at once, else once a second. */
 void tm_peer_set_downstream_limit(TmPeer *peer, uint64_t bps, int64_t now_us);
