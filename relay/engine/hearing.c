@@ -8,6 +8,7 @@ typedef struct {
   TmPeer *peer;
   TmParticipant *owner;
   TmParticipant *feed;    /* subscribe peers */
+  uint64_t reports_seen;  /* subscribe peers: the receiver's reports already looked at */
 } PeerLink;
 
 struct _TmHearing {
@@ -259,6 +260,10 @@ tm_hearing_open_peer(TmHearing *h, TmParticipant *p, TmParticipant *feed, const 
     .cname = "testimony-relay",
     .stream_id = feed != NULL ? stream_id : NULL,
   };
+  /* The receiver's retransmissions come as RTX (RFC 4588) on their own SSRC when it offers rtx. */
+  while (feed != NULL && (params.video_rtx_ssrc == 0 || params.video_rtx_ssrc == params.video_ssrc ||
+                          params.video_rtx_ssrc == params.audio_ssrc))
+    params.video_rtx_ssrc = g_rand_int(h->rand);
   *sdp_err = tm_sdp_answer(offer, &params, answer);
   if (*sdp_err != TM_SDP_OK) {
     *err = TM_HEARING_ERR_SDP;
@@ -433,17 +438,62 @@ tm_hearing_packets_sent(const TmHearing *h, const TmParticipant *from, const TmP
   return peer != NULL ? tm_peer_stats(peer)->rtp_out_track[track] : 0;
 }
 
+/* What FEED's sender may be told it can send: the least any receiver now shown its video can
+ * take (receivers not shown it, or not heard from, do not count). */
+static void
+update_downstream_limit(TmParticipant *feed, int64_t now_us)
+{
+  if (feed->publish == NULL)
+    return;
+  uint64_t limit = 0;
+  for (guint i = 0; i < feed->subscribers->len; i++) {
+    TmPeer *sub = g_ptr_array_index(feed->subscribers, i);
+    if (!tm_peer_is_connected(sub) || !tm_peer_track_enabled(sub, TM_TRACK_VIDEO))
+      continue;
+    uint64_t e = tm_peer_receiver_estimate(sub, now_us);
+    if (e > 0 && (limit == 0 || e < limit))
+      limit = e;
+  }
+  tm_peer_set_downstream_limit(feed->publish, limit, now_us);
+}
+
+/* A receiver reported on its link from this relay (round trip, loss, REMB): the round-trip time
+ * is the participant's, so its publish connection times its NACK retries by it; what it can
+ * take bounds what the feed's sender is told. */
+static void
+receiver_reported(TmHearing *h, PeerLink *link, int64_t now_us)
+{
+  const TmPeerStats *st = tm_peer_stats(link->peer);
+  if (link->owner->publish != NULL && st->rtt_ms > 0)
+    tm_peer_set_rtt_hint(link->owner->publish, st->rtt_ms);
+  update_downstream_limit(link->feed, now_us);
+}
+
 void
 tm_hearing_handle_datagram(TmHearing *h, TmPeer *peer, const uint8_t *buf, size_t len,
                            int64_t now_us)
 {
-  if (g_hash_table_contains(h->links, peer))
-    tm_peer_handle_datagram(peer, buf, len, now_us);
+  PeerLink *link = g_hash_table_lookup(h->links, peer);
+  if (link == NULL)
+    return;
+  tm_peer_handle_datagram(peer, buf, len, now_us);
+  /* the peer may be gone: a failure callback can make the shell remove it */
+  link = g_hash_table_lookup(h->links, peer);
+  if (link == NULL || link->feed == NULL)
+    return;
+  uint64_t reports = tm_peer_stats(peer)->reports_in;
+  if (reports != link->reports_seen) {
+    link->reports_seen = reports;
+    receiver_reported(h, link, now_us);
+  }
 }
 
 void
 tm_hearing_handle_timeout(TmHearing *h, int64_t now_us)
 {
+  /* receivers that left, stopped reporting or were disabled no longer limit their feed */
+  for (guint i = 0; i < h->participants->len; i++)
+    update_downstream_limit(g_ptr_array_index(h->participants, i), now_us);
   GHashTableIter it;
   gpointer key;
   g_hash_table_iter_init(&it, h->links);

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "bwe.h"
 #include "rtcp.h"
 #include "srtp.h"
 #include "util.h"
@@ -11,11 +12,24 @@
 #define BUF_CAP (TM_RTP_MAX_PACKET + TM_SRTP_MAX_TRAILER + 64)
 #define MAX_NACK_BATCH 32        /* a larger gap is better healed by a key frame */
 #define MAX_PENDING_NACKS 64     /* losses upstream we keep asking for */
-#define NACK_RETRY_US 100000     /* ask again after this long */
-#define NACK_TRIES 4             /* then give up on that packet */
+/* Asking again: after 1.5 round trips and 10 ms (the retransmission's own way back and the
+ * sender's reaction), within these bounds; without a round-trip time yet, after the default. */
+#define NACK_RETRY_DEFAULT_US 100000
+#define NACK_RETRY_MIN_US 20000
+#define NACK_RETRY_MAX_US 500000
+#define NACK_TRIES 8             /* then give up on that packet ... */
+#define NACK_MAX_AGE_US 1500000  /* ... or once it is missing this long: a key frame heals better */
+#define RTT_HINT_MAX_MS 10000.0
+/* REMB: with every receiver report (once a second), and at once when the estimate falls by more
+ * than 3 % below the last one sent, at most 4 a second. */
+#define REMB_PROMPT_DROP 0.97
+#define REMB_PROMPT_RATE 4.0
+/* A receiver's report or REMB older than this no longer limits what its sender is told. */
+#define RECEIVER_ESTIMATE_STALE_US 5000000
 
 typedef struct {
   uint64_t ext;                  /* extended sequence number missing */
+  int64_t first_us;              /* when the gap was seen */
   int64_t next_us;               /* when to ask (again) */
   uint8_t tries;
 } PendingNack;
@@ -63,6 +77,9 @@ typedef struct {
   uint32_t packets;
   uint32_t octets;
   RtxSlot *rtx;             /* TM_PEER_RTX_SLOTS, video only */
+  bool rtx_stream;          /* retransmissions go as RTX (RFC 4588) on RTX_SSRC, else as sent */
+  uint32_t rtx_ssrc;
+  uint16_t rtx_seq;         /* the RTX stream's own sequence numbers */
 } OutStream;
 
 struct _TmPeer {
@@ -80,6 +97,15 @@ struct _TmPeer {
   uint32_t rtcp_ssrc;
   uint8_t pt_for[TM_TRACK_COUNT];     /* negotiated payload types; 255 = none */
   uint32_t clock_for[TM_TRACK_COUNT];
+  uint8_t rtx_pt;                     /* video RTX payload type negotiated; 255 = none */
+  double srtt_ms;                     /* publish: smoothed round-trip time from the hint; 0 = none */
+  TmBwe bwe;                          /* publish: what arrives; subscribe: what we send */
+  uint64_t downstream_limit_bps;      /* publish: the least the receivers can take; 0 = none */
+  uint64_t remb_sent_bps;             /* publish: the last estimate sent */
+  TmTokenBucket remb_bucket;          /* publish: prompt REMBs */
+  uint64_t receiver_remb_bps;         /* subscribe: the receiver's own REMB ... */
+  int64_t receiver_remb_us;           /* ... and when it came */
+  int64_t receiver_report_us;         /* subscribe: the receiver's last report on our video */
   InStream in[TM_TRACK_COUNT];
   OutStream out[TM_TRACK_COUNT];
   int64_t next_report_us;
@@ -144,6 +170,7 @@ static void
 read_answer(TmPeer *p, const TmSdp *answer)
 {
   p->pt_for[TM_TRACK_AUDIO] = p->pt_for[TM_TRACK_VIDEO] = 255;
+  p->rtx_pt = 255;
   for (guint i = 0; i < answer->n_media; i++) {
     const TmSdpMedia *m = &answer->media[i];
     if (m->port == 0 || m->n_codecs == 0)
@@ -165,8 +192,19 @@ read_answer(TmPeer *p, const TmSdp *answer)
     o->ssrc = m->n_ssrcs > 0 ? m->ssrcs[0] : draw(p);
     o->negotiated = true;
     o->need_keyframe = t == TM_TRACK_VIDEO;
-    if (p->kind == TM_PEER_SUBSCRIBE && t == TM_TRACK_VIDEO)
-      o->rtx = g_new0(RtxSlot, TM_PEER_RTX_SLOTS);
+    if (t != TM_TRACK_VIDEO)
+      continue;
+    const TmSdpCodec *rtx = tm_sdp_media_find_rtx(m, &m->codecs[0]);
+    if (rtx != NULL)
+      p->rtx_pt = rtx->pt;
+    if (p->kind != TM_PEER_SUBSCRIBE)
+      continue;
+    o->rtx = g_new0(RtxSlot, TM_PEER_RTX_SLOTS);
+    if (rtx != NULL && m->has_fid && m->fid_ssrcs[0] == o->ssrc) {
+      o->rtx_stream = true;
+      o->rtx_ssrc = m->fid_ssrcs[1];
+      o->rtx_seq = (uint16_t) draw(p);
+    }
   }
 }
 
@@ -187,6 +225,8 @@ tm_peer_new(const TmPeerConfig *config, const TmPeerListener *listener, void *us
   tm_token_bucket_init(&p->keyframe_bucket, 3.0, 1.0, now_us);
   tm_token_bucket_init(&p->rtx_bucket, 500.0, 200.0, now_us);
   tm_token_bucket_init(&p->nack_bucket, 50.0, 20.0, now_us);
+  tm_token_bucket_init(&p->remb_bucket, REMB_PROMPT_RATE, 2.0, now_us);
+  tm_bwe_init(&p->bwe);
   p->dtls = tm_dtls_new(config->identity, TM_DTLS_ROLE_SERVER, config->remote_fingerprint,
                         config->remote_fingerprint_len, &dtls_listener, p);
   tm_dtls_start(p->dtls, now_us);
@@ -321,6 +361,7 @@ tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8
   p->stats.rtp_out++;
   p->stats.rtp_out_track[track]++;
   p->stats.bytes_out += n;
+  tm_bwe_on_packet(&p->bwe, n, 0, 0, now_us);
   p->listener.transmit(p->user_data, p, out, n);
   return true;
 }
@@ -374,13 +415,97 @@ retransmit(TmPeer *p, uint16_t seq, int64_t now_us)
     return;
   }
   uint8_t out[BUF_CAP];
-  memcpy(out, s->data, s->len);
   size_t n = s->len;
+  TmRtpPacket orig;
+  if (!o->rtx_stream)
+    memcpy(out, s->data, s->len);
+  else if (tm_rtp_parse(s->data, s->len, &orig) != TM_RTP_OK ||
+           (n = tm_rtx_wrap(s->data, s->len, &orig, p->rtx_pt, o->rtx_seq, o->rtx_ssrc, out,
+                            TM_RTP_MAX_PACKET + 2)) == 0)
+    return;
+  else
+    o->rtx_seq++;
   if (tm_srtp_protect_rtp(p->srtp, out, &n, sizeof out) != TM_SRTP_OK)
     return;
   p->stats.retransmits++;
+  p->stats.rtx_out += o->rtx_stream;
   p->stats.bytes_out += n;
+  tm_bwe_on_packet(&p->bwe, n, 0, 0, now_us);
   p->listener.transmit(p->user_data, p, out, n);
+}
+
+/* ---- congestion feedback (publish peers) ---- */
+
+/* What REMB tells the sender: our estimate of its link, never above what its receivers take. */
+static uint64_t
+publish_estimate(const TmPeer *p)
+{
+  uint64_t e = tm_bwe_estimate(&p->bwe);
+  if (e > 0 && p->downstream_limit_bps > 0)
+    e = MIN(e, MAX(p->downstream_limit_bps, (uint64_t) TM_BWE_MIN_BPS));
+  return e;
+}
+
+/* Fills a REMB about the streams we receive; FALSE when there is nothing to say. Sent whether or
+ * not goog-remb was negotiated: browsers offer it (and get it answered), GStreamer 1.22's
+ * webrtcbin cannot (it writes its own rtcp-fb lines) yet the testimony-client follows REMB from
+ * its RTP session, and receivers ignore RTCP feedback they do not use. */
+static bool
+fill_remb(TmPeer *p, TmRtcpPacket *pkt)
+{
+  uint64_t e = publish_estimate(p);
+  p->stats.estimate_bps = e;
+  if (p->kind != TM_PEER_PUBLISH || e == 0 || !p->in[TM_TRACK_VIDEO].active)
+    return false;
+  memset(pkt, 0, sizeof *pkt);
+  pkt->kind = TM_RTCP_KIND_REMB;
+  pkt->sender_ssrc = p->rtcp_ssrc;
+  pkt->remb_bitrate = e;
+  pkt->remb_ssrcs[pkt->n_remb_ssrcs++] = p->in[TM_TRACK_VIDEO].ssrc;
+  if (p->in[TM_TRACK_AUDIO].active)
+    pkt->remb_ssrcs[pkt->n_remb_ssrcs++] = p->in[TM_TRACK_AUDIO].ssrc;
+  p->remb_sent_bps = e;
+  p->stats.remb_out++;
+  return true;
+}
+
+/* Sends a REMB now if the estimate fell well below the last one sent (rate-limited). */
+static void
+remb_if_decreased(TmPeer *p, int64_t now_us)
+{
+  uint64_t e = publish_estimate(p);
+  p->stats.estimate_bps = e;
+  if (!p->connected || p->remb_sent_bps == 0 ||
+      (double) e >= REMB_PROMPT_DROP * (double) p->remb_sent_bps)
+    return;
+  if (!tm_token_bucket_take(&p->remb_bucket, now_us))
+    return;
+  TmRtcpPacket pkt;
+  if (fill_remb(p, &pkt))
+    send_feedback(p, &pkt);
+}
+
+void
+tm_peer_set_downstream_limit(TmPeer *p, uint64_t bps, int64_t now_us)
+{
+  if (p->kind != TM_PEER_PUBLISH || bps == p->downstream_limit_bps)
+    return;
+  p->downstream_limit_bps = bps;
+  remb_if_decreased(p, now_us);
+}
+
+uint64_t
+tm_peer_receiver_estimate(const TmPeer *p, int64_t now_us)
+{
+  if (p->kind != TM_PEER_SUBSCRIBE)
+    return 0;
+  uint64_t e = 0;
+  if (p->receiver_report_us > 0 && now_us - p->receiver_report_us <= RECEIVER_ESTIMATE_STALE_US)
+    e = tm_bwe_estimate(&p->bwe);
+  if (p->receiver_remb_us > 0 && now_us - p->receiver_remb_us <= RECEIVER_ESTIMATE_STALE_US &&
+      p->receiver_remb_bps > 0)
+    e = e > 0 ? MIN(e, p->receiver_remb_bps) : p->receiver_remb_bps;
+  return e;
 }
 
 void
@@ -402,8 +527,41 @@ tm_peer_request_keyframe(TmPeer *p, int64_t now_us)
 
 /* ---- receiving RTP (publish peers) ---- */
 
+/* How long to wait for a retransmission before asking again. */
+static int64_t
+nack_retry_us(const TmPeer *p)
+{
+  if (p->srtt_ms <= 0)
+    return NACK_RETRY_DEFAULT_US;
+  int64_t us = (int64_t) (p->srtt_ms * 1500.0) + 10000;
+  return CLAMP(us, NACK_RETRY_MIN_US, NACK_RETRY_MAX_US);
+}
+
+/* One round-trip sample, smoothed as TCP does (RFC 6298): it moves the estimate an eighth. */
+static void
+rtt_sample(TmPeer *p, double rtt_ms)
+{
+  if (!(rtt_ms > 0) || rtt_ms > RTT_HINT_MAX_MS)
+    return;
+  p->srtt_ms = p->srtt_ms > 0 ? p->srtt_ms + (rtt_ms - p->srtt_ms) / 8.0 : rtt_ms;
+  p->stats.rtt_ms = p->srtt_ms;
+}
+
+void
+tm_peer_set_rtt_hint(TmPeer *p, double rtt_ms)
+{
+  if (p->kind == TM_PEER_PUBLISH)
+    rtt_sample(p, rtt_ms);
+}
+
+int64_t
+tm_peer_nack_retry_us(const TmPeer *p)
+{
+  return nack_retry_us(p);
+}
+
 /* Asks the sender again for every missing packet that is due; forgets those asked for
- * NACK_TRIES times. */
+ * NACK_TRIES times or missing for longer than NACK_MAX_AGE_US. */
 static void
 flush_nacks(TmPeer *p, InStream *in, int64_t now_us)
 {
@@ -417,11 +575,13 @@ flush_nacks(TmPeer *p, InStream *in, int64_t now_us)
   for (unsigned i = 0; i < in->n_pending; i++) {
     PendingNack n = in->pending[i];
     if (n.next_us <= now_us) {
-      if (n.tries >= NACK_TRIES)
+      if (n.tries >= NACK_TRIES || now_us - n.first_us >= NACK_MAX_AGE_US) {
+        p->stats.nack_given_up++;
         continue;
+      }
       due = true;
       n.tries++;
-      n.next_us = now_us + NACK_RETRY_US;
+      n.next_us = now_us + nack_retry_us(p);
       TmRtcpNackItem *last = pkt.n_nacks > 0 ? &pkt.nacks[pkt.n_nacks - 1] : NULL;
       uint16_t seq = (uint16_t) n.ext;
       int16_t d = last != NULL ? tm_seq_diff(last->pid, seq) : 0;
@@ -441,7 +601,7 @@ flush_nacks(TmPeer *p, InStream *in, int64_t now_us)
 
 /* Remembers the packets FROM_EXT..TO_EXT-1 as missing, to be asked for at once. */
 static void
-add_missing(InStream *in, uint64_t from_ext, uint64_t to_ext, int64_t now_us)
+add_missing(TmPeer *p, InStream *in, uint64_t from_ext, uint64_t to_ext, int64_t now_us)
 {
   if (to_ext - from_ext > MAX_NACK_BATCH)
     return;
@@ -449,20 +609,27 @@ add_missing(InStream *in, uint64_t from_ext, uint64_t to_ext, int64_t now_us)
     if (in->n_pending == MAX_PENDING_NACKS) { /* forget the oldest */
       memmove(in->pending, in->pending + 1, (MAX_PENDING_NACKS - 1) * sizeof in->pending[0]);
       in->n_pending--;
+      p->stats.nack_given_up++;
     }
-    in->pending[in->n_pending++] = (PendingNack){ s, now_us, 0 };
+    in->pending[in->n_pending++] = (PendingNack){ s, now_us, now_us, 0 };
   }
 }
 
-static void
-arrived(InStream *in, uint64_t ext)
+/* A missing packet arrived (retransmitted, or late): TRUE when we were asking for it, and then
+ * *ASKED_US is when we first did. */
+static bool
+arrived(TmPeer *p, InStream *in, uint64_t ext, int64_t *asked_us)
 {
   for (unsigned i = 0; i < in->n_pending; i++) {
     if (in->pending[i].ext == ext) {
-      in->pending[i] = in->pending[--in->n_pending];
-      return;
+      *asked_us = in->pending[i].first_us;
+      memmove(in->pending + i, in->pending + i + 1, (in->n_pending - i - 1) * sizeof in->pending[0]);
+      in->n_pending--;
+      p->stats.nack_recovered++;
+      return true;
     }
   }
+  return false;
 }
 
 static void
@@ -482,13 +649,14 @@ update_in_stream(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, int64_t now_u
       if (ext > in->max_ext_seq + 1) {
         p->stats.packets_lost += ext - in->max_ext_seq - 1;
         if (track == TM_TRACK_VIDEO) {
-          add_missing(in, in->max_ext_seq + 1, ext, now_us);
+          add_missing(p, in, in->max_ext_seq + 1, ext, now_us);
           flush_nacks(p, in, now_us);
         }
       }
       in->max_ext_seq = ext;
     } else if (in->n_pending > 0) {
-      arrived(in, ext); /* a retransmission or a late packet */
+      int64_t asked_us;
+      arrived(p, in, ext, &asked_us); /* a retransmission or a late packet */
     }
   }
   in->received++;
@@ -500,6 +668,32 @@ update_in_stream(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, int64_t now_u
   }
   in->last_transit = transit;
   in->have_transit = true;
+}
+
+/* An RTX packet (RFC 4588) of the video: restored in place to the original packet. TRUE when it
+ * fills a hole the relay asked for; padding-only probes, copies of packets we have and ones we
+ * gave up on are counted and dropped (receivers must not get duplicates on a poor link).
+ * The time from the first NACK to the retransmission is a round-trip sample (an upper bound
+ * when that NACK or its answer was lost) that needs no report from the participant: retries
+ * follow the path as soon as the first hole is filled. Late packets of the media stream give
+ * none, being reordered rather than resent. */
+static bool
+handle_rtx(TmPeer *p, uint8_t *buf, size_t *len, TmRtpPacket *pkt, int64_t now_us)
+{
+  InStream *in = &p->in[TM_TRACK_VIDEO];
+  p->stats.rtx_in++;
+  if (!in->active || !tm_rtx_unwrap(buf, len, pkt, p->pt_for[TM_TRACK_VIDEO], in->ssrc)) {
+    p->stats.rtx_discarded++;
+    return false;
+  }
+  uint64_t ext = tm_seq_extend(in->max_ext_seq, pkt->seq);
+  int64_t asked_us;
+  if (ext > in->max_ext_seq || !arrived(p, in, ext, &asked_us)) {
+    p->stats.rtx_discarded++;
+    return false;
+  }
+  rtt_sample(p, (double) (now_us - asked_us) / 1000.0);
+  return true;
 }
 
 static void
@@ -524,13 +718,24 @@ handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
     track = TM_TRACK_AUDIO;
   else if (pkt.pt == p->pt_for[TM_TRACK_VIDEO])
     track = TM_TRACK_VIDEO;
-  else {
+  else if (pkt.pt == p->rtx_pt) {
+    p->stats.bytes_in += len;
+    tm_bwe_on_packet(&p->bwe, len, 0, 0, now_us);
+    if (!handle_rtx(p, buf, &len, &pkt, now_us))
+      return;
+    p->stats.rtp_in++;
+    p->listener.media(p->user_data, p, TM_TRACK_VIDEO, &pkt, buf, len, now_us);
+    return;
+  } else {
     p->stats.drop_unknown_pt++;
     return;
   }
   p->stats.rtp_in++;
   p->stats.bytes_in += len;
   update_in_stream(p, track, &pkt, now_us);
+  tm_bwe_on_packet(&p->bwe, len, pkt.ts, track == TM_TRACK_VIDEO ? p->in[track].clock_rate : 0,
+                   now_us);
+  remb_if_decreased(p, now_us);
   p->listener.media(p->user_data, p, track, &pkt, buf, len, now_us);
 }
 
@@ -539,11 +744,18 @@ handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
 static void
 handle_report_blocks(TmPeer *p, const TmRtcpPacket *pkt, int64_t now_us)
 {
+  bool any = false;
   for (unsigned i = 0; i < pkt->n_blocks; i++) {
     const TmRtcpReportBlock *b = &pkt->blocks[i];
     if (b->ssrc != p->out[TM_TRACK_VIDEO].ssrc && b->ssrc != p->out[TM_TRACK_AUDIO].ssrc)
       continue;
+    any = true;
     p->stats.fraction_lost = b->fraction_lost / 256.0;
+    if (p->kind == TM_PEER_SUBSCRIBE && b->ssrc == p->out[TM_TRACK_VIDEO].ssrc) {
+      tm_bwe_on_loss(&p->bwe, b->fraction_lost / 256.0, now_us);
+      p->receiver_report_us = now_us;
+      p->stats.estimate_bps = tm_peer_receiver_estimate(p, now_us);
+    }
     if (b->lsr != 0) {
       uint32_t now_mid = (uint32_t) (ntp_from_us(now_us + p->wall_offset_us) >> 16);
       uint32_t rtt = now_mid - b->lsr - b->dlsr; /* 1/65536 s */
@@ -551,6 +763,7 @@ handle_report_blocks(TmPeer *p, const TmRtcpPacket *pkt, int64_t now_us)
         p->stats.rtt_ms = rtt * 1000.0 / 65536.0;
     }
   }
+  p->stats.reports_in += any && p->kind == TM_PEER_SUBSCRIBE;
 }
 
 static void
@@ -579,6 +792,15 @@ handle_feedback(TmPeer *p, const TmRtcpPacket *pkt, int64_t now_us)
       for (unsigned j = 0; j < n; j++)
         retransmit(p, seqs[j], now_us);
     }
+    break;
+  case TM_RTCP_KIND_REMB:
+    if (p->kind != TM_PEER_SUBSCRIBE)
+      break;
+    p->stats.remb_in++;
+    p->stats.reports_in++;
+    p->receiver_remb_bps = pkt->remb_bitrate;
+    p->receiver_remb_us = now_us;
+    p->stats.estimate_bps = tm_peer_receiver_estimate(p, now_us);
     break;
   case TM_RTCP_KIND_PLI:
   case TM_RTCP_KIND_FIR:
@@ -686,10 +908,15 @@ send_reports(TmPeer *p, int64_t now_us)
     for (int t = 0; t < TM_TRACK_COUNT; t++)
       if (p->in[t].active)
         fill_report_block(&p->in[t], &pkt.blocks[pkt.n_blocks++], now_us);
-    if (pkt.n_blocks > 0)
+    if (pkt.n_blocks > 0) {
       p->stats.fraction_lost = pkt.blocks[pkt.n_blocks - 1].fraction_lost / 256.0;
+      tm_bwe_on_loss(&p->bwe, p->stats.fraction_lost, now_us); /* video's when it is sent */
+    }
     append_rtcp(&w, &pkt);
     any = pkt.n_blocks > 0;
+    TmRtcpPacket remb;
+    if (any && fill_remb(p, &remb))
+      append_rtcp(&w, &remb);
   } else {
     for (int t = 0; t < TM_TRACK_COUNT; t++) {
       OutStream *o = &p->out[t];

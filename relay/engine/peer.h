@@ -41,16 +41,27 @@ typedef struct {
 typedef struct {
   uint64_t rtp_in, rtp_out, bytes_in, bytes_out;
   uint64_t rtcp_in, rtcp_out;
+  uint64_t reports_in;              /* subscribe: receiver reports and REMBs about our streams */
   uint64_t nacks_in, retransmits, nacks_out;
+  uint64_t rtx_out;                 /* subscribe: retransmissions sent as RTX (RFC 4588) */
+  uint64_t rtx_in;                  /* publish: RTX packets received ... */
+  uint64_t rtx_discarded;           /* ... not forwarded: padding probes, duplicates, too late */
+  uint64_t nack_recovered;          /* publish: packets NACKed that then arrived */
+  uint64_t nack_given_up;           /* publish: packets NACKed that never came */
   uint64_t keyframe_requests_in, keyframe_requests_out;
   uint64_t drop_srtp, drop_malformed, drop_unknown_pt, drop_not_ready, drop_rate_limited;
   uint64_t drop_waiting_keyframe;
   uint64_t drop_policy;             /* not forwarded: the receiver may not have that track now */
   uint64_t rtp_out_track[TM_TRACK_COUNT];
   uint64_t packets_lost;            /* publish: gaps seen upstream */
-  double rtt_ms;                    /* from the receiver's reports (subscribe) */
+  double rtt_ms;                    /* subscribe: from the receiver's reports; publish: smoothed
+                                     * from tm_peer_set_rtt_hint() */
   double fraction_lost;             /* subscribe: as the receiver reports; publish: ours */
   uint64_t bitrate_bps;             /* over the last report interval */
+  uint64_t estimate_bps;            /* publish: what REMB tells the sender it may send (0: not
+                                     * yet); subscribe: what the receiver can take (0: unknown) */
+  uint64_t remb_out;                /* publish: REMBs sent */
+  uint64_t remb_in;                 /* subscribe: REMBs the receiver sent */
 } TmPeerStats;
 
 typedef struct {
@@ -89,6 +100,23 @@ bool tm_peer_track_enabled(const TmPeer *peer, TmTrack track);
  * sequence numbers and timestamps): the receiver's stream continues with the next sequence
  * number and the time that passed, and video waits for a key frame. */
 void tm_peer_restart_source(TmPeer *peer);
+
+/* Publish peers: the round-trip time to this participant as measured on its other connections
+ * (its subscribe peers' receiver reports). Smoothed with the peer's own samples (first NACK to
+ * RTX retransmission); NACK retries wait 1.5 round trips + 10 ms (20 ms .. 500 ms; 100 ms
+ * while there is no sample). Values outside 0..10 s are ignored. */
+void tm_peer_set_rtt_hint(TmPeer *peer, double rtt_ms);
+/* Publish peers: the current wait before asking again for a missing packet. */
+int64_t tm_peer_nack_retry_us(const TmPeer *peer);
+
+/* Publish peers: the least the receivers of this participant's video can take now (bit/s; 0 =
+ * no limit). The estimate sent by REMB (to every publisher of video) is the minimum of the
+ * relay's own estimate of the incoming link (loss and delay, bwe.h) and this; a fall of more
+ * than 3 % is sent at once, else once a second. */
+void tm_peer_set_downstream_limit(TmPeer *peer, uint64_t bps, int64_t now_us);
+/* Subscribe peers: what the receiver can take (bit/s): the minimum of a loss-based estimate from
+ * its receiver reports and its own REMB, each while less than 5 s old; 0 when unknown. */
+uint64_t tm_peer_receiver_estimate(const TmPeer *peer, int64_t now_us);
 
 /* Publish peers: ask the sender for a video key frame; rate-limited (at most ~3 a second). */
 void tm_peer_request_keyframe(TmPeer *peer, int64_t now_us);

@@ -124,6 +124,34 @@ tm_rtp_rewrite(uint8_t *buf, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssr
   buf[11] = (uint8_t) ssrc;
 }
 
+size_t
+tm_rtx_wrap(const uint8_t *orig, size_t len, const TmRtpPacket *pkt, uint8_t pt, uint16_t seq,
+            uint32_t ssrc, uint8_t *out, size_t cap)
+{
+  size_t h = pkt->header_len;
+  if (len < h || len + 2 > cap)
+    return 0;
+  memcpy(out, orig, h);
+  out[h] = (uint8_t) (pkt->seq >> 8);
+  out[h + 1] = (uint8_t) pkt->seq;
+  memcpy(out + h + 2, orig + h, len - h);
+  tm_rtp_rewrite(out, pt, seq, pkt->ts, ssrc);
+  return len + 2;
+}
+
+bool
+tm_rtx_unwrap(uint8_t *buf, size_t *len, TmRtpPacket *pkt, uint8_t pt, uint32_t ssrc)
+{
+  size_t h = pkt->header_len;
+  if (pkt->payload_len < 2 || *len < h + 2)
+    return false;
+  uint16_t osn = (uint16_t) (buf[h] << 8 | buf[h + 1]);
+  memmove(buf + h, buf + h + 2, *len - h - 2);
+  *len -= 2;
+  tm_rtp_rewrite(buf, pt, osn, pkt->ts, ssrc);
+  return tm_rtp_parse(buf, *len, pkt) == TM_RTP_OK;
+}
+
 bool
 tm_vp8_is_keyframe(const uint8_t *payload, size_t len)
 {

@@ -57,5 +57,17 @@ const char *tm_rtp_strerror(TmRtpError err);
 /* In-place rewrites of a parsed packet's header (BUF must be at least 12 bytes). */
 void tm_rtp_rewrite(uint8_t *buf, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc);
 
+/* RTX (RFC 4588 §4): writes into OUT the retransmission of ORIG (LEN bytes, parsed in PKT) as
+ * payload type PT, sequence number SEQ and SSRC: ORIG's header (marker, timestamp, CSRCs,
+ * extension kept) with the original sequence number (OSN) as the first two payload bytes, then
+ * ORIG's payload and padding. Returns the length (LEN + 2), or 0 when CAP is too small. */
+size_t tm_rtx_wrap(const uint8_t *orig, size_t len, const TmRtpPacket *pkt, uint8_t pt,
+                   uint16_t seq, uint32_t ssrc, uint8_t *out, size_t cap);
+/* Undoes tm_rtx_wrap in place: BUF (*LEN bytes, an RTX packet parsed in PKT) becomes the
+ * original packet with payload type PT, the OSN as sequence number and SSRC, *LEN two bytes
+ * shorter, PKT parsed again. FALSE (BUF unchanged) when the payload is shorter than an OSN, as
+ * in the padding-only RTX packets senders use to probe bandwidth. */
+bool tm_rtx_unwrap(uint8_t *buf, size_t *len, TmRtpPacket *pkt, uint8_t pt, uint32_t ssrc);
+
 /* True when a VP8 payload (RFC 7741) starts a key frame. */
 bool tm_vp8_is_keyframe(const uint8_t *payload, size_t len);

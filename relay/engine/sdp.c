@@ -23,6 +23,8 @@
  *   the algorithm when it is a known one (md5, sha-1, sha-224, sha-256, sha-384, sha-512).
  *   a=setup:holdconn is refused: WebRTC never holds a connection.
  * - a=msid-semantic keeps only its first token ("WMS"), not the stream ids after it.
+ * - a=ssrc-group: every SSRC is checked; the first FID group is kept and must pair two
+ *   different SSRCs; other semantics are ignored. It is written before the a=ssrc lines.
  *
  * The serializer writes ICE, DTLS fingerprint and setup in every m= section (webrtcbin checks
  * them per section), explicit rtcp-fb lines per payload type, and a=end-of-candidates in the
@@ -657,6 +659,37 @@ attr_ssrc(SdpParser *ps, Span v)
   return TM_SDP_OK;
 }
 
+/* a=ssrc-group:SEMANTICS SSRC... (RFC 5576) — every id is checked; the first FID group is kept,
+ * and an FID group pairs exactly two different SSRCs (RFC 4588 §8.1). */
+static TmSdpError
+attr_ssrc_group(SdpParser *ps, Span v)
+{
+  TmSdpMedia *m = ps->media;
+  Span semantics = span_token(&v);
+  uint32_t ids[2] = { 0, 0 };
+  guint n = 0;
+  for (Span id = span_token(&v); id.n > 0; id = span_token(&v)) {
+    uint64_t value;
+    if (!parse_u64(id, UINT32_MAX, &value))
+      return TM_SDP_ERR_BAD_VALUE;
+    if (n < G_N_ELEMENTS(ids))
+      ids[n] = (uint32_t) value;
+    n++;
+  }
+  if (semantics.n == 0 || n == 0)
+    return TM_SDP_ERR_BAD_VALUE;
+  if (!span_eq(semantics, "FID"))
+    return TM_SDP_OK;
+  if (n != 2 || ids[0] == ids[1])
+    return TM_SDP_ERR_BAD_VALUE;
+  if (!m->has_fid) {
+    m->has_fid = true;
+    m->fid_ssrcs[0] = ids[0];
+    m->fid_ssrcs[1] = ids[1];
+  }
+  return TM_SDP_OK;
+}
+
 static TmSdpError
 attr_candidate(SdpParser *ps, Span v)
 {
@@ -693,6 +726,7 @@ static const struct {
   { "fmtp", attr_fmtp, true },
   { "rtcp-fb", attr_rtcp_fb, true },
   { "ssrc", attr_ssrc, true },
+  { "ssrc-group", attr_ssrc_group, true },
   { "msid", attr_msid, true },
   { "candidate", attr_candidate, true },
 };
@@ -841,6 +875,39 @@ tm_sdp_media_find_codec(const TmSdpMedia *m, const char *name)
   return NULL;
 }
 
+int
+tm_sdp_codec_apt(const TmSdpCodec *c)
+{
+  g_return_val_if_fail(c != NULL, -1);
+  Span rest = { c->fmtp, strnlen(c->fmtp, sizeof c->fmtp) };
+  for (;;) {
+    Span param;
+    bool more = span_split(&rest, ';', &param);
+    if (!more)
+      param = rest;
+    param = span_skip_blanks(param);
+    Span name;
+    uint8_t pt;
+    if (span_split(&param, '=', &name) && span_eq(name, "apt") && parse_pt(param, &pt) == TM_SDP_OK)
+      return pt;
+    if (!more)
+      return -1;
+  }
+}
+
+const TmSdpCodec *
+tm_sdp_media_find_rtx(const TmSdpMedia *m, const TmSdpCodec *primary)
+{
+  g_return_val_if_fail(m != NULL && primary != NULL, NULL);
+  for (guint i = 0; i < MIN(m->n_codecs, TM_SDP_MAX_CODECS); i++) {
+    const TmSdpCodec *c = &m->codecs[i];
+    if (g_ascii_strcasecmp(c->name, "rtx") == 0 && c->clock_rate == primary->clock_rate &&
+        c->pt != primary->pt && tm_sdp_codec_apt(c) == primary->pt)
+      return c;
+  }
+  return NULL;
+}
+
 /* ---- answer ---- */
 
 /* A non-empty string without spaces or control characters, shorter than CAP. */
@@ -906,6 +973,8 @@ answer_check_params(const TmSdpAnswerParams *p)
     return err;
   if (p->stream_id != NULL && (err = check_token(p->stream_id, TM_SDP_TOKEN_LEN)) != TM_SDP_OK)
     return err;
+  if (p->video_rtx_ssrc != 0 && p->video_rtx_ssrc == p->video_ssrc)
+    return TM_SDP_ERR_BAD_VALUE;
   return TM_SDP_OK;
 }
 
@@ -984,6 +1053,19 @@ answer_media_reject(TmSdpMedia *am, const TmSdpMedia *om)
   }
 }
 
+/* Copies the offered codec OC (name, rate, fmtp, PT) into the answer section AM. */
+static TmSdpCodec *
+answer_add_codec(TmSdpMedia *am, const TmSdpCodec *oc)
+{
+  TmSdpCodec *c = &am->codecs[am->n_codecs++];
+  c->pt = oc->pt;
+  field_copy(c->name, oc->name, sizeof c->name);
+  c->clock_rate = oc->clock_rate;
+  c->channels = oc->channels;
+  field_copy(c->fmtp, oc->fmtp, sizeof c->fmtp);
+  return c;
+}
+
 static void
 answer_media_accept(TmSdpMedia *am, const TmSdpMedia *om, const TmSdpCodec *oc,
                     const TmSdpAnswerParams *p)
@@ -993,18 +1075,15 @@ answer_media_accept(TmSdpMedia *am, const TmSdpMedia *om, const TmSdpCodec *oc,
   am->direction = answer_direction(om->direction, p->direction);
   am->rtcp_mux = true;
   am->rtcp_rsize = om->rtcp_rsize;
-  TmSdpCodec *c = &am->codecs[0];
-  am->n_codecs = 1;
-  c->pt = oc->pt;
-  field_copy(c->name, oc->name, sizeof c->name);
-  c->clock_rate = oc->clock_rate;
-  c->channels = oc->channels;
-  field_copy(c->fmtp, oc->fmtp, sizeof c->fmtp);
+  TmSdpCodec *c = answer_add_codec(am, oc);
+  const TmSdpCodec *rtx = NULL;
   if (om->kind == TM_MEDIA_VIDEO) {
     c->fb_nack = oc->fb_nack;
     c->fb_nack_pli = oc->fb_nack_pli;
     c->fb_ccm_fir = oc->fb_ccm_fir;
     c->fb_goog_remb = oc->fb_goog_remb;
+    if ((rtx = tm_sdp_media_find_rtx(om, oc)) != NULL)
+      answer_add_codec(am, rtx);
   }
   if (!direction_sends(am->direction))
     return;
@@ -1012,6 +1091,12 @@ answer_media_accept(TmSdpMedia *am, const TmSdpMedia *om, const TmSdpCodec *oc,
   if (ssrc != 0) {
     am->ssrcs[am->n_ssrcs++] = ssrc;
     field_copy(am->cname, p->cname != NULL ? p->cname : SDP_DEFAULT_CNAME, sizeof am->cname);
+    if (rtx != NULL && p->video_rtx_ssrc != 0) {
+      am->ssrcs[am->n_ssrcs++] = p->video_rtx_ssrc;
+      am->has_fid = true;
+      am->fid_ssrcs[0] = ssrc;
+      am->fid_ssrcs[1] = p->video_rtx_ssrc;
+    }
   }
   if (p->stream_id != NULL) {
     field_copy(am->msid_stream, p->stream_id, sizeof am->msid_stream);
@@ -1142,6 +1227,9 @@ write_media_streams(GString *s, const TmSdpMedia *m)
                m->msid_track[0] != '\0' ? " " : "", SDP_FIELD(m->msid_track));
     g_string_append_printf(s, "a=msid:%s\r\n", msid);
   }
+  if (m->has_fid)
+    g_string_append_printf(s, "a=ssrc-group:FID %" G_GUINT32_FORMAT " %" G_GUINT32_FORMAT "\r\n",
+                           m->fid_ssrcs[0], m->fid_ssrcs[1]);
   for (guint i = 0; i < MIN(m->n_ssrcs, TM_SDP_MAX_SSRCS); i++) {
     if (m->cname[0] != '\0')
       g_string_append_printf(s, "a=ssrc:%" G_GUINT32_FORMAT " cname:%.*s\r\n", m->ssrcs[i],

@@ -66,6 +66,10 @@ typedef struct {
   char cname[TM_SDP_TOKEN_LEN];     /* from a=ssrc:N cname:X, "" when absent */
   char msid_stream[TM_SDP_TOKEN_LEN];
   char msid_track[TM_SDP_TOKEN_LEN];
+  /* The first a=ssrc-group:FID (RFC 5576, RFC 4588): the primary SSRC and its retransmission
+   * SSRC. Other groups (SIM, FEC-FR) are checked and ignored. */
+  bool has_fid;
+  uint32_t fid_ssrcs[2];
 } TmSdpMedia;
 
 typedef struct {
@@ -110,6 +114,9 @@ typedef struct {
   /* For SENDONLY answers: what the relay sends (a=ssrc, a=msid). 0 = omit. */
   uint32_t audio_ssrc;
   uint32_t video_ssrc;
+  /* For SENDONLY answers that accept RTX: the retransmission SSRC of the video, announced as
+   * a=ssrc-group:FID video_ssrc video_rtx_ssrc. 0 = omit. */
+  uint32_t video_rtx_ssrc;
   const char *cname;                /* may be NULL */
   const char *stream_id;            /* msid stream id, may be NULL */
 } TmSdpAnswerParams;
@@ -119,9 +126,11 @@ typedef struct {
 TmSdpError tm_sdp_parse(const char *text, size_t len, TmSdp *out);
 
 /* Builds the answer to OFFER: for each offered m= section, audio accepts Opus/48000/2 (keeping
- * its fmtp and PT), video accepts VP8/90000 (keeping PT, nack, nack pli, ccm fir, goog-remb);
- * other sections, or sections without such a codec, are rejected (port 0) but keep their mid.
- * Exactly one codec per accepted section. Direction: the offer's direction narrowed by
+ * its fmtp and PT), video accepts VP8/90000 (keeping PT, nack, nack pli, ccm fir, goog-remb;
+ * never transport-cc, whose feedback the relay does not send) and, when the offer has one, the
+ * rtx/90000 payload type whose apt= is that VP8 (RFC 4588, keeping its PT and fmtp); other
+ * sections, or sections without such a codec, are rejected (port 0) but keep their mid.
+ * One codec per accepted section, plus its RTX for video. Direction: the offer's direction narrowed by
  * PARAMS->direction (offer sendonly + want recvonly = recvonly; offer recvonly + want sendonly =
  * sendonly; a mismatch gives inactive). Requires BUNDLE covering the accepted sections and rtcp-mux.
  * The answer carries a=group:BUNDLE of the accepted mids, rtcp-mux, rtcp-rsize if offered,
@@ -135,5 +144,10 @@ gchar *tm_sdp_serialize(const TmSdp *sdp);
 
 /* Finds the codec in section M named NAME (case-insensitive); NULL when absent. */
 const TmSdpCodec *tm_sdp_media_find_codec(const TmSdpMedia *m, const char *name);
+/* The payload type of C's "apt=N" format parameter (RFC 4588), or -1 when it has none. */
+int tm_sdp_codec_apt(const TmSdpCodec *c);
+/* The rtx codec of section M (same clock rate) whose apt= is the payload type of PRIMARY;
+ * NULL when absent. */
+const TmSdpCodec *tm_sdp_media_find_rtx(const TmSdpMedia *m, const TmSdpCodec *primary);
 
 const char *tm_sdp_strerror(TmSdpError err);

@@ -86,6 +86,33 @@ add_received(JsonBuilder *b, TmHearing *h, const TmParticipant *to)
   json_builder_end_object(b);
 }
 
+/* Loss recovery and congestion feedback on the participant's links (docs/poor-networks.md). */
+static void
+add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
+{
+  static const TmPeerStats none;
+  const TmPeerStats *up = p->publish != NULL ? tm_peer_stats(p->publish) : &none;
+  uint64_t retransmits = 0, rtx_out = 0, nacks_in = 0;
+  for (guint i = 0; i < p->subscriptions->len; i++) {
+    const TmPeerStats *st = tm_peer_stats(g_ptr_array_index(p->subscriptions, i));
+    retransmits += st->retransmits;
+    rtx_out += st->rtx_out;
+    nacks_in += st->nacks_in;
+  }
+  tm_wire_int(b, "nack_retry_ms",
+              p->publish != NULL ? tm_peer_nack_retry_us(p->publish) / 1000 : 0);
+  tm_wire_int(b, "nacks_out", (gint64) up->nacks_out);
+  tm_wire_int(b, "nack_recovered", (gint64) up->nack_recovered);
+  tm_wire_int(b, "nack_given_up", (gint64) up->nack_given_up);
+  tm_wire_int(b, "rtx_in", (gint64) up->rtx_in);
+  tm_wire_int(b, "rtx_discarded", (gint64) up->rtx_discarded);
+  tm_wire_int(b, "remb_out", (gint64) up->remb_out);
+  tm_wire_int(b, "estimate_kbps", (gint64) (up->estimate_bps / 1000));
+  tm_wire_int(b, "nacks_in", (gint64) nacks_in);
+  tm_wire_int(b, "retransmits", (gint64) retransmits);
+  tm_wire_int(b, "rtx_out", (gint64) rtx_out);
+}
+
 static void
 add_counters(JsonBuilder *b, TmHearing *h, const TmParticipant *p)
 {
@@ -99,6 +126,7 @@ add_counters(JsonBuilder *b, TmHearing *h, const TmParticipant *p)
     tx += tm_peer_stats(g_ptr_array_index(p->subscriptions, i))->rtp_out;
   tm_wire_int(b, "rx_packets", (gint64) rx);
   tm_wire_int(b, "tx_packets", (gint64) tx);
+  add_recovery_counters(b, p);
   tm_wire_int(b, "subscriptions", p->subscriptions->len);
   tm_wire_string(b, "srtp_profile", profile);
   add_received(b, h, p);
@@ -172,6 +200,7 @@ tm_wire_link(JsonBuilder *b, const TmParticipant *p)
   json_builder_add_double_value(b, up != NULL ? up->fraction_lost : 0);
   tm_wire_int(b, "bitrate_kbps", up != NULL ? (gint64) (up->bitrate_bps / 1000) : 0);
   tm_wire_int(b, "down_kbps", (gint64) (down / 1000));
+  tm_wire_int(b, "estimate_kbps", up != NULL ? (gint64) (up->estimate_bps / 1000) : 0);
 }
 
 static void

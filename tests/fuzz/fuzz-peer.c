@@ -35,7 +35,9 @@
  *
  *   - the handshakes complete;
  *   - everything SRTP the relay sends a browser authenticates (a retransmission may be a
- *     replay), and decrypts to RTP or RTCP that parses, in the PT and SSRC negotiated;
+ *     replay), and decrypts to RTP or RTCP that parses, in the PT and SSRC negotiated (every
+ *     offer has goog-remb and rtx at the VP8's PT + 1: a retransmission to the receiver comes
+ *     as RTX on the FID SSRC, and its original sequence number is one the receiver was sent);
  *   - the publisher's browser never gets RTP; the receiver gets no track while the relay has it
  *     disabled (policy, waiting room, mute);
  *   - datagrams stop: two endpoints never keep answering each other;
@@ -61,6 +63,7 @@
 #define PUB_VIDEO_PT 96
 #define SUB_AUDIO_PT 109
 #define SUB_VIDEO_PT 120
+#define RTX_PT_OFFSET 1               /* every offer has rtx for its VP8 at the next PT */
 
 enum {
   OP_MEDIA,
@@ -188,15 +191,16 @@ static const TmDtlsListener browser_dtls_listener = {
   browser_dtls_transmit, browser_dtls_connected, browser_dtls_failed,
 };
 
+/* Whether the relay answered SSRC for a track; *RTX: it is that track's RTX SSRC (FID). */
 static bool
-answered_ssrc(const Browser *b, uint32_t ssrc, TmTrack *track)
+answered_ssrc(const Browser *b, uint32_t ssrc, TmTrack *track, bool *rtx)
 {
   for (guint i = 0; i < b->answer->n_media; i++) {
     const TmSdpMedia *m = &b->answer->media[i];
-    if (m->n_ssrcs > 0 && m->ssrcs[0] == ssrc) {
-      *track = m->kind == TM_MEDIA_VIDEO ? TM_TRACK_VIDEO : TM_TRACK_AUDIO;
+    *track = m->kind == TM_MEDIA_VIDEO ? TM_TRACK_VIDEO : TM_TRACK_AUDIO;
+    *rtx = m->has_fid && m->fid_ssrcs[1] == ssrc;
+    if ((m->n_ssrcs > 0 && m->ssrcs[0] == ssrc) || *rtx)
       return true;
-    }
   }
   return false;
 }
@@ -206,11 +210,17 @@ browser_receive_rtp(Browser *b, const Datagram *d, const uint8_t *buf, size_t le
 {
   TmRtpPacket pkt;
   TmTrack track;
+  bool rtx;
   check(b == &b->world->sub); /* publish connections only receive */
   check(tm_rtp_parse(buf, len, &pkt) == TM_RTP_OK);
-  check(answered_ssrc(b, pkt.ssrc, &track));
-  check(pkt.pt == (track == TM_TRACK_VIDEO ? SUB_VIDEO_PT : SUB_AUDIO_PT));
+  check(answered_ssrc(b, pkt.ssrc, &track, &rtx));
+  check(pkt.pt == (track == TM_TRACK_VIDEO ? SUB_VIDEO_PT : SUB_AUDIO_PT) + (rtx ? RTX_PT_OFFSET : 0));
   check(d->enabled[track]);
+  if (rtx) { /* a retransmission: the original inside must be a packet the receiver was sent */
+    check(pkt.payload_len >= 2);
+    check(!tm_seq_newer((uint16_t) (pkt.payload[0] << 8 | pkt.payload[1]), b->highest_video));
+    return;
+  }
   if (track == TM_TRACK_VIDEO && tm_seq_newer(pkt.seq, b->highest_video))
     b->highest_video = pkt.seq;
 }
@@ -235,8 +245,10 @@ note_lost(Browser *b, const Datagram *d)
 {
   TmRtpPacket pkt;
   TmTrack track;
-  if (tm_rtp_parse(d->data, d->len, &pkt) == TM_RTP_OK && answered_ssrc(b, pkt.ssrc, &track) &&
-      track == TM_TRACK_VIDEO && tm_seq_newer(pkt.seq, b->highest_video))
+  bool rtx;
+  if (tm_rtp_parse(d->data, d->len, &pkt) == TM_RTP_OK &&
+      answered_ssrc(b, pkt.ssrc, &track, &rtx) && !rtx && track == TM_TRACK_VIDEO &&
+      tm_seq_newer(pkt.seq, b->highest_video))
     b->highest_video = pkt.seq;
 }
 
@@ -451,11 +463,13 @@ browser_offer(const char *direction, int audio_pt, int video_pt)
     "a=fingerprint:sha-256 %s\r\na=setup:actpass\r\n"
     "m=audio 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=%s\r\na=rtcp-mux\r\n"
     "a=rtpmap:%d opus/48000/2\r\na=fmtp:%d minptime=10;useinbandfec=1\r\n"
-    "m=video 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=%s\r\na=rtcp-mux\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF %d %d\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=%s\r\na=rtcp-mux\r\n"
     "a=rtpmap:%d VP8/90000\r\na=rtcp-fb:%d nack\r\na=rtcp-fb:%d nack pli\r\n"
-    "a=rtcp-fb:%d ccm fir\r\n",
-    hex, audio_pt, direction, audio_pt, audio_pt, video_pt, direction, video_pt, video_pt,
-    video_pt, video_pt);
+    "a=rtcp-fb:%d ccm fir\r\na=rtcp-fb:%d goog-remb\r\n"
+    "a=rtpmap:%d rtx/90000\r\na=fmtp:%d apt=%d\r\n",
+    hex, audio_pt, direction, audio_pt, audio_pt, video_pt, video_pt + RTX_PT_OFFSET, direction,
+    video_pt, video_pt, video_pt, video_pt, video_pt, video_pt + RTX_PT_OFFSET,
+    video_pt + RTX_PT_OFFSET, video_pt);
 }
 
 static const char *const relay_candidates[] = {

@@ -6,7 +6,10 @@
  *     is a buffer error) to bytes that parse to the same fields and equal the input except for
  *     the padding bytes, which are written as zeros;
  *   - rewriting the header in place changes PT, sequence number, timestamp and SSRC and nothing
- *     else.
+ *     else;
+ *   - read as an RTX packet (RFC 4588) it unwraps to a packet that parses with the OSN as its
+ *     sequence number, or is refused (payload shorter than an OSN) unchanged; wrapping the
+ *     unwrapped packet again gives back the input's bytes.
  *
  * Any broken property aborts. */
 #include <glib.h>
@@ -63,6 +66,24 @@ check_rewrite(const uint8_t *data, size_t size, const TmRtpPacket *p)
   check(memcmp(copy + 12, data + 12, size - 12) == 0);
 }
 
+static void
+check_rtx(const uint8_t *data, size_t size, const TmRtpPacket *p)
+{
+  g_autofree uint8_t *copy = g_memdup2(data, size);
+  g_autofree uint8_t *again = g_malloc(size + 2);
+  TmRtpPacket q = *p;
+  size_t len = size;
+  if (!tm_rtx_unwrap(copy, &len, &q, 96, 0x11223344u)) {
+    check(p->payload_len < 2 && len == size && memcmp(copy, data, size) == 0);
+    return;
+  }
+  check(len == size - 2 && q.seq == (data[p->header_len] << 8 | data[p->header_len + 1]));
+  check(q.pt == 96 && q.ssrc == 0x11223344u && q.payload_len == p->payload_len - 2);
+  check(tm_rtx_wrap(copy, len, &q, p->pt, p->seq, p->ssrc, again, size - 1) == 0);
+  check(tm_rtx_wrap(copy, len, &q, p->pt, p->seq, p->ssrc, again, size) == size);
+  check(memcmp(again, data, size) == 0);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -99,5 +120,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   check(fields_equal(&p, &q));
 
   check_rewrite(data, size, &p);
+  check_rtx(data, size, &p);
   return 0;
 }

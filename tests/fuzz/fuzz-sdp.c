@@ -54,6 +54,7 @@ check_answer(TmDirection direction)
     .n_candidates = G_N_ELEMENTS(candidates),
     .audio_ssrc = 1111,
     .video_ssrc = 2222,
+    .video_rtx_ssrc = 3333,
     .cname = "relay",
     .stream_id = "feed-p1",
   };
@@ -77,8 +78,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (err != TM_SDP_OK)
     return 0;
   check_round_trip(&parsed, "offer");
-  for (guint i = 0; i < parsed.n_media; i++)
+  for (guint i = 0; i < parsed.n_media; i++) {
+    const TmSdpCodec *vp8 = tm_sdp_media_find_codec(&parsed.media[i], "VP8");
     (void) tm_sdp_media_find_codec(&parsed.media[i], "opus");
+    if (vp8 != NULL)
+      (void) tm_sdp_media_find_rtx(&parsed.media[i], vp8);
+    for (guint c = 0; c < parsed.media[i].n_codecs; c++)
+      if (tm_sdp_codec_apt(&parsed.media[i].codecs[c]) > 127)
+        abort();
+  }
   check_answer(TM_DIR_RECVONLY);
   check_answer(TM_DIR_SENDONLY);
   return 0;

@@ -77,17 +77,46 @@ tm_sim_browser_start(TmSimBrowser *b, int64_t now_us)
 char *
 tm_sim_browser_offer(const uint8_t *fp, const char *dir, int opus_pt, int vp8_pt)
 {
+  return tm_sim_browser_offer_full(fp, dir, opus_pt, vp8_pt, 0, false);
+}
+
+char *
+tm_sim_browser_offer_full(const uint8_t *fp, const char *dir, int opus_pt, int vp8_pt,
+                          int rtx_pt, bool remb)
+{
   char hex[3 * TM_DTLS_FINGERPRINT_LEN + 1];
   tm_hex_colon(fp, TM_DTLS_FINGERPRINT_LEN, hex);
+  g_autofree char *rtx_fmt = rtx_pt > 0 ? g_strdup_printf(" %d", rtx_pt) : g_strdup("");
+  g_autofree char *remb_fb = remb ? g_strdup_printf("a=rtcp-fb:%d goog-remb\r\n", vp8_pt)
+                                  : g_strdup("");
+  g_autofree char *rtx = rtx_pt > 0 ? g_strdup_printf("a=rtpmap:%d rtx/90000\r\n"
+                                                      "a=fmtp:%d apt=%d\r\n",
+                                                      rtx_pt, rtx_pt, vp8_pt)
+                                    : g_strdup("");
   return g_strdup_printf(
     "v=0\r\no=- 42 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE a v\r\n"
     "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 %s\r\n"
     "a=setup:actpass\r\n"
     "m=audio 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\na=mid:a\r\na=%s\r\na=rtcp-mux\r\n"
     "a=rtpmap:%d opus/48000/2\r\na=fmtp:%d useinbandfec=1\r\n"
-    "m=video 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\na=mid:v\r\na=%s\r\na=rtcp-mux\r\n"
-    "a=rtpmap:%d VP8/90000\r\na=rtcp-fb:%d nack\r\na=rtcp-fb:%d nack pli\r\n",
-    hex, opus_pt, dir, opus_pt, opus_pt, vp8_pt, dir, vp8_pt, vp8_pt, vp8_pt);
+    "m=video 9 UDP/TLS/RTP/SAVPF %d%s\r\nc=IN IP4 0.0.0.0\r\na=mid:v\r\na=%s\r\na=rtcp-mux\r\n"
+    "a=rtpmap:%d VP8/90000\r\na=rtcp-fb:%d nack\r\na=rtcp-fb:%d nack pli\r\n%s%s",
+    hex, opus_pt, dir, opus_pt, opus_pt, vp8_pt, rtx_fmt, dir, vp8_pt, vp8_pt, vp8_pt, remb_fb,
+    rtx);
+}
+
+/* The video's RTX payload type in the relay's answer to B; -1 when none was answered. */
+static int
+answered_rtx_pt(const TmSimBrowser *b)
+{
+  for (guint i = 0; i < b->answer->n_media; i++) {
+    const TmSdpMedia *m = &b->answer->media[i];
+    const TmSdpCodec *rtx = m->kind == TM_MEDIA_VIDEO && m->n_codecs > 0
+                              ? tm_sdp_media_find_rtx(m, &m->codecs[0]) : NULL;
+    if (rtx != NULL)
+      return rtx->pt;
+  }
+  return -1;
 }
 
 void
@@ -204,6 +233,11 @@ resend_nacked(const TmRtcpPacket *pkt, void *ud)
       uint8_t buf[BROWSER_BUF];
       size_t blen = g_bytes_get_size(sent);
       memcpy(buf, g_bytes_get_data(sent, NULL), blen);
+      int rtx_pt = answered_rtx_pt(b);
+      TmRtpPacket orig;
+      if (rtx_pt >= 0 && tm_rtp_parse(g_bytes_get_data(sent, NULL), blen, &orig) == TM_RTP_OK)
+        blen = tm_rtx_wrap(g_bytes_get_data(sent, NULL), blen, &orig, (uint8_t) rtx_pt,
+                           b->rtx_seq++, orig.ssrc + 1, buf, sizeof buf);
       g_assert_cmpint(tm_srtp_protect_rtp(b->srtp, buf, &blen, sizeof buf), ==, TM_SRTP_OK);
       tm_sim_browser_transmit(b, buf, blen);
     }
@@ -224,7 +258,7 @@ tm_sim_browser_nack_gaps(TmSimBrowser *b, uint32_t media_ssrc)
   GHashTable *have = g_hash_table_new(NULL, NULL);
   int first = -1, newest = -1;
   for (guint i = 0; i < b->rtp_in->len; i++) {
-    int ext = tm_sim_browser_nth_rtp(b, i).seq; /* far from the 16-bit wrap */
+    int ext = tm_sim_browser_media_seq(b, i); /* far from the 16-bit wrap */
     g_hash_table_add(have, GINT_TO_POINTER(ext));
     first = first < 0 ? ext : MIN(first, ext);
     newest = MAX(newest, ext);
@@ -248,6 +282,16 @@ tm_sim_browser_nth_rtp(const TmSimBrowser *b, guint i)
   const uint8_t *p = g_bytes_get_data(g_ptr_array_index(b->rtp_in, i), &len);
   g_assert_cmpint(tm_rtp_parse(p, len, &r), ==, TM_RTP_OK);
   return r;
+}
+
+int
+tm_sim_browser_media_seq(const TmSimBrowser *b, guint i)
+{
+  TmRtpPacket r = tm_sim_browser_nth_rtp(b, i);
+  if (r.pt != answered_rtx_pt(b))
+    return r.seq;
+  g_assert_cmpuint(r.payload_len, >=, 2);
+  return r.payload[0] << 8 | r.payload[1];
 }
 
 typedef struct {
@@ -274,6 +318,27 @@ tm_sim_browser_count_rtcp(const TmSimBrowser *b, TmRtcpKind kind)
   return s.count;
 }
 
+typedef struct {
+  TmRtcpKind kind;
+  GArray *out;
+} KindCollect;
+
+static void
+collect_kind(const TmRtcpPacket *pkt, void *ud)
+{
+  KindCollect *c = ud;
+  if (pkt->kind == c->kind)
+    g_array_append_val(c->out, *pkt);
+}
+
+GArray *
+tm_sim_browser_rtcp_of_kind(const TmSimBrowser *b, TmRtcpKind kind)
+{
+  KindCollect c = { kind, g_array_new(FALSE, FALSE, sizeof(TmRtcpPacket)) };
+  each_rtcp(b, 0, collect_kind, &c);
+  return c.out;
+}
+
 bool
 tm_sim_browser_last_rtcp(const TmSimBrowser *b, TmRtcpKind kind, TmRtcpPacket *out)
 {
@@ -291,10 +356,10 @@ tm_sim_browser_distinct_rtp(const TmSimBrowser *b, int *first, int *newest)
   *first = 65536;
   *newest = -1;
   for (guint i = 0; i < b->rtp_in->len; i++) {
-    TmRtpPacket r = tm_sim_browser_nth_rtp(b, i);
-    g_hash_table_add(have, GINT_TO_POINTER((int) r.seq));
-    *first = MIN(*first, (int) r.seq);
-    *newest = MAX(*newest, (int) r.seq);
+    int seq = tm_sim_browser_media_seq(b, i);
+    g_hash_table_add(have, GINT_TO_POINTER(seq));
+    *first = MIN(*first, seq);
+    *newest = MAX(*newest, seq);
   }
   guint n = g_hash_table_size(have);
   g_hash_table_unref(have);

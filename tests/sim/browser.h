@@ -43,6 +43,7 @@ struct _TmSimBrowser {
   uint64_t rejected_rtcp;
   GHashTable *sent;           /* (SSRC, seq) -> GBytes: plaintext RTP sent, for NACK answers */
   guint nacks_seen;           /* rtcp_in entries already answered */
+  uint16_t rtx_seq;           /* the next sequence number of its RTX stream (RFC 4588) */
   TmSimSendFunc send;
   void *send_data;
 };
@@ -56,6 +57,10 @@ void tm_sim_browser_start(TmSimBrowser *b, int64_t now_us);
 /* An offer as a browser would make it: audio and video, BUNDLE, rtcp-mux, NACK and PLI for
  * video. DIR is "sendonly" (publish) or "recvonly" (subscribe). g_free. */
 char *tm_sim_browser_offer(const uint8_t *fp, const char *dir, int opus_pt, int vp8_pt);
+/* The same with rtx/90000 for the VP8 at RTX_PT (0: none) and goog-remb when REMB, as Chromium
+ * offers them. */
+char *tm_sim_browser_offer_full(const uint8_t *fp, const char *dir, int opus_pt, int vp8_pt,
+                                int rtx_pt, bool remb);
 
 void tm_sim_browser_receive(TmSimBrowser *b, const uint8_t *buf, size_t len, int64_t now_us);
 
@@ -74,7 +79,8 @@ void tm_sim_browser_send_rtp(TmSimBrowser *b, uint8_t pt, uint16_t seq, uint32_t
 void tm_sim_browser_send_rtcp(TmSimBrowser *b, const TmRtcpPacket *pkt);
 
 /* Answers every NACK received since the last call by sending the packets again (the same
- * plaintext, protected again). */
+ * plaintext, protected again) — as RTX on SSRC + 1 with its own sequence numbers when the
+ * relay's answer has rtx for the video. */
 void tm_sim_browser_answer_nacks(TmSimBrowser *b);
 /* NACKs every gap between the first and the newest RTP packet received (sequence numbers far
  * from the 16-bit wrap), as one NACK for MEDIA_SSRC. Returns how many it asked for. */
@@ -82,9 +88,15 @@ unsigned tm_sim_browser_nack_gaps(TmSimBrowser *b, uint32_t media_ssrc);
 
 /* The I-th RTP packet received (a view into rtp_in). */
 TmRtpPacket tm_sim_browser_nth_rtp(const TmSimBrowser *b, guint i);
+/* The sequence number of the media packet the I-th RTP packet carries: an RTX packet's (the
+ * video's rtx payload type in the relay's answer) original one, else its own. */
+int tm_sim_browser_media_seq(const TmSimBrowser *b, guint i);
 /* RTCP packets of KIND in everything received. */
 int tm_sim_browser_count_rtcp(const TmSimBrowser *b, TmRtcpKind kind);
+/* Every RTCP packet of KIND received, in order (g_array_unref). */
+GArray *tm_sim_browser_rtcp_of_kind(const TmSimBrowser *b, TmRtcpKind kind);
 /* The last RTCP packet of KIND received; false when none. */
 bool tm_sim_browser_last_rtcp(const TmSimBrowser *b, TmRtcpKind kind, TmRtcpPacket *out);
-/* Distinct RTP sequence numbers received, and the lowest and highest of them. */
+/* Distinct media sequence numbers received (RTX counted as what it carries), and the lowest
+ * and highest of them. */
 guint tm_sim_browser_distinct_rtp(const TmSimBrowser *b, int *first, int *newest);

@@ -200,17 +200,17 @@ tm_sim_join(TmSim *sim, const char *name, TmRole role)
   return p;
 }
 
-TmSimBrowser *
-tm_sim_connect(TmSim *sim, TmParticipant *p, TmParticipant *feed, int opus_pt, int vp8_pt,
-               bool wrong_fingerprint)
+static TmSimBrowser *
+connect_browser(TmSim *sim, TmParticipant *p, TmParticipant *feed, int opus_pt, int vp8_pt,
+                int rtx_pt, bool remb, bool wrong_fingerprint)
 {
   TmSimBrowser *b = tm_sim_add_browser(sim);
   const uint8_t *fp = tm_dtls_identity_fingerprint(b->identity);
   TmDtlsIdentity *stranger = wrong_fingerprint ? tm_dtls_identity_new(1800000000) : NULL;
   if (stranger != NULL)
     fp = tm_dtls_identity_fingerprint(stranger);
-  g_autofree char *text = tm_sim_browser_offer(fp, feed != NULL ? "recvonly" : "sendonly",
-                                               opus_pt, vp8_pt);
+  g_autofree char *text = tm_sim_browser_offer_full(fp, feed != NULL ? "recvonly" : "sendonly",
+                                                    opus_pt, vp8_pt, rtx_pt, remb);
   g_autofree TmSdp *offer = g_new0(TmSdp, 1);
   g_assert_cmpint(tm_sdp_parse(text, strlen(text), offer), ==, TM_SDP_OK);
   static const char *const cands[] = { "candidate:1 1 UDP 2013266431 127.0.0.1 30000 typ host" };
@@ -228,20 +228,41 @@ tm_sim_connect(TmSim *sim, TmParticipant *p, TmParticipant *feed, int opus_pt, i
   return b;
 }
 
+TmSimBrowser *
+tm_sim_connect(TmSim *sim, TmParticipant *p, TmParticipant *feed, int opus_pt, int vp8_pt,
+               bool wrong_fingerprint)
+{
+  return connect_browser(sim, p, feed, opus_pt, vp8_pt, 0, false, wrong_fingerprint);
+}
+
+TmSimBrowser *
+tm_sim_connect_full(TmSim *sim, TmParticipant *p, TmParticipant *feed, int opus_pt, int vp8_pt,
+                    int rtx_pt, bool remb)
+{
+  return connect_browser(sim, p, feed, opus_pt, vp8_pt, rtx_pt, remb, false);
+}
+
 void
-tm_sim_scene(TmSim *sim, TmSimScene *s)
+tm_sim_scene_full(TmSim *sim, TmSimScene *s, bool rtx, bool remb)
 {
   memset(s, 0, sizeof *s);
   s->judge = tm_sim_join(sim, "Judge", TM_ROLE_JUDGE);
   s->witness = tm_sim_join(sim, "Witness", TM_ROLE_WITNESS);
-  s->pub = tm_sim_connect(sim, s->judge, NULL, 111, 96, false);
-  s->sub = tm_sim_connect(sim, s->witness, s->judge, 109, 120, false);
+  s->pub = connect_browser(sim, s->judge, NULL, 111, 96, rtx ? 97 : 0, remb, false);
+  s->sub = connect_browser(sim, s->witness, s->judge, 109, 120, rtx ? 121 : 0, remb, false);
   g_assert_true(s->pub->connected);
   g_assert_true(s->sub->connected);
   g_assert_cmpuint(s->sub->answer->media[0].n_ssrcs, ==, 1);
-  g_assert_cmpuint(s->sub->answer->media[1].n_ssrcs, ==, 1);
+  g_assert_cmpuint(s->sub->answer->media[1].n_ssrcs, ==, rtx ? 2 : 1);
   s->audio_ssrc = s->sub->answer->media[0].ssrcs[0];
   s->video_ssrc = s->sub->answer->media[1].ssrcs[0];
+  s->video_rtx_ssrc = rtx ? s->sub->answer->media[1].fid_ssrcs[1] : 0;
+}
+
+void
+tm_sim_scene(TmSim *sim, TmSimScene *s)
+{
+  tm_sim_scene_full(sim, s, false, false);
 }
 
 void

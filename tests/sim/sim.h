@@ -77,6 +77,10 @@ TmParticipant *tm_sim_join(TmSim *sim, const char *name, TmRole role);
  * browser->answer. */
 TmSimBrowser *tm_sim_connect(TmSim *sim, TmParticipant *p, TmParticipant *feed, int opus_pt,
                              int vp8_pt, bool wrong_fingerprint);
+/* The same with a browser that also offers rtx at RTX_PT (0: none) and goog-remb when REMB
+ * (tm_sim_browser_offer_full). */
+TmSimBrowser *tm_sim_connect_full(TmSim *sim, TmParticipant *p, TmParticipant *feed,
+                                  int opus_pt, int vp8_pt, int rtx_pt, bool remb);
 
 /* The scene most tests start from: a judge who publishes (Opus 111, VP8 96) and a witness who
  * receives the judge (Opus 109, VP8 120), both connected; and, once added, a clerk who receives
@@ -85,10 +89,14 @@ typedef struct {
   TmParticipant *judge, *witness, *clerk;
   TmSimBrowser *pub, *sub, *sub2;
   uint32_t audio_ssrc, video_ssrc;   /* what the relay sends the witness */
+  uint32_t video_rtx_ssrc;           /* ... and its RTX stream (0: no rtx offered) */
   uint32_t video_ssrc2;              /* ... and the clerk */
 } TmSimScene;
 
 void tm_sim_scene(TmSim *sim, TmSimScene *scene);
+/* The scene with the judge's and the witness's browsers offering rtx for their VP8 at its PT + 1
+ * (RTX), and goog-remb (REMB). */
+void tm_sim_scene_full(TmSim *sim, TmSimScene *scene, bool rtx, bool remb);
 void tm_sim_scene_add_clerk(TmSim *sim, TmSimScene *scene);
 /* PUB (the scene's judge) sends N video packets (PT 96, SSRC 0xB), one every 33 ms of virtual
  * time, from sequence number SEQ with timestamp SEQ × 3000, key frames when KEY; returns the next

@@ -1,7 +1,8 @@
 /* test-sim-nack.c — NACK both ways: the relay answers a receiver's NACK from its retransmission
- * buffer (and ignores one for a packet it never had); it NACKs a gap in a publisher's video,
- * asks again every 100 ms at most four times; and with a lossy link on both legs the receiver
- * ends up with every packet. */
+ * buffer (and ignores one for a packet it never had); it NACKs a gap in a publisher's video and
+ * asks again after 1.5 round trips + 10 ms (100 ms while the round trip is unknown), at most
+ * eight times; with a lossy link on both legs the receiver ends up with every packet, with
+ * plain retransmissions and with RTX (RFC 4588) both ways; RTX that fills no hole is dropped. */
 #include <glib.h>
 
 #include "sim.h"
@@ -55,23 +56,26 @@ test_upstream(void)
   g_assert_cmpuint(nack.n_nacks, ==, 1);
   g_assert_cmpint(nack.nacks[0].pid, ==, 504);
   g_assert_cmpint(nack.nacks[0].blp, ==, 0);
-  /* ... and again every 100 ms while it stays missing, four times in all. */
+  /* ... and again every 100 ms (the judge receives nothing, so no round-trip time is known)
+   * while it stays missing, eight times in all. */
   tm_sim_advance(sim, 99000);
   g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 1);
   tm_sim_advance(sim, 1000);
   g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 2);
   tm_sim_advance(sim, 2000000);
-  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 4);
-  g_assert_cmpuint(tm_peer_stats(s.pub->peer)->nacks_out, ==, 4);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 8);
+  g_assert_cmpuint(tm_peer_stats(s.pub->peer)->nacks_out, ==, 8);
+  g_assert_cmpuint(tm_peer_stats(s.pub->peer)->nack_given_up, ==, 1);
   g_assert_cmpuint(tm_peer_stats(s.pub->peer)->packets_lost, ==, 1);
 
   /* A packet that arrives after the relay asked for it is asked for no more. */
   tm_sim_send_rtp(s.pub, 96, 507, 30000, 0xBBBB, tm_sim_vp8_delta, sizeof tm_sim_vp8_delta);
-  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 5);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 9);
   tm_sim_advance(sim, 50000);
   tm_sim_send_rtp(s.pub, 96, 506, 27000, 0xBBBB, tm_sim_vp8_delta, sizeof tm_sim_vp8_delta);
+  g_assert_cmpuint(tm_peer_stats(s.pub->peer)->nack_recovered, ==, 1);
   tm_sim_advance(sim, 1000000);
-  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 5);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 9);
   tm_sim_free(sim);
 }
 
@@ -103,6 +107,31 @@ stream_with_nacks(TmSim *sim, TmSimScene *s, int n)
 static void
 check_recovered(TmSim *sim, TmSimScene *s, int n)
 {
+  const TmPeerStats *up = tm_peer_stats(s->judge->publish);
+  const TmPeerStats *down = tm_peer_stats(g_ptr_array_index(s->witness->subscriptions, 0));
+  g_test_message("retransmitted to the receiver %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+                 " as RTX); from the publisher %" G_GUINT64_FORMAT " recovered, %" G_GUINT64_FORMAT
+                 " RTX discarded", down->retransmits, down->rtx_out, up->nack_recovered,
+                 up->rtx_discarded);
+  g_assert_cmpuint(up->nack_recovered, >, 0);
+  if (s->video_rtx_ssrc != 0) { /* RTX both ways: the publisher's restored, the receiver's made */
+    g_assert_cmpuint(up->rtx_in, >, 0);
+    g_assert_cmpuint(up->rtx_in, ==, up->nack_recovered + up->rtx_discarded);
+    g_assert_cmpuint(down->rtx_out, ==, down->retransmits);
+    int last = -1;
+    for (guint i = 0; i < s->sub->rtp_in->len; i++) {
+      TmRtpPacket r = tm_sim_browser_nth_rtp(s->sub, i);
+      g_assert_true(r.ssrc == s->video_ssrc || r.ssrc == s->video_rtx_ssrc);
+      g_assert_cmpuint(r.pt, ==, r.ssrc == s->video_ssrc ? 120 : 121);
+      if (r.ssrc == s->video_rtx_ssrc) { /* its own sequence, in order on this link */
+        g_assert_cmpint((int) r.seq, !=, last);
+        last = r.seq;
+      }
+    }
+  } else {
+    g_assert_cmpuint(down->rtx_out, ==, 0);
+    g_assert_cmpuint(up->rtx_in, ==, 0);
+  }
   int first, newest;
   guint have = tm_sim_browser_distinct_rtp(s->sub, &first, &newest);
   g_test_message("lost %" G_GUINT64_FORMAT " datagrams; receiver has %u distinct packets "
@@ -110,18 +139,16 @@ check_recovered(TmSim *sim, TmSimScene *s, int n)
   g_assert_cmpint(tm_sim_lost(sim), >, 40);                 /* the link really lost packets */
   g_assert_cmpint(newest - first + 1, >=, n - 5);           /* nearly all of the stream ... */
   g_assert_cmpuint(have, ==, (guint) (newest - first + 1)); /* ... no holes */
-  const TmPeerStats *up = tm_peer_stats(s->judge->publish);
   g_assert_cmpuint(up->nacks_out, >, 0);                    /* the relay asked the publisher */
-  g_assert_cmpuint(tm_peer_stats(g_ptr_array_index(s->witness->subscriptions, 0))->retransmits,
-                   >, 0);
+  g_assert_cmpuint(down->retransmits, >, 0);
 }
 
 static void
-test_recovery_under_loss(void)
+recovery_under_loss(bool rtx)
 {
   TmSim *sim = tm_sim_new(false, 0);
   TmSimScene s;
-  tm_sim_scene(sim, &s);
+  tm_sim_scene_full(sim, &s, rtx, false);
   const int n = 300;
   sim->up.loss = sim->down.loss = 0.10; /* 10 % of RTP lost on each leg */
   stream_with_nacks(sim, &s, n);
@@ -129,14 +156,26 @@ test_recovery_under_loss(void)
   tm_sim_free(sim);
 }
 
+static void
+test_recovery_under_loss(void)
+{
+  recovery_under_loss(false);
+}
+
+static void
+test_rtx_recovery_under_loss(void)
+{
+  recovery_under_loss(true);
+}
+
 /* The same over a long, jittery link: retransmissions cross NACKs in flight, some packets come
  * twice (the second copy is an SRTP replay, refused) and the receiver still has every one. */
 static void
-test_recovery_with_delay(void)
+recovery_with_delay(bool rtx)
 {
   TmSim *sim = tm_sim_new(false, 0);
   TmSimScene s;
-  tm_sim_scene(sim, &s);
+  tm_sim_scene_full(sim, &s, rtx, false);
   const int n = 300;
   sim->up.loss = sim->down.loss = 0.08;
   sim->up.delay_us = sim->down.delay_us = 60000;
@@ -147,6 +186,113 @@ test_recovery_with_delay(void)
   tm_sim_free(sim);
 }
 
+static void
+test_recovery_with_delay(void)
+{
+  recovery_with_delay(false);
+}
+
+static void
+test_rtx_recovery_with_delay(void)
+{
+  recovery_with_delay(true);
+}
+
+/* An RTX packet that fills no hole (a padding probe, a copy of a packet that came, one never
+ * asked for) is counted and not forwarded; one of a packet the relay asked for is restored. */
+static void
+test_rtx_discarded(void)
+{
+  TmSim *sim = tm_sim_new(false, 0);
+  TmSimScene s;
+  tm_sim_scene_full(sim, &s, true, false);
+  tm_sim_send_rtp(s.pub, 96, 10, 0, 0xB, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
+  tm_sim_send_rtp(s.pub, 96, 12, 0, 0xB, tm_sim_vp8_delta, sizeof tm_sim_vp8_delta); /* 11 lost */
+  g_assert_cmpuint(s.sub->rtp_in->len, ==, 2);
+  const TmPeerStats *up = tm_peer_stats(s.judge->publish);
+  tm_sim_send_rtp(s.pub, 97, 1, 0, 0xC, NULL, 0);            /* no OSN: a probe */
+  static const uint8_t copy[] = { 0, 10, 0x10, 0x01 };       /* OSN 10: already here */
+  tm_sim_send_rtp(s.pub, 97, 2, 0, 0xC, copy, sizeof copy);
+  static const uint8_t newer[] = { 0, 13, 0x10, 0x01 };      /* OSN 13: not asked for */
+  tm_sim_send_rtp(s.pub, 97, 3, 0, 0xC, newer, sizeof newer);
+  g_assert_cmpuint(up->rtx_discarded, ==, 3);
+  g_assert_cmpuint(s.sub->rtp_in->len, ==, 2);
+  static const uint8_t hole[] = { 0, 11, 0x10, 0x01, 0x02 }; /* OSN 11: the hole */
+  tm_sim_send_rtp(s.pub, 97, 4, 0, 0xC, hole, sizeof hole);
+  tm_sim_send_rtp(s.pub, 97, 5, 0, 0xC, hole, sizeof hole); /* twice: the second is a copy */
+  g_assert_cmpuint(up->rtx_in, ==, 5);
+  g_assert_cmpuint(up->rtx_discarded, ==, 4);
+  g_assert_cmpuint(up->nack_recovered, ==, 1);
+  g_assert_cmpuint(s.sub->rtp_in->len, ==, 3);
+  TmRtpPacket r = tm_sim_browser_nth_rtp(s.sub, 2); /* restored: VP8, the next number */
+  g_assert_cmpuint(r.pt, ==, 120);
+  g_assert_cmpuint(r.ssrc, ==, s.video_ssrc);
+  g_assert_cmpuint(r.seq, ==, (uint16_t) (tm_sim_browser_nth_rtp(s.sub, 0).seq + 1));
+  g_assert_cmpuint(r.payload_len, ==, 3);
+  tm_sim_free(sim);
+}
+
+/* Retries follow the participant's round trip: 100 ms each way, measured from the witness's
+ * receiver report on its subscription, makes the relay ask the witness's publisher again every
+ * 310 ms; a packet missing 1.5 s is given up. */
+static void
+test_retry_follows_rtt(void)
+{
+  TmSim *sim = tm_sim_new(false, 0);
+  TmSimScene s;
+  tm_sim_scene(sim, &s);
+  TmSimBrowser *pub_w = tm_sim_connect(sim, s.witness, NULL, 111, 96, false);
+  g_assert_cmpint(tm_peer_nack_retry_us(s.witness->publish), ==, 100000); /* not known yet */
+  sim->up.delay_us = sim->down.delay_us = 100000;
+  tm_sim_send_rtp(s.pub, 96, 1, 0, 0xA, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
+  TmRtcpPacket sr;
+  for (int i = 0; i < 3000 && !tm_sim_browser_last_rtcp(s.sub, TM_RTCP_KIND_SR, &sr); i++)
+    tm_sim_advance(sim, 1000); /* the relay's sender report reaches the witness ... */
+  TmRtcpPacket rr = { .kind = TM_RTCP_KIND_RR, .sender_ssrc = 7, .n_blocks = 1 };
+  rr.blocks[0] = (TmRtcpReportBlock){ .ssrc = s.video_ssrc, .lsr = (uint32_t) (sr.ntp >> 16) };
+  tm_sim_send_rtcp(s.sub, &rr); /* ... which answers at once */
+  tm_sim_advance(sim, 100000);
+  const TmPeerStats *up = tm_peer_stats(s.witness->publish);
+  g_assert_cmpfloat_with_epsilon(up->rtt_ms, 200.0, 1.5);
+  g_assert_cmpint(tm_peer_nack_retry_us(s.witness->publish), >=, 307000);
+  g_assert_cmpint(tm_peer_nack_retry_us(s.witness->publish), <=, 313000);
+  /* the witness's video loses 3 and 4 */
+  tm_sim_send_rtp(pub_w, 96, 1, 0, 0xB, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
+  tm_sim_send_rtp(pub_w, 96, 2, 3000, 0xB, tm_sim_vp8_delta, sizeof tm_sim_vp8_delta);
+  tm_sim_send_rtp(pub_w, 96, 5, 12000, 0xB, tm_sim_vp8_delta, sizeof tm_sim_vp8_delta);
+  int64_t times[16];
+  int n = 0, seen = 0;
+  for (int64_t start = sim->now; sim->now - start < 3000000 && n < 16;) {
+    int count = tm_sim_browser_count_rtcp(pub_w, TM_RTCP_KIND_NACK);
+    if (count > seen)
+      times[n++] = sim->now;
+    seen = count;
+    tm_sim_advance(sim, 10000);
+  }
+  g_test_message("%d NACKs, %" G_GUINT64_FORMAT " packets given up", n, up->nack_given_up);
+  g_assert_cmpint(n, ==, 5); /* 0, 310, 620, 930, 1240 ms; at 1550 ms they are too old */
+  for (int i = 1; i < n; i++) {
+    g_assert_cmpint(times[i] - times[i - 1], >=, 300000);
+    g_assert_cmpint(times[i] - times[i - 1], <=, 320000);
+  }
+  g_assert_cmpuint(up->nack_given_up, ==, 2);
+  g_assert_cmpuint(up->nacks_out, ==, 5);
+  /* the hint is bounded and smoothed */
+  TmPeer *jp = s.judge->publish;
+  g_assert_cmpint(tm_peer_nack_retry_us(jp), ==, 100000);
+  tm_peer_set_rtt_hint(jp, 1.0);
+  g_assert_cmpint(tm_peer_nack_retry_us(jp), ==, 20000);
+  tm_peer_set_rtt_hint(jp, 20000.0); /* beyond 10 s: ignored */
+  tm_peer_set_rtt_hint(jp, -5.0);
+  g_assert_cmpint(tm_peer_nack_retry_us(jp), ==, 20000);
+  tm_peer_set_rtt_hint(jp, 5000.0);  /* one sample moves it an eighth of the way */
+  g_assert_cmpfloat_with_epsilon(tm_peer_stats(jp)->rtt_ms, 1.0 + 4999.0 / 8, 0.01);
+  for (int i = 0; i < 100; i++)
+    tm_peer_set_rtt_hint(jp, 5000.0);
+  g_assert_cmpint(tm_peer_nack_retry_us(jp), ==, 500000);
+  tm_sim_free(sim);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -154,6 +300,10 @@ main(int argc, char **argv)
   g_test_add_func("/sim/nack/answered", test_answered);
   g_test_add_func("/sim/nack/upstream", test_upstream);
   g_test_add_func("/sim/nack/recovery-under-loss", test_recovery_under_loss);
+  g_test_add_func("/sim/nack/rtx-recovery-under-loss", test_rtx_recovery_under_loss);
+  g_test_add_func("/sim/nack/rtx-recovery-with-delay", test_rtx_recovery_with_delay);
+  g_test_add_func("/sim/nack/rtx-discarded", test_rtx_discarded);
+  g_test_add_func("/sim/nack/retry-follows-rtt", test_retry_follows_rtt);
   g_test_add_func("/sim/nack/recovery-with-delay", test_recovery_with_delay);
   return g_test_run();
 }

@@ -609,6 +609,99 @@ static const char webrtcbin_no_bundle[] =
   "a=fingerprint:sha-256 14:B3:8D:37:E4:A2:0D:33:14:AA:C0:AF:33:80:8A:D4:B8:17:EC:9B:BA:3F:C9:A5:B7:7D:96:97:33:C3:B8:8D\r\n"
   "a=rtcp-mux-only\r\n";
 
+/* GStreamer webrtcbin 1.22, max-bundle, transceivers with do-nack (the testimony-client's):
+ * rtx with apt= per codec, and a=ssrc-group:FID when sending. */
+static const char webrtcbin_recvonly_rtx[] =
+  "v=0\r\n"
+  "o=- 8861934944176156465 0 IN IP4 0.0.0.0\r\n"
+  "s=-\r\n"
+  "t=0 0\r\n"
+  "a=ice-options:trickle\r\n"
+  "a=group:BUNDLE audio0 video1\r\n"
+  "m=audio 9 UDP/TLS/RTP/SAVPF 111 97\r\n"
+  "c=IN IP4 0.0.0.0\r\n"
+  "a=setup:actpass\r\n"
+  "a=ice-ufrag:xsIeRvepQ63WeAx7T+SeJT4OjlyWqqDw\r\n"
+  "a=ice-pwd:h905JwAOfSS7Ibxskg9QkylHg4UlNEu1\r\n"
+  "a=rtcp-mux\r\n"
+  "a=rtcp-rsize\r\n"
+  "a=recvonly\r\n"
+  "a=rtpmap:111 OPUS/48000\r\n"
+  "a=rtcp-fb:111 nack\r\n"
+  "a=rtcp-fb:111 transport-cc\r\n"
+  "a=rtpmap:97 rtx/48000\r\n"
+  "a=fmtp:97 apt=111\r\n"
+  "a=mid:audio0\r\n"
+  "a=fingerprint:sha-256 CC:7D:35:D2:A8:5C:0A:22:61:D4:99:B0:54:5A:92:C2:06:25:0C:0D:C0:61:A5:5C:6B:04:3C:8A:30:A1:A6:C0\r\n"
+  "a=rtcp-mux-only\r\n"
+  "m=video 0 UDP/TLS/RTP/SAVPF 96 98\r\n"
+  "c=IN IP4 0.0.0.0\r\n"
+  "a=setup:actpass\r\n"
+  "a=ice-ufrag:xsIeRvepQ63WeAx7T+SeJT4OjlyWqqDw\r\n"
+  "a=ice-pwd:h905JwAOfSS7Ibxskg9QkylHg4UlNEu1\r\n"
+  "a=bundle-only\r\n"
+  "a=rtcp-mux\r\n"
+  "a=rtcp-rsize\r\n"
+  "a=recvonly\r\n"
+  "a=rtpmap:96 VP8/90000\r\n"
+  "a=rtcp-fb:96 nack\r\n"
+  "a=rtcp-fb:96 nack pli\r\n"
+  "a=rtcp-fb:96 ccm fir\r\n"
+  "a=rtcp-fb:96 transport-cc\r\n"
+  "a=rtpmap:98 rtx/90000\r\n"
+  "a=fmtp:98 apt=96\r\n"
+  "a=mid:video1\r\n"
+  "a=fingerprint:sha-256 CC:7D:35:D2:A8:5C:0A:22:61:D4:99:B0:54:5A:92:C2:06:25:0C:0D:C0:61:A5:5C:6B:04:3C:8A:30:A1:A6:C0\r\n"
+  "a=rtcp-mux-only\r\n";
+static const char webrtcbin_sendonly_rtx[] =
+  "v=0\r\n"
+  "o=- 3637537947707409089 0 IN IP4 0.0.0.0\r\n"
+  "s=-\r\n"
+  "t=0 0\r\n"
+  "a=ice-options:trickle\r\n"
+  "a=group:BUNDLE audio0 video1\r\n"
+  "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+  "c=IN IP4 0.0.0.0\r\n"
+  "a=setup:actpass\r\n"
+  "a=ice-ufrag:1k1Xnq528HvdBXtXiUgbO96uzDNVjKAt\r\n"
+  "a=ice-pwd:E/YvGNiXt4W2DUCfvIEiG+aL99f42oZm\r\n"
+  "a=rtcp-mux\r\n"
+  "a=rtcp-rsize\r\n"
+  "a=sendonly\r\n"
+  "a=rtpmap:111 OPUS/48000/2\r\n"
+  "a=rtcp-fb:111 transport-cc\r\n"
+  "a=fmtp:111 sprop-stereo=0;sprop-maxcapturerate=48000\r\n"
+  "a=ssrc:3022095434 msid:user245964662@host-af617bcc webrtctransceiver0\r\n"
+  "a=ssrc:3022095434 cname:user245964662@host-af617bcc\r\n"
+  "a=mid:audio0\r\n"
+  "a=fingerprint:sha-256 E3:B9:19:28:98:80:61:28:F9:51:FC:75:65:9E:02:EB:9F:C4:E7:CD:D0:B4:1F:D0:17:27:3F:31:EF:6E:89:3B\r\n"
+  "a=rtcp-mux-only\r\n"
+  "m=video 0 UDP/TLS/RTP/SAVPF 96 97\r\n"
+  "c=IN IP4 0.0.0.0\r\n"
+  "a=setup:actpass\r\n"
+  "a=ice-ufrag:1k1Xnq528HvdBXtXiUgbO96uzDNVjKAt\r\n"
+  "a=ice-pwd:E/YvGNiXt4W2DUCfvIEiG+aL99f42oZm\r\n"
+  "a=bundle-only\r\n"
+  "a=rtcp-mux\r\n"
+  "a=rtcp-rsize\r\n"
+  "a=sendonly\r\n"
+  "a=rtpmap:96 VP8/90000\r\n"
+  "a=rtcp-fb:96 nack\r\n"
+  "a=rtcp-fb:96 nack pli\r\n"
+  "a=rtcp-fb:96 ccm fir\r\n"
+  "a=rtcp-fb:96 transport-cc\r\n"
+  "a=framerate:30\r\n"
+  "a=rtpmap:97 rtx/90000\r\n"
+  "a=fmtp:97 apt=96\r\n"
+  "a=ssrc-group:FID 3374773265 803071402\r\n"
+  "a=ssrc:3374773265 msid:user245964662@host-af617bcc webrtctransceiver1\r\n"
+  "a=ssrc:3374773265 cname:user245964662@host-af617bcc\r\n"
+  "a=ssrc:803071402 msid:user245964662@host-af617bcc webrtctransceiver1\r\n"
+  "a=ssrc:803071402 cname:user245964662@host-af617bcc\r\n"
+  "a=mid:video1\r\n"
+  "a=fingerprint:sha-256 E3:B9:19:28:98:80:61:28:F9:51:FC:75:65:9E:02:EB:9F:C4:E7:CD:D0:B4:1F:D0:17:27:3F:31:EF:6E:89:3B\r\n"
+  "a=rtcp-mux-only\r\n";
+
 /* ---- helpers ---- */
 
 /* A small valid publish offer; tests derive variants from it with with_text(). */
@@ -1068,12 +1161,17 @@ test_answer_publish(void)
   g_assert_cmpstr(a->msid_stream, ==, "");
 
   const TmSdpMedia *v = &answer->media[1];
-  g_assert_cmpuint(v->n_codecs, ==, 1); /* VP8 only: no H264, rtx, red, ulpfec */
+  g_assert_cmpuint(v->n_codecs, ==, 2); /* VP8 and its rtx only: no H264, red, ulpfec */
   g_assert_cmpuint(v->codecs[0].pt, ==, 96);
   g_assert_cmpstr(v->codecs[0].name, ==, "VP8");
   g_assert_true(v->codecs[0].fb_nack && v->codecs[0].fb_nack_pli && v->codecs[0].fb_ccm_fir &&
                 v->codecs[0].fb_goog_remb);
   g_assert_false(v->codecs[0].fb_transport_cc);
+  g_assert_cmpuint(v->codecs[1].pt, ==, 97);
+  g_assert_cmpstr(v->codecs[1].name, ==, "rtx");
+  g_assert_cmpstr(v->codecs[1].fmtp, ==, "apt=96");
+  g_assert_false(v->codecs[1].fb_nack || v->codecs[1].fb_goog_remb);
+  g_assert_false(v->has_fid); /* the relay receives: the publisher's SSRCs are its own */
 
   const TmSdpMedia *d = &answer->media[2]; /* data channel rejected, mid kept */
   g_assert_cmpuint(d->port, ==, 0);
@@ -1091,6 +1189,9 @@ test_answer_publish(void)
   g_assert_nonnull(strstr(text, "\r\nm=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n"));
   g_assert_nonnull(strstr(text, "typ host tcptype passive\r\na=end-of-candidates\r\nm=video"));
   g_assert_null(strstr(text, "a=ssrc:"));
+  g_assert_nonnull(strstr(text, "\r\nm=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n"));
+  g_assert_nonnull(strstr(text, "\r\na=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n"));
+  g_assert_null(strstr(text, "transport-cc"));
 }
 
 static void
@@ -1146,6 +1247,130 @@ test_answer_subscribe(void)
   g_assert_cmpstr(answer->media[0].cname, !=, "");
   g_assert_cmpstr(answer->media[0].msid_stream, ==, "");
   assert_round_trip(answer);
+}
+
+/* RTX (RFC 4588): answered when offered for the VP8 the relay picks, in both directions; when the
+ * relay sends, its retransmission SSRC is paired with the video SSRC by a=ssrc-group:FID. */
+static void
+test_answer_rtx(void)
+{
+  g_autofree TmSdp *offer = g_new0(TmSdp, 1);
+  g_autofree TmSdp *answer = g_new0(TmSdp, 1);
+  const struct {
+    const char *offer;
+    uint8_t vp8, rtx;
+  } subs[] = { { chromium_subscribe, 96, 97 }, { webrtcbin_recvonly_rtx, 96, 98 } };
+  for (gsize i = 0; i < G_N_ELEMENTS(subs); i++) {
+    parse_ok(subs[i].offer, offer);
+    TmSdpAnswerParams p = relay_params(TM_DIR_SENDONLY);
+    p.video_rtx_ssrc = 3333;
+    g_assert_cmpint(tm_sdp_answer(offer, &p, answer), ==, TM_SDP_OK);
+    const TmSdpMedia *v = &answer->media[1];
+    g_assert_cmpuint(v->n_codecs, ==, 2);
+    g_assert_cmpuint(v->codecs[0].pt, ==, subs[i].vp8);
+    g_assert_cmpuint(v->codecs[1].pt, ==, subs[i].rtx);
+    g_assert_cmpint(tm_sdp_codec_apt(&v->codecs[1]), ==, subs[i].vp8);
+    g_assert_true(tm_sdp_media_find_rtx(v, &v->codecs[0]) == &v->codecs[1]);
+    g_assert_cmpuint(v->n_ssrcs, ==, 2);
+    g_assert_cmpuint(v->ssrcs[0], ==, 2222);
+    g_assert_cmpuint(v->ssrcs[1], ==, 3333);
+    g_assert_true(v->has_fid);
+    g_assert_cmpuint(v->fid_ssrcs[0], ==, 2222);
+    g_assert_cmpuint(v->fid_ssrcs[1], ==, 3333);
+    g_assert_cmpuint(answer->media[0].n_codecs, ==, 1); /* no audio rtx (webrtcbin offers one) */
+    g_assert_false(answer->media[0].has_fid);
+    g_autofree gchar *text = tm_sdp_serialize(answer);
+    g_autofree gchar *lines = g_strdup_printf(
+      "a=rtpmap:%u rtx/90000\r\na=fmtp:%u apt=%u\r\na=msid:feed-p1 %s\r\n"
+      "a=ssrc-group:FID 2222 3333\r\na=ssrc:2222 cname:relay\r\n"
+      "a=ssrc:2222 msid:feed-p1 %s\r\na=ssrc:3333 cname:relay\r\na=ssrc:3333 msid:feed-p1 %s\r\n",
+      subs[i].rtx, subs[i].rtx, subs[i].vp8, offer->media[1].mid, offer->media[1].mid,
+      offer->media[1].mid);
+    g_assert_nonnull(strstr(text, lines));
+    assert_round_trip(answer);
+    /* no retransmission SSRC given: rtx still answered (the relay may receive it), no group */
+    p.video_rtx_ssrc = 0;
+    g_assert_cmpint(tm_sdp_answer(offer, &p, answer), ==, TM_SDP_OK);
+    g_assert_cmpuint(answer->media[1].n_codecs, ==, 2);
+    g_assert_cmpuint(answer->media[1].n_ssrcs, ==, 1);
+    g_assert_false(answer->media[1].has_fid);
+    p.video_rtx_ssrc = p.video_ssrc;
+    g_assert_cmpint(tm_sdp_answer(offer, &p, answer), ==, TM_SDP_ERR_BAD_VALUE);
+  }
+  /* webrtcbin publishing with do-nack: its rtx answered, audio without */
+  parse_ok(webrtcbin_sendonly_rtx, offer);
+  g_assert_true(offer->media[1].has_fid);
+  TmSdpAnswerParams p = relay_params(TM_DIR_RECVONLY);
+  p.video_rtx_ssrc = 3333; /* ignored: the relay does not send */
+  g_assert_cmpint(tm_sdp_answer(offer, &p, answer), ==, TM_SDP_OK);
+  g_assert_cmpuint(answer->media[1].n_codecs, ==, 2);
+  g_assert_cmpstr(answer->media[1].codecs[1].fmtp, ==, "apt=96");
+  g_assert_cmpuint(answer->media[1].n_ssrcs, ==, 0);
+  g_assert_false(answer->media[1].has_fid);
+  /* no rtx offered, or only for another codec, or with another clock rate: none answered */
+  const char *const variants[][2] = {
+    { "a=rtpmap:97 rtx/90000\r\n", "a=rtpmap:97 H264/90000\r\n" },
+    { "a=fmtp:97 apt=96", "a=fmtp:97 apt=98" },
+    { "a=fmtp:97 apt=96", "a=fmtp:97 rtx-time=3000" },
+    { "a=rtpmap:97 rtx/90000", "a=rtpmap:97 rtx/48000" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(variants); i++) {
+    g_autofree gchar *text = with_text(minimal_offer, variants[i][0], variants[i][1]);
+    parse_ok(text, offer);
+    g_assert_cmpint(tm_sdp_answer(offer, &p, answer), ==, TM_SDP_OK);
+    g_assert_cmpuint(answer->media[1].n_codecs, ==, 1);
+  }
+}
+
+/* a=ssrc-group: FID kept (first one), others checked and ignored; bad ones refuse the offer. */
+static void
+test_parse_ssrc_group(void)
+{
+  g_autofree TmSdp *sdp = g_new0(TmSdp, 1);
+  parse_ok(chromium_publish, sdp);
+  g_assert_false(sdp->media[0].has_fid);
+  g_assert_true(sdp->media[1].has_fid);
+  g_assert_cmpuint(sdp->media[1].fid_ssrcs[0], ==, 2955060285u);
+  g_assert_cmpuint(sdp->media[1].fid_ssrcs[1], ==, 2655446920u);
+  assert_round_trip(sdp);
+  g_autofree gchar *two = g_strconcat(minimal_offer, "a=ssrc-group:SIM 5 6 7\r\n",
+                                      "a=ssrc-group:FID 1 2\r\na=ssrc-group:FID 3 4\r\n", NULL);
+  parse_ok(two, sdp);
+  g_assert_true(sdp->media[1].has_fid);
+  g_assert_cmpuint(sdp->media[1].fid_ssrcs[0], ==, 1);
+  g_assert_cmpuint(sdp->media[1].fid_ssrcs[1], ==, 2);
+  assert_round_trip(sdp);
+  g_autofree gchar *session = with_text(minimal_offer, "a=setup:actpass\r\n",
+                                        "a=setup:actpass\r\na=ssrc-group:FID 1 2\r\n");
+  parse_ok(session, sdp); /* session level: ignored */
+  g_assert_false(sdp->media[0].has_fid || sdp->media[1].has_fid);
+  const char *const bad[] = {
+    "a=ssrc-group:FID 1", "a=ssrc-group:FID 1 1", "a=ssrc-group:FID 1 2 3", "a=ssrc-group:FID 1 x",
+    "a=ssrc-group:FID 1 4294967296", "a=ssrc-group:FID", "a=ssrc-group:", "a=ssrc-group:SIM",
+    "a=ssrc-group:SIM 1 -2",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autofree gchar *text = g_strconcat(minimal_offer, bad[i], "\r\n", NULL);
+    g_assert_cmpint(parse_str(text, sdp), ==, TM_SDP_ERR_BAD_VALUE);
+  }
+}
+
+static void
+test_codec_apt(void)
+{
+  const struct {
+    const char *fmtp;
+    int apt;
+  } cases[] = {
+    { "apt=96", 96 }, { "apt=96;rtx-time=3000", 96 }, { "rtx-time=3000; apt=100", 100 },
+    { "apt=0", 0 }, { "apt=127", 127 }, { "apt=128", -1 }, { "apt=", -1 }, { "apt=9a", -1 },
+    { "xapt=96", -1 }, { "", -1 }, { ";;", -1 }, { "apt", -1 }, { "apt=-1", -1 },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    TmSdpCodec c = { 0 };
+    g_strlcpy(c.fmtp, cases[i].fmtp, sizeof c.fmtp);
+    g_assert_cmpint(tm_sdp_codec_apt(&c), ==, cases[i].apt);
+  }
 }
 
 static void
@@ -1685,6 +1910,9 @@ main(int argc, char **argv)
   g_test_add_func("/sdp/answer/publish", test_answer_publish);
   g_test_add_func("/sdp/answer/webrtcbin-publish", test_answer_webrtcbin_publish);
   g_test_add_func("/sdp/answer/subscribe", test_answer_subscribe);
+  g_test_add_func("/sdp/answer/rtx", test_answer_rtx);
+  g_test_add_func("/sdp/parse/ssrc-group", test_parse_ssrc_group);
+  g_test_add_func("/sdp/codec-apt", test_codec_apt);
   g_test_add_func("/sdp/answer/codec-choice", test_answer_codec_choice);
   g_test_add_func("/sdp/answer/directions", test_answer_directions);
   g_test_add_func("/sdp/answer/bundle", test_answer_bundle);

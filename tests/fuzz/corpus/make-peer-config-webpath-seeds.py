@@ -127,6 +127,13 @@ SEEDS = {
     "nack-upstream": setup() + video(VP8_KEY) + video(step=3) + time(100) + time(100) +
     video(step=-1) + video(step=3) + time(100) + time(100) + time(100) + time(100) + time(500),
     # The receiver lost packets: resent from the buffer; one never sent is not.
+    # The publisher's RTX fills the hole the relay NACKed (2002; video starts at 2000), then a
+    # padding probe and a copy; the receiver NACKs and gets RTX; REMB both ways after a second.
+    "rtx-remb": setup() + video(VP8_KEY) + video(step=3) +
+    op(MEDIA, bytes([1 | 8, 0, 97]) + struct.pack("!H", 2002) + VP8_DELTA) +
+    op(MEDIA, bytes([1 | 8, 0, 97])) +
+    op(MEDIA, bytes([1 | 8, 0, 97]) + struct.pack("!H", 2001) + VP8_DELTA) +
+    nack((1, 0b11)) + time(1000) + feedback(REMB, rest=b"\x00\x20\x00") + time(1000),
     "nack-downstream": setup() + video(VP8_KEY) + video() + op(CONTROL, bytes([LOSE | 0x20])) +
     video() + video() + nack((1, 0x0001)) + nack((0, 0)) + nack((200, 0xFFFF)) +
     nack((1, 0), ssrc=SSRC_AUDIO),

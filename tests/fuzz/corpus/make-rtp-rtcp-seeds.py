@@ -4,7 +4,7 @@
 Run once from anywhere (the files are committed): python3 tests/fuzz/corpus/make-rtp-rtcp-seeds.py
 Each seed is built field by field here, independently of the C serializers, so that the fuzz
 targets start from packets shaped like a browser's: Opus and VP8 RTP with header extensions,
-CSRCs and padding; compound SR+SDES and RR+SDES+PLI, NACK, FIR, REMB, transport-cc; and
+CSRCs and padding, RTX with its OSN and padding-only RTX probes; compound SR+SDES and RR+SDES+PLI, NACK, FIR, REMB, transport-cc; and
 malformed packets that must be refused without harm.
 """
 import os
@@ -68,6 +68,12 @@ RTP_SEEDS = {
     "everything": rtp(96, 13, 1, 2, bytes([0x90, 0x80, 0x05]) + VP8_KEY, marker=True,
                       csrcs=(9,), ext=one_byte_ext(AUDIO_LEVEL, ABS_SEND_TIME), pad=3),
     "header-only": rtp(0, 0, 0, 0),
+    # RTX (RFC 4588): the original sequence number first in the payload
+    "rtx-vp8": rtp(97, 4242, 93000, 0x22222222, struct.pack("!H", 20003) + bytes([0x10]) + VP8_INTER,
+                   marker=True, ext=one_byte_ext(ABS_SEND_TIME, TRANSPORT_CC)),
+    "rtx-osn-wrap": rtp(97, 65535, 0, 0x22222222, b"\xff\xff" + bytes([0x10]) + VP8_KEY, pad=4),
+    "rtx-padding-probe": rtp(97, 4243, 93000, 0x22222222, b"", pad=255),
+    "rtx-osn-only": rtp(97, 4244, 93000, 0x22222222, b"\x00\x01"),
     # malformed
     "bad-version-1": rtp(111, 1, 1, 1, OPUS, version=1),
     "bad-short-11": rtp(111, 1, 1, 1)[:11],

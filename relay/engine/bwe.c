@@ -1,0 +1,198 @@
+/* bwe.c — loss- and delay-based receive-side bandwidth estimation. */
+#include "bwe.h"
+
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#define BUCKET_US 100000
+#define LOSS_LOW 0.02               /* below: increase */
+#define LOSS_HIGH 0.10              /* above: decrease */
+#define INCREASE_PER_SEC 1.08
+#define INCREASE_HEADROOM_BPS 10000.0
+#define INCREASE_MAX_OVER_MEASURED 1.5
+#define DELAY_SMOOTHING 0.9
+#define OVERUSE_SLOPE 0.1           /* ms of queue per ms */
+#define OVERUSE_HOLD_US 500000     /* a key frame's burst makes a shorter bump */
+#define DELAY_DECREASE_FACTOR 0.85
+#define DELAY_DECREASE_EVERY_US 1000000
+#define FRAME_GAP_RESET_US 1000000  /* a pause (mute, policy) restarts the trend */
+
+void
+tm_bwe_init(TmBwe *b)
+{
+  memset(b, 0, sizeof *b);
+}
+
+static void
+advance_buckets(TmBwe *b, int64_t now_us)
+{
+  int64_t slot = now_us / BUCKET_US;
+  if (slot <= b->bucket_slot)
+    return; /* time never goes back; a late caller adds to the newest bucket */
+  int64_t steps = MIN(slot - b->bucket_slot, (int64_t) TM_BWE_RATE_BUCKETS);
+  for (int64_t i = 1; i <= steps; i++)
+    b->bucket_bytes[(uint64_t) (b->bucket_slot + i) % TM_BWE_RATE_BUCKETS] = 0;
+  b->bucket_slot = slot;
+}
+
+uint64_t
+tm_bwe_measured_bps(TmBwe *b, int64_t now_us)
+{
+  advance_buckets(b, now_us);
+  uint64_t bytes = 0;
+  for (unsigned i = 0; i < TM_BWE_RATE_BUCKETS; i++)
+    bytes += b->bucket_bytes[i];
+  /* the full buckets and the part of the newest one that has passed */
+  uint64_t window_us = (TM_BWE_RATE_BUCKETS - 1) * (uint64_t) BUCKET_US +
+                       (uint64_t) MAX(now_us - b->bucket_slot * BUCKET_US, 0) + 1;
+  return bytes * 8 * 1000000 / window_us;
+}
+
+static double
+clamp_rate(double bps)
+{
+  return CLAMP(bps, (double) TM_BWE_MIN_BPS, (double) TM_BWE_MAX_BPS);
+}
+
+/* ---- delay trend ---- */
+
+static void
+trend_reset(TmBwe *b)
+{
+  b->trend_n = b->trend_head = 0;
+  b->acc_delay_ms = b->smoothed_delay_ms = b->slope = 0;
+  b->first_arrival_us = b->frame_arrival_us;
+  b->overuse_since_us = 0;
+  b->overusing = false;
+}
+
+/* Least-squares slope of the delay samples against arrival time. */
+static double
+trend_slope(const TmBwe *b)
+{
+  double mx = 0, my = 0;
+  for (unsigned i = 0; i < b->trend_n; i++) {
+    mx += b->trend_x[i];
+    my += b->trend_y[i];
+  }
+  mx /= b->trend_n;
+  my /= b->trend_n;
+  double num = 0, den = 0;
+  for (unsigned i = 0; i < b->trend_n; i++) {
+    num += (b->trend_x[i] - mx) * (b->trend_y[i] - my);
+    den += (b->trend_x[i] - mx) * (b->trend_x[i] - mx);
+  }
+  return den > 0 ? num / den : 0;
+}
+
+static void
+detect_overuse(TmBwe *b, int64_t now_us)
+{
+  if (b->slope <= OVERUSE_SLOPE) {
+    b->overuse_since_us = 0;
+    b->overusing = false;
+    return;
+  }
+  if (b->overuse_since_us == 0)
+    b->overuse_since_us = now_us;
+  if (!b->overusing && now_us - b->overuse_since_us >= OVERUSE_HOLD_US) {
+    b->overusing = true;
+    b->overuse_events++;
+  }
+  if (b->overusing && b->rate_bps > 0 &&
+      (b->last_delay_decrease_us == 0 || now_us - b->last_delay_decrease_us >= DELAY_DECREASE_EVERY_US)) {
+    double target = DELAY_DECREASE_FACTOR * (double) tm_bwe_measured_bps(b, now_us);
+    if (target < b->rate_bps)
+      b->rate_bps = clamp_rate(target);
+    b->last_delay_decrease_us = now_us;
+  }
+}
+
+/* The frame FRAME_TS is complete (its last packet came at FRAME_ARRIVAL_US). */
+static void
+frame_done(TmBwe *b, uint32_t clock_rate, int64_t now_us)
+{
+  if (!b->have_prev) {
+    trend_reset(b);
+  } else {
+    int64_t d_arrival = b->frame_arrival_us - b->prev_arrival_us;
+    double d_send = (double) (uint32_t) (b->frame_ts - b->prev_ts) * 1e6 / clock_rate;
+    if (d_arrival < 0 || d_arrival > FRAME_GAP_RESET_US || d_send > FRAME_GAP_RESET_US) {
+      trend_reset(b);
+    } else {
+      b->acc_delay_ms += ((double) d_arrival - d_send) / 1000.0;
+      b->smoothed_delay_ms = DELAY_SMOOTHING * b->smoothed_delay_ms +
+                             (1 - DELAY_SMOOTHING) * b->acc_delay_ms;
+      b->trend_x[b->trend_head] = (double) (b->frame_arrival_us - b->first_arrival_us) / 1000.0;
+      b->trend_y[b->trend_head] = b->smoothed_delay_ms;
+      b->trend_head = (b->trend_head + 1) % TM_BWE_TREND_WINDOW;
+      if (b->trend_n < TM_BWE_TREND_WINDOW)
+        b->trend_n++;
+      if (b->trend_n == TM_BWE_TREND_WINDOW) {
+        b->slope = trend_slope(b);
+        detect_overuse(b, now_us);
+      }
+    }
+  }
+  b->prev_ts = b->frame_ts;
+  b->prev_arrival_us = b->frame_arrival_us;
+  b->have_prev = true;
+}
+
+void
+tm_bwe_on_packet(TmBwe *b, size_t bytes, uint32_t ts, uint32_t clock_rate, int64_t now_us)
+{
+  advance_buckets(b, now_us);
+  b->bucket_bytes[(uint64_t) b->bucket_slot % TM_BWE_RATE_BUCKETS] += bytes;
+  if (clock_rate == 0)
+    return;
+  if (b->in_frame) {
+    int32_t d = (int32_t) (ts - b->frame_ts);
+    if (d < 0)
+      return; /* a packet of an older frame, late: not a delay sample */
+    if (d > 0)
+      frame_done(b, clock_rate, now_us);
+  }
+  b->in_frame = true;
+  b->frame_ts = ts;
+  b->frame_arrival_us = now_us;
+}
+
+/* ---- loss controller ---- */
+
+void
+tm_bwe_on_loss(TmBwe *b, double fraction_lost, int64_t now_us)
+{
+  double measured = (double) tm_bwe_measured_bps(b, now_us);
+  if (b->rate_bps <= 0) {
+    if (measured <= 0)
+      return; /* nothing received yet: nothing to start from */
+    b->rate_bps = clamp_rate(MAX(measured, (double) TM_BWE_START_BPS));
+    b->last_loss_us = now_us;
+  }
+  double dt = CLAMP((double) (now_us - b->last_loss_us) / 1e6, 0.0, 2.0);
+  b->last_loss_us = now_us;
+  if (fraction_lost < LOSS_LOW) {
+    if (!b->overusing) {
+      double up = b->rate_bps * pow(INCREASE_PER_SEC, dt);
+      double limit = INCREASE_MAX_OVER_MEASURED * measured + INCREASE_HEADROOM_BPS;
+      b->rate_bps = up > limit ? MAX(b->rate_bps, limit) : up;
+    }
+  } else if (fraction_lost > LOSS_HIGH) {
+    b->rate_bps *= 1 - 0.5 * MIN(fraction_lost, 1.0);
+  }
+  b->rate_bps = clamp_rate(b->rate_bps);
+}
+
+uint64_t
+tm_bwe_estimate(const TmBwe *b)
+{
+  return (uint64_t) b->rate_bps;
+}
+
+bool
+tm_bwe_overusing(const TmBwe *b)
+{
+  return b->overusing;
+}

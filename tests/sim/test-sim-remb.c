@@ -1,0 +1,153 @@
+/* test-sim-remb.c — congestion feedback to a publisher (docs/poor-networks.md): with 15 % of its
+ * packets lost the REMB it gets falls, with none it rises again, always within bounds; a
+ * receiver that can take less lowers it at once and stops limiting it once its REMB is 5 s old;
+ * a receiver the policy hides does not; a publisher that did not offer goog-remb gets REMB too. */
+#include <glib.h>
+
+#include "bwe.h"
+#include "sim.h"
+
+/* SECONDS of 1 Mbit/s video from the scene's publisher: 30 frames a second, 4 packets of 1000
+ * bytes each; returns the next sequence number. */
+static uint16_t
+send_video(TmSim *sim, TmSimBrowser *pub, uint16_t seq, int seconds)
+{
+  static const uint8_t payload[1000] = { 0x10, 0x01 }; /* VP8 delta frames */
+  for (int f = 0; f < 30 * seconds; f++) {
+    for (int k = 0; k < 4; k++, seq++)
+      tm_sim_send_rtp(pub, 96, seq, (uint32_t) (seq / 4) * 3000, 0xB, payload, sizeof payload);
+    tm_sim_advance(sim, 33333);
+  }
+  return seq;
+}
+
+/* The REMB values PUB received, in order. */
+static GArray *
+remb_values(const TmSimBrowser *pub)
+{
+  GArray *rembs = tm_sim_browser_rtcp_of_kind(pub, TM_RTCP_KIND_REMB);
+  GArray *out = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+  for (guint i = 0; i < rembs->len; i++)
+    g_array_append_val(out, g_array_index(rembs, TmRtcpPacket, i).remb_bitrate);
+  g_array_unref(rembs);
+  return out;
+}
+
+static uint64_t
+last_remb(const TmSimBrowser *pub)
+{
+  TmRtcpPacket remb;
+  g_assert_true(tm_sim_browser_last_rtcp(pub, TM_RTCP_KIND_REMB, &remb));
+  return remb.remb_bitrate;
+}
+
+static void
+test_loss(void)
+{
+  TmSim *sim = tm_sim_new(false, 0);
+  TmSimScene s;
+  tm_sim_scene_full(sim, &s, false, true);
+  g_assert_true(s.pub->answer->media[1].codecs[0].fb_goog_remb);
+  tm_sim_send_rtp(s.pub, 96, 99, 0, 0xB, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
+  uint16_t seq = send_video(sim, s.pub, 100, 5);
+  const TmPeerStats *up = tm_peer_stats(s.judge->publish);
+  uint64_t clean = last_remb(s.pub);
+  g_assert_cmpuint(clean, >=, 800000);
+  g_assert_cmpuint(up->estimate_bps - clean, <, (up->estimate_bps >> 17) + 1);
+  TmRtcpPacket remb;
+  g_assert_true(tm_sim_browser_last_rtcp(s.pub, TM_RTCP_KIND_REMB, &remb));
+  g_assert_cmpuint(remb.n_remb_ssrcs, ==, 1);
+  g_assert_cmpuint(remb.remb_ssrcs[0], ==, 0xB);
+  sim->up.loss = 0.15;
+  seq = send_video(sim, s.pub, seq, 10);
+  uint64_t lossy = last_remb(s.pub);
+  sim->up.loss = 0;
+  seq = send_video(sim, s.pub, seq, 10);
+  uint64_t again = last_remb(s.pub);
+  GArray *rembs = remb_values(s.pub);
+  g_test_message("%u REMBs: clean %" G_GUINT64_FORMAT " bit/s, after 10 s at 15 %% loss %"
+                 G_GUINT64_FORMAT ", after 10 s clean again %" G_GUINT64_FORMAT, rembs->len,
+                 clean, lossy, again);
+  g_assert_cmpuint(lossy, <, clean * 6 / 10);
+  g_assert_cmpuint(again, >, lossy * 3 / 2);
+  for (guint i = 0; i < rembs->len; i++) {
+    g_assert_cmpuint(g_array_index(rembs, uint64_t, i), >=, TM_BWE_MIN_BPS);
+    g_assert_cmpuint(g_array_index(rembs, uint64_t, i), <=, TM_BWE_MAX_BPS);
+  }
+  g_assert_cmpuint(up->remb_out, ==, rembs->len);
+  /* The witness's browser says it can take 200 kbit/s: the judge's is told at once ... */
+  guint before = rembs->len;
+  TmRtcpPacket limit = { .kind = TM_RTCP_KIND_REMB, .sender_ssrc = 7, .remb_bitrate = 200000,
+                         .n_remb_ssrcs = 1, .remb_ssrcs = { s.video_ssrc } };
+  tm_sim_send_rtcp(s.sub, &limit);
+  g_array_unref(rembs);
+  rembs = remb_values(s.pub);
+  g_assert_cmpuint(rembs->len, ==, before + 1);
+  g_assert_cmpuint(g_array_index(rembs, uint64_t, before), ==, 200000);
+  g_assert_cmpuint(tm_peer_stats(s.sub->peer)->remb_in, ==, 1);
+  seq = send_video(sim, s.pub, seq, 3);
+  g_assert_cmpuint(last_remb(s.pub), ==, 200000);
+  /* ... until its REMB is 5 s old */
+  send_video(sim, s.pub, seq, 4);
+  g_assert_cmpuint(last_remb(s.pub), >, 200000);
+  g_array_unref(rembs);
+  tm_sim_free(sim);
+}
+
+/* A receiver the policy does not show the video does not limit its sender: the screened
+ * witness's REMB follows the judge's browser, not the defendant's. */
+static void
+test_hidden_receiver(void)
+{
+  TmSim *sim = tm_sim_new(false, TM_MEASURE_SCREEN_WITNESS);
+  TmParticipant *witness = tm_sim_join(sim, "Witness", TM_ROLE_WITNESS);
+  TmParticipant *judge = tm_sim_join(sim, "Judge", TM_ROLE_JUDGE);
+  TmParticipant *defendant = tm_sim_join(sim, "Defendant", TM_ROLE_DEFENDANT);
+  TmSimBrowser *pub = tm_sim_connect_full(sim, witness, NULL, 111, 96, 0, true);
+  TmSimBrowser *to_judge = tm_sim_connect_full(sim, judge, witness, 111, 96, 0, true);
+  TmSimBrowser *to_defendant = tm_sim_connect_full(sim, defendant, witness, 111, 96, 0, true);
+  tm_sim_send_rtp(pub, 96, 1, 0, 0xB, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
+  uint16_t seq = send_video(sim, pub, 2, 2);
+  g_assert_cmpuint(last_remb(pub), >, 500000);
+  TmRtcpPacket remb = { .kind = TM_RTCP_KIND_REMB, .sender_ssrc = 7, .remb_bitrate = 100000,
+                        .n_remb_ssrcs = 1 };
+  remb.remb_ssrcs[0] = to_defendant->answer->media[1].ssrcs[0];
+  tm_sim_send_rtcp(to_defendant, &remb);
+  seq = send_video(sim, pub, seq, 2);
+  g_assert_cmpuint(last_remb(pub), >, 500000);
+  remb.remb_bitrate = 300000;
+  remb.remb_ssrcs[0] = to_judge->answer->media[1].ssrcs[0];
+  tm_sim_send_rtcp(to_judge, &remb);
+  g_assert_cmpuint(last_remb(pub), ==, 300000);
+  send_video(sim, pub, seq, 2);
+  g_assert_cmpuint(last_remb(pub), ==, 300000);
+  tm_sim_free(sim);
+}
+
+/* A publisher that did not offer goog-remb (webrtcbin 1.22 cannot) gets no goog-remb in the
+ * answer, and REMB all the same: the testimony-client reads it from its RTP session. */
+static void
+test_not_negotiated(void)
+{
+  TmSim *sim = tm_sim_new(false, 0);
+  TmSimScene s;
+  tm_sim_scene(sim, &s);
+  g_assert_false(s.pub->answer->media[1].codecs[0].fb_goog_remb);
+  tm_sim_send_rtp(s.pub, 96, 99, 0, 0xB, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
+  send_video(sim, s.pub, 100, 3);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_REMB), >=, 2);
+  uint64_t e = tm_peer_stats(s.judge->publish)->estimate_bps;
+  g_assert_cmpuint(last_remb(s.pub), <=, e); /* REMB's 18-bit mantissa rounds down */
+  g_assert_cmpuint(last_remb(s.pub), >, e - (e >> 17) - 1);
+  tm_sim_free(sim);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/sim/remb/loss", test_loss);
+  g_test_add_func("/sim/remb/hidden-receiver", test_hidden_receiver);
+  g_test_add_func("/sim/remb/not-negotiated", test_not_negotiated);
+  return g_test_run();
+}

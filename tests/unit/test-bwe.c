@@ -1,0 +1,181 @@
+/* test-bwe.c — the receive-side estimator with virtual time: the loss rule (down at 15 %, held at
+ * 5 %, back up at 0 %), its bounds, no growth past what the sender uses, and the delay trend
+ * (quiet under jitter, overuse within a second of a rate step into a queue). */
+#include <glib.h>
+
+#include "bwe.h"
+
+#define SEC 1000000
+
+/* One second of a sender at RATE bit/s in 1000-byte packets (audio-like: no delay samples),
+ * then a loss report. */
+static void
+second_at(TmBwe *b, int64_t *now, double rate, double loss)
+{
+  int packets = MAX(1, (int) (rate / 8000));
+  for (int i = 0; i < packets; i++)
+    tm_bwe_on_packet(b, 1000, 0, 0, *now + (int64_t) i * SEC / packets);
+  *now += SEC;
+  tm_bwe_on_loss(b, loss, *now);
+}
+
+static void
+test_loss_rule(void)
+{
+  TmBwe b;
+  tm_bwe_init(&b);
+  int64_t now = 10 * SEC;
+  g_assert_cmpuint(tm_bwe_estimate(&b), ==, 0);
+  tm_bwe_on_loss(&b, 0, now); /* nothing received: no start */
+  g_assert_cmpuint(tm_bwe_estimate(&b), ==, 0);
+  second_at(&b, &now, 1000000, 0);
+  uint64_t start = tm_bwe_estimate(&b);
+  g_assert_cmpuint(start, >=, 900000); /* from the measured rate */
+  g_assert_cmpuint(start, <=, 1100000);
+  /* 15 % loss: down by 7.5 % a report; the sender follows the estimate */
+  uint64_t prev = start;
+  for (int i = 0; i < 10; i++) {
+    second_at(&b, &now, (double) tm_bwe_estimate(&b), 0.15);
+    g_assert_cmpuint(tm_bwe_estimate(&b), <, prev);
+    prev = tm_bwe_estimate(&b);
+  }
+  g_test_message("15 %% loss for 10 s: %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " bit/s",
+                 start, prev);
+  g_assert_cmpuint(prev, <, start * 0.5);
+  /* 5 %: held */
+  for (int i = 0; i < 5; i++) {
+    second_at(&b, &now, (double) tm_bwe_estimate(&b), 0.05);
+    g_assert_cmpuint(tm_bwe_estimate(&b), ==, prev);
+  }
+  /* 0 %: back up, about 8 % a second */
+  for (int i = 0; i < 10; i++) {
+    second_at(&b, &now, (double) tm_bwe_estimate(&b), 0);
+    g_assert_cmpuint(tm_bwe_estimate(&b), >, prev);
+    prev = tm_bwe_estimate(&b);
+  }
+  g_test_message("then 0 %% for 10 s: %" G_GUINT64_FORMAT " bit/s", prev);
+  g_assert_cmpuint(prev, >, start * 0.9);
+  /* bounded: never above the cap ... */
+  for (int i = 0; i < 60; i++)
+    second_at(&b, &now, (double) tm_bwe_estimate(&b), 0);
+  g_assert_cmpuint(tm_bwe_estimate(&b), ==, TM_BWE_MAX_BPS);
+  /* ... nor below the floor */
+  for (int i = 0; i < 60; i++)
+    second_at(&b, &now, (double) tm_bwe_estimate(&b), 0.5);
+  g_assert_cmpuint(tm_bwe_estimate(&b), ==, TM_BWE_MIN_BPS);
+  /* a report claiming everything was lost, or nonsense, stays in bounds */
+  tm_bwe_on_loss(&b, 1.0, now + SEC);
+  tm_bwe_on_loss(&b, 7.0, now + 2 * SEC);
+  g_assert_cmpuint(tm_bwe_estimate(&b), ==, TM_BWE_MIN_BPS);
+}
+
+/* A sender that uses 100 kbit/s starts at the start rate and earns no more; one that uses
+ * 300 kbit/s no more than 1.5 times that (+ 10 kbit/s). */
+static void
+test_no_growth_past_use(void)
+{
+  TmBwe b;
+  tm_bwe_init(&b);
+  int64_t now = SEC;
+  second_at(&b, &now, 100000, 0);
+  g_assert_cmpuint(tm_bwe_estimate(&b), ==, TM_BWE_START_BPS);
+  for (int i = 0; i < 60; i++)
+    second_at(&b, &now, 100000, 0);
+  g_assert_cmpuint(tm_bwe_estimate(&b), ==, TM_BWE_START_BPS);
+  for (int i = 0; i < 60; i++)
+    second_at(&b, &now, 300000, 0);
+  g_assert_cmpuint(tm_bwe_estimate(&b), <=, 1.5 * 300000 + 10000 + 1);
+  g_assert_cmpuint(tm_bwe_estimate(&b), >, 400000); /* grew past the start rate */
+}
+
+/* 30 frames a second of RATE bit/s, 4 packets a frame, through a queue served at LINK bit/s
+ * (0: no queue), with up to JITTER_US of random extra delay per packet. */
+typedef struct {
+  TmBwe bwe;
+  GRand *rand;
+  int64_t now;         /* the sender's clock */
+  int64_t queue_free;  /* when the link's queue is empty again */
+  uint32_t ts;
+} Link;
+
+static void
+send_frames(Link *l, int frames, double rate, double link, int64_t jitter_us)
+{
+  size_t bytes = (size_t) (rate / 8 / 30 / 4);
+  for (int f = 0; f < frames; f++) {
+    for (int p = 0; p < 4; p++) {
+      int64_t at = l->now + p * 2000; /* paced 2 ms apart */
+      if (link > 0) {
+        l->queue_free = MAX(l->queue_free, at) + (int64_t) (bytes * 8 * 1e6 / link);
+        at = l->queue_free;
+      }
+      at += 20000 + (jitter_us > 0 ? g_rand_int_range(l->rand, 0, (gint32) jitter_us) : 0);
+      tm_bwe_on_packet(&l->bwe, bytes, l->ts, 90000, at);
+    }
+    l->now += SEC / 30;
+    l->ts += 3000;
+    if (l->now % SEC < SEC / 30)
+      tm_bwe_on_loss(&l->bwe, 0, l->now);
+  }
+}
+
+/* Key frames ten times the size of a delta frame every 3 s, on a link 1.5 times the mean rate:
+ * each makes a bump of ~200 ms in the delay, which is not a growing queue. */
+static void
+test_key_frames_are_not_overuse(void)
+{
+  Link l = { .rand = g_rand_new_with_seed(3), .now = SEC, .ts = 1 };
+  tm_bwe_init(&l.bwe);
+  for (int s = 0; s < 60; s += 3) {
+    send_frames(&l, 1, 10 * 1000000, 1500000, 20000);
+    send_frames(&l, 89, 1000000, 1500000, 20000);
+  }
+  g_assert_cmpuint(l.bwe.overuse_events, ==, 0);
+  g_assert_cmpuint(tm_bwe_estimate(&l.bwe), >=, 1500000);
+  g_rand_free(l.rand);
+}
+
+static void
+test_delay_trend(void)
+{
+  Link l = { .rand = g_rand_new_with_seed(11), .now = SEC, .ts = 1234 };
+  tm_bwe_init(&l.bwe);
+  send_frames(&l, 30 * 20, 1000000, 0, 20000); /* 20 s, 1 Mbit/s, 0..20 ms jitter */
+  g_assert_false(tm_bwe_overusing(&l.bwe));
+  g_assert_cmpuint(l.bwe.overuse_events, ==, 0);
+  uint64_t before = tm_bwe_estimate(&l.bwe);
+  g_assert_cmpuint(before, >=, 1000000);
+  /* the link drops to 300 kbit/s: the queue grows by 2.3 s a second */
+  int frames = 0;
+  while (!tm_bwe_overusing(&l.bwe) && frames < 90) {
+    send_frames(&l, 1, 1000000, 300000, 20000);
+    frames++;
+  }
+  g_test_message("overuse after %d frames; slope %.2f; estimate %" G_GUINT64_FORMAT " -> %"
+                 G_GUINT64_FORMAT, frames, l.bwe.slope, before, tm_bwe_estimate(&l.bwe));
+  g_assert_true(tm_bwe_overusing(&l.bwe));
+  g_assert_cmpint(frames, <=, 30); /* within a second */
+  g_assert_cmpuint(tm_bwe_estimate(&l.bwe), <=, 400000);
+  g_assert_cmpuint(tm_bwe_estimate(&l.bwe), >=, TM_BWE_MIN_BPS);
+  /* no increase while overusing, even without loss */
+  uint64_t low = tm_bwe_estimate(&l.bwe);
+  send_frames(&l, 30, 1000000, 300000, 20000);
+  g_assert_cmpuint(tm_bwe_estimate(&l.bwe), <=, low);
+  /* a pause longer than a second (after the queue drained) restarts the trend */
+  l.now += 10 * SEC;
+  l.queue_free = 0;
+  send_frames(&l, 2, 250000, 0, 0);
+  g_assert_false(tm_bwe_overusing(&l.bwe));
+  g_rand_free(l.rand);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/bwe/loss-rule", test_loss_rule);
+  g_test_add_func("/bwe/no-growth-past-use", test_no_growth_past_use);
+  g_test_add_func("/bwe/delay-trend", test_delay_trend);
+  g_test_add_func("/bwe/key-frames-are-not-overuse", test_key_frames_are_not_overuse);
+  return g_test_run();
+}
