@@ -149,6 +149,12 @@ async function main() {
     const clerk = await launch(tmp, 'clerk', { y4m: y4m.clerk });
     contexts.push(clerk.context);
     const cp = clerk.page;
+    // The clerk's signalling goes through Playwright, so that the test can drop it (5b).
+    let clerkSocket = null;
+    await cp.routeWebSocket(/\/ws$/, (ws) => {
+      ws.connectToServer();
+      clerkSocket = ws;
+    });
     await cp.goto(`${relay.url}/join#token=${relay.token('clerk', 'Clerk B')}`);
     await until(() => cp.getByRole('button', { name: 'Join the hearing' }).isEnabled(), 10_000);
     await cp.getByRole('button', { name: 'Join the hearing' }).click();
@@ -226,6 +232,34 @@ async function main() {
     check(quality >= 2, `the judge sees link quality on the tiles (${quality} good)`);
     await shot(cp, 'clerk.png');
     await shot(jp, 'judge.png');
+    // 5b. The clerk's signalling connection drops (closed with no normal close, as a dying link
+    // does): the page connects again by itself and continues its place — the same participant,
+    // still admitted, not in the judge's waiting list — and the witness's picture plays again.
+    const before = await cp.evaluate(() => window.testimony.state().me.id);
+    const firstSocket = clerkSocket;
+    firstSocket.close({ code: 4000, reason: 'the test drops the link' });
+    const away = await until(async () => (await jp.evaluate(() => window.testimony.state()
+      .participants.find((p) => p.name === 'Clerk B')) || {}).connection === 'reconnecting' ||
+      clerkSocket !== firstSocket, 10_000);
+    check(away, 'the judge\'s page learns the clerk is reconnecting (or already back)');
+    const resumed = await until(async () => clerkSocket !== firstSocket &&
+      (await cp.evaluate(() => window.testimony.state().reconnections)) === 1, 20_000);
+    check(resumed, `the clerk's page connects again by itself and continues its place (a new ` +
+          `socket: ${clerkSocket !== firstSocket})`);
+    const after = await cp.evaluate(() => window.testimony.state().me);
+    check(after && after.id === before && after.state === 'admitted',
+          `the clerk continues as the same participant, still admitted (${before} -> ${after && after.id}, ${after && after.state})`);
+    const fAfter = await until(async () => {
+      const f = await framesOf(cp, 'Witness A');
+      return f > 30 ? f : 0;
+    }, 20_000);
+    check(fAfter > 30, `the clerk's page decodes the witness again after reconnecting (${fAfter} frames)`);
+    const back = await until(async () => (await jp.evaluate(() => window.testimony.state()
+      .participants.find((p) => p.name === 'Clerk B')) || {}).connection === 'connected', 15_000);
+    check(back, 'the judge\'s page shows the clerk connected again');
+    check(!(await jp.getByRole('button', { name: 'Admit Clerk B' }).isVisible()),
+          'the judge was not asked to admit the clerk again');
+
     // Screening the witness: the judge's table says the clerk still sees the witness.
     await jp.getByLabel('Screen the witness').click();
     await until(() => jp.getByLabel('Screen the witness').isChecked(), 5000);

@@ -286,6 +286,7 @@ function onJoined(m) {
   s.grace = m.grace || 0;
   if (s.reconnectingSince) {
     s.reconnectingSince = 0;
+    s.reconnections = (s.reconnections || 0) + (m.resumed ? 1 : 0);
     s.attempt = 0;
     s.participants.clear();
     s.streams.clear();
@@ -558,7 +559,7 @@ window.testimony = {
   },
   state: () => ({ me: s.me, view: document.body.dataset.view,
                   participants: [...s.participants.values()], waiting: s.waiting,
-                  recording: s.recording.state }),
+                  recording: s.recording.state, reconnections: s.reconnections || 0 }),
 };
 
 function main() {
