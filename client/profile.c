@@ -146,16 +146,23 @@ parse_tone(const gchar *value, gdouble *hz)
   return TRUE;
 }
 
-/* The videotestsrc patterns a test may ask for: a solid colour (tests check it), snow (a picture
- * no encoder can compress: the profile's whole bitrate, for bandwidth benchmarks), a ball. */
+/* The videotestsrc patterns a test may ask for: a solid colour (tests check it); a moving zone
+ * plate (smooth detail in motion: about the profile's bitrate, 790 kbit/s at 800, with key frames
+ * a link can carry — for bandwidth tests); snow (noise no encoder can compress: every frame as
+ * large as a key frame, the worst case); a ball (little motion, ~130 kbit/s). */
 static gboolean
 parse_pattern(const gchar *text, const gchar **pattern)
 {
-  static const gchar *const known[] = { "solid-color", "snow", "ball", NULL };
+  static const gchar *const known[][2] = {
+    { "solid-color", "solid-color" },
+    { "zone-plate", "zone-plate kx2=20 ky2=20 kt=1" },
+    { "snow", "snow" },
+    { "ball", "ball" },
+  };
 
-  for (guint i = 0; known[i] != NULL; i++) {
-    if (strcmp(text, known[i]) == 0) {
-      *pattern = known[i];
+  for (guint i = 0; i < G_N_ELEMENTS(known); i++) {
+    if (strcmp(text, known[i][0]) == 0) {
+      *pattern = known[i][1];
       return TRUE;
     }
   }
@@ -189,7 +196,7 @@ tm_profile_test_sources(const gchar *spec, gchar **video_source, gchar **audio_s
     if (!ok) {
       g_set_error(error, TM_PROFILE_ERROR, TM_PROFILE_ERROR_BAD_TEST_SOURCE,
                   "--test-source takes color=RRGGBB,tone=HZ,pattern=P (hex colour, "
-                  "1-20000 Hz, solid-color, snow or ball), not \"%s\"", item);
+                  "1-20000 Hz, solid-color, zone-plate, snow or ball), not \"%s\"", item);
       return FALSE;
     }
   }

@@ -2,8 +2,8 @@
 """The witness on a poor, far-away link: what the judge sees and hears, per condition.
 
 The relay and the judge's testimony-client sit in one network namespace, the witness's
-testimony-client in another (both sending videotestsrc snow, which no encoder compresses: the
-profile's whole 800 kbit/s, as a camera in a lit room would), joined by testimony-impair (tests/netem). For each condition the
+testimony-client in another (both sending a moving videotestsrc zone plate at about the profile's
+800 kbit/s — --pattern snow for the worst case, noise no encoder compresses, or solid-color), joined by testimony-impair (tests/netem). For each condition the
 link is impaired both ways for DURATION seconds; from the judge's one-line-a-second report it
 computes the witness's video frames per second at the judge (mean), the seconds with fewer
 than 15 frames (a freeze of at least ~500 ms in that second), the seconds with fewer than 40
@@ -70,15 +70,15 @@ def summary(rows):
     return f"{fps:.1f} fps, {frozen} s frozen, {silent} s with sound missing"
 
 
-def run(name, settings, event, duration, seed):
+def run(name, settings, event, duration, seed, pattern):
     with ImpairedLink(a2b=settings, b2a=settings, seed=seed) as link:
         in_b = lambda argv: link.command("b", argv)
         in_a = lambda argv: link.command("a", argv)
         relay = Relay(host=link.B_ADDR, wrap=in_b)
         judge = Client(relay, relay.token("judge", "Judge"), "judge", "ff0000", 440,
-                       duration + 40, wrap=in_b, remote=True, pattern="snow")
+                       duration + 40, wrap=in_b, remote=True, pattern=pattern)
         witness = Client(relay, relay.token("witness", "Witness"), "witness", "00ff00", 660,
-                         duration + 40, wrap=in_a, remote=True, pattern="snow")
+                         duration + 40, wrap=in_a, remote=True, pattern=pattern)
         try:
             deadline = time.time() + 30
             while time.time() < deadline and not (
@@ -115,19 +115,22 @@ def main():
     p.add_argument("--duration", type=int, default=60)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--only", nargs="*", help="conditions whose name starts with one of these")
+    p.add_argument("--pattern", default="zone-plate",
+                   help="the clients' test picture: zone-plate, snow, solid-color, ball")
     args = p.parse_args()
     if os.environ.get("POOR_NETWORK_OUTER") != "1":
         os.environ["POOR_NETWORK_OUTER"] = "1"  # everything inside a namespace of its own
         os.execvp("unshare", ["unshare", "--net", "--", sys.executable, os.path.abspath(__file__),
                               *sys.argv[1:]])
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    print(f"{args.duration} s per condition, seed {args.seed}, testimony-client both ends")
+    print(f"{args.duration} s per condition, seed {args.seed}, testimony-client both ends, "
+          f"test picture {args.pattern}")
     print("| link (each way) | witness at the judge | judge at the witness | witness still there |")
     print("| --- | --- | --- | --- |")
     for name, settings, event in CONDITIONS:
         if args.only and not any(name.startswith(o) for o in args.only):
             continue
-        print(run(name, settings, event, args.duration, args.seed), flush=True)
+        print(run(name, settings, event, args.duration, args.seed, args.pattern), flush=True)
 
 
 if __name__ == "__main__":

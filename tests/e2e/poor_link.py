@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""The witness on a poor link: lost packets are recovered, and a slower link is followed.
+
+The relay and the judge's testimony-client are in one network namespace, the witness's in
+another, joined by the userspace impairment link (tests/netem). Two calls:
+
+  1. 10 % loss in bursts, 200 ms round trip, 20 ms jitter, both ways: the answers to the
+     witness's client carry RTX (RFC 4588); the relay asks the witness again for what it lost
+     (NACK) and gets retransmissions; the judge keeps decoding the witness's picture, in the
+     witness's green, and hearing its tone, and the witness the judge's red.
+  2. 1 Mbit/s, then 300 kbit/s both ways, pictures that use the whole bitrate (a moving zone plate): the relay's
+     estimate of the witness's link falls below the new rate, the witness's client follows it,
+     and the judge keeps decoding the witness's picture after the step.
+
+Outcomes only (frames, colours, counters); how fast is the benchmark's (tests/bench/poor_network.py)."""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "netem"))
+
+from harness import (Client, Relay, buffers_from, check, finish, frames_from, log, remote_by_name,
+                     shutdown, wait_until)
+from netns_link import ImpairedLink
+
+
+def witness_row(relay, token):
+    try:
+        status = relay.status_in(token)
+    except Exception as e:
+        log(f"status: {e}")
+        return {}
+    rows = [p for p in status.get("participants", []) if p.get("role") == "witness"]
+    return rows[0] if rows else {}
+
+
+def lossy_call():
+    lossy = "gb=3 bg=27 delay=100 jitter=20"
+    with ImpairedLink(a2b=lossy, b2a=lossy, seed=11) as link:
+        in_b = lambda argv: link.command("b", argv)
+        in_a = lambda argv: link.command("a", argv)
+        os.environ["TESTIMONY_CLIENT_PRINT_OFFER"] = "1"  # the client prints offers and answers
+        relay = Relay(host=link.B_ADDR, wrap=in_b)
+        judge_token = relay.token("judge", "Judge Somchai")
+        judge = Client(relay, judge_token, "judge", "ff0000", 440, 90, wrap=in_b, remote=True)
+        witness = Client(relay, relay.token("witness", "Witness A"), "witness", "00ff00", 660, 90,
+                         wrap=in_a, remote=True)
+        del os.environ["TESTIMONY_CLIENT_PRINT_OFFER"]
+        try:
+            check(wait_until(lambda: frames_from(judge, "Witness A") > 30, 60),
+                  "10 % loss: the judge decodes the witness's picture")
+            start = frames_from(judge, "Witness A"), buffers_from(judge, "Witness A")
+            recovered = wait_until(lambda: witness_row(relay, judge_token).get("rtx_in", 0) > 20
+                                   and witness_row(relay, judge_token).get("nack_recovered", 0)
+                                   > 20, 60)
+            row = witness_row(relay, judge_token)
+            check(recovered, f"10 % loss: the relay NACKs the witness and RTX fills the holes "
+                             f"(nacks {row.get('nacks_out')}, rtx in {row.get('rtx_in')}, "
+                             f"recovered {row.get('nack_recovered')}, given up "
+                             f"{row.get('nack_given_up')})")
+            more = wait_until(lambda: frames_from(judge, "Witness A") > start[0] + 150 and
+                              buffers_from(judge, "Witness A") > start[1] + 250, 60)
+            check(more, f"10 % loss: the picture and the sound keep coming "
+                        f"({frames_from(judge, 'Witness A') - start[0]} frames, "
+                        f"{buffers_from(judge, 'Witness A') - start[1]} audio buffers)")
+            r = remote_by_name(judge.last(), "Witness A") or {}
+            v, a = r.get("video", {}), r.get("audio", {})
+            check(abs(v.get("g", 0) - 255) <= 40 and v.get("r", 255) <= 40,
+                  f"10 % loss: the judge sees the witness's green ({v})")
+            check(abs(a.get("freq_hz", 0) - 660) <= 25,
+                  f"10 % loss: the judge hears the witness's 660 Hz ({a.get('freq_hz')})")
+            w = remote_by_name(witness.last(), "Judge Somchai") or {}
+            check(w.get("video", {}).get("frames", 0) > 100 and
+                  abs(w.get("video", {}).get("r", 0) - 255) <= 40,
+                  f"10 % loss: the witness sees the judge's red ({w.get('video')})")
+            answers = open(witness.stderr_path).read()
+            answers = answers[answers.find("--- answer for publish"):]
+            check("rtx/90000" in answers and "apt=" in answers,
+                  "the relay's answer to the witness's publish offer carries RTX")
+        finally:
+            shutdown(relay, [judge, witness], client_logs=True)
+
+
+def slow_call():
+    with ImpairedLink(a2b="rate=1000", b2a="rate=1000", seed=12) as link:
+        in_b = lambda argv: link.command("b", argv)
+        in_a = lambda argv: link.command("a", argv)
+        relay = Relay(host=link.B_ADDR, wrap=in_b)
+        judge_token = relay.token("judge", "Judge Somchai")
+        judge = Client(relay, judge_token, "judge", "ff0000", 440, 120, wrap=in_b, remote=True,
+                       pattern="zone-plate")
+        witness = Client(relay, relay.token("witness", "Witness A"), "witness", "00ff00", 660,
+                         120, wrap=in_a, remote=True, pattern="zone-plate")
+        try:
+            check(wait_until(lambda: frames_from(judge, "Witness A") > 60, 60),
+                  "1 Mbit/s: the judge decodes the witness's picture")
+            link.set("both", "rate=300")
+            fell = wait_until(lambda: 0 < witness_row(relay, judge_token).get("estimate_kbps", 0)
+                              <= 300, 60)
+            row = witness_row(relay, judge_token)
+            check(fell, f"300 kbit/s: the relay's estimate of the witness's link follows "
+                        f"({row.get('estimate_kbps')} kbit/s, {row.get('remb_out')} REMB sent)")
+            start = frames_from(judge, "Witness A")
+            flowing = wait_until(lambda: frames_from(judge, "Witness A") > start + 60, 60)
+            check(flowing, f"300 kbit/s: the judge keeps decoding the witness's picture "
+                           f"({frames_from(judge, 'Witness A') - start} frames after the step)")
+        finally:
+            shutdown(relay, [judge, witness], client_logs=True)
+
+
+def main():
+    lossy_call()
+    slow_call()
+    finish()
+
+
+if __name__ == "__main__":
+    main()
