@@ -288,6 +288,18 @@ def ctl(relay, token, *command, timeout=30):
     return p.returncode, p.stdout.strip(), p.stderr.strip()
 
 
+def participant(status, name):
+    """From a relay status: the participant called NAME ({} when there is none)."""
+    return next((p for p in status["participants"] if p["name"] == name), {})
+
+
+def reports_advanced(clients, n):
+    """A condition for wait_until: each of CLIENTS has written N more reports than now (they
+    write one a second)."""
+    start = [len(c.lines()) for c in clients]
+    return lambda: all(len(c.lines()) >= s + n for c, s in zip(clients, start))
+
+
 def sent_to(status, to_name, from_name, track):
     """From a relay status: how many packets of FROM_NAME's TRACK the relay sent TO_NAME (-1 when
     TO_NAME is not in the hearing)."""
