@@ -17,11 +17,9 @@ import os
 import re
 import shutil
 import subprocess
-import threading
-import time
 
 import harness
-from harness import Client, Relay, check, ctl, finish, log, probe, wait_until
+from harness import Client, Probe, Relay, check, ctl, finish, log, sent_to, wait_until
 
 VERIFY = os.environ.get("TESTIMONY_VERIFY", "testimony-verify")
 
@@ -123,16 +121,19 @@ def break_attacks(relay, console, log_path, key):
 
 def path_only_to_staff(relay, console):
     """A defendant listening on the signalling session while the clerk stops a recording."""
-    got = []
-    t = threading.Thread(target=lambda: got.extend(probe(
-        relay, json.dumps({"type": "join", "token": relay.token("defendant", "Defendant")}),
-        wait_ms=9000)))
-    t.start()
-    time.sleep(2)
+    defendant = Probe(relay, json.dumps({"type": "join",
+                                         "token": relay.token("defendant", "Defendant")}),
+                      wait_ms=9000)
+    wait_until(lambda: defendant.got("joined"))
+    start = relay.status(console)
     rc, out, err = ctl(relay, console, "record", "start")
-    time.sleep(2)
+    # Stopped once the defendant was told and the recording (checked with the log below) holds
+    # media: 60 more packets of the judge's video sent to the witness, about 2 s.
+    wait_until(lambda: defendant.got("recording", state="recording") and
+               sent_to(relay.status(console), "Witness", "Judge", "video") >=
+               sent_to(start, "Witness", "Judge", "video") + 60)
     rc2, out2, err2 = ctl(relay, console, "record", "stop")
-    t.join()
+    got = defendant.join()
     path = out2.splitlines()[-1] if out2 else ""
     check(rc == 0 and rc2 == 0 and os.path.isdir(path), f"the clerk gets the path: {path} {err2}")
     states = [m.get("state") for m in got if m.get("type") == "recording"]

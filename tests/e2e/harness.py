@@ -12,6 +12,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -82,16 +83,31 @@ class Relay:
         if not wait_until(self._listening, 10, 0.05):
             raise RuntimeError("relay did not start:\n" + open(self.log_path).read())
 
+    def _tcp(self):
+        """The TCP sockets on the relay's port (its side of each connection, and its listening
+        socket), seen in its own network namespace: rows of /proc/net/tcp, split."""
+        with open(f"/proc/{self.proc.pid}/net/tcp") as f:
+            rows = [line.split() for line in f.readlines()[1:]]
+        return [r for r in rows if r[1].endswith(f":{self.port:04X}")]
+
     def _listening(self):
-        """Whether the relay listens yet, seen in its own network namespace."""
+        """Whether the relay listens yet."""
         if self.proc.poll() is not None:
             raise RuntimeError("relay exited:\n" + open(self.log_path).read())
         try:
-            with open(f"/proc/{self.proc.pid}/net/tcp") as f:
-                rows = [line.split() for line in f.readlines()[1:]]
+            return any(r[3] == "0A" for r in self._tcp())
         except OSError:
             return False
-        return any(r[1].endswith(f":{self.port:04X}") and r[3] == "0A" for r in rows)
+
+    def unaccepted(self):
+        """Connections the kernel completed that the relay has not accepted yet (the listening
+        socket's queue): 0 means the relay has taken every connection made so far."""
+        return sum(int(r[4].split(":")[1], 16) for r in self._tcp() if r[3] == "0A")
+
+    def open_connections(self):
+        """Connections the relay has not let go of yet: established, or closed by the client
+        and not yet by the relay (TCP states ESTABLISHED and CLOSE_WAIT)."""
+        return sum(r[3] in ("01", "08") for r in self._tcp())
 
     def token(self, role, name, ttl=3600, hearing=None):
         out = subprocess.run([RELAY, "token", "--state-dir", self.state,
@@ -212,19 +228,52 @@ def remote_by_name(report, name):
     return None
 
 
+def _probe_line(line):
+    """One line of testimony-probe's output as a message."""
+    if line.startswith("closed "):
+        return {"type": "__closed__", "code": int(line.split()[1])}
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError:
+        return {"type": "__garbage__", "text": line}
+
+
 def probe(relay, *messages, wait_ms=500):
     out = subprocess.run([PROBE, "--relay", relay.url, "--ca", relay.ca, "--wait", str(wait_ms),
                           *messages], capture_output=True, text=True, timeout=30)
-    result = []
-    for line in out.stdout.splitlines():
-        if line.startswith("closed "):
-            result.append({"type": "__closed__", "code": int(line.split()[1])})
-        else:
-            try:
-                result.append(json.loads(line))
-            except json.JSONDecodeError:
-                result.append({"type": "__garbage__", "text": line})
-    return result
+    return [_probe_line(line) for line in out.stdout.splitlines()]
+
+
+class Probe:
+    """A probe session in the background: MESSAGES holds what the relay sent so far (the probe
+    prints each message as it arrives), so a test can wait until the session joined or was told
+    something; join() waits for the session to end and returns them all."""
+
+    def __init__(self, relay, *messages, wait_ms=500):
+        self.messages = []
+        self.proc = subprocess.Popen([PROBE, "--relay", relay.url, "--ca", relay.ca,
+                                      "--wait", str(wait_ms), *messages],
+                                     stdout=subprocess.PIPE, text=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.messages.append(_probe_line(line.rstrip("\n")))
+
+    def got(self, type_, **members):
+        """Whether the relay sent a message of TYPE_ with these MEMBERS."""
+        return any(m.get("type") == type_ and all(m.get(k) == v for k, v in members.items())
+                   for m in list(self.messages))
+
+    def join(self, timeout=60):
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.reader.join()
+        return self.messages
 
 
 def hex_rgb(color):
@@ -237,6 +286,28 @@ def ctl(relay, token, *command, timeout=30):
                                    *command]),
                        capture_output=True, text=True, timeout=timeout)
     return p.returncode, p.stdout.strip(), p.stderr.strip()
+
+
+def participant(status, name):
+    """From a relay status: the participant called NAME ({} when there is none)."""
+    return next((p for p in status["participants"] if p["name"] == name), {})
+
+
+def reports_advanced(clients, n):
+    """A condition for wait_until: each of CLIENTS has written N more reports than now (they
+    write one a second)."""
+    start = [len(c.lines()) for c in clients]
+    return lambda: all(len(c.lines()) >= s + n for c, s in zip(clients, start))
+
+
+def sent_to(status, to_name, from_name, track):
+    """From a relay status: how many packets of FROM_NAME's TRACK the relay sent TO_NAME (-1 when
+    TO_NAME is not in the hearing)."""
+    ids = {p["name"]: p["id"] for p in status["participants"]}
+    for p in status["participants"]:
+        if p["name"] == to_name:
+            return p.get("received", {}).get(ids.get(from_name, "?"), {}).get(track, 0)
+    return -1
 
 
 def frames_from(client, name):
@@ -255,7 +326,7 @@ def wait_until(cond, timeout=60, step=0.25):
     deadline = time.time() + timeout
     value = cond()
     while not value and time.time() < deadline:
-        time.sleep(step)
+        time.sleep(step)  # the polling interval, not a wait for anything
         value = cond()
     return value
 

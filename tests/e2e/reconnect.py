@@ -51,6 +51,7 @@ def outage(link, relay, judge, witness, judge_token, seconds, what):
     away = wait_until(lambda: (witness_row(relay, judge_token) or {}).get("connection")
                       == "reconnecting", timeout=seconds - 1, step=0.5)
     check(away, f"{what}: the relay shows the witness as reconnecting during the outage")
+    # The outage lasts SECONDS: the test's timetable, not a wait for anything.
     time.sleep(max(0, t_off + seconds - time.time()))
     f_judge, f_witness = frames_from(judge, "Witness A"), frames_from(witness, "Judge Somchai")
     link.outage(False)

@@ -42,6 +42,8 @@ def main():
                 (14, ["mark", "exhibit 3 shown"]), (17, "restore"), (20, ["record", "stop"])]
         path = None
         for at, what in plan:
+            # The plan's own timetable (the lengths of the pause and the drop are what the
+            # manifest and the export are checked against), not a wait for anything.
             time.sleep(max(0, t0 + at - time.time()))
             if what == "drop":
                 witness.proc.send_signal(signal.SIGSTOP)  # the witness's link goes silent
@@ -53,11 +55,13 @@ def main():
                 if what == ["record", "stop"]:
                     path = out.splitlines()[-1] if out else None
         check(path is not None and os.path.isdir(path), f"record stop prints the recording {path}")
-        time.sleep(1.5)
-        for role, name, _, _ in PEOPLE:
+
+        def told(role):
             seen = states_seen(clients[role])
-            check("recording" in seen and "paused" in seen and seen[-1] == "stopped",
-                  f"{role}'s client was told: recording, paused, stopped")
+            return "recording" in seen and "paused" in seen and seen[-1] == "stopped"
+        wait_until(lambda: all(told(role) for role, _, _, _ in PEOPLE))
+        for role, name, _, _ in PEOPLE:
+            check(told(role), f"{role}'s client was told: recording, paused, stopped")
         # Verify.
         key = os.path.join(relay.state, "keys", "evidence.pub")
         t = time.time()

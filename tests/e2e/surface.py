@@ -23,12 +23,11 @@ import os
 import socket
 import ssl
 import subprocess
-import threading
 import time
 import urllib.request
 
 import harness
-from harness import PROBE, Relay, check, ctl, finish, log, probe
+from harness import PROBE, Probe, Relay, check, ctl, finish, log, probe
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OFFER = os.path.join(HERE, "..", "fuzz", "corpus", "sdp", "chromium-156-publish.sdp")
@@ -36,14 +35,6 @@ OFFER = os.path.join(HERE, "..", "fuzz", "corpus", "sdp", "chromium-156-publish.
 
 def join(tok):
     return json.dumps({"type": "join", "token": tok})
-
-
-def probe_async(relay, *messages, wait_ms):
-    """Runs a probe session in the background; returns (thread, list it fills)."""
-    got = []
-    t = threading.Thread(target=lambda: got.extend(probe(relay, *messages, wait_ms=wait_ms)))
-    t.start()
-    return t, got
 
 
 def types(msgs):
@@ -62,31 +53,26 @@ def raw_connections(relay):
         data = s.recv(1)
     except OSError:
         data = b""
-    held = time.monotonic() - t0
+    kept = time.monotonic() - t0
     s.close()
-    check(data == b"" and 3 <= held <= 15,
-          f"a connection that never starts TLS is closed after {held:.1f} s")
+    check(data == b"" and 3 <= kept <= 15,
+          f"a connection that never starts TLS is closed after {kept:.1f} s")
     # 2. The per-address connection cap.
     conns = []
     for _ in range(300):
         c = socket.create_connection(("127.0.0.1", relay.port), timeout=5)
         conns.append(c)
-    time.sleep(1)
-    closed = 0
-    for c in conns:
-        c.settimeout(0.01)
-        try:
-            if c.recv(1) == b"":
-                closed += 1
-        except (socket.timeout, BlockingIOError):
-            pass
-        except OSError:
-            closed += 1
+    # Counted once the relay has taken every connection (its accept queue is empty) and closed
+    # those over the cap, before the ClientHello deadline closes the others (10 s).
+    harness.wait_until(lambda: relay.unaccepted() == 0 and
+                       len(conns) - held(conns) >= 300 - 256, timeout=8, step=0.1)
+    closed = len(conns) - held(conns)
     for c in conns:
         c.close()
     check(closed == 300 - 256, f"past 256 connections from one address the rest are closed "
                                f"at once ({closed} of 300)")
-    time.sleep(1)
+    # The next connection is made once the relay has let go of these (none open on its side).
+    harness.wait_until(lambda: relay.open_connections() == 0)
     ctx = ssl.create_default_context(cafile=relay.ca)
     with urllib.request.urlopen(relay.url + "/join", context=ctx, timeout=10) as r:
         hsts = r.headers.get("Strict-Transport-Security", "")
@@ -112,11 +98,24 @@ def held(conns):
 STALLED_HELLOS = 120
 
 
-def judge_while_held(relay, tok, stalled, what):
-    """A judge joins with TOK; checks that the relay still held every one of STALLED (WHAT)
-    when the judge was in. Returns when the stall began, for the caller's deadline checks."""
+def answered(conns):
+    """How many of CONNS the relay has sent something on (kept for held() to read)."""
+    n = 0
+    for c in conns:
+        c.settimeout(0)
+        try:
+            n += len(c.recv(1, socket.MSG_PEEK)) > 0
+        except OSError:
+            pass
+    return n
+
+
+def judge_while_held(relay, tok, stalled, what, begun):
+    """A judge joins with TOK once BEGUN() says the relay is busy with STALLED (WHAT); checks
+    that the relay still held every one of them when the judge was in. Returns when the stall
+    began, for the caller's deadline checks."""
     t0 = time.monotonic()
-    time.sleep(0.5)
+    harness.wait_until(begun, step=0.1)
     got = probe(relay, join(tok), wait_ms=300)
     took = time.monotonic() - t0
     still = held(stalled)
@@ -137,7 +136,8 @@ def slow_hellos(relay):
         # half stop after the first byte, half inside the record (header: 512 bytes follow)
         c.sendall(b"\x16" if i % 2 else b"\x16\x03\x01\x02\x00" + b"\x01" * 100)
         stalled.append(c)
-    t0 = judge_while_held(relay, tok, stalled, "200 connections stall in their ClientHello")
+    t0 = judge_while_held(relay, tok, stalled, "200 connections stall in their ClientHello",
+                          begun=lambda: relay.unaccepted() == 0)  # the relay has taken them all
     harness.wait_until(lambda: held(stalled) == 0, timeout=30)
     gone = time.monotonic() - t0
     check(held(stalled) == 0, f"the stalled connections are closed at the ClientHello deadline "
@@ -163,7 +163,8 @@ def slow_hellos(relay):
         c.sendall(hello_out.read())
         stalled.append(c)
     judge_while_held(relay, tok, stalled,
-                     f"{STALLED_HELLOS} whole ClientHellos from another address stall")
+                     f"{STALLED_HELLOS} whole ClientHellos from another address stall",
+                     begun=lambda: answered(stalled) > 0)  # their handshakes hold threads
     for c in stalled:
         c.close()
 
@@ -175,12 +176,12 @@ def sessions(relay):
     check("join-timeout" in codes(msgs) and "__closed__" in types(msgs),
           f"a session that never joins is closed ({time.monotonic() - t0:.0f} s): {codes(msgs)}")
     # 4. Twenty idle sessions from one address, then a judge from the same address.
-    idle = [probe_async(relay, json.dumps({"type": "ping"}), wait_ms=6000) for _ in range(20)]
-    time.sleep(2)
+    idle = [Probe(relay, json.dumps({"type": "ping"}), wait_ms=6000) for _ in range(20)]
+    # The judge comes once the relay has answered every idle session (or closed it).
+    harness.wait_until(lambda: all(p.got("pong") or p.got("error") or p.proc.poll() is not None
+                                   for p in idle))
     judge = probe(relay, join(relay.token("judge", "Judge Behind NAT")), wait_ms=500)
-    for t, _ in idle:
-        t.join()
-    evicted = sum("too-many-sessions" in codes(got) for _, got in idle)
+    evicted = sum("too-many-sessions" in codes(p.join()) for p in idle)
     check("joined" in types(judge), f"a judge joins while idle sessions fill the cap "
                                     f"({types(judge)})")
     check(evicted >= 4, f"the oldest idle sessions made way ({evicted} of 20)")
@@ -198,18 +199,22 @@ def sessions(relay):
 
 def waiting_privacy(relay):
     console = relay.token("judge", "Console")
-    judge_t, _ = probe_async(relay, join(relay.token("judge", "Judge Somchai")), wait_ms=9000)
-    time.sleep(1)
+    judge = Probe(relay, join(relay.token("judge", "Judge Somchai")), wait_ms=9000)
+    harness.wait_until(lambda: judge.got("joined"))
     witness_tok = relay.token("witness", "Witness Secret Name")
-    witness_t, witness = probe_async(relay, join(witness_tok), wait_ms=7000)
-    time.sleep(1)
-    other_t, _ = probe_async(relay, join(relay.token("defendant", "Defendant Name")),
-                             wait_ms=3000)
-    time.sleep(1)
+    witness_probe = Probe(relay, join(witness_tok), wait_ms=7000)
+    harness.wait_until(lambda: witness_probe.got("joined"))
+    other = Probe(relay, join(relay.token("defendant", "Defendant Name")), wait_ms=3000)
+    # Before checking that no one else's name reached the witness: the defendant's arrival
+    # reached the judge, in the waiting list.
+    check(harness.wait_until(lambda: any("Defendant Name" in json.dumps(m) for m in
+                                         judge.messages if m.get("type") == "waiting")),
+          "meanwhile the judge is told the defendant waits")
     status = relay.status(witness_tok)
     rc, out, _ = ctl(relay, console, "refuse", "Witness Secret Name")
-    for t in (judge_t, witness_t, other_t):
-        t.join()
+    witness = witness_probe.join()
+    for p in (judge, other):
+        p.join()
     text = json.dumps(witness)
     joined = next((m for m in witness if m.get("type") == "joined"), {})
     check(joined.get("state") == "waiting" and joined.get("participants") == [] and

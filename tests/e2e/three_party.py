@@ -6,7 +6,8 @@ nobody receives itself. Then the witness leaves: the others see it leave and sto
 and the relay's status reports two participants."""
 import time
 
-from harness import (Client, Relay, check, finish, hex_rgb, log, remote_by_name)
+from harness import (Client, Relay, check, finish, frames_from, hex_rgb, log, remote_by_name,
+                     wait_until)
 
 PEOPLE = [("judge", "Judge Somchai", "ff0000", 440),
           ("witness", "Witness A", "00ff00", 660),
@@ -62,16 +63,29 @@ def main():
             for sender in PEOPLE:
                 if sender[0] != role:
                     check_media(role, before, sender)
-        # The witness has left.
-        time.sleep(4)
-        for role in ("judge", "clerk"):
+        # The witness has left: wait until the judge's and the clerk's last two reports are
+        # without it while the other remaining participant's video kept coming, and until the
+        # relay lists two participants.
+        other = {"judge": "Clerk B", "clerk": "Judge Somchai"}
+        frames_at_leave = {role: frames_from(clients[role], other[role]) for role in other}
+
+        def witness_gone(role):
+            lines = clients[role].lines()
+            return (len(lines) >= 2 and
+                    all(remote_by_name(l, "Witness A") is None for l in lines[-2:]) and
+                    frames_from(clients[role], other[role]) > frames_at_leave[role])
+        wait_until(lambda: all(witness_gone(role) for role in other))
+        for role in other:
             lines = clients[role].lines()
             gone = [l for l in lines[-2:] if remote_by_name(l, "Witness A") is None]
             check(len(lines) >= 2 and len(gone) == 2,
                   f"{role} no longer receives the witness after it left")
-            check(remote_by_name(lines[-1] if lines else None, "Clerk B" if role == "judge"
-                                 else "Judge Somchai") is not None,
+            check(remote_by_name(lines[-1] if lines else None, other[role]) is not None,
                   f"{role} still receives the other remaining participant")
+
+        def roles_now():
+            return sorted(p["role"] for p in relay.status(tokens["judge"]).get("participants", []))
+        wait_until(lambda: roles_now() == ["clerk", "judge"])
         status = relay.status(tokens["judge"])
         roles = sorted(p["role"] for p in status.get("participants", []))
         check(roles == ["clerk", "judge"], f"relay status lists judge and clerk only ({roles})")

@@ -2,10 +2,9 @@
 """The waiting room: a judge is in; a witness, a clerk and a prosecutor join and wait. Before
 admission no media flows to or from them; after `admit` it flows both ways; after `to-waiting`
 it stops again."""
-import time
-
 import harness
-from harness import Client, Relay, check, ctl, finish, frames_from, log, wait_until
+from harness import (Client, Relay, check, ctl, finish, frames_from, log, participant,
+                     reports_advanced, sent_to, wait_until)
 
 WAITERS = [("witness", "Witness A", "00ff00", 660),
            ("clerk", "Clerk B", "0000ff", 880),
@@ -23,7 +22,15 @@ def main():
             rc, out, _ = ctl(relay, console, "waiting")
             return rc == 0 and all(name in out for _, name, _, _ in WAITERS)
         wait_until(all_waiting, timeout=60, step=1)
-        time.sleep(3)  # media would have flowed by now, were it allowed
+        # Before checking that nothing flowed to or from those waiting: the judge's media kept
+        # reaching the relay (100 more packets: about a second of audio and video) while every
+        # client wrote three more reports.
+        def judge_rx():
+            return participant(relay.status(console), "Judge").get("rx_packets", 0)
+        start = judge_rx()
+        everyone = reports_advanced([judge, *clients.values()], 3)
+        check(wait_until(lambda: judge_rx() >= start + 100 and everyone()),
+              "meanwhile the judge's media reached the relay and every client kept reporting")
         rc, out, err = ctl(relay, console, "waiting")
         check(rc == 0 and all(name in out for _, name, _, _ in WAITERS),
               f"ctl waiting lists the three waiting participants (exit {rc}): {out!r} {err!r}")
@@ -47,10 +54,24 @@ def main():
         check(frames_from(clients["clerk"], "Witness A") > 30, "admitted people see each other")
         rc, out, err = ctl(relay, console, "to-waiting", "Witness A")
         check(rc == 0, f"ctl to-waiting Witness A (exit {rc}) {err}")
-        time.sleep(2)
+        # The relay shows the witness waiting and both ends have reported twice since (what was
+        # on its way when it stopped is counted by then).
+        both = [clients["witness"], judge]
+        wait_until(lambda: participant(relay.status(console), "Witness A").get("state") ==
+                   "waiting")
+        wait_until(reports_advanced(both, 2))
         w_before = frames_from(clients["witness"], "Judge")
         j_before = frames_from(judge, "Witness A")
-        time.sleep(4)
+        # Before checking that no more video flowed: the clerk's video kept reaching the judge
+        # (60 more packets at the relay, 60 more frames decoded: 2 s of video) while both
+        # reported four more times.
+        start = relay.status(console)
+        c_before = frames_from(judge, "Clerk B")
+        reported = reports_advanced(both, 4)
+        check(wait_until(lambda: sent_to(relay.status(console), "Judge", "Clerk B", "video") >=
+                         sent_to(start, "Judge", "Clerk B", "video") + 60 and
+                         frames_from(judge, "Clerk B") >= c_before + 60 and reported()),
+              "meanwhile the clerk's video kept reaching the judge")
         w_after = frames_from(clients["witness"], "Judge")
         j_after = frames_from(judge, "Witness A")
         check(w_after - w_before <= 2, f"witness back in the waiting room gets no more video "
