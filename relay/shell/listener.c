@@ -89,14 +89,27 @@ handshake_end(Conn *c)
   g_clear_object(&c->conn);
 }
 
+/* Both deadlines close the connection; it is counted once, as a ClientHello timeout while the
+ * listener still waits for that record (with TM_LISTENER_HELLO_S equal to
+ * TM_LISTENER_HANDSHAKE_S both timers fire in the same second). */
+static void
+deadline_passed(Conn *c)
+{
+  if (c->listener != NULL && !g_cancellable_is_cancelled(c->cancel)) {
+    if (c->first_bytes != NULL)
+      c->listener->stats.hello_timeout++;
+    else
+      c->listener->stats.handshake_timeout++;
+  }
+  g_cancellable_cancel(c->cancel);
+}
+
 static gboolean
 on_deadline(gpointer data)
 {
   Conn *c = data;
   c->deadline = 0;
-  if (c->listener != NULL)
-    c->listener->stats.handshake_timeout++;
-  g_cancellable_cancel(c->cancel);
+  deadline_passed(c);
   return G_SOURCE_REMOVE;
 }
 
@@ -105,9 +118,7 @@ on_hello_deadline(gpointer data)
 {
   Conn *c = data;
   c->hello_deadline = 0;
-  if (c->listener != NULL)
-    c->listener->stats.hello_timeout++;
-  g_cancellable_cancel(c->cancel);
+  deadline_passed(c);
   return G_SOURCE_REMOVE;
 }
 

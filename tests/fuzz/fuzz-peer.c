@@ -110,6 +110,7 @@ typedef struct {
   uint16_t highest_video;       /* receiver: highest video sequence number sent to it */
   unsigned lose_rtp;            /* receiver: RTP datagrams still to lose on the way */
   uint32_t last_sr_mid;         /* receiver: from the last sender report */
+  TmDtlsError dtls_error;       /* why its DTLS failed, if it did */
 } Browser;
 
 typedef struct {
@@ -127,6 +128,7 @@ struct _World {
   GQueue queue;                 /* Datagram* in flight */
   GPtrArray *failed;            /* TmPeer* the relay reported failed, not yet handled */
   int64_t now;
+  char relay_failure[128];      /* the relay's last reason for a failed connection */
 };
 
 /* Per process: creating a key pair is slow, and the identities are only read. */
@@ -185,6 +187,8 @@ browser_dtls_connected(void *ud, const TmSrtpKeys *keys)
 static void
 browser_dtls_failed(void *ud, TmDtlsError err)
 {
+  Browser *b = ud;
+  b->dtls_error = err;
 }
 
 static const TmDtlsListener browser_dtls_listener = {
@@ -345,6 +349,7 @@ relay_peer_failed(void *ud, TmPeer *peer, const char *reason)
 {
   World *w = ud;
   check(reason != NULL);
+  g_strlcpy(w->relay_failure, reason, sizeof w->relay_failure);
   g_ptr_array_add(w->failed, peer);
 }
 
@@ -503,6 +508,10 @@ browser_connect(World *w, Browser *b, TmParticipant *p, TmParticipant *feed)
                         &browser_dtls_listener, b);
   tm_dtls_start(b->dtls, w->now);
   drain(w);
+  if (b->srtp == NULL || b->peer == NULL || !tm_peer_is_connected(b->peer))
+    fprintf(stderr, "fuzz-peer: the %s's set-up handshake: browser %s, relay %s\n",
+            feed == NULL ? "publisher" : "receiver", tm_dtls_strerror(b->dtls_error),
+            w->relay_failure[0] != '\0' ? w->relay_failure : "no failure");
   check(b->srtp != NULL && b->peer != NULL && tm_peer_is_connected(b->peer));
   for (int t = 0; t < TM_TRACK_COUNT; t++) {
     b->ssrc[t] = 0x5eed0000u + (uint32_t) t;
