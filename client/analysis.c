@@ -19,15 +19,15 @@ struct _TmAnalysis {
   gint width, height;
   gint r, g, b;
   gint64 first_frame_ms;
-  GstCaps *video_caps;           /* caps VIDEO_INFO was made from */
+  GstCaps *video_caps; /* caps VIDEO_INFO was made from */
   GstVideoInfo video_info;
 
   /* audio, under lock */
   guint64 buffers;
   gint rate;
   gfloat ring[TM_ANALYSIS_AUDIO_WINDOW];
-  guint ring_pos;                /* next write index */
-  guint ring_fill;               /* valid samples, <= TM_ANALYSIS_AUDIO_WINDOW */
+  guint ring_pos;  /* next write index */
+  guint ring_fill; /* valid samples, <= TM_ANALYSIS_AUDIO_WINDOW */
 };
 
 static void
@@ -63,8 +63,8 @@ tm_analysis_unref(TmAnalysis *analysis)
 }
 
 void
-tm_analysis_mean_rgb(const guint8 *pixels, gint width, gint height, gint stride, gint *r,
-                     gint *g, gint *b)
+tm_analysis_mean_rgb(const guint8 *pixels, gint width, gint height, gint stride, gint *r, gint *g,
+                     gint *b)
 {
   guint64 sum[3] = { 0, 0, 0 };
   guint count = 0;
@@ -116,8 +116,8 @@ video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     return GST_PAD_PROBE_OK;
   }
   tm_analysis_mean_rgb(GST_VIDEO_FRAME_PLANE_DATA(&frame, 0), GST_VIDEO_FRAME_WIDTH(&frame),
-                       GST_VIDEO_FRAME_HEIGHT(&frame), GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0),
-                       &r, &g, &b);
+                       GST_VIDEO_FRAME_HEIGHT(&frame), GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0), &r,
+                       &g, &b);
   analysis->r = r;
   analysis->g = g;
   analysis->b = b;
@@ -270,8 +270,8 @@ tm_analysis_snapshot(TmAnalysis *analysis, TmAnalysisSnapshot *out)
   rate = analysis->rate;
   /* oldest sample first */
   for (guint i = 0; i < fill; i++) {
-    guint idx = (analysis->ring_pos + TM_ANALYSIS_AUDIO_WINDOW - fill + i) %
-                TM_ANALYSIS_AUDIO_WINDOW;
+    guint idx =
+      (analysis->ring_pos + TM_ANALYSIS_AUDIO_WINDOW - fill + i) % TM_ANALYSIS_AUDIO_WINDOW;
     window[i] = analysis->ring[idx];
   }
   g_mutex_unlock(&analysis->lock);

@@ -15,13 +15,13 @@
 typedef struct _TmAnalysis TmAnalysis;
 
 typedef struct {
-  guint64 frames;          /* decoded video frames so far */
-  gint width, height;      /* of the last frame */
-  gint r, g, b;            /* mean colour of the last frame, 0..255 */
-  gint64 first_frame_ms;   /* ms from the client's start to the first frame, 0 if none yet */
-  guint64 buffers;         /* decoded audio buffers so far */
-  gdouble rms_db;          /* dBFS over the latest window, 0 if no audio yet */
-  gdouble freq_hz;         /* dominant frequency over the latest window, 0 if none */
+  guint64 frames;        /* decoded video frames so far */
+  gint width, height;    /* of the last frame */
+  gint r, g, b;          /* mean colour of the last frame, 0..255 */
+  gint64 first_frame_ms; /* ms from the client's start to the first frame, 0 if none yet */
+  guint64 buffers;       /* decoded audio buffers so far */
+  gdouble rms_db;        /* dBFS over the latest window, 0 if no audio yet */
+  gdouble freq_hz;       /* dominant frequency over the latest window, 0 if none */
 } TmAnalysisSnapshot;
 
 /* START_US: the client's start, g_get_monotonic_time() base. */
@@ -37,8 +37,8 @@ void tm_analysis_watch_audio(TmAnalysis *analysis, GstPad *pad);
 void tm_analysis_snapshot(TmAnalysis *analysis, TmAnalysisSnapshot *out);
 
 /* Pure helpers, exposed for tests. Mean colour of an RGBx image sampled on a 32x32 grid. */
-void tm_analysis_mean_rgb(const guint8 *pixels, gint width, gint height, gint stride,
-                          gint *r, gint *g, gint *b);
+void tm_analysis_mean_rgb(const guint8 *pixels, gint width, gint height, gint stride, gint *r,
+                          gint *g, gint *b);
 /* RMS (dBFS, floor -120) and dominant frequency (Hann window, FFT, parabolic interpolation;
  * 0 when silent) of N mono samples at RATE Hz. N must be even. */
 void tm_analysis_measure_audio(const gfloat *samples, guint n, gint rate, gdouble *rms_db,

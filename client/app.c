@@ -9,7 +9,7 @@
 void
 tm_app_init(TmApp *app)
 {
-  *app = (TmApp) { 0 };
+  *app = (TmApp){ 0 };
   app->start_us = g_get_monotonic_time();
   app->loop = g_main_loop_new(NULL, FALSE);
 }
@@ -28,7 +28,7 @@ tm_app_clear(TmApp *app)
   g_free(o->test_source);
   g_free(o->report_file);
   g_free(o->pipelines_dir);
-  *o = (TmOptions) { 0 };
+  *o = (TmOptions){ 0 };
 }
 
 /* ---- lines for the person at the client ---- */
@@ -125,7 +125,7 @@ tm_json_bool(JsonObject *object, const gchar *name)
   JsonNode *node = object != NULL ? json_object_get_member(object, name) : NULL;
 
   return node != NULL && json_node_get_value_type(node) == G_TYPE_BOOLEAN &&
-         json_node_get_boolean(node);
+    json_node_get_boolean(node);
 }
 
 gint64
@@ -146,7 +146,7 @@ tm_json_number(JsonObject *object, const gchar *name, gdouble fallback)
 
   if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
     return fallback;
-  return json_node_get_double(node);   /* converts an integer */
+  return json_node_get_double(node); /* converts an integer */
 }
 
 JsonArray *

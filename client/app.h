@@ -14,33 +14,33 @@
 /* Exit statuses (documented in docs/client.md). */
 typedef enum {
   TM_EXIT_OK = 0,
-  TM_EXIT_FAILURE = 1,       /* internal error */
-  TM_EXIT_USAGE = 2,         /* bad command line, unreadable --ca, unknown profile */
-  TM_EXIT_CONNECTION = 3,    /* relay unreachable, TLS failure, connection lost */
-  TM_EXIT_REFUSED = 4,       /* the relay refused the join (token, hearing full, ...) */
-  TM_EXIT_MEDIA = 5,         /* pipeline or WebRTC failure */
+  TM_EXIT_FAILURE = 1,    /* internal error */
+  TM_EXIT_USAGE = 2,      /* bad command line, unreadable --ca, unknown profile */
+  TM_EXIT_CONNECTION = 3, /* relay unreachable, TLS failure, connection lost */
+  TM_EXIT_REFUSED = 4,    /* the relay refused the join (token, hearing full, ...) */
+  TM_EXIT_MEDIA = 5,      /* pipeline or WebRTC failure */
 } TmExitStatus;
 
 typedef struct {
-  gchar *relay;              /* https://HOST:PORT */
+  gchar *relay; /* https://HOST:PORT */
   gchar *token;
-  gchar *ca_file;            /* NULL: system trust store */
-  gchar *profile;            /* "standard" */
-  gchar *test_source;        /* NULL: camera and microphone */
+  gchar *ca_file;     /* NULL: system trust store */
+  gchar *profile;     /* "standard" */
+  gchar *test_source; /* NULL: camera and microphone */
   gboolean headless;
-  gchar *report_file;        /* NULL: no report */
-  gint duration;             /* seconds, 0: until SIGINT/SIGTERM */
-  gchar *pipelines_dir;      /* NULL: $TESTIMONY_PIPELINES or PIPELINES_DIR */
-  gboolean console;          /* read controls from standard input */
+  gchar *report_file;   /* NULL: no report */
+  gint duration;        /* seconds, 0: until SIGINT/SIGTERM */
+  gchar *pipelines_dir; /* NULL: $TESTIMONY_PIPELINES or PIPELINES_DIR */
+  gboolean console;     /* read controls from standard input */
 } TmOptions;
 
 typedef struct {
   TmOptions options;
   GMainLoop *loop;
-  gint64 start_us;           /* g_get_monotonic_time() at start */
+  gint64 start_us; /* g_get_monotonic_time() at start */
   TmExitStatus exit_status;
-  gboolean finishing;        /* leave sent or failure reported: ignore further events */
-  guint quit_id;             /* the scheduled quit of the main loop */
+  gboolean finishing; /* leave sent or failure reported: ignore further events */
+  guint quit_id;      /* the scheduled quit of the main loop */
 } TmApp;
 
 /* Sets the start time and makes the main loop; options empty, exit status OK. */
@@ -50,8 +50,7 @@ void tm_app_clear(TmApp *app);
 /* A fatal condition: prints "testimony-client: MESSAGE" on stderr and sets the exit status,
  * unless a failure or a leave is already under way. TRUE if it did: the caller then winds the
  * client down (leaves the hearing and quits). */
-gboolean tm_app_fail(TmApp *app, TmExitStatus status, const gchar *format, ...)
-    G_GNUC_PRINTF(3, 4);
+gboolean tm_app_fail(TmApp *app, TmExitStatus status, const gchar *format, ...) G_GNUC_PRINTF(3, 4);
 /* Quits the main loop from an idle callback, once pending signalling output has been flushed. */
 void tm_app_quit(TmApp *app);
 /* Quits the main loop after MS milliseconds (replacing any quit already scheduled). */

@@ -11,12 +11,12 @@
 #define LOG_DOMAIN "testimony-hearing"
 #define JOIN_TIMEOUT_S 20
 #define PING_INTERVAL_S 5
-#define SILENT_S 15                /* nothing from the relay for this long: connect again */
+#define SILENT_S 15 /* nothing from the relay for this long: connect again */
 #define LEAVE_GRACE_MS 2000
-#define RECONNECT_FIRST_MS 500     /* then doubling, up to RECONNECT_MAX_MS */
+#define RECONNECT_FIRST_MS 500 /* then doubling, up to RECONNECT_MAX_MS */
 #define RECONNECT_MAX_MS 4000
-#define RECONNECT_SLACK_S 10       /* tried for the relay's grace period and this much more */
-#define MEDIA_RESTARTS_MAX 6       /* publish connections made again per minute, at most */
+#define RECONNECT_SLACK_S 10 /* tried for the relay's grace period and this much more */
+#define MEDIA_RESTARTS_MAX 6 /* publish connections made again per minute, at most */
 
 /* A warning for a person (through main.c's log handler). */
 #define warn(...) g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, __VA_ARGS__)
@@ -24,28 +24,28 @@
 struct _TmAttendance {
   TmApp *app;
   TmSignalling *signalling;
-  TmCall *call;              /* NULL until tm_attendance_start_media() */
-  TmReport *report;          /* NULL: no --report, or it could no longer be written */
+  TmCall *call;     /* NULL until tm_attendance_start_media() */
+  TmReport *report; /* NULL: no --report, or it could no longer be written */
   TmCourt *court;
   TmRoster roster;
 
   gboolean joined;
-  gboolean receive_only;     /* observer, or the relay refused our publish as forbidden */
-  gchar *title;              /* the hearing's title from joined/state, or NULL */
-  gboolean waiting;          /* our own state: in the waiting room (else admitted) */
-  const gchar *recording;    /* static: "recording", "paused" or "stopped" */
-  GQueue pending;            /* JsonObject* for the relay, held until joined */
-  GQueue awaiting;           /* feed ids (g_free) of subscribe offers not yet answered, in
+  gboolean receive_only;  /* observer, or the relay refused our publish as forbidden */
+  gchar *title;           /* the hearing's title from joined/state, or NULL */
+  gboolean waiting;       /* our own state: in the waiting room (else admitted) */
+  const gchar *recording; /* static: "recording", "paused" or "stopped" */
+  GQueue pending;         /* JsonObject* for the relay, held until joined */
+  GQueue awaiting;        /* feed ids (g_free) of subscribe offers not yet answered, in
                                 order: a refused subscribe names no feed, the oldest is it */
 
-  gchar *resume;             /* the secret of our place (joined), to continue it */
-  gint grace_s;              /* how long the relay keeps our place when the link drops */
-  gboolean reconnecting;     /* the session dropped: connecting again */
-  gint64 lost_us;            /* when it dropped */
-  gint64 heard_us;           /* when the relay last sent anything */
+  gchar *resume;         /* the secret of our place (joined), to continue it */
+  gint grace_s;          /* how long the relay keeps our place when the link drops */
+  gboolean reconnecting; /* the session dropped: connecting again */
+  gint64 lost_us;        /* when it dropped */
+  gint64 heard_us;       /* when the relay last sent anything */
   guint reconnect_attempt;
   guint reconnect_id;
-  gint64 restarts_since_us;  /* publish connections made again: count per minute */
+  gint64 restarts_since_us; /* publish connections made again: count per minute */
   guint restarts;
 
   guint join_timeout_id;
@@ -71,8 +71,8 @@ finish(TmAttendance *a)
 }
 
 /* A fatal condition: its one line on stderr, then leave (the first one only). */
-static void
-fail(TmAttendance *a, TmExitStatus status, const gchar *format, ...) G_GNUC_PRINTF(3, 4);
+static void fail(TmAttendance *a, TmExitStatus status, const gchar *format, ...)
+  G_GNUC_PRINTF(3, 4);
 
 static void
 fail(TmAttendance *a, TmExitStatus status, const gchar *format, ...)
@@ -112,8 +112,7 @@ subscribe_remote(TmAttendance *a, TmRemote *remote)
 static void
 add_participant(TmAttendance *a, JsonNode *node)
 {
-  JsonObject *p = node != NULL && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node)
-                                                                : NULL;
+  JsonObject *p = node != NULL && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
   const gchar *id = tm_json_string(p, "id");
   TmRemote *remote;
 
@@ -123,7 +122,7 @@ add_participant(TmAttendance *a, JsonNode *node)
   }
   remote = tm_roster_add(&a->roster, id, a->app->start_us);
   if (remote == NULL)
-    return;                                  /* ourselves */
+    return; /* ourselves */
   if (tm_json_string(p, "name") != NULL) {
     g_free(remote->name);
     remote->name = g_strdup(tm_json_string(p, "name"));
@@ -157,8 +156,11 @@ write_report(TmAttendance *a)
   guint n = tm_roster_n_remotes(&a->roster);
   g_autofree TmReportRemote *rows = g_new0(TmReportRemote, n + 1);
   TmReportSelf self = {
-    .id = a->roster.self_id, .name = a->roster.self_name, .role = a->roster.self_role,
-    .state = a->waiting ? "waiting" : "admitted", .recording = a->recording,
+    .id = a->roster.self_id,
+    .name = a->roster.self_name,
+    .role = a->roster.self_role,
+    .state = a->waiting ? "waiting" : "admitted",
+    .recording = a->recording,
   };
   g_autoptr(GError) error = NULL;
 
@@ -171,8 +173,8 @@ write_report(TmAttendance *a)
     rows[i].role = remote->role;
     tm_analysis_snapshot(remote->analysis, &rows[i].snapshot);
   }
-  if (!tm_report_write(a->report, (gdouble) g_get_real_time() / G_USEC_PER_SEC, &self, rows,
-                       n, &error)) {
+  if (!tm_report_write(a->report, (gdouble) g_get_real_time() / G_USEC_PER_SEC, &self, rows, n,
+                       &error)) {
     warn("%s; no more report lines", error->message);
     tm_report_close(a->report);
     a->report = NULL;
@@ -310,7 +312,7 @@ static gboolean
 is_publish_message(JsonObject *m)
 {
   return g_strcmp0(tm_json_string(m, "type"), "publish") == 0 ||
-         g_strcmp0(tm_json_string(m, "target"), "publish") == 0;
+    g_strcmp0(tm_json_string(m, "target"), "publish") == 0;
 }
 
 static void
@@ -425,8 +427,10 @@ schedule_reconnect(TmAttendance *a)
   gint limit = a->grace_s + RECONNECT_SLACK_S;
 
   if (g_get_monotonic_time() + delay * 1000 > a->lost_us + limit * G_USEC_PER_SEC) {
-    fail(a, TM_EXIT_CONNECTION, "lost the connection to the relay and could not connect "
-         "again within %d s", limit);
+    fail(a, TM_EXIT_CONNECTION,
+         "lost the connection to the relay and could not connect "
+         "again within %d s",
+         limit);
     return;
   }
   a->reconnect_attempt++;
@@ -440,7 +444,8 @@ static void
 start_reconnecting(TmAttendance *a, const gchar *why)
 {
   warn("lost the connection to the relay (%s); connecting again (the relay keeps our place "
-       "for %d s)", why, a->grace_s);
+       "for %d s)",
+       why, a->grace_s);
   a->joined = FALSE;
   a->reconnecting = TRUE;
   a->lost_us = g_get_monotonic_time();
@@ -468,7 +473,7 @@ continue_place(TmAttendance *a, JsonArray *list)
     for (guint j = 0; list != NULL && j < json_array_get_length(list); j++) {
       JsonNode *node = json_array_get_element(list, j);
       listed |= JSON_NODE_HOLDS_OBJECT(node) &&
-                g_strcmp0(tm_json_string(json_node_get_object(node), "id"), remote->id) == 0;
+        g_strcmp0(tm_json_string(json_node_get_object(node), "id"), remote->id) == 0;
     }
     tm_call_unsubscribe(a->call, remote->id);
     remote->subscribed = FALSE;
@@ -500,8 +505,8 @@ on_joined(TmAttendance *a, JsonObject *m)
   a->resume = g_strdup(tm_json_string(m, "resume"));
   a->grace_s = (gint) CLAMP(tm_json_int(m, "grace", 0), 0, 3600);
   if (a->reconnecting)
-    continue_place(a, list != NULL && JSON_NODE_HOLDS_ARRAY(list) ? json_node_get_array(list)
-                                                                  : NULL);
+    continue_place(a,
+                   list != NULL && JSON_NODE_HOLDS_ARRAY(list) ? json_node_get_array(list) : NULL);
   tm_roster_set_self(&a->roster, tm_json_string(m, "id"), tm_json_string(m, "name"),
                      tm_json_string(m, "role"));
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "joined as %s (%s)", a->roster.self_id,
@@ -604,8 +609,13 @@ on_candidate(TmAttendance *a, JsonObject *m)
 static gboolean
 is_token_error(const gchar *code)
 {
-  static const gchar *const codes[] = { "bad-token", "token-expired", "token-not-yet-valid",
-                                        "wrong-hearing", "token-in-use", "token-revoked", NULL };
+  static const gchar *const codes[] = { "bad-token",
+                                        "token-expired",
+                                        "token-not-yet-valid",
+                                        "wrong-hearing",
+                                        "token-in-use",
+                                        "token-revoked",
+                                        NULL };
 
   return code != NULL && g_strv_contains(codes, code);
 }
@@ -614,9 +624,9 @@ is_token_error(const gchar *code)
 static gboolean
 is_closing_error(const gchar *code)
 {
-  static const gchar *const codes[] = { "too-large", "refused", "removed", "hearing-ended",
-                                        "hearing-locked", "hearing-full", "replaced",
-                                        "connection-lost", NULL };
+  static const gchar *const codes[] = { "too-large",     "refused",         "removed",
+                                        "hearing-ended", "hearing-locked",  "hearing-full",
+                                        "replaced",      "connection-lost", NULL };
 
   return code != NULL && g_strv_contains(codes, code);
 }
@@ -628,7 +638,8 @@ on_error(TmAttendance *a, JsonObject *m)
   const gchar *message = tm_json_string(m, "message");
   const gchar *ref = tm_json_string(m, "ref");
   const gchar *text = message != NULL && message[0] != '\0' ? message
-                      : code != NULL ? code : "no reason given";
+    : code != NULL                                          ? code
+                                                            : "no reason given";
 
   if (is_token_error(code)) {
     fail(a, TM_EXIT_REFUSED, "the relay refused the join token: %s", text);
@@ -653,8 +664,8 @@ on_error(TmAttendance *a, JsonObject *m)
   } else if (tm_court_handle_error(a->court, ref, text)) {
     return;
   } else {
-    warn("the relay refused a %s message: %s (%s)", ref != NULL ? ref : "",
-         text, code != NULL ? code : "?");
+    warn("the relay refused a %s message: %s (%s)", ref != NULL ? ref : "", text,
+         code != NULL ? code : "?");
   }
 }
 
@@ -677,7 +688,7 @@ on_muted(TmAttendance *a, JsonObject *m)
   const gchar *track = tm_json_string(m, "track");
   JsonNode *muted = json_object_get_member(m, "muted");
   gboolean on = muted != NULL && json_node_get_value_type(muted) == G_TYPE_BOOLEAN &&
-                json_node_get_boolean(muted);
+    json_node_get_boolean(muted);
 
   if (g_strcmp0(track, "audio") == 0)
     tm_app_notice(on ? "the court muted your microphone" : "your microphone is heard again");
@@ -766,8 +777,7 @@ on_message(gpointer user_data, const gchar *type, JsonObject *message)
     if (g_strcmp0(type, handlers[i].type) != 0)
       continue;
     if (!a->joined && g_strcmp0(type, "joined") != 0 && g_strcmp0(type, "error") != 0) {
-      g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "\"%s\" before \"joined\"; ignored",
-            type);
+      g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "\"%s\" before \"joined\"; ignored", type);
       return;
     }
     handlers[i].handle(a, message);
@@ -832,9 +842,10 @@ on_closed(gpointer user_data, gushort code, const gchar *reason)
     return;
   }
   if (!a->joined)
-    fail(a, TM_EXIT_REFUSED, "the relay closed the connection without accepting the "
-         "join%s%s", reason != NULL && reason[0] != '\0' ? ": " : "",
-         reason != NULL ? reason : "");
+    fail(a, TM_EXIT_REFUSED,
+         "the relay closed the connection without accepting the "
+         "join%s%s",
+         reason != NULL && reason[0] != '\0' ? ": " : "", reason != NULL ? reason : "");
   else
     fail(a, TM_EXIT_CONNECTION, "the relay closed the connection%s%s",
          reason != NULL && reason[0] != '\0' ? ": " : "", reason != NULL ? reason : "");
@@ -862,8 +873,7 @@ on_offer(gpointer user_data, const gchar *target, const gchar *sdp)
 }
 
 static void
-on_local_candidate(gpointer user_data, const gchar *target, guint mline,
-                   const gchar *candidate)
+on_local_candidate(gpointer user_data, const gchar *target, guint mline, const gchar *candidate)
 {
   TmAttendance *a = user_data;
   g_autoptr(JsonObject) m = json_object_new();
@@ -928,8 +938,10 @@ on_duration(gpointer user_data)
 
   a->duration_id = 0;
   if (!a->joined)
-    fail(a, TM_EXIT_CONNECTION, "the relay at %s did not accept the join within "
-         "--duration %d s", a->app->options.relay, a->app->options.duration);
+    fail(a, TM_EXIT_CONNECTION,
+         "the relay at %s did not accept the join within "
+         "--duration %d s",
+         a->app->options.relay, a->app->options.duration);
   else
     tm_attendance_leave(a);
   return G_SOURCE_REMOVE;
@@ -970,8 +982,8 @@ tm_attendance_new(TmApp *app, TmReport *report, GError **error)
   a->recording = "stopped";
   tm_roster_init(&a->roster);
   a->court = tm_court_new(app, &a->roster, &court_listener, a);
-  a->signalling = tm_signalling_new(app->options.relay, app->options.ca_file,
-                                    &signalling_listener, a, error);
+  a->signalling =
+    tm_signalling_new(app->options.relay, app->options.ca_file, &signalling_listener, a, error);
   if (a->signalling == NULL) {
     tm_attendance_free(a);
     return NULL;
@@ -1016,7 +1028,7 @@ tm_attendance_free(TmAttendance *a)
   g_queue_clear_full(&a->awaiting, g_free);
   g_free(a->resume);
   if (a->joined)
-    write_report(a);                 /* the last line */
+    write_report(a); /* the last line */
   tm_call_free(a->call);
   tm_signalling_free(a->signalling);
   tm_report_close(a->report);

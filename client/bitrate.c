@@ -44,7 +44,7 @@ tm_bitrate_parse_remb(const guint8 *fci, gsize len, guint64 *bps)
   exponent = fci[5] >> 2;
   mantissa = ((guint64) (fci[5] & 0x03) << 16) | ((guint64) fci[6] << 8) | fci[7];
   if (exponent > 46)
-    return FALSE;           /* more than 2^64 bits a second: nonsense */
+    return FALSE; /* more than 2^64 bits a second: nonsense */
   *bps = mantissa << exponent;
   return TRUE;
 }

@@ -15,8 +15,8 @@
 #define TM_BITRATE_RISE_PER_S 0.15
 
 typedef struct {
-  guint max_bps;            /* the profile's target: never more */
-  guint target_bps;         /* what the encoder should use now */
+  guint max_bps;    /* the profile's target: never more */
+  guint target_bps; /* what the encoder should use now */
   gint64 last_change_us;
 } TmBitrate;
 

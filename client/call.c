@@ -6,7 +6,6 @@
  * receive jitterbuffers (200 ms) and every picture we send would wait for it. */
 #include "call.h"
 
-
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 #include <nice/agent.h>
@@ -19,41 +18,44 @@
 #define LOG_DOMAIN "testimony-session"
 #define PUBLISH "publish"
 
+/* The quark's name is taken as written. */
+/* clang-format off */
 G_DEFINE_QUARK(tm-call-error-quark, tm_call_error)
+/* clang-format on */
 
 /* Lets callbacks queued from GStreamer threads find out, on the main thread, whether the
  * call still exists. */
 typedef struct {
-  TmCall *call;                  /* NULL once freed; main thread only */
-  GMainContext *context;         /* ref; immutable */
+  TmCall *call;          /* NULL once freed; main thread only */
+  GMainContext *context; /* ref; immutable */
 } Anchor;
 
 /* One WebRTC connection as seen from webrtcbin's threads: the user data of its signals. */
 typedef struct {
-  Anchor *anchor;                /* ref */
+  Anchor *anchor; /* ref */
   gchar *target;
-  gint offered;                  /* atomic: the offer was made (no renegotiation) */
-  guint serial;                  /* of its webrtcbin: events of a replaced one are dropped */
-  gboolean ended;                /* main thread: end-of-candidates sent */
+  gint offered;   /* atomic: the offer was made (no renegotiation) */
+  guint serial;   /* of its webrtcbin: events of a replaced one are dropped */
+  gboolean ended; /* main thread: end-of-candidates sent */
 } Target;
 
 struct _TmCall {
   TmCallListener listener;
   gpointer user_data;
-  Anchor *anchor;                /* ref */
-  GstElement *publish_pipeline;  /* capture, encode, publish webrtcbin */
-  GstElement *pipeline;          /* receive: feeds and display */
-  GstElement *media;             /* the profile's encode chains */
-  GstElement *publish;           /* webrtcbin */
-  TmDisplay *display;            /* NULL when headless */
-  GHashTable *feeds;             /* id -> TmFeed* */
-  GStrv media_addresses;         /* local addresses ICE may use; NULL: all interfaces */
-  gboolean failed;               /* listener.failed called */
-  gchar *publish_description;    /* to build the publish connection again */
-  GstElement *encoder;           /* the profile's video encoder (target-bitrate), or NULL */
-  TmBitrate bitrate;             /* its target, following the relay's REMB */
-  guint serial;                  /* of the last webrtcbin made */
-  GThread *warmup;               /* generating the DTLS certificate (warm_dtls); joined when freed */
+  Anchor *anchor;               /* ref */
+  GstElement *publish_pipeline; /* capture, encode, publish webrtcbin */
+  GstElement *pipeline;         /* receive: feeds and display */
+  GstElement *media;            /* the profile's encode chains */
+  GstElement *publish;          /* webrtcbin */
+  TmDisplay *display;           /* NULL when headless */
+  GHashTable *feeds;            /* id -> TmFeed* */
+  GStrv media_addresses;        /* local addresses ICE may use; NULL: all interfaces */
+  gboolean failed;              /* listener.failed called */
+  gchar *publish_description;   /* to build the publish connection again */
+  GstElement *encoder;          /* the profile's video encoder (target-bitrate), or NULL */
+  TmBitrate bitrate;            /* its target, following the relay's REMB */
+  guint serial;                 /* of the last webrtcbin made */
+  GThread *warmup;              /* generating the DTLS certificate (warm_dtls); joined when freed */
 };
 
 typedef enum {
@@ -62,11 +64,11 @@ typedef enum {
   EVENT_GATHERED,
   EVENT_STATE,
   EVENT_ERROR,
-  EVENT_REMB,                    /* number: the relay's estimate, kbit/s */
+  EVENT_REMB, /* number: the relay's estimate, kbit/s */
 } EventKind;
 
 typedef struct {
-  Target *target;                /* ref */
+  Target *target; /* ref */
   EventKind kind;
   gchar *text;
   guint number;
@@ -176,7 +178,7 @@ on_feedback_rtcp(GObject *session, guint type, guint fbtype, guint sender_ssrc, 
   gboolean remb;
 
   if (type != 206 || fbtype != 15 || fci == NULL || !gst_buffer_map(fci, &map, GST_MAP_READ))
-    return;                        /* only payload-specific, application layer: REMB */
+    return; /* only payload-specific, application layer: REMB */
   remb = tm_bitrate_parse_remb(map.data, map.size, &bps);
   gst_buffer_unmap(fci, &map);
   if (remb)
@@ -196,12 +198,14 @@ watch_feedback(TmCall *call, Target *t)
   g_signal_emit_by_name(rtpbin, "get-internal-session", 0, &session);
   if (session == NULL)
     return;
-  g_signal_connect_data(session, "on-feedback-rtcp", G_CALLBACK(on_feedback_rtcp),
-                        target_ref(t), target_closure_free, 0);
+  g_signal_connect_data(session, "on-feedback-rtcp", G_CALLBACK(on_feedback_rtcp), target_ref(t),
+                        target_closure_free, 0);
   g_object_set_data(G_OBJECT(call->publish), "tm-feedback", session);
   g_object_unref(session);
-  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "video bitrate follows the relay's estimate (at most "
-        "%u kbit/s)", call->bitrate.max_bps / 1000);
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
+        "video bitrate follows the relay's estimate (at most "
+        "%u kbit/s)",
+        call->bitrate.max_bps / 1000);
 }
 
 static void
@@ -249,9 +253,7 @@ event_dispatch(gpointer data)
       GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(webrtc), "tm-serial")) != t->serial)
     return G_SOURCE_REMOVE;
   switch (event->kind) {
-  case EVENT_OFFER:
-    call->listener.offer(call->user_data, t->target, event->text);
-    break;
+  case EVENT_OFFER: call->listener.offer(call->user_data, t->target, event->text); break;
   case EVENT_CANDIDATE:
     call->listener.candidate(call->user_data, t->target, event->number, event->text);
     break;
@@ -261,15 +263,9 @@ event_dispatch(gpointer data)
       call->listener.candidate(call->user_data, t->target, 0, "");
     }
     break;
-  case EVENT_STATE:
-    handle_state(call, t, event->number);
-    break;
-  case EVENT_ERROR:
-    connection_failed(call, t->target, event->text);
-    break;
-  case EVENT_REMB:
-    apply_estimate(call, event->number);
-    break;
+  case EVENT_STATE: handle_state(call, t, event->number); break;
+  case EVENT_ERROR: connection_failed(call, t->target, event->text); break;
+  case EVENT_REMB: apply_estimate(call, event->number); break;
   }
   return G_SOURCE_REMOVE;
 }
@@ -293,8 +289,8 @@ post_event(Target *t, EventKind kind, gchar *text, guint number)
 /* ---- negotiation (webrtcbin threads) ---- */
 
 typedef struct {
-  Target *target;                /* ref */
-  GstElement *webrtc;            /* ref */
+  Target *target;     /* ref */
+  GstElement *webrtc; /* ref */
 } Promise;
 
 static Promise *
@@ -350,8 +346,9 @@ on_offer_created(GstPromise *promise, gpointer user_data)
     gst_structure_get(reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, NULL);
   if (offer == NULL) {
     post_event(p->target, EVENT_ERROR,
-               g_strdup_printf("cannot create the WebRTC offer for %s: %s",
-                               p->target->target, why != NULL ? why : "no offer"), 0);
+               g_strdup_printf("cannot create the WebRTC offer for %s: %s", p->target->target,
+                               why != NULL ? why : "no offer"),
+               0);
     g_free(why);
     return;
   }
@@ -374,21 +371,19 @@ on_negotiation_needed(GstElement *webrtc, gpointer user_data)
           "connection %s: renegotiation requested; not supported, ignored", t->target);
     return;
   }
-  promise = gst_promise_new_with_change_func(on_offer_created,
-                                             promise_new(t, webrtc),
-                                             promise_free);
+  promise =
+    gst_promise_new_with_change_func(on_offer_created, promise_new(t, webrtc), promise_free);
   g_signal_emit_by_name(webrtc, "create-offer", NULL, promise);
   gst_promise_unref(promise);
 }
 
 static void
-on_ice_candidate(GstElement *webrtc, guint mline, gchar *candidate,
-                 gpointer user_data)
+on_ice_candidate(GstElement *webrtc, guint mline, gchar *candidate, gpointer user_data)
 {
   Target *t = user_data;
 
   if (candidate == NULL || candidate[0] == '\0')
-    return;                      /* end of candidates: sent once gathering completes */
+    return; /* end of candidates: sent once gathering completes */
   if (g_str_has_prefix(candidate, "a="))
     candidate += 2;
   post_event(t, EVENT_CANDIDATE, g_strdup(candidate), mline);
@@ -415,8 +410,7 @@ on_connection_state(GstElement *webrtc, GParamSpec *pspec, gpointer user_data)
 
 /* Restricts ICE to ADDRESSES (libnice otherwise gathers on every interface but loopback). */
 static void
-restrict_addresses(NiceAgent *agent, const gchar *const *addresses,
-                   const gchar *target)
+restrict_addresses(NiceAgent *agent, const gchar *const *addresses, const gchar *target)
 {
   for (guint i = 0; addresses != NULL && addresses[i] != NULL; i++) {
     NiceAddress address;
@@ -424,12 +418,11 @@ restrict_addresses(NiceAgent *agent, const gchar *const *addresses,
     nice_address_init(&address);
     if (!nice_address_set_from_string(&address, addresses[i]) ||
         !nice_agent_add_local_address(agent, &address)) {
-      g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING,
-            "\"%s\" is not an IP address ICE can use; ignored", addresses[i]);
+      g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "\"%s\" is not an IP address ICE can use; ignored",
+            addresses[i]);
       continue;
     }
-    g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "connection %s: ICE on %s only", target,
-          addresses[i]);
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "connection %s: ICE on %s only", target, addresses[i]);
   }
 }
 
@@ -452,8 +445,7 @@ configure_ice(TmCall *call, GstElement *webrtc, const gchar *target)
   if (agent != NULL && NICE_IS_AGENT(agent)) {
     g_object_set(agent, "upnp", FALSE, "ice-tcp", FALSE, NULL);
     g_object_get(agent, "upnp", &upnp, "ice-tcp", &tcp, NULL);
-    restrict_addresses(agent, (const gchar *const *) call->media_addresses,
-                       target);
+    restrict_addresses(agent, (const gchar *const *) call->media_addresses, target);
   }
   g_clear_object(&agent);
   if (upnp)
@@ -478,17 +470,14 @@ make_webrtc(TmCall *call, const gchar *target, const gchar *name)
   t = target_new(call->anchor, target);
   t->serial = ++call->serial;
   g_object_set_data(G_OBJECT(webrtc), "tm-serial", GUINT_TO_POINTER(t->serial));
-  g_signal_connect_data(webrtc, "on-negotiation-needed",
-                        G_CALLBACK(on_negotiation_needed), target_ref(t),
-                        target_closure_free, 0);
-  g_signal_connect_data(webrtc, "on-ice-candidate", G_CALLBACK(on_ice_candidate),
+  g_signal_connect_data(webrtc, "on-negotiation-needed", G_CALLBACK(on_negotiation_needed),
                         target_ref(t), target_closure_free, 0);
-  g_signal_connect_data(webrtc, "notify::ice-gathering-state",
-                        G_CALLBACK(on_gathering_state), target_ref(t),
+  g_signal_connect_data(webrtc, "on-ice-candidate", G_CALLBACK(on_ice_candidate), target_ref(t),
                         target_closure_free, 0);
-  g_signal_connect_data(webrtc, "notify::connection-state",
-                        G_CALLBACK(on_connection_state), target_ref(t),
-                        target_closure_free, 0);
+  g_signal_connect_data(webrtc, "notify::ice-gathering-state", G_CALLBACK(on_gathering_state),
+                        target_ref(t), target_closure_free, 0);
+  g_signal_connect_data(webrtc, "notify::connection-state", G_CALLBACK(on_connection_state),
+                        target_ref(t), target_closure_free, 0);
   target_unref(t);
   return webrtc;
 }
@@ -550,7 +539,7 @@ find_encoder(TmCall *call)
     GstElement *e = g_value_get_object(&item);
     GstElementFactory *f = gst_element_get_factory(e);
     if (f != NULL && g_strcmp0(GST_OBJECT_NAME(f), "vp8enc") == 0)
-      call->encoder = e;           /* owned by the bin */
+      call->encoder = e; /* owned by the bin */
     g_value_reset(&item);
   }
   g_value_unset(&item);
@@ -566,8 +555,7 @@ build_publish(TmCall *call, const gchar *description, GError **error)
   g_autoptr(GError) parse_error = NULL;
 
   call->media = gst_parse_bin_from_description_full(description, FALSE, NULL,
-                                                    GST_PARSE_FLAG_FATAL_ERRORS,
-                                                    &parse_error);
+                                                    GST_PARSE_FLAG_FATAL_ERRORS, &parse_error);
   if (call->media == NULL) {
     g_set_error(error, TM_CALL_ERROR, TM_CALL_ERROR_PIPELINE,
                 "the capture pipeline does not build: %s", parse_error->message);
@@ -576,8 +564,7 @@ build_publish(TmCall *call, const gchar *description, GError **error)
   gst_object_set_name(GST_OBJECT(call->media), "capture");
   find_encoder(call);
   gst_bin_add(GST_BIN(call->publish_pipeline), call->media);
-  if (!expose_pad(call->media, "video_out", error) ||
-      !expose_pad(call->media, "audio_out", error))
+  if (!expose_pad(call->media, "video_out", error) || !expose_pad(call->media, "audio_out", error))
     return FALSE;
   call->publish = make_webrtc(call, PUBLISH, "publish");
   if (call->publish == NULL) {
@@ -587,8 +574,7 @@ build_publish(TmCall *call, const gchar *description, GError **error)
   }
   gst_bin_add(GST_BIN(call->publish_pipeline), call->publish);
   /* audio first: m-line 0 audio, m-line 1 video, as the subscribe connections */
-  return link_publish(call, "audio_out", error) &&
-         link_publish(call, "video_out", error);
+  return link_publish(call, "audio_out", error) && link_publish(call, "video_out", error);
 }
 
 static void
@@ -600,10 +586,9 @@ dump_graph(TmCall *call, const gchar *why)
   g_autofree gchar *publish = g_strconcat(why, "-publish", NULL);
   g_autofree gchar *receive = g_strconcat(why, "-receive", NULL);
 
-  GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS(GST_BIN(call->publish_pipeline),
-                                    GST_DEBUG_GRAPH_SHOW_ALL, publish);
-  GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS(GST_BIN(call->pipeline), GST_DEBUG_GRAPH_SHOW_ALL,
-                                    receive);
+  GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS(GST_BIN(call->publish_pipeline), GST_DEBUG_GRAPH_SHOW_ALL,
+                                    publish);
+  GST_DEBUG_BIN_TO_DOT_FILE_WITH_TS(GST_BIN(call->pipeline), GST_DEBUG_GRAPH_SHOW_ALL, receive);
 }
 
 /* The feed whose bin contains OBJECT, or NULL. */
@@ -631,8 +616,8 @@ bus_error(TmCall *call, GstMessage *message)
   TmFeed *feed = feed_of(call, GST_MESSAGE_SRC(message));
 
   gst_message_parse_error(message, &error, &debug);
-  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "error from %s: %s (%s)", source,
-        error->message, debug != NULL ? debug : "");
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "error from %s: %s (%s)", source, error->message,
+        debug != NULL ? debug : "");
   dump_graph(call, "testimony-client-error");
   if (feed != NULL) {
     g_autofree gchar *id = g_strdup(tm_feed_get_id(feed));
@@ -667,9 +652,7 @@ on_bus(GstBus *bus, GstMessage *message, gpointer user_data)
   TmCall *call = user_data;
 
   switch (GST_MESSAGE_TYPE(message)) {
-  case GST_MESSAGE_ERROR:
-    bus_error(call, message);
-    break;
+  case GST_MESSAGE_ERROR: bus_error(call, message); break;
   case GST_MESSAGE_WARNING: {
     g_autoptr(GError) error = NULL;
     gst_message_parse_warning(message, &error, NULL);
@@ -681,8 +664,7 @@ on_bus(GstBus *bus, GstMessage *message, gpointer user_data)
     recalculate_latency(call->publish_pipeline);
     recalculate_latency(call->pipeline);
     break;
-  default:
-    break;
+  default: break;
   }
   return G_SOURCE_CONTINUE;
 }
@@ -702,8 +684,8 @@ warm_dtls(gpointer data)
 
 TmCall *
 tm_call_new(const gchar *publish_description, gboolean headless,
-            const gchar *const *media_addresses, const TmCallListener *listener,
-            gpointer user_data, GError **error)
+            const gchar *const *media_addresses, const TmCallListener *listener, gpointer user_data,
+            GError **error)
 {
   TmCall *call = g_new0(TmCall, 1);
   g_autoptr(GstBus) bus = NULL;
@@ -743,7 +725,7 @@ tm_call_start(TmCall *call, GError **error)
 {
   if (gst_element_set_state(call->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE ||
       gst_element_set_state(call->publish_pipeline, GST_STATE_PLAYING) ==
-          GST_STATE_CHANGE_FAILURE) {
+        GST_STATE_CHANGE_FAILURE) {
     dump_graph(call, "testimony-client-start");
     g_set_error(error, TM_CALL_ERROR, TM_CALL_ERROR_STATE,
                 "the media pipeline does not start (camera, microphone or display missing?)");
@@ -753,8 +735,8 @@ tm_call_start(TmCall *call, GError **error)
 }
 
 void
-tm_call_subscribe(TmCall *call, const gchar *feed_id, const gchar *name,
-                  const gchar *role, TmAnalysis *analysis)
+tm_call_subscribe(TmCall *call, const gchar *feed_id, const gchar *name, const gchar *role,
+                  TmAnalysis *analysis)
 {
   g_autofree gchar *label = NULL;
   GstElement *webrtc;
@@ -810,17 +792,15 @@ on_answer_set(GstPromise *promise, gpointer user_data)
   Promise *p = user_data;
   gchar *why = NULL;
 
-  if (promise_reply(promise, &why) == NULL && why != NULL &&
-      g_strcmp0(why, "no reply") != 0)
-    post_event(p->target, EVENT_ERROR,
-               g_strdup_printf("the relay's answer for %s was not accepted: %s",
-                               p->target->target, why), 0);
+  if (promise_reply(promise, &why) == NULL && why != NULL && g_strcmp0(why, "no reply") != 0)
+    post_event(
+      p->target, EVENT_ERROR,
+      g_strdup_printf("the relay's answer for %s was not accepted: %s", p->target->target, why), 0);
   g_free(why);
 }
 
 gboolean
-tm_call_apply_answer(TmCall *call, const gchar *target, const gchar *sdp,
-                     GError **error)
+tm_call_apply_answer(TmCall *call, const gchar *target, const gchar *sdp, GError **error)
 {
   GstElement *webrtc = webrtc_for(call, target);
   GstSDPMessage *message = NULL;
@@ -843,9 +823,7 @@ tm_call_apply_answer(TmCall *call, const gchar *target, const gchar *sdp,
   }
   answer = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_ANSWER, message);
   t = target_new(call->anchor, target);
-  promise = gst_promise_new_with_change_func(on_answer_set,
-                                             promise_new(t, webrtc),
-                                             promise_free);
+  promise = gst_promise_new_with_change_func(on_answer_set, promise_new(t, webrtc), promise_free);
   g_signal_emit_by_name(webrtc, "set-remote-description", answer, promise);
   gst_promise_unref(promise);
   gst_webrtc_session_description_free(answer);
@@ -854,8 +832,8 @@ tm_call_apply_answer(TmCall *call, const gchar *target, const gchar *sdp,
 }
 
 gboolean
-tm_call_add_candidate(TmCall *call, const gchar *target, guint mline,
-                      const gchar *candidate, GError **error)
+tm_call_add_candidate(TmCall *call, const gchar *target, guint mline, const gchar *candidate,
+                      GError **error)
 {
   GstElement *webrtc = webrtc_for(call, target);
   g_autofree gchar *line = NULL;
@@ -866,7 +844,7 @@ tm_call_add_candidate(TmCall *call, const gchar *target, guint mline,
     return FALSE;
   }
   if (candidate[0] == '\0')
-    return TRUE;                 /* end of candidates: nothing to tell webrtcbin */
+    return TRUE; /* end of candidates: nothing to tell webrtcbin */
   if (g_str_has_prefix(candidate, "a="))
     candidate += 2;
   line = g_strdup(candidate);
@@ -906,7 +884,7 @@ gboolean
 tm_call_restart_publish(TmCall *call, GError **error)
 {
   if (call->publish == NULL)
-    return TRUE;                       /* receiving only */
+    return TRUE; /* receiving only */
   tm_call_stop_publishing(call);
   if (!build_publish(call, call->publish_description, error))
     return FALSE;

@@ -16,8 +16,8 @@
 #define TM_CALL_ERROR (tm_call_error_quark())
 
 typedef enum {
-  TM_CALL_ERROR_PIPELINE,        /* the profile does not build, or lacks video_out/audio_out */
-  TM_CALL_ERROR_STATE,           /* the pipeline would not start */
+  TM_CALL_ERROR_PIPELINE, /* the profile does not build, or lacks video_out/audio_out */
+  TM_CALL_ERROR_STATE,    /* the pipeline would not start */
   TM_CALL_ERROR_UNKNOWN_TARGET,
   TM_CALL_ERROR_BAD_SDP,
 } TmCallError;
@@ -30,8 +30,7 @@ typedef struct {
   /* Our SDP offer for TARGET is ready: send it ("publish" or "subscribe"). */
   void (*offer)(gpointer user_data, const gchar *target, const gchar *sdp);
   /* A local ICE candidate for TARGET ("" = end of candidates). */
-  void (*candidate)(gpointer user_data, const gchar *target, guint mline,
-                    const gchar *candidate);
+  void (*candidate)(gpointer user_data, const gchar *target, guint mline, const gchar *candidate);
   /* The pipeline failed (or the publish connection, when publish_failed is NULL): the client
    * cannot go on. */
   void (*failed)(gpointer user_data, const gchar *message);
@@ -45,20 +44,18 @@ typedef struct {
  * MEDIA_ADDRESSES: the only local IP addresses ICE may use, NULL for every interface (libnice
  * leaves loopback out then). */
 TmCall *tm_call_new(const gchar *publish_description, gboolean headless,
-                    const gchar *const *media_addresses,
-                    const TmCallListener *listener, gpointer user_data,
-                    GError **error);
+                    const gchar *const *media_addresses, const TmCallListener *listener,
+                    gpointer user_data, GError **error);
 /* Starts the pipeline and negotiates the publish connection. */
 gboolean tm_call_start(TmCall *call, GError **error);
 /* Creates the subscribe connection for FEED (name and role label its tile) and offers.
  * ANALYSIS (a new reference is taken) watches its decoded media. No-op if it exists. */
-void tm_call_subscribe(TmCall *call, const gchar *feed, const gchar *name,
-                       const gchar *role, TmAnalysis *analysis);
+void tm_call_subscribe(TmCall *call, const gchar *feed, const gchar *name, const gchar *role,
+                       TmAnalysis *analysis);
 /* Removes FEED's connection and branches from the running pipeline. No-op if unknown. */
 void tm_call_unsubscribe(TmCall *call, const gchar *feed);
 gboolean tm_call_has_target(TmCall *call, const gchar *target);
-gboolean tm_call_apply_answer(TmCall *call, const gchar *target, const gchar *sdp,
-                              GError **error);
+gboolean tm_call_apply_answer(TmCall *call, const gchar *target, const gchar *sdp, GError **error);
 gboolean tm_call_add_candidate(TmCall *call, const gchar *target, guint mline,
                                const gchar *candidate, GError **error);
 /* The waiting-room slate on the display (no-op when headless); NULL clears it. */

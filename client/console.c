@@ -3,15 +3,18 @@
 
 #include <string.h>
 
+/* The quark's name is taken as written. */
+/* clang-format off */
 G_DEFINE_QUARK(tm-console-error-quark, tm_console_error)
+/* clang-format on */
 
 /* ---- the reader ---- */
 
 struct _TmConsole {
   GIOChannel *channel;
   guint watch_id;
-  GString *partial;              /* the line read so far */
-  gboolean discarding;           /* the current line is over TM_CONSOLE_MAX_LINE */
+  GString *partial;    /* the line read so far */
+  gboolean discarding; /* the current line is over TM_CONSOLE_MAX_LINE */
   TmConsoleListener listener;
   gpointer user_data;
 };
@@ -67,7 +70,7 @@ on_input(GIOChannel *channel, GIOCondition condition, gpointer user_data)
   if (error != NULL)
     g_log("testimony-console", G_LOG_LEVEL_DEBUG, "standard input: %s", error->message);
   if (console->partial->len > 0 || console->discarding)
-    emit_line(console);          /* a last line without its newline */
+    emit_line(console); /* a last line without its newline */
   console->watch_id = 0;
   console->listener.closed(console->user_data);
   return G_SOURCE_REMOVE;
@@ -85,8 +88,8 @@ tm_console_new(gint fd, const TmConsoleListener *listener, gpointer user_data)
   g_io_channel_set_close_on_unref(console->channel, FALSE);
   g_io_channel_set_encoding(console->channel, NULL, NULL);
   g_io_channel_set_buffered(console->channel, FALSE);
-  console->watch_id = g_io_add_watch(console->channel, G_IO_IN | G_IO_HUP | G_IO_ERR,
-                                     on_input, console);
+  console->watch_id =
+    g_io_add_watch(console->channel, G_IO_IN | G_IO_HUP | G_IO_ERR, on_input, console);
   return console;
 }
 
@@ -105,14 +108,14 @@ tm_console_free(TmConsole *console)
 
 typedef enum {
   ARG_NONE,
-  ARG_NAME,                      /* the rest of the line names a participant: "target" */
-  ARG_TEXT,                      /* the rest of the line: "text" */
-  ARG_OP,                        /* one of start, pause, resume, stop: "op" */
-  ARG_PROTECT,                   /* screen-witness on|off: "measure", "on" */
+  ARG_NAME,    /* the rest of the line names a participant: "target" */
+  ARG_TEXT,    /* the rest of the line: "text" */
+  ARG_OP,      /* one of start, pause, resume, stop: "op" */
+  ARG_PROTECT, /* screen-witness on|off: "measure", "on" */
 } Arg;
 
 typedef struct {
-  const gchar *word;             /* also the control action, except status and help */
+  const gchar *word; /* also the control action, except status and help */
   Arg arg;
   const gchar *usage;
   const gchar *who;
@@ -167,8 +170,7 @@ tm_console_help(void)
   if (g_once_init_enter(&once)) {
     GString *out = g_string_new("commands (NAME: a participant's name, or id):\n");
     for (guint i = 0; i < G_N_ELEMENTS(specs); i++)
-      g_string_append_printf(out, "  %-32s %s\n", specs[i].usage,
-                             specs[i].who);
+      g_string_append_printf(out, "  %-32s %s\n", specs[i].usage, specs[i].who);
     text = g_string_free(out, FALSE);
     g_once_init_leave(&once, 1);
   }
@@ -187,7 +189,7 @@ resolve_name(const TmConsolePerson *people, guint n, const gchar *name, GError *
     for (guint i = 0; i < n; i++) {
       const gchar *pname = people[i].name != NULL ? people[i].name : "";
       gboolean hit = pass == 0 ? g_str_equal(pname, name)
-                   : pass == 1 ? g_ascii_strcasecmp(pname, name) == 0
+        : pass == 1            ? g_ascii_strcasecmp(pname, name) == 0
                                : g_strcmp0(people[i].id, name) == 0;
       if (!hit)
         continue;
@@ -203,8 +205,7 @@ resolve_name(const TmConsolePerson *people, guint n, const gchar *name, GError *
                 "nobody called \"%s\" is in the hearing", name);
   else
     g_set_error(error, TM_CONSOLE_ERROR, TM_CONSOLE_ERROR_AMBIGUOUS,
-                "more than one participant is called \"%s\" (%s); use their id", name,
-                ids->str);
+                "more than one participant is called \"%s\" (%s); use their id", name, ids->str);
   return NULL;
 }
 
@@ -230,8 +231,8 @@ split_words(const gchar *text)
 
 /* Adds SPEC's members, taken from REST, to M. */
 static gboolean
-add_args(const Spec *spec, const gchar *rest, const TmConsolePerson *people,
-         guint n_people, JsonObject *m, GError **error)
+add_args(const Spec *spec, const gchar *rest, const TmConsolePerson *people, guint n_people,
+         JsonObject *m, GError **error)
 {
   g_auto(GStrv) words = NULL;
   const gchar *id;
@@ -247,9 +248,7 @@ add_args(const Spec *spec, const gchar *rest, const TmConsolePerson *people,
       return FALSE;
     json_object_set_string_member(m, "target", id);
     return TRUE;
-  case ARG_TEXT:
-    json_object_set_string_member(m, "text", rest);
-    return TRUE;
+  case ARG_TEXT: json_object_set_string_member(m, "text", rest); return TRUE;
   case ARG_OP:
     if (!g_strv_contains(record_ops, rest))
       return usage_error(spec, error);
@@ -263,8 +262,7 @@ add_args(const Spec *spec, const gchar *rest, const TmConsolePerson *people,
     json_object_set_string_member(m, "measure", words[0]);
     json_object_set_boolean_member(m, "on", g_str_equal(words[1], "on"));
     return TRUE;
-  case ARG_NONE:
-    break;
+  case ARG_NONE: break;
   }
   return usage_error(spec, error);
 }
@@ -281,7 +279,7 @@ tm_console_parse(const gchar *line, const TmConsolePerson *people, guint n_peopl
   memset(command, 0, sizeof *command);
   for (gchar *c = copy; *c != '\0'; c++) {
     if (*c == '\t') {
-      *c = ' ';                  /* the relay takes no control character in a string */
+      *c = ' '; /* the relay takes no control character in a string */
     } else if ((guchar) *c < 0x20 || *c == 0x7f) {
       g_set_error_literal(error, TM_CONSOLE_ERROR, TM_CONSOLE_ERROR_USAGE,
                           "the line holds a control character");

@@ -14,11 +14,11 @@
 #define TM_CONSOLE_ERROR (tm_console_error_quark())
 
 typedef enum {
-  TM_CONSOLE_ERROR_EMPTY,        /* a blank line: nothing to do, say nothing */
-  TM_CONSOLE_ERROR_UNKNOWN,      /* not a command */
-  TM_CONSOLE_ERROR_USAGE,        /* wrong or missing arguments */
-  TM_CONSOLE_ERROR_NOBODY,       /* NAME matches no participant */
-  TM_CONSOLE_ERROR_AMBIGUOUS,    /* NAME matches more than one participant */
+  TM_CONSOLE_ERROR_EMPTY,     /* a blank line: nothing to do, say nothing */
+  TM_CONSOLE_ERROR_UNKNOWN,   /* not a command */
+  TM_CONSOLE_ERROR_USAGE,     /* wrong or missing arguments */
+  TM_CONSOLE_ERROR_NOBODY,    /* NAME matches no participant */
+  TM_CONSOLE_ERROR_AMBIGUOUS, /* NAME matches more than one participant */
 } TmConsoleError;
 
 GQuark tm_console_error_quark(void);
@@ -48,14 +48,14 @@ typedef struct {
 
 /* What a line asks for. */
 typedef enum {
-  TM_CONSOLE_SEND,               /* send MESSAGE to the relay */
-  TM_CONSOLE_HELP,               /* print tm_console_help() */
+  TM_CONSOLE_SEND, /* send MESSAGE to the relay */
+  TM_CONSOLE_HELP, /* print tm_console_help() */
 } TmConsoleAction;
 
 typedef struct {
   TmConsoleAction action;
-  const gchar *command;          /* the command word (static) */
-  JsonObject *message;           /* owned: {"type":"control",...} or {"type":"status"}; or NULL */
+  const gchar *command; /* the command word (static) */
+  JsonObject *message;  /* owned: {"type":"control",...} or {"type":"status"}; or NULL */
 } TmConsoleCommand;
 
 /* Parses LINE into COMMAND (cleared with tm_console_command_clear()); FALSE with ERROR (one

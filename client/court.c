@@ -5,17 +5,17 @@
 
 #define LOG_DOMAIN "testimony-hearing"
 #define LINKS_INTERVAL_US (10 * G_USEC_PER_SEC)
-#define MAX_HELD_LINES 64            /* console lines typed before the join was accepted */
+#define MAX_HELD_LINES 64 /* console lines typed before the join was accepted */
 
 struct _TmCourt {
   TmApp *app;
-  const TmRoster *roster;            /* borrowed: the attendance's */
+  const TmRoster *roster; /* borrowed: the attendance's */
   TmCourtListener listener;
   gpointer user_data;
-  gboolean joined;                   /* the relay accepted the join */
-  GQueue held_lines;                 /* console lines (g_free) typed before the join */
-  guint status_requests;             /* console "status" requests not yet answered */
-  gint64 links_printed_us;           /* when the last link-quality summary was printed, 0: never */
+  gboolean joined;         /* the relay accepted the join */
+  GQueue held_lines;       /* console lines (g_free) typed before the join */
+  guint status_requests;   /* console "status" requests not yet answered */
+  gint64 links_printed_us; /* when the last link-quality summary was printed, 0: never */
 };
 
 TmCourt *
@@ -106,11 +106,11 @@ tm_court_handle_waiting(TmCourt *court, JsonObject *m)
   for (guint i = 0; i < n; i++) {
     JsonObject *p = object_at(people, i);
     JsonNode *link = p != NULL ? json_object_get_member(p, "link") : NULL;
-    g_autoptr(GDateTime) since = g_date_time_new_from_unix_local(
-        (gint64) tm_json_number(p, "since", 0));
+    g_autoptr(GDateTime) since =
+      g_date_time_new_from_unix_local((gint64) tm_json_number(p, "since", 0));
     g_autofree gchar *when = since != NULL ? g_date_time_format(since, "%H:%M:%S") : NULL;
-    g_autofree gchar *quality = link != NULL && JSON_NODE_HOLDS_OBJECT(link)
-                                ? link_text(json_node_get_object(link)) : NULL;
+    g_autofree gchar *quality =
+      link != NULL && JSON_NODE_HOLDS_OBJECT(link) ? link_text(json_node_get_object(link)) : NULL;
 
     if (p == NULL)
       continue;
@@ -178,13 +178,14 @@ tm_court_handle_status(TmCourt *court, JsonObject *m, const gchar *recording)
   guint n = people != NULL ? json_array_get_length(people) : 0;
   const gchar *hearing = tm_json_string(m, "hearing"), *case_number = tm_json_string(m, "case");
   g_autofree gchar *of_case = case_number != NULL && case_number[0] != '\0'
-                              ? g_strdup_printf(", case %s", case_number) : NULL;
+    ? g_strdup_printf(", case %s", case_number)
+    : NULL;
 
   if (court->status_requests == 0)
-    return;                       /* only the console asks */
+    return; /* only the console asks */
   court->status_requests--;
-  tm_app_notice("hearing %s%s%s, recording %s: %u participant%s",
-                hearing != NULL ? hearing : "?", of_case != NULL ? of_case : "",
+  tm_app_notice("hearing %s%s%s, recording %s: %u participant%s", hearing != NULL ? hearing : "?",
+                of_case != NULL ? of_case : "",
                 json_object_get_boolean_member_with_default(m, "locked", FALSE) ? " (locked)" : "",
                 recording, n, n == 1 ? "" : "s");
   for (guint i = 0; i < n; i++) {
@@ -214,10 +215,10 @@ run_line(TmCourt *court, const gchar *line)
   TmConsoleCommand command;
   g_autoptr(GError) error = NULL;
 
-  people[n++] = (TmConsolePerson) { roster->self_id, roster->self_name };
+  people[n++] = (TmConsolePerson){ roster->self_id, roster->self_name };
   for (guint i = 0; i < n_remotes; i++) {
     TmRemote *remote = tm_roster_remote_at(roster, i);
-    people[n++] = (TmConsolePerson) { remote->id, remote->name };
+    people[n++] = (TmConsolePerson){ remote->id, remote->name };
   }
   if (!tm_console_parse(line, people, n, &command, &error)) {
     if (!g_error_matches(error, TM_CONSOLE_ERROR, TM_CONSOLE_ERROR_EMPTY))

@@ -15,10 +15,10 @@
 enum { EXIT_USAGE = 2, EXIT_CONNECT = 3, EXIT_TOKEN = 4, EXIT_REFUSED = 5, EXIT_TIMEOUT = 6 };
 
 typedef struct {
-  const char *name;      /* command word */
-  const char *action;    /* control action; NULL for status */
-  int args;              /* 0, 1 (NAME/TEXT/op) or 2 (protect MEASURE on|off) */
-  gboolean target;       /* the argument names a participant */
+  const char *name;   /* command word */
+  const char *action; /* control action; NULL for status */
+  int args;           /* 0, 1 (NAME/TEXT/op) or 2 (protect MEASURE on|off) */
+  gboolean target;    /* the argument names a participant */
 } Command;
 
 static const Command commands[] = {
@@ -50,8 +50,7 @@ typedef struct {
   gboolean sent;
 } Ctl;
 
-static void
-finish(Ctl *c, int status, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void finish(Ctl *c, int status, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
 static void
 finish(Ctl *c, int status, const char *fmt, ...)
@@ -90,7 +89,7 @@ resolve(Ctl *c, JsonArray *people, const char *name, char **why)
       const char *n = json_object_get_string_member_with_default(p, "name", "");
       const char *id = json_object_get_string_member_with_default(p, "id", "");
       gboolean hit = pass == 0 ? strcmp(n, name) == 0
-                   : pass == 1 ? g_ascii_strcasecmp(n, name) == 0
+        : pass == 1            ? g_ascii_strcasecmp(n, name) == 0
                                : strcmp(id, name) == 0;
       if (hit) {
         found = id;
@@ -120,8 +119,8 @@ send_command(Ctl *c, JsonObject *joined)
     json_builder_add_string_value(b, c->cmd->action);
     if (c->cmd->target) {
       g_autofree char *why = NULL;
-      const char *id = resolve(c, json_object_get_array_member(joined, "participants"),
-                               c->args[0], &why);
+      const char *id =
+        resolve(c, json_object_get_array_member(joined, "participants"), c->args[0], &why);
       if (id == NULL) {
         finish(c, EXIT_REFUSED, "%s", why);
         return;
@@ -181,8 +180,8 @@ static int
 error_status(const char *code)
 {
   static const char *const token_codes[] = {
-    "bad-token", "token-expired", "token-not-yet-valid", "wrong-hearing", "token-in-use",
-    "token-revoked", "hearing-ended", "hearing-locked", "rate-limited", NULL,
+    "bad-token",     "token-expired", "token-not-yet-valid", "wrong-hearing", "token-in-use",
+    "token-revoked", "hearing-ended", "hearing-locked",      "rate-limited",  NULL,
   };
   return g_strv_contains(token_codes, code) ? EXIT_TOKEN : EXIT_REFUSED;
 }
@@ -200,9 +199,9 @@ on_message(SoupWebsocketConnection *ws, gint type, GBytes *msg, gpointer data)
   JsonObject *o = json_node_get_object(json_parser_get_root(parser));
   const char *t = json_object_get_string_member_with_default(o, "type", "");
   gboolean answer = strcmp(t, "error") == 0 || strcmp(t, "done") == 0 ||
-                    (c->cmd->action == NULL && strcmp(t, "status") == 0) ||
-                    (c->sent && c->cmd->action != NULL &&
-                     strcmp(c->cmd->action, "waiting") == 0 && strcmp(t, "waiting") == 0);
+    (c->cmd->action == NULL && strcmp(t, "status") == 0) ||
+    (c->sent && c->cmd->action != NULL && strcmp(c->cmd->action, "waiting") == 0 &&
+     strcmp(t, "waiting") == 0);
   if (c->json && (answer || strcmp(t, "joined") == 0))
     printf("%.*s\n", (int) len, text);
   if (strcmp(t, "joined") == 0 && !c->sent) {
@@ -307,13 +306,15 @@ main(int argc, char **argv)
   GOptionEntry entries[] = {
     { "relay", 0, 0, G_OPTION_ARG_STRING, &relay, "Relay address, https://HOST:PORT", "URL" },
     { "token", 0, 0, G_OPTION_ARG_STRING, &token, "A judge's or clerk's join token", "TOKEN" },
-    { "ca", 0, 0, G_OPTION_ARG_FILENAME, &ca, "Trust this certificate (PEM) for the relay", "CERT" },
+    { "ca", 0, 0, G_OPTION_ARG_FILENAME, &ca, "Trust this certificate (PEM) for the relay",
+      "CERT" },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Seconds to wait for the answer (15)", "S" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &c.json, "Print the relay's answers as JSON", NULL },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("COMMAND [ARGS] - control a hearing");
-  g_option_context_set_summary(ctx,
+  g_option_context_set_summary(
+    ctx,
     "Commands: status, waiting, admit NAME, refuse NAME, to-waiting NAME, mute NAME,\n"
     "unmute-request NAME, video-off NAME, remove NAME, protect screen-witness on|off, lock,\n"
     "unlock, end, record start|pause|resume|stop, mark TEXT");
@@ -326,8 +327,9 @@ main(int argc, char **argv)
   g_autofree char *why = NULL;
   c.cmd = parse_command(argv, argc, &why);
   if (relay == NULL || token == NULL || c.cmd == NULL) {
-    fprintf(stderr, "testimony-ctl: %s\nusage: testimony-ctl --relay URL --token TOKEN [--ca CERT] "
-                    "COMMAND [ARGS]  (see --help)\n",
+    fprintf(stderr,
+            "testimony-ctl: %s\nusage: testimony-ctl --relay URL --token TOKEN [--ca CERT] "
+            "COMMAND [ARGS]  (see --help)\n",
             why != NULL ? why : "--relay and --token are required");
     return EXIT_USAGE;
   }

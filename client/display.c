@@ -17,11 +17,11 @@
 struct _TmDisplay {
   GMutex lock;
   GstElement *compositor;
-  GstElement *slate;             /* textoverlay on the whole canvas (waiting room) */
-  GstElement *indicators[TM_DISPLAY_N_INDICATORS];  /* textoverlays in the top corners */
+  GstElement *slate; /* textoverlay on the whole canvas (waiting room) */
+  GstElement *indicators[TM_DISPLAY_N_INDICATORS]; /* textoverlays in the top corners */
   GstElement *mixer;
-  GPtrArray *tiles;              /* compositor sink pads of remote feeds, refs, under lock */
-  gboolean slate_shown;          /* under lock: tiles hidden (a frozen last picture of someone
+  GPtrArray *tiles;     /* compositor sink pads of remote feeds, refs, under lock */
+  gboolean slate_shown; /* under lock: tiles hidden (a frozen last picture of someone
                                     must not stay on a waiting witness's screen) */
 };
 
@@ -38,8 +38,7 @@ make_element(const gchar *factory, const gchar *name, GError **error)
 
 /* The sink: $ENV as a pipeline description if set, else FALLBACK. */
 static GstElement *
-make_sink(const gchar *env, const gchar *fallback, const gchar *name,
-          GError **error)
+make_sink(const gchar *env, const gchar *fallback, const gchar *name, GError **error)
 {
   const gchar *value = g_getenv(env);
   GstElement *sink;
@@ -94,18 +93,17 @@ build_chain(GstBin *pipeline, const gchar *const *factories, const gchar *const 
 static gboolean
 build_video(TmDisplay *display, GstBin *pipeline, GError **error)
 {
-  const gchar *factories[] = { "videotestsrc", "capsfilter", "compositor", "textoverlay",
-                               "textoverlay", "textoverlay", "videoconvert", "autovideosink" };
-  const gchar *names[] = { "display_background", "display_canvas", "display_compositor",
-                           "display_slate", "display_recording", "display_waiting",
-                           "display_convert", "display_video_sink" };
+  const gchar *factories[] = { "videotestsrc", "capsfilter",  "compositor",   "textoverlay",
+                               "textoverlay",  "textoverlay", "videoconvert", "autovideosink" };
+  const gchar *names[] = { "display_background", "display_canvas",    "display_compositor",
+                           "display_slate",      "display_recording", "display_waiting",
+                           "display_convert",    "display_video_sink" };
   GstElement *e[G_N_ELEMENTS(factories)];
-  GstElement *sink = make_sink("TESTIMONY_VIDEO_SINK", "autovideosink",
-                               "display_video_sink", error);
-  g_autoptr(GstCaps) caps = gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT,
-                                                CANVAS_WIDTH, "height", G_TYPE_INT,
-                                                CANVAS_HEIGHT, "framerate",
-                                                GST_TYPE_FRACTION, 30, 1, NULL);
+  GstElement *sink =
+    make_sink("TESTIMONY_VIDEO_SINK", "autovideosink", "display_video_sink", error);
+  g_autoptr(GstCaps) caps =
+    gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT, CANVAS_WIDTH, "height", G_TYPE_INT,
+                        CANVAS_HEIGHT, "framerate", GST_TYPE_FRACTION, 30, 1, NULL);
 
   if (!build_chain(pipeline, factories, names, sink, e, G_N_ELEMENTS(e), error))
     return FALSE;
@@ -135,8 +133,8 @@ build_audio(TmDisplay *display, GstBin *pipeline, GError **error)
   const gchar *names[] = { "display_silence", "display_mixer", "display_audio_convert",
                            "display_resample", "display_audio_sink" };
   GstElement *e[G_N_ELEMENTS(factories)];
-  GstElement *sink = make_sink("TESTIMONY_AUDIO_SINK", "autoaudiosink",
-                               "display_audio_sink", error);
+  GstElement *sink =
+    make_sink("TESTIMONY_AUDIO_SINK", "autoaudiosink", "display_audio_sink", error);
 
   if (!build_chain(pipeline, factories, names, sink, e, G_N_ELEMENTS(e), error))
     return FALSE;
@@ -153,8 +151,7 @@ tm_display_new(GstBin *pipeline, GError **error)
 
   g_mutex_init(&display->lock);
   display->tiles = g_ptr_array_new_with_free_func(gst_object_unref);
-  if (!build_video(display, pipeline, error) ||
-      !build_audio(display, pipeline, error)) {
+  if (!build_video(display, pipeline, error) || !build_audio(display, pipeline, error)) {
     tm_display_free(display);
     return NULL;
   }
@@ -179,9 +176,8 @@ layout(TmDisplay *display)
   tile_h = tile_w * 3 / 4;
   for (guint i = 0; i < n; i++) {
     gint col = (gint) (i % cols), row = (gint) (i / cols);
-    g_object_set(g_ptr_array_index(display->tiles, i), "xpos",
-                 col * cell_w + (cell_w - tile_w) / 2, "ypos",
-                 row * cell_h + (cell_h - tile_h) / 2, "width", tile_w, "height", tile_h,
+    g_object_set(g_ptr_array_index(display->tiles, i), "xpos", col * cell_w + (cell_w - tile_w) / 2,
+                 "ypos", row * cell_h + (cell_h - tile_h) / 2, "width", tile_w, "height", tile_h,
                  "zorder", 1u, "alpha", display->slate_shown ? 0.0 : 1.0, NULL);
   }
 }
@@ -244,8 +240,7 @@ tm_display_set_indicator(TmDisplay *display, TmDisplayIndicator which, const gch
   /* a dark box of its own: shaded-background is not drawn on every format the compositor may
    * negotiate, and the corner may lie over a bright tile */
   if (markup != NULL && markup[0] != '\0')
-    boxed = g_strdup_printf("<span background=\"#000000\" bgalpha=\"60%%\"> %s </span>",
-                            markup);
+    boxed = g_strdup_printf("<span background=\"#000000\" bgalpha=\"60%%\"> %s </span>", markup);
   g_object_set(display->indicators[which], "text", boxed != NULL ? boxed : "", NULL);
 }
 

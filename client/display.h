@@ -9,8 +9,8 @@ typedef struct _TmDisplay TmDisplay;
 
 /* Small notices in a corner of the canvas, above the tiles and the slate. */
 typedef enum {
-  TM_DISPLAY_INDICATOR_RECORDING,  /* top right: the hearing is being recorded */
-  TM_DISPLAY_INDICATOR_WAITING,    /* top left: how many wait to be admitted (judge, clerk) */
+  TM_DISPLAY_INDICATOR_RECORDING, /* top right: the hearing is being recorded */
+  TM_DISPLAY_INDICATOR_WAITING,   /* top left: how many wait to be admitted (judge, clerk) */
   TM_DISPLAY_N_INDICATORS
 } TmDisplayIndicator;
 

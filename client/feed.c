@@ -1,20 +1,19 @@
 /* feed.c — one subscribe connection and its decode branches (see feed.h). */
 #include "feed.h"
 
-
 #include <gst/webrtc/webrtc.h>
 
 #define LOG_DOMAIN "testimony-feed"
 
 struct _TmFeed {
   gchar *id;
-  gchar *label;                  /* the tile's caption, escaped for Pango markup */
+  gchar *label; /* the tile's caption, escaped for Pango markup */
   TmAnalysis *analysis;
-  TmDisplay *display;            /* borrowed, NULL when headless */
-  GstElement *bin;               /* ref held */
-  GstElement *webrtc;            /* inside bin */
+  TmDisplay *display; /* borrowed, NULL when headless */
+  GstElement *bin;    /* ref held */
+  GstElement *webrtc; /* inside bin */
   GMutex lock;
-  GPtrArray *display_pads;       /* compositor/mixer pads in use, refs, under lock */
+  GPtrArray *display_pads; /* compositor/mixer pads in use, refs, under lock */
 };
 
 static gchar *
@@ -36,8 +35,7 @@ add_transceiver(GstElement *webrtc, const gchar *caps_text, gboolean nack)
   g_signal_emit_by_name(webrtc, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
                         caps, &transceiver);
   if (transceiver == NULL) {
-    g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "webrtcbin refused a transceiver for %s",
-          caps_text);
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "webrtcbin refused a transceiver for %s", caps_text);
     return;
   }
   if (nack)
@@ -97,9 +95,8 @@ link_display(TmFeed *feed, GstPad *src, GstPad *display_pad)
   return TRUE;
 }
 
-static const gchar *const video_decode[] = {
-  "queue", "rtpvp8depay", "vp8dec", "videoconvert", "capsfilter", NULL
-};
+static const gchar *const video_decode[] = { "queue",        "rtpvp8depay", "vp8dec",
+                                             "videoconvert", "capsfilter",  NULL };
 static const gchar *const audio_decode[] = {
   "queue", "rtpopusdepay", "opusdec", "audioconvert", "audioresample", "capsfilter", NULL
 };
@@ -113,12 +110,10 @@ static GPtrArray *
 build_branch(TmFeed *feed, gboolean video)
 {
   GstBin *bin = GST_BIN(feed->bin);
-  g_autofree GstElement **decode = build_chain(bin, video ? video_decode
-                                                            : audio_decode);
+  g_autofree GstElement **decode = build_chain(bin, video ? video_decode : audio_decode);
   g_autofree GstElement **tail = NULL;
   GPtrArray *started = g_ptr_array_new();
-  guint n_decode = g_strv_length((gchar **) (video ? video_decode
-                                                   : audio_decode));
+  guint n_decode = g_strv_length((gchar **) (video ? video_decode : audio_decode));
   GstElement *last;
   g_autoptr(GstPad) analysed = NULL;
   g_autoptr(GstCaps) caps = NULL;
@@ -143,8 +138,7 @@ build_branch(TmFeed *feed, gboolean video)
   else
     tm_analysis_watch_audio(feed->analysis, analysed);
 
-  tail = build_chain(bin, feed->display == NULL ? discard
-                            : video ? video_show : audio_play);
+  tail = build_chain(bin, feed->display == NULL ? discard : video ? video_show : audio_play);
   if (tail == NULL)
     return started;
   if (feed->display == NULL) {
@@ -156,13 +150,13 @@ build_branch(TmFeed *feed, gboolean video)
     g_object_set(tail[0], "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
                  (guint64) 200 * GST_MSECOND, NULL);
     if (video) {
-      g_object_set(tail[1], "text", feed->label, "font-desc", "Sans 20", "shaded-background",
-                   TRUE, NULL);
+      g_object_set(tail[1], "text", feed->label, "font-desc", "Sans 20", "shaded-background", TRUE,
+                   NULL);
       gst_util_set_object_arg(G_OBJECT(tail[1]), "valignment", "bottom");
       gst_util_set_object_arg(G_OBJECT(tail[1]), "halignment", "left");
     }
-    link_display(feed, src, video ? tm_display_add_video(feed->display)
-                                          : tm_display_add_audio(feed->display));
+    link_display(feed, src,
+                 video ? tm_display_add_video(feed->display) : tm_display_add_audio(feed->display));
     for (gint i = video ? 2 : 1; i >= 0; i--)
       g_ptr_array_add(started, tail[i]);
   }
@@ -221,7 +215,7 @@ tm_feed_new(const gchar *id, const gchar *label, TmAnalysis *analysis, TmDisplay
   g_autofree gchar *name = bin_name(id);
 
   feed->id = g_strdup(id);
-  feed->label = g_markup_escape_text(label, -1);  /* textoverlay reads Pango markup */
+  feed->label = g_markup_escape_text(label, -1); /* textoverlay reads Pango markup */
   feed->analysis = tm_analysis_ref(analysis);
   feed->display = display;
   g_mutex_init(&feed->lock);
@@ -231,11 +225,15 @@ tm_feed_new(const gchar *id, const gchar *label, TmAnalysis *analysis, TmDisplay
   gst_bin_add(GST_BIN(feed->bin), webrtc);
   /* Opus/48000/2 as RFC 7587 wants it (and the relay checks); useinbandfec=1 asks the sender
    * for in-band FEC */
-  add_transceiver(webrtc, "application/x-rtp,media=audio,encoding-name=OPUS,"
-                                  "clock-rate=48000,payload=111,encoding-params=(string)2,"
-                                  "useinbandfec=(string)1", FALSE);
-  add_transceiver(webrtc, "application/x-rtp,media=video,encoding-name=VP8,"
-                                  "clock-rate=90000,payload=96", TRUE);
+  add_transceiver(webrtc,
+                  "application/x-rtp,media=audio,encoding-name=OPUS,"
+                  "clock-rate=48000,payload=111,encoding-params=(string)2,"
+                  "useinbandfec=(string)1",
+                  FALSE);
+  add_transceiver(webrtc,
+                  "application/x-rtp,media=video,encoding-name=VP8,"
+                  "clock-rate=90000,payload=96",
+                  TRUE);
   g_signal_connect(webrtc, "pad-added", G_CALLBACK(on_pad_added), feed);
   return feed;
 }

@@ -13,8 +13,8 @@ typedef struct _TmFeed TmFeed;
 
 /* DISPLAY: NULL when headless. LABEL: text drawn on the tile. WEBRTC: a configured, floating
  * webrtcbin (see call.c); the feed adds its recv-only transceivers and decodes its pads. */
-TmFeed *tm_feed_new(const gchar *id, const gchar *label, TmAnalysis *analysis,
-                    TmDisplay *display, GstElement *webrtc);
+TmFeed *tm_feed_new(const gchar *id, const gchar *label, TmAnalysis *analysis, TmDisplay *display,
+                    GstElement *webrtc);
 const gchar *tm_feed_get_id(TmFeed *feed);
 GstElement *tm_feed_get_bin(TmFeed *feed);
 GstElement *tm_feed_get_webrtc(TmFeed *feed);

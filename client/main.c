@@ -24,21 +24,23 @@
 typedef struct {
   TmApp app;
   TmAttendance *attendance;
-  TmConsole *console;        /* NULL without --console */
+  TmConsole *console; /* NULL without --console */
   guint sigint_id;
   guint sigterm_id;
 } Client;
 
-static const gchar *const log_domains[] = {
-  "testimony-signalling", "testimony-session", "testimony-feed", "testimony-display",
-  "testimony-hearing", "testimony-console", NULL
-};
+static const gchar *const log_domains[] = { "testimony-signalling",
+                                            "testimony-session",
+                                            "testimony-feed",
+                                            "testimony-display",
+                                            "testimony-hearing",
+                                            "testimony-console",
+                                            NULL };
 
 /* Our warnings as one plain line each, until a failure or leave is under way (then the one
  * sentence that explains the exit status stays alone); debug messages with G_MESSAGES_DEBUG. */
 static void
-log_handler(const gchar *domain, GLogLevelFlags level, const gchar *message,
-            gpointer user_data)
+log_handler(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer user_data)
 {
   TmApp *app = user_data;
 
@@ -59,7 +61,7 @@ on_signal(gpointer user_data)
   Client *client = user_data;
 
   if (client->app.finishing) {
-    g_main_loop_quit(client->app.loop);  /* second signal: do not wait for the relay */
+    g_main_loop_quit(client->app.loop); /* second signal: do not wait for the relay */
     return G_SOURCE_CONTINUE;
   }
   tm_attendance_leave(client->attendance);
@@ -82,11 +84,12 @@ parse_options(TmOptions *o, int *argc, char ***argv, GError **error)
     { "headless", 0, 0, G_OPTION_ARG_NONE, &o->headless, "No window and no sound device", NULL },
     { "report", 0, 0, G_OPTION_ARG_FILENAME, &o->report_file,
       "Write one JSON line per second about what is received", "FILE" },
-    { "duration", 0, 0, G_OPTION_ARG_INT, &o->duration,
-      "Leave the hearing after this many seconds", "SECONDS" },
+    { "duration", 0, 0, G_OPTION_ARG_INT, &o->duration, "Leave the hearing after this many seconds",
+      "SECONDS" },
     { "pipelines", 0, 0, G_OPTION_ARG_FILENAME, &o->pipelines_dir,
       "Directory of the .pipeline profiles (default: $TESTIMONY_PIPELINES, else the install "
-      "directory, else the source tree's pipelines/)", "DIR" },
+      "directory, else the source tree's pipelines/)",
+      "DIR" },
     { "console", 0, 0, G_OPTION_ARG_NONE, &o->console,
       "Read controls from standard input, one a line (type help)", NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL }
@@ -179,8 +182,8 @@ prepare(Client *client)
     goto usage;
   g_log("testimony-hearing", G_LOG_LEVEL_DEBUG, "capture pipeline: %s", description);
   addresses = media_addresses(o->relay);
-  if (!tm_attendance_start_media(client->attendance, description,
-                                 (const gchar *const *) addresses, &error)) {
+  if (!tm_attendance_start_media(client->attendance, description, (const gchar *const *) addresses,
+                                 &error)) {
     g_printerr("testimony-client: %s\n", error->message);
     return TM_EXIT_MEDIA;
   }
@@ -211,8 +214,7 @@ main(int argc, char **argv)
   TmExitStatus status;
 
   for (guint i = 0; log_domains[i] != NULL; i++)
-    g_log_set_handler(log_domains[i],
-                      G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
+    g_log_set_handler(log_domains[i], G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
                       log_handler, &client.app);
   tm_app_init(&client.app);
   if (!parse_options(&client.app.options, &argc, &argv, &error)) {

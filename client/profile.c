@@ -15,7 +15,10 @@
 #define VIDEO_PLACEHOLDER "@VIDEO_SOURCE@"
 #define AUDIO_PLACEHOLDER "@AUDIO_SOURCE@"
 
+/* The quark's name is taken as written. */
+/* clang-format off */
 G_DEFINE_QUARK(tm-profile-error-quark, tm_profile_error)
+/* clang-format on */
 
 gchar *
 tm_profile_resolve_dir(const gchar *cli_dir)
@@ -99,13 +102,11 @@ tm_profile_load(const gchar *dir, const gchar *name, const gchar *video_source,
   }
   if (length > MAX_SIZE || strlen(contents) != length) {
     g_set_error(error, TM_PROFILE_ERROR, TM_PROFILE_ERROR_INVALID,
-                "the profile %s is not a text file of at most %d bytes", path,
-                MAX_SIZE);
+                "the profile %s is not a text file of at most %d bytes", path, MAX_SIZE);
     return NULL;
   }
   stripped = strip_comments(contents);
-  if (strstr(stripped, VIDEO_PLACEHOLDER) == NULL ||
-      strstr(stripped, AUDIO_PLACEHOLDER) == NULL) {
+  if (strstr(stripped, VIDEO_PLACEHOLDER) == NULL || strstr(stripped, AUDIO_PLACEHOLDER) == NULL) {
     g_set_error(error, TM_PROFILE_ERROR, TM_PROFILE_ERROR_INVALID,
                 "the profile %s must use both %s and %s", path, VIDEO_PLACEHOLDER,
                 AUDIO_PLACEHOLDER);
@@ -196,13 +197,14 @@ tm_profile_test_sources(const gchar *spec, gchar **video_source, gchar **audio_s
     if (!ok) {
       g_set_error(error, TM_PROFILE_ERROR, TM_PROFILE_ERROR_BAD_TEST_SOURCE,
                   "--test-source takes color=RRGGBB,tone=HZ,pattern=P (hex colour, "
-                  "1-20000 Hz, solid-color, zone-plate, snow or ball), not \"%s\"", item);
+                  "1-20000 Hz, solid-color, zone-plate, snow or ball), not \"%s\"",
+                  item);
       return FALSE;
     }
   }
   g_ascii_dtostr(tone, sizeof tone, hz);
-  *video_source = g_strdup_printf(
-      "videotestsrc is-live=true pattern=%s foreground-color=0xff%06x", pattern, rgb);
+  *video_source =
+    g_strdup_printf("videotestsrc is-live=true pattern=%s foreground-color=0xff%06x", pattern, rgb);
   *audio_source = g_strdup_printf("audiotestsrc is-live=true wave=sine freq=%s", tone);
   return TRUE;
 }

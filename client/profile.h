@@ -11,9 +11,9 @@
 #define TM_PROFILE_ERROR (tm_profile_error_quark())
 
 typedef enum {
-  TM_PROFILE_ERROR_BAD_NAME,      /* profile name with characters other than [a-z0-9_-] */
-  TM_PROFILE_ERROR_NOT_FOUND,     /* no NAME.pipeline in the directory */
-  TM_PROFILE_ERROR_INVALID,       /* file unreadable, too large, or a placeholder is missing */
+  TM_PROFILE_ERROR_BAD_NAME,  /* profile name with characters other than [a-z0-9_-] */
+  TM_PROFILE_ERROR_NOT_FOUND, /* no NAME.pipeline in the directory */
+  TM_PROFILE_ERROR_INVALID,   /* file unreadable, too large, or a placeholder is missing */
   TM_PROFILE_ERROR_BAD_TEST_SOURCE,
 } TmProfileError;
 

@@ -63,11 +63,12 @@ append_remote(GString *out, const TmReportRemote *remote)
   g_string_append(out, ",\"role\":");
   append_string(out, remote->role);
   g_string_append_printf(out, ",\"first_frame_ms\":%" G_GINT64_FORMAT, s->first_frame_ms);
-  g_string_append_printf(out, ",\"video\":{\"frames\":%" G_GUINT64_FORMAT
+  g_string_append_printf(out,
+                         ",\"video\":{\"frames\":%" G_GUINT64_FORMAT
                          ",\"width\":%d,\"height\":%d,\"r\":%d,\"g\":%d,\"b\":%d}",
                          s->frames, s->width, s->height, s->r, s->g, s->b);
-  g_string_append_printf(out, ",\"audio\":{\"buffers\":%" G_GUINT64_FORMAT ",\"rms_db\":",
-                         s->buffers);
+  g_string_append_printf(out,
+                         ",\"audio\":{\"buffers\":%" G_GUINT64_FORMAT ",\"rms_db\":", s->buffers);
   append_double(out, "%.1f", s->rms_db);
   g_string_append(out, ",\"freq_hz\":");
   append_double(out, "%.1f", s->freq_hz);

@@ -19,8 +19,8 @@ typedef struct {
   const gchar *id;
   const gchar *name;
   const gchar *role;
-  const gchar *state;            /* "waiting" or "admitted" */
-  const gchar *recording;        /* "recording", "paused" or "stopped" */
+  const gchar *state;     /* "waiting" or "admitted" */
+  const gchar *recording; /* "recording", "paused" or "stopped" */
 } TmReportSelf;
 
 typedef struct {

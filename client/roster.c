@@ -16,7 +16,7 @@ remote_free(gpointer data)
 void
 tm_roster_init(TmRoster *roster)
 {
-  *roster = (TmRoster) { 0 };
+  *roster = (TmRoster){ 0 };
   roster->remotes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, remote_free);
   roster->order = g_ptr_array_new();
 }

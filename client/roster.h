@@ -14,15 +14,15 @@ typedef struct {
   gchar *role;
   gboolean publishing;
   gboolean subscribed;
-  TmAnalysis *analysis;      /* owned (one ref) */
+  TmAnalysis *analysis; /* owned (one ref) */
 } TmRemote;
 
 typedef struct {
-  gchar *self_id;            /* ourselves, as joined named us; NULL until then */
+  gchar *self_id; /* ourselves, as joined named us; NULL until then */
   gchar *self_name;
   gchar *self_role;
-  GHashTable *remotes;       /* id -> TmRemote*, owned */
-  GPtrArray *order;          /* ids (borrowed from TmRemote) in the order announced */
+  GHashTable *remotes; /* id -> TmRemote*, owned */
+  GPtrArray *order;    /* ids (borrowed from TmRemote) in the order announced */
 } TmRoster;
 
 void tm_roster_init(TmRoster *roster);

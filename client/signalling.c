@@ -8,18 +8,21 @@
 #define MAX_INCOMING (256 * 1024)
 #define CONNECT_TIMEOUT_S 15
 
+/* The quark's name is taken as written. */
+/* clang-format off */
 G_DEFINE_QUARK(tm-signalling-error-quark, tm_signalling_error)
+/* clang-format on */
 
 struct _TmSignalling {
   TmSignallingListener listener;
   gpointer user_data;
-  gchar *relay;                  /* as given, for messages */
+  gchar *relay; /* as given, for messages */
   gchar *ws_url;
-  gboolean pinned;               /* trust exactly the --ca certificates */
-  GTlsCertificate *ca_cert;      /* first certificate of --ca, for the identity exception */
+  gboolean pinned;          /* trust exactly the --ca certificates */
+  GTlsCertificate *ca_cert; /* first certificate of --ca, for the identity exception */
   SoupSession *session;
   GCancellable *cancellable;
-  SoupMessage *msg;              /* the WebSocket upgrade request */
+  SoupMessage *msg; /* the WebSocket upgrade request */
   SoupWebsocketConnection *connection;
 };
 
@@ -38,10 +41,10 @@ ws_url_for(const gchar *relay, GError **error)
     return NULL;
   }
   base = g_uri_get_path(uri);
-  path = g_str_has_suffix(base, "/") ? g_strconcat(base, "ws", NULL)
-                                     : g_strconcat(base, "/ws", NULL);
-  return g_uri_join(G_URI_FLAGS_NONE, "wss", NULL, g_uri_get_host(uri), g_uri_get_port(uri),
-                    path, NULL, NULL);
+  path =
+    g_str_has_suffix(base, "/") ? g_strconcat(base, "ws", NULL) : g_strconcat(base, "/ws", NULL);
+  return g_uri_join(G_URI_FLAGS_NONE, "wss", NULL, g_uri_get_host(uri), g_uri_get_port(uri), path,
+                    NULL, NULL);
 }
 
 static gboolean
@@ -83,9 +86,9 @@ tm_signalling_new(const gchar *relay, const gchar *ca_file, const TmSignallingLi
   signalling->relay = g_strdup(relay);
   signalling->ws_url = g_steal_pointer(&ws_url);
   signalling->cancellable = g_cancellable_new();
-  signalling->session = soup_session_new_with_options(
-      "timeout", CONNECT_TIMEOUT_S, "idle-timeout", 0,
-      "user-agent", "testimony-client/" TM_VERSION, NULL);
+  signalling->session =
+    soup_session_new_with_options("timeout", CONNECT_TIMEOUT_S, "idle-timeout", 0, "user-agent",
+                                  "testimony-client/" TM_VERSION, NULL);
   if (ca_file != NULL && !load_ca(signalling, ca_file, error)) {
     tm_signalling_free(signalling);
     return NULL;
@@ -97,8 +100,8 @@ tm_signalling_new(const gchar *relay, const gchar *ca_file, const TmSignallingLi
  * host name that does not match (a self-signed certificate made for another name) is not a
  * reason to refuse it. Nothing else is excused. */
 static gboolean
-accept_certificate(SoupMessage *msg, GTlsCertificate *peer,
-                   GTlsCertificateFlags errors, gpointer user_data)
+accept_certificate(SoupMessage *msg, GTlsCertificate *peer, GTlsCertificateFlags errors,
+                   gpointer user_data)
 {
   TmSignalling *signalling = user_data;
 
@@ -151,23 +154,21 @@ classify_error(TmSignalling *signalling, SoupMessage *msg, const GError *error)
   if (error->domain == SOUP_WEBSOCKET_ERROR) {
     guint status = soup_message_get_status(msg);
     if (status != 0)
-      return g_error_new(TM_SIGNALLING_ERROR, TM_SIGNALLING_ERROR_HANDSHAKE,
-                         "the relay at %s did not open a WebSocket at %s (HTTP %u %s)",
-                         signalling->relay, signalling->ws_url, status,
-                         soup_message_get_reason_phrase(msg) != NULL
-                             ? soup_message_get_reason_phrase(msg) : "");
+      return g_error_new(
+        TM_SIGNALLING_ERROR, TM_SIGNALLING_ERROR_HANDSHAKE,
+        "the relay at %s did not open a WebSocket at %s (HTTP %u %s)", signalling->relay,
+        signalling->ws_url, status,
+        soup_message_get_reason_phrase(msg) != NULL ? soup_message_get_reason_phrase(msg) : "");
     return g_error_new(TM_SIGNALLING_ERROR, TM_SIGNALLING_ERROR_HANDSHAKE,
                        "the relay at %s did not open a WebSocket (%s)", signalling->relay,
                        error->message);
   }
   return g_error_new(TM_SIGNALLING_ERROR, TM_SIGNALLING_ERROR_UNREACHABLE,
-                     "cannot reach the relay at %s (%s)", signalling->relay,
-                     io_reason(error));
+                     "cannot reach the relay at %s (%s)", signalling->relay, io_reason(error));
 }
 
 static void
-on_message(SoupWebsocketConnection *connection, gint data_type, GBytes *data,
-           gpointer user_data)
+on_message(SoupWebsocketConnection *connection, gint data_type, GBytes *data, gpointer user_data)
 {
   TmSignalling *signalling = user_data;
   g_autoptr(JsonParser) parser = json_parser_new();
@@ -179,13 +180,12 @@ on_message(SoupWebsocketConnection *connection, gint data_type, GBytes *data,
   JsonNode *type;
 
   if (data_type != SOUP_WEBSOCKET_DATA_TEXT) {
-    g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING,
-          "relay sent a binary frame (%zu bytes); ignored", size);
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "relay sent a binary frame (%zu bytes); ignored", size);
     return;
   }
   if (!json_parser_load_from_data(parser, text, (gssize) size, &error)) {
-    g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING,
-          "relay sent a message that is not JSON (%s); ignored", error->message);
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "relay sent a message that is not JSON (%s); ignored",
+          error->message);
     return;
   }
   root = json_parser_get_root(parser);
@@ -196,8 +196,7 @@ on_message(SoupWebsocketConnection *connection, gint data_type, GBytes *data,
           "relay sent a message without a string \"type\"; ignored");
     return;
   }
-  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "<- %s (%zu bytes)",
-        json_node_get_string(type), size);
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "<- %s (%zu bytes)", json_node_get_string(type), size);
   signalling->listener.message(signalling->user_data, json_node_get_string(type), object);
 }
 
@@ -208,8 +207,8 @@ on_closed(SoupWebsocketConnection *connection, gpointer user_data)
   gushort code = soup_websocket_connection_get_close_code(connection);
   const gchar *reason = soup_websocket_connection_get_close_data(connection);
 
-  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "WebSocket closed (code %u, \"%s\")",
-        code, reason != NULL ? reason : "");
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "WebSocket closed (code %u, \"%s\")", code,
+        reason != NULL ? reason : "");
   signalling->listener.closed(signalling->user_data, code, reason);
 }
 
@@ -232,8 +231,8 @@ on_connected(GObject *source, GAsyncResult *result, gpointer user_data)
   signalling = user_data;
   if (connection == NULL) {
     g_autoptr(GError) classified = classify_error(signalling, signalling->msg, error);
-    g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "connect failed: %s (%s %d)",
-          error->message, g_quark_to_string(error->domain), error->code);
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "connect failed: %s (%s %d)", error->message,
+          g_quark_to_string(error->domain), error->code);
     signalling->listener.connect_failed(signalling->user_data, classified);
     return;
   }
@@ -251,20 +250,19 @@ tm_signalling_connect(TmSignalling *signalling)
 {
   g_clear_object(&signalling->msg);
   signalling->msg = soup_message_new(SOUP_METHOD_GET, signalling->ws_url);
-  g_signal_connect(signalling->msg, "accept-certificate",
-                   G_CALLBACK(accept_certificate), signalling);
+  g_signal_connect(signalling->msg, "accept-certificate", G_CALLBACK(accept_certificate),
+                   signalling);
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "connecting to %s", signalling->ws_url);
   soup_session_websocket_connect_async(signalling->session, signalling->msg, NULL, NULL,
-                                       G_PRIORITY_DEFAULT, signalling->cancellable,
-                                       on_connected, signalling);
+                                       G_PRIORITY_DEFAULT, signalling->cancellable, on_connected,
+                                       signalling);
 }
 
 gboolean
 tm_signalling_is_open(TmSignalling *signalling)
 {
   return signalling->connection != NULL &&
-         soup_websocket_connection_get_state(signalling->connection) ==
-             SOUP_WEBSOCKET_STATE_OPEN;
+    soup_websocket_connection_get_state(signalling->connection) == SOUP_WEBSOCKET_STATE_OPEN;
 }
 
 gboolean

@@ -12,12 +12,12 @@
 #define TM_SIGNALLING_ERROR (tm_signalling_error_quark())
 
 typedef enum {
-  TM_SIGNALLING_ERROR_BAD_URL,       /* --relay is not an https:// URL */
-  TM_SIGNALLING_ERROR_BAD_CA,        /* --ca unreadable or not a PEM certificate */
-  TM_SIGNALLING_ERROR_UNREACHABLE,   /* resolve/connect failed */
-  TM_SIGNALLING_ERROR_UNTRUSTED,     /* relay certificate not trusted */
-  TM_SIGNALLING_ERROR_TLS,           /* other TLS failure */
-  TM_SIGNALLING_ERROR_HANDSHAKE,     /* HTTP answered, but no WebSocket */
+  TM_SIGNALLING_ERROR_BAD_URL,     /* --relay is not an https:// URL */
+  TM_SIGNALLING_ERROR_BAD_CA,      /* --ca unreadable or not a PEM certificate */
+  TM_SIGNALLING_ERROR_UNREACHABLE, /* resolve/connect failed */
+  TM_SIGNALLING_ERROR_UNTRUSTED,   /* relay certificate not trusted */
+  TM_SIGNALLING_ERROR_TLS,         /* other TLS failure */
+  TM_SIGNALLING_ERROR_HANDSHAKE,   /* HTTP answered, but no WebSocket */
 } TmSignallingError;
 
 GQuark tm_signalling_error_quark(void);

@@ -43,12 +43,14 @@ static void
 test_parse_remb(void)
 {
   /* 1 SSRC, exponent 3, mantissa 100000: 800000 bit/s */
-  guint8 fci[12] = { 'R', 'E', 'M', 'B', 1, (3 << 2) | (100000 >> 16), (100000 >> 8) & 0xff,
-                     100000 & 0xff, 0, 0, 0, 1 };
+  guint8 fci[12] = {
+    'R',           'E', 'M', 'B', 1, (3 << 2) | (100000 >> 16), (100000 >> 8) & 0xff,
+    100000 & 0xff, 0,   0,   0,   1
+  };
   guint64 bps = 0;
   g_assert_true(tm_bitrate_parse_remb(fci, sizeof fci, &bps));
   g_assert_cmpuint(bps, ==, 800000);
-  g_assert_false(tm_bitrate_parse_remb(fci, 11, &bps));   /* its SSRC cut off */
+  g_assert_false(tm_bitrate_parse_remb(fci, 11, &bps)); /* its SSRC cut off */
   g_assert_false(tm_bitrate_parse_remb(fci, 4, &bps));
   fci[0] = 'X';
   g_assert_false(tm_bitrate_parse_remb(fci, sizeof fci, &bps));

@@ -10,7 +10,7 @@
 
 static const TmConsolePerson people[] = {
   { "p1", "Judge Somchai" }, { "p2", "Witness A" }, { "p3", "Clerk B" },
-  { "p4", "Twin" }, { "p5", "Twin" }, { "p6", "witness a" },
+  { "p4", "Twin" },          { "p5", "Twin" },      { "p6", "witness a" },
 };
 
 /* LINE parsed against PEOPLE, as compact JSON; NULL with *CODE on error. */
@@ -67,20 +67,22 @@ test_commands(void)
   check("mute Judge Somchai", "{\"type\":\"control\",\"action\":\"mute\",\"target\":\"p1\"}");
   check("unmute-request Witness A",
         "{\"type\":\"control\",\"action\":\"unmute-request\",\"target\":\"p2\"}");
-  check("video-off\tWitness A", "{\"type\":\"control\",\"action\":\"video-off\",\"target\":\"p2\"}");
+  check("video-off\tWitness A",
+        "{\"type\":\"control\",\"action\":\"video-off\",\"target\":\"p2\"}");
   check("remove p6", "{\"type\":\"control\",\"action\":\"remove\",\"target\":\"p6\"}");
   check("protect screen-witness on",
         "{\"type\":\"control\",\"action\":\"protect\",\"measure\":\"screen-witness\",\"on\":true}");
-  check("protect  screen-witness \t off",
-        "{\"type\":\"control\",\"action\":\"protect\",\"measure\":\"screen-witness\",\"on\":false}");
+  check(
+    "protect  screen-witness \t off",
+    "{\"type\":\"control\",\"action\":\"protect\",\"measure\":\"screen-witness\",\"on\":false}");
   check("lock", "{\"type\":\"control\",\"action\":\"lock\"}");
   check("unlock\r", "{\"type\":\"control\",\"action\":\"unlock\"}");
   check("end", "{\"type\":\"control\",\"action\":\"end\"}");
   for (guint i = 0; i < 4; i++) {
     const gchar *ops[] = { "start", "pause", "resume", "stop" };
     g_autofree gchar *line = g_strdup_printf("record %s", ops[i]);
-    g_autofree gchar *json = g_strdup_printf(
-        "{\"type\":\"control\",\"action\":\"record\",\"op\":\"%s\"}", ops[i]);
+    g_autofree gchar *json =
+      g_strdup_printf("{\"type\":\"control\",\"action\":\"record\",\"op\":\"%s\"}", ops[i]);
     check(line, json);
   }
   check("mark The witness \"A\" identifies the document",
@@ -169,7 +171,7 @@ test_reader(void)
   g_assert_cmpint(write(fds[1], "adm", 3), ==, 3);
   while (g_main_context_iteration(NULL, FALSE))
     ;
-  g_assert_cmpuint(c.lines->len, ==, 0);     /* a partial line: nothing yet, no blocking */
+  g_assert_cmpuint(c.lines->len, ==, 0); /* a partial line: nothing yet, no blocking */
   g_assert_cmpint(write(fds[1], "it A\nlock\r\n", 11), ==, 11);
   g_assert_cmpint(write(fds[1], big, strlen(big)), ==, (gssize) strlen(big));
   g_assert_cmpint(write(fds[1], "\nend", 4), ==, 4);
@@ -192,7 +194,8 @@ test_report_self(void)
   TmReportSelf self = { "p1", "Judge \"J\"", "judge", "admitted", "paused" };
   g_autofree gchar *line = tm_report_format(1796051726.3964, &self, NULL, 0);
 
-  g_assert_cmpstr(line, ==, "{\"time\":1796051726.396,\"id\":\"p1\",\"name\":\"Judge \\\"J\\\"\","
+  g_assert_cmpstr(line, ==,
+                  "{\"time\":1796051726.396,\"id\":\"p1\",\"name\":\"Judge \\\"J\\\"\","
                   "\"role\":\"judge\",\"state\":\"admitted\",\"recording\":\"paused\","
                   "\"remotes\":[]}");
 }

@@ -34,8 +34,8 @@ add_member(JsonBuilder *b, const char *name, const char *value)
 }
 
 static JsonBuilder *
-entry_begin(const TmAuditChain *chain, const char *time_utc, const char *actor,
-            const char *action, const char *subject, const char *detail)
+entry_begin(const TmAuditChain *chain, const char *time_utc, const char *actor, const char *action,
+            const char *subject, const char *detail)
 {
   JsonBuilder *b = json_builder_new();
   json_builder_begin_object(b);
@@ -109,9 +109,9 @@ typedef struct {
   TmAuditReport *report;
   const uint8_t *pinned;
   const char *expected_hearing;
-  EVP_PKEY *key;                /* from the pinned key or the first entry */
-  guint first_unchecked_line;   /* line of the first entry after the last checkpoint */
-  bool signed_line;             /* the line just checked was a signature that verified */
+  EVP_PKEY *key;              /* from the pinned key or the first entry */
+  guint first_unchecked_line; /* line of the first entry after the last checkpoint */
+  bool signed_line;           /* the line just checked was a signature that verified */
 } Verifier;
 
 static JsonObject *
@@ -128,8 +128,8 @@ string_member(JsonObject *o, const char *name)
 {
   JsonNode *n = json_object_get_member(o, name);
   return n != NULL && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-           ? json_node_get_string(n)
-           : NULL;
+    ? json_node_get_string(n)
+    : NULL;
 }
 
 static gint64
@@ -137,8 +137,8 @@ int_member(JsonObject *o, const char *name)
 {
   JsonNode *n = json_object_get_member(o, name);
   return n != NULL && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64
-           ? json_node_get_int(n)
-           : -1;
+    ? json_node_get_int(n)
+    : -1;
 }
 
 /* The first entry: the hearing, case and key it names, checked against what the caller expects. */
@@ -188,7 +188,7 @@ check_signature(Verifier *v, JsonObject *o, const char *member, bool end)
   g_autofree char *text = tm_audit_signed_text(&r->chain, r->hearing, end);
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   bool ok = ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, v->key) == 1 &&
-            EVP_DigestVerify(ctx, sig, sig_len, (const unsigned char *) text, strlen(text)) == 1;
+    EVP_DigestVerify(ctx, sig, sig_len, (const unsigned char *) text, strlen(text)) == 1;
   EVP_MD_CTX_free(ctx);
   if (!ok)
     return bad;
@@ -318,6 +318,8 @@ tm_audit_problem_in_tail(const char *text, size_t len, const TmAuditReport *repo
   return true;
 }
 
+/* One message a line: clang warns of split literals in an initializer. */
+/* clang-format off */
 static const char *const audit_errors[TM_AUDIT_ERR_COUNT] = {
   [TM_AUDIT_OK] = "the audit log verifies",
   [TM_AUDIT_ERR_MALFORMED] = "the line is not an audit log entry",
@@ -332,6 +334,7 @@ static const char *const audit_errors[TM_AUDIT_ERR_COUNT] = {
   [TM_AUDIT_ERR_UNSIGNED] = "every entry is signed, but the log is not closed (the hearing has not ended)",
   [TM_AUDIT_ERR_TRAILING] = "there are lines after the closing signature",
 };
+/* clang-format on */
 
 const char *
 tm_audit_strerror(TmAuditError err)

@@ -22,10 +22,10 @@
 #include <stdint.h>
 
 #define TM_AUDIT_HASH_HEX 64
-#define TM_AUDIT_KEY_LEN 32            /* raw Ed25519 public key */
+#define TM_AUDIT_KEY_LEN 32 /* raw Ed25519 public key */
 #define TM_AUDIT_MAX_LINE 4096
 #define TM_AUDIT_MAX_HEARING 64
-#define TM_AUDIT_FIELD_MAX 512          /* every string member is cut to this many bytes */
+#define TM_AUDIT_FIELD_MAX 512 /* every string member is cut to this many bytes */
 
 typedef struct {
   char last[TM_AUDIT_HASH_HEX + 1];
@@ -65,16 +65,16 @@ typedef enum {
 
 typedef struct {
   TmAuditError error;
-  guint line;                  /* 1-based line of the first problem; 0 when none */
-  uint64_t entries;            /* entries whose hashes and links verify */
-  uint64_t checkpointed;       /* entries covered by the last checkpoint that verifies */
-  bool signed_log;             /* the closing signature verifies */
-  bool key_pinned;             /* signatures were checked against the caller's key */
-  char hearing[TM_AUDIT_MAX_HEARING + 1];   /* as the first entry names them ("" if none) */
+  guint line;                             /* 1-based line of the first problem; 0 when none */
+  uint64_t entries;                       /* entries whose hashes and links verify */
+  uint64_t checkpointed;                  /* entries covered by the last checkpoint that verifies */
+  bool signed_log;                        /* the closing signature verifies */
+  bool key_pinned;                        /* signatures were checked against the caller's key */
+  char hearing[TM_AUDIT_MAX_HEARING + 1]; /* as the first entry names them ("" if none) */
   char case_number[TM_AUDIT_FIELD_MAX + 1];
-  uint8_t key[TM_AUDIT_KEY_LEN];            /* the key the first entry names */
-  size_t signed_bytes;         /* bytes up to the end of the last signature line that verified */
-  TmAuditChain chain;          /* the chain after the last entry that verified */
+  uint8_t key[TM_AUDIT_KEY_LEN]; /* the key the first entry names */
+  size_t signed_bytes;           /* bytes up to the end of the last signature line that verified */
+  TmAuditChain chain;            /* the chain after the last entry that verified */
 } TmAuditReport;
 
 /* Checks every entry, checkpoint and the closing signature. Signatures are checked against
@@ -102,8 +102,8 @@ bool tm_audit_problem_in_tail(const char *text, size_t len, const TmAuditReport 
 #define TM_AUDIT_ACTION_BURST 20.0
 
 typedef struct {
-  int64_t next_us;   /* the next refusal at or after this time is written */
-  guint held;        /* refusals not written yet */
+  int64_t next_us; /* the next refusal at or after this time is written */
+  guint held;      /* refusals not written yet */
 } TmAuditRefusal;
 
 void tm_audit_refusal_init(TmAuditRefusal *r);

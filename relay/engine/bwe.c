@@ -6,17 +6,17 @@
 #include <string.h>
 
 #define BUCKET_US 100000
-#define LOSS_LOW 0.02               /* below: increase */
-#define LOSS_HIGH 0.10              /* above: decrease */
+#define LOSS_LOW 0.02  /* below: increase */
+#define LOSS_HIGH 0.10 /* above: decrease */
 #define INCREASE_PER_SEC 1.08
 #define INCREASE_HEADROOM_BPS 10000.0
 #define INCREASE_MAX_OVER_MEASURED 1.5
 #define DELAY_SMOOTHING 0.9
-#define OVERUSE_SLOPE 0.1           /* ms of queue per ms */
-#define OVERUSE_HOLD_US 500000     /* a key frame's burst makes a shorter bump */
+#define OVERUSE_SLOPE 0.1      /* ms of queue per ms */
+#define OVERUSE_HOLD_US 500000 /* a key frame's burst makes a shorter bump */
 #define DELAY_DECREASE_FACTOR 0.85
 #define DELAY_DECREASE_EVERY_US 1000000
-#define FRAME_GAP_RESET_US 1000000  /* a pause (mute, policy) restarts the trend */
+#define FRAME_GAP_RESET_US 1000000 /* a pause (mute, policy) restarts the trend */
 
 void
 tm_bwe_init(TmBwe *b)
@@ -45,7 +45,7 @@ tm_bwe_measured_bps(TmBwe *b, int64_t now_us)
     bytes += b->bucket_bytes[i];
   /* the full buckets and the part of the newest one that has passed */
   uint64_t window_us = (TM_BWE_RATE_BUCKETS - 1) * (uint64_t) BUCKET_US +
-                       (uint64_t) MAX(now_us - b->bucket_slot * BUCKET_US, 0) + 1;
+    (uint64_t) MAX(now_us - b->bucket_slot * BUCKET_US, 0) + 1;
   return bytes * 8 * 1000000 / window_us;
 }
 
@@ -101,7 +101,8 @@ detect_overuse(TmBwe *b, int64_t now_us)
     b->overuse_events++;
   }
   if (b->overusing && b->rate_bps > 0 &&
-      (b->last_delay_decrease_us == 0 || now_us - b->last_delay_decrease_us >= DELAY_DECREASE_EVERY_US)) {
+      (b->last_delay_decrease_us == 0 ||
+       now_us - b->last_delay_decrease_us >= DELAY_DECREASE_EVERY_US)) {
     double target = DELAY_DECREASE_FACTOR * (double) tm_bwe_measured_bps(b, now_us);
     if (target < b->rate_bps)
       b->rate_bps = clamp_rate(target);
@@ -122,8 +123,8 @@ frame_done(TmBwe *b, uint32_t clock_rate, int64_t now_us)
       trend_reset(b);
     } else {
       b->acc_delay_ms += ((double) d_arrival - d_send) / 1000.0;
-      b->smoothed_delay_ms = DELAY_SMOOTHING * b->smoothed_delay_ms +
-                             (1 - DELAY_SMOOTHING) * b->acc_delay_ms;
+      b->smoothed_delay_ms =
+        DELAY_SMOOTHING * b->smoothed_delay_ms + (1 - DELAY_SMOOTHING) * b->acc_delay_ms;
       b->trend_x[b->trend_head] = (double) (b->frame_arrival_us - b->first_arrival_us) / 1000.0;
       b->trend_y[b->trend_head] = b->smoothed_delay_ms;
       b->trend_head = (b->trend_head + 1) % TM_BWE_TREND_WINDOW;

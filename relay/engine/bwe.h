@@ -26,15 +26,15 @@
  * still ramping up, and Chromium follows REMB to the bit: starting from that measurement held a
  * fresh publisher near 50 kbit/s. */
 #define TM_BWE_START_BPS 300000
-#define TM_BWE_RATE_BUCKETS 10      /* the measured rate: 10 buckets of 100 ms */
-#define TM_BWE_TREND_WINDOW 20      /* frames in the delay fit */
+#define TM_BWE_RATE_BUCKETS 10 /* the measured rate: 10 buckets of 100 ms */
+#define TM_BWE_TREND_WINDOW 20 /* frames in the delay fit */
 
 typedef struct {
   /* measured rate */
   uint64_t bucket_bytes[TM_BWE_RATE_BUCKETS];
-  int64_t bucket_slot;              /* now_us / 100 ms of the newest bucket */
+  int64_t bucket_slot; /* now_us / 100 ms of the newest bucket */
   /* loss controller */
-  double rate_bps;                  /* 0 until the first report */
+  double rate_bps; /* 0 until the first report */
   int64_t last_loss_us;
   /* delay trend (video) */
   bool in_frame, have_prev;
@@ -44,7 +44,7 @@ typedef struct {
   double trend_x[TM_BWE_TREND_WINDOW], trend_y[TM_BWE_TREND_WINDOW];
   unsigned trend_n, trend_head;
   double slope;
-  int64_t overuse_since_us;         /* 0: not above the threshold */
+  int64_t overuse_since_us; /* 0: not above the threshold */
   bool overusing;
   int64_t last_delay_decrease_us;
   uint64_t overuse_events;

@@ -63,7 +63,8 @@ tm_checkpoint_parse(const uint8_t *in, size_t len, TmCheckpoint *out)
 }
 
 void
-tm_checkpoint_signed_bytes(const TmCheckpoint *cp, const uint8_t header_hash[TM_CHECKPOINT_HASH_LEN],
+tm_checkpoint_signed_bytes(const TmCheckpoint *cp,
+                           const uint8_t header_hash[TM_CHECKPOINT_HASH_LEN],
                            uint8_t out[TM_CHECKPOINT_SIGNED_LEN])
 {
   uint8_t record[TM_CHECKPOINT_SIZE];

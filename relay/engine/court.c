@@ -44,9 +44,9 @@ tm_court_allows(const TmControlRule *rule, TmRole role, bool participant, char *
   bool ok = rule->roles == 0 ? participant : (rule->roles & TM_COURT_ROLE(role)) != 0;
   if (!ok && why != NULL)
     *why = g_strdup_printf("a %s may not %s%s", tm_role_to_string(role), rule->what,
-                           rule->roles == TM_COURT_JUDGE   ? "; only a judge may"
-                           : rule->roles == TM_COURT_STAFF ? "; only a judge or clerk may"
-                                                           : "");
+                           rule->roles == TM_COURT_JUDGE     ? "; only a judge may"
+                             : rule->roles == TM_COURT_STAFF ? "; only a judge or clerk may"
+                                                             : "");
   return ok;
 }
 

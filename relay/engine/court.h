@@ -13,18 +13,18 @@
 #define TM_COURT_JUDGE TM_COURT_ROLE(TM_ROLE_JUDGE)
 
 typedef enum {
-  TM_TARGET_NONE,       /* the control names no participant */
-  TM_TARGET_WAITING,    /* someone in the waiting room */
-  TM_TARGET_ADMITTED,   /* someone in the hearing */
+  TM_TARGET_NONE,     /* the control names no participant */
+  TM_TARGET_WAITING,  /* someone in the waiting room */
+  TM_TARGET_ADMITTED, /* someone in the hearing */
   TM_TARGET_ANY,
 } TmControlTarget;
 
 typedef struct {
   const char *action;
-  guint roles;           /* TM_COURT_ROLE bits; 0: only a participant itself, on itself */
+  guint roles; /* TM_COURT_ROLE bits; 0: only a participant itself, on itself */
   TmControlTarget target;
-  const char *what;      /* for refusals: "a witness may not WHAT" */
-  bool audited;          /* carrying it out writes the audit log (and counts against the bound) */
+  const char *what; /* for refusals: "a witness may not WHAT" */
+  bool audited;     /* carrying it out writes the audit log (and counts against the bound) */
 } TmControlRule;
 
 /* The rule for ACTION, or NULL when there is no such control. */

@@ -12,16 +12,16 @@
 #include "srtp.h"
 
 #define TM_DTLS_MTU 1200
-#define TM_DTLS_FINGERPRINT_LEN 32   /* sha-256 */
+#define TM_DTLS_FINGERPRINT_LEN 32 /* sha-256 */
 
 typedef enum {
   TM_DTLS_OK = 0,
-  TM_DTLS_ERR_HANDSHAKE,           /* OpenSSL refused the handshake */
-  TM_DTLS_ERR_FINGERPRINT,         /* peer certificate does not match the SDP fingerprint */
-  TM_DTLS_ERR_NO_SRTP,             /* no SRTP profile in common */
-  TM_DTLS_ERR_EXPORT,              /* keying material could not be exported */
-  TM_DTLS_ERR_TIMEOUT,             /* handshake retransmissions exhausted */
-  TM_DTLS_ERR_CLOSED,              /* the peer sent close_notify */
+  TM_DTLS_ERR_HANDSHAKE,   /* OpenSSL refused the handshake */
+  TM_DTLS_ERR_FINGERPRINT, /* peer certificate does not match the SDP fingerprint */
+  TM_DTLS_ERR_NO_SRTP,     /* no SRTP profile in common */
+  TM_DTLS_ERR_EXPORT,      /* keying material could not be exported */
+  TM_DTLS_ERR_TIMEOUT,     /* handshake retransmissions exhausted */
+  TM_DTLS_ERR_CLOSED,      /* the peer sent close_notify */
   TM_DTLS_ERR_COUNT
 } TmDtlsError;
 

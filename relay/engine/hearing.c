@@ -7,8 +7,8 @@ typedef struct {
   TmHearing *hearing;
   TmPeer *peer;
   TmParticipant *owner;
-  TmParticipant *feed;    /* subscribe peers */
-  uint64_t reports_seen;  /* subscribe peers: the receiver's reports already looked at */
+  TmParticipant *feed;   /* subscribe peers */
+  uint64_t reports_seen; /* subscribe peers: the receiver's reports already looked at */
 } PeerLink;
 
 struct _TmHearing {
@@ -18,8 +18,8 @@ struct _TmHearing {
   int64_t wall_offset_us;
   TmHearingListener listener;
   void *user_data;
-  GPtrArray *participants;          /* TmParticipant*, owned */
-  GHashTable *links;                /* TmPeer* -> PeerLink*, owned */
+  GPtrArray *participants; /* TmParticipant*, owned */
+  GHashTable *links;       /* TmPeer* -> PeerLink*, owned */
   guint next_id;
   bool waiting_room;
   guint measures;
@@ -261,8 +261,9 @@ tm_hearing_open_peer(TmHearing *h, TmParticipant *p, TmParticipant *feed, const 
     .stream_id = feed != NULL ? stream_id : NULL,
   };
   /* The receiver's retransmissions come as RTX (RFC 4588) on their own SSRC when it offers rtx. */
-  while (feed != NULL && (params.video_rtx_ssrc == 0 || params.video_rtx_ssrc == params.video_ssrc ||
-                          params.video_rtx_ssrc == params.audio_ssrc))
+  while (feed != NULL &&
+         (params.video_rtx_ssrc == 0 || params.video_rtx_ssrc == params.video_ssrc ||
+          params.video_rtx_ssrc == params.audio_ssrc))
     params.video_rtx_ssrc = g_rand_int(h->rand);
   *sdp_err = tm_sdp_answer(offer, &params, answer);
   if (*sdp_err != TM_SDP_OK) {
@@ -277,8 +278,8 @@ tm_hearing_open_peer(TmHearing *h, TmParticipant *p, TmParticipant *feed, const 
     .kind = feed == NULL ? TM_PEER_PUBLISH : TM_PEER_SUBSCRIBE,
     .identity = h->identity,
     .remote_fingerprint = offer->fingerprint,
-    .remote_fingerprint_len = g_strcmp0(offer->fingerprint_alg, "sha-256") == 0
-                                ? offer->fingerprint_len : 0,
+    .remote_fingerprint_len =
+      g_strcmp0(offer->fingerprint_alg, "sha-256") == 0 ? offer->fingerprint_len : 0,
     .answer = answer,
     .wall_offset_us = h->wall_offset_us,
     .cname_hash = g_str_hash(p->id),
@@ -348,9 +349,8 @@ tm_hearing_peer_feed(const TmHearing *h, const TmPeer *peer)
 
 /* Who may see a screened witness, and whom a screened witness may see (docs/hearings.md). */
 #define ROLE_BIT(r) (1u << (r))
-static const guint screened_witness_viewers =
-  ROLE_BIT(TM_ROLE_JUDGE) | ROLE_BIT(TM_ROLE_CLERK) | ROLE_BIT(TM_ROLE_PROSECUTOR) |
-  ROLE_BIT(TM_ROLE_DEFENCE) | ROLE_BIT(TM_ROLE_INTERPRETER);
+static const guint screened_witness_viewers = ROLE_BIT(TM_ROLE_JUDGE) | ROLE_BIT(TM_ROLE_CLERK) |
+  ROLE_BIT(TM_ROLE_PROSECUTOR) | ROLE_BIT(TM_ROLE_DEFENCE) | ROLE_BIT(TM_ROLE_INTERPRETER);
 static const guint screened_witness_sees = ROLE_BIT(TM_ROLE_JUDGE) | ROLE_BIT(TM_ROLE_INTERPRETER);
 
 bool
@@ -374,7 +374,7 @@ tm_hearing_allowed(const TmHearing *h, const TmParticipant *from, const TmPartic
                    TmTrack track)
 {
   return from != to && from->state == TM_STATE_ADMITTED && to->state == TM_STATE_ADMITTED &&
-         !from->muted[track] && tm_hearing_policy_allows(h->measures, from->role, to->role, track);
+    !from->muted[track] && tm_hearing_policy_allows(h->measures, from->role, to->role, track);
 }
 
 /* Re-evaluates every subscribe connection after a change of state, mute or measure. */

@@ -26,17 +26,17 @@ typedef enum {
 } TmMeasure;
 
 typedef struct {
-  char id[16];                      /* "p1", "p2", ... unique within the hearing */
+  char id[16]; /* "p1", "p2", ... unique within the hearing */
   char name[129];
   TmRole role;
-  TmPeer *publish;                  /* NULL until the participant publishes */
-  bool publishing;                  /* publish peer connected */
-  GPtrArray *subscriptions;         /* TmPeer* this participant receives on */
-  GPtrArray *subscribers;           /* TmPeer* receiving this participant's media */
-  void *data;                       /* the shell's session */
+  TmPeer *publish;          /* NULL until the participant publishes */
+  bool publishing;          /* publish peer connected */
+  GPtrArray *subscriptions; /* TmPeer* this participant receives on */
+  GPtrArray *subscribers;   /* TmPeer* receiving this participant's media */
+  void *data;               /* the shell's session */
   int64_t joined_us;
   TmAdmission state;
-  bool muted[TM_TRACK_COUNT];       /* stopped at the relay by the judge */
+  bool muted[TM_TRACK_COUNT]; /* stopped at the relay by the judge */
   /* Set by the shell while the participant's link is down (its signalling is gone, or its
    * media has stopped): when it went, 0 while connected. The participant keeps its place. */
   int64_t away_since_us;
@@ -45,11 +45,11 @@ typedef struct {
 typedef enum {
   TM_HEARING_OK = 0,
   TM_HEARING_ERR_FULL,
-  TM_HEARING_ERR_SELF,              /* subscribing to oneself */
-  TM_HEARING_ERR_NO_FEED,           /* the feed has not published */
-  TM_HEARING_ERR_DUPLICATE,         /* already published / subscribed to that feed */
-  TM_HEARING_ERR_SDP,               /* see *sdp_err */
-  TM_HEARING_ERR_FORBIDDEN,         /* the role may not do that (observers never publish) */
+  TM_HEARING_ERR_SELF,      /* subscribing to oneself */
+  TM_HEARING_ERR_NO_FEED,   /* the feed has not published */
+  TM_HEARING_ERR_DUPLICATE, /* already published / subscribed to that feed */
+  TM_HEARING_ERR_SDP,       /* see *sdp_err */
+  TM_HEARING_ERR_FORBIDDEN, /* the role may not do that (observers never publish) */
   TM_HEARING_ERR_COUNT
 } TmHearingError;
 
@@ -63,17 +63,17 @@ typedef struct {
   void (*peer_closed)(void *user_data, TmPeer *peer);
   /* Every RTP packet received from an admitted participant, as received (decrypted, unchanged):
    * what an evidence recording keeps. May be NULL. */
-  void (*media)(void *user_data, TmParticipant *from, TmTrack track, const uint8_t *buf,
-                size_t len, int64_t now_us);
+  void (*media)(void *user_data, TmParticipant *from, TmTrack track, const uint8_t *buf, size_t len,
+                int64_t now_us);
 } TmHearingListener;
 
 typedef struct {
   const char *id;
-  const char *case_number;          /* may be NULL */
+  const char *case_number; /* may be NULL */
   TmDtlsIdentity *identity;
-  int64_t wall_offset_us;           /* wall clock minus monotonic clock */
-  bool waiting_room;                /* everyone but judges waits to be admitted */
-  guint measures;                   /* TmMeasure flags on at the start */
+  int64_t wall_offset_us; /* wall clock minus monotonic clock */
+  bool waiting_room;      /* everyone but judges waits to be admitted */
+  guint measures;         /* TmMeasure flags on at the start */
   /* Where SSRCs, RTP offsets and SDP session ids come from: the caller's (a seeded
    * g_rand_new_with_seed() replays a simulation); NULL: the hearing's own, seeded by GLib. */
   GRand *rand;
@@ -83,7 +83,7 @@ typedef struct {
 typedef struct {
   const char *ufrag;
   const char *pwd;
-  const char *const *candidates;    /* "candidate:..." */
+  const char *const *candidates; /* "candidate:..." */
   guint n_candidates;
 } TmIceParams;
 

@@ -19,21 +19,17 @@
 #include "sdp.h"
 #include "wire-error.h"
 
-#define MESSAGE_MAX_DEPTH 32     /* nesting of objects and arrays in one frame */
-#define MESSAGE_MAX_DIGITS 18    /* digits in a row outside strings: always fits in int64 */
-#define MESSAGE_ID_MAX 64        /* feed and target ids, bytes */
+#define MESSAGE_MAX_DEPTH 32  /* nesting of objects and arrays in one frame */
+#define MESSAGE_MAX_DIGITS 18 /* digits in a row outside strings: always fits in int64 */
+#define MESSAGE_ID_MAX 64     /* feed and target ids, bytes */
 #define MESSAGE_CANDIDATE_MAX 256
 #define MESSAGE_MLINE_MAX 15
 
 static const char *const message_type_names[TM_MSG_COUNT] = {
-  [TM_MSG_JOIN] = "join",
-  [TM_MSG_PUBLISH] = "publish",
-  [TM_MSG_SUBSCRIBE] = "subscribe",
-  [TM_MSG_UNSUBSCRIBE] = "unsubscribe",
-  [TM_MSG_CANDIDATE] = "candidate",
-  [TM_MSG_STATUS] = "status",
-  [TM_MSG_LEAVE] = "leave",
-  [TM_MSG_PING] = "ping",
+  [TM_MSG_JOIN] = "join",           [TM_MSG_PUBLISH] = "publish",
+  [TM_MSG_SUBSCRIBE] = "subscribe", [TM_MSG_UNSUBSCRIBE] = "unsubscribe",
+  [TM_MSG_CANDIDATE] = "candidate", [TM_MSG_STATUS] = "status",
+  [TM_MSG_LEAVE] = "leave",         [TM_MSG_PING] = "ping",
   [TM_MSG_CONTROL] = "control",
 };
 
@@ -79,58 +75,102 @@ typedef struct {
   const char *missing, *mistyped, *out_of_range, *control;
 } MemberSpec;
 
-#define MEMBER_DETAILS(json, what) \
+#define MEMBER_DETAILS(json, what)                                                                 \
   "member \"" json "\" is missing", "member \"" json "\" must be " what
 
 /* The join token is only capped by the frame: tm_token_verify() applies its own cap, so an
  * oversized token is answered with bad-token, as docs/protocol.md says. */
 static const MemberSpec member_token = {
-  "token", MEMBER_STRING, FALSE, FALSE, 0, TM_MESSAGE_MAX_SIZE, offsetof(TmMessage, token),
-  MEMBER_DETAILS("token", "a string"), "", "",
+  "token",
+  MEMBER_STRING,
+  FALSE,
+  FALSE,
+  0,
+  TM_MESSAGE_MAX_SIZE,
+  offsetof(TmMessage, token),
+  MEMBER_DETAILS("token", "a string"),
+  "",
+  "",
 };
 static const MemberSpec member_sdp = {
-  "sdp", MEMBER_STRING, FALSE, FALSE, 0, TM_SDP_MAX_SIZE, offsetof(TmMessage, sdp),
-  MEMBER_DETAILS("sdp", "a string"), "member \"sdp\" is longer than 65536 bytes", "",
+  "sdp",
+  MEMBER_STRING,
+  FALSE,
+  FALSE,
+  0,
+  TM_SDP_MAX_SIZE,
+  offsetof(TmMessage, sdp),
+  MEMBER_DETAILS("sdp", "a string"),
+  "member \"sdp\" is longer than 65536 bytes",
+  "",
 };
 
 /* feed and target: 1..64 bytes on one line. */
-#define MEMBER_ID(field, json)                                                          \
-  {                                                                                     \
-    json, MEMBER_STRING, FALSE, TRUE, 1, MESSAGE_ID_MAX, offsetof(TmMessage, field),    \
-      MEMBER_DETAILS(json, "a string"),                                                 \
-      "member \"" json "\" must be 1 to 64 bytes long",                                 \
-      "member \"" json "\" must not contain control characters",                        \
+#define MEMBER_ID(field, json)                                                                     \
+  {                                                                                                \
+    json, MEMBER_STRING, FALSE, TRUE, 1, MESSAGE_ID_MAX, offsetof(TmMessage, field),               \
+      MEMBER_DETAILS(json, "a string"), "member \"" json "\" must be 1 to 64 bytes long",          \
+      "member \"" json "\" must not contain control characters",                                   \
   }
 
 static const MemberSpec member_feed = MEMBER_ID(feed, "feed");
 static const MemberSpec member_target = MEMBER_ID(target, "target");
 static const MemberSpec member_candidate = {
-  "candidate", MEMBER_STRING, FALSE, TRUE, 0, MESSAGE_CANDIDATE_MAX, offsetof(TmMessage, candidate),
-  MEMBER_DETAILS("candidate", "a string"), "member \"candidate\" is longer than 256 bytes",
+  "candidate",
+  MEMBER_STRING,
+  FALSE,
+  TRUE,
+  0,
+  MESSAGE_CANDIDATE_MAX,
+  offsetof(TmMessage, candidate),
+  MEMBER_DETAILS("candidate", "a string"),
+  "member \"candidate\" is longer than 256 bytes",
   "member \"candidate\" must not contain control characters",
 };
 static const MemberSpec member_mline = {
-  "sdpMLineIndex", MEMBER_INT, TRUE, FALSE, 0, MESSAGE_MLINE_MAX, offsetof(TmMessage, mline),
+  "sdpMLineIndex",
+  MEMBER_INT,
+  TRUE,
+  FALSE,
+  0,
+  MESSAGE_MLINE_MAX,
+  offsetof(TmMessage, mline),
   MEMBER_DETAILS("sdpMLineIndex", "an integer"),
-  "member \"sdpMLineIndex\" must be from 0 to 15", "",
+  "member \"sdpMLineIndex\" must be from 0 to 15",
+  "",
 };
 
 static const MemberSpec member_control_flag = {
-  "control", MEMBER_BOOL, TRUE, FALSE, 0, 1, offsetof(TmMessage, control),
-  MEMBER_DETAILS("control", "true or false"), "", "",
+  "control",
+  MEMBER_BOOL,
+  TRUE,
+  FALSE,
+  0,
+  1,
+  offsetof(TmMessage, control),
+  MEMBER_DETAILS("control", "true or false"),
+  "",
+  "",
 };
 
 /* Optional single-line strings of a control message. */
-#define MEMBER_OPTIONAL(field, json, lo, hi, range)                                     \
-  {                                                                                     \
-    json, MEMBER_STRING, TRUE, TRUE, lo, hi, offsetof(TmMessage, field),                \
-      MEMBER_DETAILS(json, "a string"), "member \"" json "\" must be " range,            \
-      "member \"" json "\" must not contain control characters",                       \
+#define MEMBER_OPTIONAL(field, json, lo, hi, range)                                                \
+  {                                                                                                \
+    json, MEMBER_STRING, TRUE, TRUE, lo, hi, offsetof(TmMessage, field),                           \
+      MEMBER_DETAILS(json, "a string"), "member \"" json "\" must be " range,                      \
+      "member \"" json "\" must not contain control characters",                                   \
   }
 
 static const MemberSpec member_action = {
-  "action", MEMBER_STRING, FALSE, TRUE, 1, 32, offsetof(TmMessage, action),
-  MEMBER_DETAILS("action", "a string"), "member \"action\" must be 1 to 32 bytes long",
+  "action",
+  MEMBER_STRING,
+  FALSE,
+  TRUE,
+  1,
+  32,
+  offsetof(TmMessage, action),
+  MEMBER_DETAILS("action", "a string"),
+  "member \"action\" must be 1 to 32 bytes long",
   "member \"action\" must not contain control characters",
 };
 static const MemberSpec member_ctl_target =
@@ -140,8 +180,16 @@ static const MemberSpec member_measure =
 static const MemberSpec member_op = MEMBER_OPTIONAL(op, "op", 1, 16, "1 to 16 bytes long");
 static const MemberSpec member_text = MEMBER_OPTIONAL(text, "text", 1, 200, "1 to 200 bytes long");
 static const MemberSpec member_on = {
-  "on", MEMBER_BOOL, TRUE, FALSE, 0, 1, offsetof(TmMessage, on),
-  MEMBER_DETAILS("on", "true or false"), "", "",
+  "on",
+  MEMBER_BOOL,
+  TRUE,
+  FALSE,
+  0,
+  1,
+  offsetof(TmMessage, on),
+  MEMBER_DETAILS("on", "true or false"),
+  "",
+  "",
 };
 
 static const MemberSpec member_resume =

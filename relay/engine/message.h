@@ -25,29 +25,29 @@ typedef enum {
 
 typedef enum {
   TM_MESSAGE_OK = 0,
-  TM_MESSAGE_ERR_TOO_LARGE,     /* code "too-large" */
-  TM_MESSAGE_ERR_BAD_JSON,      /* not JSON, not an object, missing/mistyped member: "bad-json" */
-  TM_MESSAGE_ERR_UNKNOWN_TYPE,  /* "unknown-type" */
+  TM_MESSAGE_ERR_TOO_LARGE,    /* code "too-large" */
+  TM_MESSAGE_ERR_BAD_JSON,     /* not JSON, not an object, missing/mistyped member: "bad-json" */
+  TM_MESSAGE_ERR_UNKNOWN_TYPE, /* "unknown-type" */
   TM_MESSAGE_ERR_COUNT
 } TmMessageError;
 
 typedef struct {
   TmMessageType type;
-  const char *token;            /* join */
-  const char *sdp;              /* publish, subscribe (<= TM_SDP_MAX_SIZE bytes) */
-  const char *feed;             /* subscribe, unsubscribe (1..64 bytes) */
-  const char *target;           /* candidate: "publish" or a feed id (1..64 bytes) */
-  const char *candidate;        /* candidate ("" = end of candidates, <= 256 bytes) */
-  int mline;                    /* candidate: sdpMLineIndex (0..15), 0 when absent */
-  int control;                  /* join: 1 for a control session, 0 when absent/false */
-  const char *resume;           /* join: the secret of the place to continue (1..64 bytes) */
-  const char *action;           /* control (1..32 bytes) */
-  const char *ctl_target;       /* control: participant id, NULL when absent */
-  const char *measure;          /* control protect: measure name, NULL when absent */
-  int on;                       /* control protect: 1/0, -1 when absent */
-  const char *op;               /* control record: start|pause|resume|stop, NULL when absent */
-  const char *text;             /* control mark: 1..200 bytes on one line, NULL when absent */
-  GStrv storage;                /* owns the strings above */
+  const char *token;      /* join */
+  const char *sdp;        /* publish, subscribe (<= TM_SDP_MAX_SIZE bytes) */
+  const char *feed;       /* subscribe, unsubscribe (1..64 bytes) */
+  const char *target;     /* candidate: "publish" or a feed id (1..64 bytes) */
+  const char *candidate;  /* candidate ("" = end of candidates, <= 256 bytes) */
+  int mline;              /* candidate: sdpMLineIndex (0..15), 0 when absent */
+  int control;            /* join: 1 for a control session, 0 when absent/false */
+  const char *resume;     /* join: the secret of the place to continue (1..64 bytes) */
+  const char *action;     /* control (1..32 bytes) */
+  const char *ctl_target; /* control: participant id, NULL when absent */
+  const char *measure;    /* control protect: measure name, NULL when absent */
+  int on;                 /* control protect: 1/0, -1 when absent */
+  const char *op;         /* control record: start|pause|resume|stop, NULL when absent */
+  const char *text;       /* control mark: 1..200 bytes on one line, NULL when absent */
+  GStrv storage;          /* owns the strings above */
 } TmMessage;
 
 /* Parses DATA (LEN bytes). On error fills *DETAIL (may be NULL) with a static readable reason

@@ -10,15 +10,15 @@
 #include "util.h"
 
 #define BUF_CAP (TM_RTP_MAX_PACKET + TM_SRTP_MAX_TRAILER + 64)
-#define MAX_NACK_BATCH 32        /* a larger gap is better healed by a key frame */
-#define MAX_PENDING_NACKS 64     /* losses upstream we keep asking for */
+#define MAX_NACK_BATCH 32    /* a larger gap is better healed by a key frame */
+#define MAX_PENDING_NACKS 64 /* losses upstream we keep asking for */
 /* Asking again: after 1.5 round trips and 10 ms (the retransmission's own way back and the
  * sender's reaction), within these bounds; without a round-trip time yet, after the default. */
 #define NACK_RETRY_DEFAULT_US 100000
 #define NACK_RETRY_MIN_US 20000
 #define NACK_RETRY_MAX_US 500000
-#define NACK_TRIES 8             /* then give up on that packet ... */
-#define NACK_MAX_AGE_US 1500000  /* ... or once it is missing this long: a key frame heals better */
+#define NACK_TRIES 8            /* then give up on that packet ... */
+#define NACK_MAX_AGE_US 1500000 /* ... or once it is missing this long: a key frame heals better */
 #define RTT_HINT_MAX_MS 10000.0
 /* REMB: with every receiver report (once a second), and at once when the estimate falls by more
  * than 3 % below the last one sent, at most 4 a second. */
@@ -28,9 +28,9 @@
 #define RECEIVER_ESTIMATE_STALE_US 5000000
 
 typedef struct {
-  uint64_t ext;                  /* extended sequence number missing */
-  int64_t first_us;              /* when the gap was seen */
-  int64_t next_us;               /* when to ask (again) */
+  uint64_t ext;     /* extended sequence number missing */
+  int64_t first_us; /* when the gap was seen */
+  int64_t next_us;  /* when to ask (again) */
   uint8_t tries;
 } PendingNack;
 
@@ -43,10 +43,10 @@ typedef struct {
   uint64_t received;
   uint64_t expected_prior;
   uint64_t received_prior;
-  double jitter;            /* RFC 3550 §6.4.1, in timestamp units */
+  double jitter; /* RFC 3550 §6.4.1, in timestamp units */
   int64_t last_transit;
   bool have_transit;
-  uint32_t last_sr_mid;     /* middle 32 bits of the last SR's NTP time */
+  uint32_t last_sr_mid; /* middle 32 bits of the last SR's NTP time */
   int64_t last_sr_recv_us;
   uint8_t fraction_lost;
   uint32_t lost_cumulative;
@@ -66,8 +66,8 @@ typedef struct {
   uint32_t clock_rate;
   bool negotiated;
   bool started;
-  bool disabled;            /* by policy */
-  bool resync;              /* continue seq/ts after a pause */
+  bool disabled; /* by policy */
+  bool resync;   /* continue seq/ts after a pause */
   bool need_keyframe;
   uint16_t last_seq;
   uint16_t seq_offset;
@@ -76,10 +76,10 @@ typedef struct {
   int64_t last_send_us;
   uint32_t packets;
   uint32_t octets;
-  RtxSlot *rtx;             /* TM_PEER_RTX_SLOTS, video only */
-  bool rtx_stream;          /* retransmissions go as RTX (RFC 4588) on RTX_SSRC, else as sent */
+  RtxSlot *rtx;    /* TM_PEER_RTX_SLOTS, video only */
+  bool rtx_stream; /* retransmissions go as RTX (RFC 4588) on RTX_SSRC, else as sent */
   uint32_t rtx_ssrc;
-  uint16_t rtx_seq;         /* the RTX stream's own sequence numbers */
+  uint16_t rtx_seq; /* the RTX stream's own sequence numbers */
 } OutStream;
 
 struct _TmPeer {
@@ -95,25 +95,25 @@ struct _TmPeer {
   bool failed;
   int64_t wall_offset_us;
   uint32_t rtcp_ssrc;
-  uint8_t pt_for[TM_TRACK_COUNT];     /* negotiated payload types; 255 = none */
+  uint8_t pt_for[TM_TRACK_COUNT]; /* negotiated payload types; 255 = none */
   uint32_t clock_for[TM_TRACK_COUNT];
-  uint8_t rtx_pt;                     /* video RTX payload type negotiated; 255 = none */
-  double srtt_ms;                     /* publish: smoothed round-trip time from the hint; 0 = none */
-  TmBwe bwe;                          /* publish: what arrives; subscribe: what we send */
-  uint64_t downstream_limit_bps;      /* publish: the least the receivers can take; 0 = none */
-  uint64_t remb_sent_bps;             /* publish: the last estimate sent */
-  TmTokenBucket remb_bucket;          /* publish: prompt REMBs */
-  uint64_t receiver_remb_bps;         /* subscribe: the receiver's own REMB ... */
-  int64_t receiver_remb_us;           /* ... and when it came */
-  int64_t receiver_report_us;         /* subscribe: the receiver's last report on our video */
+  uint8_t rtx_pt;                /* video RTX payload type negotiated; 255 = none */
+  double srtt_ms;                /* publish: smoothed round-trip time from the hint; 0 = none */
+  TmBwe bwe;                     /* publish: what arrives; subscribe: what we send */
+  uint64_t downstream_limit_bps; /* publish: the least the receivers can take; 0 = none */
+  uint64_t remb_sent_bps;        /* publish: the last estimate sent */
+  TmTokenBucket remb_bucket;     /* publish: prompt REMBs */
+  uint64_t receiver_remb_bps;    /* subscribe: the receiver's own REMB ... */
+  int64_t receiver_remb_us;      /* ... and when it came */
+  int64_t receiver_report_us;    /* subscribe: the receiver's last report on our video */
   InStream in[TM_TRACK_COUNT];
   OutStream out[TM_TRACK_COUNT];
   int64_t next_report_us;
   uint64_t bytes_at_last_report;
   int64_t last_report_us;
-  TmTokenBucket keyframe_bucket;      /* our requests upstream */
-  TmTokenBucket rtx_bucket;           /* NACK answers */
-  TmTokenBucket nack_bucket;          /* our NACKs upstream */
+  TmTokenBucket keyframe_bucket; /* our requests upstream */
+  TmTokenBucket rtx_bucket;      /* NACK answers */
+  TmTokenBucket nack_bucket;     /* our NACKs upstream */
   uint8_t fir_seq;
   TmPeerStats stats;
 };
@@ -301,8 +301,8 @@ ntp_from_us(int64_t wall_us)
 }
 
 bool
-tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8_t *buf,
-                   size_t len, int64_t now_us)
+tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8_t *buf, size_t len,
+                   int64_t now_us)
 {
   OutStream *o = &p->out[track];
   if (p->kind != TM_PEER_SUBSCRIBE || !o->negotiated || len > TM_RTP_MAX_PACKET)
@@ -623,7 +623,8 @@ arrived(TmPeer *p, InStream *in, uint64_t ext, int64_t *asked_us)
   for (unsigned i = 0; i < in->n_pending; i++) {
     if (in->pending[i].ext == ext) {
       *asked_us = in->pending[i].first_us;
-      memmove(in->pending + i, in->pending + i + 1, (in->n_pending - i - 1) * sizeof in->pending[0]);
+      memmove(in->pending + i, in->pending + i + 1,
+              (in->n_pending - i - 1) * sizeof in->pending[0]);
       in->n_pending--;
       p->stats.nack_recovered++;
       return true;
@@ -779,9 +780,7 @@ handle_feedback(TmPeer *p, const TmRtcpPacket *pkt, int64_t now_us)
     }
     handle_report_blocks(p, pkt, now_us);
     break;
-  case TM_RTCP_KIND_RR:
-    handle_report_blocks(p, pkt, now_us);
-    break;
+  case TM_RTCP_KIND_RR: handle_report_blocks(p, pkt, now_us); break;
   case TM_RTCP_KIND_NACK:
     if (p->kind != TM_PEER_SUBSCRIBE || pkt->media_ssrc != p->out[TM_TRACK_VIDEO].ssrc)
       break;
@@ -809,8 +808,7 @@ handle_feedback(TmPeer *p, const TmRtcpPacket *pkt, int64_t now_us)
     p->stats.keyframe_requests_in++;
     p->listener.keyframe_request(p->user_data, p, now_us);
     break;
-  default:
-    break;
+  default: break;
   }
 }
 
@@ -845,9 +843,7 @@ tm_peer_handle_datagram(TmPeer *p, const uint8_t *data, size_t len, int64_t now_
     return;
   }
   switch (tm_packet_classify(data, len)) {
-  case TM_PACKET_DTLS:
-    tm_dtls_handle_datagram(p->dtls, data, len, now_us);
-    return;
+  case TM_PACKET_DTLS: tm_dtls_handle_datagram(p->dtls, data, len, now_us); return;
   case TM_PACKET_RTP:
   case TM_PACKET_RTCP: {
     if (!p->connected) {
@@ -880,7 +876,8 @@ fill_report_block(InStream *in, TmRtcpReportBlock *b, int64_t now_us)
   in->received_prior = in->received;
   int64_t lost_interval = (int64_t) expected_interval - (int64_t) received_interval;
   b->fraction_lost = expected_interval == 0 || lost_interval <= 0
-                       ? 0 : (uint8_t) ((lost_interval << 8) / (int64_t) expected_interval);
+    ? 0
+    : (uint8_t) ((lost_interval << 8) / (int64_t) expected_interval);
   int64_t lost = (int64_t) expected - (int64_t) in->received;
   b->cumulative_lost = (int32_t) CLAMP(lost, -8388608, 8388607);
   in->fraction_lost = b->fraction_lost;
@@ -888,8 +885,8 @@ fill_report_block(InStream *in, TmRtcpReportBlock *b, int64_t now_us)
   b->highest_seq = (uint32_t) (in->max_ext_seq - 65536); /* undo tm_seq_extend's first cycle */
   b->jitter = (uint32_t) in->jitter;
   b->lsr = in->last_sr_mid;
-  b->dlsr = in->last_sr_recv_us > 0
-              ? (uint32_t) ((now_us - in->last_sr_recv_us) * 65536 / 1000000) : 0;
+  b->dlsr =
+    in->last_sr_recv_us > 0 ? (uint32_t) ((now_us - in->last_sr_recv_us) * 65536 / 1000000) : 0;
 }
 
 static void
@@ -926,8 +923,8 @@ send_reports(TmPeer *p, int64_t now_us)
       pkt.kind = TM_RTCP_KIND_SR;
       pkt.sender_ssrc = o->ssrc;
       pkt.ntp = ntp;
-      pkt.rtp_ts = o->last_ts +
-                   (uint32_t) ((now_us - o->last_send_us) * (int64_t) o->clock_rate / 1000000);
+      pkt.rtp_ts =
+        o->last_ts + (uint32_t) ((now_us - o->last_send_us) * (int64_t) o->clock_rate / 1000000);
       pkt.packet_count = o->packets;
       pkt.octet_count = o->octets;
       append_rtcp(&w, &pkt);

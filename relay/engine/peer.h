@@ -19,7 +19,7 @@
 typedef enum { TM_PEER_PUBLISH, TM_PEER_SUBSCRIBE } TmPeerKind;
 typedef enum { TM_TRACK_AUDIO, TM_TRACK_VIDEO, TM_TRACK_COUNT } TmTrack;
 
-#define TM_PEER_RTX_SLOTS 512       /* retransmission buffer per outgoing video stream */
+#define TM_PEER_RTX_SLOTS 512 /* retransmission buffer per outgoing video stream */
 #define TM_PEER_REPORT_INTERVAL_US 1000000
 
 typedef struct _TmPeer TmPeer;
@@ -41,27 +41,27 @@ typedef struct {
 typedef struct {
   uint64_t rtp_in, rtp_out, bytes_in, bytes_out;
   uint64_t rtcp_in, rtcp_out;
-  uint64_t reports_in;              /* subscribe: receiver reports and REMBs about our streams */
+  uint64_t reports_in; /* subscribe: receiver reports and REMBs about our streams */
   uint64_t nacks_in, retransmits, nacks_out;
-  uint64_t rtx_out;                 /* subscribe: retransmissions sent as RTX (RFC 4588) */
-  uint64_t rtx_in;                  /* publish: RTX packets received ... */
-  uint64_t rtx_discarded;           /* ... not forwarded: padding probes, duplicates, too late */
-  uint64_t nack_recovered;          /* publish: packets NACKed that then arrived */
-  uint64_t nack_given_up;           /* publish: packets NACKed that never came */
+  uint64_t rtx_out;        /* subscribe: retransmissions sent as RTX (RFC 4588) */
+  uint64_t rtx_in;         /* publish: RTX packets received ... */
+  uint64_t rtx_discarded;  /* ... not forwarded: padding probes, duplicates, too late */
+  uint64_t nack_recovered; /* publish: packets NACKed that then arrived */
+  uint64_t nack_given_up;  /* publish: packets NACKed that never came */
   uint64_t keyframe_requests_in, keyframe_requests_out;
   uint64_t drop_srtp, drop_malformed, drop_unknown_pt, drop_not_ready, drop_rate_limited;
   uint64_t drop_waiting_keyframe;
-  uint64_t drop_policy;             /* not forwarded: the receiver may not have that track now */
+  uint64_t drop_policy; /* not forwarded: the receiver may not have that track now */
   uint64_t rtp_out_track[TM_TRACK_COUNT];
-  uint64_t packets_lost;            /* publish: gaps seen upstream */
-  double rtt_ms;                    /* subscribe: from the receiver's reports; publish: smoothed
+  uint64_t packets_lost; /* publish: gaps seen upstream */
+  double rtt_ms;         /* subscribe: from the receiver's reports; publish: smoothed
                                      * from tm_peer_set_rtt_hint() */
-  double fraction_lost;             /* subscribe: as the receiver reports; publish: ours */
-  uint64_t bitrate_bps;             /* over the last report interval */
-  uint64_t estimate_bps;            /* publish: what REMB tells the sender it may send (0: not
+  double fraction_lost;  /* subscribe: as the receiver reports; publish: ours */
+  uint64_t bitrate_bps;  /* over the last report interval */
+  uint64_t estimate_bps; /* publish: what REMB tells the sender it may send (0: not
                                      * yet); subscribe: what the receiver can take (0: unknown) */
-  uint64_t remb_out;                /* publish: REMBs sent */
-  uint64_t remb_in;                 /* subscribe: REMBs the receiver sent */
+  uint64_t remb_out;     /* publish: REMBs sent */
+  uint64_t remb_in;      /* subscribe: REMBs the receiver sent */
 } TmPeerStats;
 
 typedef struct {
@@ -74,8 +74,8 @@ typedef struct {
   const TmSdp *answer;
   /* Wall clock minus monotonic clock, microseconds: for NTP times in sender reports. */
   int64_t wall_offset_us;
-  uint32_t cname_hash;              /* seeds our RTCP sender SSRC */
-  GRand *rand;                      /* SSRCs and RTP offsets; NULL: GLib's global generator */
+  uint32_t cname_hash; /* seeds our RTCP sender SSRC */
+  GRand *rand;         /* SSRCs and RTP offsets; NULL: GLib's global generator */
 } TmPeerConfig;
 
 TmPeer *tm_peer_new(const TmPeerConfig *config, const TmPeerListener *listener, void *user_data,

@@ -109,18 +109,12 @@ static size_t
 entry_body_size(const TmRecordEntry *e)
 {
   switch (e->type) {
-  case TM_RECORD_PACKET:
-    return e->rtp_len;
-  case TM_RECORD_JOIN:
-    return 6 + e->id.len + e->name.len + e->role.len;
-  case TM_RECORD_TRACK:
-    return 7 + e->codec.len;
-  case TM_RECORD_MARKER:
-    return 4 + e->role.len + e->text.len;
-  case TM_RECORD_GAP:
-    return 8;
-  default:
-    return 0;
+  case TM_RECORD_PACKET: return e->rtp_len;
+  case TM_RECORD_JOIN: return 6 + e->id.len + e->name.len + e->role.len;
+  case TM_RECORD_TRACK: return 7 + e->codec.len;
+  case TM_RECORD_MARKER: return 4 + e->role.len + e->text.len;
+  case TM_RECORD_GAP: return 8;
+  default: return 0;
   }
 }
 
@@ -154,9 +148,7 @@ tm_record_entry_serialize(const TmRecordEntry *e, TmWriter *w)
   put_i64(w, e->time_us);
   tm_writer_u32(w, (uint32_t) entry_body_size(e));
   switch (e->type) {
-  case TM_RECORD_PACKET:
-    tm_writer_bytes(w, e->rtp, e->rtp_len);
-    break;
+  case TM_RECORD_PACKET: tm_writer_bytes(w, e->rtp, e->rtp_len); break;
   case TM_RECORD_JOIN:
     put_str(w, e->id);
     put_str(w, e->name);
@@ -171,11 +163,8 @@ tm_record_entry_serialize(const TmRecordEntry *e, TmWriter *w)
     put_str(w, e->role);
     put_str(w, e->text);
     break;
-  case TM_RECORD_GAP:
-    put_i64(w, e->end_us);
-    break;
-  default:
-    break;
+  case TM_RECORD_GAP: put_i64(w, e->end_us); break;
+  default: break;
   }
   if (w->err) {
     w->pos = start;
@@ -191,20 +180,17 @@ entry_check(const TmRecordEntry *e)
   bool media_track = e->track == TM_RECORD_TRACK_AUDIO || e->track == TM_RECORD_TRACK_VIDEO;
   switch (e->type) {
   case TM_RECORD_PACKET:
-  case TM_RECORD_TRACK:
-    return has_participant && media_track ? TM_RECORD_OK : TM_RECORD_ERR_VALUE;
+  case TM_RECORD_TRACK: return has_participant && media_track ? TM_RECORD_OK : TM_RECORD_ERR_VALUE;
   case TM_RECORD_JOIN:
   case TM_RECORD_LEAVE:
-    return has_participant && e->track == TM_RECORD_NO_TRACK ? TM_RECORD_OK
-                                                             : TM_RECORD_ERR_VALUE;
+    return has_participant && e->track == TM_RECORD_NO_TRACK ? TM_RECORD_OK : TM_RECORD_ERR_VALUE;
   case TM_RECORD_GAP:
     return has_participant && (media_track || e->track == TM_RECORD_NO_TRACK) &&
-                   e->end_us >= e->time_us
-             ? TM_RECORD_OK
-             : TM_RECORD_ERR_VALUE;
+        e->end_us >= e->time_us
+      ? TM_RECORD_OK
+      : TM_RECORD_ERR_VALUE;
   default: /* PAUSE, RESUME, MARKER */
-    return !has_participant && e->track == TM_RECORD_NO_TRACK ? TM_RECORD_OK
-                                                              : TM_RECORD_ERR_VALUE;
+    return !has_participant && e->track == TM_RECORD_NO_TRACK ? TM_RECORD_OK : TM_RECORD_ERR_VALUE;
   }
 }
 
@@ -251,11 +237,8 @@ tm_record_entry_parse(TmReader *r, TmRecordEntry *e)
     e->role = get_str(&b);
     e->text = get_str(&b);
     break;
-  case TM_RECORD_GAP:
-    e->end_us = get_i64(&b);
-    break;
-  default:
-    break;
+  case TM_RECORD_GAP: e->end_us = get_i64(&b); break;
+  default: break;
   }
   if (b.err || tm_reader_remaining(&b) != 0)
     return TM_RECORD_ERR_LENGTH;
@@ -380,13 +363,11 @@ hkdf_key(const uint8_t *shared, size_t shared_len, const uint8_t eph[TM_RECORD_K
 static bool
 x25519_derive(EVP_PKEY *ours, const uint8_t peer_raw[TM_RECORD_KEY_LEN], uint8_t out[32])
 {
-  EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer_raw,
-                                               TM_RECORD_KEY_LEN);
+  EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer_raw, TM_RECORD_KEY_LEN);
   EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(ours, NULL);
   size_t len = 32;
   bool ok = peer != NULL && ctx != NULL && EVP_PKEY_derive_init(ctx) == 1 &&
-            EVP_PKEY_derive_set_peer(ctx, peer) == 1 && EVP_PKEY_derive(ctx, out, &len) == 1 &&
-            len == 32;
+    EVP_PKEY_derive_set_peer(ctx, peer) == 1 && EVP_PKEY_derive(ctx, out, &len) == 1 && len == 32;
   EVP_PKEY_CTX_free(ctx);
   EVP_PKEY_free(peer);
   return ok;
@@ -404,25 +385,25 @@ gcm_nonce(uint32_t index, uint8_t nonce[12])
 
 /* AES-256-GCM of IN (LEN bytes) into OUT (LEN + tag), AAD = the chunk head. */
 static bool
-gcm_seal(const uint8_t key[32], uint32_t index, const uint8_t *aad, const uint8_t *in,
-         size_t len, uint8_t *out)
+gcm_seal(const uint8_t key[32], uint32_t index, const uint8_t *aad, const uint8_t *in, size_t len,
+         uint8_t *out)
 {
   uint8_t nonce[12];
   gcm_nonce(index, nonce);
   EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
   int n = 0, m = 0;
   bool ok = ctx != NULL && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) == 1 &&
-            EVP_EncryptUpdate(ctx, NULL, &n, aad, TM_RECORD_CHUNK_HEAD_LEN) == 1 &&
-            EVP_EncryptUpdate(ctx, out, &n, in, (int) len) == 1 &&
-            EVP_EncryptFinal_ex(ctx, out + n, &m) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TM_RECORD_TAG_LEN, out + len) == 1;
+    EVP_EncryptUpdate(ctx, NULL, &n, aad, TM_RECORD_CHUNK_HEAD_LEN) == 1 &&
+    EVP_EncryptUpdate(ctx, out, &n, in, (int) len) == 1 &&
+    EVP_EncryptFinal_ex(ctx, out + n, &m) == 1 &&
+    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TM_RECORD_TAG_LEN, out + len) == 1;
   EVP_CIPHER_CTX_free(ctx);
   return ok;
 }
 
 static bool
-gcm_open(const uint8_t key[32], uint32_t index, const uint8_t *aad, const uint8_t *in,
-         size_t len, uint8_t *out)
+gcm_open(const uint8_t key[32], uint32_t index, const uint8_t *aad, const uint8_t *in, size_t len,
+         uint8_t *out)
 {
   if (len < TM_RECORD_TAG_LEN)
     return false;
@@ -432,11 +413,10 @@ gcm_open(const uint8_t key[32], uint32_t index, const uint8_t *aad, const uint8_
   EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
   int n = 0, m = 0;
   bool ok = ctx != NULL && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) == 1 &&
-            EVP_DecryptUpdate(ctx, NULL, &n, aad, TM_RECORD_CHUNK_HEAD_LEN) == 1 &&
-            EVP_DecryptUpdate(ctx, out, &n, in, (int) clen) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TM_RECORD_TAG_LEN,
-                                (void *) (in + clen)) == 1 &&
-            EVP_DecryptFinal_ex(ctx, out + n, &m) == 1;
+    EVP_DecryptUpdate(ctx, NULL, &n, aad, TM_RECORD_CHUNK_HEAD_LEN) == 1 &&
+    EVP_DecryptUpdate(ctx, out, &n, in, (int) clen) == 1 &&
+    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TM_RECORD_TAG_LEN, (void *) (in + clen)) == 1 &&
+    EVP_DecryptFinal_ex(ctx, out + n, &m) == 1;
   EVP_CIPHER_CTX_free(ctx);
   return ok;
 }
@@ -445,10 +425,10 @@ gcm_open(const uint8_t key[32], uint32_t index, const uint8_t *aad, const uint8_
 
 struct _TmRecordWriter {
   GByteArray *header;
-  GByteArray *pending;        /* serialized records of the open chunk */
+  GByteArray *pending; /* serialized records of the open chunk */
   uint32_t pending_count;
   int64_t first_us, last_us;
-  uint32_t index;             /* of the next chunk */
+  uint32_t index; /* of the next chunk */
   uint8_t last_hash[TM_RECORD_HASH_LEN];
   bool encrypted;
   uint8_t key[32];
@@ -462,9 +442,9 @@ writer_key_agreement(TmRecordWriter *w, const uint8_t *recipient, uint8_t eph_pu
   size_t len = 32;
   uint8_t shared[32];
   bool ok = kctx != NULL && EVP_PKEY_keygen_init(kctx) == 1 && EVP_PKEY_keygen(kctx, &eph) == 1 &&
-            EVP_PKEY_get_raw_public_key(eph, eph_pub, &len) == 1 && len == 32 &&
-            x25519_derive(eph, recipient, shared) &&
-            hkdf_key(shared, sizeof shared, eph_pub, recipient, w->key);
+    EVP_PKEY_get_raw_public_key(eph, eph_pub, &len) == 1 && len == 32 &&
+    x25519_derive(eph, recipient, shared) &&
+    hkdf_key(shared, sizeof shared, eph_pub, recipient, w->key);
   OPENSSL_cleanse(shared, sizeof shared);
   EVP_PKEY_free(eph);
   EVP_PKEY_CTX_free(kctx);
@@ -623,8 +603,14 @@ tm_record_writer_last_hash(const TmRecordWriter *w)
 static bool
 later_chunk_exists(const uint8_t *data, size_t len, uint32_t next)
 {
-  uint8_t pattern[8] = { 'T', 'M', 'C', 'K', (uint8_t) (next >> 24), (uint8_t) (next >> 16),
-                         (uint8_t) (next >> 8), (uint8_t) next };
+  uint8_t pattern[8] = { 'T',
+                         'M',
+                         'C',
+                         'K',
+                         (uint8_t) (next >> 24),
+                         (uint8_t) (next >> 16),
+                         (uint8_t) (next >> 8),
+                         (uint8_t) next };
   for (size_t i = 0; i + sizeof pattern <= len; i++) {
     if (data[i] == 'T' && memcmp(data + i, pattern, sizeof pattern) == 0) {
       TmRecordChunk c;
@@ -707,8 +693,8 @@ tm_record_key_init(TmRecordKey *k, const TmRecordHeader *h, const uint8_t *recip
   k->encrypted = true;
   if (recipient_private == NULL)
     return TM_RECORD_ERR_KEY;
-  EVP_PKEY *priv = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, recipient_private,
-                                                TM_RECORD_KEY_LEN);
+  EVP_PKEY *priv =
+    EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, recipient_private, TM_RECORD_KEY_LEN);
   uint8_t pub[32], pub_hash[32], shared[32];
   size_t len = sizeof pub;
   TmRecordError err = TM_RECORD_OK;

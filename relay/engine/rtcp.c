@@ -134,21 +134,15 @@ parse_body(TmReader *r, TmRtcpPacket *out)
     out->kind = TM_RTCP_KIND_RR;
     out->sender_ssrc = tm_reader_u32(r);
     return r->err ? TM_RTCP_ERR_MALFORMED : read_blocks(r, out);
-  case TM_RTCP_SDES:
-    out->kind = TM_RTCP_KIND_SDES;
-    return parse_sdes(r, out);
+  case TM_RTCP_SDES: out->kind = TM_RTCP_KIND_SDES; return parse_sdes(r, out);
   case TM_RTCP_BYE:
     out->kind = TM_RTCP_KIND_BYE;
     if (out->count > 0)
       out->sender_ssrc = tm_reader_u32(r);
     return r->err ? TM_RTCP_ERR_MALFORMED : TM_RTCP_OK;
   case TM_RTCP_RTPFB:
-  case TM_RTCP_PSFB:
-    out->kind = TM_RTCP_KIND_OTHER;
-    return parse_feedback(r, out);
-  default:
-    out->kind = TM_RTCP_KIND_OTHER;
-    return TM_RTCP_OK;
+  case TM_RTCP_PSFB: out->kind = TM_RTCP_KIND_OTHER; return parse_feedback(r, out);
+  default: out->kind = TM_RTCP_KIND_OTHER; return TM_RTCP_OK;
   }
 }
 
@@ -196,26 +190,18 @@ static size_t
 body_size(const TmRtcpPacket *p)
 {
   switch (p->kind) {
-  case TM_RTCP_KIND_SR:
-    return 24 + 24 * (size_t) p->n_blocks;
-  case TM_RTCP_KIND_RR:
-    return 4 + 24 * (size_t) p->n_blocks;
+  case TM_RTCP_KIND_SR: return 24 + 24 * (size_t) p->n_blocks;
+  case TM_RTCP_KIND_RR: return 4 + 24 * (size_t) p->n_blocks;
   case TM_RTCP_KIND_SDES: {
     size_t n = 4 + 2 + strlen(p->cname) + 1; /* ssrc, item, terminating null item */
     return (n + 3) & ~(size_t) 3;
   }
-  case TM_RTCP_KIND_BYE:
-    return 4;
-  case TM_RTCP_KIND_NACK:
-    return 8 + 4 * (size_t) p->n_nacks;
-  case TM_RTCP_KIND_PLI:
-    return 8;
-  case TM_RTCP_KIND_FIR:
-    return 8 + 8 * (size_t) p->n_firs;
-  case TM_RTCP_KIND_REMB:
-    return 16 + 4 * (size_t) p->n_remb_ssrcs;
-  default:
-    return 0;
+  case TM_RTCP_KIND_BYE: return 4;
+  case TM_RTCP_KIND_NACK: return 8 + 4 * (size_t) p->n_nacks;
+  case TM_RTCP_KIND_PLI: return 8;
+  case TM_RTCP_KIND_FIR: return 8 + 8 * (size_t) p->n_firs;
+  case TM_RTCP_KIND_REMB: return 16 + 4 * (size_t) p->n_remb_ssrcs;
+  default: return 0;
   }
 }
 
@@ -300,9 +286,7 @@ tm_rtcp_serialize(const TmRtcpPacket *p, uint8_t *buf, size_t cap, TmRtcpError *
     tm_writer_u32(&w, p->octet_count);
     write_blocks(&w, p);
     break;
-  case TM_RTCP_KIND_RR:
-    write_blocks(&w, p);
-    break;
+  case TM_RTCP_KIND_RR: write_blocks(&w, p); break;
   case TM_RTCP_KIND_SDES: {
     size_t n = strlen(p->cname);
     tm_writer_u8(&w, 1);
@@ -318,9 +302,7 @@ tm_rtcp_serialize(const TmRtcpPacket *p, uint8_t *buf, size_t cap, TmRtcpError *
       tm_writer_u16(&w, p->nacks[i].blp);
     }
     break;
-  case TM_RTCP_KIND_PLI:
-    tm_writer_u32(&w, p->media_ssrc);
-    break;
+  case TM_RTCP_KIND_PLI: tm_writer_u32(&w, p->media_ssrc); break;
   case TM_RTCP_KIND_FIR:
     tm_writer_u32(&w, p->media_ssrc);
     for (unsigned i = 0; i < p->n_firs; i++) {
@@ -333,8 +315,7 @@ tm_rtcp_serialize(const TmRtcpPacket *p, uint8_t *buf, size_t cap, TmRtcpError *
     tm_writer_u32(&w, p->media_ssrc);
     write_remb(&w, p);
     break;
-  default:
-    break;
+  default: break;
   }
   if (w.err) {
     if (err != NULL)

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define TM_RTCP_MAX_BLOCKS 31
-#define TM_RTCP_MAX_NACK 64      /* NACK FCI entries per packet kept; more are an error */
+#define TM_RTCP_MAX_NACK 64 /* NACK FCI entries per packet kept; more are an error */
 #define TM_RTCP_MAX_FIR 16
 #define TM_RTCP_MAX_REMB_SSRC 16
 #define TM_RTCP_CNAME_LEN 256
@@ -24,18 +24,18 @@ typedef enum {
 typedef enum {
   TM_RTCP_KIND_SR,
   TM_RTCP_KIND_RR,
-  TM_RTCP_KIND_SDES,   /* first chunk's CNAME only */
+  TM_RTCP_KIND_SDES, /* first chunk's CNAME only */
   TM_RTCP_KIND_BYE,
-  TM_RTCP_KIND_NACK,   /* RTPFB fmt 1 */
-  TM_RTCP_KIND_PLI,    /* PSFB fmt 1 */
-  TM_RTCP_KIND_FIR,    /* PSFB fmt 4 */
-  TM_RTCP_KIND_REMB,   /* PSFB fmt 15 "REMB" */
-  TM_RTCP_KIND_OTHER,  /* valid header, type we do not read (e.g. transport-cc, APP, XR) */
+  TM_RTCP_KIND_NACK,  /* RTPFB fmt 1 */
+  TM_RTCP_KIND_PLI,   /* PSFB fmt 1 */
+  TM_RTCP_KIND_FIR,   /* PSFB fmt 4 */
+  TM_RTCP_KIND_REMB,  /* PSFB fmt 15 "REMB" */
+  TM_RTCP_KIND_OTHER, /* valid header, type we do not read (e.g. transport-cc, APP, XR) */
 } TmRtcpKind;
 
 typedef enum {
   TM_RTCP_OK = 0,
-  TM_RTCP_ERR_SHORT,     /* header or declared length runs past the datagram */
+  TM_RTCP_ERR_SHORT, /* header or declared length runs past the datagram */
   TM_RTCP_ERR_VERSION,
   TM_RTCP_ERR_TOO_MANY,  /* more entries than we keep */
   TM_RTCP_ERR_MALFORMED, /* length inconsistent with the type */
@@ -46,7 +46,7 @@ typedef enum {
 typedef struct {
   uint32_t ssrc;
   uint8_t fraction_lost;
-  int32_t cumulative_lost;   /* 24-bit signed */
+  int32_t cumulative_lost; /* 24-bit signed */
   uint32_t highest_seq;
   uint32_t jitter;
   uint32_t lsr;
@@ -66,9 +66,9 @@ typedef struct {
 typedef struct {
   TmRtcpKind kind;
   uint8_t pt;
-  uint8_t count;              /* RC / SC / FMT field */
+  uint8_t count; /* RC / SC / FMT field */
   uint32_t sender_ssrc;
-  uint32_t media_ssrc;        /* feedback messages */
+  uint32_t media_ssrc; /* feedback messages */
   /* SR */
   uint64_t ntp;
   uint32_t rtp_ts;

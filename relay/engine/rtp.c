@@ -72,7 +72,7 @@ size_t
 tm_rtp_serialized_size(const TmRtpPacket *p)
 {
   return 12 + 4u * p->csrc_count + (p->extension ? 4 + p->ext_len : 0) + p->payload_len +
-         (p->padding ? p->padding_len : 0);
+    (p->padding ? p->padding_len : 0);
 }
 
 size_t

@@ -10,10 +10,10 @@
 #define TM_RTP_MAX_PACKET 1500
 
 typedef enum {
-  TM_PACKET_STUN,      /* first byte 0..3 */
-  TM_PACKET_DTLS,      /* 20..63 */
-  TM_PACKET_RTP,       /* 128..191, second byte's PT not 192..223 */
-  TM_PACKET_RTCP,      /* 128..191, PT 192..223 */
+  TM_PACKET_STUN, /* first byte 0..3 */
+  TM_PACKET_DTLS, /* 20..63 */
+  TM_PACKET_RTP,  /* 128..191, second byte's PT not 192..223 */
+  TM_PACKET_RTCP, /* 128..191, PT 192..223 */
   TM_PACKET_UNKNOWN
 } TmPacketClass;
 
@@ -21,10 +21,10 @@ TmPacketClass tm_packet_classify(const uint8_t *buf, size_t len);
 
 typedef enum {
   TM_RTP_OK = 0,
-  TM_RTP_ERR_SHORT,        /* shorter than its own header says */
-  TM_RTP_ERR_VERSION,      /* version is not 2 */
-  TM_RTP_ERR_PADDING,      /* padding length 0 or beyond the payload */
-  TM_RTP_ERR_BUFFER,       /* serialize: output buffer too small */
+  TM_RTP_ERR_SHORT,   /* shorter than its own header says */
+  TM_RTP_ERR_VERSION, /* version is not 2 */
+  TM_RTP_ERR_PADDING, /* padding length 0 or beyond the payload */
+  TM_RTP_ERR_BUFFER,  /* serialize: output buffer too small */
   TM_RTP_ERR_COUNT
 } TmRtpError;
 
@@ -39,12 +39,12 @@ typedef struct {
   uint32_t csrc[TM_RTP_MAX_CSRC];
   bool extension;
   uint16_t ext_profile;
-  const uint8_t *ext;      /* extension data (after the 4-byte extension header) */
-  size_t ext_len;          /* bytes, a multiple of 4 */
-  size_t header_len;       /* fixed header + CSRCs + extension */
+  const uint8_t *ext; /* extension data (after the 4-byte extension header) */
+  size_t ext_len;     /* bytes, a multiple of 4 */
+  size_t header_len;  /* fixed header + CSRCs + extension */
   const uint8_t *payload;
-  size_t payload_len;      /* without padding */
-  uint8_t padding_len;     /* including the count byte itself; 0 when no padding */
+  size_t payload_len;  /* without padding */
+  uint8_t padding_len; /* including the count byte itself; 0 when no padding */
 } TmRtpPacket;
 
 TmRtpError tm_rtp_parse(const uint8_t *buf, size_t len, TmRtpPacket *out);

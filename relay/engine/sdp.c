@@ -282,8 +282,8 @@ fingerprint_alg_len(const char *alg)
     const char *name;
     size_t len;
   } algs[] = {
-    { "md5", 16 }, { "sha-1", 20 }, { "sha-224", 28 }, { "sha-256", 32 }, { "sha-384", 48 },
-    { "sha-512", 64 },
+    { "md5", 16 },     { "sha-1", 20 },   { "sha-224", 28 },
+    { "sha-256", 32 }, { "sha-384", 48 }, { "sha-512", 64 },
   };
   for (size_t i = 0; i < G_N_ELEMENTS(algs); i++)
     if (strcmp(alg, algs[i].name) == 0)
@@ -597,7 +597,8 @@ attr_rtcp_fb(SdpParser *ps, Span v)
   SdpFb fb = FB_NONE;
   for (size_t i = FB_NACK; i < G_N_ELEMENTS(sdp_fb_names); i++) {
     const char *sub = sdp_fb_names[i].subtype;
-    if (span_eq(type, sdp_fb_names[i].type) && (sub != NULL ? span_eq(subtype, sub) : subtype.n == 0))
+    if (span_eq(type, sdp_fb_names[i].type) &&
+        (sub != NULL ? span_eq(subtype, sub) : subtype.n == 0))
       fb = (SdpFb) i;
   }
   TmSdpMedia *m = ps->media;
@@ -766,7 +767,7 @@ parse_attribute(SdpParser *ps, Span line)
     value = span_skip_blanks(value);
   else {
     name = line;
-    value = (Span) { line.p + line.n, 0 };
+    value = (Span){ line.p + line.n, 0 };
   }
   for (size_t i = 0; i < G_N_ELEMENTS(sdp_direction_names); i++) {
     if (span_eq(name, sdp_direction_names[i])) {
@@ -797,16 +798,11 @@ parse_line(SdpParser *ps, Span line)
     return TM_SDP_ERR_SYNTAX;
   Span value = { line.p + 2, line.n - 2 };
   switch (line.p[0]) {
-  case 'v':
-    return TM_SDP_ERR_SYNTAX; /* only once, first */
-  case 'o':
-    return parse_origin(ps, value);
-  case 'm':
-    return parse_media_line(ps, value);
-  case 'a':
-    return parse_attribute(ps, value);
-  default:
-    return TM_SDP_OK; /* s=, t=, c=, b=, i=, ... carry nothing the relay needs */
+  case 'v': return TM_SDP_ERR_SYNTAX; /* only once, first */
+  case 'o': return parse_origin(ps, value);
+  case 'm': return parse_media_line(ps, value);
+  case 'a': return parse_attribute(ps, value);
+  default: return TM_SDP_OK; /* s=, t=, c=, b=, i=, ... carry nothing the relay needs */
   }
 }
 
@@ -933,8 +929,8 @@ check_candidate(const char *c)
   size_t n = strlen(c);
   if (n >= TM_SDP_CANDIDATE_LEN)
     return TM_SDP_ERR_TOO_LONG;
-  if (n <= prefix || strncmp(c, SDP_CANDIDATE_PREFIX, prefix) != 0 ||
-      char_is_blank(c[prefix]) || char_is_blank(c[n - 1]))
+  if (n <= prefix || strncmp(c, SDP_CANDIDATE_PREFIX, prefix) != 0 || char_is_blank(c[prefix]) ||
+      char_is_blank(c[n - 1]))
     return TM_SDP_ERR_BAD_VALUE;
   for (size_t i = 0; i < n; i++)
     if (char_is_control((unsigned char) c[i]))
@@ -957,7 +953,7 @@ answer_check_params(const TmSdpAnswerParams *p)
   if (p->fingerprint_len > TM_SDP_FINGERPRINT_MAX)
     return TM_SDP_ERR_TOO_LONG;
   if (p->fingerprint_alg != NULL &&
-      (err = check_token(p->fingerprint_alg, sizeof ((TmSdp *) NULL)->fingerprint_alg)) != TM_SDP_OK)
+      (err = check_token(p->fingerprint_alg, sizeof((TmSdp *) NULL)->fingerprint_alg)) != TM_SDP_OK)
     return err;
   if (p->setup == TM_SETUP_ACTPASS || (unsigned) p->setup > TM_SETUP_PASSIVE ||
       (unsigned) p->direction > TM_DIR_INACTIVE)
@@ -1290,9 +1286,9 @@ tm_sdp_serialize(const TmSdp *sdp)
 {
   g_return_val_if_fail(sdp != NULL, NULL);
   GString *s = g_string_sized_new(2048);
-  g_string_append_printf(s, "v=0\r\no=- %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
-                         " IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n",
-                         sdp->session_id, sdp->session_version);
+  g_string_append_printf(
+    s, "v=0\r\no=- %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n",
+    sdp->session_id, sdp->session_version);
   if (sdp->ice_lite)
     g_string_append(s, "a=ice-lite\r\n");
   guint n_bundle = MIN(sdp->n_bundle, TM_SDP_MAX_MEDIA);

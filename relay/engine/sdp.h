@@ -11,16 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TM_SDP_MAX_SIZE 65536      /* bytes of SDP text accepted */
-#define TM_SDP_MAX_MEDIA 8         /* m= sections */
-#define TM_SDP_MAX_CODECS 64       /* payload types per m= section (Chromium 156 recvonly video: 34) */
-#define TM_SDP_MAX_SSRCS 4         /* a=ssrc ids per m= section */
-#define TM_SDP_MAX_CANDIDATES 32   /* a=candidate lines in the whole description */
-#define TM_SDP_TOKEN_LEN 64        /* mid, codec name, cname, msid parts */
-#define TM_SDP_ICE_LEN 257         /* ice-ufrag / ice-pwd (RFC 8839 caps at 256) */
+#define TM_SDP_MAX_SIZE 65536 /* bytes of SDP text accepted */
+#define TM_SDP_MAX_MEDIA 8    /* m= sections */
+#define TM_SDP_MAX_CODECS 64  /* payload types per m= section (Chromium 156 recvonly video: 34) */
+#define TM_SDP_MAX_SSRCS 4    /* a=ssrc ids per m= section */
+#define TM_SDP_MAX_CANDIDATES 32 /* a=candidate lines in the whole description */
+#define TM_SDP_TOKEN_LEN 64      /* mid, codec name, cname, msid parts */
+#define TM_SDP_ICE_LEN 257       /* ice-ufrag / ice-pwd (RFC 8839 caps at 256) */
 #define TM_SDP_FMTP_LEN 256
 #define TM_SDP_CANDIDATE_LEN 256
-#define TM_SDP_FINGERPRINT_MAX 64  /* bytes of digest (sha-512) */
+#define TM_SDP_FINGERPRINT_MAX 64 /* bytes of digest (sha-512) */
 
 typedef enum {
   TM_SDP_OK = 0,
@@ -43,18 +43,18 @@ typedef enum { TM_SETUP_NONE, TM_SETUP_ACTPASS, TM_SETUP_ACTIVE, TM_SETUP_PASSIV
 
 typedef struct {
   uint8_t pt;
-  char name[TM_SDP_TOKEN_LEN];      /* "opus", "VP8" — as written */
+  char name[TM_SDP_TOKEN_LEN]; /* "opus", "VP8" — as written */
   uint32_t clock_rate;
-  uint8_t channels;                 /* 0 when absent */
-  char fmtp[TM_SDP_FMTP_LEN];       /* value after "a=fmtp:PT ", "" when absent */
+  uint8_t channels;           /* 0 when absent */
+  char fmtp[TM_SDP_FMTP_LEN]; /* value after "a=fmtp:PT ", "" when absent */
   bool fb_nack, fb_nack_pli, fb_ccm_fir, fb_goog_remb, fb_transport_cc;
 } TmSdpCodec;
 
 typedef struct {
   TmMediaKind kind;
-  char kind_name[16];               /* "audio", "video", ... as written */
-  uint16_t port;                    /* 0 = rejected */
-  char proto[32];                   /* "UDP/TLS/RTP/SAVPF" */
+  char kind_name[16]; /* "audio", "video", ... as written */
+  uint16_t port;      /* 0 = rejected */
+  char proto[32];     /* "UDP/TLS/RTP/SAVPF" */
   char mid[TM_SDP_TOKEN_LEN];
   TmDirection direction;
   bool rtcp_mux;
@@ -63,7 +63,7 @@ typedef struct {
   guint n_codecs;
   uint32_t ssrcs[TM_SDP_MAX_SSRCS];
   guint n_ssrcs;
-  char cname[TM_SDP_TOKEN_LEN];     /* from a=ssrc:N cname:X, "" when absent */
+  char cname[TM_SDP_TOKEN_LEN]; /* from a=ssrc:N cname:X, "" when absent */
   char msid_stream[TM_SDP_TOKEN_LEN];
   char msid_track[TM_SDP_TOKEN_LEN];
   /* The first a=ssrc-group:FID (RFC 5576, RFC 4588): the primary SSRC and its retransmission
@@ -85,7 +85,7 @@ typedef struct {
   char ice_ufrag[TM_SDP_ICE_LEN];
   char ice_pwd[TM_SDP_ICE_LEN];
   bool ice_lite;
-  char fingerprint_alg[16];         /* lower case, e.g. "sha-256" */
+  char fingerprint_alg[16]; /* lower case, e.g. "sha-256" */
   uint8_t fingerprint[TM_SDP_FINGERPRINT_MAX];
   size_t fingerprint_len;
   TmSetup setup;
@@ -103,13 +103,13 @@ typedef struct {
 typedef struct {
   const char *ice_ufrag;
   const char *ice_pwd;
-  const char *fingerprint_alg;      /* "sha-256" */
+  const char *fingerprint_alg; /* "sha-256" */
   const uint8_t *fingerprint;
   size_t fingerprint_len;
-  TmSetup setup;                    /* TM_SETUP_PASSIVE for the relay */
-  TmDirection direction;            /* RECVONLY (publish) or SENDONLY (subscribe) */
+  TmSetup setup;         /* TM_SETUP_PASSIVE for the relay */
+  TmDirection direction; /* RECVONLY (publish) or SENDONLY (subscribe) */
   uint64_t session_id;
-  const char *const *candidates;    /* "candidate:..." strings, may be NULL */
+  const char *const *candidates; /* "candidate:..." strings, may be NULL */
   guint n_candidates;
   /* For SENDONLY answers: what the relay sends (a=ssrc, a=msid). 0 = omit. */
   uint32_t audio_ssrc;
@@ -117,8 +117,8 @@ typedef struct {
   /* For SENDONLY answers that accept RTX: the retransmission SSRC of the video, announced as
    * a=ssrc-group:FID video_ssrc video_rtx_ssrc. 0 = omit. */
   uint32_t video_rtx_ssrc;
-  const char *cname;                /* may be NULL */
-  const char *stream_id;            /* msid stream id, may be NULL */
+  const char *cname;     /* may be NULL */
+  const char *stream_id; /* msid stream id, may be NULL */
 } TmSdpAnswerParams;
 
 /* Parses TEXT (LEN bytes, need not be NUL-terminated). Lines end in CRLF or LF.

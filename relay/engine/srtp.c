@@ -25,8 +25,8 @@ set_policy(srtp_policy_t *p, TmSrtpProfile profile, const uint8_t *key, bool inb
   }
   p->ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
   p->key = (unsigned char *) key;
-  p->window_size = 1024;     /* late retransmissions of video still pass the replay check */
-  p->allow_repeat_tx = 1;    /* answering a NACK resends the same index */
+  p->window_size = 1024;  /* late retransmissions of video still pass the replay check */
+  p->allow_repeat_tx = 1; /* answering a NACK resends the same index */
 }
 
 TmSrtp *

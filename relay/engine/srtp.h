@@ -5,29 +5,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TM_SRTP_MAX_KEY 32         /* master key + salt, largest profile */
-#define TM_SRTP_MAX_TRAILER 148    /* libsrtp's SRTP_MAX_TRAILER_LEN */
+#define TM_SRTP_MAX_KEY 32      /* master key + salt, largest profile */
+#define TM_SRTP_MAX_TRAILER 148 /* libsrtp's SRTP_MAX_TRAILER_LEN */
 
 typedef enum {
   TM_SRTP_PROFILE_NONE = 0,
-  TM_SRTP_PROFILE_AEAD_AES_128_GCM,     /* preferred */
-  TM_SRTP_PROFILE_AES128_CM_SHA1_80,    /* fallback */
+  TM_SRTP_PROFILE_AEAD_AES_128_GCM,  /* preferred */
+  TM_SRTP_PROFILE_AES128_CM_SHA1_80, /* fallback */
 } TmSrtpProfile;
 
 typedef struct {
   TmSrtpProfile profile;
-  uint8_t local[TM_SRTP_MAX_KEY];     /* key || salt for what we send */
-  uint8_t remote[TM_SRTP_MAX_KEY];    /* key || salt for what we receive */
-  size_t key_len;                     /* master key bytes */
-  size_t salt_len;                    /* master salt bytes */
+  uint8_t local[TM_SRTP_MAX_KEY];  /* key || salt for what we send */
+  uint8_t remote[TM_SRTP_MAX_KEY]; /* key || salt for what we receive */
+  size_t key_len;                  /* master key bytes */
+  size_t salt_len;                 /* master salt bytes */
 } TmSrtpKeys;
 
 typedef enum {
   TM_SRTP_OK = 0,
-  TM_SRTP_ERR_INIT,       /* libsrtp could not create the session */
-  TM_SRTP_ERR_AUTH,       /* authentication failed (tampered or wrong key) */
-  TM_SRTP_ERR_REPLAY,     /* replayed or too old */
-  TM_SRTP_ERR_BUFFER,     /* no room for the trailer */
+  TM_SRTP_ERR_INIT,   /* libsrtp could not create the session */
+  TM_SRTP_ERR_AUTH,   /* authentication failed (tampered or wrong key) */
+  TM_SRTP_ERR_REPLAY, /* replayed or too old */
+  TM_SRTP_ERR_BUFFER, /* no room for the trailer */
   TM_SRTP_ERR_OTHER,
   TM_SRTP_ERR_COUNT
 } TmSrtpError;

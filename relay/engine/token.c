@@ -167,9 +167,9 @@ static gboolean
 token_claims_valid(const TmTokenClaims *c)
 {
   return token_id_valid(c->hearing, sizeof c->hearing, token_hearing_char) &&
-         (unsigned) c->role < TM_ROLE_COUNT && token_name_valid(c->name) &&
-         token_id_valid(c->jti, sizeof c->jti, token_jti_char) && token_time_valid(c->iat, 0) &&
-         token_time_valid(c->nbf, 0) && token_time_valid(c->exp, 1) && c->nbf <= c->exp;
+    (unsigned) c->role < TM_ROLE_COUNT && token_name_valid(c->name) &&
+    token_id_valid(c->jti, sizeof c->jti, token_jti_char) && token_time_valid(c->iat, 0) &&
+    token_time_valid(c->nbf, 0) && token_time_valid(c->exp, 1) && c->nbf <= c->exp;
 }
 
 /* The string member NAME, or NULL when it is absent or not a string. */
@@ -296,7 +296,7 @@ token_hmac(const uint8_t *key, size_t key_len, const char *data, size_t len,
   size_t mac_len = 0;
   return EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, key_len, (const unsigned char *) data,
                    len, mac, TOKEN_SIG_LEN, &mac_len) != NULL &&
-         mac_len == TOKEN_SIG_LEN;
+    mac_len == TOKEN_SIG_LEN;
 }
 
 gchar *
@@ -387,8 +387,8 @@ token_verify_parts(const char *token, const TokenParts *p, const uint8_t *key, s
 }
 
 TmTokenError
-tm_token_verify(const char *token, size_t len, const uint8_t *key, size_t key_len,
-                int64_t now_unix, const char *expected_hearing, TmTokenClaims *out)
+tm_token_verify(const char *token, size_t len, const uint8_t *key, size_t key_len, int64_t now_unix,
+                const char *expected_hearing, TmTokenClaims *out)
 {
   if (out != NULL)
     memset(out, 0, sizeof *out);
@@ -408,8 +408,9 @@ tm_token_verify(const char *token, size_t len, const uint8_t *key, size_t key_le
   if (err == TM_TOKEN_OK && expected_hearing != NULL &&
       strcmp(claims.hearing, expected_hearing) != 0)
     err = TM_TOKEN_ERR_WRONG_HEARING;
-  if (out != NULL && (err == TM_TOKEN_OK || err == TM_TOKEN_ERR_EXPIRED ||
-                      err == TM_TOKEN_ERR_NOT_YET_VALID || err == TM_TOKEN_ERR_WRONG_HEARING))
+  if (out != NULL &&
+      (err == TM_TOKEN_OK || err == TM_TOKEN_ERR_EXPIRED || err == TM_TOKEN_ERR_NOT_YET_VALID ||
+       err == TM_TOKEN_ERR_WRONG_HEARING))
     *out = claims; /* authentic claims: the caller may name or revoke the token */
   return err;
 }

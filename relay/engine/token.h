@@ -15,9 +15,9 @@
 
 #include "role.h"
 
-#define TM_TOKEN_MAX_LEN 4096     /* longer tokens are refused before any parsing */
-#define TM_TOKEN_KEY_LEN 32       /* HMAC key bytes the relay generates */
-#define TM_TOKEN_ID_LEN 65        /* hearing id / jti buffers, incl. NUL */
+#define TM_TOKEN_MAX_LEN 4096 /* longer tokens are refused before any parsing */
+#define TM_TOKEN_KEY_LEN 32   /* HMAC key bytes the relay generates */
+#define TM_TOKEN_ID_LEN 65    /* hearing id / jti buffers, incl. NUL */
 #define TM_TOKEN_NAME_LEN 129
 
 typedef struct {
@@ -26,16 +26,16 @@ typedef struct {
   char name[TM_TOKEN_NAME_LEN];
   char jti[TM_TOKEN_ID_LEN];
   int64_t iat;
-  int64_t nbf;                    /* 0 = not given */
+  int64_t nbf; /* 0 = not given */
   int64_t exp;
 } TmTokenClaims;
 
 typedef enum {
   TM_TOKEN_OK = 0,
   TM_TOKEN_ERR_TOO_LONG,
-  TM_TOKEN_ERR_MALFORMED,         /* not three base64url parts, bad JSON, wrong alg */
+  TM_TOKEN_ERR_MALFORMED, /* not three base64url parts, bad JSON, wrong alg */
   TM_TOKEN_ERR_BAD_SIGNATURE,
-  TM_TOKEN_ERR_BAD_CLAIMS,        /* missing/invalid hrg, role, name, jti or exp */
+  TM_TOKEN_ERR_BAD_CLAIMS, /* missing/invalid hrg, role, name, jti or exp */
   TM_TOKEN_ERR_EXPIRED,
   TM_TOKEN_ERR_NOT_YET_VALID,
   TM_TOKEN_ERR_WRONG_HEARING,

@@ -61,8 +61,8 @@ uint64_t tm_seq_extend(uint64_t highest_ext, uint16_t seq);
 /* ---- token bucket ---- */
 typedef struct {
   double tokens;
-  double burst;         /* bucket size */
-  double rate_per_sec;  /* refill rate */
+  double burst;        /* bucket size */
+  double rate_per_sec; /* refill rate */
   int64_t last_us;
 } TmTokenBucket;
 

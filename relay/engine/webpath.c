@@ -7,10 +7,14 @@
 static const struct {
   const char *suffix, *type;
 } web_types[] = {
-  { ".html", "text/html; charset=utf-8" }, { ".js", "text/javascript; charset=utf-8" },
-  { ".css", "text/css; charset=utf-8" },   { ".json", "application/json" },
-  { ".svg", "image/svg+xml" },             { ".png", "image/png" },
-  { ".ico", "image/x-icon" },              { ".woff2", "font/woff2" },
+  { ".html", "text/html; charset=utf-8" },
+  { ".js", "text/javascript; charset=utf-8" },
+  { ".css", "text/css; charset=utf-8" },
+  { ".json", "application/json" },
+  { ".svg", "image/svg+xml" },
+  { ".png", "image/png" },
+  { ".ico", "image/x-icon" },
+  { ".woff2", "font/woff2" },
 };
 
 static bool

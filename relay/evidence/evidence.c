@@ -52,7 +52,6 @@ read_capped(const char *path, gsize *len, GError **error)
   return text;
 }
 
-
 static char *
 bio_text(BIO *bio)
 {
@@ -68,8 +67,8 @@ create_key(const char *path, GError **error)
   EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
   BIO *bio = BIO_new(BIO_s_mem());
   gboolean ok = ctx != NULL && bio != NULL && EVP_PKEY_keygen_init(ctx) == 1 &&
-                EVP_PKEY_keygen(ctx, &pkey) == 1 &&
-                PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) == 1;
+    EVP_PKEY_keygen(ctx, &pkey) == 1 &&
+    PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) == 1;
   if (!ok) {
     fail_openssl(error, "cannot generate an Ed25519 evidence key for", path);
   } else {
@@ -187,8 +186,7 @@ tm_evidence_sign(TmEvidenceKey *key, const void *data, size_t len)
   g_mutex_lock(&key->lock);
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   gboolean ok = ctx != NULL && EVP_DigestSignInit(ctx, NULL, NULL, NULL, key->pkey) == 1 &&
-                EVP_DigestSign(ctx, sig, &sig_len, data, len) == 1 &&
-                sig_len == TM_EVIDENCE_SIG_LEN;
+    EVP_DigestSign(ctx, sig, &sig_len, data, len) == 1 && sig_len == TM_EVIDENCE_SIG_LEN;
   EVP_MD_CTX_free(ctx);
   g_mutex_unlock(&key->lock);
   /* Ed25519 signing of an in-memory key cannot fail short of memory exhaustion. */
@@ -218,12 +216,12 @@ tm_evidence_verify(const uint8_t public_key[TM_EVIDENCE_PUB_LEN], const void *da
                 TM_EVIDENCE_SIG_LEN);
     return FALSE;
   }
-  EVP_PKEY *pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, public_key,
-                                               TM_EVIDENCE_PUB_LEN);
+  EVP_PKEY *pkey =
+    EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, public_key, TM_EVIDENCE_PUB_LEN);
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   gboolean ok = pkey != NULL && ctx != NULL &&
-                EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) == 1 &&
-                EVP_DigestVerify(ctx, sig, sig_len, data, len) == 1;
+    EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) == 1 &&
+    EVP_DigestVerify(ctx, sig, sig_len, data, len) == 1;
   EVP_MD_CTX_free(ctx);
   EVP_PKEY_free(pkey);
   if (!ok)
@@ -234,8 +232,7 @@ tm_evidence_verify(const uint8_t public_key[TM_EVIDENCE_PUB_LEN], const void *da
 }
 
 static gboolean
-raw_key(EVP_PKEY *pkey, gboolean private_part, uint8_t out[32], const char *path,
-        GError **error)
+raw_key(EVP_PKEY *pkey, gboolean private_part, uint8_t out[32], const char *path, GError **error)
 {
   size_t len = 32;
   int rc = private_part ? EVP_PKEY_get_raw_private_key(pkey, out, &len)

@@ -5,9 +5,9 @@
 #include <glib.h>
 
 typedef enum {
-  TM_WRITE_REPLACE,   /* create or truncate */
-  TM_WRITE_APPEND,    /* create or append */
-  TM_WRITE_NEW,       /* create; fail if it exists */
+  TM_WRITE_REPLACE, /* create or truncate */
+  TM_WRITE_APPEND,  /* create or append */
+  TM_WRITE_NEW,     /* create; fail if it exists */
 } TmWriteMode;
 
 /* Writes LEN bytes of DATA to PATH (created with permissions PERMS) and syncs them. */

@@ -15,9 +15,9 @@
 #include "checkpoint.h"
 #include "record.h"
 
-#define QUEUE_CAP_BYTES (64 * 1024 * 1024)  /* beyond: packets are dropped and counted */
+#define QUEUE_CAP_BYTES (64 * 1024 * 1024)   /* beyond: packets are dropped and counted */
 #define CHUNK_PERIOD_US (G_USEC_PER_SEC / 2) /* a chunk is closed at least this often */
-#define GAP_THRESHOLD_US G_USEC_PER_SEC     /* silence longer than this, then media: a gap */
+#define GAP_THRESHOLD_US G_USEC_PER_SEC      /* silence longer than this, then media: a gap */
 #define DATA_FILE "recording.tmr"
 #define JOURNAL_FILE "events.bin"
 #define MANIFEST_FILE "manifest.json"
@@ -27,24 +27,24 @@
 /* ---- summary: what the manifest says, rebuilt from records (live or from the journal) ---- */
 
 typedef struct {
-  int64_t join_us, leave_us;   /* leave_us INT64_MIN while present */
+  int64_t join_us, leave_us; /* leave_us INT64_MIN while present */
 } Span;
 
 typedef struct {
   guint index;
   char *id, *name, *role;
   gboolean present;
-  GArray *spans;               /* of Span */
+  GArray *spans; /* of Span */
   gboolean has_track[2];
   char *codec[2];
   uint32_t clock_rate[2];
   uint8_t pt[2];
-  int64_t last_packet_us[2];   /* writer thread: gap detection (INT64_MIN: none yet) */
+  int64_t last_packet_us[2]; /* writer thread: gap detection (INT64_MIN: none yet) */
 } Participant;
 
 typedef struct {
   guint participant;
-  int track;                   /* 0, 1, or -1 for all */
+  int track; /* 0, 1, or -1 for all */
   int64_t start_us, end_us;
 } Gap;
 
@@ -54,12 +54,12 @@ typedef struct {
 } Marker;
 
 typedef struct {
-  int64_t start_us, end_us;    /* end INT64_MIN while paused */
+  int64_t start_us, end_us; /* end INT64_MIN while paused */
 } Pause;
 
 typedef struct {
   int64_t start_us, end_us;
-  GPtrArray *participants;     /* of Participant*, by index */
+  GPtrArray *participants; /* of Participant*, by index */
   GArray *gaps;
   GPtrArray *markers;
   GArray *pauses;
@@ -179,13 +179,12 @@ summary_apply(Summary *s, const TmRecordEntry *e)
     break;
   }
   case TM_RECORD_GAP:
-    g_array_append_val(s->gaps, ((Gap){ e->participant,
-                                        e->track == TM_RECORD_NO_TRACK ? -1 : e->track,
-                                        e->time_us, e->end_us }));
+    g_array_append_val(s->gaps,
+                       ((Gap){ e->participant, e->track == TM_RECORD_NO_TRACK ? -1 : e->track,
+                               e->time_us, e->end_us }));
     s->end_us = MAX(s->end_us, e->end_us);
     break;
-  default:
-    break;
+  default: break;
   }
 }
 
@@ -201,12 +200,12 @@ typedef struct {
   const uint8_t *recipient_sha256;
   uint64_t dropped_packets;
   const char *hearing_id, *case_number;
-  const char *note;            /* NULL, or what went wrong while writing/recovering */
-  gboolean recovered;          /* finished at restart from a checkpoint: */
-  int checkpoint;              /* its index in checkpoints.bin, -1 when none matched */
+  const char *note;   /* NULL, or what went wrong while writing/recovering */
+  gboolean recovered; /* finished at restart from a checkpoint: */
+  int checkpoint;     /* its index in checkpoints.bin, -1 when none matched */
   int64_t checkpoint_us;
-  uint32_t unauthenticated_chunks;   /* complete chunks after it, not part of the recording */
-  const char *problem;         /* the data contradicts a signed checkpoint */
+  uint32_t unauthenticated_chunks; /* complete chunks after it, not part of the recording */
+  const char *problem;             /* the data contradicts a signed checkpoint */
 } ManifestInfo;
 
 static char *
@@ -478,21 +477,21 @@ struct _TmRecorder {
   TmEvidenceKey *key;
   int data_fd, journal_fd, checkpoint_fd;
   uint8_t header_hash[TM_RECORD_HASH_LEN];
-  GChecksum *journal_sum;      /* SHA-256 of the journal written so far */
+  GChecksum *journal_sum; /* SHA-256 of the journal written so far */
   uint64_t journal_bytes;
   TmRecordWriter *writer;
   GByteArray *out, *journal;
   GAsyncQueue *queue;
   GThread *thread;
-  gint queued_bytes;           /* atomic */
-  gint dropped;                /* atomic: queue overflow */
-  guint unannounced;           /* writer thread: packets of unknown or absent participants */
+  gint queued_bytes; /* atomic */
+  gint dropped;      /* atomic: queue overflow */
+  guint unannounced; /* writer thread: packets of unknown or absent participants */
   Summary summary;
-  GHashTable *by_id;           /* id → Participant* */
+  GHashTable *by_id; /* id → Participant* */
   gboolean chunk_open;
-  int64_t chunk_deadline;      /* monotonic */
+  int64_t chunk_deadline; /* monotonic */
   uint64_t data_bytes;
-  GError *write_error;         /* the first one */
+  GError *write_error; /* the first one */
 };
 
 static void
@@ -632,8 +631,10 @@ emit(TmRecorder *r, const TmRecordEntry *e)
 static TmRecordEntry
 entry(TmRecordType type, guint participant, int track, int64_t t)
 {
-  TmRecordEntry e = { .type = type, .participant = (uint16_t) participant,
-                      .track = track < 0 ? TM_RECORD_NO_TRACK : (uint8_t) track, .time_us = t };
+  TmRecordEntry e = { .type = type,
+                      .participant = (uint16_t) participant,
+                      .track = track < 0 ? TM_RECORD_NO_TRACK : (uint8_t) track,
+                      .time_us = t };
   return e;
 }
 
@@ -763,24 +764,16 @@ static gboolean
 handle_item(TmRecorder *r, const Item *it)
 {
   switch (it->kind) {
-  case ITEM_PACKET:
-    handle_packet(r, it);
-    break;
-  case ITEM_PARTICIPANT:
-    handle_participant(r, it);
-    break;
-  case ITEM_TRACK:
-    handle_track(r, it);
-    break;
+  case ITEM_PACKET: handle_packet(r, it); break;
+  case ITEM_PARTICIPANT: handle_participant(r, it); break;
+  case ITEM_TRACK: handle_track(r, it); break;
   case ITEM_PAUSE:
     if (!r->summary.paused) {
       TmRecordEntry e = entry(TM_RECORD_PAUSE, TM_RECORD_NO_PARTICIPANT, -1, it->wall_us);
       emit(r, &e);
     }
     break;
-  case ITEM_RESUME:
-    handle_resume(r, it);
-    break;
+  case ITEM_RESUME: handle_resume(r, it); break;
   case ITEM_MARK: {
     TmRecordEntry e = entry(TM_RECORD_MARKER, TM_RECORD_NO_PARTICIPANT, -1, it->wall_us);
     e.role = tm_record_str(it->role);
@@ -807,8 +800,8 @@ writer_thread(gpointer data)
       int64_t left = r->chunk_deadline - g_get_monotonic_time();
       timeout = left > 0 ? (guint64) left : 0;
     }
-    Item *it = timeout > 0 ? g_async_queue_timeout_pop(r->queue, timeout)
-                           : g_async_queue_try_pop(r->queue);
+    Item *it =
+      timeout > 0 ? g_async_queue_timeout_pop(r->queue, timeout) : g_async_queue_try_pop(r->queue);
     if (it != NULL) {
       if (it->kind == ITEM_PACKET)
         g_atomic_int_add(&r->queued_bytes, -(gint) it->len);
@@ -900,9 +893,9 @@ tm_recorder_start(const TmRecorderConfig *config, int64_t wall_us, GError **erro
       !tm_evidence_x25519_public_load(config->encrypt_to, recipient, error))
     return NULL;
   TmRecordError err;
-  TmRecordWriter *writer = tm_record_writer_new(
-    config->hearing_id, config->case_number != NULL ? config->case_number : "", wall_us,
-    config->encrypt_to != NULL ? recipient : NULL, &err);
+  TmRecordWriter *writer =
+    tm_record_writer_new(config->hearing_id, config->case_number != NULL ? config->case_number : "",
+                         wall_us, config->encrypt_to != NULL ? recipient : NULL, &err);
   if (writer == NULL) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot start a recording: %s",
                 tm_record_strerror(err));
@@ -1029,8 +1022,8 @@ tm_recorder_stop(TmRecorder *r, int64_t wall_us, GError **error)
   if (r->write_error != NULL)
     note = g_strdup(r->write_error->message);
   else if (r->unannounced > 0)
-    note = g_strdup_printf("%u packets of unannounced participants were not recorded",
-                           r->unannounced);
+    note =
+      g_strdup_printf("%u packets of unannounced participants were not recorded", r->unannounced);
   ManifestInfo mi = {
     .interrupted = FALSE,
     .chunk_count = tm_record_writer_chunk_count(r->writer),
@@ -1075,8 +1068,8 @@ map_optional(const char *dir, const char *name)
 
 /* Does checkpoint CP describe the data and journal on disk? *VR: the data verified up to it. */
 static gboolean
-checkpoint_matches(const TmCheckpoint *cp, const uint8_t *data, size_t len,
-                   const uint8_t *journal, size_t journal_len, TmRecordVerifyResult *vr)
+checkpoint_matches(const TmCheckpoint *cp, const uint8_t *data, size_t len, const uint8_t *journal,
+                   size_t journal_len, TmRecordVerifyResult *vr)
 {
   tm_record_verify(data, len, cp->chunks, vr);
   if (vr->status == TM_RECORD_VERIFY_BAD_HEADER || vr->chunks != cp->chunks ||
@@ -1093,11 +1086,11 @@ checkpoint_matches(const TmCheckpoint *cp, const uint8_t *data, size_t len,
 }
 
 typedef struct {
-  int index;                   /* in checkpoints.bin; -1: none matches */
+  int index; /* in checkpoints.bin; -1: none matches */
   TmCheckpoint cp;
-  TmRecordVerifyResult vr;     /* the data up to it */
-  guint valid;                 /* checkpoints signed by this relay's key */
-  char *problem;               /* the data does not match a later signed checkpoint */
+  TmRecordVerifyResult vr; /* the data up to it */
+  guint valid;             /* checkpoints signed by this relay's key */
+  char *problem;           /* the data does not match a later signed checkpoint */
 } Recovery;
 
 /* The last checkpoint signed by KEY for this recording that the data still matches. */

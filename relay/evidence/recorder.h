@@ -29,11 +29,11 @@
 typedef struct _TmRecorder TmRecorder;
 
 typedef struct {
-  const char *state_dir;      /* recordings go under DIR/recordings/ */
+  const char *state_dir; /* recordings go under DIR/recordings/ */
   const char *hearing_id;
-  const char *case_number;    /* may be "" */
-  const char *encrypt_to;     /* path of the court's X25519 public key (PEM), or NULL */
-  TmEvidenceKey *key;         /* signs the manifest */
+  const char *case_number; /* may be "" */
+  const char *encrypt_to;  /* path of the court's X25519 public key (PEM), or NULL */
+  TmEvidenceKey *key;      /* signs the manifest */
 } TmRecorderConfig;
 
 /* Creates the recording directory and writes the container header (synced). WALL_US: UTC µs. */

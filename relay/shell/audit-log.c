@@ -87,8 +87,8 @@ set_aside_tail(const char *path, const char *text, size_t len, size_t offset, ui
                len - offset, error != NULL ? error->message : g_strerror(errno));
     return NULL;
   }
-  g_autofree char *sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
-                                                     (const guchar *) text + offset, len - offset);
+  g_autofree char *sum =
+    g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *) text + offset, len - offset);
   g_autofree char *base = g_path_get_basename(side);
   g_warning("the audit log %s ended with %zu bytes the relay had not signed; moved to %s", path,
             len - offset, side);
@@ -115,14 +115,14 @@ check_existing(TmAuditLog *log, const char **action)
   if (len == 0)
     return NULL;
   TmAuditReport r;
-  TmAuditError e = tm_audit_verify(text, len, tm_evidence_key_public(log->key), log->hearing_id,
-                                   &r);
+  TmAuditError e =
+    tm_audit_verify(text, len, tm_evidence_key_public(log->key), log->hearing_id, &r);
   g_autofree char *tail_note = NULL;
   if (e != TM_AUDIT_OK && e != TM_AUDIT_ERR_UNSIGNED && tm_audit_problem_in_tail(text, len, &r)) {
     tail_note = set_aside_tail(log->path, text, len, r.signed_bytes, r.checkpointed);
     if (tail_note != NULL)
-      e = tm_audit_verify(text, r.signed_bytes, tm_evidence_key_public(log->key),
-                          log->hearing_id, &r);
+      e = tm_audit_verify(text, r.signed_bytes, tm_evidence_key_public(log->key), log->hearing_id,
+                          &r);
   }
   g_autofree char *head = head_text(&r.chain);
   char *problem = NULL;
@@ -145,7 +145,8 @@ check_existing(TmAuditLog *log, const char **action)
   g_critical("the audit log %s does not verify (%s); it is kept as %s and a new log begins",
              log->path, problem, aside);
   *action = "audit-log-damaged";
-  char *detail = g_strdup_printf("the previous log, kept as %s, does not verify: %s", base, problem);
+  char *detail =
+    g_strdup_printf("the previous log, kept as %s, does not verify: %s", base, problem);
   g_free(problem);
   return detail;
 }
@@ -167,9 +168,9 @@ tm_audit_log_open(const TmAuditLogConfig *config)
   g_autoptr(GString) lines = g_string_new(NULL);
   if (log->chain.seq == 0) {
     g_autofree char *time = now_utc();
-    g_autofree char *open = tm_audit_chain_open(&log->chain, time, config->hearing_id,
-                                                config->case_number,
-                                                tm_evidence_key_public(config->key));
+    g_autofree char *open =
+      tm_audit_chain_open(&log->chain, time, config->hearing_id, config->case_number,
+                          tm_evidence_key_public(config->key));
     g_string_append_printf(lines, "%s\n", open);
   }
   if (finding != NULL)

@@ -25,7 +25,7 @@ typedef struct {
   const char *hearing_id;
   const char *case_number;
   TmEvidenceKey *key;
-  GHashTable *heads;       /* hearing id -> "SEQ:HASH" last written; owned by the caller */
+  GHashTable *heads; /* hearing id -> "SEQ:HASH" last written; owned by the caller */
 } TmAuditLogConfig;
 
 /* Opens the log, checking and continuing an existing one or starting a new one, and records
@@ -34,8 +34,8 @@ TmAuditLog *tm_audit_log_open(const TmAuditLogConfig *config);
 void tm_audit_log_free(TmAuditLog *log);
 
 /* Appends one entry and its checkpoint. Does nothing once the log is closed. */
-void tm_audit_log_write(TmAuditLog *log, const char *actor, const char *action,
-                        const char *subject, const char *detail);
+void tm_audit_log_write(TmAuditLog *log, const char *actor, const char *action, const char *subject,
+                        const char *detail);
 /* Appends the closing signature: the hearing ended; nothing may follow. */
 void tm_audit_log_close(TmAuditLog *log);
 gboolean tm_audit_log_closed(const TmAuditLog *log);

@@ -35,8 +35,7 @@ tm_config_set_ports(TmConfig *c, const char *range, GError **error)
 {
   guint64 lo = 0, hi = 0;
   g_auto(GStrv) parts = g_strsplit(range, "-", 2);
-  if (g_strv_length(parts) != 2 ||
-      !g_ascii_string_to_unsigned(parts[0], 10, 0, 65535, &lo, NULL) ||
+  if (g_strv_length(parts) != 2 || !g_ascii_string_to_unsigned(parts[0], 10, 0, 65535, &lo, NULL) ||
       !g_ascii_string_to_unsigned(parts[1], 10, 0, 65535, &hi, NULL) || lo > hi ||
       (lo == 0) != (hi == 0)) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -67,8 +66,7 @@ tm_config_split_listen(const char *listen, char **host, guint *port, GError **er
     h = inner;
   } else if (strchr(h, ':') != NULL) { /* "::2:3" is not host ::2, port 3 */
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                "listen address \"%s\": write an IPv6 address in brackets, [ADDRESS]:PORT",
-                listen);
+                "listen address \"%s\": write an IPv6 address in brackets, [ADDRESS]:PORT", listen);
     return FALSE;
   }
   g_autoptr(GInetAddress) a = g_inet_address_new_from_string(h);
@@ -83,8 +81,8 @@ tm_config_split_listen(const char *listen, char **host, guint *port, GError **er
 }
 
 static const char *const known_keys[] = {
-  "listen", "media-address", "ports", "state-dir", "certificate", "private-key", "web-dir",
-  "remote-candidates", NULL,
+  "listen",  "media-address",     "ports", "state-dir", "certificate", "private-key",
+  "web-dir", "remote-candidates", NULL,
 };
 
 /* A key that is present replaces *DST; one present but unreadable (not UTF-8, a bad escape) is
@@ -166,12 +164,12 @@ config_from_keyfile(TmConfig *c, GKeyFile *kf, const char *path, GError **error)
   }
   g_autofree char *ports = NULL;
   return take_string(kf, path, "listen", &c->listen, error) &&
-         take_list(kf, path, "media-address", &c->media_addresses, error) &&
-         take_string(kf, path, "ports", &ports, error) &&
-         (ports == NULL || tm_config_set_ports(c, ports, error)) &&
-         take_string(kf, path, "state-dir", &c->state_dir, error) &&
-         take_string(kf, path, "certificate", &c->certificate, error) &&
-         take_string(kf, path, "private-key", &c->private_key, error) &&
-         take_list(kf, path, "remote-candidates", &c->remote_candidates, error) &&
-         take_string(kf, path, "web-dir", &c->web_dir, error);
+    take_list(kf, path, "media-address", &c->media_addresses, error) &&
+    take_string(kf, path, "ports", &ports, error) &&
+    (ports == NULL || tm_config_set_ports(c, ports, error)) &&
+    take_string(kf, path, "state-dir", &c->state_dir, error) &&
+    take_string(kf, path, "certificate", &c->certificate, error) &&
+    take_string(kf, path, "private-key", &c->private_key, error) &&
+    take_list(kf, path, "remote-candidates", &c->remote_candidates, error) &&
+    take_string(kf, path, "web-dir", &c->web_dir, error);
 }

@@ -4,12 +4,12 @@
 #include <glib.h>
 
 typedef struct {
-  char *listen;             /* HTTPS address, "127.0.0.1:8443" */
-  char **media_addresses;   /* addresses ICE may use; default { "127.0.0.1" } */
-  guint port_min;           /* UDP port range for ICE; 0-0 = any */
+  char *listen;           /* HTTPS address, "127.0.0.1:8443" */
+  char **media_addresses; /* addresses ICE may use; default { "127.0.0.1" } */
+  guint port_min;         /* UDP port range for ICE; 0-0 = any */
   guint port_max;
-  char *state_dir;          /* default "/var/lib/testimony" */
-  char *certificate;        /* PEM; NULL = DIR/tls/cert.pem, self-signed on first start */
+  char *state_dir;   /* default "/var/lib/testimony" */
+  char *certificate; /* PEM; NULL = DIR/tls/cert.pem, self-signed on first start */
   char *private_key;
   char *web_dir;            /* the court's web pages; default: installed, else the source tree */
   char **remote_candidates; /* CIDR ranges remote ICE candidates may be in; NULL = any unicast */

@@ -313,11 +313,11 @@ static void
 audit_refusal(TmRoom *room, const TmControlActor *actor, const char *action, guint count,
               gboolean held)
 {
-  g_autofree char *detail =
-    held ? g_strdup_printf("%s (%u more refused, not written one by one)", action, count)
-    : count > 1 ? g_strdup_printf("%s (and %u refused before it, not written one by one)", action,
-                                  count - 1)
-                : g_strdup(action);
+  g_autofree char *detail = held
+    ? g_strdup_printf("%s (%u more refused, not written one by one)", action, count)
+    : count > 1
+    ? g_strdup_printf("%s (and %u refused before it, not written one by one)", action, count - 1)
+    : g_strdup(action);
   tm_room_audit(room, actor->label, "refused-control", NULL, detail);
 }
 
@@ -353,8 +353,7 @@ tm_control_flush_refusals(TmRoom *room, const TmControlActor *actor)
 }
 
 void
-tm_control_handle(TmRoom *room, const TmControlActor *actor, const TmMessage *m,
-                  TmControlResult *r)
+tm_control_handle(TmRoom *room, const TmControlActor *actor, const TmMessage *m, TmControlResult *r)
 {
   memset(r, 0, sizeof *r);
   Act a = { room, actor, m, NULL, r };

@@ -13,17 +13,17 @@
 
 /* Who acts. */
 typedef struct {
-  gpointer session;             /* the actor's own session (opaque; the caller's to close) */
+  gpointer session; /* the actor's own session (opaque; the caller's to close) */
   TmRole role;
-  TmParticipant *participant;   /* NULL for a control session */
-  const char *label;            /* how the audit log names them */
-  TmTokenBucket *bucket;        /* the controls they may still carry out */
-  GHashTable **refusals;        /* action -> TmAuditRefusal*: refusals held back */
+  TmParticipant *participant; /* NULL for a control session */
+  const char *label;          /* how the audit log names them */
+  TmTokenBucket *bucket;      /* the controls they may still carry out */
+  GHashTable **refusals;      /* action -> TmAuditRefusal*: refusals held back */
 } TmControlActor;
 
 typedef struct {
-  JsonBuilder *reply;           /* done, an error, or the waiting list: for the actor */
-  gboolean ended;               /* the hearing ended: the actor leaves and its session closes */
+  JsonBuilder *reply; /* done, an error, or the waiting list: for the actor */
+  gboolean ended;     /* the hearing ended: the actor leaves and its session closes */
 } TmControlResult;
 
 /* Carries out M (a control message) in ROOM. R->reply is always set. */

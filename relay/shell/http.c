@@ -11,7 +11,7 @@
 #include "webpath.h"
 #include "wire.h"
 
-#define HSTS "max-age=31536000"  /* browsers come back over HTTPS only, for a year */
+#define HSTS "max-age=31536000" /* browsers come back over HTTPS only, for a year */
 
 struct _TmHttp {
   TmRelay *relay;
@@ -34,8 +34,7 @@ respond_json(SoupServerMessage *msg, guint status, JsonBuilder *b)
   soup_server_message_set_status(msg, status, NULL);
   soup_message_headers_replace(soup_server_message_get_response_headers(msg),
                                "Strict-Transport-Security", HSTS);
-  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, text,
-                                   strlen(text));
+  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, text, strlen(text));
 }
 
 /* What a token may see: judges, clerks and admitted participants the whole status; someone
@@ -45,20 +44,18 @@ on_status(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable
           gpointer data)
 {
   TmRelay *relay = ((TmHttp *) data)->relay;
-  const char *auth = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
-                                                  "Authorization");
+  const char *auth =
+    soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
   TmTokenClaims claims;
   gboolean revoked = FALSE;
   TmTokenError te = TM_TOKEN_ERR_MALFORMED;
   if (auth != NULL && g_str_has_prefix(auth, "Bearer "))
-    te = tm_keyring_verify(relay->keyring, auth + 7, g_get_real_time() / 1000000, &claims,
-                           &revoked);
+    te =
+      tm_keyring_verify(relay->keyring, auth + 7, g_get_real_time() / 1000000, &claims, &revoked);
   if (te != TM_TOKEN_OK || revoked) {
-    g_autoptr(JsonBuilder) b = tm_wire_error(revoked ? TM_WIRE_ERR_TOKEN_REVOKED
-                                                     : tm_wire_error_for_token(te),
-                                             revoked ? "this token has been revoked"
-                                                     : tm_token_strerror(te),
-                                             NULL);
+    g_autoptr(JsonBuilder) b =
+      tm_wire_error(revoked ? TM_WIRE_ERR_TOKEN_REVOKED : tm_wire_error_for_token(te),
+                    revoked ? "this token has been revoked" : tm_token_strerror(te), NULL);
     respond_json(msg, 401, b);
     return;
   }
@@ -66,7 +63,7 @@ on_status(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable
   TmSession *holder = g_hash_table_lookup(relay->live_tokens, claims.jti);
   gboolean staff = claims.role == TM_ROLE_JUDGE || claims.role == TM_ROLE_CLERK;
   gboolean admitted = holder != NULL && holder->participant != NULL &&
-                      holder->participant->state == TM_STATE_ADMITTED;
+    holder->participant->state == TM_STATE_ADMITTED;
   g_autoptr(JsonBuilder) b = NULL;
   if (room != NULL && (staff || admitted)) {
     b = tm_room_status(room);
@@ -89,8 +86,7 @@ on_status(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable
 
 /* The court's web pages, from the web directory: no directory listing, no path outside it. */
 static void
-on_web(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
-       gpointer data)
+on_web(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer data)
 {
   TmRelay *relay = ((TmHttp *) data)->relay;
   const char *method = soup_server_message_get_method(msg);

@@ -14,9 +14,9 @@ struct _TmIce {
   char *pwd;
   gboolean failed;
   int64_t last_receive_us;
-  char **own;                  /* the relay's media addresses */
+  char **own; /* the relay's media addresses */
   guint port_min, port_max;
-  GPtrArray *remote_allowed;   /* borrowed from the options */
+  GPtrArray *remote_allowed; /* borrowed from the options */
 };
 
 static void
@@ -50,10 +50,10 @@ tm_ice_new(GMainContext *context, const TmIceOptions *options, const TmIceListen
   ice->port_min = options->port_min;
   ice->port_max = options->port_max;
   ice->remote_allowed = options->remote_allowed;
-  ice->agent = nice_agent_new_full(context, NICE_COMPATIBILITY_RFC5245,
-                                   NICE_AGENT_OPTION_ICE_TRICKLE);
-  g_object_set(ice->agent, "upnp", FALSE, "ice-tcp", FALSE, "ice-udp", TRUE,
-               "controlling-mode", FALSE, NULL);
+  ice->agent =
+    nice_agent_new_full(context, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_ICE_TRICKLE);
+  g_object_set(ice->agent, "upnp", FALSE, "ice-tcp", FALSE, "ice-udp", TRUE, "controlling-mode",
+               FALSE, NULL);
   for (char **a = options->addresses; a != NULL && *a != NULL; a++) {
     NiceAddress addr;
     nice_address_init(&addr);
@@ -173,8 +173,8 @@ tm_ice_add_remote_candidate(TmIce *ice, const char *candidate)
     nice_agent_peer_candidate_gathering_done(ice->agent, ice->stream);
     return TM_ICE_CANDIDATE_OK;
   }
-  g_autofree char *line = g_str_has_prefix(candidate, "a=") ? g_strdup(candidate)
-                                                           : g_strconcat("a=", candidate, NULL);
+  g_autofree char *line =
+    g_str_has_prefix(candidate, "a=") ? g_strdup(candidate) : g_strconcat("a=", candidate, NULL);
   NiceCandidate *c = nice_agent_parse_remote_candidate_sdp(ice->agent, ice->stream, line);
   if (c == NULL)
     return TM_ICE_CANDIDATE_MALFORMED;
@@ -199,15 +199,15 @@ gboolean
 tm_ice_check_media_address(const char *address, GError **error)
 {
   g_autoptr(GInetAddress) addr = g_inet_address_new_from_string(address);
-  const char *why = addr == NULL                            ? "is not an IP address"
-                    : g_inet_address_get_is_any(addr)       ? "is a wildcard address; name the "
-                                                              "address peers reach the relay on"
-                    : g_inet_address_get_is_multicast(addr) ? "is a multicast address"
-                    : g_inet_address_get_is_link_local(addr) ? "is a link-local address"
-                                                             : NULL;
+  const char *why = addr == NULL             ? "is not an IP address"
+    : g_inet_address_get_is_any(addr)        ? "is a wildcard address; name the "
+                                               "address peers reach the relay on"
+    : g_inet_address_get_is_multicast(addr)  ? "is a multicast address"
+    : g_inet_address_get_is_link_local(addr) ? "is a link-local address"
+                                             : NULL;
   if (why != NULL) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "media address \"%s\" %s",
-                address, why);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "media address \"%s\" %s", address,
+                why);
     return FALSE;
   }
   g_autoptr(GSocket) sock = g_socket_new(g_inet_address_get_family(addr), G_SOCKET_TYPE_DATAGRAM,

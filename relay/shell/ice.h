@@ -12,10 +12,10 @@
 #include <stdint.h>
 
 typedef struct {
-  char **addresses;       /* local addresses ICE may use (NULL-terminated) */
-  guint port_min;         /* 0 = any */
+  char **addresses; /* local addresses ICE may use (NULL-terminated) */
+  guint port_min;   /* 0 = any */
   guint port_max;
-  GPtrArray *remote_allowed;   /* GInetAddressMask*: where remote candidates may be; NULL = any */
+  GPtrArray *remote_allowed; /* GInetAddressMask*: where remote candidates may be; NULL = any */
 } TmIceOptions;
 
 /* Checks a media address at start: an IP address of this machine that ICE can bind, not a
@@ -28,7 +28,7 @@ gboolean tm_ice_parse_remote_ranges(char **ranges, GPtrArray **out, GError **err
 typedef enum {
   TM_ICE_CANDIDATE_OK,
   TM_ICE_CANDIDATE_MALFORMED,
-  TM_ICE_CANDIDATE_REFUSED,    /* an address the relay never connects to (see ice.c) */
+  TM_ICE_CANDIDATE_REFUSED, /* an address the relay never connects to (see ice.c) */
 } TmIceCandidateResult;
 
 typedef struct {
@@ -40,8 +40,8 @@ typedef struct {
 typedef struct _TmIce TmIce;
 
 /* Creates the agent on CONTEXT and gathers host candidates (immediately available). */
-TmIce *tm_ice_new(GMainContext *context, const TmIceOptions *options,
-                  const TmIceListener *listener, void *user_data, GError **error);
+TmIce *tm_ice_new(GMainContext *context, const TmIceOptions *options, const TmIceListener *listener,
+                  void *user_data, GError **error);
 /* Stops delivery at once; the agent itself is released from an idle callback. */
 void tm_ice_free(TmIce *ice);
 

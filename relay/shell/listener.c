@@ -16,23 +16,23 @@ struct _TmListener {
   SoupServer *soup;
   GSocketService *service;
   GTlsCertificate *cert;
-  GHashTable *per_address;      /* address -> GUINT count of open connections */
-  GHashTable *handshaking;      /* address -> GUINT count of handshakes in GIO's threads */
-  GHashTable *open;             /* Conn* set */
+  GHashTable *per_address; /* address -> GUINT count of open connections */
+  GHashTable *handshaking; /* address -> GUINT count of handshakes in GIO's threads */
+  GHashTable *open;        /* Conn* set */
   guint total;
   TmListenerStats stats;
 };
 
 /* One accepted connection, from accept until its socket is gone. */
 typedef struct {
-  TmListener *listener;         /* NULL once the listener is freed */
+  TmListener *listener; /* NULL once the listener is freed */
   char *address;
-  GIOStream *conn;              /* until the handshake starts */
-  GIOStream *tls;               /* during the handshake (counted in handshaking) */
+  GIOStream *conn; /* until the handshake starts */
+  GIOStream *tls;  /* during the handshake (counted in handshaking) */
   GCancellable *cancel;
-  guint deadline;               /* the end of the handshake */
-  guint hello_deadline;         /* the whole first TLS record (the ClientHello) */
-  GSource *first_bytes;         /* waits for that record before the handshake */
+  guint deadline;       /* the end of the handshake */
+  guint hello_deadline; /* the whole first TLS record (the ClientHello) */
+  GSource *first_bytes; /* waits for that record before the handshake */
 } Conn;
 
 /* Adds DELTA to ADDRESS's count in TABLE (per_address or handshaking); returns the old count. */
@@ -229,10 +229,9 @@ on_incoming(GSocketService *service, GSocketConnection *conn, GObject *source, g
 {
   TmListener *l = data;
   g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address(conn, NULL);
-  g_autofree char *address =
-    remote != NULL && G_IS_INET_SOCKET_ADDRESS(remote)
-      ? g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote)))
-      : g_strdup("?");
+  g_autofree char *address = remote != NULL && G_IS_INET_SOCKET_ADDRESS(remote)
+    ? g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote)))
+    : g_strdup("?");
   if (l->total >= TM_LISTENER_TOTAL ||
       GPOINTER_TO_UINT(g_hash_table_lookup(l->per_address, address)) >= TM_LISTENER_PER_ADDRESS) {
     if (l->total >= TM_LISTENER_TOTAL)

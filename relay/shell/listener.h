@@ -23,11 +23,11 @@ typedef struct _TmListener TmListener;
 
 typedef struct {
   guint64 accepted;
-  guint64 refused_per_address;   /* over the per-address cap */
-  guint64 refused_total;         /* over the total cap */
-  guint64 handshake_failed;      /* not TLS, or a TLS error */
-  guint64 hello_timeout;         /* no complete ClientHello record in time */
-  guint64 handshake_timeout;     /* no finished handshake in time */
+  guint64 refused_per_address; /* over the per-address cap */
+  guint64 refused_total;       /* over the total cap */
+  guint64 handshake_failed;    /* not TLS, or a TLS error */
+  guint64 hello_timeout;       /* no complete ClientHello record in time */
+  guint64 handshake_timeout;   /* no finished handshake in time */
 } TmListenerStats;
 
 /* Listens on ADDRESS for HTTPS with CERT and hands connections to SOUP. */

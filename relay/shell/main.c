@@ -53,25 +53,25 @@ cmd_serve(int argc, char **argv)
   g_auto(GStrv) media = NULL;
   GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file, "Configuration file", "FILE" },
-    { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, "HTTPS address (127.0.0.1:8443)",
-      "ADDR:PORT" },
+    { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, "HTTPS address (127.0.0.1:8443)", "ADDR:PORT" },
     { "media-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &media,
       "Address ICE may use (repeatable; default 127.0.0.1)", "ADDR" },
     { "ports", 0, 0, G_OPTION_ARG_STRING, &ports, "UDP port range for media (20000-29999)",
       "MIN-MAX" },
-    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
-      "State directory (/var/lib/testimony)", "DIR" },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, "State directory (/var/lib/testimony)",
+      "DIR" },
     { "web-dir", 0, 0, G_OPTION_ARG_FILENAME, &web_dir,
       "Directory of the court's web pages (installed with the relay)", "DIR" },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("- secure video relay for remote testimony");
-  g_option_context_set_summary(ctx, "Commands:\n"
-                                    "  testimony-relay [OPTIONS]            run the relay\n"
-                                    "  testimony-relay hearing create ...   create a hearing\n"
-                                    "  testimony-relay token ...            issue a join token\n"
-                                    "  testimony-relay token revoke ...     revoke a join token\n"
-                                    "  testimony-relay key rotate ...       rotate the token key");
+  g_option_context_set_summary(ctx,
+                               "Commands:\n"
+                               "  testimony-relay [OPTIONS]            run the relay\n"
+                               "  testimony-relay hearing create ...   create a hearing\n"
+                               "  testimony-relay token ...            issue a join token\n"
+                               "  testimony-relay token revoke ...     revoke a join token\n"
+                               "  testimony-relay key rotate ...       rotate the token key");
   g_option_context_add_main_entries(ctx, entries, NULL);
   g_autoptr(GError) error = NULL;
   if (!g_option_context_parse(ctx, &argc, &argv, &error))
@@ -136,7 +136,8 @@ cmd_hearing(int argc, char **argv)
     { "case", 0, 0, G_OPTION_ARG_STRING, &case_number, "Case number", "NUMBER" },
     { "title", 0, 0, G_OPTION_ARG_STRING, &title, "Name shown on the waiting slate", "TEXT" },
     { "waiting-room", 0, 0, G_OPTION_ARG_STRING, &waiting,
-      "on (default): everyone but judges waits to be admitted; off: for drills and tests", "on|off" },
+      "on (default): everyone but judges waits to be admitted; off: for drills and tests",
+      "on|off" },
     { "protect", 0, 0, G_OPTION_ARG_STRING_ARRAY, &protect,
       "A protective measure on from the start (repeatable): screen-witness", "MEASURE" },
     { "encrypt-to", 0, 0, G_OPTION_ARG_FILENAME, &encrypt_to,
@@ -160,7 +161,8 @@ cmd_hearing(int argc, char **argv)
   }
   for (char **m = protect; m != NULL && *m != NULL; m++) {
     if (!g_strv_contains(known_measures, *m)) {
-      g_printerr("testimony-relay: unknown protective measure \"%s\" (known: screen-witness)\n", *m);
+      g_printerr("testimony-relay: unknown protective measure \"%s\" (known: screen-witness)\n",
+                 *m);
       return 2;
     }
   }
@@ -171,11 +173,15 @@ cmd_hearing(int argc, char **argv)
   const char *dir = state_dir != NULL ? state_dir : "/var/lib/testimony";
   g_autoptr(GDateTime) now = g_date_time_new_now_utc();
   g_autofree char *created = g_date_time_format_iso8601(now);
-  g_autofree char *abs_encrypt = encrypt_to != NULL ? g_canonicalize_filename(encrypt_to, NULL)
-                                                    : NULL;
+  g_autofree char *abs_encrypt =
+    encrypt_to != NULL ? g_canonicalize_filename(encrypt_to, NULL) : NULL;
   TmHearingRecord rec = {
-    .id = id, .case_number = case_number, .title = title, .created = created,
-    .waiting_room = waiting == NULL || strcmp(waiting, "on") == 0, .protect = protect,
+    .id = id,
+    .case_number = case_number,
+    .title = title,
+    .created = created,
+    .waiting_room = waiting == NULL || strcmp(waiting, "on") == 0,
+    .protect = protect,
     .encrypt_to = abs_encrypt,
   };
   uint8_t key[TM_TOKEN_KEY_LEN];
@@ -209,7 +215,8 @@ cmd_key(int argc, char **argv)
   if (!tm_state_token_key_rotate(dir, &error))
     return fail("cannot rotate the token key", error);
   g_print("new token key in %s/keys/token.key; tokens signed with the previous key stay valid "
-          "until the next rotation\n", dir);
+          "until the next rotation\n",
+          dir);
   return 0;
 }
 

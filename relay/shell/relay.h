@@ -29,14 +29,14 @@ typedef struct {
   TmConfig config;
   GMainContext *context;
   TmKeyring *keyring;
-  TmEvidenceKey *evidence;       /* signs audit logs and recordings */
+  TmEvidenceKey *evidence; /* signs audit logs and recordings */
   TmDtlsIdentity *identity;
   TmIceOptions ice;
   TmSessionSink sink;
-  GHashTable *rooms;             /* hearing id -> TmRoom* */
-  GHashTable *sessions;          /* TmSession* set */
-  GHashTable *live_tokens;       /* jti -> TmSession* */
-  GHashTable *join_limits;       /* remote address -> TmTokenBucket*: failed joins */
-  GHashTable *unjoined;          /* remote address -> GQueue of TmSession* not yet joined */
-  GHashTable *audit_heads;       /* hearing id -> "SEQ:HASH" last written to its audit log */
+  GHashTable *rooms;       /* hearing id -> TmRoom* */
+  GHashTable *sessions;    /* TmSession* set */
+  GHashTable *live_tokens; /* jti -> TmSession* */
+  GHashTable *join_limits; /* remote address -> TmTokenBucket*: failed joins */
+  GHashTable *unjoined;    /* remote address -> GQueue of TmSession* not yet joined */
+  GHashTable *audit_heads; /* hearing id -> "SEQ:HASH" last written to its audit log */
 } TmRelay;

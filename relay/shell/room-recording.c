@@ -46,8 +46,8 @@ broadcast_state(TmRoom *room, const char *path)
 }
 
 void
-tm_room_record_packet(void *ud, TmParticipant *from, TmTrack track, const uint8_t *buf,
-                      size_t len, int64_t now_us)
+tm_room_record_packet(void *ud, TmParticipant *from, TmTrack track, const uint8_t *buf, size_t len,
+                      int64_t now_us)
 {
   TmRoom *room = ud;
   if (room->recorder != NULL && !room->recording_paused)

@@ -186,8 +186,7 @@ grace_over(gpointer data)
   g_message("%s did not come back within %d s", p->id, TM_ROOM_GRACE_S);
   if (p->data != NULL) /* signalling is there, media is not */
     room->relay->sink.dismiss(p->data, TM_WIRE_ERR_CONNECTION_LOST,
-                              "your media connection did not come back in time; join again",
-                              FALSE);
+                              "your media connection did not come back in time; join again", FALSE);
   else
     tm_room_remove(room, p, "connection-lost");
   return G_SOURCE_REMOVE;
@@ -239,8 +238,8 @@ tm_room_check_back(TmRoom *room, TmParticipant *p)
   const char *why;
   if (seat == NULL || p->away_since_us == 0 || !link_up(room, p, seat, now, &why))
     return;
-  g_autofree char *detail = g_strdup_printf("after %" G_GINT64_FORMAT " s",
-                                            (now - p->away_since_us) / G_USEC_PER_SEC);
+  g_autofree char *detail =
+    g_strdup_printf("after %" G_GINT64_FORMAT " s", (now - p->away_since_us) / G_USEC_PER_SEC);
   p->away_since_us = 0;
   seat_stop_grace(seat);
   g_message("%s is back %s", p->id, detail);
@@ -451,8 +450,8 @@ failure_handle(gpointer data)
             f->reason);
   if (feed != NULL) {
     tm_hearing_close_subscription(room->hearing, owner, feed);
-    g_autofree char *msg = g_strdup_printf("the connection receiving %s failed: %s", feed->id,
-                                           f->reason);
+    g_autofree char *msg =
+      g_strdup_printf("the connection receiving %s failed: %s", feed->id, f->reason);
     g_autoptr(JsonBuilder) b = tm_wire_error(TM_WIRE_ERR_CONNECTION_FAILED, msg, feed->id);
     tm_room_send(room, owner, b);
   } else {
@@ -499,9 +498,8 @@ transport_free(gpointer data)
 }
 
 TmTransport *
-tm_room_open_transport(TmRoom *room, TmParticipant *owner, TmParticipant *feed,
-                       const TmSdp *offer, TmSdp *answer, TmHearingError *he, TmSdpError *se,
-                       GError **error)
+tm_room_open_transport(TmRoom *room, TmParticipant *owner, TmParticipant *feed, const TmSdp *offer,
+                       TmSdp *answer, TmHearingError *he, TmSdpError *se, GError **error)
 {
   TmTransport *t = g_new0(TmTransport, 1);
   t->room = room;
@@ -585,8 +583,8 @@ hearing_peer_closed(void *ud, TmPeer *peer)
 }
 
 static const TmHearingListener hearing_listener = {
-  hearing_transmit, hearing_published, hearing_peer_failed, hearing_peer_closed,
-  tm_room_record_packet,
+  hearing_transmit,    hearing_published,     hearing_peer_failed,
+  hearing_peer_closed, tm_room_record_packet,
 };
 
 /* ---- lifecycle ---- */

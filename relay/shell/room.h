@@ -37,8 +37,8 @@ typedef struct {
   TmParticipant *participant;
   char jti[TM_TOKEN_ID_LEN];
   char secret[33];
-  gboolean published;           /* it has published once: it is away while it does not */
-  GSource *grace;               /* running while it is away */
+  gboolean published; /* it has published once: it is away while it does not */
+  GSource *grace;     /* running while it is away */
 } TmSeat;
 
 /* One peer connection's ICE transport, owned by its room. */
@@ -46,7 +46,7 @@ typedef struct {
   TmRoom *room;
   TmPeer *peer;
   TmIce *ice;
-  gboolean failing;             /* its failure is being handled */
+  gboolean failing; /* its failure is being handled */
 } TmTransport;
 
 struct _TmRoom {
@@ -55,14 +55,14 @@ struct _TmRoom {
   TmHearingRecord *record;
   GSource *timer;
   GSource *quality_timer;
-  GHashTable *transports;       /* TmPeer* -> TmTransport* */
-  GHashTable *seats;            /* TmParticipant* -> TmSeat* */
-  GPtrArray *controls;          /* control sessions (reached through the relay's sink) */
+  GHashTable *transports; /* TmPeer* -> TmTransport* */
+  GHashTable *seats;      /* TmParticipant* -> TmSeat* */
+  GPtrArray *controls;    /* control sessions (reached through the relay's sink) */
   gboolean locked;
   TmAuditLog *audit;
-  TmRecorder *recorder;         /* NULL when not recording */
+  TmRecorder *recorder; /* NULL when not recording */
   gboolean recording_paused;
-  gint64 recording_since;       /* UNIX seconds */
+  gint64 recording_since; /* UNIX seconds */
 };
 
 /* The room of HEARING_ID, opening it (and its audit log) if nobody is in it yet. */
@@ -128,7 +128,7 @@ TmTransport *tm_room_open_transport(TmRoom *room, TmParticipant *owner, TmPartic
 TmTransport *tm_room_find_transport(TmRoom *room, TmParticipant *owner, const char *target);
 
 /* The hearing's recording (room-recording.c): the recorder is the room's. */
-const char *tm_room_recording_state(const TmRoom *room);   /* stopped, paused, recording */
+const char *tm_room_recording_state(const TmRoom *room); /* stopped, paused, recording */
 gboolean tm_room_recording_start(TmRoom *room, const char *actor, GError **error);
 /* Finishes it; returns its directory (g_free) or NULL; ACTOR NULL: the relay stopped it (the
  * hearing ended or emptied), and the staff are told where it is. */

@@ -35,21 +35,21 @@ relay_init(TmRelay *relay, const TmConfig *config)
   config_copy(&relay->config, config);
   relay->context = g_main_context_ref_thread_default();
   relay->sink = tm_session_sink;
-  relay->rooms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                       (GDestroyNotify) tm_room_free);
-  relay->sessions = g_hash_table_new_full(g_direct_hash, g_direct_equal,
-                                          (GDestroyNotify) tm_session_free, NULL);
+  relay->rooms =
+    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) tm_room_free);
+  relay->sessions =
+    g_hash_table_new_full(g_direct_hash, g_direct_equal, (GDestroyNotify) tm_session_free, NULL);
   relay->live_tokens = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   relay->join_limits = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   relay->audit_heads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-  relay->unjoined = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                          (GDestroyNotify) g_queue_free);
+  relay->unjoined =
+    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_queue_free);
   relay->ice.addresses = relay->config.media_addresses;
   relay->ice.port_min = relay->config.port_min;
   relay->ice.port_max = relay->config.port_max;
   if (relay->config.web_dir == NULL)
-    relay->config.web_dir = g_strdup(g_file_test(WEB_DIR, G_FILE_TEST_IS_DIR) ? WEB_DIR
-                                                                              : SOURCE_WEB_DIR);
+    relay->config.web_dir =
+      g_strdup(g_file_test(WEB_DIR, G_FILE_TEST_IS_DIR) ? WEB_DIR : SOURCE_WEB_DIR);
 }
 
 /* Everything that can be wrong at start, with a message for the court's IT. */
@@ -95,8 +95,7 @@ tm_server_new(const TmConfig *config, GError **error)
   gboolean created = FALSE;
   g_autoptr(GTlsCertificate) cert =
     tm_state_tls_certificate(relay->config.state_dir, relay->config.certificate,
-                             relay->config.private_key, &cert_path, &fingerprint, &created,
-                             error);
+                             relay->config.private_key, &cert_path, &fingerprint, &created, error);
   if (cert == NULL || (server->http = tm_http_new(relay, cert, error)) == NULL) {
     tm_server_free(server);
     return NULL;

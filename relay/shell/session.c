@@ -11,13 +11,13 @@
 #include "sdp.h"
 #include "wire.h"
 
-#define SESSION_MSG_RATE 50.0    /* signalling messages per second, sustained */
+#define SESSION_MSG_RATE 50.0 /* signalling messages per second, sustained */
 #define SESSION_MSG_BURST 200.0
-#define JOIN_RATE 2.0            /* failed join attempts per second per remote address */
+#define JOIN_RATE 2.0 /* failed join attempts per second per remote address */
 #define JOIN_BURST 20.0
-#define JOIN_LIMITS_MAX 4096     /* remote addresses remembered */
-#define JOIN_DEADLINE_S 10       /* a session that has not joined by then is closed */
-#define UNJOINED_PER_ADDRESS 16  /* sessions not yet joined, per remote address */
+#define JOIN_LIMITS_MAX 4096    /* remote addresses remembered */
+#define JOIN_DEADLINE_S 10      /* a session that has not joined by then is closed */
+#define UNJOINED_PER_ADDRESS 16 /* sessions not yet joined, per remote address */
 
 /* ---- sending ---- */
 
@@ -57,7 +57,7 @@ tm_session_label(const TmSession *s)
 static void
 actor_init(TmSession *s, TmControlActor *a, char *label)
 {
-  *a = (TmControlActor) {
+  *a = (TmControlActor){
     .session = s,
     .role = s->role,
     .participant = s->participant,
@@ -197,8 +197,8 @@ join_check(TmSession *s, const TmMessage *m, TmSeat **seat)
   TmRelay *relay = s->relay;
   TmTokenClaims claims;
   gboolean revoked = FALSE;
-  TmTokenError te = tm_keyring_verify(relay->keyring, m->token, g_get_real_time() / 1000000,
-                                      &claims, &revoked);
+  TmTokenError te =
+    tm_keyring_verify(relay->keyring, m->token, g_get_real_time() / 1000000, &claims, &revoked);
   /* Only failures count against the address: someone behind the same NAT sending garbage
    * never keeps a valid token out. */
   if ((te != TM_TOKEN_OK || revoked) && !join_allowed(s)) {
@@ -329,8 +329,8 @@ handle_join(TmSession *s, const TmMessage *m)
     g_ptr_array_add(room->controls, s);
   } else {
     TmHearingError he;
-    TmParticipant *p = tm_hearing_join(room->hearing, s->name, s->role, g_get_monotonic_time(),
-                                       &he);
+    TmParticipant *p =
+      tm_hearing_join(room->hearing, s->name, s->role, g_get_monotonic_time(), &he);
     if (p == NULL) {
       refuse(s, tm_wire_error_for_hearing(he), tm_hearing_strerror(he));
       tm_room_close_if_empty(room);
@@ -350,7 +350,9 @@ handle_join(TmSession *s, const TmMessage *m)
             p != NULL && p->state == TM_STATE_WAITING ? " (waiting room)" : "");
   g_autofree char *label = tm_session_label(s);
   tm_room_audit(room, label, s->control ? "control-session" : "join", p,
-                p == NULL ? "" : p->state == TM_STATE_WAITING ? "waiting room" : "admitted");
+                p == NULL                        ? ""
+                  : p->state == TM_STATE_WAITING ? "waiting room"
+                                                 : "admitted");
   g_autoptr(JsonBuilder) joined = tm_room_joined(room, p, s->name, s->role, FALSE);
   tm_session_send(s, joined);
   if (p == NULL) {
@@ -407,8 +409,8 @@ handle_offer(TmSession *s, const TmMessage *m)
     tm_hearing_close_subscription(room->hearing, s->participant, feed);
   g_autoptr(GError) error = NULL;
   TmHearingError he = TM_HEARING_OK;
-  TmTransport *t = tm_room_open_transport(room, s->participant, feed, offer, answer, &he, &se,
-                                          &error);
+  TmTransport *t =
+    tm_room_open_transport(room, s->participant, feed, offer, answer, &he, &se, &error);
   if (t == NULL) {
     if (error != NULL) {
       g_warning("ICE: %s", error->message);
@@ -441,9 +443,7 @@ handle_media_message(TmSession *s, const TmMessage *m)
   }
   switch (m->type) {
   case TM_MSG_PUBLISH:
-  case TM_MSG_SUBSCRIBE:
-    handle_offer(s, m);
-    break;
+  case TM_MSG_SUBSCRIBE: handle_offer(s, m); break;
   case TM_MSG_UNSUBSCRIBE: {
     TmParticipant *feed = tm_hearing_find(s->room->hearing, m->feed);
     if (feed == NULL)
@@ -460,8 +460,7 @@ handle_media_message(TmSession *s, const TmMessage *m)
       candidate_result(s, tm_ice_add_remote_candidate(t->ice, m->candidate));
     break;
   }
-  default:
-    break;
+  default: break;
   }
 }
 
@@ -496,12 +495,8 @@ handle_joined_message(TmSession *s, const TmMessage *m)
     tm_session_leave(s, "left");
     tm_session_close(s, SOUP_WEBSOCKET_CLOSE_NORMAL);
     break;
-  case TM_MSG_CONTROL:
-    handle_control(s, m);
-    break;
-  default:
-    handle_media_message(s, m);
-    break;
+  case TM_MSG_CONTROL: handle_control(s, m); break;
+  default: handle_media_message(s, m); break;
   }
 }
 
@@ -535,8 +530,7 @@ on_message(SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer dat
   } else if (m.type == TM_MSG_JOIN) {
     handle_join(s, &m);
   } else if (s->room == NULL) {
-    tm_session_error(s, TM_WIRE_ERR_NOT_JOINED, NULL,
-                     tm_message_type_name(m.type));
+    tm_session_error(s, TM_WIRE_ERR_NOT_JOINED, NULL, tm_message_type_name(m.type));
   } else {
     handle_joined_message(s, &m);
   }

@@ -18,18 +18,18 @@ typedef struct _TmSession TmSession;
 struct _TmSession {
   TmRelay *relay;
   SoupWebsocketConnection *ws;
-  char *remote;                 /* peer address, for rate limits (not logged) */
-  TmRoom *room;                 /* NULL before join and after leaving */
-  TmParticipant *participant;   /* NULL for control sessions and before join */
-  gboolean control;             /* a control session (testimony-ctl) */
-  TmRole role;                  /* from the token */
+  char *remote;               /* peer address, for rate limits (not logged) */
+  TmRoom *room;               /* NULL before join and after leaving */
+  TmParticipant *participant; /* NULL for control sessions and before join */
+  gboolean control;           /* a control session (testimony-ctl) */
+  TmRole role;                /* from the token */
   char name[TM_TOKEN_NAME_LEN];
   char jti[TM_TOKEN_ID_LEN];
-  TmTokenBucket bucket;         /* messages */
-  TmTokenBucket audit_bucket;   /* controls it may have carried out (and audited) */
-  GHashTable *refusals;         /* action -> TmAuditRefusal*: refused controls, held back */
-  guint join_deadline;          /* closes the session unless it joins in time */
-  gboolean unjoined_counted;    /* in relay->unjoined */
+  TmTokenBucket bucket;       /* messages */
+  TmTokenBucket audit_bucket; /* controls it may have carried out (and audited) */
+  GHashTable *refusals;       /* action -> TmAuditRefusal*: refused controls, held back */
+  guint join_deadline;        /* closes the session unless it joins in time */
+  gboolean unjoined_counted;  /* in relay->unjoined */
   gboolean closed;
 };
 

@@ -175,8 +175,8 @@ make_self_signed(const char *cert_path, const char *key_path, GError **error)
   X509_set_pubkey(cert, key);
   X509V3_CTX v3;
   X509V3_set_ctx(&v3, cert, cert, NULL, NULL, 0);
-  X509_EXTENSION *san = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name,
-                                            "DNS:localhost,IP:127.0.0.1,IP:::1");
+  X509_EXTENSION *san =
+    X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1");
   X509_EXTENSION *bc = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, "critical,CA:TRUE");
   X509_add_ext(cert, san, -1);
   X509_add_ext(cert, bc, -1);
@@ -189,7 +189,7 @@ make_self_signed(const char *cert_path, const char *key_path, GError **error)
     char *kd, *cd;
     long kl = BIO_get_mem_data(kb, &kd), cl = BIO_get_mem_data(cb, &cd);
     ok = tm_file_write(key_path, kd, (gsize) kl, TM_WRITE_REPLACE, 0600, error) &&
-         g_file_set_contents(cert_path, cd, cl, error);
+      g_file_set_contents(cert_path, cd, cl, error);
   } else {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot encode the TLS certificate");
   }

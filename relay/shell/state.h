@@ -13,13 +13,13 @@
 
 typedef struct {
   char *id;
-  char *case_number;   /* "" when none */
-  char *title;         /* shown on the waiting slate; "" when none */
-  char *created;       /* ISO 8601 UTC */
+  char *case_number; /* "" when none */
+  char *title;       /* shown on the waiting slate; "" when none */
+  char *created;     /* ISO 8601 UTC */
   gboolean waiting_room;
-  char **protect;      /* measures on from the start, e.g. "screen-witness" */
-  char *encrypt_to;    /* court's X25519 public key (PEM path) for recordings, or NULL */
-  gboolean ended;      /* the judge ended it: no further joins */
+  char **protect;   /* measures on from the start, e.g. "screen-witness" */
+  char *encrypt_to; /* court's X25519 public key (PEM path) for recordings, or NULL */
+  gboolean ended;   /* the judge ended it: no further joins */
 } TmHearingRecord;
 
 void tm_hearing_record_free(TmHearingRecord *r);

@@ -20,24 +20,24 @@
 
 #define TILE_WIDTH 480
 #define TILE_HEIGHT 360
-#define REANCHOR_US 200000   /* RTP time further than this from arrival time: re-anchor */
+#define REANCHOR_US 200000 /* RTP time further than this from arrival time: re-anchor */
 
 typedef struct {
   int64_t pts_ns;
   const uint8_t *data;
   size_t len;
   guint track;
-  guint order;             /* position in its track: keeps equal times in arrival order */
+  guint order; /* position in its track: keeps equal times in arrival order */
 } Packet;
 
 typedef struct {
   guint participant;
-  int kind;                /* 0 audio, 1 video */
+  int kind; /* 0 audio, 1 video */
   char *codec;
   uint32_t clock_rate;
   uint8_t pt;
-  char *name;              /* element name prefix */
-  GArray *packets;         /* of Packet, in arrival order */
+  char *name;      /* element name prefix */
+  GArray *packets; /* of Packet, in arrival order */
   /* timestamp smoothing */
   gboolean anchored;
   uint64_t ext_ts, anchor_ts;
@@ -51,10 +51,10 @@ typedef struct {
 typedef struct {
   TmRecording *rec;
   TmRecordKey key;
-  GPtrArray *plain;        /* decrypted chunk payloads, kept while packets point into them */
-  GPtrArray *tracks;       /* of Track* */
-  GPtrArray *people;       /* of Person*, by participant index */
-  GArray *pauses;          /* of int64_t pairs: start, end (UTC µs) */
+  GPtrArray *plain;  /* decrypted chunk payloads, kept while packets point into them */
+  GPtrArray *tracks; /* of Track* */
+  GPtrArray *people; /* of Person*, by participant index */
+  GArray *pauses;    /* of int64_t pairs: start, end (UTC µs) */
   gboolean paused;
   guint skipped;
   GstElement *pipeline;
@@ -196,8 +196,7 @@ handle_entry(Export *ex, const TmRecordEntry *e)
     g_array_append_val(t->packets, p);
     break;
   }
-  default:
-    break;
+  default: break;
   }
 }
 
@@ -244,7 +243,7 @@ static uint32_t
 rtp_ssrc(const Packet *p)
 {
   return (uint32_t) p->data[8] << 24 | (uint32_t) p->data[9] << 16 | (uint32_t) p->data[10] << 8 |
-         p->data[11];
+    p->data[11];
 }
 
 static gint
@@ -310,15 +309,15 @@ assign_timestamps(Export *ex, Track *t)
     Packet *p = &g_array_index(t->packets, Packet, i);
     int64_t arrival_ns = timeline_us(ex, p->pts_ns) * 1000;
     uint32_t ts = (uint32_t) p->data[4] << 24 | (uint32_t) p->data[5] << 16 |
-                  (uint32_t) p->data[6] << 8 | p->data[7];
+      (uint32_t) p->data[6] << 8 | p->data[7];
     if (!t->anchored) {
       t->ext_ts = (uint64_t) ts + ((uint64_t) 1 << 32);
     } else {
       t->ext_ts += (uint64_t) (int64_t) (int32_t) (ts - (uint32_t) t->ext_ts);
     }
-    int64_t rtp_ns = t->anchor_ns + (int64_t) gst_util_uint64_scale_int(
-                                      t->ext_ts - MIN(t->ext_ts, t->anchor_ts), GST_SECOND,
-                                      (gint) t->clock_rate);
+    int64_t rtp_ns = t->anchor_ns +
+      (int64_t) gst_util_uint64_scale_int(t->ext_ts - MIN(t->ext_ts, t->anchor_ts), GST_SECOND,
+                                          (gint) t->clock_rate);
     if (!t->anchored || t->ext_ts < t->anchor_ts ||
         llabs(rtp_ns - arrival_ns) > REANCHOR_US * 1000) {
       t->anchored = TRUE;
@@ -393,9 +392,9 @@ load_sections(const char *path, GError **error)
 }
 
 typedef struct {
-  const char *codec;           /* as in the TRACK record, case-insensitive */
+  const char *codec; /* as in the TRACK record, case-insensitive */
   int kind;
-  const char *encoding_name;   /* RTP caps */
+  const char *encoding_name; /* RTP caps */
   const char *depay, *decode;
 } Codec;
 
@@ -451,11 +450,13 @@ describe(Export *ex, GHashTable *sections)
   for (guint i = 0; i < ex->tracks->len; i++) {
     Track *t = g_ptr_array_index(ex->tracks, i);
     const Codec *c = codec_find(t);
-    const char *const pairs[] = { "@NAME@", t->name, "@DEPAY@", c->depay, "@DECODE@", c->decode,
-                                  "@TILE_WIDTH@", tw, "@TILE_HEIGHT@", th, "@WIDTH@", w,
-                                  "@HEIGHT@", h, NULL };
-    g_autofree char *frag = replace_all(g_hash_table_lookup(sections, t->kind ? "video" : "audio"),
-                                        pairs);
+    const char *const pairs[] = {
+      "@NAME@", t->name,         "@DEPAY@", c->depay,  "@DECODE@", c->decode,  "@TILE_WIDTH@",
+      tw,       "@TILE_HEIGHT@", th,        "@WIDTH@", w,          "@HEIGHT@", h,
+      NULL
+    };
+    g_autofree char *frag =
+      replace_all(g_hash_table_lookup(sections, t->kind ? "video" : "audio"), pairs);
     g_string_append_printf(desc, " %s", frag);
   }
   return g_string_free(desc, FALSE);
@@ -514,8 +515,8 @@ configure(Export *ex, GError **error)
     }
     g_autoptr(GstCaps) caps = gst_caps_new_simple(
       "application/x-rtp", "media", G_TYPE_STRING, t->kind ? "video" : "audio", "clock-rate",
-      G_TYPE_INT, (int) t->clock_rate, "encoding-name", G_TYPE_STRING, c->encoding_name,
-      "payload", G_TYPE_INT, (int) t->pt, NULL);
+      G_TYPE_INT, (int) t->clock_rate, "encoding-name", G_TYPE_STRING, c->encoding_name, "payload",
+      G_TYPE_INT, (int) t->pt, NULL);
     if (t->kind == 0) /* Opus over RTP is always 48 kHz; the SDP defaults are mono */
       gst_caps_set_simple(caps, "sprop-maxcapturerate", G_TYPE_STRING, "48000", "sprop-stereo",
                           G_TYPE_STRING, "0", NULL);
@@ -606,8 +607,10 @@ on_bus(GstBus *bus, GstMessage *msg, gpointer data)
     g_autofree char *dbg = NULL;
     gst_message_parse_error(msg, &err, &dbg);
     if (ex->error == NULL)
-      g_set_error(&ex->error, G_IO_ERROR, G_IO_ERROR_FAILED, "the export pipeline failed in %s: "
-                  "%s (%s)", GST_OBJECT_NAME(msg->src), err->message, dbg ? dbg : "");
+      g_set_error(&ex->error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                  "the export pipeline failed in %s: "
+                  "%s (%s)",
+                  GST_OBJECT_NAME(msg->src), err->message, dbg ? dbg : "");
     g_error_free(err);
     g_main_loop_quit(ex->loop);
   }
@@ -617,8 +620,8 @@ on_bus(GstBus *bus, GstMessage *msg, gpointer data)
 static gboolean
 run_pipeline(Export *ex, GError **error)
 {
-  g_autofree char *path = pipeline_path(opt_composite ? "export-composite.pipeline"
-                                                      : "export-tracks.pipeline", error);
+  g_autofree char *path =
+    pipeline_path(opt_composite ? "export-composite.pipeline" : "export-tracks.pipeline", error);
   if (path == NULL)
     return FALSE;
   g_autoptr(GHashTable) sections = load_sections(path, error);
@@ -639,8 +642,10 @@ run_pipeline(Export *ex, GError **error)
   g_autoptr(GstBus) bus = gst_element_get_bus(ex->pipeline);
   guint watch = gst_bus_add_watch(bus, on_bus, ex);
   if (gst_element_set_state(ex->pipeline, GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot start the export pipeline "
-                "(can %s be written?)", opt_output);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                "cannot start the export pipeline "
+                "(can %s be written?)",
+                opt_output);
   } else {
     feed(ex);
     gst_element_set_state(ex->pipeline, GST_STATE_PLAYING);
@@ -739,9 +744,10 @@ main(int argc, char **argv)
 {
   setlocale(LC_ALL, "");
   g_autoptr(GOptionContext) ctx = g_option_context_new("RECORDING -o FILE.mkv");
-  g_option_context_set_summary(ctx, "Exports an evidence recording of testimony-relay to "
-                                    "Matroska: each participant's audio and video as separate, "
-                                    "time-aligned tracks, or one composite picture.");
+  g_option_context_set_summary(ctx,
+                               "Exports an evidence recording of testimony-relay to "
+                               "Matroska: each participant's audio and video as separate, "
+                               "time-aligned tracks, or one composite picture.");
   g_option_context_add_main_entries(ctx, options, NULL);
   g_option_context_add_group(ctx, gst_init_get_option_group());
   GError *error = NULL;
@@ -751,8 +757,9 @@ main(int argc, char **argv)
     return 2;
   }
   if (opt_args == NULL || g_strv_length(opt_args) != 1 || opt_output == NULL) {
-    fprintf(stderr, "usage: testimony-export RECORDING -o FILE.mkv [--composite] "
-                    "[--key COURT_PRIVATE.pem]\n");
+    fprintf(stderr,
+            "usage: testimony-export RECORDING -o FILE.mkv [--composite] "
+            "[--key COURT_PRIVATE.pem]\n");
     return 2;
   }
   gst_init(NULL, NULL);

@@ -155,8 +155,8 @@ check_signature(TmRecording *rec, const char *key_path, GError **error)
   gsize sig_len = 0;
   g_autofree guchar *sig = g_base64_decode(g_strstrip(sig_text), &sig_len);
   gsize key_len = 0;
-  g_autofree guchar *embedded = g_base64_decode(tm_recording_str(rec->manifest, "evidence_key"),
-                                                &key_len);
+  g_autofree guchar *embedded =
+    g_base64_decode(tm_recording_str(rec->manifest, "evidence_key"), &key_len);
   if (key_path != NULL) {
     if (!tm_evidence_public_load(key_path, rec->signer, error))
       return FALSE;

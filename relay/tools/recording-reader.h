@@ -10,16 +10,16 @@
 typedef struct {
   char *dir;
   char *data_path;
-  GMappedFile *data;            /* recording.tmr */
+  GMappedFile *data; /* recording.tmr */
   const uint8_t *bytes;
   gsize len;
-  char *manifest_text;          /* NULL when the recording was never finished */
+  char *manifest_text; /* NULL when the recording was never finished */
   gsize manifest_len;
   JsonParser *parser;
-  JsonObject *manifest;         /* NULL when none */
-  uint8_t signer[32];           /* the evidence key that signed the manifest */
-  gboolean signer_trusted;      /* it was checked against --key */
-  TmRecordVerifyResult res;     /* of the chunks the manifest lists */
+  JsonObject *manifest;     /* NULL when none */
+  uint8_t signer[32];       /* the evidence key that signed the manifest */
+  gboolean signer_trusted;  /* it was checked against --key */
+  TmRecordVerifyResult res; /* of the chunks the manifest lists */
   int64_t start_us, end_us;
 } TmRecording;
 

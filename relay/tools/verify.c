@@ -166,12 +166,11 @@ print_summary(TmRecording *rec)
   g_autofree char *total = duration_text(rec->end_us - rec->start_us);
   g_autofree char *recorded = duration_text(rec->end_us - rec->start_us - paused);
   const char *case_number = tm_recording_str(m, "case_number");
-  printf("Hearing: %s%s%s\n", tm_recording_str(m, "hearing_id"),
-         *case_number ? ", case " : "", case_number);
+  printf("Hearing: %s%s%s\n", tm_recording_str(m, "hearing_id"), *case_number ? ", case " : "",
+         case_number);
   printf("Start: %s\nEnd:   %s\n", tm_recording_str(m, "start_utc"),
          tm_recording_str(m, "end_utc"));
-  printf("Duration: %s (%s recorded, %s paused)\n", total, recorded,
-         paused > 0 ? "some" : "none");
+  printf("Duration: %s (%s recorded, %s paused)\n", total, recorded, paused > 0 ? "some" : "none");
   if (json_object_get_boolean_member_with_default(m, "interrupted", FALSE))
     printf("INTERRUPTED: the relay stopped during the recording; it was finished at restart\n");
   JsonObject *recovery = tm_recording_object(m, "recovery");
@@ -250,8 +249,8 @@ verify_audit(const char *path, const char *expected_hearing)
     return EXIT_ALTERED;
   }
   if (e != TM_AUDIT_OK && e != TM_AUDIT_ERR_UNSIGNED) {
-    printf("ALTERED: %s, line %u: %s (the %" G_GUINT64_FORMAT " entries before it verify)\n",
-           path, r.line, tm_audit_strerror(e), r.entries);
+    printf("ALTERED: %s, line %u: %s (the %" G_GUINT64_FORMAT " entries before it verify)\n", path,
+           r.line, tm_audit_strerror(e), r.entries);
     return EXIT_ALTERED;
   }
   const char *case_number = r.case_number;
@@ -279,8 +278,9 @@ main(int argc, char **argv)
 {
   setlocale(LC_ALL, "");
   g_autoptr(GOptionContext) ctx = g_option_context_new("RECORDING");
-  g_option_context_set_summary(ctx, "Checks an evidence recording of testimony-relay: the "
-                                    "signature of its manifest and every chunk of its data.");
+  g_option_context_set_summary(ctx,
+                               "Checks an evidence recording of testimony-relay: the "
+                               "signature of its manifest and every chunk of its data.");
   g_option_context_add_main_entries(ctx, options, NULL);
   GError *error = NULL;
   if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
@@ -290,9 +290,10 @@ main(int argc, char **argv)
   }
   int n_args = opt_args != NULL ? (int) g_strv_length(opt_args) : 0;
   if (n_args > 1 || (n_args == 0 && opt_audit == NULL) || (opt_hearing != NULL && !opt_audit)) {
-    fprintf(stderr, "usage: testimony-verify RECORDING [--key evidence.pub]\n"
-                    "       testimony-verify --audit FILE [--hearing ID | RECORDING] "
-                    "[--key evidence.pub]\n");
+    fprintf(stderr,
+            "usage: testimony-verify RECORDING [--key evidence.pub]\n"
+            "       testimony-verify --audit FILE [--hearing ID | RECORDING] "
+            "[--key evidence.pub]\n");
     return EXIT_USAGE;
   }
   int rc = EXIT_SUCCESS;
@@ -304,7 +305,7 @@ main(int argc, char **argv)
       printf("\n");
     int audit_rc = verify_audit(opt_audit, opt_hearing != NULL ? opt_hearing : hearing);
     rc = rc == EXIT_ALTERED || audit_rc == EXIT_ALTERED ? EXIT_ALTERED
-         : rc == EXIT_USAGE || audit_rc == EXIT_USAGE   ? EXIT_USAGE
+      : rc == EXIT_USAGE || audit_rc == EXIT_USAGE      ? EXIT_USAGE
                                                         : MAX(rc, audit_rc);
   }
   g_strfreev(opt_args);

@@ -98,8 +98,7 @@ on_recv(NiceAgent *agent, guint stream, guint component, guint len, gchar *data,
     if (c->srtp != NULL && tm_srtp_unprotect_rtcp(c->srtp, buf, &n) == TM_SRTP_OK)
       c->listener.rtcp(c->user_data, c, buf, n);
     break;
-  default:
-    break;
+  default: break;
   }
 }
 
@@ -120,8 +119,8 @@ on_state(NiceAgent *agent, guint stream, guint component, guint state, gpointer 
 }
 
 BenchConn *
-bench_conn_new(TmDtlsIdentity *identity, const char *address, bool controlling, const BenchConnListener *listener,
-               void *user_data)
+bench_conn_new(TmDtlsIdentity *identity, const char *address, bool controlling,
+               const BenchConnListener *listener, void *user_data)
 {
   BenchConn *c = g_new0(BenchConn, 1);
   c->identity = tm_dtls_identity_ref(identity);
@@ -129,8 +128,8 @@ bench_conn_new(TmDtlsIdentity *identity, const char *address, bool controlling, 
   c->listener = *listener;
   c->user_data = user_data;
   GMainContext *ctx = g_main_context_get_thread_default();
-  c->agent = nice_agent_new(ctx != NULL ? ctx : g_main_context_default(),
-                            NICE_COMPATIBILITY_RFC5245);
+  c->agent =
+    nice_agent_new(ctx != NULL ? ctx : g_main_context_default(), NICE_COMPATIBILITY_RFC5245);
   g_object_set(c->agent, "upnp", FALSE, "ice-tcp", FALSE, "ice-udp", TRUE, "controlling-mode",
                controlling, NULL);
   NiceAddress addr;
@@ -139,8 +138,8 @@ bench_conn_new(TmDtlsIdentity *identity, const char *address, bool controlling, 
   nice_agent_add_local_address(c->agent, &addr);
   c->stream = nice_agent_add_stream(c->agent, 1);
   g_signal_connect(c->agent, "component-state-changed", G_CALLBACK(on_state), c);
-  nice_agent_attach_recv(c->agent, c->stream, 1,
-                         ctx != NULL ? ctx : g_main_context_default(), on_recv, c);
+  nice_agent_attach_recv(c->agent, c->stream, 1, ctx != NULL ? ctx : g_main_context_default(),
+                         on_recv, c);
   nice_agent_gather_candidates(c->agent, c->stream);
   return c;
 }
@@ -168,8 +167,10 @@ bench_conn_transport_lines(BenchConn *c, const char *setup)
   char fp[3 * TM_DTLS_FINGERPRINT_LEN];
   tm_hex_colon(tm_dtls_identity_fingerprint(c->identity), TM_DTLS_FINGERPRINT_LEN, fp);
   GString *s = g_string_new(NULL);
-  g_string_append_printf(s, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:sha-256 %s\r\n"
-                         "a=setup:%s\r\n", ufrag, pwd, fp, setup);
+  g_string_append_printf(s,
+                         "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:sha-256 %s\r\n"
+                         "a=setup:%s\r\n",
+                         ufrag, pwd, fp, setup);
   GSList *cands = nice_agent_get_local_candidates(c->agent, c->stream, 1);
   for (GSList *l = cands; l != NULL; l = l->next) {
     g_autofree char *line = nice_agent_generate_local_candidate_sdp(c->agent, l->data);
@@ -184,8 +185,8 @@ bench_conn_add_candidate(BenchConn *c, const char *candidate)
 {
   if (candidate == NULL || *candidate == '\0')
     return;
-  g_autofree char *line = g_str_has_prefix(candidate, "a=") ? g_strdup(candidate)
-                                                           : g_strconcat("a=", candidate, NULL);
+  g_autofree char *line =
+    g_str_has_prefix(candidate, "a=") ? g_strdup(candidate) : g_strconcat("a=", candidate, NULL);
   NiceCandidate *nc = nice_agent_parse_remote_candidate_sdp(c->agent, c->stream, line);
   if (nc == NULL)
     return;
@@ -221,8 +222,7 @@ conn_send(BenchConn *c, uint8_t *buf, size_t len, size_t cap, bool rtcp)
                        : tm_srtp_protect_rtp(c->srtp, buf, &len, cap);
   if (e != TM_SRTP_OK)
     return false;
-  return nice_agent_send(c->agent, c->stream, 1, (guint) len, (const gchar *) buf) ==
-         (gint) len;
+  return nice_agent_send(c->agent, c->stream, 1, (guint) len, (const gchar *) buf) == (gint) len;
 }
 
 bool

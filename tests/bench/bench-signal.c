@@ -44,8 +44,8 @@ member_string(JsonObject *o, const char *name)
 {
   JsonNode *n = o != NULL ? json_object_get_member(o, name) : NULL;
   return n != NULL && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-             ? json_node_get_string(n)
-             : NULL;
+    ? json_node_get_string(n)
+    : NULL;
 }
 
 static JsonObject *
@@ -104,8 +104,8 @@ testimony_message(Participant *p, JsonObject *msg)
   } else if (g_strcmp0(type, "candidate") == 0 && p->conn != NULL) {
     bench_conn_add_candidate(p->conn, member_string(msg, "candidate"));
   } else if (g_strcmp0(type, "error") == 0) {
-    g_printerr("loadgen: hearing %d participant %d: relay error %s: %s\n", p->h->index,
-               p->index, member_string(msg, "code"), member_string(msg, "message"));
+    g_printerr("loadgen: hearing %d participant %d: relay error %s: %s\n", p->h->index, p->index,
+               member_string(msg, "code"), member_string(msg, "message"));
     loadgen_participant_failed(p, "signalling error");
   }
 }

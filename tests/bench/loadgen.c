@@ -32,15 +32,15 @@
 #define AUDIO_PT 111
 #define FRAME_US 33333
 #define AUDIO_US 20000
-#define KEY_EVERY 60                  /* frames: a key frame every 2 s */
+#define KEY_EVERY 60 /* frames: a key frame every 2 s */
 #define KEY_BYTES 24000
-#define DELTA_BYTES 3800              /* mean; about 1 Mbit/s with the key frames */
-#define MAX_VP8_DATA 1096             /* per packet, after the 4-byte payload descriptor */
+#define DELTA_BYTES 3800  /* mean; about 1 Mbit/s with the key frames */
+#define MAX_VP8_DATA 1096 /* per packet, after the 4-byte payload descriptor */
 #define TRAILER_LEN 20
-#define TRAILER_MAGIC 0x544d4231u     /* "TMB1" */
-#define MIN_KEY_GAP_US 300000         /* forced key frames at most this often */
+#define TRAILER_MAGIC 0x544d4231u /* "TMB1" */
+#define MIN_KEY_GAP_US 300000     /* forced key frames at most this often */
 #define LATENCY_BUCKET_US 10
-#define LATENCY_BUCKETS 200000        /* 2 s */
+#define LATENCY_BUCKETS 200000 /* 2 s */
 #define TICK_US 50000
 #define MAX_RECEIVERS 64
 #define MAX_HEARINGS 32
@@ -50,17 +50,17 @@ typedef enum { PHASE_PUBLISH, PHASE_JOIN, PHASE_WARMUP, PHASE_WINDOW, PHASE_DRAI
 typedef struct {
   Loadgen lg;
   Phase phase;
-  int64_t phase_us;             /* when the phase began */
+  int64_t phase_us; /* when the phase began */
   int64_t start_us;
   int64_t duration_us, warmup_us, join_timeout_us, stagger_us;
-  GSource *media;               /* sends the publishers' packets on time */
-  uint32_t *latency;            /* histogram of window latencies */
+  GSource *media;    /* sends the publishers' packets on time */
+  uint32_t *latency; /* histogram of window latencies */
   uint64_t latency_n, latency_sum_us, latency_max_us;
   uint64_t window_received, window_bytes;
   uint64_t late_sends;
   struct rusage ru_start, ru_end;
   int64_t window_start_us, window_end_us;
-  const char *address;          /* local address for ICE */
+  const char *address; /* local address for ICE */
   uint8_t filler[1500];
 } Bench;
 
@@ -90,9 +90,13 @@ send_packet(Hearing *h, MediaKind kind, bool marker, uint32_t ts, const uint8_t 
             size_t len)
 {
   uint8_t buf[TM_RTP_MAX_PACKET + TM_SRTP_MAX_TRAILER];
-  TmRtpPacket pkt = { .marker = marker, .pt = kind == KIND_VIDEO ? VIDEO_PT : AUDIO_PT,
-                      .seq = h->seq[kind]++, .ts = ts, .ssrc = h->ssrc[kind],
-                      .payload = payload, .payload_len = len };
+  TmRtpPacket pkt = { .marker = marker,
+                      .pt = kind == KIND_VIDEO ? VIDEO_PT : AUDIO_PT,
+                      .seq = h->seq[kind]++,
+                      .ts = ts,
+                      .ssrc = h->ssrc[kind],
+                      .payload = payload,
+                      .payload_len = len };
   TmRtpError err;
   size_t n = tm_rtp_serialize(&pkt, buf, sizeof buf, &err);
   if (n == 0)
@@ -120,9 +124,9 @@ send_frame(Hearing *h, int64_t now)
   }
   if (key)
     h->force_key = false;
-  size_t size = key ? KEY_BYTES
-                    : (size_t) g_rand_int_range(bench.lg.rand, DELTA_BYTES * 7 / 10,
-                                                DELTA_BYTES * 13 / 10 + 1);
+  size_t size = key
+    ? KEY_BYTES
+    : (size_t) g_rand_int_range(bench.lg.rand, DELTA_BYTES * 7 / 10, DELTA_BYTES * 13 / 10 + 1);
   size_t n = (size + MAX_VP8_DATA - 1) / MAX_VP8_DATA;
   uint32_t ts = h->ts0[KIND_VIDEO] + 3000 * h->frames++;
   uint16_t pid = h->picture_id++ & 0x7fff;
@@ -156,7 +160,7 @@ publish_due(Hearing *h, int64_t now)
   if (h->publisher->conn == NULL || !bench_conn_is_connected(h->publisher->conn))
     return;
   if (now - h->next_audio_us > 200000 || now - h->next_frame_us > 200000) {
-    bench.late_sends++;  /* the machine stalled us: skip ahead rather than burst */
+    bench.late_sends++; /* the machine stalled us: skip ahead rather than burst */
     h->next_audio_us = MAX(h->next_audio_us, now);
     h->next_frame_us = MAX(h->next_frame_us, now);
   }
@@ -293,11 +297,13 @@ append_section(GString *s, Participant *p, const char *transport, bool video)
   g_string_append_printf(s, "c=IN IP4 0.0.0.0\r\n%sa=mid:%d\r\na=%s\r\na=rtcp-mux\r\n", transport,
                          video, dir);
   if (video)
-    g_string_append_printf(s, "a=rtpmap:%d VP8/90000\r\na=rtcp-fb:%d nack\r\n"
+    g_string_append_printf(s,
+                           "a=rtpmap:%d VP8/90000\r\na=rtcp-fb:%d nack\r\n"
                            "a=rtcp-fb:%d nack pli\r\na=rtcp-fb:%d ccm fir\r\n",
                            VIDEO_PT, VIDEO_PT, VIDEO_PT, VIDEO_PT);
   else
-    g_string_append_printf(s, "a=rtpmap:%d opus/48000/2\r\na=fmtp:%d minptime=10;useinbandfec=1\r\n",
+    g_string_append_printf(s,
+                           "a=rtpmap:%d opus/48000/2\r\na=fmtp:%d minptime=10;useinbandfec=1\r\n",
                            AUDIO_PT, AUDIO_PT);
   if (p->publisher)
     g_string_append_printf(s, "a=ssrc:%u cname:bench%d\r\na=msid:bench%d %s%d\r\n",
@@ -311,7 +317,8 @@ loadgen_offer(Participant *p)
   p->conn = bench_conn_new(bench.lg.identity, bench.address, true, &conn_listener, p);
   g_autofree char *transport = bench_conn_transport_lines(p->conn, "actpass");
   GString *s = g_string_new(NULL);
-  g_string_append_printf(s, "v=0\r\no=- %u 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+  g_string_append_printf(s,
+                         "v=0\r\no=- %u 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
                          "a=group:BUNDLE 0 1\r\na=msid-semantic: WMS\r\n",
                          g_rand_int(bench.lg.rand));
   append_section(s, p, transport, false);
@@ -353,11 +360,16 @@ loadgen_answer_offer(Participant *p, const char *sdp)
       pwd = *l + 10;
   }
   TmSdpAnswerParams params = {
-    .ice_ufrag = ufrag, .ice_pwd = pwd, .fingerprint_alg = "sha-256",
+    .ice_ufrag = ufrag,
+    .ice_pwd = pwd,
+    .fingerprint_alg = "sha-256",
     .fingerprint = tm_dtls_identity_fingerprint(bench.lg.identity),
-    .fingerprint_len = TM_DTLS_FINGERPRINT_LEN, .setup = TM_SETUP_ACTIVE,
-    .direction = TM_DIR_RECVONLY, .session_id = g_rand_int(bench.lg.rand),
-    .candidates = (const char *const *) cands->pdata, .n_candidates = cands->len,
+    .fingerprint_len = TM_DTLS_FINGERPRINT_LEN,
+    .setup = TM_SETUP_ACTIVE,
+    .direction = TM_DIR_RECVONLY,
+    .session_id = g_rand_int(bench.lg.rand),
+    .candidates = (const char *const *) cands->pdata,
+    .n_candidates = cands->len,
   };
   TmSdpError err = tm_sdp_answer(offer, &params, answer);
   g_ptr_array_free(cands, TRUE);
@@ -451,7 +463,7 @@ on_tick(gpointer data)
   switch (bench.phase) {
   case PHASE_PUBLISH:
     if (all_publishers_connected() && elapsed_in_phase(now) > 0) {
-      set_phase(PHASE_JOIN, now + 1000000);  /* a second of media before anyone joins */
+      set_phase(PHASE_JOIN, now + 1000000); /* a second of media before anyone joins */
     } else if (elapsed_in_phase(now) > bench.join_timeout_us) {
       g_printerr("loadgen: the publishers did not connect\n");
       bench.lg.exit_code = 3;
@@ -484,7 +496,7 @@ on_tick(gpointer data)
     }
     break;
   case PHASE_DRAIN:
-    if (elapsed_in_phase(now) >= 1000000)  /* what was in flight at the end has arrived */
+    if (elapsed_in_phase(now) >= 1000000) /* what was in flight at the end has arrived */
       g_main_loop_quit(bench.lg.loop);
     break;
   }
@@ -509,9 +521,9 @@ static double
 cpu_seconds(const struct rusage *a, const struct rusage *b)
 {
   return (double) (b->ru_utime.tv_sec - a->ru_utime.tv_sec) +
-         (double) (b->ru_utime.tv_usec - a->ru_utime.tv_usec) / 1e6 +
-         (double) (b->ru_stime.tv_sec - a->ru_stime.tv_sec) +
-         (double) (b->ru_stime.tv_usec - a->ru_stime.tv_usec) / 1e6;
+    (double) (b->ru_utime.tv_usec - a->ru_utime.tv_usec) / 1e6 +
+    (double) (b->ru_stime.tv_sec - a->ru_stime.tv_sec) +
+    (double) (b->ru_stime.tv_usec - a->ru_stime.tv_usec) / 1e6;
 }
 
 static int
@@ -586,7 +598,8 @@ print_result(void)
   json_builder_begin_object(b);
   bench_json_int(b, "p50", (gint64) latency_percentile(0.50));
   bench_json_int(b, "p99", (gint64) latency_percentile(0.99));
-  bench_json_int(b, "mean", bench.latency_n ? (gint64) (bench.latency_sum_us / bench.latency_n) : 0);
+  bench_json_int(b, "mean",
+                 bench.latency_n ? (gint64) (bench.latency_sum_us / bench.latency_n) : 0);
   bench_json_int(b, "max", (gint64) bench.latency_max_us);
   json_builder_end_object(b);
   bench_json_int(b, "late_sends", (gint64) bench.late_sends);
@@ -645,8 +658,8 @@ setup_hearings(char **token_lines)
     g_auto(GStrv) tokens = NULL;
     if (lg->sfu == SFU_TESTIMONY) {
       tokens = token_lines != NULL && i < (int) g_strv_length(token_lines)
-                   ? g_strsplit(g_strstrip(token_lines[i]), " ", MAX_RECEIVERS + 2)
-                   : NULL;
+        ? g_strsplit(g_strstrip(token_lines[i]), " ", MAX_RECEIVERS + 2)
+        : NULL;
       if (tokens == NULL || (int) g_strv_length(tokens) < lg->n_receivers + 1) {
         g_printerr("loadgen: --tokens has no line of %d tokens for hearing %d\n",
                    lg->n_receivers + 1, i);
@@ -686,16 +699,13 @@ main(int argc, char **argv)
     { "url", 0, 0, G_OPTION_ARG_STRING, &lg->url, "WebSocket URL of the SFU", "URL" },
     { "ca", 0, 0, G_OPTION_ARG_FILENAME, &ca, "The relay's TLS certificate", "PEM" },
     { "tokens", 0, 0, G_OPTION_ARG_FILENAME, &tokens, "Join tokens, a line per hearing", "FILE" },
-    { "address", 0, 0, G_OPTION_ARG_STRING, &address, "Local address for ICE (127.0.0.1)",
-      "ADDR" },
+    { "address", 0, 0, G_OPTION_ARG_STRING, &address, "Local address for ICE (127.0.0.1)", "ADDR" },
     { "hearings", 0, 0, G_OPTION_ARG_INT, &lg->n_hearings, "Hearings at once (1)", "H" },
     { "receivers", 0, 0, G_OPTION_ARG_INT, &lg->n_receivers, "Receivers per hearing (1)", "N" },
     { "duration", 0, 0, G_OPTION_ARG_DOUBLE, &duration, "Measurement window (20 s)", "S" },
     { "warmup", 0, 0, G_OPTION_ARG_DOUBLE, &warmup, "Before the window (2 s)", "S" },
-    { "join-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &join_timeout, "Longest join phase (20 s)",
-      "S" },
-    { "stagger-ms", 0, 0, G_OPTION_ARG_INT, &stagger_ms, "Between receivers' starts (150)",
-      "MS" },
+    { "join-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &join_timeout, "Longest join phase (20 s)", "S" },
+    { "stagger-ms", 0, 0, G_OPTION_ARG_INT, &stagger_ms, "Between receivers' starts (150)", "MS" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Frame sizes' seed (1)", "N" },
     G_OPTION_ENTRY_NULL,
   };
@@ -731,8 +741,8 @@ main(int argc, char **argv)
     g_printerr("loadgen: %s\n", error->message);
     return 2;
   }
-  lg->session = db != NULL ? soup_session_new_with_options("tls-database", db, NULL)
-                           : soup_session_new();
+  lg->session =
+    db != NULL ? soup_session_new_with_options("tls-database", db, NULL) : soup_session_new();
   lg->identity = tm_dtls_identity_new(g_get_real_time() / G_USEC_PER_SEC);
   bench.latency = g_new0(uint32_t, LATENCY_BUCKETS);
   lg->loop = g_main_loop_new(NULL, FALSE);

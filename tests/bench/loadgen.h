@@ -13,8 +13,8 @@
 typedef enum { SFU_TESTIMONY, SFU_JANUS } SfuKind;
 typedef enum { KIND_AUDIO, KIND_VIDEO, KIND_COUNT } MediaKind;
 
-#define SEEN_CAP 65536          /* packets per stream a receiver keeps track of */
-#define JANUS_ROOM_BASE 1000    /* hearing H is Janus room JANUS_ROOM_BASE + H */
+#define SEEN_CAP 65536       /* packets per stream a receiver keeps track of */
+#define JANUS_ROOM_BASE 1000 /* hearing H is Janus room JANUS_ROOM_BASE + H */
 
 typedef struct _Loadgen Loadgen;
 typedef struct _Hearing Hearing;
@@ -22,7 +22,7 @@ typedef struct _Hearing Hearing;
 typedef struct {
   Loadgen *lg;
   Hearing *h;
-  int index;                    /* 0: the publisher; 1..N: receivers */
+  int index; /* 0: the publisher; 1..N: receivers */
   bool publisher;
   SoupWebsocketConnection *ws;
   BenchConn *conn;
@@ -30,10 +30,10 @@ typedef struct {
   int janus_state;              /* janus: which reply comes next */
   gint64 session_id, handle_id; /* janus */
   guint txn;
-  int64_t opened_us;            /* receivers: when their start was due */
-  int64_t subscribe_us;         /* when the request for the feed went out */
-  int64_t first_frame_us;       /* first packet of a key frame arrived */
-  uint8_t *seen[KIND_COUNT];    /* bitmaps of payload indices received */
+  int64_t opened_us;         /* receivers: when their start was due */
+  int64_t subscribe_us;      /* when the request for the feed went out */
+  int64_t first_frame_us;    /* first packet of a key frame arrived */
+  uint8_t *seen[KIND_COUNT]; /* bitmaps of payload indices received */
   uint64_t duplicates;
   bool started;
   bool failed;
@@ -43,13 +43,13 @@ struct _Hearing {
   int index;
   Participant *publisher;
   Participant **receivers;
-  char *publisher_id;           /* testimony: the publisher's participant id */
+  char *publisher_id; /* testimony: the publisher's participant id */
   /* What the publisher sends. */
   uint32_t ssrc[KIND_COUNT];
   uint16_t seq[KIND_COUNT];
   uint32_t ts0[KIND_COUNT];
   uint32_t next_index[KIND_COUNT];
-  uint32_t window_index[2][KIND_COUNT];  /* next_index at window start and end */
+  uint32_t window_index[2][KIND_COUNT]; /* next_index at window start and end */
   int64_t next_frame_us, next_audio_us;
   uint32_t frames, audio_frames;
   uint16_t picture_id;

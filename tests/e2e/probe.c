@@ -18,7 +18,7 @@ typedef struct {
   int wait_ms;
   SoupWebsocketConnection *ws;
   int status;
-  gboolean quiet;     /* --repeat: print only the error codes */
+  gboolean quiet; /* --repeat: print only the error codes */
   GString *codes;
   guint timer;
 } Probe;

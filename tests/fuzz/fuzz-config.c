@@ -48,8 +48,7 @@ config_to_data(const TmConfig *c, gsize *len)
 {
   g_autoptr(GKeyFile) kf = g_key_file_new();
   g_key_file_set_string(kf, "relay", "listen", c->listen);
-  g_key_file_set_string_list(kf, "relay", "media-address",
-                             (const char *const *) c->media_addresses,
+  g_key_file_set_string_list(kf, "relay", "media-address", (const char *const *) c->media_addresses,
                              g_strv_length(c->media_addresses));
   g_autofree char *ports = g_strdup_printf("%u-%u", c->port_min, c->port_max);
   g_key_file_set_string(kf, "relay", "ports", ports);
@@ -57,7 +56,8 @@ config_to_data(const TmConfig *c, gsize *len)
   const struct {
     const char *key, *value;
   } optional[] = {
-    { "certificate", c->certificate }, { "private-key", c->private_key },
+    { "certificate", c->certificate },
+    { "private-key", c->private_key },
     { "web-dir", c->web_dir },
   };
   for (size_t i = 0; i < G_N_ELEMENTS(optional); i++)

@@ -35,18 +35,10 @@ check_contract(const TmMessage *m)
   check(m->storage != NULL && (unsigned) m->type < TM_MSG_COUNT);
   check(m->mline >= 0 && m->mline <= 15);
   switch (m->type) {
-  case TM_MSG_JOIN:
-    check(m->token != NULL);
-    break;
-  case TM_MSG_SUBSCRIBE:
-    check(str_within(m->feed, 1, 64) && m->sdp != NULL);
-    break;
-  case TM_MSG_PUBLISH:
-    check(m->sdp != NULL);
-    break;
-  case TM_MSG_UNSUBSCRIBE:
-    check(str_within(m->feed, 1, 64));
-    break;
+  case TM_MSG_JOIN: check(m->token != NULL); break;
+  case TM_MSG_SUBSCRIBE: check(str_within(m->feed, 1, 64) && m->sdp != NULL); break;
+  case TM_MSG_PUBLISH: check(m->sdp != NULL); break;
+  case TM_MSG_UNSUBSCRIBE: check(str_within(m->feed, 1, 64)); break;
   case TM_MSG_CANDIDATE:
     check(str_within(m->target, 1, 64) && str_within(m->candidate, 0, 256));
     break;
@@ -54,9 +46,7 @@ check_contract(const TmMessage *m)
     check(str_within(m->action, 1, 32) && m->on >= -1 && m->on <= 1);
     check(m->text == NULL || str_within(m->text, 1, 200));
     break;
-  default:
-    check(m->token == NULL && m->sdp == NULL && m->feed == NULL && m->target == NULL);
-    break;
+  default: check(m->token == NULL && m->sdp == NULL && m->feed == NULL && m->target == NULL); break;
   }
 }
 

@@ -63,7 +63,7 @@
 #define PUB_VIDEO_PT 96
 #define SUB_AUDIO_PT 109
 #define SUB_VIDEO_PT 120
-#define RTX_PT_OFFSET 1               /* every offer has rtx for its VP8 at the next PT */
+#define RTX_PT_OFFSET 1 /* every offer has rtx for its VP8 at the next PT */
 
 enum {
   OP_MEDIA,
@@ -99,22 +99,22 @@ typedef struct {
   World *world;
   TmDtls *dtls;
   TmSrtp *srtp;
-  TmPeer *peer;                 /* the relay's side; NULL once closed */
-  TmParticipant *who;           /* NULL once gone */
+  TmPeer *peer;       /* the relay's side; NULL once closed */
+  TmParticipant *who; /* NULL once gone */
   TmSdp *answer;
   uint32_t ssrc[TM_TRACK_COUNT];
   uint16_t seq[TM_TRACK_COUNT];
   uint32_t ts[TM_TRACK_COUNT];
-  uint8_t last[BUF_SIZE];       /* the last datagram sent, for replays */
+  uint8_t last[BUF_SIZE]; /* the last datagram sent, for replays */
   size_t last_len;
-  uint16_t highest_video;       /* receiver: highest video sequence number sent to it */
-  unsigned lose_rtp;            /* receiver: RTP datagrams still to lose on the way */
-  uint32_t last_sr_mid;         /* receiver: from the last sender report */
-  TmDtlsError dtls_error;       /* why its DTLS failed, if it did */
+  uint16_t highest_video; /* receiver: highest video sequence number sent to it */
+  unsigned lose_rtp;      /* receiver: RTP datagrams still to lose on the way */
+  uint32_t last_sr_mid;   /* receiver: from the last sender report */
+  TmDtlsError dtls_error; /* why its DTLS failed, if it did */
 } Browser;
 
 typedef struct {
-  Browser *to;                  /* to a browser, or NULL: to the relay's PEER */
+  Browser *to; /* to a browser, or NULL: to the relay's PEER */
   TmPeer *peer;
   bool enabled[TM_TRACK_COUNT]; /* to a browser: the tracks PEER had enabled when it sent */
   size_t len;
@@ -124,11 +124,11 @@ typedef struct {
 struct _World {
   TmHearing *hearing;
   Browser pub, sub;
-  TmPeer *extra;                /* the last connection opened by an offer from the input */
-  GQueue queue;                 /* Datagram* in flight */
-  GPtrArray *failed;            /* TmPeer* the relay reported failed, not yet handled */
+  TmPeer *extra;     /* the last connection opened by an offer from the input */
+  GQueue queue;      /* Datagram* in flight */
+  GPtrArray *failed; /* TmPeer* the relay reported failed, not yet handled */
   int64_t now;
-  char relay_failure[128];      /* the relay's last reason for a failed connection */
+  char relay_failure[128]; /* the relay's last reason for a failed connection */
 };
 
 /* Per process: creating a key pair is slow, and the identities are only read. */
@@ -192,7 +192,9 @@ browser_dtls_failed(void *ud, TmDtlsError err)
 }
 
 static const TmDtlsListener browser_dtls_listener = {
-  browser_dtls_transmit, browser_dtls_connected, browser_dtls_failed,
+  browser_dtls_transmit,
+  browser_dtls_connected,
+  browser_dtls_failed,
 };
 
 /* Whether the relay answered SSRC for a track; *RTX: it is that track's RTX SSRC (FID). */
@@ -218,7 +220,8 @@ browser_receive_rtp(Browser *b, const Datagram *d, const uint8_t *buf, size_t le
   check(b == &b->world->sub); /* publish connections only receive */
   check(tm_rtp_parse(buf, len, &pkt) == TM_RTP_OK);
   check(answered_ssrc(b, pkt.ssrc, &track, &rtx));
-  check(pkt.pt == (track == TM_TRACK_VIDEO ? SUB_VIDEO_PT : SUB_AUDIO_PT) + (rtx ? RTX_PT_OFFSET : 0));
+  check(pkt.pt ==
+        (track == TM_TRACK_VIDEO ? SUB_VIDEO_PT : SUB_AUDIO_PT) + (rtx ? RTX_PT_OFFSET : 0));
   check(d->enabled[track]);
   if (rtx) { /* a retransmission: the original inside must be a packet the receiver was sent */
     check(pkt.payload_len >= 2);
@@ -341,8 +344,7 @@ relay_transmit(void *ud, TmPeer *peer, const uint8_t *buf, size_t len)
 
 static void
 relay_published(void *ud, TmParticipant *p)
-{
-}
+{}
 
 static void
 relay_peer_failed(void *ud, TmPeer *peer, const char *reason)
@@ -503,9 +505,9 @@ browser_connect(World *w, Browser *b, TmParticipant *p, TmParticipant *feed)
   check(tm_sdp_parse(text, strlen(text), &sdp_offer) == TM_SDP_OK);
   b->peer = open_peer(w, p, feed, &sdp_offer, b->answer);
   check(b->peer != NULL);
-  b->dtls = tm_dtls_new(browser_identity, TM_DTLS_ROLE_CLIENT,
-                        tm_dtls_identity_fingerprint(relay_identity), TM_DTLS_FINGERPRINT_LEN,
-                        &browser_dtls_listener, b);
+  b->dtls =
+    tm_dtls_new(browser_identity, TM_DTLS_ROLE_CLIENT, tm_dtls_identity_fingerprint(relay_identity),
+                TM_DTLS_FINGERPRINT_LEN, &browser_dtls_listener, b);
   tm_dtls_start(b->dtls, w->now);
   drain(w);
   if (b->srtp == NULL || b->peer == NULL || !tm_peer_is_connected(b->peer))
@@ -534,8 +536,8 @@ world_init(World *w, uint8_t setup)
   if (relay_rand == NULL)
     relay_rand = g_rand_new();
   g_rand_set_seed(relay_rand, 20260915);
-  TmHearingConfig cfg = { "h-fuzz", "C-0001", relay_identity, wall_offset, (setup & 0x80) != 0, 0,
-                          relay_rand };
+  TmHearingConfig cfg = { "h-fuzz", "C-0001",  relay_identity, wall_offset, (setup & 0x80) != 0,
+                          0,        relay_rand };
   w->hearing = tm_hearing_new(&cfg, &relay_listener, w);
   TmHearingError he;
   TmRole pub_role = (TmRole) (setup & 7);
@@ -585,8 +587,13 @@ op_media(World *w, const uint8_t *b, size_t n)
     pub->ssrc[t] += 0x10001;
   pub->seq[t] = (uint16_t) (pub->seq[t] + step);
   pub->ts[t] += (uint32_t) (step * (t == TM_TRACK_VIDEO ? 3000 : 960));
-  TmRtpPacket p = { .marker = (flags & 2) != 0, .pt = pt, .seq = pub->seq[t], .ts = pub->ts[t],
-                    .ssrc = pub->ssrc[t], .payload = b + skip, .payload_len = n - skip };
+  TmRtpPacket p = { .marker = (flags & 2) != 0,
+                    .pt = pt,
+                    .seq = pub->seq[t],
+                    .ts = pub->ts[t],
+                    .ssrc = pub->ssrc[t],
+                    .payload = b + skip,
+                    .payload_len = n - skip };
   uint8_t buf[BUF_SIZE];
   size_t len = tm_rtp_serialize(&p, buf, sizeof buf - TM_SRTP_MAX_TRAILER, NULL);
   if (len > 0)
@@ -625,9 +632,7 @@ op_feedback(World *w, const uint8_t *b, size_t n)
       pkt.nacks[pkt.n_nacks++] = (TmRtcpNackItem){ pid, (uint16_t) (it[1] << 8 | it[2]) };
     }
     break;
-  case 1:
-    pkt.kind = TM_RTCP_KIND_PLI;
-    break;
+  case 1: pkt.kind = TM_RTCP_KIND_PLI; break;
   case 2:
     pkt.kind = TM_RTCP_KIND_FIR;
     pkt.n_firs = 1;
@@ -638,10 +643,11 @@ op_feedback(World *w, const uint8_t *b, size_t n)
     pkt.kind = TM_RTCP_KIND_RR;
     for (size_t i = 0; i < n_items && pkt.n_blocks < TM_RTCP_MAX_BLOCKS; i++) {
       const uint8_t *it = items + 3 * i;
-      pkt.blocks[pkt.n_blocks++] = (TmRtcpReportBlock){
-        .ssrc = chosen_ssrc(sub, it[0] % 3), .fraction_lost = it[1],
-        .highest_seq = sub->highest_video, .lsr = it[2] & 1 ? sub->last_sr_mid : 0,
-        .dlsr = (uint32_t) it[2] << 10 };
+      pkt.blocks[pkt.n_blocks++] = (TmRtcpReportBlock){ .ssrc = chosen_ssrc(sub, it[0] % 3),
+                                                        .fraction_lost = it[1],
+                                                        .highest_seq = sub->highest_video,
+                                                        .lsr = it[2] & 1 ? sub->last_sr_mid : 0,
+                                                        .dlsr = (uint32_t) it[2] << 10 };
     }
     break;
   default:
@@ -692,27 +698,16 @@ op_control(World *w, const uint8_t *b, size_t n)
     if (p != NULL)
       tm_hearing_set_muted(h, p, track, on, w->now);
     break;
-  case 2:
-    tm_hearing_set_measure(h, TM_MEASURE_SCREEN_WITNESS, on, w->now);
-    break;
-  case 3:
-    tm_hearing_request_keyframes(h, w->now);
-    break;
+  case 2: tm_hearing_set_measure(h, TM_MEASURE_SCREEN_WITNESS, on, w->now); break;
+  case 3: tm_hearing_request_keyframes(h, w->now); break;
   case 4:
     if (pub != NULL && sub != NULL)
       tm_hearing_close_subscription(h, sub, pub);
     break;
-  case 5:
-    leave(w, p);
-    break;
-  case 6:
-    tm_dtls_close(what & 0x40 ? w->sub.dtls : w->pub.dtls);
-    break;
-  case 7:
-    w->sub.lose_rtp = 1 + (what >> 5);
-    break;
-  default:
-    break;
+  case 5: leave(w, p); break;
+  case 6: tm_dtls_close(what & 0x40 ? w->sub.dtls : w->pub.dtls); break;
+  case 7: w->sub.lose_rtp = 1 + (what >> 5); break;
+  default: break;
   }
 }
 
@@ -765,9 +760,9 @@ op_rtcp_sub(World *w, const uint8_t *b, size_t n)
 }
 
 static const OpFunc ops[OP_COUNT] = {
-  [OP_MEDIA] = op_media,       [OP_RTP] = op_rtp,     [OP_RTCP_PUB] = op_rtcp_pub,
+  [OP_MEDIA] = op_media,       [OP_RTP] = op_rtp,           [OP_RTCP_PUB] = op_rtcp_pub,
   [OP_RTCP_SUB] = op_rtcp_sub, [OP_FEEDBACK] = op_feedback, [OP_RAW] = op_raw,
-  [OP_TIME] = op_time,         [OP_CONTROL] = op_control, [OP_REPLAY] = op_replay,
+  [OP_TIME] = op_time,         [OP_CONTROL] = op_control,   [OP_REPLAY] = op_replay,
   [OP_OFFER] = op_offer,
 };
 
@@ -777,7 +772,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (relay_identity == NULL) {
     relay_identity = tm_dtls_identity_new(1750000000);
     browser_identity = tm_dtls_identity_new(1750000000);
-    TmSrtpKeys keys = { .profile = TM_SRTP_PROFILE_AEAD_AES_128_GCM, .key_len = 16,
+    TmSrtpKeys keys = { .profile = TM_SRTP_PROFILE_AEAD_AES_128_GCM,
+                        .key_len = 16,
                         .salt_len = 12 };
     TmSrtpError err;
     fuzz_peer_nss_keeper = tm_srtp_new(&keys, &err);

@@ -30,8 +30,8 @@ packets_equal(const TmRtcpPacket *a, const TmRtcpPacket *b)
   if (a->kind != b->kind || a->pt != b->pt || (count_kept && a->count != b->count) ||
       a->sender_ssrc != b->sender_ssrc || a->media_ssrc != b->media_ssrc || a->ntp != b->ntp ||
       a->rtp_ts != b->rtp_ts || a->packet_count != b->packet_count ||
-      a->octet_count != b->octet_count || a->n_blocks != b->n_blocks ||
-      a->n_nacks != b->n_nacks || a->n_firs != b->n_firs || a->remb_bitrate != b->remb_bitrate ||
+      a->octet_count != b->octet_count || a->n_blocks != b->n_blocks || a->n_nacks != b->n_nacks ||
+      a->n_firs != b->n_firs || a->remb_bitrate != b->remb_bitrate ||
       a->n_remb_ssrcs != b->n_remb_ssrcs || strcmp(a->cname, b->cname) != 0)
     return FALSE;
   for (unsigned i = 0; i < a->n_blocks; i++) {

@@ -36,12 +36,11 @@ inside(const uint8_t *p, size_t n, const uint8_t *data, size_t size)
 static gboolean
 fields_equal(const TmRtpPacket *a, const TmRtpPacket *b)
 {
-  if (a->padding != b->padding || a->marker != b->marker || a->pt != b->pt ||
-      a->seq != b->seq || a->ts != b->ts || a->ssrc != b->ssrc ||
-      a->csrc_count != b->csrc_count || a->extension != b->extension ||
-      a->ext_profile != b->ext_profile || a->ext_len != b->ext_len ||
-      a->header_len != b->header_len || a->payload_len != b->payload_len ||
-      a->padding_len != b->padding_len)
+  if (a->padding != b->padding || a->marker != b->marker || a->pt != b->pt || a->seq != b->seq ||
+      a->ts != b->ts || a->ssrc != b->ssrc || a->csrc_count != b->csrc_count ||
+      a->extension != b->extension || a->ext_profile != b->ext_profile ||
+      a->ext_len != b->ext_len || a->header_len != b->header_len ||
+      a->payload_len != b->payload_len || a->padding_len != b->padding_len)
     return FALSE;
   if (memcmp(a->csrc, b->csrc, sizeof a->csrc) != 0)
     return FALSE;
@@ -59,10 +58,9 @@ check_rewrite(const uint8_t *data, size_t size, const TmRtpPacket *p)
   tm_rtp_rewrite(copy, pt, seq, ~p->ts, p->ssrc ^ 0x01020304u);
   TmRtpPacket q;
   check(tm_rtp_parse(copy, size, &q) == TM_RTP_OK);
-  check(q.pt == (pt & 0x7f) && q.seq == seq && q.ts == ~p->ts &&
-        q.ssrc == (p->ssrc ^ 0x01020304u));
-  check(q.marker == p->marker && q.csrc_count == p->csrc_count &&
-        q.payload_len == p->payload_len && q.header_len == p->header_len);
+  check(q.pt == (pt & 0x7f) && q.seq == seq && q.ts == ~p->ts && q.ssrc == (p->ssrc ^ 0x01020304u));
+  check(q.marker == p->marker && q.csrc_count == p->csrc_count && q.payload_len == p->payload_len &&
+        q.header_len == p->header_len);
   check(memcmp(copy + 12, data + 12, size - 12) == 0);
 }
 

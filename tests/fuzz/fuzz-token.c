@@ -62,8 +62,8 @@ static gboolean
 claims_equal(const TmTokenClaims *a, const TmTokenClaims *b)
 {
   return strcmp(a->hearing, b->hearing) == 0 && a->role == b->role &&
-         strcmp(a->name, b->name) == 0 && strcmp(a->jti, b->jti) == 0 && a->iat == b->iat &&
-         a->nbf == b->nbf && a->exp == b->exp;
+    strcmp(a->name, b->name) == 0 && strcmp(a->jti, b->jti) == 0 && a->iat == b->iat &&
+    a->nbf == b->nbf && a->exp == b->exp;
 }
 
 static TmTokenError
@@ -88,8 +88,8 @@ mode_verify(const uint8_t *data, size_t size)
 {
   TmTokenClaims out;
   int64_t now = size > 0 ? FUZZ_NOW + (int64_t) data[0] * 86400 : FUZZ_NOW;
-  TmTokenError err = tm_token_verify((const char *) data, size, fuzz_key, sizeof fuzz_key, now,
-                                     "h1", &out);
+  TmTokenError err =
+    tm_token_verify((const char *) data, size, fuzz_key, sizeof fuzz_key, now, "h1", &out);
   check((unsigned) err < TM_TOKEN_ERR_COUNT && tm_token_strerror(err) != NULL);
   if (err == TM_TOKEN_OK)
     check_resign(&out);
@@ -204,12 +204,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   const uint8_t *rest = data + 1;
   size_t n = size - 1;
   switch (data[0] % 4) {
-  case 0:
-    mode_verify(rest, n);
-    break;
-  case 1:
-    mode_sign(rest, n);
-    break;
+  case 0: mode_verify(rest, n); break;
+  case 1: mode_sign(rest, n); break;
   case 2: {
     g_autofree gchar *token = make_token(fuzz_header, strlen(fuzz_header), rest, n);
     TmTokenClaims out;

@@ -28,9 +28,9 @@ check(gboolean ok)
 static const struct {
   const char *suffix, *type_prefix;
 } expected_types[] = {
-  { ".html", "text/html" }, { ".js", "text/javascript" }, { ".css", "text/css" },
-  { ".json", "application/json" }, { ".svg", "image/svg+xml" }, { ".png", "image/png" },
-  { ".ico", "image/x-icon" }, { ".woff2", "font/woff2" },
+  { ".html", "text/html" },        { ".js", "text/javascript" }, { ".css", "text/css" },
+  { ".json", "application/json" }, { ".svg", "image/svg+xml" },  { ".png", "image/png" },
+  { ".ico", "image/x-icon" },      { ".woff2", "font/woff2" },
 };
 
 static void
@@ -84,8 +84,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   /* Served again as itself. */
   g_autofree char *again_path = g_strconcat("/", out, NULL);
   char again[TM_WEB_PATH_MAX];
-  const char *again_type =
-    tm_web_path_resolve(again_path, strlen(again_path), again, sizeof again);
+  const char *again_type = tm_web_path_resolve(again_path, strlen(again_path), again, sizeof again);
   check(again_type != NULL && strcmp(again_type, type) == 0 && strcmp(again, out) == 0);
   return 0;
 }

@@ -22,11 +22,11 @@ const char *const tm_impair_direction_names[TM_IMPAIR_DIRS] = { "a2b", "b2a" };
 typedef struct {
   TmImpairSettings set;
   GRand *rand;
-  gboolean bad;              /* Gilbert–Elliott state */
-  int64_t link_free_us;      /* when the bottleneck has sent everything accepted so far */
-  int64_t last_release_us;   /* for FIFO order */
-  guint64 order;             /* arrival number: ties in the heap go first come, first served */
-  GPtrArray *heap;           /* TmImpairPacket *, min-heap on (release_us, order) */
+  gboolean bad;            /* Gilbert–Elliott state */
+  int64_t link_free_us;    /* when the bottleneck has sent everything accepted so far */
+  int64_t last_release_us; /* for FIFO order */
+  guint64 order;           /* arrival number: ties in the heap go first come, first served */
+  GPtrArray *heap;         /* TmImpairPacket *, min-heap on (release_us, order) */
   TmImpairCounters counters;
 } ImpairDir;
 
@@ -69,9 +69,12 @@ static const Key keys[] = {
 void
 tm_impair_settings_init(TmImpairSettings *s)
 {
-  *s = (TmImpairSettings) {
-    .p_bg = 100, .bad_loss = 100, .dist = TM_IMPAIR_JITTER_UNIFORM,
-    .queue_us = DEFAULT_QUEUE_US, .limit = DEFAULT_LIMIT,
+  *s = (TmImpairSettings){
+    .p_bg = 100,
+    .bad_loss = 100,
+    .dist = TM_IMPAIR_JITTER_UNIFORM,
+    .queue_us = DEFAULT_QUEUE_US,
+    .limit = DEFAULT_LIMIT,
   };
 }
 
@@ -105,8 +108,7 @@ set_key(TmImpairSettings *s, const Key *key, const char *value)
       return FALSE;
     *(gboolean *) field = v != 0;
     return TRUE;
-  default:
-    break;
+  default: break;
   }
   if (!parse_number(value, key->min, key->max, &v))
     return FALSE;
@@ -126,22 +128,14 @@ tm_impair_settings_format(const TmImpairSettings *s, GString *out)
     const char *field = (const char *) s + keys[i].offset;
     g_string_append_printf(out, "%s%s=", i ? " " : "", keys[i].name);
     switch (keys[i].kind) {
-    case KEY_PERCENT:
-      g_string_append_printf(out, "%g", *(const double *) field);
-      break;
+    case KEY_PERCENT: g_string_append_printf(out, "%g", *(const double *) field); break;
     case KEY_MS:
-    case KEY_KBIT:
-      g_string_append_printf(out, "%g", *(const int64_t *) field / 1000.0);
-      break;
-    case KEY_INT:
-      g_string_append_printf(out, "%" G_GINT64_FORMAT, *(const int64_t *) field);
-      break;
-    case KEY_FLAG:
-      g_string_append_printf(out, "%d", *(const gboolean *) field ? 1 : 0);
-      break;
+    case KEY_KBIT: g_string_append_printf(out, "%g", *(const int64_t *) field / 1000.0); break;
+    case KEY_INT: g_string_append_printf(out, "%" G_GINT64_FORMAT, *(const int64_t *) field); break;
+    case KEY_FLAG: g_string_append_printf(out, "%d", *(const gboolean *) field ? 1 : 0); break;
     case KEY_DIST:
-      g_string_append(out, *(const TmImpairJitter *) field == TM_IMPAIR_JITTER_NORMAL ? "normal"
-                                                                                     : "uniform");
+      g_string_append(
+        out, *(const TmImpairJitter *) field == TM_IMPAIR_JITTER_NORMAL ? "normal" : "uniform");
       break;
     }
   }
@@ -159,8 +153,7 @@ dir_seed(ImpairDir *d, guint32 seed, TmImpairDirection which)
 
 /* Parses LINE on top of *S. SEED is set when the line has seed=N. */
 static gboolean
-parse_line(const char *line, TmImpairSettings *s, gboolean *has_seed, guint32 *seed,
-           GError **error)
+parse_line(const char *line, TmImpairSettings *s, gboolean *has_seed, guint32 *seed, GError **error)
 {
   g_auto(GStrv) words = g_strsplit_set(line, " \t", -1);
   for (char **w = words; *w; w++) {
@@ -367,7 +360,7 @@ bottleneck(ImpairDir *d, gsize len, int64_t now_us)
   int64_t start = MAX(now_us, d->link_free_us);
   double backlog = (double) (start - now_us) * (double) s->rate_bps / 8e6;
   double cap = s->queue_bytes > 0 ? (double) s->queue_bytes
-                                   : (double) s->queue_us * (double) s->rate_bps / 8e6;
+                                  : (double) s->queue_us * (double) s->rate_bps / 8e6;
   if (start > now_us && backlog + (double) len > cap)
     return -1;
   d->link_free_us = start + (int64_t) llround((double) len * 8e6 / (double) s->rate_bps);
@@ -481,8 +474,7 @@ tm_impair_link_format_counters(const TmImpairLink *link, GString *out)
     g_string_append_printf(out,
                            "counters %s in=%" G_GUINT64_FORMAT " out=%" G_GUINT64_FORMAT
                            " bytes_in=%" G_GUINT64_FORMAT " bytes_out=%" G_GUINT64_FORMAT,
-                           tm_impair_direction_names[i], c->in, c->out, c->bytes_in,
-                           c->bytes_out);
+                           tm_impair_direction_names[i], c->in, c->out, c->bytes_in, c->bytes_out);
     for (int r = 0; r < TM_IMPAIR_DROP_COUNT; r++)
       g_string_append_printf(out, " drop_%s=%" G_GUINT64_FORMAT, tm_impair_drop_names[r],
                              c->drop[r]);

@@ -30,18 +30,18 @@ typedef enum { TM_IMPAIR_JITTER_UNIFORM, TM_IMPAIR_JITTER_NORMAL } TmImpairJitte
 
 /* One direction's settings. The words of a settings line are in impair-link.c (keys[]). */
 typedef struct {
-  double loss;         /* independent loss, percent */
-  double p_gb;         /* Gilbert–Elliott: percent chance per packet to go good → bad; 0 = off */
-  double p_bg;         /* percent chance per packet to go bad → good */
-  double bad_loss;     /* percent lost while bad */
+  double loss;     /* independent loss, percent */
+  double p_gb;     /* Gilbert–Elliott: percent chance per packet to go good → bad; 0 = off */
+  double p_bg;     /* percent chance per packet to go bad → good */
+  double bad_loss; /* percent lost while bad */
   int64_t delay_us;
-  int64_t jitter_us;   /* uniform: delay ± jitter; normal: standard deviation */
+  int64_t jitter_us; /* uniform: delay ± jitter; normal: standard deviation */
   TmImpairJitter dist;
   gboolean reorder;    /* FALSE: packets leave in the order they came, whatever the jitter */
   int64_t rate_bps;    /* bottleneck rate in bit/s; 0 = unlimited */
   int64_t queue_bytes; /* its drop-tail queue; 0 = as many bytes as queue_us at the rate */
   int64_t queue_us;
-  int64_t limit;       /* packets held in this direction at most (bounds memory) */
+  int64_t limit; /* packets held in this direction at most (bounds memory) */
 } TmImpairSettings;
 
 typedef struct {

@@ -31,7 +31,7 @@ typedef struct {
   TmImpairLink *link;
   int tun[TM_IMPAIR_DIRS]; /* direction d reads tun[d] and writes tun[1 - d] */
   int signal_fd;
-  int control_fd;          /* -1: none, or closed at end of file */
+  int control_fd; /* -1: none, or closed at end of file */
   GString *control_buf;
   gboolean exit_on_eof;
   gboolean quit;
@@ -96,8 +96,8 @@ open_tun(const char *name, const char *netns, GError **error)
   ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
   g_strlcpy(ifr.ifr_name, name, IFNAMSIZ);
   if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0) {
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot open TUN %s: %s",
-                name, g_strerror(errno));
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot open TUN %s: %s", name,
+                g_strerror(errno));
     if (fd >= 0)
       close(fd);
     fd = -1;
@@ -303,8 +303,8 @@ run(Forwarder *f)
     struct timespec ts, *timeout = NULL;
     if (next != INT64_MAX) {
       int64_t wait = MAX(0, next - now);
-      ts = (struct timespec) { .tv_sec = wait / G_USEC_PER_SEC,
-                               .tv_nsec = (wait % G_USEC_PER_SEC) * 1000 };
+      ts = (struct timespec){ .tv_sec = wait / G_USEC_PER_SEC,
+                              .tv_nsec = (wait % G_USEC_PER_SEC) * 1000 };
       timeout = &ts;
     }
     struct pollfd fds[FD_COUNT] = {
@@ -321,8 +321,8 @@ run(Forwarder *f)
     }
     now = g_get_monotonic_time();
     for (int d = 0; d < TM_IMPAIR_DIRS; d++) {
-      if ((fds[d].revents & (POLLERR | POLLNVAL)) || ((fds[d].revents & POLLIN) &&
-                                                      !read_tun(f, (TmImpairDirection) d, now))) {
+      if ((fds[d].revents & (POLLERR | POLLNVAL)) ||
+          ((fds[d].revents & POLLIN) && !read_tun(f, (TmImpairDirection) d, now))) {
         g_printerr("testimony-impair: TUN %c failed (its namespace gone?)\n", "AB"[d]);
         return 1;
       }
@@ -354,8 +354,8 @@ parse_options(int argc, char **argv, Options *o, GError **error)
     { "tun-b", 0, 0, G_OPTION_ARG_STRING, &o->tun[1], "TUN device of side B", "NAME" },
     { "netns-a", 0, 0, G_OPTION_ARG_FILENAME, &o->netns[0],
       "open TUN A in this network namespace (e.g. /proc/PID/ns/net)", "PATH" },
-    { "netns-b", 0, 0, G_OPTION_ARG_FILENAME, &o->netns[1],
-      "open TUN B in this network namespace", "PATH" },
+    { "netns-b", 0, 0, G_OPTION_ARG_FILENAME, &o->netns[1], "open TUN B in this network namespace",
+      "PATH" },
     { "both", 0, 0, G_OPTION_ARG_STRING, &o->settings_both, "settings of both directions",
       "'KEY=VALUE ...'" },
     { "a2b", 0, 0, G_OPTION_ARG_STRING, &o->settings[0], "settings of A->B (after --both)",
@@ -367,13 +367,14 @@ parse_options(int argc, char **argv, Options *o, GError **error)
       "drop everything from AT for DURATION seconds after start (repeatable)", "AT:DURATION" },
     { "control", 0, 0, G_OPTION_ARG_FILENAME, &o->control,
       "read control lines from this FIFO instead of stdin ('none': no control)", "PATH" },
-    { "exit-on-eof", 0, 0, G_OPTION_ARG_NONE, &o->exit_on_eof,
-      "exit when the control input ends", NULL },
+    { "exit-on-eof", 0, 0, G_OPTION_ARG_NONE, &o->exit_on_eof, "exit when the control input ends",
+      NULL },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("- impaired link between two TUN devices");
   g_option_context_add_main_entries(ctx, entries, NULL);
-  g_option_context_set_description(ctx,
+  g_option_context_set_description(
+    ctx,
     "Settings: loss gb bg bad_loss (percent), delay jitter queue_ms (ms), dist=uniform|normal,\n"
     "reorder=0|1, rate (kbit/s), queue (bytes), limit (packets), seed, clear.\n"
     "Control lines: a2b|b2a|both SETTINGS; outage on|off|toggle|AT:DURATION; stats; show; quit.\n"

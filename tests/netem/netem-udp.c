@@ -159,7 +159,8 @@ main(int argc, char **argv)
     return do_send(argv + 2);
   if (argc == 6 && strcmp(argv[1], "recv") == 0)
     return do_recv(argv + 2);
-  fprintf(stderr, "usage: netem-udp send ADDR PORT COUNT INTERVAL_US SIZE\n"
-                  "       netem-udp recv ADDR PORT IDLE_MS TIMEOUT_MS\n");
+  fprintf(stderr,
+          "usage: netem-udp send ADDR PORT COUNT INTERVAL_US SIZE\n"
+          "       netem-udp recv ADDR PORT IDLE_MS TIMEOUT_MS\n");
   return 2;
 }

@@ -63,9 +63,10 @@ survivors(TmImpairLink *link, guint count)
 static void
 test_settings_round_trip(void)
 {
-  g_autoptr(TmImpairLink) link = link_with(1, "loss=2.5 gb=1 bg=30 bad_loss=90 delay=40 "
-                                              "jitter=7.5 dist=normal reorder=1 rate=2000 "
-                                              "queue=30000 queue_ms=50 limit=77");
+  g_autoptr(TmImpairLink) link = link_with(1,
+                                           "loss=2.5 gb=1 bg=30 bad_loss=90 delay=40 "
+                                           "jitter=7.5 dist=normal reorder=1 rate=2000 "
+                                           "queue=30000 queue_ms=50 limit=77");
   g_autoptr(GString) line = g_string_new(NULL);
   tm_impair_settings_format(tm_impair_link_settings(link, A2B), line);
   g_autoptr(TmImpairLink) copy = link_with(2, line->str);
@@ -81,16 +82,15 @@ test_settings_round_trip(void)
                   sizeof defaults);
   /* clear puts them back */
   g_assert_true(tm_impair_link_configure(link, MASK_A2B, "clear", NULL));
-  g_assert_cmpmem(tm_impair_link_settings(link, A2B), sizeof defaults, &defaults,
-                  sizeof defaults);
+  g_assert_cmpmem(tm_impair_link_settings(link, A2B), sizeof defaults, &defaults, sizeof defaults);
 }
 
 static void
 test_settings_refused(void)
 {
   static const char *const bad[] = {
-    "loss=101", "loss=-1", "loss=", "loss", "delay=1e9", "dist=pareto", "reorder=2",
-    "limit=0", "rate=abc", "seed=-3", "seed=1.5", "colour=blue", "loss=10x",
+    "loss=101", "loss=-1",  "loss=",   "loss",     "delay=1e9",   "dist=pareto", "reorder=2",
+    "limit=0",  "rate=abc", "seed=-3", "seed=1.5", "colour=blue", "loss=10x",
   };
   g_autoptr(TmImpairLink) link = link_with(1, "loss=5");
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -119,8 +119,7 @@ test_loss_follows_seed(void)
                    10000 - got_a->len);
   /* the same seed loses the same packets, whatever the delay and rate */
   g_assert_cmpmem(got_a->data, got_a->len * 4, got_b->data, got_b->len * 4);
-  g_assert_false(got_a->len == got_c->len && memcmp(got_a->data, got_c->data,
-                                                    got_a->len * 4) == 0);
+  g_assert_false(got_a->len == got_c->len && memcmp(got_a->data, got_c->data, got_a->len * 4) == 0);
   /* seed=N restarts the stream */
   g_assert_true(tm_impair_link_configure(c, MASK_A2B, "seed=42", NULL));
   g_autoptr(GArray) again = survivors(c, 10000);
@@ -224,9 +223,9 @@ test_outages(void)
   g_autoptr(TmImpairLink) link = link_with(1, "delay=5");
   g_assert_true(tm_impair_link_add_outage(link, 10000, 10000));
   g_assert_false(tm_impair_link_add_outage(link, 10000, 0));
-  send_number(link, 0, 100, 0);     /* before: passes */
+  send_number(link, 0, 100, 0); /* before: passes */
   g_autoptr(GArray) before = drain(link, 6000);
-  send_number(link, 1, 100, 8000);  /* in flight when it starts: dropped when due */
+  send_number(link, 1, 100, 8000); /* in flight when it starts: dropped when due */
   g_autoptr(GArray) in_flight = drain(link, 14000);
   send_number(link, 2, 100, 15000); /* during: dropped */
   send_number(link, 3, 100, 20000); /* after: passes */
@@ -261,9 +260,10 @@ test_counters_line(void)
   tm_impair_link_write_failed(link, A2B, 100); /* the output device refused it */
   g_autoptr(GString) out = g_string_new(NULL);
   tm_impair_link_format_counters(link, out);
-  g_assert_nonnull(strstr(out->str, "counters a2b in=1 out=0 bytes_in=100 bytes_out=0 "
-                                    "drop_loss=0 drop_burst=0 drop_queue=0 drop_outage=0 "
-                                    "drop_limit=0 drop_write=1 held=0\n"));
+  g_assert_nonnull(strstr(out->str,
+                          "counters a2b in=1 out=0 bytes_in=100 bytes_out=0 "
+                          "drop_loss=0 drop_burst=0 drop_queue=0 drop_outage=0 "
+                          "drop_limit=0 drop_write=1 held=0\n"));
   g_assert_nonnull(strstr(out->str, "counters b2a in=0 "));
 }
 

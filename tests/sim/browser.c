@@ -46,8 +46,8 @@ tm_sim_browser_new(const uint8_t *relay_fp, TmSimSendFunc send, void *send_data)
   b->answer = g_new0(TmSdp, 1);
   b->rtp_in = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
   b->rtcp_in = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
-  b->sent = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-                                  (GDestroyNotify) g_bytes_unref);
+  b->sent =
+    g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify) g_bytes_unref);
   b->send = send;
   b->send_data = send_data;
   return b;
@@ -81,14 +81,14 @@ tm_sim_browser_offer(const uint8_t *fp, const char *dir, int opus_pt, int vp8_pt
 }
 
 char *
-tm_sim_browser_offer_full(const uint8_t *fp, const char *dir, int opus_pt, int vp8_pt,
-                          int rtx_pt, bool remb)
+tm_sim_browser_offer_full(const uint8_t *fp, const char *dir, int opus_pt, int vp8_pt, int rtx_pt,
+                          bool remb)
 {
   char hex[3 * TM_DTLS_FINGERPRINT_LEN + 1];
   tm_hex_colon(fp, TM_DTLS_FINGERPRINT_LEN, hex);
   g_autofree char *rtx_fmt = rtx_pt > 0 ? g_strdup_printf(" %d", rtx_pt) : g_strdup("");
-  g_autofree char *remb_fb = remb ? g_strdup_printf("a=rtcp-fb:%d goog-remb\r\n", vp8_pt)
-                                  : g_strdup("");
+  g_autofree char *remb_fb =
+    remb ? g_strdup_printf("a=rtcp-fb:%d goog-remb\r\n", vp8_pt) : g_strdup("");
   g_autofree char *rtx = rtx_pt > 0 ? g_strdup_printf("a=rtpmap:%d rtx/90000\r\n"
                                                       "a=fmtp:%d apt=%d\r\n",
                                                       rtx_pt, rtx_pt, vp8_pt)
@@ -111,8 +111,8 @@ answered_rtx_pt(const TmSimBrowser *b)
 {
   for (guint i = 0; i < b->answer->n_media; i++) {
     const TmSdpMedia *m = &b->answer->media[i];
-    const TmSdpCodec *rtx = m->kind == TM_MEDIA_VIDEO && m->n_codecs > 0
-                              ? tm_sdp_media_find_rtx(m, &m->codecs[0]) : NULL;
+    const TmSdpCodec *rtx =
+      m->kind == TM_MEDIA_VIDEO && m->n_codecs > 0 ? tm_sdp_media_find_rtx(m, &m->codecs[0]) : NULL;
     if (rtx != NULL)
       return rtx->pt;
   }
@@ -166,8 +166,9 @@ size_t
 tm_sim_browser_protect_rtp(TmSimBrowser *b, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc,
                            const uint8_t *payload, size_t payload_len, uint8_t *buf, size_t cap)
 {
-  TmRtpPacket p = { .pt = pt, .seq = seq, .ts = ts, .ssrc = ssrc, .payload = payload,
-                    .payload_len = payload_len };
+  TmRtpPacket p = {
+    .pt = pt, .seq = seq, .ts = ts, .ssrc = ssrc, .payload = payload, .payload_len = payload_len
+  };
   size_t n = tm_rtp_serialize(&p, buf, cap, NULL);
   g_assert_cmpuint(n, >, 0);
   g_hash_table_replace(b->sent, sent_key(ssrc, seq), g_bytes_new(buf, n));
@@ -189,8 +190,8 @@ tm_sim_browser_send_rtp(TmSimBrowser *b, uint8_t pt, uint16_t seq, uint32_t ts, 
                         const uint8_t *payload, size_t payload_len)
 {
   uint8_t buf[BROWSER_BUF];
-  size_t n = tm_sim_browser_protect_rtp(b, pt, seq, ts, ssrc, payload, payload_len, buf,
-                                        sizeof buf);
+  size_t n =
+    tm_sim_browser_protect_rtp(b, pt, seq, ts, ssrc, payload, payload_len, buf, sizeof buf);
   tm_sim_browser_transmit(b, buf, n);
 }
 

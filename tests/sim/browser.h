@@ -31,19 +31,19 @@ typedef void (*TmSimSendFunc)(void *user_data, TmSimBrowser *b, const uint8_t *b
 struct _TmSimBrowser {
   TmDtlsIdentity *identity;
   TmDtls *dtls;
-  TmSrtp *srtp;               /* NULL until DTLS is up */
-  TmPeer *peer;               /* the relay's side of this connection; NULL once closed */
-  TmSdp *answer;              /* the relay's answer to this browser's offer */
+  TmSrtp *srtp;  /* NULL until DTLS is up */
+  TmPeer *peer;  /* the relay's side of this connection; NULL once closed */
+  TmSdp *answer; /* the relay's answer to this browser's offer */
   bool connected;
   bool failed;
-  int drop_rtp;               /* lose this many incoming RTP datagrams on the way */
-  GPtrArray *rtp_in;          /* GBytes: decrypted RTP received */
-  GPtrArray *rtcp_in;         /* GBytes: decrypted RTCP received */
-  uint64_t rejected_rtp;      /* SRTP that did not authenticate (a replay, a forgery) */
+  int drop_rtp;          /* lose this many incoming RTP datagrams on the way */
+  GPtrArray *rtp_in;     /* GBytes: decrypted RTP received */
+  GPtrArray *rtcp_in;    /* GBytes: decrypted RTCP received */
+  uint64_t rejected_rtp; /* SRTP that did not authenticate (a replay, a forgery) */
   uint64_t rejected_rtcp;
-  GHashTable *sent;           /* (SSRC, seq) -> GBytes: plaintext RTP sent, for NACK answers */
-  guint nacks_seen;           /* rtcp_in entries already answered */
-  uint16_t rtx_seq;           /* the next sequence number of its RTX stream (RFC 4588) */
+  GHashTable *sent; /* (SSRC, seq) -> GBytes: plaintext RTP sent, for NACK answers */
+  guint nacks_seen; /* rtcp_in entries already answered */
+  uint16_t rtx_seq; /* the next sequence number of its RTX stream (RFC 4588) */
   TmSimSendFunc send;
   void *send_data;
 };
@@ -74,8 +74,8 @@ size_t tm_sim_browser_protect_rtcp(TmSimBrowser *b, const TmRtcpPacket *pkt, uin
 /* Hands BUF to the link as it is. */
 void tm_sim_browser_transmit(TmSimBrowser *b, const uint8_t *buf, size_t len);
 /* Protect and transmit. */
-void tm_sim_browser_send_rtp(TmSimBrowser *b, uint8_t pt, uint16_t seq, uint32_t ts,
-                             uint32_t ssrc, const uint8_t *payload, size_t payload_len);
+void tm_sim_browser_send_rtp(TmSimBrowser *b, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc,
+                             const uint8_t *payload, size_t payload_len);
 void tm_sim_browser_send_rtcp(TmSimBrowser *b, const TmRtcpPacket *pkt);
 
 /* Answers every NACK received since the last call by sending the packets again (the same

@@ -3,12 +3,12 @@
 
 #include <string.h>
 
-#define SIM_MAX_STEPS 100000     /* deliveries or timer runs in one call: more is a livelock */
+#define SIM_MAX_STEPS 100000 /* deliveries or timer runs in one call: more is a livelock */
 
 typedef struct {
   int64_t due;
-  uint64_t id;                   /* sending order, to keep equal due times in order */
-  TmSimBrowser *to;              /* to a browser, or NULL: to the relay's PEER */
+  uint64_t id;      /* sending order, to keep equal due times in order */
+  TmSimBrowser *to; /* to a browser, or NULL: to the relay's PEER */
   TmPeer *peer;
   GBytes *data;
 } Datagram;
@@ -48,9 +48,8 @@ link_put(TmSim *sim, const TmSimLink *link, TmSimLinkStats *st, TmSimBrowser *to
   for (int i = 0; i < copies; i++) {
     Datagram *d = g_new0(Datagram, 1);
     int64_t jitter = link->jitter_us > 0
-                       ? g_rand_int_range(sim->link_rand, (gint32) -link->jitter_us,
-                                          (gint32) link->jitter_us + 1)
-                       : 0;
+      ? g_rand_int_range(sim->link_rand, (gint32) -link->jitter_us, (gint32) link->jitter_us + 1)
+      : 0;
     d->due = MAX(sim->now, sim->now + link->delay_us + jitter);
     d->id = sim->next_id++;
     d->to = to;
@@ -135,8 +134,8 @@ TmSim *
 tm_sim_new_seeded(bool waiting_room, guint measures, guint32 link_seed, guint32 relay_seed)
 {
   TmSim *sim = sim_alloc(link_seed, relay_seed);
-  TmHearingConfig cfg = { "h1", "C-1", sim->relay_identity, 0, waiting_room, measures,
-                          sim->relay_rand };
+  TmHearingConfig cfg = { "h1",         "C-1",    sim->relay_identity, 0,
+                          waiting_room, measures, sim->relay_rand };
   sim->hearing = tm_hearing_new(&cfg, &relay_listener, sim);
   return sim;
 }
@@ -169,8 +168,8 @@ tm_sim_free(TmSim *sim)
 TmSimBrowser *
 tm_sim_add_browser(TmSim *sim)
 {
-  TmSimBrowser *b = tm_sim_browser_new(tm_dtls_identity_fingerprint(sim->relay_identity),
-                                       browser_send, sim);
+  TmSimBrowser *b =
+    tm_sim_browser_new(tm_dtls_identity_fingerprint(sim->relay_identity), browser_send, sim);
   g_ptr_array_add(sim->browsers, b);
   return b;
 }
@@ -217,8 +216,8 @@ connect_browser(TmSim *sim, TmParticipant *p, TmParticipant *feed, int opus_pt, 
   TmIceParams ice = { "rlay", "relaypasswordrelaypassword", cands, 1 };
   TmHearingError he;
   TmSdpError se;
-  TmPeer *peer = tm_hearing_open_peer(sim->hearing, p, feed, offer, &ice, b->answer, sim->now,
-                                      &he, &se);
+  TmPeer *peer =
+    tm_hearing_open_peer(sim->hearing, p, feed, offer, &ice, b->answer, sim->now, &he, &se);
   g_assert_nonnull(peer);
   tm_sim_attach(sim, b, peer);
   tm_sim_browser_start(b, sim->now);
@@ -309,8 +308,9 @@ tm_sim_send_rtcp(TmSimBrowser *b, const TmRtcpPacket *pkt)
 void
 tm_sim_send_nack(TmSimBrowser *b, uint32_t media_ssrc, uint16_t seq)
 {
-  TmRtcpPacket nack = { .kind = TM_RTCP_KIND_NACK, .sender_ssrc = 1, .media_ssrc = media_ssrc,
-                        .n_nacks = 1 };
+  TmRtcpPacket nack = {
+    .kind = TM_RTCP_KIND_NACK, .sender_ssrc = 1, .media_ssrc = media_ssrc, .n_nacks = 1
+  };
   nack.nacks[0].pid = seq;
   tm_sim_send_rtcp(b, &nack);
 }
@@ -361,8 +361,7 @@ tm_sim_run(TmSim *sim)
     deliver(sim, d);
     datagram_free(d);
   }
-  g_error("the simulation does not settle: datagrams keep coming at %" G_GINT64_FORMAT,
-          sim->now);
+  g_error("the simulation does not settle: datagrams keep coming at %" G_GINT64_FORMAT, sim->now);
 }
 
 /* The earliest time a timer of the relay or of a browser is due. */

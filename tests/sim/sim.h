@@ -23,39 +23,39 @@
 
 /* One direction of the fake link. */
 typedef struct {
-  double loss;                /* share of RTP datagrams lost (DTLS and RTCP always arrive) */
-  double duplicate;           /* share of datagrams delivered twice */
-  int64_t delay_us;           /* one-way delay */
-  int64_t jitter_us;          /* the delay varies uniformly by ± this much */
+  double loss;       /* share of RTP datagrams lost (DTLS and RTCP always arrive) */
+  double duplicate;  /* share of datagrams delivered twice */
+  int64_t delay_us;  /* one-way delay */
+  int64_t jitter_us; /* the delay varies uniformly by ± this much */
 } TmSimLink;
 
 typedef struct {
-  uint64_t sent;              /* datagrams put on the link */
+  uint64_t sent; /* datagrams put on the link */
   uint64_t lost;
   uint64_t duplicated;
   uint64_t delivered;
-  uint64_t to_closed;         /* arrived for a connection the relay had closed */
+  uint64_t to_closed; /* arrived for a connection the relay had closed */
 } TmSimLinkStats;
 
 typedef struct _TmSim TmSim;
 
 struct _TmSim {
-  int64_t now;                /* the virtual clock: monotonic microseconds */
-  TmSimLink up, down;         /* browser -> relay, relay -> browser */
+  int64_t now;        /* the virtual clock: monotonic microseconds */
+  TmSimLink up, down; /* browser -> relay, relay -> browser */
   TmSimLinkStats up_stats, down_stats;
-  TmHearing *hearing;         /* NULL in a bare simulation */
+  TmHearing *hearing; /* NULL in a bare simulation */
   TmDtlsIdentity *relay_identity;
   GRand *link_rand;
   GRand *relay_rand;
-  GQueue in_flight;           /* datagrams by due time, then by sending order */
+  GQueue in_flight; /* datagrams by due time, then by sending order */
   uint64_t next_id;
-  GHashTable *by_peer;        /* TmPeer* -> TmSimBrowser*: open connections */
-  GPtrArray *browsers;        /* every browser made, owned */
+  GHashTable *by_peer; /* TmPeer* -> TmSimBrowser*: open connections */
+  GPtrArray *browsers; /* every browser made, owned */
   /* What the hearing reported through its listener. */
   int published;
   int failed;
   int closed;
-  int tapped;                 /* packets the media tap (recording) saw */
+  int tapped; /* packets the media tap (recording) saw */
 };
 
 /* The link's and the relay's seeds when the test gives none. */
@@ -63,8 +63,7 @@ struct _TmSim {
 #define TM_SIM_RELAY_SEED 20261205
 
 TmSim *tm_sim_new(bool waiting_room, guint measures);
-TmSim *tm_sim_new_seeded(bool waiting_room, guint measures, guint32 link_seed,
-                         guint32 relay_seed);
+TmSim *tm_sim_new_seeded(bool waiting_room, guint measures, guint32 link_seed, guint32 relay_seed);
 /* Without a hearing: the test attaches TmPeers of its own. */
 TmSim *tm_sim_new_bare(void);
 /* Frees the hearing (closing every connection), then the browsers. */
@@ -79,8 +78,8 @@ TmSimBrowser *tm_sim_connect(TmSim *sim, TmParticipant *p, TmParticipant *feed, 
                              int vp8_pt, bool wrong_fingerprint);
 /* The same with a browser that also offers rtx at RTX_PT (0: none) and goog-remb when REMB
  * (tm_sim_browser_offer_full). */
-TmSimBrowser *tm_sim_connect_full(TmSim *sim, TmParticipant *p, TmParticipant *feed,
-                                  int opus_pt, int vp8_pt, int rtx_pt, bool remb);
+TmSimBrowser *tm_sim_connect_full(TmSim *sim, TmParticipant *p, TmParticipant *feed, int opus_pt,
+                                  int vp8_pt, int rtx_pt, bool remb);
 
 /* The scene most tests start from: a judge who publishes (Opus 111, VP8 96) and a witness who
  * receives the judge (Opus 109, VP8 120), both connected; and, once added, a clerk who receives
@@ -88,9 +87,9 @@ TmSimBrowser *tm_sim_connect_full(TmSim *sim, TmParticipant *p, TmParticipant *f
 typedef struct {
   TmParticipant *judge, *witness, *clerk;
   TmSimBrowser *pub, *sub, *sub2;
-  uint32_t audio_ssrc, video_ssrc;   /* what the relay sends the witness */
-  uint32_t video_rtx_ssrc;           /* ... and its RTX stream (0: no rtx offered) */
-  uint32_t video_ssrc2;              /* ... and the clerk */
+  uint32_t audio_ssrc, video_ssrc; /* what the relay sends the witness */
+  uint32_t video_rtx_ssrc;         /* ... and its RTX stream (0: no rtx offered) */
+  uint32_t video_ssrc2;            /* ... and the clerk */
 } TmSimScene;
 
 void tm_sim_scene(TmSim *sim, TmSimScene *scene);

@@ -100,6 +100,7 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/sim/leave/witness", test_witness_leaves);
   g_test_add_func("/sim/leave/mid-retransmission", test_mid_retransmission);
-  g_test_add_func("/sim/leave/publisher-with-nacks-pending", test_publisher_leaves_with_nacks_pending);
+  g_test_add_func("/sim/leave/publisher-with-nacks-pending",
+                  test_publisher_leaves_with_nacks_pending);
   return g_test_run();
 }

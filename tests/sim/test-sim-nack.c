@@ -111,8 +111,8 @@ check_recovered(TmSim *sim, TmSimScene *s, int n)
   const TmPeerStats *down = tm_peer_stats(g_ptr_array_index(s->witness->subscriptions, 0));
   g_test_message("retransmitted to the receiver %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
                  " as RTX); from the publisher %" G_GUINT64_FORMAT " recovered, %" G_GUINT64_FORMAT
-                 " RTX discarded", down->retransmits, down->rtx_out, up->nack_recovered,
-                 up->rtx_discarded);
+                 " RTX discarded",
+                 down->retransmits, down->rtx_out, up->nack_recovered, up->rtx_discarded);
   g_assert_cmpuint(up->nack_recovered, >, 0);
   if (s->video_rtx_ssrc != 0) { /* RTX both ways: the publisher's restored, the receiver's made */
     g_assert_cmpuint(up->rtx_in, >, 0);
@@ -135,7 +135,8 @@ check_recovered(TmSim *sim, TmSimScene *s, int n)
   int first, newest;
   guint have = tm_sim_browser_distinct_rtp(s->sub, &first, &newest);
   g_test_message("lost %" G_GUINT64_FORMAT " datagrams; receiver has %u distinct packets "
-                 "from %d to %d", tm_sim_lost(sim), have, first, newest);
+                 "from %d to %d",
+                 tm_sim_lost(sim), have, first, newest);
   g_assert_cmpint(tm_sim_lost(sim), >, 40);                 /* the link really lost packets */
   g_assert_cmpint(newest - first + 1, >=, n - 5);           /* nearly all of the stream ... */
   g_assert_cmpuint(have, ==, (guint) (newest - first + 1)); /* ... no holes */
@@ -210,10 +211,10 @@ test_rtx_discarded(void)
   tm_sim_send_rtp(s.pub, 96, 12, 0, 0xB, tm_sim_vp8_delta, sizeof tm_sim_vp8_delta); /* 11 lost */
   g_assert_cmpuint(s.sub->rtp_in->len, ==, 2);
   const TmPeerStats *up = tm_peer_stats(s.judge->publish);
-  tm_sim_send_rtp(s.pub, 97, 1, 0, 0xC, NULL, 0);            /* no OSN: a probe */
-  static const uint8_t copy[] = { 0, 10, 0x10, 0x01 };       /* OSN 10: already here */
+  tm_sim_send_rtp(s.pub, 97, 1, 0, 0xC, NULL, 0);      /* no OSN: a probe */
+  static const uint8_t copy[] = { 0, 10, 0x10, 0x01 }; /* OSN 10: already here */
   tm_sim_send_rtp(s.pub, 97, 2, 0, 0xC, copy, sizeof copy);
-  static const uint8_t newer[] = { 0, 13, 0x10, 0x01 };      /* OSN 13: not asked for */
+  static const uint8_t newer[] = { 0, 13, 0x10, 0x01 }; /* OSN 13: not asked for */
   tm_sim_send_rtp(s.pub, 97, 3, 0, 0xC, newer, sizeof newer);
   g_assert_cmpuint(up->rtx_discarded, ==, 3);
   g_assert_cmpuint(s.sub->rtp_in->len, ==, 2);
@@ -285,7 +286,7 @@ test_retry_follows_rtt(void)
   tm_peer_set_rtt_hint(jp, 20000.0); /* beyond 10 s: ignored */
   tm_peer_set_rtt_hint(jp, -5.0);
   g_assert_cmpint(tm_peer_nack_retry_us(jp), ==, 20000);
-  tm_peer_set_rtt_hint(jp, 5000.0);  /* one sample moves it an eighth of the way */
+  tm_peer_set_rtt_hint(jp, 5000.0); /* one sample moves it an eighth of the way */
   g_assert_cmpfloat_with_epsilon(tm_peer_stats(jp)->rtt_ms, 1.0 + 4999.0 / 8, 0.01);
   for (int i = 0; i < 100; i++)
     tm_peer_set_rtt_hint(jp, 5000.0);

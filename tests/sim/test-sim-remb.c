@@ -65,9 +65,10 @@ test_loss(void)
   seq = send_video(sim, s.pub, seq, 10);
   uint64_t again = last_remb(s.pub);
   GArray *rembs = remb_values(s.pub);
-  g_test_message("%u REMBs: clean %" G_GUINT64_FORMAT " bit/s, after 10 s at 15 %% loss %"
-                 G_GUINT64_FORMAT ", after 10 s clean again %" G_GUINT64_FORMAT, rembs->len,
-                 clean, lossy, again);
+  g_test_message("%u REMBs: clean %" G_GUINT64_FORMAT
+                 " bit/s, after 10 s at 15 %% loss %" G_GUINT64_FORMAT
+                 ", after 10 s clean again %" G_GUINT64_FORMAT,
+                 rembs->len, clean, lossy, again);
   g_assert_cmpuint(lossy, <, clean * 6 / 10);
   g_assert_cmpuint(again, >, lossy * 3 / 2);
   for (guint i = 0; i < rembs->len; i++) {
@@ -77,8 +78,11 @@ test_loss(void)
   g_assert_cmpuint(up->remb_out, ==, rembs->len);
   /* The witness's browser says it can take 200 kbit/s: the judge's is told at once ... */
   guint before = rembs->len;
-  TmRtcpPacket limit = { .kind = TM_RTCP_KIND_REMB, .sender_ssrc = 7, .remb_bitrate = 200000,
-                         .n_remb_ssrcs = 1, .remb_ssrcs = { s.video_ssrc } };
+  TmRtcpPacket limit = { .kind = TM_RTCP_KIND_REMB,
+                         .sender_ssrc = 7,
+                         .remb_bitrate = 200000,
+                         .n_remb_ssrcs = 1,
+                         .remb_ssrcs = { s.video_ssrc } };
   tm_sim_send_rtcp(s.sub, &limit);
   g_array_unref(rembs);
   rembs = remb_values(s.pub);
@@ -109,8 +113,9 @@ test_hidden_receiver(void)
   tm_sim_send_rtp(pub, 96, 1, 0, 0xB, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
   uint16_t seq = send_video(sim, pub, 2, 2);
   g_assert_cmpuint(last_remb(pub), >, 500000);
-  TmRtcpPacket remb = { .kind = TM_RTCP_KIND_REMB, .sender_ssrc = 7, .remb_bitrate = 100000,
-                        .n_remb_ssrcs = 1 };
+  TmRtcpPacket remb = {
+    .kind = TM_RTCP_KIND_REMB, .sender_ssrc = 7, .remb_bitrate = 100000, .n_remb_ssrcs = 1
+  };
   remb.remb_ssrcs[0] = to_defendant->answer->media[1].ssrcs[0];
   tm_sim_send_rtcp(to_defendant, &remb);
   seq = send_video(sim, pub, seq, 2);

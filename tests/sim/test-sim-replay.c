@@ -41,8 +41,9 @@ test_rtcp(void)
   s.sub->drop_rtp = 1;
   tm_sim_send_rtp(s.pub, 96, 11, 6000, 0xB, tm_sim_vp8_delta, sizeof tm_sim_vp8_delta);
   g_assert_cmpuint(s.sub->rtp_in->len, ==, 1);
-  TmRtcpPacket nack = { .kind = TM_RTCP_KIND_NACK, .sender_ssrc = 1, .media_ssrc = s.video_ssrc,
-                        .n_nacks = 1 };
+  TmRtcpPacket nack = {
+    .kind = TM_RTCP_KIND_NACK, .sender_ssrc = 1, .media_ssrc = s.video_ssrc, .n_nacks = 1
+  };
   nack.nacks[0].pid = (uint16_t) (tm_sim_browser_nth_rtp(s.sub, 0).seq + 1);
   uint8_t buf[2048];
   size_t n = tm_sim_browser_protect_rtcp(s.sub, &nack, buf, sizeof buf);
@@ -73,7 +74,8 @@ test_duplicating_link(void)
   uint64_t refused = tm_peer_stats(s.pub->peer)->drop_srtp + tm_peer_stats(s.sub->peer)->drop_srtp;
   g_assert_cmpuint(refused, ==, sim->up_stats.duplicated);
   g_assert_cmpuint(s.sub->rejected_rtp + s.sub->rejected_rtcp + s.pub->rejected_rtp +
-                     s.pub->rejected_rtcp, ==, sim->down_stats.duplicated);
+                     s.pub->rejected_rtcp,
+                   ==, sim->down_stats.duplicated);
   g_assert_cmpuint(tm_peer_stats(s.pub->peer)->rtp_in, ==, (guint64) n);
   g_assert_cmpint(sim->tapped, ==, n);
   g_assert_cmpuint(s.sub->rtp_in->len, ==, (guint) n);

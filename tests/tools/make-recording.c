@@ -21,7 +21,7 @@
 #include "recorder.h"
 
 typedef struct {
-  int64_t t_us;     /* since the start */
+  int64_t t_us; /* since the start */
   int participant;
   int track;
   GBytes *rtp;
@@ -66,9 +66,9 @@ encode(int p, GArray *all)
 {
   int fps = 30;
   g_autofree char *pattern = opt_pattern != NULL
-                               ? g_strdup_printf("pattern=%s", opt_pattern)
-                               : g_strdup_printf("pattern=solid-color foreground-color=%u",
-                                                 colours[p % G_N_ELEMENTS(colours)]);
+    ? g_strdup_printf("pattern=%s", opt_pattern)
+    : g_strdup_printf("pattern=solid-color foreground-color=%u",
+                      colours[p % G_N_ELEMENTS(colours)]);
   g_autofree char *desc = g_strdup_printf(
     "videotestsrc %s num-buffers=%d ! video/x-raw,format=I420,width=640,height=480,"
     "framerate=%d/1 ! vp8enc deadline=1 cpu-used=8 end-usage=cbr target-bitrate=800000 "
@@ -133,7 +133,7 @@ pid(int p, gboolean rejoined)
 
 typedef struct {
   int64_t t_us;
-  int kind;        /* 0 pause, 1 resume, 2 mark, 3 leave, 4 rejoin */
+  int kind; /* 0 pause, 1 resume, 2 mark, 3 leave, 4 rejoin */
   const char *text;
 } Event;
 
@@ -157,8 +157,7 @@ events(int *rejoin_p)
   for (char **m = opt_marks; m != NULL && *m != NULL; m++) {
     const char *colon = strchr(*m, ':');
     if (colon != NULL)
-      g_array_append_val(ev, ((Event){ (int64_t) (g_ascii_strtod(*m, NULL) * 1e6), 2,
-                                       colon + 1 }));
+      g_array_append_val(ev, ((Event){ (int64_t) (g_ascii_strtod(*m, NULL) * 1e6), 2, colon + 1 }));
   }
   *rejoin_p = -1;
   if (parse_span(opt_rejoin, &p, &a, &b)) {
@@ -175,15 +174,9 @@ apply_event(TmRecorder *r, const Event *e, int64_t t0, int rejoin_p)
 {
   int64_t t = t0 + e->t_us;
   switch (e->kind) {
-  case 0:
-    tm_recorder_pause(r, t);
-    break;
-  case 1:
-    tm_recorder_resume(r, t);
-    break;
-  case 2:
-    tm_recorder_mark(r, e->text, "clerk", t);
-    break;
+  case 0: tm_recorder_pause(r, t); break;
+  case 1: tm_recorder_resume(r, t); break;
+  case 2: tm_recorder_mark(r, e->text, "clerk", t); break;
   case 3: {
     g_autofree char *id = pid(rejoin_p, FALSE);
     tm_recorder_participant(r, id, names[rejoin_p], roles[rejoin_p], FALSE, t);
@@ -258,8 +251,9 @@ record(const char *state_dir, TmEvidenceKey *key)
   getrusage(RUSAGE_SELF, &ru1);
   double cpu = (double) (ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec + ru1.ru_stime.tv_sec -
                          ru0.ru_stime.tv_sec) +
-               (double) (ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec + ru1.ru_stime.tv_usec -
-                         ru0.ru_stime.tv_usec) / 1e6;
+    (double) (ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec + ru1.ru_stime.tv_usec -
+              ru0.ru_stime.tv_usec) /
+      1e6;
   fprintf(stderr, "recorded %u packets in %.2f s wall, %.2f s CPU (recorder and feeding)\n",
           all->len, (double) (g_get_monotonic_time() - mono0) / 1e6, cpu);
   for (guint i = 0; i < all->len; i++)

@@ -19,7 +19,7 @@
 typedef struct {
   GString *json;
   GMutex lock;
-  GPtrArray *streams;   /* of Stream* */
+  GPtrArray *streams; /* of Stream* */
 } Probe;
 
 typedef struct {
@@ -29,7 +29,7 @@ typedef struct {
   guint64 count;
   double rgb[3], grid[4][3];
   guint64 frames;
-  double tone_power[4];  /* 440, 660, 880, 1100 Hz: Goertzel power, summed */
+  double tone_power[4]; /* 440, 660, 880, 1100 Hz: Goertzel power, summed */
   guint64 samples;
 } Stream;
 
@@ -52,9 +52,9 @@ discover(const char *uri, GString *json)
   gboolean first = TRUE;
   for (GList *l = streams; l != NULL; l = l->next) {
     GstDiscovererStreamInfo *si = l->data;
-    const char *kind = GST_IS_DISCOVERER_VIDEO_INFO(si)   ? "video"
-                       : GST_IS_DISCOVERER_AUDIO_INFO(si) ? "audio"
-                                                          : NULL;
+    const char *kind = GST_IS_DISCOVERER_VIDEO_INFO(si) ? "video"
+      : GST_IS_DISCOVERER_AUDIO_INFO(si)                ? "audio"
+                                                        : NULL;
     if (kind == NULL)
       continue;
     const GstTagList *tags = gst_discoverer_stream_info_get_tags(si);
@@ -226,8 +226,8 @@ decode(const char *path, Probe *p)
   g_signal_connect(dec, "pad-added", G_CALLBACK(on_pad), p);
   gst_element_set_state(pipe, GST_STATE_PLAYING);
   GstBus *bus = gst_element_get_bus(pipe);
-  GstMessage *msg = gst_bus_timed_pop_filtered(bus, 300 * GST_SECOND,
-                                               GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  GstMessage *msg =
+    gst_bus_timed_pop_filtered(bus, 300 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   if (msg != NULL && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
     GError *err = NULL;
     gst_message_parse_error(msg, &err, NULL);
@@ -246,9 +246,10 @@ static void
 print_stream(GString *j, const Stream *s)
 {
   g_autofree char *title = g_strescape(s->title != NULL ? s->title : "", NULL);
-  g_string_append_printf(j, "{\"kind\": \"%s\", \"title\": \"%s\", \"first_s\": %.3f, "
-                            "\"last_s\": %.3f, \"count\": %" G_GUINT64_FORMAT ", "
-                            "\"max_hole_s\": %.3f, \"hole_at_s\": %.3f, ",
+  g_string_append_printf(j,
+                         "{\"kind\": \"%s\", \"title\": \"%s\", \"first_s\": %.3f, "
+                         "\"last_s\": %.3f, \"count\": %" G_GUINT64_FORMAT ", "
+                         "\"max_hole_s\": %.3f, \"hole_at_s\": %.3f, ",
                          s->video ? "video" : "audio", title, s->first, s->last, s->count,
                          s->max_hole, s->hole_at);
   if (s->video) {

@@ -58,17 +58,18 @@ log_init(Log *log, EVP_PKEY *key, const uint8_t *pub, const char *hearing)
   log->hearing = hearing;
   log->lines = g_ptr_array_new_with_free_func(g_free);
   tm_audit_chain_init(&log->chain);
-  log_add(log, tm_audit_chain_open(&log->chain, "2026-11-30T15:00:00.000000Z", hearing,
-                                   "BK-2026-117", pub));
+  log_add(
+    log,
+    tm_audit_chain_open(&log->chain, "2026-11-30T15:00:00.000000Z", hearing, "BK-2026-117", pub));
   log_sign(log, FALSE);
 }
 
 static void
 log_entry(Log *log, const char *action, const char *detail)
 {
-  log_add(log, tm_audit_chain_append(&log->chain, "2026-11-30T15:00:01.000000Z",
-                                     "p1 Judge \"S\" (judge)", action, "p2 Witness (witness)",
-                                     detail));
+  log_add(log,
+          tm_audit_chain_append(&log->chain, "2026-11-30T15:00:01.000000Z",
+                                "p1 Judge \"S\" (judge)", action, "p2 Witness (witness)", detail));
   log_sign(log, FALSE);
 }
 
@@ -180,13 +181,13 @@ test_rewritten_chain(void)
   /* The attacker's chain: same entries, entry 3 ("admit") now says "refuse". */
   TmAuditChain forged;
   tm_audit_chain_init(&forged);
-  set_line(&log, 1, tm_audit_chain_open(&forged, "2026-11-30T15:00:00.000000Z", "h1",
-                                         "BK-2026-117", pub));
+  set_line(&log, 1,
+           tm_audit_chain_open(&forged, "2026-11-30T15:00:00.000000Z", "h1", "BK-2026-117", pub));
   static const char *const actions[] = { "join", "refuse", "mute", "protect" };
   for (guint i = 0; i < G_N_ELEMENTS(actions); i++)
-    set_line(&log, 3 + 2 * i, tm_audit_chain_append(&forged, "2026-11-30T15:00:01.000000Z",
-                                                     "p1 Judge \"S\" (judge)", actions[i],
-                                                     "p2 Witness (witness)", "ทดสอบ detail"));
+    set_line(&log, 3 + 2 * i,
+             tm_audit_chain_append(&forged, "2026-11-30T15:00:01.000000Z", "p1 Judge \"S\" (judge)",
+                                   actions[i], "p2 Witness (witness)", "ทดสอบ detail"));
   TmAuditReport r;
   g_assert_cmpint(verify(&log, pub, "h1", &r), ==, TM_AUDIT_ERR_CHECKPOINT);
   g_assert_cmpuint(r.line, ==, 6); /* the checkpoint after the rewritten entry */
@@ -203,8 +204,7 @@ test_rewritten_chain(void)
   text = log_text(&log);
   g_assert_true(tm_audit_problem_in_tail(text, strlen(text), &r));
   /* What the relay keeps when it continues such a log: the signed part. */
-  g_assert_cmpint(tm_audit_verify(text, r.signed_bytes, pub, "h1", &r), ==,
-                  TM_AUDIT_ERR_UNSIGNED);
+  g_assert_cmpint(tm_audit_verify(text, r.signed_bytes, pub, "h1", &r), ==, TM_AUDIT_ERR_UNSIGNED);
   g_assert_cmpuint(r.entries, ==, 2);
   log_clear(&log);
   EVP_PKEY_free(key);
@@ -293,8 +293,7 @@ test_torn_write(void)
   g_assert_cmpint(tm_audit_verify(text, cut, pub, "h1", &r), ==, TM_AUDIT_ERR_MALFORMED);
   g_assert_cmpuint(r.line, ==, 10);
   g_assert_true(tm_audit_problem_in_tail(text, cut, &r));
-  g_assert_cmpint(tm_audit_verify(text, r.signed_bytes, pub, "h1", &r), ==,
-                  TM_AUDIT_ERR_UNSIGNED);
+  g_assert_cmpint(tm_audit_verify(text, r.signed_bytes, pub, "h1", &r), ==, TM_AUDIT_ERR_UNSIGNED);
   g_assert_cmpuint(r.entries, ==, 4);
   log_clear(&log);
   EVP_PKEY_free(key);
@@ -307,8 +306,8 @@ static void
 test_flood_hour(void)
 {
   static const char *const actions[] = {
-    "waiting", "admit", "refuse", "to-waiting", "mute", "unmute-request", "video-off", "remove",
-    "protect", "lock", "unlock", "end", "record", "mark", "unmute", "video-on",
+    "waiting", "admit", "refuse", "to-waiting", "mute",   "unmute-request", "video-off", "remove",
+    "protect", "lock",  "unlock", "end",        "record", "mark",           "unmute",    "video-on",
   };
   uint8_t pub[TM_AUDIT_KEY_LEN];
   EVP_PKEY *key = ed25519_new(pub);
@@ -345,9 +344,9 @@ test_flood_hour(void)
   guint64 bound_accepted = (guint64) (TM_AUDIT_ACTION_BURST + TM_AUDIT_ACTION_RATE * 3600) + 1;
   g_assert_cmpuint(refused.chain.seq, <=, bound_refused + 1);
   g_assert_cmpuint(accepted.chain.seq, <=, bound_accepted + 1);
-  g_test_message("one hour at the message rate: refused %" G_GUINT64_FORMAT " entries, %"
-                 G_GUINT64_FORMAT " bytes; accepted %" G_GUINT64_FORMAT " entries, %"
-                 G_GUINT64_FORMAT " bytes",
+  g_test_message("one hour at the message rate: refused %" G_GUINT64_FORMAT
+                 " entries, %" G_GUINT64_FORMAT " bytes; accepted %" G_GUINT64_FORMAT
+                 " entries, %" G_GUINT64_FORMAT " bytes",
                  refused.chain.seq, refused.bytes, accepted.chain.seq, accepted.bytes);
   g_assert_cmpuint(refused.bytes, <, 512 * 1024);
   g_assert_cmpuint(accepted.bytes, <, 2 * 1024 * 1024);
@@ -364,8 +363,15 @@ static void
 test_garbage(void)
 {
   static const char *const inputs[] = {
-    "", "\n\n", "not json\n", "{\"seq\":1}\n", "{\"signature\":5}\n", "{\"checkpoint\"",
-    "{\"seq\":1,\"hash\":\"zz\"}\n", "{\"chec", "{",
+    "",
+    "\n\n",
+    "not json\n",
+    "{\"seq\":1}\n",
+    "{\"signature\":5}\n",
+    "{\"checkpoint\"",
+    "{\"seq\":1,\"hash\":\"zz\"}\n",
+    "{\"chec",
+    "{",
   };
   for (gsize i = 0; i < G_N_ELEMENTS(inputs); i++) {
     TmAuditReport r;

@@ -39,8 +39,8 @@ test_loss_rule(void)
     g_assert_cmpuint(tm_bwe_estimate(&b), <, prev);
     prev = tm_bwe_estimate(&b);
   }
-  g_test_message("15 %% loss for 10 s: %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " bit/s",
-                 start, prev);
+  g_test_message("15 %% loss for 10 s: %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " bit/s", start,
+                 prev);
   g_assert_cmpuint(prev, <, start * 0.5);
   /* 5 %: held */
   for (int i = 0; i < 5; i++) {
@@ -93,8 +93,8 @@ test_no_growth_past_use(void)
 typedef struct {
   TmBwe bwe;
   GRand *rand;
-  int64_t now;         /* the sender's clock */
-  int64_t queue_free;  /* when the link's queue is empty again */
+  int64_t now;        /* the sender's clock */
+  int64_t queue_free; /* when the link's queue is empty again */
   uint32_t ts;
 } Link;
 
@@ -151,8 +151,9 @@ test_delay_trend(void)
     send_frames(&l, 1, 1000000, 300000, 20000);
     frames++;
   }
-  g_test_message("overuse after %d frames; slope %.2f; estimate %" G_GUINT64_FORMAT " -> %"
-                 G_GUINT64_FORMAT, frames, l.bwe.slope, before, tm_bwe_estimate(&l.bwe));
+  g_test_message("overuse after %d frames; slope %.2f; estimate %" G_GUINT64_FORMAT
+                 " -> %" G_GUINT64_FORMAT,
+                 frames, l.bwe.slope, before, tm_bwe_estimate(&l.bwe));
   g_assert_true(tm_bwe_overusing(&l.bwe));
   g_assert_cmpint(frames, <=, 30); /* within a second */
   g_assert_cmpuint(tm_bwe_estimate(&l.bwe), <=, 400000);

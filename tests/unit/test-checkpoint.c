@@ -9,7 +9,10 @@ static TmCheckpoint
 sample(void)
 {
   TmCheckpoint cp = {
-    .chunks = 19, .data_bytes = 123456789012ull, .journal_bytes = 288, .time_us = -5,
+    .chunks = 19,
+    .data_bytes = 123456789012ull,
+    .journal_bytes = 288,
+    .time_us = -5,
   };
   for (int i = 0; i < TM_CHECKPOINT_HASH_LEN; i++) {
     cp.chain_head[i] = (uint8_t) i;

@@ -10,8 +10,8 @@ static bool
 expected(const char *action, TmRole role, bool participant)
 {
   static const char *const judge_only[] = {
-    "to-waiting", "mute", "unmute-request", "video-off", "remove", "protect", "lock", "unlock",
-    "end", NULL,
+    "to-waiting", "mute", "unmute-request", "video-off", "remove",
+    "protect",    "lock", "unlock",         "end",       NULL,
   };
   static const char *const staff[] = { "waiting", "admit", "refuse", "record", "mark", NULL };
   if (strcmp(action, "unmute") == 0 || strcmp(action, "video-on") == 0)

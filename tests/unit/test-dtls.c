@@ -17,8 +17,8 @@
  * base plus the fake time the test passes as now_us. Time moves only when the test moves it. */
 
 static int64_t fake_now_us = 1000 * G_USEC_PER_SEC; /* what the test passes as now_us */
-static int64_t wall_base_us = -1;                    /* wall clock at fake_now_us == 0 */
-static int64_t openssl_lag_us = 0;                   /* OpenSSL's clock this far behind now_us */
+static int64_t wall_base_us = -1;                   /* wall clock at fake_now_us == 0 */
+static int64_t openssl_lag_us = 0;                  /* OpenSSL's clock this far behind now_us */
 
 int
 gettimeofday(struct timeval *restrict tv, void *restrict tz)
@@ -38,7 +38,7 @@ gettimeofday(struct timeval *restrict tv, void *restrict tz)
 /* ---- one side: what its listener saw ---- */
 
 typedef struct {
-  GQueue out;                 /* GBytes, transmitted and not yet delivered */
+  GQueue out; /* GBytes, transmitted and not yet delivered */
   unsigned n_sent;
   size_t max_datagram;
   unsigned n_connected;
@@ -317,8 +317,8 @@ test_fingerprint_wrong_length(void)
   pair_init(&p);
   tm_dtls_free(p.client);
   /* the right digest, but given as 20 bytes (as if sha-1) */
-  p.client = tm_dtls_new(p.client_id, TM_DTLS_ROLE_CLIENT, tm_dtls_identity_fingerprint(p.server_id),
-                         20, &listener, &p.c);
+  p.client = tm_dtls_new(p.client_id, TM_DTLS_ROLE_CLIENT,
+                         tm_dtls_identity_fingerprint(p.server_id), 20, &listener, &p.c);
   start(&p);
   pump(&p);
   g_assert_cmpuint(p.c.n_failed, ==, 1);
@@ -490,8 +490,7 @@ inject_garbage(TmDtls *d, GRand *rand)
     for (size_t k = 0; k < len; k++)
       buf[k] = (uint8_t) g_rand_int(rand);
     switch (i % 4) {
-    case 0: /* noise */
-      break;
+    case 0: /* noise */ break;
     case 1: /* a record header of each content type, epochs 0 and 1, with noise behind */
       buf[0] = (uint8_t) (20 + i % 4);
       buf[1] = 0xfe;
@@ -507,9 +506,7 @@ inject_garbage(TmDtls *d, GRand *rand)
       buf[12] = 0xff;
       len = MIN(len, 40);
       break;
-    default: /* tiny */
-      len = (size_t) g_rand_int_range(rand, 1, 14);
-      break;
+    default: /* tiny */ len = (size_t) g_rand_int_range(rand, 1, 14); break;
     }
     tm_dtls_handle_datagram(d, buf, len, fake_now_us);
   }

@@ -123,8 +123,10 @@ test_no_resend_while_waiting(void)
   tm_sim_send_rtp(pub, 96, 102, 9000, 0xB, tm_sim_vp8_delta, sizeof tm_sim_vp8_delta);
   g_assert_cmpuint(sub->rtp_in->len, ==, 2);
   uint16_t lost = (uint16_t) (tm_sim_browser_nth_rtp(sub, 0).seq + 1);
-  TmRtcpPacket nack = { .kind = TM_RTCP_KIND_NACK, .sender_ssrc = 1,
-                        .media_ssrc = sub->answer->media[1].ssrcs[0], .n_nacks = 1 };
+  TmRtcpPacket nack = { .kind = TM_RTCP_KIND_NACK,
+                        .sender_ssrc = 1,
+                        .media_ssrc = sub->answer->media[1].ssrcs[0],
+                        .n_nacks = 1 };
   nack.nacks[0].pid = lost;
 
   tm_hearing_set_state(sim->hearing, clerk, TM_STATE_WAITING, sim->now);
@@ -183,11 +185,14 @@ test_screening_live(void)
   TmSimBrowser *sub = tm_sim_connect(sim, defendant, witness, 111, 96, false);
   tm_sim_send_rtp(pub, 96, 1, 0, 0xB, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
   tm_sim_send_rtp(pub, 111, 1, 0, 0xA, tm_sim_opus, sizeof tm_sim_opus);
-  g_assert_cmpuint(tm_hearing_packets_sent(sim->hearing, witness, defendant, TM_TRACK_VIDEO), ==, 0);
-  g_assert_cmpuint(tm_hearing_packets_sent(sim->hearing, witness, defendant, TM_TRACK_AUDIO), ==, 1);
+  g_assert_cmpuint(tm_hearing_packets_sent(sim->hearing, witness, defendant, TM_TRACK_VIDEO), ==,
+                   0);
+  g_assert_cmpuint(tm_hearing_packets_sent(sim->hearing, witness, defendant, TM_TRACK_AUDIO), ==,
+                   1);
   tm_hearing_set_measure(sim->hearing, TM_MEASURE_SCREEN_WITNESS, false, sim->now);
   tm_sim_send_rtp(pub, 96, 2, 3000, 0xB, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
-  g_assert_cmpuint(tm_hearing_packets_sent(sim->hearing, witness, defendant, TM_TRACK_VIDEO), ==, 1);
+  g_assert_cmpuint(tm_hearing_packets_sent(sim->hearing, witness, defendant, TM_TRACK_VIDEO), ==,
+                   1);
   g_assert_cmpuint(sub->rtp_in->len, ==, 2);
   /* Observers may not publish at all. */
   TmParticipant *obs = tm_hearing_join(sim->hearing, "O", TM_ROLE_OBSERVER, sim->now, &he);

@@ -84,7 +84,8 @@ test_types(void)
   tm_message_clear(&m);
 
   parse_expect("{\"type\":\"candidate\",\"target\":\"publish\",\"candidate\":\"candidate:1 1 UDP "
-               "2013266431 127.0.0.1 40402 typ host\",\"sdpMLineIndex\":1}", TM_MESSAGE_OK, &m);
+               "2013266431 127.0.0.1 40402 typ host\",\"sdpMLineIndex\":1}",
+               TM_MESSAGE_OK, &m);
   g_assert_cmpint(m.type, ==, TM_MSG_CANDIDATE);
   g_assert_cmpstr(m.target, ==, "publish");
   g_assert_cmpstr(m.candidate, ==, "candidate:1 1 UDP 2013266431 127.0.0.1 40402 typ host");
@@ -98,7 +99,8 @@ test_types(void)
   g_assert_cmpint(m.mline, ==, 0);
   tm_message_clear(&m);
   parse_expect("{\"type\":\"candidate\",\"target\":\"p7\",\"candidate\":\"\","
-               "\"sdpMLineIndex\":null}", TM_MESSAGE_OK, &m);
+               "\"sdpMLineIndex\":null}",
+               TM_MESSAGE_OK, &m);
   g_assert_cmpint(m.mline, ==, 0);
   tm_message_clear(&m);
 
@@ -125,7 +127,8 @@ test_extra_members_ignored(void)
 {
   TmMessage m;
   parse_expect("{\"id\":5,\"type\":\"unsubscribe\",\"feed\":\"p2\",\"sdp\":7,\"x\":{\"y\":[1,2.5,"
-               "true,false,null,\"z\"]},\"n\":-12e-3}", TM_MESSAGE_OK, &m);
+               "true,false,null,\"z\"]},\"n\":-12e-3}",
+               TM_MESSAGE_OK, &m);
   g_assert_cmpstr(m.feed, ==, "p2");
   g_assert_null(m.sdp);
   tm_message_clear(&m);
@@ -160,11 +163,15 @@ test_caps(void)
   expect_bad(cand257, TM_MESSAGE_ERR_BAD_JSON, "member \"candidate\" is longer than 256 bytes");
 
   parse_expect("{\"type\":\"candidate\",\"target\":\"publish\",\"candidate\":\"\","
-               "\"sdpMLineIndex\":15}", TM_MESSAGE_OK, &m);
+               "\"sdpMLineIndex\":15}",
+               TM_MESSAGE_OK, &m);
   g_assert_cmpint(m.mline, ==, 15);
   tm_message_clear(&m);
   static const char *const bad_mline[] = {
-    "16", "-1", "999999999999999999", "-999999999999999999",
+    "16",
+    "-1",
+    "999999999999999999",
+    "-999999999999999999",
   };
   for (size_t i = 0; i < G_N_ELEMENTS(bad_mline); i++) {
     g_autofree gchar *s = g_strdup_printf(
@@ -274,13 +281,13 @@ static void
 test_surrogates(void)
 {
   static const char *const bad[] = {
-    "{\"type\":\"join\",\"token\":\"\\udc00x\"}",        /* low alone */
+    "{\"type\":\"join\",\"token\":\"\\udc00x\"}", /* low alone */
     "{\"type\":\"join\",\"token\":\"\\uDFFF\"}",
     "{\"type\":\"join\",\"token\":\"\\ud800\"}",         /* high alone */
-    "{\"type\":\"join\",\"token\":\"\\ud800x\\udc00\"}",  /* high, then not at once low */
-    "{\"type\":\"join\",\"token\":\"\\ud800\\u0041\"}", /* high, then not low */
-    "{\"type\":\"join\",\"token\":\"\\ud800\\ud800\"}", /* high, then high */
-    "{\"type\":\"join\",\"token\":\"\\udc00\\ud800\"}", /* the pair reversed */
+    "{\"type\":\"join\",\"token\":\"\\ud800x\\udc00\"}", /* high, then not at once low */
+    "{\"type\":\"join\",\"token\":\"\\ud800\\u0041\"}",  /* high, then not low */
+    "{\"type\":\"join\",\"token\":\"\\ud800\\ud800\"}",  /* high, then high */
+    "{\"type\":\"join\",\"token\":\"\\udc00\\ud800\"}",  /* the pair reversed */
     "{\"type\":\"join\",\"token\":\"\\ud800\\n\"}",
     "{\"type\":\"join\",\"token\":\"\\ud800\\udc0\"}",
   };
@@ -292,9 +299,12 @@ test_surrogates(void)
 
   /* a pair is one character, in either case of hex digits; the rest of the string is kept */
   TmMessage msg;
-  parse_expect("{\"type\":\"join\",\"token\":\"a\\ud83d\\ude00b\\uD83D\\uDE00c\"}",
-               TM_MESSAGE_OK, &msg);
-  g_assert_cmpstr(msg.token, ==, "a\xf0\x9f\x98\x80" "b\xf0\x9f\x98\x80" "c");
+  parse_expect("{\"type\":\"join\",\"token\":\"a\\ud83d\\ude00b\\uD83D\\uDE00c\"}", TM_MESSAGE_OK,
+               &msg);
+  g_assert_cmpstr(msg.token, ==,
+                  "a\xf0\x9f\x98\x80"
+                  "b\xf0\x9f\x98\x80"
+                  "c");
   tm_message_clear(&msg);
   parse_expect("{\"type\":\"join\",\"token\":\"\\ud7ff\\ue000\"}", TM_MESSAGE_OK, &msg);
   g_assert_cmpstr(msg.token, ==, "\xed\x9f\xbf\xee\x80\x80");
@@ -342,8 +352,9 @@ test_type_member(void)
   expect_bad("{\"type\":null}", TM_MESSAGE_ERR_BAD_JSON, "member \"type\" must be a string");
   expect_bad("{\"type\":[\"ping\"]}", TM_MESSAGE_ERR_BAD_JSON, "member \"type\" must be a string");
   static const char *const unknown[] = {
-    "{\"type\":\"joined\"}", "{\"type\":\"pong\"}", "{\"type\":\"PING\"}", "{\"type\":\"\"}",
-    "{\"type\":\"ping \"}", "{\"type\":\"answer\",\"sdp\":\"v=0\"}", "{\"type\":\"error\"}",
+    "{\"type\":\"joined\"}", "{\"type\":\"pong\"}",  "{\"type\":\"PING\"}",
+    "{\"type\":\"\"}",       "{\"type\":\"ping \"}", "{\"type\":\"answer\",\"sdp\":\"v=0\"}",
+    "{\"type\":\"error\"}",
   };
   for (size_t i = 0; i < G_N_ELEMENTS(unknown); i++)
     expect_bad(unknown[i], TM_MESSAGE_ERR_UNKNOWN_TYPE,
@@ -397,8 +408,8 @@ static void
 test_names(void)
 {
   static const char *const names[TM_MSG_COUNT] = {
-    "join", "publish", "subscribe", "unsubscribe", "candidate", "status", "leave", "ping",
-    "control",
+    "join",   "publish", "subscribe", "unsubscribe", "candidate",
+    "status", "leave",   "ping",      "control",
   };
   for (int t = 0; t < TM_MSG_COUNT; t++)
     g_assert_cmpstr(tm_message_type_name((TmMessageType) t), ==, names[t]);
@@ -426,7 +437,8 @@ test_control(void)
   g_assert_cmpint(m.on, ==, 0);
   g_assert_null(m.ctl_target);
   tm_message_clear(&m);
-  json = "{\"type\":\"control\",\"action\":\"mark\",\"text\":\"witness sworn in\",\"target\":\"p3\"}";
+  json =
+    "{\"type\":\"control\",\"action\":\"mark\",\"text\":\"witness sworn in\",\"target\":\"p3\"}";
   g_assert_cmpint(tm_message_parse(json, strlen(json), &m, &detail), ==, TM_MESSAGE_OK);
   g_assert_cmpstr(m.text, ==, "witness sworn in");
   g_assert_cmpstr(m.ctl_target, ==, "p3");
@@ -440,7 +452,8 @@ test_control(void)
     const char *json, *detail;
   } bad[] = {
     { "{\"type\":\"control\"}", "member \"action\" is missing" },
-    { "{\"type\":\"control\",\"action\":\"protect\",\"on\":1}", "member \"on\" must be true or false" },
+    { "{\"type\":\"control\",\"action\":\"protect\",\"on\":1}",
+      "member \"on\" must be true or false" },
     { "{\"type\":\"join\",\"token\":\"t\",\"control\":\"yes\"}",
       "member \"control\" must be true or false" },
     { "{\"type\":\"control\",\"action\":\"mark\",\"text\":\"\"}",

@@ -21,8 +21,8 @@ typedef struct {
   int connected;
   int failed;
   char reason[128];
-  GPtrArray *media;        /* GBytes: each RTP packet the media callback handed up */
-  GArray *media_tracks;    /* TmTrack of each */
+  GPtrArray *media;     /* GBytes: each RTP packet the media callback handed up */
+  GArray *media_tracks; /* TmTrack of each */
   int keyframe_requests;
 } Fixture;
 
@@ -131,8 +131,11 @@ fixture_free(Fixture *f)
 static bool
 feed(Fixture *f, TmTrack track, uint16_t seq, uint32_t ts, const uint8_t *payload, size_t len)
 {
-  TmRtpPacket p = { .pt = track == TM_TRACK_VIDEO ? 96 : 111, .seq = seq, .ts = ts,
-                    .ssrc = track == TM_TRACK_VIDEO ? 0xB : 0xA, .payload = payload,
+  TmRtpPacket p = { .pt = track == TM_TRACK_VIDEO ? 96 : 111,
+                    .seq = seq,
+                    .ts = ts,
+                    .ssrc = track == TM_TRACK_VIDEO ? 0xB : 0xA,
+                    .payload = payload,
                     .payload_len = len };
   uint8_t buf[2048];
   size_t n = tm_rtp_serialize(&p, buf, sizeof buf, NULL);
@@ -146,8 +149,7 @@ feed(Fixture *f, TmTrack track, uint16_t seq, uint32_t ts, const uint8_t *payloa
 static bool
 feed_key(Fixture *f, uint16_t seq)
 {
-  return feed(f, TM_TRACK_VIDEO, seq, (uint32_t) seq * 3000, tm_sim_vp8_key,
-              sizeof tm_sim_vp8_key);
+  return feed(f, TM_TRACK_VIDEO, seq, (uint32_t) seq * 3000, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
 }
 
 static bool
@@ -375,8 +377,7 @@ test_nack_rate_limited(void)
   for (uint16_t s = 1000; s < 1300; s++)
     g_assert_true(feed_key(f, s));
   uint16_t first = tm_sim_browser_nth_rtp(f->b, 0).seq;
-  TmRtcpPacket nack = { .kind = TM_RTCP_KIND_NACK, .sender_ssrc = 1,
-                        .media_ssrc = SUB_VIDEO_SSRC };
+  TmRtcpPacket nack = { .kind = TM_RTCP_KIND_NACK, .sender_ssrc = 1, .media_ssrc = SUB_VIDEO_SSRC };
   for (int s = 0; s < 300; s += 17) /* each item: one packet and the 16 after it */
     nack.nacks[nack.n_nacks++] = (TmRtcpNackItem){ (uint16_t) (first + s), 0xffff };
   tm_sim_send_rtcp(f->b, &nack);
@@ -444,8 +445,8 @@ test_drops(void)
   g_assert_cmpuint(st->drop_unknown_pt, ==, 1);
   /* SRTP that does not authenticate. */
   uint8_t buf[2048];
-  size_t n = tm_sim_browser_protect_rtp(f->b, 96, 2, 0, 0xB, tm_sim_vp8_key,
-                                        sizeof tm_sim_vp8_key, buf, sizeof buf);
+  size_t n = tm_sim_browser_protect_rtp(f->b, 96, 2, 0, 0xB, tm_sim_vp8_key, sizeof tm_sim_vp8_key,
+                                        buf, sizeof buf);
   buf[n - 1] ^= 1;
   tm_sim_send_raw(f->b, buf, n);
   g_assert_cmpuint(st->drop_srtp, ==, 1);
@@ -528,8 +529,8 @@ test_reports(void)
   g_assert_cmpuint(sr.packet_count, ==, 2);
   g_assert_cmpuint(sr.octet_count, ==, sizeof tm_sim_vp8_key + sizeof tm_sim_vp8_delta);
   int64_t report_at = created + 2 * TM_PEER_REPORT_INTERVAL_US;
-  g_assert_cmpuint(sr.ntp >> 32, ==, (uint64_t) ((report_at + WALL_OFFSET_US) / 1000000) +
-                                       2208988800u);
+  g_assert_cmpuint(sr.ntp >> 32, ==,
+                   (uint64_t) ((report_at + WALL_OFFSET_US) / 1000000) + 2208988800u);
   /* RTP time: the last packet's, plus the time since it was sent. */
   uint32_t elapsed = (uint32_t) ((report_at - created) * 90 / 1000);
   g_assert_cmpuint(sr.rtp_ts - last.ts, ==, elapsed);
@@ -537,7 +538,8 @@ test_reports(void)
 
   Fixture *p = fixture_new(TM_PEER_PUBLISH, false);
   tm_sim_send_rtp(p->b, 96, 100, 3000, 0xB, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
-  TmRtcpPacket bsr = { .kind = TM_RTCP_KIND_SR, .sender_ssrc = 0xB,
+  TmRtcpPacket bsr = { .kind = TM_RTCP_KIND_SR,
+                       .sender_ssrc = 0xB,
                        .ntp = UINT64_C(0x1234567887654321) };
   tm_sim_send_rtcp(p->b, &bsr);
   tm_sim_advance(p->sim, 1000000);
@@ -546,7 +548,7 @@ test_reports(void)
   g_assert_cmpuint(rr.n_blocks, ==, 1);
   g_assert_cmpuint(rr.blocks[0].ssrc, ==, 0xB);
   g_assert_cmpuint(rr.blocks[0].lsr, ==, 0x56788765u);
-  g_assert_cmpuint(rr.blocks[0].dlsr, ==, 65536);                /* one second later */
+  g_assert_cmpuint(rr.blocks[0].dlsr, ==, 65536); /* one second later */
   g_assert_cmpuint(rr.blocks[0].highest_seq & 0xffff, ==, 100);
   g_assert_cmpint(rr.blocks[0].cumulative_lost, ==, 0);
   g_assert_cmpuint(tm_peer_stats(p->peer)->bitrate_bps, >, 0);

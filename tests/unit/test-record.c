@@ -13,8 +13,12 @@
 static TmRecordEntry
 packet_entry(uint16_t participant, uint8_t track, int64_t t, const uint8_t *rtp, size_t len)
 {
-  TmRecordEntry e = { .type = TM_RECORD_PACKET, .participant = participant, .track = track,
-                      .time_us = t, .rtp = rtp, .rtp_len = len };
+  TmRecordEntry e = { .type = TM_RECORD_PACKET,
+                      .participant = participant,
+                      .track = track,
+                      .time_us = t,
+                      .rtp = rtp,
+                      .rtp_len = len };
   return e;
 }
 
@@ -53,15 +57,21 @@ make_recording(guint n_chunks, const uint8_t *recipient)
     int64_t t = T0 + (int64_t) c * G_USEC_PER_SEC;
     if (c == 0) {
       for (uint16_t p = 0; p < 2; p++) {
-        TmRecordEntry j = { .type = TM_RECORD_JOIN, .participant = p,
-                            .track = TM_RECORD_NO_TRACK, .time_us = t,
+        TmRecordEntry j = { .type = TM_RECORD_JOIN,
+                            .participant = p,
+                            .track = TM_RECORD_NO_TRACK,
+                            .time_us = t,
                             .id = tm_record_str(p ? "p2" : "p1"),
                             .name = tm_record_str(p ? "Witness" : "Judge Dredd"),
                             .role = tm_record_str(p ? "witness" : "judge") };
         g_assert_false(tm_record_writer_add(w, &j, &err));
         g_assert_cmpint(err, ==, TM_RECORD_OK);
-        TmRecordEntry tr = { .type = TM_RECORD_TRACK, .participant = p, .track = 1,
-                             .time_us = t, .codec = tm_record_str("VP8"), .clock_rate = 90000,
+        TmRecordEntry tr = { .type = TM_RECORD_TRACK,
+                             .participant = p,
+                             .track = 1,
+                             .time_us = t,
+                             .codec = tm_record_str("VP8"),
+                             .clock_rate = 90000,
                              .pt = 96 };
         tm_record_writer_add(w, &tr, &err);
         g_assert_cmpint(err, ==, TM_RECORD_OK);
@@ -75,9 +85,12 @@ make_recording(guint n_chunks, const uint8_t *recipient)
       g_assert_cmpint(err, ==, TM_RECORD_OK);
     }
     if (c + 1 == n_chunks) {
-      TmRecordEntry m = { .type = TM_RECORD_MARKER, .participant = TM_RECORD_NO_PARTICIPANT,
-                          .track = TM_RECORD_NO_TRACK, .time_us = t + 600000,
-                          .role = tm_record_str("clerk"), .text = tm_record_str("exhibit 3") };
+      TmRecordEntry m = { .type = TM_RECORD_MARKER,
+                          .participant = TM_RECORD_NO_PARTICIPANT,
+                          .track = TM_RECORD_NO_TRACK,
+                          .time_us = t + 600000,
+                          .role = tm_record_str("clerk"),
+                          .text = tm_record_str("exhibit 3") };
       tm_record_writer_add(w, &m, &err);
       g_assert_cmpint(err, ==, TM_RECORD_OK);
     }
@@ -99,8 +112,7 @@ chunk_offsets(const GByteArray *rec)
   size_t pos = h.size;
   while (pos < rec->len) {
     TmRecordChunk c;
-    g_assert_cmpint(tm_record_chunk_parse(rec->data + pos, rec->len - pos, &c), ==,
-                    TM_RECORD_OK);
+    g_assert_cmpint(tm_record_chunk_parse(rec->data + pos, rec->len - pos, &c), ==, TM_RECORD_OK);
     g_array_append_val(offs, pos);
     pos += c.size;
   }
@@ -114,19 +126,39 @@ test_entry_round_trip(void)
   fake_rtp(rtp, sizeof rtp, 7);
   TmRecordEntry in[] = {
     packet_entry(3, 0, T0 + 5, rtp, sizeof rtp),
-    { .type = TM_RECORD_JOIN, .participant = 1, .track = TM_RECORD_NO_TRACK, .time_us = T0,
-      .id = tm_record_str("abc"), .name = tm_record_str("Zoë"), .role = tm_record_str("clerk") },
+    { .type = TM_RECORD_JOIN,
+      .participant = 1,
+      .track = TM_RECORD_NO_TRACK,
+      .time_us = T0,
+      .id = tm_record_str("abc"),
+      .name = tm_record_str("Zoë"),
+      .role = tm_record_str("clerk") },
     { .type = TM_RECORD_LEAVE, .participant = 1, .track = TM_RECORD_NO_TRACK, .time_us = T0 + 1 },
-    { .type = TM_RECORD_TRACK, .participant = 1, .track = 0, .time_us = T0 + 2,
-      .codec = tm_record_str("opus"), .clock_rate = 48000, .pt = 111 },
-    { .type = TM_RECORD_PAUSE, .participant = TM_RECORD_NO_PARTICIPANT,
-      .track = TM_RECORD_NO_TRACK, .time_us = T0 + 3 },
-    { .type = TM_RECORD_RESUME, .participant = TM_RECORD_NO_PARTICIPANT,
-      .track = TM_RECORD_NO_TRACK, .time_us = T0 + 4 },
-    { .type = TM_RECORD_MARKER, .participant = TM_RECORD_NO_PARTICIPANT,
-      .track = TM_RECORD_NO_TRACK, .time_us = T0 + 6, .role = tm_record_str("judge"),
+    { .type = TM_RECORD_TRACK,
+      .participant = 1,
+      .track = 0,
+      .time_us = T0 + 2,
+      .codec = tm_record_str("opus"),
+      .clock_rate = 48000,
+      .pt = 111 },
+    { .type = TM_RECORD_PAUSE,
+      .participant = TM_RECORD_NO_PARTICIPANT,
+      .track = TM_RECORD_NO_TRACK,
+      .time_us = T0 + 3 },
+    { .type = TM_RECORD_RESUME,
+      .participant = TM_RECORD_NO_PARTICIPANT,
+      .track = TM_RECORD_NO_TRACK,
+      .time_us = T0 + 4 },
+    { .type = TM_RECORD_MARKER,
+      .participant = TM_RECORD_NO_PARTICIPANT,
+      .track = TM_RECORD_NO_TRACK,
+      .time_us = T0 + 6,
+      .role = tm_record_str("judge"),
       .text = tm_record_str("witness sworn in") },
-    { .type = TM_RECORD_GAP, .participant = 2, .track = TM_RECORD_NO_TRACK, .time_us = T0 - 7,
+    { .type = TM_RECORD_GAP,
+      .participant = 2,
+      .track = TM_RECORD_NO_TRACK,
+      .time_us = T0 - 7,
       .end_us = T0 + 9 },
   };
   uint8_t buf[1024];
@@ -197,8 +229,11 @@ test_entry_caps(void)
   g_assert_cmpint(err, ==, TM_RECORD_ERR_VALUE);
   /* an oversized string */
   char *big = g_strnfill(TM_RECORD_MAX_STRING + 1, 'x');
-  TmRecordEntry m = { .type = TM_RECORD_MARKER, .participant = TM_RECORD_NO_PARTICIPANT,
-                      .track = TM_RECORD_NO_TRACK, .time_us = T0, .text = tm_record_str(big) };
+  TmRecordEntry m = { .type = TM_RECORD_MARKER,
+                      .participant = TM_RECORD_NO_PARTICIPANT,
+                      .track = TM_RECORD_NO_TRACK,
+                      .time_us = T0,
+                      .text = tm_record_str(big) };
   tm_record_writer_add(w, &m, &err);
   g_assert_cmpint(err, ==, TM_RECORD_ERR_LENGTH);
   g_assert_cmpuint(tm_record_writer_pending(w), ==, 0);
@@ -242,8 +277,7 @@ test_round_trip(void)
     g_assert_cmpuint(c.index, ==, i);
     const uint8_t *plain;
     size_t plain_len;
-    g_assert_cmpint(tm_record_chunk_open(&key, &c, scratch, &plain, &plain_len), ==,
-                    TM_RECORD_OK);
+    g_assert_cmpint(tm_record_chunk_open(&key, &c, scratch, &plain, &plain_len), ==, TM_RECORD_OK);
     TmReader r;
     tm_reader_init(&r, plain, plain_len);
     guint n = 0;
@@ -399,8 +433,8 @@ test_tamper_delete_swap(void)
   uint8_t *head = swp->data + s2;
   head[7] = 2;
   unsigned int n;
-  EVP_Digest(head, TM_RECORD_CHUNK_HEAD_LEN + c.payload_len, (uint8_t *) c.hash, &n,
-             EVP_sha256(), NULL);
+  EVP_Digest(head, TM_RECORD_CHUNK_HEAD_LEN + c.payload_len, (uint8_t *) c.hash, &n, EVP_sha256(),
+             NULL);
   expect_bad(swp, 6, 2, TM_RECORD_ERR_CHAIN);
   g_byte_array_unref(del);
   g_byte_array_unref(swp);
@@ -470,8 +504,8 @@ test_encryption(void)
   tm_record_chunk_parse(rec->data + off, rec->len - off, &c);
   rec->data[off + TM_RECORD_CHUNK_HEAD_LEN + 5] ^= 1;
   unsigned int n;
-  EVP_Digest(c.head, TM_RECORD_CHUNK_HEAD_LEN + c.payload_len, (uint8_t *) c.hash, &n,
-             EVP_sha256(), NULL);
+  EVP_Digest(c.head, TM_RECORD_CHUNK_HEAD_LEN + c.payload_len, (uint8_t *) c.hash, &n, EVP_sha256(),
+             NULL);
   g_assert_true(tm_record_chunk_hash_ok(&c));
   const uint8_t *p;
   size_t plen;

@@ -89,7 +89,7 @@ round_trip(const TmRtcpPacket *p, uint8_t *out, size_t cap, TmRtcpPacket *parsed
 static TmRtcpReportBlock
 block(unsigned i)
 {
-  return (TmRtcpReportBlock) {
+  return (TmRtcpReportBlock){
     .ssrc = 0x10000000u + i,
     .fraction_lost = (uint8_t) (i * 37),
     .cumulative_lost = (int32_t) (i * 1000) - 5000,
@@ -103,9 +103,13 @@ block(unsigned i)
 static void
 test_sr(void)
 {
-  TmRtcpPacket p = { .kind = TM_RTCP_KIND_SR, .sender_ssrc = 0x11223344,
-                     .ntp = 0xe5a1b2c3d4e5f607ull, .rtp_ts = 0x89abcdef, .packet_count = 12345,
-                     .octet_count = 0xfffffff0, .n_blocks = 2 };
+  TmRtcpPacket p = { .kind = TM_RTCP_KIND_SR,
+                     .sender_ssrc = 0x11223344,
+                     .ntp = 0xe5a1b2c3d4e5f607ull,
+                     .rtp_ts = 0x89abcdef,
+                     .packet_count = 12345,
+                     .octet_count = 0xfffffff0,
+                     .n_blocks = 2 };
   p.blocks[0] = block(1);
   p.blocks[1] = block(2);
   uint8_t buf[2048];
@@ -210,9 +214,8 @@ test_sdes(void)
 
   /* a chunk with NOTE before CNAME, and a second chunk, from a browser */
   static const uint8_t sdes[] = {
-    0x82, 0xca, 0x00, 0x06,
-    0x00, 0x00, 0x00, 0x07, 0x05, 0x02, 'h', 'i', 0x01, 0x03, 'a', 'b', 'c', 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x08, 0x01, 0x01, 'z', 0x00,
+    0x82, 0xca, 0x00, 0x06, 0x00, 0x00, 0x00, 0x07, 0x05, 0x02, 'h',  'i',  0x01, 0x03,
+    'a',  'b',  'c',  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x01, 0x01, 'z',  0x00,
   };
   parse_one(sdes, sizeof sdes, &q);
   g_assert_cmpint(q.kind, ==, TM_RTCP_KIND_SDES);
@@ -233,11 +236,12 @@ test_bye(void)
 static void
 test_nack(void)
 {
-  TmRtcpPacket p = { .kind = TM_RTCP_KIND_NACK, .sender_ssrc = 1, .media_ssrc = 0xdeadbeef,
-                     .n_nacks = 3 };
-  p.nacks[0] = (TmRtcpNackItem) { 100, 0x0000 };
-  p.nacks[1] = (TmRtcpNackItem) { 65530, 0x8001 };
-  p.nacks[2] = (TmRtcpNackItem) { 7, 0xffff };
+  TmRtcpPacket p = {
+    .kind = TM_RTCP_KIND_NACK, .sender_ssrc = 1, .media_ssrc = 0xdeadbeef, .n_nacks = 3
+  };
+  p.nacks[0] = (TmRtcpNackItem){ 100, 0x0000 };
+  p.nacks[1] = (TmRtcpNackItem){ 65530, 0x8001 };
+  p.nacks[2] = (TmRtcpNackItem){ 7, 0xffff };
   uint8_t buf[512];
   TmRtcpPacket q;
   size_t n = round_trip(&p, buf, sizeof buf, &q);
@@ -249,7 +253,7 @@ test_nack(void)
   /* the most we keep */
   p.n_nacks = TM_RTCP_MAX_NACK;
   for (unsigned i = 0; i < TM_RTCP_MAX_NACK; i++)
-    p.nacks[i] = (TmRtcpNackItem) { (uint16_t) (i * 17), (uint16_t) (i * 257) };
+    p.nacks[i] = (TmRtcpNackItem){ (uint16_t) (i * 17), (uint16_t) (i * 257) };
   round_trip(&p, buf, sizeof buf, &q);
 
   /* expanding the items into sequence numbers */
@@ -288,8 +292,8 @@ static void
 test_fir(void)
 {
   TmRtcpPacket p = { .kind = TM_RTCP_KIND_FIR, .sender_ssrc = 5, .n_firs = 2 };
-  p.firs[0] = (TmRtcpFirItem) { 0x11111111, 0 };
-  p.firs[1] = (TmRtcpFirItem) { 0x22222222, 255 };
+  p.firs[0] = (TmRtcpFirItem){ 0x11111111, 0 };
+  p.firs[1] = (TmRtcpFirItem){ 0x22222222, 255 };
   uint8_t buf[256];
   TmRtcpPacket q;
   size_t n = round_trip(&p, buf, sizeof buf, &q);
@@ -304,8 +308,11 @@ test_fir(void)
 static void
 test_remb(void)
 {
-  TmRtcpPacket p = { .kind = TM_RTCP_KIND_REMB, .sender_ssrc = 9, .remb_bitrate = 1500000,
-                     .n_remb_ssrcs = 2, .remb_ssrcs = { 0xaaaa0001, 0xbbbb0002 } };
+  TmRtcpPacket p = { .kind = TM_RTCP_KIND_REMB,
+                     .sender_ssrc = 9,
+                     .remb_bitrate = 1500000,
+                     .n_remb_ssrcs = 2,
+                     .remb_ssrcs = { 0xaaaa0001, 0xbbbb0002 } };
   uint8_t buf[256];
   TmRtcpPacket q;
   size_t n = round_trip(&p, buf, sizeof buf, &q);
@@ -318,8 +325,9 @@ test_remb(void)
   g_assert_cmpmem(buf + 17, 3, "\x0e\xdc\x6c", 3);
 
   /* exactly representable rates survive: small, 18-bit, and large */
-  static const uint64_t exact[] = { 0, 1, 0x3ffff, 0x40000, 30000, 10000ull << 18,
-                                    0x3ffffull << 46, 1ull << 63 };
+  static const uint64_t exact[] = {
+    0, 1, 0x3ffff, 0x40000, 30000, 10000ull << 18, 0x3ffffull << 46, 1ull << 63
+  };
   for (unsigned i = 0; i < G_N_ELEMENTS(exact); i++) {
     p.remb_bitrate = exact[i];
     round_trip(&p, buf, sizeof buf, &q);
@@ -426,8 +434,8 @@ test_other_kinds(void)
     0x00, 0x10, 0x00, 0x02, 0x00, 0x00, 0x01, 0x00, 0x20, 0x02, 0x04, 0x08,
   };
   static const uint8_t app[] = { 0x80, 0xcc, 0x00, 0x02, 0, 0, 0, 1, 'T', 'E', 'S', 'T' };
-  static const uint8_t afb[] = { 0x8f, 0xce, 0x00, 0x04, 0, 0, 0, 1, 0, 0, 0, 0,
-                                 'A', 'B', 'C', 'D', 1, 2, 3, 4 };
+  static const uint8_t afb[] = { 0x8f, 0xce, 0x00, 0x04, 0,   0,   0, 1, 0, 0,
+                                 0,    0,    'A',  'B',  'C', 'D', 1, 2, 3, 4 };
   const uint8_t *all[] = { twcc, app, afb };
   size_t lens[] = { sizeof twcc, sizeof app, sizeof afb };
   for (unsigned i = 0; i < 3; i++) {
@@ -492,25 +500,24 @@ test_errors(void)
   g_assert_cmpint(first_error(buf, n), ==, TM_RTCP_ERR_MALFORMED);
   buf[0] = 0x81;
   /* an RR without even its SSRC */
-  g_assert_cmpint(first_error((const uint8_t *) "\x80\xc9\x00\x00", 4), ==,
-                  TM_RTCP_ERR_MALFORMED);
+  g_assert_cmpint(first_error((const uint8_t *) "\x80\xc9\x00\x00", 4), ==, TM_RTCP_ERR_MALFORMED);
 
   /* padding: count 0, count beyond the body, and valid padding */
   uint8_t pad[64];
   memcpy(pad, buf, n);
   memset(pad + n, 0, 8);
   pad[0] = 0xa1;
-  pad[3] = 9;                         /* 8 more bytes */
+  pad[3] = 9; /* 8 more bytes */
   pad[n + 7] = 0;
   g_assert_cmpint(first_error(pad, n + 8), ==, TM_RTCP_ERR_MALFORMED);
-  pad[n + 7] = 37;                    /* the body is 36 bytes */
+  pad[n + 7] = 37; /* the body is 36 bytes */
   g_assert_cmpint(first_error(pad, n + 8), ==, TM_RTCP_ERR_MALFORMED);
   pad[n + 7] = 8;
   TmRtcpPacket q;
   parse_one(pad, n + 8, &q);
   g_assert_cmpint(q.kind, ==, TM_RTCP_KIND_RR);
   g_assert_cmpuint(q.n_blocks, ==, 1);
-  pad[n + 7] = 12;                    /* padding eats into the report block */
+  pad[n + 7] = 12; /* padding eats into the report block */
   g_assert_cmpint(first_error(pad, n + 8), ==, TM_RTCP_ERR_MALFORMED);
 
   /* NACK: 65 items is more than we keep, none is malformed, a half item too */
@@ -553,8 +560,7 @@ test_errors(void)
   g_assert_cmpint(first_error(sdes_long, sizeof sdes_long), ==, TM_RTCP_ERR_MALFORMED);
   static const uint8_t sdes_nul[] = { 0x81, 0xca, 0x00, 0x02, 0, 0, 0, 1, 0x01, 0x02, 'a', 0 };
   g_assert_cmpint(first_error(sdes_nul, sizeof sdes_nul), ==, TM_RTCP_ERR_MALFORMED);
-  g_assert_cmpint(first_error((const uint8_t *) "\x81\xca\x00\x00", 4), ==,
-                  TM_RTCP_ERR_MALFORMED);
+  g_assert_cmpint(first_error((const uint8_t *) "\x81\xca\x00\x00", 4), ==, TM_RTCP_ERR_MALFORMED);
 
   /* a good packet, then a bad one: the first is read, the error ends the datagram */
   TmRtcpPacket pli = { .kind = TM_RTCP_KIND_PLI, .sender_ssrc = 1, .media_ssrc = 2 };
@@ -615,22 +621,22 @@ test_serialize_errors(void)
   p.n_blocks = 256; /* would wrap to an RC of 0 */
   g_assert_cmpuint(tm_rtcp_serialize(&p, buf, sizeof buf, &err), ==, 0);
   g_assert_cmpint(err, ==, TM_RTCP_ERR_MALFORMED);
-  p = (TmRtcpPacket) { .kind = TM_RTCP_KIND_NACK, .n_nacks = TM_RTCP_MAX_NACK + 1 };
+  p = (TmRtcpPacket){ .kind = TM_RTCP_KIND_NACK, .n_nacks = TM_RTCP_MAX_NACK + 1 };
   g_assert_cmpuint(tm_rtcp_serialize(&p, buf, sizeof buf, &err), ==, 0);
   g_assert_cmpint(err, ==, TM_RTCP_ERR_MALFORMED);
-  p = (TmRtcpPacket) { .kind = TM_RTCP_KIND_FIR, .n_firs = TM_RTCP_MAX_FIR + 1 };
+  p = (TmRtcpPacket){ .kind = TM_RTCP_KIND_FIR, .n_firs = TM_RTCP_MAX_FIR + 1 };
   g_assert_cmpuint(tm_rtcp_serialize(&p, buf, sizeof buf, &err), ==, 0);
   g_assert_cmpint(err, ==, TM_RTCP_ERR_MALFORMED);
-  p = (TmRtcpPacket) { .kind = TM_RTCP_KIND_REMB, .n_remb_ssrcs = TM_RTCP_MAX_REMB_SSRC + 1 };
+  p = (TmRtcpPacket){ .kind = TM_RTCP_KIND_REMB, .n_remb_ssrcs = TM_RTCP_MAX_REMB_SSRC + 1 };
   g_assert_cmpuint(tm_rtcp_serialize(&p, buf, sizeof buf, &err), ==, 0);
   g_assert_cmpint(err, ==, TM_RTCP_ERR_MALFORMED);
   /* a CNAME without its terminating NUL */
-  p = (TmRtcpPacket) { .kind = TM_RTCP_KIND_SDES };
+  p = (TmRtcpPacket){ .kind = TM_RTCP_KIND_SDES };
   memset(p.cname, 'x', sizeof p.cname);
   g_assert_cmpuint(tm_rtcp_serialize(&p, buf, sizeof buf, &err), ==, 0);
   g_assert_cmpint(err, ==, TM_RTCP_ERR_MALFORMED);
   /* a kind we do not write */
-  p = (TmRtcpPacket) { .kind = TM_RTCP_KIND_OTHER };
+  p = (TmRtcpPacket){ .kind = TM_RTCP_KIND_OTHER };
   g_assert_cmpuint(tm_rtcp_serialize(&p, buf, sizeof buf, &err), ==, 0);
   g_assert_cmpint(err, ==, TM_RTCP_ERR_MALFORMED);
 }

@@ -93,8 +93,12 @@ static void
 test_round_trip_minimal(void)
 {
   static const uint8_t opus[] = { 0xfc, 0xff, 0xfe }; /* an Opus DTX frame */
-  TmRtpPacket p = { .pt = 111, .seq = 0xabcd, .ts = 0x01020304, .ssrc = 0xdeadbeef,
-                    .payload = opus, .payload_len = sizeof opus };
+  TmRtpPacket p = { .pt = 111,
+                    .seq = 0xabcd,
+                    .ts = 0x01020304,
+                    .ssrc = 0xdeadbeef,
+                    .payload = opus,
+                    .payload_len = sizeof opus };
   uint8_t buf[64];
   size_t n = round_trip(&p, buf, sizeof buf);
   static const uint8_t want[] = { 0x80, 0x6f, 0xab, 0xcd, 0x01, 0x02, 0x03, 0x04,
@@ -274,8 +278,13 @@ static void
 test_serialize_buffer(void)
 {
   static const uint8_t payload[10] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
-  TmRtpPacket p = { .pt = 111, .seq = 1, .payload = payload, .payload_len = sizeof payload,
-                    .padding = true, .padding_len = 2, .csrc_count = 1 };
+  TmRtpPacket p = { .pt = 111,
+                    .seq = 1,
+                    .payload = payload,
+                    .payload_len = sizeof payload,
+                    .padding = true,
+                    .padding_len = 2,
+                    .csrc_count = 1 };
   size_t need = tm_rtp_serialized_size(&p);
   g_assert_cmpuint(need, ==, 12 + 4 + 10 + 2);
   uint8_t buf[64];
@@ -294,8 +303,14 @@ test_rewrite(void)
 {
   static const uint8_t payload[] = { 0x11, 0x22 };
   static const uint32_t csrc = 0x01020304;
-  TmRtpPacket p = { .marker = true, .pt = 100, .seq = 7, .ts = 8, .ssrc = 9, .csrc_count = 1,
-                    .payload = payload, .payload_len = sizeof payload };
+  TmRtpPacket p = { .marker = true,
+                    .pt = 100,
+                    .seq = 7,
+                    .ts = 8,
+                    .ssrc = 9,
+                    .csrc_count = 1,
+                    .payload = payload,
+                    .payload_len = sizeof payload };
   p.csrc[0] = csrc;
   uint8_t buf[64];
   size_t n = tm_rtp_serialize(&p, buf, sizeof buf, NULL);
@@ -330,8 +345,8 @@ vp8(uint8_t *out, bool x, bool s, uint8_t pid, int picture_id, bool l, bool t, b
   size_t n = 0;
   out[n++] = (uint8_t) ((x ? 0x80 : 0) | (s ? 0x10 : 0) | (pid & 7));
   if (x) {
-    out[n++] = (uint8_t) ((picture_id >= 0 ? 0x80 : 0) | (l ? 0x40 : 0) | (t ? 0x20 : 0) |
-                          (k ? 0x10 : 0));
+    out[n++] =
+      (uint8_t) ((picture_id >= 0 ? 0x80 : 0) | (l ? 0x40 : 0) | (t ? 0x20 : 0) | (k ? 0x10 : 0));
     if (picture_id >= 0 && picture_id < 128) {
       out[n++] = (uint8_t) picture_id;
     } else if (picture_id >= 128) { /* M bit: 15-bit picture id */
@@ -339,9 +354,9 @@ vp8(uint8_t *out, bool x, bool s, uint8_t pid, int picture_id, bool l, bool t, b
       out[n++] = (uint8_t) picture_id;
     }
     if (l)
-      out[n++] = 0x7f;   /* TL0PICIDX */
+      out[n++] = 0x7f; /* TL0PICIDX */
     if (t || k)
-      out[n++] = 0xe1;   /* TID 3, Y, KEYIDX 1: the P bit of a wrong byte would be 1 */
+      out[n++] = 0xe1; /* TID 3, Y, KEYIDX 1: the P bit of a wrong byte would be 1 */
   }
   /* size0 | show_frame | version | P: 0x9d for a key frame, 0x31 for an inter frame; the
    * rest (start code 9d 01 2a for key frames) is not needed */

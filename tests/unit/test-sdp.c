@@ -20,12 +20,16 @@ static const char chromium_publish[] =
   "m=audio 59239 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126\r\n"
   "c=IN IP4 127.0.0.1\r\n"
   "a=rtcp:9 IN IP4 0.0.0.0\r\n"
-  "a=candidate:241229147 1 udp 2122260223 127.0.0.1 59239 typ host generation 0 network-id 1 network-cost 50\r\n"
-  "a=candidate:1890533315 1 tcp 1518280447 127.0.0.1 9 typ host tcptype active generation 0 network-id 1 network-cost 50\r\n"
+  "a=candidate:241229147 1 udp 2122260223 127.0.0.1 59239 typ host generation 0 network-id 1 "
+  "network-cost 50\r\n"
+  "a=candidate:1890533315 1 tcp 1518280447 127.0.0.1 9 typ host tcptype active generation 0 "
+  "network-id 1 network-cost 50\r\n"
   "a=ice-ufrag:W6jb\r\n"
   "a=ice-pwd:8GwR0q7Dnk0WYxJYKjnSndgn\r\n"
   "a=ice-options:trickle\r\n"
-  "a=fingerprint:sha-256 F7:69:4F:B8:A2:73:50:A0:6F:79:C4:C0:C3:39:15:B6:35:39:13:65:01:40:16:55:DE:63:25:57:FA:D6:14:0A\r\n"
+  "a=fingerprint:sha-256 "
+  "F7:69:4F:B8:A2:73:50:A0:6F:79:C4:C0:C3:39:15:B6:35:39:13:65:01:40:16:55:DE:63:25:57:FA:D6:14:"
+  "0A\r\n"
   "a=setup:actpass\r\n"
   "a=mid:0\r\n"
   "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
@@ -49,14 +53,18 @@ static const char chromium_publish[] =
   "a=rtpmap:110 telephone-event/48000\r\n"
   "a=rtpmap:126 telephone-event/8000\r\n"
   "a=ssrc:1112915398 cname:bVDBbj9ZS6js9WGi\r\n"
-  "a=ssrc:1112915398 msid:c3cd9d61-78bd-4b00-86ad-0a6e1cf92a87 15b1737a-d280-4c25-9fe6-5685feb7c10f\r\n"
-  "m=video 9 UDP/TLS/RTP/SAVPF 96 97 102 103 104 107 108 109 114 115 116 117 39 40 45 46 98 99 100 101 118 119 120\r\n"
+  "a=ssrc:1112915398 msid:c3cd9d61-78bd-4b00-86ad-0a6e1cf92a87 "
+  "15b1737a-d280-4c25-9fe6-5685feb7c10f\r\n"
+  "m=video 9 UDP/TLS/RTP/SAVPF 96 97 102 103 104 107 108 109 114 115 116 117 39 40 45 46 98 99 100 "
+  "101 118 119 120\r\n"
   "c=IN IP4 0.0.0.0\r\n"
   "a=rtcp:9 IN IP4 0.0.0.0\r\n"
   "a=ice-ufrag:W6jb\r\n"
   "a=ice-pwd:8GwR0q7Dnk0WYxJYKjnSndgn\r\n"
   "a=ice-options:trickle\r\n"
-  "a=fingerprint:sha-256 F7:69:4F:B8:A2:73:50:A0:6F:79:C4:C0:C3:39:15:B6:35:39:13:65:01:40:16:55:DE:63:25:57:FA:D6:14:0A\r\n"
+  "a=fingerprint:sha-256 "
+  "F7:69:4F:B8:A2:73:50:A0:6F:79:C4:C0:C3:39:15:B6:35:39:13:65:01:40:16:55:DE:63:25:57:FA:D6:14:"
+  "0A\r\n"
   "a=setup:actpass\r\n"
   "a=mid:1\r\n"
   "a=extmap:14 urn:ietf:params:rtp-hdrext:toffset\r\n"
@@ -170,15 +178,19 @@ static const char chromium_publish[] =
   "a=rtpmap:120 ulpfec/90000\r\n"
   "a=ssrc-group:FID 2955060285 2655446920\r\n"
   "a=ssrc:2955060285 cname:bVDBbj9ZS6js9WGi\r\n"
-  "a=ssrc:2955060285 msid:c3cd9d61-78bd-4b00-86ad-0a6e1cf92a87 21d7d80b-136e-4683-857c-54dd59630859\r\n"
+  "a=ssrc:2955060285 msid:c3cd9d61-78bd-4b00-86ad-0a6e1cf92a87 "
+  "21d7d80b-136e-4683-857c-54dd59630859\r\n"
   "a=ssrc:2655446920 cname:bVDBbj9ZS6js9WGi\r\n"
-  "a=ssrc:2655446920 msid:c3cd9d61-78bd-4b00-86ad-0a6e1cf92a87 21d7d80b-136e-4683-857c-54dd59630859\r\n"
+  "a=ssrc:2655446920 msid:c3cd9d61-78bd-4b00-86ad-0a6e1cf92a87 "
+  "21d7d80b-136e-4683-857c-54dd59630859\r\n"
   "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
   "c=IN IP4 0.0.0.0\r\n"
   "a=ice-ufrag:W6jb\r\n"
   "a=ice-pwd:8GwR0q7Dnk0WYxJYKjnSndgn\r\n"
   "a=ice-options:trickle\r\n"
-  "a=fingerprint:sha-256 F7:69:4F:B8:A2:73:50:A0:6F:79:C4:C0:C3:39:15:B6:35:39:13:65:01:40:16:55:DE:63:25:57:FA:D6:14:0A\r\n"
+  "a=fingerprint:sha-256 "
+  "F7:69:4F:B8:A2:73:50:A0:6F:79:C4:C0:C3:39:15:B6:35:39:13:65:01:40:16:55:DE:63:25:57:FA:D6:14:"
+  "0A\r\n"
   "a=setup:actpass\r\n"
   "a=mid:2\r\n"
   "a=sctp-port:5000\r\n"
@@ -199,7 +211,9 @@ static const char chromium_subscribe[] =
   "a=ice-ufrag:SduH\r\n"
   "a=ice-pwd:MlEGviMEgUOGwacBTxZrxbbc\r\n"
   "a=ice-options:trickle\r\n"
-  "a=fingerprint:sha-256 E8:1D:F7:80:57:1B:DE:EC:AE:4B:13:4D:05:93:93:73:6A:F5:7A:07:CC:83:72:BC:F3:A7:9E:59:8A:3F:3D:54\r\n"
+  "a=fingerprint:sha-256 "
+  "E8:1D:F7:80:57:1B:DE:EC:AE:4B:13:4D:05:93:93:73:6A:F5:7A:07:CC:83:72:BC:F3:A7:9E:59:8A:3F:3D:"
+  "54\r\n"
   "a=setup:actpass\r\n"
   "a=mid:0\r\n"
   "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
@@ -221,13 +235,16 @@ static const char chromium_subscribe[] =
   "a=rtpmap:13 CN/8000\r\n"
   "a=rtpmap:110 telephone-event/48000\r\n"
   "a=rtpmap:126 telephone-event/8000\r\n"
-  "m=video 9 UDP/TLS/RTP/SAVPF 96 97 98 99 100 101 35 36 37 38 102 103 104 107 108 109 114 115 116 117 39 40 41 42 43 44 45 46 47 48 118 119 120 49\r\n"
+  "m=video 9 UDP/TLS/RTP/SAVPF 96 97 98 99 100 101 35 36 37 38 102 103 104 107 108 109 114 115 116 "
+  "117 39 40 41 42 43 44 45 46 47 48 118 119 120 49\r\n"
   "c=IN IP4 0.0.0.0\r\n"
   "a=rtcp:9 IN IP4 0.0.0.0\r\n"
   "a=ice-ufrag:SduH\r\n"
   "a=ice-pwd:MlEGviMEgUOGwacBTxZrxbbc\r\n"
   "a=ice-options:trickle\r\n"
-  "a=fingerprint:sha-256 E8:1D:F7:80:57:1B:DE:EC:AE:4B:13:4D:05:93:93:73:6A:F5:7A:07:CC:83:72:BC:F3:A7:9E:59:8A:3F:3D:54\r\n"
+  "a=fingerprint:sha-256 "
+  "E8:1D:F7:80:57:1B:DE:EC:AE:4B:13:4D:05:93:93:73:6A:F5:7A:07:CC:83:72:BC:F3:A7:9E:59:8A:3F:3D:"
+  "54\r\n"
   "a=setup:actpass\r\n"
   "a=mid:1\r\n"
   "a=extmap:14 urn:ietf:params:rtp-hdrext:toffset\r\n"
@@ -394,7 +411,9 @@ static const char firefox_sendrecv[] =
   "o=mozilla...THIS_IS_SDPARTA-115.0 7421734153525236541 0 IN IP4 0.0.0.0\r\n"
   "s=-\r\n"
   "t=0 0\r\n"
-  "a=fingerprint:sha-256 3F:0C:9B:A1:52:7E:48:D6:11:C4:0A:E9:6B:27:F3:85:D0:4A:9E:12:B7:63:28:CF:5D:91:E0:3A:74:BB:06:C8\r\n"
+  "a=fingerprint:sha-256 "
+  "3F:0C:9B:A1:52:7E:48:D6:11:C4:0A:E9:6B:27:F3:85:D0:4A:9E:12:B7:63:28:CF:5D:91:E0:3A:74:BB:06:"
+  "C8\r\n"
   "a=group:BUNDLE 0 1\r\n"
   "a=ice-options:trickle\r\n"
   "a=msid-semantic:WMS *\r\n"
@@ -507,7 +526,9 @@ static const char webrtcbin_sendonly[] =
   "a=ssrc:64986036 msid:user1438301500@host-ed947ce6 webrtctransceiver0\r\n"
   "a=ssrc:64986036 cname:user1438301500@host-ed947ce6\r\n"
   "a=mid:audio0\r\n"
-  "a=fingerprint:sha-256 0F:60:AA:4B:52:45:B4:B0:52:97:5B:6D:69:1E:5D:2F:77:E7:36:FD:AB:6C:A9:A4:0E:D9:BE:7F:FA:EF:69:01\r\n"
+  "a=fingerprint:sha-256 "
+  "0F:60:AA:4B:52:45:B4:B0:52:97:5B:6D:69:1E:5D:2F:77:E7:36:FD:AB:6C:A9:A4:0E:D9:BE:7F:FA:EF:69:"
+  "01\r\n"
   "a=rtcp-mux-only\r\n"
   "m=video 0 UDP/TLS/RTP/SAVPF 97\r\n"
   "c=IN IP4 0.0.0.0\r\n"
@@ -526,46 +547,51 @@ static const char webrtcbin_sendonly[] =
   "a=ssrc:2981441735 msid:user1438301500@host-ed947ce6 webrtctransceiver1\r\n"
   "a=ssrc:2981441735 cname:user1438301500@host-ed947ce6\r\n"
   "a=mid:video1\r\n"
-  "a=fingerprint:sha-256 0F:60:AA:4B:52:45:B4:B0:52:97:5B:6D:69:1E:5D:2F:77:E7:36:FD:AB:6C:A9:A4:0E:D9:BE:7F:FA:EF:69:01\r\n"
+  "a=fingerprint:sha-256 "
+  "0F:60:AA:4B:52:45:B4:B0:52:97:5B:6D:69:1E:5D:2F:77:E7:36:FD:AB:6C:A9:A4:0E:D9:BE:7F:FA:EF:69:"
+  "01\r\n"
   "a=rtcp-mux-only\r\n";
 
 /* GStreamer webrtcbin 1.22, bundle-policy=max-bundle, recvonly transceivers */
-static const char webrtcbin_recvonly[] =
-  "v=0\r\n"
-  "o=- 8428149749429130238 0 IN IP4 0.0.0.0\r\n"
-  "s=-\r\n"
-  "t=0 0\r\n"
-  "a=ice-options:trickle\r\n"
-  "a=group:BUNDLE audio0 video1\r\n"
-  "m=audio 9 UDP/TLS/RTP/SAVPF 96\r\n"
-  "c=IN IP4 0.0.0.0\r\n"
-  "a=setup:actpass\r\n"
-  "a=ice-ufrag:6Yu+uR4VnADB/pb22aVW/WHOIeaFCMjp\r\n"
-  "a=ice-pwd:8/8T1AfuQjM8W6EPOXVU/zCyzJ7wudIB\r\n"
-  "a=rtcp-mux\r\n"
-  "a=rtcp-rsize\r\n"
-  "a=recvonly\r\n"
-  "a=rtpmap:96 OPUS/48000/2\r\n"
-  "a=rtcp-fb:96 transport-cc\r\n"
-  "a=mid:audio0\r\n"
-  "a=fingerprint:sha-256 FA:C9:60:87:70:B9:38:68:58:F8:5F:F1:24:98:44:53:31:3B:C6:CE:8D:15:B6:9A:18:69:C8:C6:3E:86:26:0A\r\n"
-  "a=rtcp-mux-only\r\n"
-  "m=video 0 UDP/TLS/RTP/SAVPF 97\r\n"
-  "c=IN IP4 0.0.0.0\r\n"
-  "a=setup:actpass\r\n"
-  "a=ice-ufrag:6Yu+uR4VnADB/pb22aVW/WHOIeaFCMjp\r\n"
-  "a=ice-pwd:8/8T1AfuQjM8W6EPOXVU/zCyzJ7wudIB\r\n"
-  "a=bundle-only\r\n"
-  "a=rtcp-mux\r\n"
-  "a=rtcp-rsize\r\n"
-  "a=recvonly\r\n"
-  "a=rtpmap:97 VP8/90000\r\n"
-  "a=rtcp-fb:97 nack pli\r\n"
-  "a=rtcp-fb:97 ccm fir\r\n"
-  "a=rtcp-fb:97 transport-cc\r\n"
-  "a=mid:video1\r\n"
-  "a=fingerprint:sha-256 FA:C9:60:87:70:B9:38:68:58:F8:5F:F1:24:98:44:53:31:3B:C6:CE:8D:15:B6:9A:18:69:C8:C6:3E:86:26:0A\r\n"
-  "a=rtcp-mux-only\r\n";
+static const char webrtcbin_recvonly[] = "v=0\r\n"
+                                         "o=- 8428149749429130238 0 IN IP4 0.0.0.0\r\n"
+                                         "s=-\r\n"
+                                         "t=0 0\r\n"
+                                         "a=ice-options:trickle\r\n"
+                                         "a=group:BUNDLE audio0 video1\r\n"
+                                         "m=audio 9 UDP/TLS/RTP/SAVPF 96\r\n"
+                                         "c=IN IP4 0.0.0.0\r\n"
+                                         "a=setup:actpass\r\n"
+                                         "a=ice-ufrag:6Yu+uR4VnADB/pb22aVW/WHOIeaFCMjp\r\n"
+                                         "a=ice-pwd:8/8T1AfuQjM8W6EPOXVU/zCyzJ7wudIB\r\n"
+                                         "a=rtcp-mux\r\n"
+                                         "a=rtcp-rsize\r\n"
+                                         "a=recvonly\r\n"
+                                         "a=rtpmap:96 OPUS/48000/2\r\n"
+                                         "a=rtcp-fb:96 transport-cc\r\n"
+                                         "a=mid:audio0\r\n"
+                                         "a=fingerprint:sha-256 "
+                                         "FA:C9:60:87:70:B9:38:68:58:F8:5F:F1:24:98:44:53:31:3B:C6:"
+                                         "CE:8D:15:B6:9A:18:69:C8:C6:3E:86:26:0A\r\n"
+                                         "a=rtcp-mux-only\r\n"
+                                         "m=video 0 UDP/TLS/RTP/SAVPF 97\r\n"
+                                         "c=IN IP4 0.0.0.0\r\n"
+                                         "a=setup:actpass\r\n"
+                                         "a=ice-ufrag:6Yu+uR4VnADB/pb22aVW/WHOIeaFCMjp\r\n"
+                                         "a=ice-pwd:8/8T1AfuQjM8W6EPOXVU/zCyzJ7wudIB\r\n"
+                                         "a=bundle-only\r\n"
+                                         "a=rtcp-mux\r\n"
+                                         "a=rtcp-rsize\r\n"
+                                         "a=recvonly\r\n"
+                                         "a=rtpmap:97 VP8/90000\r\n"
+                                         "a=rtcp-fb:97 nack pli\r\n"
+                                         "a=rtcp-fb:97 ccm fir\r\n"
+                                         "a=rtcp-fb:97 transport-cc\r\n"
+                                         "a=mid:video1\r\n"
+                                         "a=fingerprint:sha-256 "
+                                         "FA:C9:60:87:70:B9:38:68:58:F8:5F:F1:24:98:44:53:31:3B:C6:"
+                                         "CE:8D:15:B6:9A:18:69:C8:C6:3E:86:26:0A\r\n"
+                                         "a=rtcp-mux-only\r\n";
 
 /* GStreamer webrtcbin 1.22, bundle-policy=none: no a=group:BUNDLE */
 static const char webrtcbin_no_bundle[] =
@@ -588,7 +614,9 @@ static const char webrtcbin_no_bundle[] =
   "a=ssrc:1788652461 msid:user1164866914@host-c3b471f1 webrtctransceiver0\r\n"
   "a=ssrc:1788652461 cname:user1164866914@host-c3b471f1\r\n"
   "a=mid:audio0\r\n"
-  "a=fingerprint:sha-256 14:B3:8D:37:E4:A2:0D:33:14:AA:C0:AF:33:80:8A:D4:B8:17:EC:9B:BA:3F:C9:A5:B7:7D:96:97:33:C3:B8:8D\r\n"
+  "a=fingerprint:sha-256 "
+  "14:B3:8D:37:E4:A2:0D:33:14:AA:C0:AF:33:80:8A:D4:B8:17:EC:9B:BA:3F:C9:A5:B7:7D:96:97:33:C3:B8:"
+  "8D\r\n"
   "a=rtcp-mux-only\r\n"
   "m=video 9 UDP/TLS/RTP/SAVPF 97\r\n"
   "c=IN IP4 0.0.0.0\r\n"
@@ -606,53 +634,58 @@ static const char webrtcbin_no_bundle[] =
   "a=ssrc:3322862750 msid:user1164866914@host-c3b471f1 webrtctransceiver1\r\n"
   "a=ssrc:3322862750 cname:user1164866914@host-c3b471f1\r\n"
   "a=mid:video1\r\n"
-  "a=fingerprint:sha-256 14:B3:8D:37:E4:A2:0D:33:14:AA:C0:AF:33:80:8A:D4:B8:17:EC:9B:BA:3F:C9:A5:B7:7D:96:97:33:C3:B8:8D\r\n"
+  "a=fingerprint:sha-256 "
+  "14:B3:8D:37:E4:A2:0D:33:14:AA:C0:AF:33:80:8A:D4:B8:17:EC:9B:BA:3F:C9:A5:B7:7D:96:97:33:C3:B8:"
+  "8D\r\n"
   "a=rtcp-mux-only\r\n";
 
 /* GStreamer webrtcbin 1.22, max-bundle, transceivers with do-nack (the testimony-client's):
  * rtx with apt= per codec, and a=ssrc-group:FID when sending. */
-static const char webrtcbin_recvonly_rtx[] =
-  "v=0\r\n"
-  "o=- 8861934944176156465 0 IN IP4 0.0.0.0\r\n"
-  "s=-\r\n"
-  "t=0 0\r\n"
-  "a=ice-options:trickle\r\n"
-  "a=group:BUNDLE audio0 video1\r\n"
-  "m=audio 9 UDP/TLS/RTP/SAVPF 111 97\r\n"
-  "c=IN IP4 0.0.0.0\r\n"
-  "a=setup:actpass\r\n"
-  "a=ice-ufrag:xsIeRvepQ63WeAx7T+SeJT4OjlyWqqDw\r\n"
-  "a=ice-pwd:h905JwAOfSS7Ibxskg9QkylHg4UlNEu1\r\n"
-  "a=rtcp-mux\r\n"
-  "a=rtcp-rsize\r\n"
-  "a=recvonly\r\n"
-  "a=rtpmap:111 OPUS/48000\r\n"
-  "a=rtcp-fb:111 nack\r\n"
-  "a=rtcp-fb:111 transport-cc\r\n"
-  "a=rtpmap:97 rtx/48000\r\n"
-  "a=fmtp:97 apt=111\r\n"
-  "a=mid:audio0\r\n"
-  "a=fingerprint:sha-256 CC:7D:35:D2:A8:5C:0A:22:61:D4:99:B0:54:5A:92:C2:06:25:0C:0D:C0:61:A5:5C:6B:04:3C:8A:30:A1:A6:C0\r\n"
-  "a=rtcp-mux-only\r\n"
-  "m=video 0 UDP/TLS/RTP/SAVPF 96 98\r\n"
-  "c=IN IP4 0.0.0.0\r\n"
-  "a=setup:actpass\r\n"
-  "a=ice-ufrag:xsIeRvepQ63WeAx7T+SeJT4OjlyWqqDw\r\n"
-  "a=ice-pwd:h905JwAOfSS7Ibxskg9QkylHg4UlNEu1\r\n"
-  "a=bundle-only\r\n"
-  "a=rtcp-mux\r\n"
-  "a=rtcp-rsize\r\n"
-  "a=recvonly\r\n"
-  "a=rtpmap:96 VP8/90000\r\n"
-  "a=rtcp-fb:96 nack\r\n"
-  "a=rtcp-fb:96 nack pli\r\n"
-  "a=rtcp-fb:96 ccm fir\r\n"
-  "a=rtcp-fb:96 transport-cc\r\n"
-  "a=rtpmap:98 rtx/90000\r\n"
-  "a=fmtp:98 apt=96\r\n"
-  "a=mid:video1\r\n"
-  "a=fingerprint:sha-256 CC:7D:35:D2:A8:5C:0A:22:61:D4:99:B0:54:5A:92:C2:06:25:0C:0D:C0:61:A5:5C:6B:04:3C:8A:30:A1:A6:C0\r\n"
-  "a=rtcp-mux-only\r\n";
+static const char webrtcbin_recvonly_rtx[] = "v=0\r\n"
+                                             "o=- 8861934944176156465 0 IN IP4 0.0.0.0\r\n"
+                                             "s=-\r\n"
+                                             "t=0 0\r\n"
+                                             "a=ice-options:trickle\r\n"
+                                             "a=group:BUNDLE audio0 video1\r\n"
+                                             "m=audio 9 UDP/TLS/RTP/SAVPF 111 97\r\n"
+                                             "c=IN IP4 0.0.0.0\r\n"
+                                             "a=setup:actpass\r\n"
+                                             "a=ice-ufrag:xsIeRvepQ63WeAx7T+SeJT4OjlyWqqDw\r\n"
+                                             "a=ice-pwd:h905JwAOfSS7Ibxskg9QkylHg4UlNEu1\r\n"
+                                             "a=rtcp-mux\r\n"
+                                             "a=rtcp-rsize\r\n"
+                                             "a=recvonly\r\n"
+                                             "a=rtpmap:111 OPUS/48000\r\n"
+                                             "a=rtcp-fb:111 nack\r\n"
+                                             "a=rtcp-fb:111 transport-cc\r\n"
+                                             "a=rtpmap:97 rtx/48000\r\n"
+                                             "a=fmtp:97 apt=111\r\n"
+                                             "a=mid:audio0\r\n"
+                                             "a=fingerprint:sha-256 "
+                                             "CC:7D:35:D2:A8:5C:0A:22:61:D4:99:B0:54:5A:92:C2:06:"
+                                             "25:0C:0D:C0:61:A5:5C:6B:04:3C:8A:30:A1:A6:C0\r\n"
+                                             "a=rtcp-mux-only\r\n"
+                                             "m=video 0 UDP/TLS/RTP/SAVPF 96 98\r\n"
+                                             "c=IN IP4 0.0.0.0\r\n"
+                                             "a=setup:actpass\r\n"
+                                             "a=ice-ufrag:xsIeRvepQ63WeAx7T+SeJT4OjlyWqqDw\r\n"
+                                             "a=ice-pwd:h905JwAOfSS7Ibxskg9QkylHg4UlNEu1\r\n"
+                                             "a=bundle-only\r\n"
+                                             "a=rtcp-mux\r\n"
+                                             "a=rtcp-rsize\r\n"
+                                             "a=recvonly\r\n"
+                                             "a=rtpmap:96 VP8/90000\r\n"
+                                             "a=rtcp-fb:96 nack\r\n"
+                                             "a=rtcp-fb:96 nack pli\r\n"
+                                             "a=rtcp-fb:96 ccm fir\r\n"
+                                             "a=rtcp-fb:96 transport-cc\r\n"
+                                             "a=rtpmap:98 rtx/90000\r\n"
+                                             "a=fmtp:98 apt=96\r\n"
+                                             "a=mid:video1\r\n"
+                                             "a=fingerprint:sha-256 "
+                                             "CC:7D:35:D2:A8:5C:0A:22:61:D4:99:B0:54:5A:92:C2:06:"
+                                             "25:0C:0D:C0:61:A5:5C:6B:04:3C:8A:30:A1:A6:C0\r\n"
+                                             "a=rtcp-mux-only\r\n";
 static const char webrtcbin_sendonly_rtx[] =
   "v=0\r\n"
   "o=- 3637537947707409089 0 IN IP4 0.0.0.0\r\n"
@@ -674,7 +707,9 @@ static const char webrtcbin_sendonly_rtx[] =
   "a=ssrc:3022095434 msid:user245964662@host-af617bcc webrtctransceiver0\r\n"
   "a=ssrc:3022095434 cname:user245964662@host-af617bcc\r\n"
   "a=mid:audio0\r\n"
-  "a=fingerprint:sha-256 E3:B9:19:28:98:80:61:28:F9:51:FC:75:65:9E:02:EB:9F:C4:E7:CD:D0:B4:1F:D0:17:27:3F:31:EF:6E:89:3B\r\n"
+  "a=fingerprint:sha-256 "
+  "E3:B9:19:28:98:80:61:28:F9:51:FC:75:65:9E:02:EB:9F:C4:E7:CD:D0:B4:1F:D0:17:27:3F:31:EF:6E:89:"
+  "3B\r\n"
   "a=rtcp-mux-only\r\n"
   "m=video 0 UDP/TLS/RTP/SAVPF 96 97\r\n"
   "c=IN IP4 0.0.0.0\r\n"
@@ -699,7 +734,9 @@ static const char webrtcbin_sendonly_rtx[] =
   "a=ssrc:803071402 msid:user245964662@host-af617bcc webrtctransceiver1\r\n"
   "a=ssrc:803071402 cname:user245964662@host-af617bcc\r\n"
   "a=mid:video1\r\n"
-  "a=fingerprint:sha-256 E3:B9:19:28:98:80:61:28:F9:51:FC:75:65:9E:02:EB:9F:C4:E7:CD:D0:B4:1F:D0:17:27:3F:31:EF:6E:89:3B\r\n"
+  "a=fingerprint:sha-256 "
+  "E3:B9:19:28:98:80:61:28:F9:51:FC:75:65:9E:02:EB:9F:C4:E7:CD:D0:B4:1F:D0:17:27:3F:31:EF:6E:89:"
+  "3B\r\n"
   "a=rtcp-mux-only\r\n";
 
 /* ---- helpers ---- */
@@ -1069,16 +1106,15 @@ test_parse_first_wins(void)
 static void
 test_round_trip(void)
 {
-  const char *const offers[] = { chromium_publish, chromium_subscribe, firefox_sendrecv,
+  const char *const offers[] = { chromium_publish,   chromium_subscribe, firefox_sendrecv,
                                  webrtcbin_sendonly, webrtcbin_recvonly, minimal_offer };
   g_autofree TmSdp *sdp = g_new0(TmSdp, 1);
   g_autofree TmSdp *answer = g_new0(TmSdp, 1);
   for (gsize i = 0; i < G_N_ELEMENTS(offers); i++) {
     parse_ok(offers[i], sdp);
     assert_round_trip(sdp);
-    TmSdpAnswerParams p = relay_params(sdp->media[0].direction == TM_DIR_RECVONLY
-                                         ? TM_DIR_SENDONLY
-                                         : TM_DIR_RECVONLY);
+    TmSdpAnswerParams p =
+      relay_params(sdp->media[0].direction == TM_DIR_RECVONLY ? TM_DIR_SENDONLY : TM_DIR_RECVONLY);
     g_assert_cmpint(tm_sdp_answer(sdp, &p, answer), ==, TM_SDP_OK);
     assert_round_trip(answer);
   }
@@ -1090,10 +1126,12 @@ test_serialize_canonical(void)
   g_autofree TmSdp *sdp = g_new0(TmSdp, 1);
   parse_ok(minimal_offer, sdp);
   g_autofree gchar *text = tm_sdp_serialize(sdp);
-  g_assert_true(g_str_has_prefix(text, "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
-                                       "a=group:BUNDLE 0 1\r\n"));
-  g_assert_nonnull(strstr(text, "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\n"
-                                "a=ice-ufrag:abcd\r\n"));
+  g_assert_true(g_str_has_prefix(text,
+                                 "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+                                 "a=group:BUNDLE 0 1\r\n"));
+  g_assert_nonnull(strstr(text,
+                          "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\n"
+                          "a=ice-ufrag:abcd\r\n"));
   g_assert_nonnull(strstr(text, "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n"));
   g_assert_nonnull(strstr(text, "a=rtcp-fb:97 nack\r\na=fmtp:97 apt=96\r\n"));
   g_assert_nonnull(strstr(text, "a=fingerprint:sha-256 84:F8:67:50:"));
@@ -1114,9 +1152,10 @@ test_serialize_edges(void)
   g_assert_true(sdp->end_of_candidates);
   assert_round_trip(sdp);
   g_autofree gchar *text = tm_sdp_serialize(sdp);
-  g_assert_true(g_str_has_suffix(text, "t=0 0\r\na=ice-ufrag:u1\r\na=ice-pwd:p1\r\n"
-                                       "a=fingerprint:sha-1 00:01:02:03:04:05:06:07:08:09:0A:0B:"
-                                       "0C:0D:0E:0F:10:11:12:13\r\na=end-of-candidates\r\n"));
+  g_assert_true(g_str_has_suffix(text,
+                                 "t=0 0\r\na=ice-ufrag:u1\r\na=ice-pwd:p1\r\n"
+                                 "a=fingerprint:sha-1 00:01:02:03:04:05:06:07:08:09:0A:0B:"
+                                 "0C:0D:0E:0F:10:11:12:13\r\na=end-of-candidates\r\n"));
   /* an SSRC known only from another attribute: written bare, read back */
   g_autofree gchar *label = with_text(minimal_offer, "a=ssrc:1 cname:c", "a=ssrc:7 label:x");
   parse_ok(label, sdp);
@@ -1340,13 +1379,19 @@ test_parse_ssrc_group(void)
   g_assert_cmpuint(sdp->media[1].fid_ssrcs[0], ==, 1);
   g_assert_cmpuint(sdp->media[1].fid_ssrcs[1], ==, 2);
   assert_round_trip(sdp);
-  g_autofree gchar *session = with_text(minimal_offer, "a=setup:actpass\r\n",
-                                        "a=setup:actpass\r\na=ssrc-group:FID 1 2\r\n");
+  g_autofree gchar *session =
+    with_text(minimal_offer, "a=setup:actpass\r\n", "a=setup:actpass\r\na=ssrc-group:FID 1 2\r\n");
   parse_ok(session, sdp); /* session level: ignored */
   g_assert_false(sdp->media[0].has_fid || sdp->media[1].has_fid);
   const char *const bad[] = {
-    "a=ssrc-group:FID 1", "a=ssrc-group:FID 1 1", "a=ssrc-group:FID 1 2 3", "a=ssrc-group:FID 1 x",
-    "a=ssrc-group:FID 1 4294967296", "a=ssrc-group:FID", "a=ssrc-group:", "a=ssrc-group:SIM",
+    "a=ssrc-group:FID 1",
+    "a=ssrc-group:FID 1 1",
+    "a=ssrc-group:FID 1 2 3",
+    "a=ssrc-group:FID 1 x",
+    "a=ssrc-group:FID 1 4294967296",
+    "a=ssrc-group:FID",
+    "a=ssrc-group:",
+    "a=ssrc-group:SIM",
     "a=ssrc-group:SIM 1 -2",
   };
   for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -1362,9 +1407,19 @@ test_codec_apt(void)
     const char *fmtp;
     int apt;
   } cases[] = {
-    { "apt=96", 96 }, { "apt=96;rtx-time=3000", 96 }, { "rtx-time=3000; apt=100", 100 },
-    { "apt=0", 0 }, { "apt=127", 127 }, { "apt=128", -1 }, { "apt=", -1 }, { "apt=9a", -1 },
-    { "xapt=96", -1 }, { "", -1 }, { ";;", -1 }, { "apt", -1 }, { "apt=-1", -1 },
+    { "apt=96", 96 },
+    { "apt=96;rtx-time=3000", 96 },
+    { "rtx-time=3000; apt=100", 100 },
+    { "apt=0", 0 },
+    { "apt=127", 127 },
+    { "apt=128", -1 },
+    { "apt=", -1 },
+    { "apt=9a", -1 },
+    { "xapt=96", -1 },
+    { "", -1 },
+    { ";;", -1 },
+    { "apt", -1 },
+    { "apt=-1", -1 },
   };
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
     TmSdpCodec c = { 0 };
@@ -1405,7 +1460,8 @@ test_answer_codec_choice(void)
   g_assert_cmpint(tm_sdp_answer(offer, &p, answer), ==, TM_SDP_OK);
   g_assert_cmpuint(answer->media[1].codecs[0].pt, ==, 97);
   /* a plain RTP/AVP section (no DTLS-SRTP) is rejected */
-  g_autofree gchar *avp = with_text(minimal_offer, "m=audio 9 UDP/TLS/RTP/SAVPF", "m=audio 9 RTP/AVP");
+  g_autofree gchar *avp =
+    with_text(minimal_offer, "m=audio 9 UDP/TLS/RTP/SAVPF", "m=audio 9 RTP/AVP");
   parse_ok(avp, offer);
   g_assert_cmpint(tm_sdp_answer(offer, &p, answer), ==, TM_SDP_OK);
   g_assert_cmpuint(answer->media[0].port, ==, 0);
@@ -1521,8 +1577,8 @@ test_answer_params(void)
   parse_ok(minimal_offer, offer);
   g_autofree gchar *long_token = repeat('t', TM_SDP_TOKEN_LEN);
   g_autofree gchar *long_ice = repeat('i', TM_SDP_ICE_LEN);
-  g_autofree gchar *long_cand = g_strconcat("candidate:", long_token, long_token, long_token,
-                                            long_token, NULL);
+  g_autofree gchar *long_cand =
+    g_strconcat("candidate:", long_token, long_token, long_token, long_token, NULL);
   const char *injected[] = { "candidate:1 1 udp 1 127.0.0.1 9 typ host\r\na=ice-lite" };
   const char *no_prefix[] = { "a=candidate:1 1 udp 1 127.0.0.1 9 typ host" };
   const char *trailing[] = { "candidate:1 1 udp 1 127.0.0.1 9 typ host " };
@@ -1631,8 +1687,7 @@ test_caps_counts(void)
   g_assert_cmpint(parse_with_lines("", cands33), ==, TM_SDP_ERR_TOO_MANY);
 
   g_assert_cmpint(parse_variant("BUNDLE 0 1", "BUNDLE 0 1 2 3 4 5 6 7"), ==, TM_SDP_OK);
-  g_assert_cmpint(parse_variant("BUNDLE 0 1", "BUNDLE 0 1 2 3 4 5 6 7 8"), ==,
-                  TM_SDP_ERR_TOO_MANY);
+  g_assert_cmpint(parse_variant("BUNDLE 0 1", "BUNDLE 0 1 2 3 4 5 6 7 8"), ==, TM_SDP_ERR_TOO_MANY);
 }
 
 /* Replaces VALUE in the minimal offer by N copies of C, then by N + 1 copies. */
@@ -1652,7 +1707,8 @@ test_caps_strings(void)
 {
   assert_string_cap("a=mid:", "\r\n", "a=mid:1\r\n", TM_SDP_TOKEN_LEN - 1);
   assert_string_cap("a=group:BUNDLE 0 ", "\r\n", "a=group:BUNDLE 0 1\r\n", TM_SDP_TOKEN_LEN - 1);
-  assert_string_cap("a=rtpmap:97 ", "/90000\r\n", "a=rtpmap:97 rtx/90000\r\n", TM_SDP_TOKEN_LEN - 1);
+  assert_string_cap("a=rtpmap:97 ", "/90000\r\n", "a=rtpmap:97 rtx/90000\r\n",
+                    TM_SDP_TOKEN_LEN - 1);
   assert_string_cap("a=ssrc:1 cname:", "\r\n", "a=ssrc:1 cname:c\r\n", TM_SDP_TOKEN_LEN - 1);
   assert_string_cap("a=msid:", " track\r\n", "a=ssrc:1 cname:c\r\n", TM_SDP_TOKEN_LEN - 1);
   assert_string_cap("a=msid:stream ", "\r\n", "a=ssrc:1 cname:c\r\n", TM_SDP_TOKEN_LEN - 1);
@@ -1748,14 +1804,14 @@ test_syntax(void)
   static const struct {
     const char *from, *to;
   } cases[] = {
-    { "v=0\r\n", "s=-\r\nv=0\r\n" },    /* v= not first */
-    { "s=-\r\n", "s=-\r\nv=0\r\n" },    /* v= twice */
-    { "s=-\r\n", "garbage\r\n" },       /* not x=value */
-    { "s=-\r\n", "S=-\r\n" },           /* type must be a lower-case letter */
+    { "v=0\r\n", "s=-\r\nv=0\r\n" }, /* v= not first */
+    { "s=-\r\n", "s=-\r\nv=0\r\n" }, /* v= twice */
+    { "s=-\r\n", "garbage\r\n" },    /* not x=value */
+    { "s=-\r\n", "S=-\r\n" },        /* type must be a lower-case letter */
     { "s=-\r\n", "=-\r\n" },
     { "s=-\r\n", "s\r\n" },
-    { "s=-\r\n", "s=a\rb\r\n" },        /* bare CR */
-    { "s=-\r\n", "s=a\x01\r\n" },       /* control character */
+    { "s=-\r\n", "s=a\rb\r\n" },  /* bare CR */
+    { "s=-\r\n", "s=a\x01\r\n" }, /* control character */
     { "s=-\r\n", "s=\x7f\r\n" },
     { "m=audio 9 UDP/TLS/RTP/SAVPF 111", "m=audio 9 UDP/TLS/RTP/SAVPF" }, /* no format */
     { "o=- 1 2 IN IP4 127.0.0.1", "o=- 1 2" },
@@ -1773,7 +1829,8 @@ test_syntax(void)
   g_autofree gchar *exact = g_memdup2(minimal_offer, len);
   g_assert_cmpint(tm_sdp_parse(exact, len, sdp), ==, TM_SDP_OK);
   /* tabs are ordinary characters; unknown line types and attributes are ignored */
-  g_assert_cmpint(parse_variant("s=-\r\n", "s=\ttab\r\nz=0\r\nk=x\r\na=\r\na=x-y\r\n"), ==, TM_SDP_OK);
+  g_assert_cmpint(parse_variant("s=-\r\n", "s=\ttab\r\nz=0\r\nk=x\r\na=\r\na=x-y\r\n"), ==,
+                  TM_SDP_OK);
 }
 
 /* Tabs separate tokens as spaces do. A token that was only a tab, or ended in one, came out at
@@ -1802,8 +1859,8 @@ test_tabs(void)
   assert_round_trip(sdp);
 
   /* the input that found it: a tab-only msid-semantic token */
-  g_autofree gchar *tab_only = with_text(minimal_offer, "a=setup:actpass\r\n",
-                                         "a=setup:actpass\r\na=msid-semantic:\t W\r\n");
+  g_autofree gchar *tab_only =
+    with_text(minimal_offer, "a=setup:actpass\r\n", "a=setup:actpass\r\na=msid-semantic:\t W\r\n");
   parse_ok(tab_only, sdp);
   g_assert_cmpstr(sdp->msid_semantic, ==, "W");
   assert_round_trip(sdp);
@@ -1840,10 +1897,10 @@ test_fingerprint(void)
     { "sha-256 :84", TM_SDP_ERR_BAD_VALUE },
     { "sha-256 84::F8", TM_SDP_ERR_BAD_VALUE },
     { "sha-256", TM_SDP_ERR_BAD_VALUE },
-    { "sha-256 84:F8", TM_SDP_ERR_BAD_VALUE },                   /* 2 bytes for sha-256 */
+    { "sha-256 84:F8", TM_SDP_ERR_BAD_VALUE }, /* 2 bytes for sha-256 */
     { "sha-1 00:01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10:11:12:13", TM_SDP_OK },
     { "sha-1 00:01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10:11:12", TM_SDP_ERR_BAD_VALUE },
-    { "x-future-hash AB", TM_SDP_OK },                           /* unknown: any length */
+    { "x-future-hash AB", TM_SDP_OK }, /* unknown: any length */
     { "a-very-long-name AB", TM_SDP_ERR_TOO_LONG },
   };
   for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {

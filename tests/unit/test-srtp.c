@@ -69,8 +69,9 @@ make_rtp(uint8_t *buf, uint32_t ssrc, uint16_t seq, size_t len, bool extras)
   uint8_t payload[TM_RTP_MAX_PACKET];
   for (size_t i = 0; i < len; i++)
     payload[i] = (uint8_t) (seq + i * 3);
-  TmRtpPacket p = { .pt = 111, .seq = seq, .ts = seq * 960u, .ssrc = ssrc, .payload = payload,
-                    .payload_len = len };
+  TmRtpPacket p = {
+    .pt = 111, .seq = seq, .ts = seq * 960u, .ssrc = ssrc, .payload = payload, .payload_len = len
+  };
   if (extras) {
     p.marker = true;
     p.csrc_count = 2;
@@ -152,7 +153,7 @@ test_rtcp_round_trip(Fixture *f, gconstpointer data)
     size_t len = n;
     g_assert_cmpint(tm_srtp_protect_rtcp(f->a, wire, &len, sizeof wire), ==, TM_SRTP_OK);
     g_assert_cmpuint(len, ==, n + f->rtcp_trailer);
-    g_assert_cmpmem(wire, 8, plain, 8);            /* header and sender SSRC in the clear */
+    g_assert_cmpmem(wire, 8, plain, 8); /* header and sender SSRC in the clear */
     g_assert_true(memcmp(wire + 8, plain + 8, 24) != 0);
     g_assert_cmpuint(wire[n + f->rtcp_index_at] & 0x80, ==, 0x80); /* E: encrypted */
     g_assert_cmpuint(wire[n + f->rtcp_index_at + 3], ==, i + 1);   /* index, from 1 */
@@ -424,8 +425,7 @@ main(int argc, char **argv)
     add("late-in-window", profiles[i], test_late_in_window);
     add("retransmission", profiles[i], test_retransmission);
     add("buffer", profiles[i], test_buffer);
-    g_autofree char *path = g_strdup_printf(
-      "/srtp/%s/wrong-key", i == 0 ? "gcm" : "cm-sha1-80");
+    g_autofree char *path = g_strdup_printf("/srtp/%s/wrong-key", i == 0 ? "gcm" : "cm-sha1-80");
     g_test_add_data_func(path, GINT_TO_POINTER(profiles[i]), test_wrong_key);
   }
   g_test_add_func("/srtp/profiles-differ", test_profiles_differ);

@@ -150,7 +150,7 @@ test_expired(void)
   g_autofree gchar *token = tm_token_sign(&c, key, sizeof key);
   TmTokenClaims out;
   g_assert_cmpint(verify_at(token, c.exp - 1, NULL, &out), ==, TM_TOKEN_OK);
-  g_assert_cmpint(verify_at(token, c.exp, NULL, &out), ==, TM_TOKEN_OK);       /* leeway */
+  g_assert_cmpint(verify_at(token, c.exp, NULL, &out), ==, TM_TOKEN_OK); /* leeway */
   g_assert_cmpint(verify_at(token, c.exp + 29, NULL, &out), ==, TM_TOKEN_OK);
   g_assert_cmpint(verify_at(token, c.exp + 30, NULL, &out), ==, TM_TOKEN_ERR_EXPIRED);
   g_assert_cmpstr(out.hearing, ==, "h1"); /* authentic claims are given, to name the token */
@@ -209,9 +209,9 @@ test_forged_payload(void)
   g_autofree gchar *spliced = g_strjoin(".", w[0], j[1], w[2], NULL);
   g_assert_cmpint(verify_at(spliced, NOW, NULL, NULL), ==, TM_TOKEN_ERR_BAD_SIGNATURE);
   /* a payload written by hand with the old signature */
-  g_autofree gchar *hand =
-    forge(header_hs256, "{'hrg':'h1','role':'judge','name':'Witness A','jti':'jti-0001',"
-                        CLAIMS_REST "}", NULL, w[2]);
+  g_autofree gchar *hand = forge(
+    header_hs256, "{'hrg':'h1','role':'judge','name':'Witness A','jti':'jti-0001'," CLAIMS_REST "}",
+    NULL, w[2]);
   g_assert_cmpint(verify_at(hand, NOW, NULL, NULL), ==, TM_TOKEN_ERR_BAD_SIGNATURE);
   g_strfreev(w);
   g_strfreev(j);
@@ -234,17 +234,30 @@ test_wrong_hearing(void)
 static void
 test_alg(void)
 {
-  static const char payload[] =
-    "{'hrg':'h1','role':'judge','name':'J','jti':'j'," CLAIMS_REST "}";
+  static const char payload[] = "{'hrg':'h1','role':'judge','name':'J','jti':'j'," CLAIMS_REST "}";
   static const char *const headers[] = {
-    "{'alg':'none','typ':'JWT'}", "{'alg':'None'}", "{'alg':'HS512'}",
-    "{'alg':'hs256'}", "{'alg':'RS256'}", "{'alg':'ES256'}", "{'typ':'JWT'}",
-    "{'alg':256}", "{'alg':null}", "{'alg':['HS256']}", "{'alg':'HS256 '}",
-    "{'alg':'HS256','typ':'JOSE+JSON'}", "{'alg':'HS256','typ':1}",
-    "{'alg':'HS256','crit':['exp']}", "['HS256']", "'HS256'", "{}",
+    "{'alg':'none','typ':'JWT'}",
+    "{'alg':'None'}",
+    "{'alg':'HS512'}",
+    "{'alg':'hs256'}",
+    "{'alg':'RS256'}",
+    "{'alg':'ES256'}",
+    "{'typ':'JWT'}",
+    "{'alg':256}",
+    "{'alg':null}",
+    "{'alg':['HS256']}",
+    "{'alg':'HS256 '}",
+    "{'alg':'HS256','typ':'JOSE+JSON'}",
+    "{'alg':'HS256','typ':1}",
+    "{'alg':'HS256','crit':['exp']}",
+    "['HS256']",
+    "'HS256'",
+    "{}",
     /* spellings json-glib reads as HS256 but JSON does not allow (found by fuzz-token;
      * tests/fuzz/corpus/token/crash-header-escape) */
-    "{'alg':'H\\S256'}", "{'alg':'HS\\x32\\x35\\x36'}", "{'alg':'HS256'} {}",
+    "{'alg':'H\\S256'}",
+    "{'alg':'HS\\x32\\x35\\x36'}",
+    "{'alg':'HS256'} {}",
     "{'alg':'HS256' /* c */}",
   };
   for (size_t i = 0; i < G_N_ELEMENTS(headers); i++) {
@@ -256,8 +269,10 @@ test_alg(void)
   }
   /* accepted variants: no typ, lower-case typ, extra members */
   static const char *const good[] = {
-    "{'alg':'HS256'}", "{'typ':'jwt','alg':'HS256'}",
-    "{'alg':'HS256','kid':'court-2026'}", "{'alg':'\\u0048S256'}",
+    "{'alg':'HS256'}",
+    "{'typ':'jwt','alg':'HS256'}",
+    "{'alg':'HS256','kid':'court-2026'}",
+    "{'alg':'\\u0048S256'}",
   };
   for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
     g_autofree gchar *t = forge(good[i], payload, key, NULL);
@@ -279,8 +294,13 @@ test_malformed(void)
   g_autofree gchar *slash = g_strdup(token);
   slash[3] = '/';
   const char *const bad[] = {
-    "", ".", "..", "abc", "a.b", "a..b", "..abc", two_parts, four_parts, padded, space, plus,
-    slash, "eyJhbGciOiJIUzI1NiJ9.e30.AAAAA", /* impossible length 4n+1 */
+    "",         ".",
+    "..",       "abc",
+    "a.b",      "a..b",
+    "..abc",    two_parts,
+    four_parts, padded,
+    space,      plus,
+    slash,      "eyJhbGciOiJIUzI1NiJ9.e30.AAAAA", /* impossible length 4n+1 */
   };
   for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
     g_assert_cmpint(verify_at(bad[i], NOW, NULL, NULL), ==, TM_TOKEN_ERR_MALFORMED);
@@ -323,13 +343,15 @@ test_too_long(void)
   /* a valid token padded with a long, ignored header member to just over the cap */
   g_autofree gchar *filler = g_strnfill(3000, 'x');
   g_autofree gchar *header = g_strdup_printf("{'alg':'HS256','kid':'%s'}", filler);
-  g_autofree gchar *big = forge(header, "{'hrg':'h1','role':'judge','name':'J',"
-                                        "'jti':'j'," CLAIMS_REST "}", key, NULL);
+  g_autofree gchar *big = forge(header,
+                                "{'hrg':'h1','role':'judge','name':'J',"
+                                "'jti':'j'," CLAIMS_REST "}",
+                                key, NULL);
   g_assert_cmpuint(strlen(big), >, TM_TOKEN_MAX_LEN);
   g_assert_cmpint(verify_at(big, NOW, NULL, NULL), ==, TM_TOKEN_ERR_TOO_LONG);
   g_autofree gchar *junk = g_strnfill(TM_TOKEN_MAX_LEN + 1, 'A');
-  g_assert_cmpint(tm_token_verify(junk, TM_TOKEN_MAX_LEN + 1, key, sizeof key, NOW, NULL, NULL),
-                  ==, TM_TOKEN_ERR_TOO_LONG);
+  g_assert_cmpint(tm_token_verify(junk, TM_TOKEN_MAX_LEN + 1, key, sizeof key, NOW, NULL, NULL), ==,
+                  TM_TOKEN_ERR_TOO_LONG);
   g_assert_cmpint(tm_token_verify(junk, TM_TOKEN_MAX_LEN, key, sizeof key, NOW, NULL, NULL), ==,
                   TM_TOKEN_ERR_MALFORMED);
   g_assert_cmpint(tm_token_verify(junk, G_MAXSIZE, key, sizeof key, NOW, NULL, NULL), ==,
@@ -354,22 +376,17 @@ test_claims(void)
     { "{'hrg':'h1','role':'judge','name':'J','jti':'" ID64 "4'," CLAIMS_REST "}",
       TM_TOKEN_ERR_BAD_CLAIMS },
     { "{'role':'judge','name':'J','jti':'j'," CLAIMS_REST "}", TM_TOKEN_ERR_BAD_CLAIMS },
-    { "{'hrg':'','role':'judge','name':'J','jti':'j'," CLAIMS_REST "}",
-      TM_TOKEN_ERR_BAD_CLAIMS },
+    { "{'hrg':'','role':'judge','name':'J','jti':'j'," CLAIMS_REST "}", TM_TOKEN_ERR_BAD_CLAIMS },
     { "{'hrg':'h 1','role':'judge','name':'J','jti':'j'," CLAIMS_REST "}",
       TM_TOKEN_ERR_BAD_CLAIMS },
     { "{'hrg':'h/1','role':'judge','name':'J','jti':'j'," CLAIMS_REST "}",
       TM_TOKEN_ERR_BAD_CLAIMS },
-    { "{'hrg':7,'role':'judge','name':'J','jti':'j'," CLAIMS_REST "}",
-      TM_TOKEN_ERR_BAD_CLAIMS },
-    { "{'hrg':'h1','role':'Judge','name':'J','jti':'j'," CLAIMS_REST "}",
-      TM_TOKEN_ERR_BAD_CLAIMS },
-    { "{'hrg':'h1','role':'admin','name':'J','jti':'j'," CLAIMS_REST "}",
-      TM_TOKEN_ERR_BAD_CLAIMS },
+    { "{'hrg':7,'role':'judge','name':'J','jti':'j'," CLAIMS_REST "}", TM_TOKEN_ERR_BAD_CLAIMS },
+    { "{'hrg':'h1','role':'Judge','name':'J','jti':'j'," CLAIMS_REST "}", TM_TOKEN_ERR_BAD_CLAIMS },
+    { "{'hrg':'h1','role':'admin','name':'J','jti':'j'," CLAIMS_REST "}", TM_TOKEN_ERR_BAD_CLAIMS },
     { "{'hrg':'h1','role':['judge'],'name':'J','jti':'j'," CLAIMS_REST "}",
       TM_TOKEN_ERR_BAD_CLAIMS },
-    { "{'hrg':'h1','role':'judge','name':'','jti':'j'," CLAIMS_REST "}",
-      TM_TOKEN_ERR_BAD_CLAIMS },
+    { "{'hrg':'h1','role':'judge','name':'','jti':'j'," CLAIMS_REST "}", TM_TOKEN_ERR_BAD_CLAIMS },
     { "{'hrg':'h1','role':'judge','jti':'j'," CLAIMS_REST "}", TM_TOKEN_ERR_BAD_CLAIMS },
     { "{'hrg':'h1','role':'judge','name':'J\\nudge','jti':'j'," CLAIMS_REST "}",
       TM_TOKEN_ERR_BAD_CLAIMS },
@@ -398,10 +415,10 @@ test_claims(void)
     { "{'hrg':'h1','role':'judge','name':'J','jti':'j','nbf':true,'exp':1700003600}",
       TM_TOKEN_ERR_BAD_CLAIMS },
     { "{'hrg':'h1','role':'judge','name':'J','jti':'j','nbf':1700003601,"
-      "'exp':1700003600}", TM_TOKEN_ERR_BAD_CLAIMS },
+      "'exp':1700003600}",
+      TM_TOKEN_ERR_BAD_CLAIMS },
     /* extra claims are ignored; iat is optional */
-    { "{'hrg':'h1','role':'judge','name':'J','jti':'j','exp':1700003600,'aud':[1]}",
-      TM_TOKEN_OK },
+    { "{'hrg':'h1','role':'judge','name':'J','jti':'j','exp':1700003600,'aud':[1]}", TM_TOKEN_OK },
   };
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_test_message("case %zu: %s", i, cases[i].payload);

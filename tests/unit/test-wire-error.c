@@ -41,8 +41,8 @@ test_table(void)
 static GHashTable *
 documented_codes(void)
 {
-  g_autofree char *path = g_test_build_filename(G_TEST_DIST, "..", "..", "docs", "protocol.md",
-                                                NULL);
+  g_autofree char *path =
+    g_test_build_filename(G_TEST_DIST, "..", "..", "docs", "protocol.md", NULL);
   g_autofree char *text = NULL;
   g_autoptr(GError) error = NULL;
   if (!g_file_get_contents(path, &text, NULL, &error))
@@ -86,10 +86,10 @@ static void
 test_mappings(void)
 {
   for (int e = TM_TOKEN_OK + 1; e < TM_TOKEN_ERR_COUNT; e++) {
-    const char *want = e == TM_TOKEN_ERR_EXPIRED         ? "token-expired"
-                       : e == TM_TOKEN_ERR_NOT_YET_VALID ? "token-not-yet-valid"
-                       : e == TM_TOKEN_ERR_WRONG_HEARING ? "wrong-hearing"
-                                                         : "bad-token";
+    const char *want = e == TM_TOKEN_ERR_EXPIRED ? "token-expired"
+      : e == TM_TOKEN_ERR_NOT_YET_VALID          ? "token-not-yet-valid"
+      : e == TM_TOKEN_ERR_WRONG_HEARING          ? "wrong-hearing"
+                                                 : "bad-token";
     g_assert_cmpstr(tm_wire_error_code(tm_wire_error_for_token(e)), ==, want);
   }
   g_assert_cmpstr(tm_wire_error_code(tm_wire_error_for_message(TM_MESSAGE_ERR_TOO_LARGE)), ==,
@@ -109,9 +109,9 @@ test_mappings(void)
     TmHearingError err;
     const char *code;
   } hearing[] = {
-    { TM_HEARING_ERR_FULL, "hearing-full" },   { TM_HEARING_ERR_SELF, "bad-request" },
+    { TM_HEARING_ERR_FULL, "hearing-full" },    { TM_HEARING_ERR_SELF, "bad-request" },
     { TM_HEARING_ERR_NO_FEED, "unknown-feed" }, { TM_HEARING_ERR_DUPLICATE, "bad-request" },
-    { TM_HEARING_ERR_SDP, "bad-sdp" },         { TM_HEARING_ERR_FORBIDDEN, "forbidden" },
+    { TM_HEARING_ERR_SDP, "bad-sdp" },          { TM_HEARING_ERR_FORBIDDEN, "forbidden" },
   };
   G_STATIC_ASSERT(G_N_ELEMENTS(hearing) == TM_HEARING_ERR_COUNT - 1);
   for (gsize i = 0; i < G_N_ELEMENTS(hearing); i++)
