@@ -4,7 +4,7 @@
 #include "room.h"
 
 #include <string.h>
-#include <sys/random.h>
+#include <openssl/rand.h>
 
 #include "wire.h"
 
@@ -145,7 +145,7 @@ tm_room_seat_new(TmRoom *room, TmParticipant *p, const char *jti)
   seat->participant = p;
   g_strlcpy(seat->jti, jti, sizeof seat->jti);
   uint8_t raw[16];
-  if (getrandom(raw, sizeof raw, 0) != sizeof raw)
+  if (RAND_bytes(raw, sizeof raw) != 1)
     g_error("no randomness for a resume secret");
   for (size_t i = 0; i < sizeof raw; i++)
     g_snprintf(seat->secret + 2 * i, 3, "%02x", raw[i]);

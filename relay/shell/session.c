@@ -4,6 +4,7 @@
 #include "session.h"
 
 #include <string.h>
+#include <openssl/crypto.h>
 
 #include "audit.h"
 #include "control.h"
@@ -164,18 +165,6 @@ refuse(TmSession *s, TmWireError err, const char *message)
   tm_session_close(s, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
 }
 
-static gboolean
-secret_equal(const char *a, const char *b)
-{
-  size_t n = strlen(b);
-  if (strlen(a) != n)
-    return FALSE;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < n; i++)
-    diff |= (unsigned char) (a[i] ^ b[i]);
-  return diff == 0;
-}
-
 /* The place a join continues: its token's seat, when nobody holds it now, or when the join
  * brings the seat's secret (its old connection is still open on our side). */
 static TmSeat *
@@ -186,7 +175,11 @@ resumable_seat(TmRoom *room, const TmMessage *m, const char *jti)
     return NULL;
   if (seat->participant->data == NULL)
     return seat;
-  return m->resume != NULL && secret_equal(m->resume, seat->secret) ? seat : NULL;
+  /* constant time: the secret's length is fixed (32 hex digits) and not itself a secret */
+  return m->resume != NULL && strlen(m->resume) == strlen(seat->secret) &&
+      CRYPTO_memcmp(m->resume, seat->secret, strlen(seat->secret)) == 0
+    ? seat
+    : NULL;
 }
 
 /* Checks the token and the hearing; on success fills S's identity and returns the room, and in
