@@ -201,7 +201,8 @@ tm_room_set_away(TmRoom *room, TmParticipant *p, const char *why)
   p->away_since_us = g_get_monotonic_time();
   g_message("%s: link lost (%s); its place is kept for %d s", p->id, why, TM_ROOM_GRACE_S);
   tm_room_audit(room, NULL, "link-lost", p, why);
-  tm_room_record_presence(room, p, FALSE);
+  /* The recording keeps the participant: its silent tracks make the gap, and whatever arrives
+   * before the next link check is recorded, not dropped as from someone gone. */
   seat->grace = g_timeout_source_new_seconds(TM_ROOM_GRACE_S);
   g_source_set_callback(seat->grace, grace_over, seat, NULL);
   g_source_attach(seat->grace, room->relay->context);
@@ -244,7 +245,6 @@ tm_room_check_back(TmRoom *room, TmParticipant *p)
   seat_stop_grace(seat);
   g_message("%s is back %s", p->id, detail);
   tm_room_audit(room, NULL, "link-restored", p, detail);
-  tm_room_record_presence(room, p, TRUE);
   tm_room_participant_changed(room, p);
 }
 
