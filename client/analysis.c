@@ -1,10 +1,13 @@
 /* analysis.c — frame and audio analysis of one remote participant (see analysis.h). */
 #include "analysis.h"
 
+#include "timeline.h"
+
 #include <gst/audio/audio.h>
 #include <gst/fft/gstfftf32.h>
 #include <gst/video/video.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define GRID 32
@@ -21,6 +24,7 @@ struct _TmAnalysis {
   gint64 first_frame_ms;
   GstCaps *video_caps; /* caps VIDEO_INFO was made from */
   GstVideoInfo video_info;
+  TmTimeline video_timeline;
 
   /* audio, under lock */
   guint64 buffers;
@@ -28,7 +32,41 @@ struct _TmAnalysis {
   gfloat ring[TM_ANALYSIS_AUDIO_WINDOW];
   guint ring_pos;  /* next write index */
   guint ring_fill; /* valid samples, <= TM_ANALYSIS_AUDIO_WINDOW */
+  TmTimeline audio_timeline;
 };
+
+/* The receive pipeline's latency (one per process), set when it is recalculated. */
+static _Atomic gint64 pipeline_latency_ns;
+
+void
+tm_analysis_set_latency(GstClockTime latency)
+{
+  atomic_store(&pipeline_latency_ns, GST_CLOCK_TIME_IS_VALID(latency) ? (gint64) latency : 0);
+}
+
+/* When BUFFER, passing PAD now, is to be presented and the time now, both in the running time
+ * of PAD's element's clock; FALSE when either is unknown (not playing, no timestamp). */
+static gboolean
+presentation_times(GstPad *pad, GstBuffer *buffer, gint64 *present_ns, gint64 *arrival_ns)
+{
+  GstElement *element = GST_PAD_PARENT(pad);
+  g_autoptr(GstClock) clock = element != NULL ? gst_element_get_clock(element) : NULL;
+  g_autoptr(GstEvent) event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
+  const GstSegment *segment = NULL;
+  guint64 running;
+  gint64 latency = atomic_load(&pipeline_latency_ns);
+
+  /* not before the pipeline's latency is known (its receivers' jitter buffers add some) */
+  if (latency <= 0 || clock == NULL || event == NULL || !GST_BUFFER_PTS_IS_VALID(buffer))
+    return FALSE;
+  gst_event_parse_segment(event, &segment);
+  running = gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
+  if (!GST_CLOCK_TIME_IS_VALID(running))
+    return FALSE;
+  *present_ns = (gint64) running + latency;
+  *arrival_ns = (gint64) (gst_clock_get_time(clock) - gst_element_get_base_time(element));
+  return TRUE;
+}
 
 static void
 analysis_clear(gpointer data)
@@ -46,6 +84,10 @@ tm_analysis_new(gint64 start_us)
 
   analysis->start_us = start_us;
   analysis->rate = 48000;
+  tm_timeline_init(&analysis->video_timeline, TM_TIMELINE_VIDEO_TOLERANCE_NS,
+                   TM_TIMELINE_VIDEO_FREEZE_NS);
+  tm_timeline_init(&analysis->audio_timeline, TM_TIMELINE_AUDIO_TOLERANCE_NS,
+                   TM_TIMELINE_AUDIO_GAP_NS);
   g_mutex_init(&analysis->lock);
   return analysis;
 }
@@ -97,11 +139,16 @@ video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
   GstVideoFrame frame;
   gint r, g, b;
+  gint64 present, arrival;
+  gboolean timed;
 
   if (buffer == NULL || caps == NULL)
     return GST_PAD_PROBE_OK;
+  timed = presentation_times(pad, buffer, &present, &arrival);
 
   g_mutex_lock(&analysis->lock);
+  if (timed)
+    tm_timeline_add(&analysis->video_timeline, present, 0, arrival);
   if (analysis->video_caps == NULL || !gst_caps_is_equal(caps, analysis->video_caps)) {
     if (!gst_video_info_from_caps(&analysis->video_info, caps) ||
         GST_VIDEO_INFO_FORMAT(&analysis->video_info) != GST_VIDEO_FORMAT_RGBx) {
@@ -141,6 +188,8 @@ audio_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
   GstAudioInfo audio_info;
   GstMapInfo map;
+  gint64 present, arrival;
+  gboolean timed;
 
   if (buffer == NULL || caps == NULL || !gst_audio_info_from_caps(&audio_info, caps) ||
       GST_AUDIO_INFO_FORMAT(&audio_info) != GST_AUDIO_FORMAT_F32LE ||
@@ -148,8 +197,13 @@ audio_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     return GST_PAD_PROBE_OK;
   if (!gst_buffer_map(buffer, &map, GST_MAP_READ))
     return GST_PAD_PROBE_OK;
+  timed = presentation_times(pad, buffer, &present, &arrival);
 
   g_mutex_lock(&analysis->lock);
+  if (timed)
+    tm_timeline_add(&analysis->audio_timeline, present,
+                    GST_BUFFER_DURATION_IS_VALID(buffer) ? (gint64) GST_BUFFER_DURATION(buffer) : 0,
+                    arrival);
   analysis->rate = GST_AUDIO_INFO_RATE(&audio_info);
   for (gsize i = 0; i + sizeof(gfloat) <= map.size; i += sizeof(gfloat)) {
     gfloat sample;
@@ -266,6 +320,13 @@ tm_analysis_snapshot(TmAnalysis *analysis, TmAnalysisSnapshot *out)
   out->b = analysis->b;
   out->first_frame_ms = analysis->first_frame_ms;
   out->buffers = analysis->buffers;
+  out->shown = analysis->video_timeline.shown;
+  out->late = analysis->video_timeline.late;
+  out->freezes = analysis->video_timeline.gaps;
+  out->longest_freeze_ms = analysis->video_timeline.longest_gap_ns / 1000000;
+  out->audio_late = analysis->audio_timeline.late;
+  out->audio_gaps = analysis->audio_timeline.gaps;
+  out->longest_audio_gap_ms = analysis->audio_timeline.longest_gap_ns / 1000000;
   fill = analysis->ring_fill;
   rate = analysis->rate;
   /* oldest sample first */

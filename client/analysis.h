@@ -22,6 +22,13 @@ typedef struct {
   guint64 buffers;       /* decoded audio buffers so far */
   gdouble rms_db;        /* dBFS over the latest window, 0 if no audio yet */
   gdouble freq_hz;       /* dominant frequency over the latest window, 0 if none */
+  /* on the presentation timeline (timeline.h): frames shown in time, frames too late to show,
+   * holes of more than 500 ms between shown frames and the longest hole; audio buffers too
+   * late, holes of more than 200 ms in the sound and the longest */
+  guint64 shown, late, freezes;
+  gint64 longest_freeze_ms;
+  guint64 audio_late, audio_gaps;
+  gint64 longest_audio_gap_ms;
 } TmAnalysisSnapshot;
 
 /* START_US: the client's start, g_get_monotonic_time() base. */
@@ -33,6 +40,10 @@ void tm_analysis_unref(TmAnalysis *analysis);
 void tm_analysis_watch_video(TmAnalysis *analysis, GstPad *pad);
 /* PAD must carry audio/x-raw,format=F32LE,channels=1 (interleaved). */
 void tm_analysis_watch_audio(TmAnalysis *analysis, GstPad *pad);
+
+/* The receive pipeline's latency (the client has one): buffers are presented at their running
+ * time plus it. */
+void tm_analysis_set_latency(GstClockTime latency);
 
 void tm_analysis_snapshot(TmAnalysis *analysis, TmAnalysisSnapshot *out);
 

@@ -633,7 +633,7 @@ bus_error(TmCall *call, GstMessage *message)
   call->listener.failed(call->user_data, why);
 }
 
-static void
+static GstClockTime
 recalculate_latency(GstElement *pipeline)
 {
   g_autoptr(GstQuery) query = gst_query_new_latency();
@@ -644,6 +644,7 @@ recalculate_latency(GstElement *pipeline)
     gst_query_parse_latency(query, NULL, &min, NULL);
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "%s pipeline latency %" GST_TIME_FORMAT,
         GST_OBJECT_NAME(pipeline), GST_TIME_ARGS(min));
+  return min;
 }
 
 static gboolean
@@ -662,7 +663,7 @@ on_bus(GstBus *bus, GstMessage *message, gpointer user_data)
   }
   case GST_MESSAGE_LATENCY:
     recalculate_latency(call->publish_pipeline);
-    recalculate_latency(call->pipeline);
+    tm_analysis_set_latency(recalculate_latency(call->pipeline));
     break;
   default: break;
   }

@@ -3,6 +3,8 @@
 
 #include <gst/webrtc/webrtc.h>
 
+#include "playout.h"
+
 #define LOG_DOMAIN "testimony-feed"
 
 struct _TmFeed {
@@ -13,7 +15,11 @@ struct _TmFeed {
   GstElement *bin;    /* ref held */
   GstElement *webrtc; /* inside bin */
   GMutex lock;
-  GPtrArray *display_pads; /* compositor/mixer pads in use, refs, under lock */
+  GPtrArray *display_pads;  /* compositor/mixer pads in use, refs, under lock */
+  GstElement *rtpbin;       /* webrtcbin's, ref held */
+  GPtrArray *jitterbuffers; /* refs, under lock */
+  TmPlayout playout;
+  guint playout_timer;
 };
 
 static gchar *
@@ -207,6 +213,44 @@ on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data)
           media != NULL ? media : "unknown");
 }
 
+/* rtpbin's streaming thread: a jitter buffer for a new stream of the feed. */
+static void
+on_new_jitterbuffer(GstElement *rtpbin, GstElement *jitterbuffer, guint session, guint ssrc,
+                    gpointer user_data)
+{
+  TmFeed *feed = user_data;
+
+  g_mutex_lock(&feed->lock);
+  g_ptr_array_add(feed->jitterbuffers, gst_object_ref(jitterbuffer));
+  g_mutex_unlock(&feed->lock);
+}
+
+/* Once a second: the packets that came after their jitter buffer gave up on them set how long
+ * the feed's jitter buffers wait (playout.h). */
+static gboolean
+playout_tick(gpointer user_data)
+{
+  TmFeed *feed = user_data;
+  guint64 late = 0;
+
+  g_mutex_lock(&feed->lock);
+  for (guint i = 0; i < feed->jitterbuffers->len; i++) {
+    g_autoptr(GstStructure) stats = NULL;
+    guint64 n = 0;
+    g_object_get(g_ptr_array_index(feed->jitterbuffers, i), "stats", &stats, NULL);
+    if (stats != NULL && gst_structure_get_uint64(stats, "num-late", &n))
+      late += n;
+  }
+  g_mutex_unlock(&feed->lock);
+  if (tm_playout_update(&feed->playout, late, g_get_monotonic_time())) {
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_INFO,
+          "feed %s: jitter buffers wait %u ms (%" G_GUINT64_FORMAT " late packets so far)",
+          feed->id, feed->playout.latency_ms, late);
+    g_object_set(feed->webrtc, "latency", feed->playout.latency_ms, NULL);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
 TmFeed *
 tm_feed_new(const gchar *id, const gchar *label, TmAnalysis *analysis, TmDisplay *display,
             GstElement *webrtc)
@@ -235,6 +279,13 @@ tm_feed_new(const gchar *id, const gchar *label, TmAnalysis *analysis, TmDisplay
                   "clock-rate=90000,payload=96",
                   TRUE);
   g_signal_connect(webrtc, "pad-added", G_CALLBACK(on_pad_added), feed);
+  feed->jitterbuffers = g_ptr_array_new_with_free_func(gst_object_unref);
+  feed->rtpbin = gst_bin_get_by_name(GST_BIN(webrtc), "rtpbin");
+  if (feed->rtpbin != NULL)
+    g_signal_connect(feed->rtpbin, "new-jitterbuffer", G_CALLBACK(on_new_jitterbuffer), feed);
+  tm_playout_init(&feed->playout, g_get_monotonic_time());
+  g_object_set(webrtc, "latency", feed->playout.latency_ms, NULL);
+  feed->playout_timer = g_timeout_add_seconds(1, playout_tick, feed);
   return feed;
 }
 
@@ -265,6 +316,8 @@ tm_feed_remove(TmFeed *feed, GstBin *pipeline)
   gst_element_set_locked_state(feed->bin, TRUE);
   gst_element_set_state(feed->bin, GST_STATE_NULL);
   g_signal_handlers_disconnect_by_data(feed->webrtc, feed);
+  if (feed->rtpbin != NULL)
+    g_signal_handlers_disconnect_by_data(feed->rtpbin, feed);
   g_mutex_lock(&feed->lock);
   pads = g_steal_pointer(&feed->display_pads);
   feed->display_pads = g_ptr_array_new();
@@ -281,7 +334,12 @@ tm_feed_free(TmFeed *feed)
   if (feed == NULL)
     return;
   g_signal_handlers_disconnect_by_data(feed->webrtc, feed);
+  if (feed->rtpbin != NULL)
+    g_signal_handlers_disconnect_by_data(feed->rtpbin, feed);
+  g_clear_handle_id(&feed->playout_timer, g_source_remove);
   gst_element_set_state(feed->bin, GST_STATE_NULL);
+  g_ptr_array_unref(feed->jitterbuffers);
+  gst_clear_object(&feed->rtpbin);
   if (feed->display != NULL) {
     for (guint i = 0; i < feed->display_pads->len; i++)
       gst_object_unref(g_ptr_array_index(feed->display_pads, i));

@@ -65,10 +65,17 @@ append_remote(GString *out, const TmReportRemote *remote)
   g_string_append_printf(out, ",\"first_frame_ms\":%" G_GINT64_FORMAT, s->first_frame_ms);
   g_string_append_printf(out,
                          ",\"video\":{\"frames\":%" G_GUINT64_FORMAT
-                         ",\"width\":%d,\"height\":%d,\"r\":%d,\"g\":%d,\"b\":%d}",
-                         s->frames, s->width, s->height, s->r, s->g, s->b);
+                         ",\"width\":%d,\"height\":%d,\"r\":%d,\"g\":%d,\"b\":%d"
+                         ",\"shown\":%" G_GUINT64_FORMAT ",\"late\":%" G_GUINT64_FORMAT
+                         ",\"freezes\":%" G_GUINT64_FORMAT
+                         ",\"longest_freeze_ms\":%" G_GINT64_FORMAT "}",
+                         s->frames, s->width, s->height, s->r, s->g, s->b, s->shown, s->late,
+                         s->freezes, s->longest_freeze_ms);
   g_string_append_printf(out,
-                         ",\"audio\":{\"buffers\":%" G_GUINT64_FORMAT ",\"rms_db\":", s->buffers);
+                         ",\"audio\":{\"buffers\":%" G_GUINT64_FORMAT ",\"late\":%" G_GUINT64_FORMAT
+                         ",\"gaps\":%" G_GUINT64_FORMAT ",\"longest_gap_ms\":%" G_GINT64_FORMAT
+                         ",\"rms_db\":",
+                         s->buffers, s->audio_late, s->audio_gaps, s->longest_audio_gap_ms);
   append_double(out, "%.1f", s->rms_db);
   g_string_append(out, ",\"freq_hz\":");
   append_double(out, "%.1f", s->freq_hz);

@@ -1,0 +1,31 @@
+/* playout.h — how long a subscription's jitter buffers wait for late and repaired packets.
+ *
+ * A packet lost on the way is asked for again (NACK) and comes back a round trip or more later:
+ * on the witness's far link from the witness's own jitter buffer, or, for a lost packet of the
+ * witness's stream, from the relay after it got the packet back from the witness. A jitter
+ * buffer that gives up before then drops the frame, and the picture freezes until the next key
+ * frame. The controller watches the feed's packets that came after their jitter buffer gave up
+ * on them ("late") and lengthens the wait by a step each second it sees some, up to a limit; after
+ * a quiet spell it shortens it again step by step, so a link that got better does not keep the
+ * delay. Pure: the time comes in as a parameter. */
+#pragma once
+
+#include <glib.h>
+
+#define TM_PLAYOUT_MIN_MS 200 /* webrtcbin's own default */
+#define TM_PLAYOUT_MAX_MS 1000
+#define TM_PLAYOUT_RAISE_MS 100
+#define TM_PLAYOUT_LOWER_MS 50
+#define TM_PLAYOUT_QUIET_US (30 * G_USEC_PER_SEC) /* no late packet for this long: lower */
+#define TM_PLAYOUT_LOWER_EVERY_US (10 * G_USEC_PER_SEC)
+
+typedef struct {
+  guint latency_ms;
+  guint64 late; /* the late packets counted so far */
+  gint64 last_late_us, last_change_us;
+} TmPlayout;
+
+void tm_playout_init(TmPlayout *p, gint64 now_us);
+/* LATE_TOTAL: the feed's late packets counted so far (it may start again from 0 when a jitter
+ * buffer is replaced). Returns TRUE when latency_ms changed. */
+gboolean tm_playout_update(TmPlayout *p, guint64 late_total, gint64 now_us);

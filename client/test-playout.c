@@ -1,0 +1,120 @@
+/* test-playout.c — the presentation timeline (client/timeline.c) and the jitter-buffer wait
+ * that follows late packets (client/playout.c). */
+#include <glib.h>
+
+#include "playout.h"
+#include "timeline.h"
+
+#define MS G_GINT64_CONSTANT(1000000) /* ns */
+#define S G_USEC_PER_SEC              /* us */
+
+static void
+test_timeline_bursts_are_not_freezes(void)
+{
+  TmTimeline t;
+  tm_timeline_init(&t, TM_TIMELINE_VIDEO_TOLERANCE_NS, TM_TIMELINE_VIDEO_FREEZE_NS);
+  /* 30 frames a second, presented 400 ms after capture; frames 10-19 held 350 ms by a jitter
+   * buffer waiting for a retransmission, then released at once: all in time, no freeze */
+  for (gint i = 0; i < 60; i++) {
+    gint64 present = i * 33 * MS + 400 * MS;
+    gint64 arrival = i * 33 * MS + 10 * MS;
+    if (i >= 10 && i < 20)
+      arrival = 10 * 33 * MS + 350 * MS;
+    g_assert_true(tm_timeline_add(&t, present, 0, arrival));
+  }
+  g_assert_cmpuint(t.shown, ==, 60);
+  g_assert_cmpuint(t.late, ==, 0);
+  g_assert_cmpuint(t.gaps, ==, 0);
+  g_assert_cmpint(t.longest_gap_ns, ==, 33 * MS);
+}
+
+static void
+test_timeline_late_and_missing(void)
+{
+  TmTimeline t;
+  tm_timeline_init(&t, TM_TIMELINE_VIDEO_TOLERANCE_NS, TM_TIMELINE_VIDEO_FREEZE_NS);
+  g_assert_true(tm_timeline_add(&t, 1000 * MS, 0, 800 * MS));
+  /* 15 ms after its time: a sink still shows it */
+  g_assert_true(tm_timeline_add(&t, 1033 * MS, 0, 1048 * MS));
+  /* 100 ms after its time: not shown */
+  g_assert_false(tm_timeline_add(&t, 1066 * MS, 0, 1166 * MS));
+  g_assert_cmpuint(t.late, ==, 1);
+  /* nothing for 600 ms of presentation (frames lost, waiting for a key frame): one freeze */
+  g_assert_true(tm_timeline_add(&t, 1633 * MS, 0, 1500 * MS));
+  g_assert_cmpuint(t.gaps, ==, 1);
+  g_assert_cmpint(t.longest_gap_ns, ==, 600 * MS);
+  /* 400 ms: a stall, not a freeze */
+  g_assert_true(tm_timeline_add(&t, 2033 * MS, 0, 1900 * MS));
+  g_assert_cmpuint(t.gaps, ==, 1);
+  g_assert_cmpuint(t.shown, ==, 4);
+}
+
+static void
+test_timeline_audio(void)
+{
+  TmTimeline t;
+  tm_timeline_init(&t, TM_TIMELINE_AUDIO_TOLERANCE_NS, TM_TIMELINE_AUDIO_GAP_NS);
+  /* 20 ms buffers back to back: no hole at all */
+  for (gint i = 0; i < 50; i++)
+    tm_timeline_add(&t, i * 20 * MS, 20 * MS, 0);
+  g_assert_cmpint(t.longest_gap_ns, ==, 0);
+  /* ten buffers missing (200 ms): at the limit, not over it; then 220 ms: over */
+  tm_timeline_add(&t, 60 * 20 * MS, 20 * MS, 0);
+  g_assert_cmpuint(t.gaps, ==, 0);
+  tm_timeline_add(&t, 72 * 20 * MS, 20 * MS, 0);
+  g_assert_cmpuint(t.gaps, ==, 1);
+  g_assert_cmpint(t.longest_gap_ns, ==, 220 * MS);
+  /* a buffer inside what was already played leaves no hole behind */
+  tm_timeline_add(&t, 71 * 20 * MS, 20 * MS, 0);
+  g_assert_cmpuint(t.gaps, ==, 1);
+  g_assert_cmpuint(t.shown, ==, 53);
+}
+
+static void
+test_playout_follows_late_packets(void)
+{
+  TmPlayout p;
+  tm_playout_init(&p, 0);
+  g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MIN_MS);
+  /* a clean link: never changes */
+  for (gint64 t = 1; t <= 60; t++)
+    g_assert_false(tm_playout_update(&p, 0, t * S));
+  /* late packets each second: a step each second, up to the limit */
+  guint64 late = 0;
+  for (gint64 t = 61; t <= 80; t++) {
+    late += 3;
+    tm_playout_update(&p, late, t * S);
+    g_assert_cmpuint(p.latency_ms, <=, TM_PLAYOUT_MAX_MS);
+  }
+  g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MAX_MS);
+  /* enough now: late packets stop; it holds for the quiet spell, then steps down slowly */
+  for (gint64 t = 81; t < 80 + TM_PLAYOUT_QUIET_US / S; t++)
+    g_assert_false(tm_playout_update(&p, late, t * S));
+  guint at_quiet = p.latency_ms;
+  g_assert_cmpuint(at_quiet, ==, TM_PLAYOUT_MAX_MS);
+  gint64 t = 80 + TM_PLAYOUT_QUIET_US / S;
+  g_assert_true(tm_playout_update(&p, late, t * S));
+  g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MAX_MS - TM_PLAYOUT_LOWER_MS);
+  /* not again before the next spell */
+  g_assert_false(tm_playout_update(&p, late, (t + 1) * S));
+  /* a late packet again: up at once */
+  g_assert_true(tm_playout_update(&p, late + 1, (t + 2) * S));
+  g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MAX_MS);
+  /* a jitter buffer replaced (its count starts again): no false alarm */
+  g_assert_false(tm_playout_update(&p, 0, (t + 3) * S));
+  /* and never below the least wait */
+  for (gint64 u = t + 4; u < t + 1000; u++)
+    tm_playout_update(&p, 0, u * S);
+  g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MIN_MS);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/timeline/bursts-are-not-freezes", test_timeline_bursts_are_not_freezes);
+  g_test_add_func("/timeline/late-and-missing", test_timeline_late_and_missing);
+  g_test_add_func("/timeline/audio", test_timeline_audio);
+  g_test_add_func("/playout/follows-late-packets", test_playout_follows_late_packets);
+  return g_test_run();
+}
