@@ -33,30 +33,48 @@ struct _TmAnalysis {
   guint ring_pos;  /* next write index */
   guint ring_fill; /* valid samples, <= TM_ANALYSIS_AUDIO_WINDOW */
   TmTimeline audio_timeline;
+
+  _Atomic gint64 latency_ns; /* of the streams up to the probes, 0: not known yet */
 };
 
 /* The receive pipeline's latency (one per process), set when it is recalculated. */
 static _Atomic gint64 pipeline_latency_ns;
 
-void
-tm_analysis_set_latency(GstClockTime latency)
+static gint64
+valid_ns(GstClockTime t)
 {
-  atomic_store(&pipeline_latency_ns, GST_CLOCK_TIME_IS_VALID(latency) ? (gint64) latency : 0);
+  return GST_CLOCK_TIME_IS_VALID(t) ? (gint64) t : 0;
+}
+
+void
+tm_analysis_set_pipeline_latency(GstClockTime latency)
+{
+  atomic_store(&pipeline_latency_ns, valid_ns(latency));
+}
+
+void
+tm_analysis_set_latency(TmAnalysis *analysis, GstClockTime latency)
+{
+  atomic_store(&analysis->latency_ns, valid_ns(latency));
 }
 
 /* When BUFFER, passing PAD now, is to be presented and the time now, both in the running time
- * of PAD's element's clock; FALSE when either is unknown (not playing, no timestamp). */
+ * of PAD's element's clock; FALSE when either is unknown (not playing, no timestamp, no
+ * latency yet). */
 static gboolean
-presentation_times(GstPad *pad, GstBuffer *buffer, gint64 *present_ns, gint64 *arrival_ns)
+presentation_times(TmAnalysis *analysis, GstPad *pad, GstBuffer *buffer, gint64 *present_ns,
+                   gint64 *arrival_ns)
 {
   GstElement *element = GST_PAD_PARENT(pad);
   g_autoptr(GstClock) clock = element != NULL ? gst_element_get_clock(element) : NULL;
   g_autoptr(GstEvent) event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
   const GstSegment *segment = NULL;
   guint64 running;
-  gint64 latency = atomic_load(&pipeline_latency_ns);
+  /* a sink in the pipeline waits for its latency, one that syncs without a pipeline latency
+   * (headless) for the streams' own */
+  gint64 latency = MAX(atomic_load(&pipeline_latency_ns), atomic_load(&analysis->latency_ns));
 
-  /* not before the pipeline's latency is known (its receivers' jitter buffers add some) */
+  /* not before the latency is known (the jitter buffers add some) */
   if (latency <= 0 || clock == NULL || event == NULL || !GST_BUFFER_PTS_IS_VALID(buffer))
     return FALSE;
   gst_event_parse_segment(event, &segment);
@@ -144,7 +162,7 @@ video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
   if (buffer == NULL || caps == NULL)
     return GST_PAD_PROBE_OK;
-  timed = presentation_times(pad, buffer, &present, &arrival);
+  timed = presentation_times(analysis, pad, buffer, &present, &arrival);
 
   g_mutex_lock(&analysis->lock);
   if (timed)
@@ -197,7 +215,7 @@ audio_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     return GST_PAD_PROBE_OK;
   if (!gst_buffer_map(buffer, &map, GST_MAP_READ))
     return GST_PAD_PROBE_OK;
-  timed = presentation_times(pad, buffer, &present, &arrival);
+  timed = presentation_times(analysis, pad, buffer, &present, &arrival);
 
   g_mutex_lock(&analysis->lock);
   if (timed)

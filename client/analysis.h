@@ -41,9 +41,11 @@ void tm_analysis_watch_video(TmAnalysis *analysis, GstPad *pad);
 /* PAD must carry audio/x-raw,format=F32LE,channels=1 (interleaved). */
 void tm_analysis_watch_audio(TmAnalysis *analysis, GstPad *pad);
 
-/* The receive pipeline's latency (the client has one): buffers are presented at their running
- * time plus it. */
-void tm_analysis_set_latency(GstClockTime latency);
+/* The receive pipeline's latency (the client has one, shown on a display) and the latency of
+ * ANALYSIS's streams up to its probes (what a sink that syncs would wait for, when the pipeline
+ * has none: headless): buffers are presented at their running time plus the larger. */
+void tm_analysis_set_pipeline_latency(GstClockTime latency);
+void tm_analysis_set_latency(TmAnalysis *analysis, GstClockTime latency);
 
 void tm_analysis_snapshot(TmAnalysis *analysis, TmAnalysisSnapshot *out);
 

@@ -663,7 +663,7 @@ on_bus(GstBus *bus, GstMessage *message, gpointer user_data)
   }
   case GST_MESSAGE_LATENCY:
     recalculate_latency(call->publish_pipeline);
-    tm_analysis_set_latency(recalculate_latency(call->pipeline));
+    tm_analysis_set_pipeline_latency(recalculate_latency(call->pipeline));
     break;
   default: break;
   }

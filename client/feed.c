@@ -18,6 +18,7 @@ struct _TmFeed {
   GPtrArray *display_pads;  /* compositor/mixer pads in use, refs, under lock */
   GstElement *rtpbin;       /* webrtcbin's, ref held */
   GPtrArray *jitterbuffers; /* refs, under lock */
+  GPtrArray *analysed;      /* the decode branches' pads the analysis watches, refs, under lock */
   TmPlayout playout;
   guint playout_timer;
 };
@@ -139,6 +140,9 @@ build_branch(TmFeed *feed, gboolean video)
   }
   g_object_set(last, "caps", caps, NULL);
   analysed = gst_element_get_static_pad(last, "src");
+  g_mutex_lock(&feed->lock);
+  g_ptr_array_add(feed->analysed, gst_object_ref(analysed));
+  g_mutex_unlock(&feed->lock);
   if (video)
     tm_analysis_watch_video(feed->analysis, analysed);
   else
@@ -213,6 +217,44 @@ on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data)
           media != NULL ? media : "unknown");
 }
 
+/* The SSRC the relay announced for its audio in the answer (a=ssrc), 0 before it is known. */
+static guint
+announced_audio_ssrc(GstElement *webrtc)
+{
+  GstWebRTCSessionDescription *desc = NULL;
+  guint ssrc = 0;
+
+  g_object_get(webrtc, "current-remote-description", &desc, NULL);
+  if (desc == NULL)
+    return 0;
+  for (guint i = 0; ssrc == 0 && i < gst_sdp_message_medias_len(desc->sdp); i++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media(desc->sdp, i);
+    const gchar *line = gst_sdp_media_get_attribute_val(media, "ssrc");
+    if (g_strcmp0(gst_sdp_media_get_media(media), "audio") == 0 && line != NULL)
+      ssrc = (guint) g_ascii_strtoull(line, NULL, 10);
+  }
+  gst_webrtc_session_description_free(desc);
+  return ssrc;
+}
+
+/* The audio jitter buffer asks for no retransmissions. webrtcbin 1.22 switches them on for
+ * every stream of a bundle when one transceiver has do-nack: across a lossy link the witness's
+ * client sent about 100 NACKs a second for audio the relay keeps no copies of
+ * (docs/poor-networks.md). */
+static void
+audio_without_nack(TmFeed *feed, GstElement *jitterbuffer)
+{
+  guint ssrc = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(jitterbuffer), "tm-ssrc"));
+  gboolean on = FALSE;
+
+  g_object_get(jitterbuffer, "do-retransmission", &on, NULL);
+  if (on && ssrc != 0 && ssrc == announced_audio_ssrc(feed->webrtc)) {
+    g_object_set(jitterbuffer, "do-retransmission", FALSE, NULL);
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_INFO, "feed %s: no retransmissions asked for its audio",
+          feed->id);
+  }
+}
+
 /* rtpbin's streaming thread: a jitter buffer for a new stream of the feed. */
 static void
 on_new_jitterbuffer(GstElement *rtpbin, GstElement *jitterbuffer, guint session, guint ssrc,
@@ -220,6 +262,7 @@ on_new_jitterbuffer(GstElement *rtpbin, GstElement *jitterbuffer, guint session,
 {
   TmFeed *feed = user_data;
 
+  g_object_set_data(G_OBJECT(jitterbuffer), "tm-ssrc", GUINT_TO_POINTER(ssrc));
   g_mutex_lock(&feed->lock);
   g_ptr_array_add(feed->jitterbuffers, gst_object_ref(jitterbuffer));
   g_mutex_unlock(&feed->lock);
@@ -231,21 +274,46 @@ static gboolean
 playout_tick(gpointer user_data)
 {
   TmFeed *feed = user_data;
-  guint64 late = 0;
+  TmPlayoutStats counted = { 0 };
+  GstClockTime latency = 0;
+  g_autoptr(GPtrArray) pads = g_ptr_array_new_with_free_func(gst_object_unref);
 
   g_mutex_lock(&feed->lock);
+  for (guint i = 0; i < feed->analysed->len; i++)
+    g_ptr_array_add(pads, gst_object_ref(g_ptr_array_index(feed->analysed, i)));
   for (guint i = 0; i < feed->jitterbuffers->len; i++) {
     g_autoptr(GstStructure) stats = NULL;
-    guint64 n = 0;
+    guint64 late = 0, requests = 0, rtt_ns = 0;
+    audio_without_nack(feed, g_ptr_array_index(feed->jitterbuffers, i));
     g_object_get(g_ptr_array_index(feed->jitterbuffers, i), "stats", &stats, NULL);
-    if (stats != NULL && gst_structure_get_uint64(stats, "num-late", &n))
-      late += n;
+    if (stats == NULL)
+      continue;
+    if (gst_structure_get_uint64(stats, "num-late", &late))
+      counted.late += late;
+    if (gst_structure_get_uint64(stats, "rtx-count", &requests))
+      counted.rtx_requests += requests;
+    if (gst_structure_get_uint64(stats, "rtx-rtt", &rtt_ns))
+      counted.rtx_rtt_ms = MAX(counted.rtx_rtt_ms, (guint) MIN(rtt_ns / GST_MSECOND, 10000));
   }
   g_mutex_unlock(&feed->lock);
-  if (tm_playout_update(&feed->playout, late, g_get_monotonic_time())) {
-    g_log(LOG_DOMAIN, G_LOG_LEVEL_INFO,
-          "feed %s: jitter buffers wait %u ms (%" G_GUINT64_FORMAT " late packets so far)",
-          feed->id, feed->playout.latency_ms, late);
+  /* the streams' latency up to the analysis (jitter buffer, decoder), queried outside the lock */
+  for (guint i = 0; i < pads->len; i++) {
+    g_autoptr(GstQuery) query = gst_query_new_latency();
+    GstClockTime min = 0;
+    if (gst_pad_query(g_ptr_array_index(pads, i), query)) {
+      gst_query_parse_latency(query, NULL, &min, NULL);
+      if (GST_CLOCK_TIME_IS_VALID(min))
+        latency = MAX(latency, min);
+    }
+  }
+  if (latency > 0)
+    tm_analysis_set_latency(feed->analysis, latency);
+  if (tm_playout_update(&feed->playout, &counted, g_get_monotonic_time())) {
+    g_log(
+      LOG_DOMAIN, G_LOG_LEVEL_INFO,
+      "feed %s: jitter buffers wait %u ms (%" G_GUINT64_FORMAT " late packets, %" G_GUINT64_FORMAT
+      " retransmissions asked for so far, their round trip %u ms)",
+      feed->id, feed->playout.latency_ms, counted.late, counted.rtx_requests, counted.rtx_rtt_ms);
     g_object_set(feed->webrtc, "latency", feed->playout.latency_ms, NULL);
   }
   return G_SOURCE_CONTINUE;
@@ -280,6 +348,7 @@ tm_feed_new(const gchar *id, const gchar *label, TmAnalysis *analysis, TmDisplay
                   TRUE);
   g_signal_connect(webrtc, "pad-added", G_CALLBACK(on_pad_added), feed);
   feed->jitterbuffers = g_ptr_array_new_with_free_func(gst_object_unref);
+  feed->analysed = g_ptr_array_new_with_free_func(gst_object_unref);
   feed->rtpbin = gst_bin_get_by_name(GST_BIN(webrtc), "rtpbin");
   if (feed->rtpbin != NULL)
     g_signal_connect(feed->rtpbin, "new-jitterbuffer", G_CALLBACK(on_new_jitterbuffer), feed);
@@ -339,6 +408,7 @@ tm_feed_free(TmFeed *feed)
   g_clear_handle_id(&feed->playout_timer, g_source_remove);
   gst_element_set_state(feed->bin, GST_STATE_NULL);
   g_ptr_array_unref(feed->jitterbuffers);
+  g_ptr_array_unref(feed->analysed);
   gst_clear_object(&feed->rtpbin);
   if (feed->display != NULL) {
     for (guint i = 0; i < feed->display_pads->len; i++)

@@ -10,19 +10,28 @@ tm_playout_init(TmPlayout *p, gint64 now_us)
 }
 
 gboolean
-tm_playout_update(TmPlayout *p, guint64 late_total, gint64 now_us)
+tm_playout_update(TmPlayout *p, const TmPlayoutStats *stats, gint64 now_us)
 {
-  gboolean more_late = late_total > p->late;
+  gboolean more_late = stats->late > p->late;
+  gboolean repairing = stats->rtx_requests > p->rtx;
   guint before = p->latency_ms;
+  guint floor_ms = TM_PLAYOUT_MIN_MS;
 
-  p->late = late_total;
+  p->late = stats->late;
+  p->rtx = stats->rtx_requests;
+  if (repairing)
+    p->last_rtx_us = now_us;
+  if (p->last_rtx_us > 0 && now_us - p->last_rtx_us < TM_PLAYOUT_QUIET_US && stats->rtx_rtt_ms > 0)
+    floor_ms =
+      MIN(TM_PLAYOUT_RTX_TRIES * stats->rtx_rtt_ms + TM_PLAYOUT_RTX_MARGIN_MS, TM_PLAYOUT_MAX_MS);
   if (more_late) {
     p->last_late_us = now_us;
     p->latency_ms = MIN(p->latency_ms + TM_PLAYOUT_RAISE_MS, TM_PLAYOUT_MAX_MS);
   } else if (now_us - p->last_late_us >= TM_PLAYOUT_QUIET_US &&
-             now_us - p->last_change_us >= TM_PLAYOUT_LOWER_EVERY_US) {
-    p->latency_ms = MAX(p->latency_ms - TM_PLAYOUT_LOWER_MS, TM_PLAYOUT_MIN_MS);
+             now_us - p->last_change_us >= TM_PLAYOUT_LOWER_EVERY_US && p->latency_ms > floor_ms) {
+    p->latency_ms = MAX(p->latency_ms - TM_PLAYOUT_LOWER_MS, floor_ms);
   }
+  p->latency_ms = MAX(p->latency_ms, floor_ms);
   if (p->latency_ms == before)
     return FALSE;
   p->last_change_us = now_us;

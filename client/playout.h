@@ -18,14 +18,23 @@
 #define TM_PLAYOUT_LOWER_MS 50
 #define TM_PLAYOUT_QUIET_US (30 * G_USEC_PER_SEC) /* no late packet for this long: lower */
 #define TM_PLAYOUT_LOWER_EVERY_US (10 * G_USEC_PER_SEC)
+#define TM_PLAYOUT_RTX_TRIES 3
+#define TM_PLAYOUT_RTX_MARGIN_MS 50
 
 typedef struct {
   guint latency_ms;
-  guint64 late; /* the late packets counted so far */
-  gint64 last_late_us, last_change_us;
+  guint64 late, rtx; /* the late packets and retransmission requests counted so far */
+  gint64 last_late_us, last_rtx_us, last_change_us;
 } TmPlayout;
 
+/* What the feed's jitter buffers counted so far (their `stats`), summed; RTX_RTT_MS is the
+ * largest of their retransmission round trips, 0 while none was measured. The counts may start
+ * again from 0 when a jitter buffer is replaced. */
+typedef struct {
+  guint64 late, rtx_requests;
+  guint rtx_rtt_ms;
+} TmPlayoutStats;
+
 void tm_playout_init(TmPlayout *p, gint64 now_us);
-/* LATE_TOTAL: the feed's late packets counted so far (it may start again from 0 when a jitter
- * buffer is replaced). Returns TRUE when latency_ms changed. */
-gboolean tm_playout_update(TmPlayout *p, guint64 late_total, gint64 now_us);
+/* Once a second or so. Returns TRUE when latency_ms changed. */
+gboolean tm_playout_update(TmPlayout *p, const TmPlayoutStats *stats, gint64 now_us);

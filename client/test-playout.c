@@ -70,6 +70,13 @@ test_timeline_audio(void)
   g_assert_cmpuint(t.shown, ==, 53);
 }
 
+static gboolean
+update(TmPlayout *p, guint64 late, guint64 rtx, guint rtt_ms, gint64 now_us)
+{
+  TmPlayoutStats stats = { .late = late, .rtx_requests = rtx, .rtx_rtt_ms = rtt_ms };
+  return tm_playout_update(p, &stats, now_us);
+}
+
 static void
 test_playout_follows_late_packets(void)
 {
@@ -78,33 +85,62 @@ test_playout_follows_late_packets(void)
   g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MIN_MS);
   /* a clean link: never changes */
   for (gint64 t = 1; t <= 60; t++)
-    g_assert_false(tm_playout_update(&p, 0, t * S));
+    g_assert_false(update(&p, 0, 0, 0, t * S));
   /* late packets each second: a step each second, up to the limit */
   guint64 late = 0;
   for (gint64 t = 61; t <= 80; t++) {
     late += 3;
-    tm_playout_update(&p, late, t * S);
+    update(&p, late, 0, 0, t * S);
     g_assert_cmpuint(p.latency_ms, <=, TM_PLAYOUT_MAX_MS);
   }
   g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MAX_MS);
   /* enough now: late packets stop; it holds for the quiet spell, then steps down slowly */
   for (gint64 t = 81; t < 80 + TM_PLAYOUT_QUIET_US / S; t++)
-    g_assert_false(tm_playout_update(&p, late, t * S));
-  guint at_quiet = p.latency_ms;
-  g_assert_cmpuint(at_quiet, ==, TM_PLAYOUT_MAX_MS);
+    g_assert_false(update(&p, late, 0, 0, t * S));
+  g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MAX_MS);
   gint64 t = 80 + TM_PLAYOUT_QUIET_US / S;
-  g_assert_true(tm_playout_update(&p, late, t * S));
+  g_assert_true(update(&p, late, 0, 0, t * S));
   g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MAX_MS - TM_PLAYOUT_LOWER_MS);
   /* not again before the next spell */
-  g_assert_false(tm_playout_update(&p, late, (t + 1) * S));
+  g_assert_false(update(&p, late, 0, 0, (t + 1) * S));
   /* a late packet again: up at once */
-  g_assert_true(tm_playout_update(&p, late + 1, (t + 2) * S));
+  g_assert_true(update(&p, late + 1, 0, 0, (t + 2) * S));
   g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MAX_MS);
   /* a jitter buffer replaced (its count starts again): no false alarm */
-  g_assert_false(tm_playout_update(&p, 0, (t + 3) * S));
+  g_assert_false(update(&p, 0, 0, 0, (t + 3) * S));
   /* and never below the least wait */
   for (gint64 u = t + 4; u < t + 1000; u++)
-    tm_playout_update(&p, 0, u * S);
+    update(&p, 0, 0, 0, u * S);
+  g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MIN_MS);
+}
+
+static void
+test_playout_covers_retransmissions(void)
+{
+  TmPlayout p;
+  tm_playout_init(&p, 0);
+  /* retransmissions asked for, 220 ms round trips: three of them and the margin, at once */
+  g_assert_true(update(&p, 0, 5, 220, 1 * S));
+  g_assert_cmpuint(p.latency_ms, ==, 3 * 220 + TM_PLAYOUT_RTX_MARGIN_MS);
+  /* the round trip grows: so does the wait; never past the limit */
+  g_assert_true(update(&p, 0, 9, 300, 2 * S));
+  g_assert_cmpuint(p.latency_ms, ==, 950);
+  update(&p, 0, 12, 900, 3 * S);
+  g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MAX_MS);
+  /* a loopback link's round trip asks for no more than the least */
+  TmPlayout q;
+  tm_playout_init(&q, 0);
+  g_assert_false(update(&q, 0, 4, 2, 1 * S));
+  g_assert_cmpuint(q.latency_ms, ==, TM_PLAYOUT_MIN_MS);
+  /* repairs stop (the link got better): after the quiet spell, down by steps to the least */
+  guint prev = p.latency_ms;
+  for (gint64 t = 4; t < 200; t++) {
+    update(&p, 0, 12, 900, t * S);
+    g_assert_cmpuint(p.latency_ms, <=, prev);
+    if (t < 3 + TM_PLAYOUT_QUIET_US / S)
+      g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MAX_MS);
+    prev = p.latency_ms;
+  }
   g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MIN_MS);
 }
 
@@ -116,5 +152,6 @@ main(int argc, char **argv)
   g_test_add_func("/timeline/late-and-missing", test_timeline_late_and_missing);
   g_test_add_func("/timeline/audio", test_timeline_audio);
   g_test_add_func("/playout/follows-late-packets", test_playout_follows_late_packets);
+  g_test_add_func("/playout/covers-retransmissions", test_playout_covers_retransmissions);
   return g_test_run();
 }
