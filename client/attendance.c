@@ -6,6 +6,7 @@
 #include <stdarg.h>
 
 #include "call.h"
+#include "kiosk.h"
 #include "signalling.h"
 
 #define LOG_DOMAIN "testimony-hearing"
@@ -34,6 +35,7 @@ struct _TmAttendance {
   gchar *title;           /* the hearing's title from joined/state, or NULL */
   gboolean waiting;       /* our own state: in the waiting room (else admitted) */
   const gchar *recording; /* static: "recording", "paused" or "stopped" */
+  TmKioskState kiosk;     /* what the kiosk's caption tells (--kiosk) */
   GQueue pending;         /* JsonObject* for the relay, held until joined */
   GQueue awaiting;        /* feed ids (g_free) of subscribe offers not yet answered, in
                                 order: a refused subscribe names no feed, the oldest is it */
@@ -247,9 +249,25 @@ show_waiting(TmAttendance *a, gboolean waiting)
     return;
   }
   tm_app_notice("waiting to be admitted to %s", a->title != NULL ? a->title : "the hearing");
-  slate = g_strdup_printf("%s\n\nPlease wait. The court will admit you shortly.",
-                          a->title != NULL ? a->title : "Hearing");
+  if (a->app->options.kiosk)
+    slate = tm_kiosk_waiting_text(a->title);
+  else
+    slate = g_strdup_printf("%s\n\nPlease wait. The court will admit you shortly.",
+                            a->title != NULL ? a->title : "Hearing");
   tm_call_set_slate(a->call, slate);
+}
+
+/* The kiosk's caption: our microphone and camera, and what the court did to them. */
+static void
+show_own_media(TmAttendance *a)
+{
+  g_autofree gchar *markup = NULL;
+
+  if (!a->app->options.kiosk || a->call == NULL)
+    return;
+  a->kiosk.publishing = !a->receive_only;
+  markup = tm_kiosk_status_markup(&a->kiosk);
+  tm_call_set_indicator(a->call, TM_DISPLAY_INDICATOR_STATUS, markup);
 }
 
 /* The recording state as one of the three static strings, or NULL if STATE is none of them. */
@@ -337,6 +355,7 @@ stop_publishing(TmAttendance *a, const gchar *why)
   a->receive_only = TRUE;
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "receiving only: %s", why);
   tm_call_stop_publishing(a->call);
+  show_own_media(a);
 }
 
 static void
@@ -511,6 +530,10 @@ on_joined(TmAttendance *a, JsonObject *m)
                      tm_json_string(m, "role"));
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "joined as %s (%s)", a->roster.self_id,
         a->roster.self_role != NULL ? a->roster.self_role : "?");
+  tm_call_set_own_role(a->call, a->roster.self_role);
+  a->kiosk.audio_muted = g_strcmp0(tm_json_string(m, "audio"), "muted") == 0;
+  a->kiosk.video_muted = g_strcmp0(tm_json_string(m, "video"), "muted") == 0;
+  show_own_media(a);
   if (g_strcmp0(a->roster.self_role, "observer") == 0)
     stop_publishing(a, "observers never publish");
   flush_pending(a);
@@ -690,10 +713,14 @@ on_muted(TmAttendance *a, JsonObject *m)
   gboolean on = muted != NULL && json_node_get_value_type(muted) == G_TYPE_BOOLEAN &&
     json_node_get_boolean(muted);
 
-  if (g_strcmp0(track, "audio") == 0)
+  if (g_strcmp0(track, "audio") == 0) {
     tm_app_notice(on ? "the court muted your microphone" : "your microphone is heard again");
-  else if (g_strcmp0(track, "video") == 0)
+    a->kiosk.audio_muted = on;
+  } else if (g_strcmp0(track, "video") == 0) {
     tm_app_notice(on ? "the court stopped your picture" : "your picture is shown again");
+    a->kiosk.video_muted = on;
+  }
+  show_own_media(a);
 }
 
 static void
@@ -995,8 +1022,11 @@ gboolean
 tm_attendance_start_media(TmAttendance *a, const gchar *publish_description,
                           const gchar *const *media_addresses, GError **error)
 {
-  a->call = tm_call_new(publish_description, a->app->options.headless, media_addresses,
-                        &call_listener, a, error);
+  TmCallDisplay shown = a->app->options.headless ? TM_CALL_HEADLESS
+    : a->app->options.kiosk                      ? TM_CALL_KIOSK
+                                                 : TM_CALL_WINDOW;
+
+  a->call = tm_call_new(publish_description, shown, media_addresses, &call_listener, a, error);
   return a->call != NULL && tm_call_start(a->call, error);
 }
 
