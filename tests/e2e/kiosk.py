@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 import harness
 from harness import (Client, Relay, buffers_from, check, ctl, finish, frames_from, log, sent_to,
@@ -78,6 +79,13 @@ def green(r, g, b):
 
 def blue(r, g, b):
     return b > 200 and r < 70 and g < 70
+
+
+def cpu_seconds(pid):
+    """User and system CPU seconds of process PID so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main():
@@ -148,6 +156,11 @@ def main():
             shutil.copyfile(png, keep)
             log(f"screenshot kept as {keep}")
         check(kiosk.proc.poll() is None, "the kiosk is still running")
+        c0, t0 = cpu_seconds(kiosk.proc.pid), time.monotonic()
+        wait_until(harness.reports_advanced([kiosk], 5), timeout=30)
+        log(f"figures: the kiosk ({WIDTH}x{HEIGHT} screen, judge and self-view) used "
+            f"{(cpu_seconds(kiosk.proc.pid) - c0) / (time.monotonic() - t0) * 100:.0f} % of one "
+            "core over 5 s of reports")
     finally:
         harness.shutdown(relay, clients, client_logs=True)
         xvfb.terminate()
