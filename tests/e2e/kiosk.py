@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """The witness's kiosk (testimony-client --kiosk) on a virtual screen (Xvfb started here): a
-hearing with screen-witness on, the judge sending red, the defendant blue, the witness's kiosk
-green. Screenshots of the whole X screen, read by colour: the judge's red fills a large area,
-the kiosk's own green (its self-view) a smaller one, the defendant's blue is nowhere; the relay's
-/api/status shows it sent the kiosk none of the defendant's video packets (but their sound), and
-the kiosk's report shows it decoded no picture of the defendant. The court mutes the witness:
-the kiosk's caption changes (the picture of the bottom band changes; the words are checked by
-the unit test client-kiosk). With TESTIMONY_KIOSK_SCREENSHOT=FILE.png the last screenshot is kept
+hearing with screen-witness on, the judge sending red, the interpreter yellow, the defendant
+blue, the witness's kiosk green. Screenshots of the whole X screen, read by colour: the judge's
+red fills a large area on the left, the interpreter's yellow and the kiosk's own green (its
+self-view) are on the right, the defendant's blue is nowhere; the relay's /api/status shows it
+sent the kiosk none of the defendant's video packets (but their sound), and the kiosk's report
+shows it decoded no picture of the defendant. The court mutes the witness: the kiosk's caption
+changes (orange words in the bottom band; the words are checked by the unit test client-kiosk).
+Then the judge switches screen-witness off: the relay now sends the kiosk the defendant's video,
+which it decodes but still does not show (the witness sees only the judge and the interpreter,
+as on the witness's web page). With TESTIMONY_KIOSK_SCREENSHOT=FILE.png the last screenshot is kept
 there (docs/screenshots/kiosk.png)."""
 import os
 import shutil
@@ -81,6 +84,10 @@ def blue(r, g, b):
     return b > 200 and r < 70 and g < 70
 
 
+def yellow(r, g, b):
+    return r > 200 and g > 200 and b < 70
+
+
 def cpu_seconds(pid):
     """User and system CPU seconds of process PID so far."""
     with open(f"/proc/{pid}/stat") as f:
@@ -101,11 +108,14 @@ def main():
     judge = Client(relay, relay.token("judge", "Judge"), "Judge", "ff0000", 440, duration=90)
     defendant = Client(relay, relay.token("defendant", "Defendant"), "Defendant", "0000ff", 520,
                        duration=90)
+    interpreter = Client(relay, relay.token("interpreter", "Interpreter"), "Interpreter",
+                         "ffff00", 600, duration=90)
     kiosk = Client(relay, relay.token("witness", "Witness"), "Witness", "00ff00", 660,
                    duration=90, headless=False, extra=["--kiosk"])
-    clients = [judge, defendant, kiosk]
+    clients = [judge, defendant, interpreter, kiosk]
     try:
         check(wait_until(lambda: frames_from(kiosk, "Judge") > 60 and
+                         frames_from(kiosk, "Interpreter") > 60 and
                          buffers_from(kiosk, "Defendant") > 100 and
                          frames_from(judge, "Witness") > 60 and
                          frames_from(judge, "Defendant") > 60, timeout=90),
@@ -116,19 +126,22 @@ def main():
         def looks_right():
             shot = screenshot(display, raw, png)
             shots.append(shot)
-            return share(shot, red) > 0.35 and share(shot, green) > 0.05
+            return (share(shot, red) > 0.35 and share(shot, green) > 0.05 and
+                    share(shot, yellow) > 0.05)
         check(wait_until(looks_right, timeout=30, step=1),
-              "the kiosk's screen shows the judge's red over a large area and its own green "
-              "self-view")
+              "the kiosk's screen shows the judge's red over a large area, the interpreter's "
+              "yellow and its own green self-view")
         shot = shots[-1]
-        log(f"screen: red {share(shot, red):.3f}, green {share(shot, green):.3f}, "
-            f"blue {share(shot, blue):.5f} of the pixels")
+        log(f"screen: red {share(shot, red):.3f}, yellow {share(shot, yellow):.3f}, "
+            f"green {share(shot, green):.3f}, blue {share(shot, blue):.5f} of the pixels")
         check(share(shot, red) > 0.35, f"the judge fills over a third of the screen "
                                        f"({share(shot, red):.2f})")
         check(share(shot, red, (0, 0, WIDTH // 2, HEIGHT // 2)) > 0.9,
               "the judge is the large tile on the left")
-        check(share(shot, green, (WIDTH * 2 // 3, 0, WIDTH, HEIGHT)) > 0.1,
-              "the self-view is on the right")
+        right_top, right_bottom = (WIDTH * 2 // 3, 0, WIDTH, HEIGHT * 5 // 12), \
+            (WIDTH * 2 // 3, HEIGHT * 5 // 12, WIDTH, HEIGHT * 5 // 6)
+        check(share(shot, yellow, right_top) > 0.3 and share(shot, green, right_bottom) > 0.3,
+              "on the right the interpreter above, the self-view below")
         check(share(shot, blue) == 0, f"no pixel of the defendant's blue ({share(shot, blue)})")
         check(share(shot, lambda r, g, b: r > 200 and g > 200 and b > 200,
                     (0, HEIGHT * 5 // 6, WIDTH, HEIGHT)) > 0.002,
@@ -151,6 +164,16 @@ def main():
                                        lambda r, g, b: r > 200 and 130 < g < 200 and b < 120,
                                        band) > before + 0.002, timeout=20, step=1),
               "the court's mute appears in the kiosk's caption (orange words)")
+        # Screening off: the defendant's picture now reaches the kiosk, which does not show it.
+        rc, out, err = ctl(relay, console, "protect", "screen-witness", "off")
+        check(rc == 0, f"ctl protect screen-witness off (exit {rc}) {err}")
+        check(wait_until(lambda: frames_from(kiosk, "Defendant") > 30, timeout=30),
+              f"unscreened, the kiosk receives and decodes the defendant's picture "
+              f"({frames_from(kiosk, 'Defendant')} frames)")
+        shot = screenshot(display, raw, png)
+        check(share(shot, blue) == 0 and share(shot, red) > 0.35 and share(shot, yellow) > 0.05,
+              f"but does not show it: no blue pixel ({share(shot, blue)}), the judge and the "
+              "interpreter as before")
         keep = os.environ.get("TESTIMONY_KIOSK_SCREENSHOT")
         if keep:
             shutil.copyfile(png, keep)
@@ -158,7 +181,8 @@ def main():
         check(kiosk.proc.poll() is None, "the kiosk is still running")
         c0, t0 = cpu_seconds(kiosk.proc.pid), time.monotonic()
         wait_until(harness.reports_advanced([kiosk], 5), timeout=30)
-        log(f"figures: the kiosk ({WIDTH}x{HEIGHT} screen, judge and self-view) used "
+        log(f"figures: the kiosk ({WIDTH}x{HEIGHT} screen; judge, interpreter and self-view shown, "
+            "the defendant decoded) used "
             f"{(cpu_seconds(kiosk.proc.pid) - c0) / (time.monotonic() - t0) * 100:.0f} % of one "
             "core over 5 s of reports")
     finally:
