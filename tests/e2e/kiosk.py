@@ -95,7 +95,34 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def kiosk_error(env_display, *extra):
+    """Runs a kiosk that must fail before it connects: (exit status, its testimony-client lines
+    on stderr). ENV_DISPLAY: $DISPLAY for it, or None for none (and no Wayland either)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    if env_display is not None:
+        env["DISPLAY"] = env_display
+    p = subprocess.run([harness.CLIENT, "--relay", "https://127.0.0.1:9", "--token", "t",
+                        "--test-source", "color=00ff00", "--pipelines", harness.PIPELINES,
+                        "--kiosk", *extra], env=env, capture_output=True, text=True, timeout=60)
+    return p.returncode, [l for l in p.stderr.splitlines() if l.startswith("testimony-client:")]
+
+
+def check_errors():
+    """A kiosk that cannot show anything says so in one line and exits with the documented
+    status (docs/client.md): 2 for --kiosk with --headless, 5 without a screen."""
+    rc, lines = kiosk_error(":0", "--headless")
+    check(rc == 2 and len(lines) == 1 and "--headless" in lines[0],
+          f"--kiosk --headless: exit {rc}, {lines}")
+    rc, lines = kiosk_error(None)
+    check(rc == 5 and len(lines) == 1 and "no display" in lines[0],
+          f"--kiosk without a display: exit {rc}, {lines}")
+    rc, lines = kiosk_error(":4095")
+    check(rc == 5 and len(lines) == 1 and "cannot open the X display" in lines[0],
+          f"--kiosk on an X display that is not there: exit {rc}, {lines}")
+
+
 def main():
+    check_errors()
     tmp = tempfile.mkdtemp(prefix="kiosk-")
     xvfb, display = start_xvfb(tmp)
     os.environ["DISPLAY"] = display
