@@ -110,6 +110,19 @@ subscribe_remote(TmAttendance *a, TmRemote *remote)
   tm_call_subscribe(a->call, remote->id, remote->name, remote->role, remote->analysis);
 }
 
+/* The kiosk's caption: our microphone and camera, and what the court did to them. */
+static void
+show_own_media(TmAttendance *a)
+{
+  g_autofree gchar *markup = NULL;
+
+  if (!a->app->options.kiosk || a->call == NULL)
+    return;
+  a->kiosk.publishing = !a->receive_only;
+  markup = tm_kiosk_status_markup(&a->kiosk);
+  tm_call_set_indicator(a->call, TM_DISPLAY_INDICATOR_STATUS, markup);
+}
+
 /* A participant object (id, name, role, publishing) from joined or participant-joined. */
 static void
 add_participant(TmAttendance *a, JsonNode *node)
@@ -123,8 +136,12 @@ add_participant(TmAttendance *a, JsonNode *node)
     return;
   }
   remote = tm_roster_add(&a->roster, id, a->app->start_us);
-  if (remote == NULL)
-    return; /* ourselves */
+  if (remote == NULL) { /* ourselves: what the court did to our microphone and camera */
+    a->kiosk.audio_muted = g_strcmp0(tm_json_string(p, "audio"), "muted") == 0;
+    a->kiosk.video_muted = g_strcmp0(tm_json_string(p, "video"), "off") == 0;
+    show_own_media(a);
+    return;
+  }
   if (tm_json_string(p, "name") != NULL) {
     g_free(remote->name);
     remote->name = g_strdup(tm_json_string(p, "name"));
@@ -255,19 +272,6 @@ show_waiting(TmAttendance *a, gboolean waiting)
     slate = g_strdup_printf("%s\n\nPlease wait. The court will admit you shortly.",
                             a->title != NULL ? a->title : "Hearing");
   tm_call_set_slate(a->call, slate);
-}
-
-/* The kiosk's caption: our microphone and camera, and what the court did to them. */
-static void
-show_own_media(TmAttendance *a)
-{
-  g_autofree gchar *markup = NULL;
-
-  if (!a->app->options.kiosk || a->call == NULL)
-    return;
-  a->kiosk.publishing = !a->receive_only;
-  markup = tm_kiosk_status_markup(&a->kiosk);
-  tm_call_set_indicator(a->call, TM_DISPLAY_INDICATOR_STATUS, markup);
 }
 
 /* The recording state as one of the three static strings, or NULL if STATE is none of them. */
@@ -531,8 +535,8 @@ on_joined(TmAttendance *a, JsonObject *m)
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "joined as %s (%s)", a->roster.self_id,
         a->roster.self_role != NULL ? a->roster.self_role : "?");
   tm_call_set_own_role(a->call, a->roster.self_role);
-  a->kiosk.audio_muted = g_strcmp0(tm_json_string(m, "audio"), "muted") == 0;
-  a->kiosk.video_muted = g_strcmp0(tm_json_string(m, "video"), "muted") == 0;
+  if (!tm_json_bool(m, "resumed")) /* a new place starts unmuted; a continued one keeps its own */
+    a->kiosk.audio_muted = a->kiosk.video_muted = FALSE;
   show_own_media(a);
   if (g_strcmp0(a->roster.self_role, "observer") == 0)
     stop_publishing(a, "observers never publish");

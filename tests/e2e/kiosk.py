@@ -183,14 +183,22 @@ def main():
         check(frames_from(kiosk, "Defendant") == 0,
               "the kiosk decodes no picture of the defendant")
         band = (0, HEIGHT * 5 // 6, WIDTH, HEIGHT)
-        before = share(shot, lambda r, g, b: r > 200 and 130 < g < 200 and b < 120, band)
+        def orange(r, g, b):
+            return r > 200 and 130 < g < 200 and b < 120
+        before = share(shot, orange, band)
         rc, out, err = ctl(relay, console, "mute", "Witness")
         check(rc == 0, f"ctl mute Witness (exit {rc}) {err}")
-        # the court's mute is written in orange in the caption band
-        check(wait_until(lambda: share(screenshot(display, raw, png),
-                                       lambda r, g, b: r > 200 and 130 < g < 200 and b < 120,
-                                       band) > before + 0.002, timeout=20, step=1),
+        # what the court did is written in orange in the caption band
+        check(wait_until(lambda: share(screenshot(display, raw, png), orange, band) >
+                         before + 0.002, timeout=20, step=1),
               "the court's mute appears in the kiosk's caption (orange words)")
+        muted = share(screenshot(display, raw), orange, band)
+        rc, out, err = ctl(relay, console, "video-off", "Witness")
+        check(rc == 0, f"ctl video-off Witness (exit {rc}) {err}")
+        check(wait_until(lambda: share(screenshot(display, raw), orange, band) > muted + 0.002,
+                         timeout=20, step=1),
+              f"the court's video-off too: a second orange line (orange {before:.3f} -> "
+              f"{muted:.3f} -> {share(screenshot(display, raw), orange, band):.3f} of the band)")
         # Screening off: the defendant's picture now reaches the kiosk, which does not show it.
         rc, out, err = ctl(relay, console, "protect", "screen-witness", "off")
         check(rc == 0, f"ctl protect screen-witness off (exit {rc}) {err}")
