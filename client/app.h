@@ -28,6 +28,7 @@ typedef struct {
   gchar *profile;     /* "standard" */
   gchar *test_source; /* NULL: camera and microphone */
   gboolean headless;
+  gboolean kiosk;       /* a fullscreen window for one person (docs/client.md, "The kiosk") */
   gchar *report_file;   /* NULL: no report */
   gint duration;        /* seconds, 0: until SIGINT/SIGTERM */
   gchar *pipelines_dir; /* NULL: $TESTIMONY_PIPELINES or PIPELINES_DIR */

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 
 #include "call.h"
+#include "kiosk.h"
 #include "signalling.h"
 
 #define LOG_DOMAIN "testimony-hearing"
@@ -34,6 +35,7 @@ struct _TmAttendance {
   gchar *title;           /* the hearing's title from joined/state, or NULL */
   gboolean waiting;       /* our own state: in the waiting room (else admitted) */
   const gchar *recording; /* static: "recording", "paused" or "stopped" */
+  TmKioskState kiosk;     /* what the kiosk's caption tells (--kiosk) */
   GQueue pending;         /* JsonObject* for the relay, held until joined */
   GQueue awaiting;        /* feed ids (g_free) of subscribe offers not yet answered, in
                                 order: a refused subscribe names no feed, the oldest is it */
@@ -108,6 +110,19 @@ subscribe_remote(TmAttendance *a, TmRemote *remote)
   tm_call_subscribe(a->call, remote->id, remote->name, remote->role, remote->analysis);
 }
 
+/* The kiosk's caption: our microphone and camera, and what the court did to them. */
+static void
+show_own_media(TmAttendance *a)
+{
+  g_autofree gchar *markup = NULL;
+
+  if (!a->app->options.kiosk || a->call == NULL)
+    return;
+  a->kiosk.publishing = !a->receive_only;
+  markup = tm_kiosk_status_markup(&a->kiosk);
+  tm_call_set_indicator(a->call, TM_DISPLAY_INDICATOR_STATUS, markup);
+}
+
 /* A participant object (id, name, role, publishing) from joined or participant-joined. */
 static void
 add_participant(TmAttendance *a, JsonNode *node)
@@ -121,8 +136,12 @@ add_participant(TmAttendance *a, JsonNode *node)
     return;
   }
   remote = tm_roster_add(&a->roster, id, a->app->start_us);
-  if (remote == NULL)
-    return; /* ourselves */
+  if (remote == NULL) { /* ourselves: what the court did to our microphone and camera */
+    a->kiosk.audio_muted = g_strcmp0(tm_json_string(p, "audio"), "muted") == 0;
+    a->kiosk.video_muted = g_strcmp0(tm_json_string(p, "video"), "off") == 0;
+    show_own_media(a);
+    return;
+  }
   if (tm_json_string(p, "name") != NULL) {
     g_free(remote->name);
     remote->name = g_strdup(tm_json_string(p, "name"));
@@ -247,8 +266,11 @@ show_waiting(TmAttendance *a, gboolean waiting)
     return;
   }
   tm_app_notice("waiting to be admitted to %s", a->title != NULL ? a->title : "the hearing");
-  slate = g_strdup_printf("%s\n\nPlease wait. The court will admit you shortly.",
-                          a->title != NULL ? a->title : "Hearing");
+  if (a->app->options.kiosk)
+    slate = tm_kiosk_waiting_text(a->title);
+  else
+    slate = g_strdup_printf("%s\n\nPlease wait. The court will admit you shortly.",
+                            a->title != NULL ? a->title : "Hearing");
   tm_call_set_slate(a->call, slate);
 }
 
@@ -337,6 +359,7 @@ stop_publishing(TmAttendance *a, const gchar *why)
   a->receive_only = TRUE;
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "receiving only: %s", why);
   tm_call_stop_publishing(a->call);
+  show_own_media(a);
 }
 
 static void
@@ -511,6 +534,10 @@ on_joined(TmAttendance *a, JsonObject *m)
                      tm_json_string(m, "role"));
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "joined as %s (%s)", a->roster.self_id,
         a->roster.self_role != NULL ? a->roster.self_role : "?");
+  tm_call_set_own_role(a->call, a->roster.self_role);
+  if (!tm_json_bool(m, "resumed")) /* a new place starts unmuted; a continued one keeps its own */
+    a->kiosk.audio_muted = a->kiosk.video_muted = FALSE;
+  show_own_media(a);
   if (g_strcmp0(a->roster.self_role, "observer") == 0)
     stop_publishing(a, "observers never publish");
   flush_pending(a);
@@ -690,10 +717,14 @@ on_muted(TmAttendance *a, JsonObject *m)
   gboolean on = muted != NULL && json_node_get_value_type(muted) == G_TYPE_BOOLEAN &&
     json_node_get_boolean(muted);
 
-  if (g_strcmp0(track, "audio") == 0)
+  if (g_strcmp0(track, "audio") == 0) {
     tm_app_notice(on ? "the court muted your microphone" : "your microphone is heard again");
-  else if (g_strcmp0(track, "video") == 0)
+    a->kiosk.audio_muted = on;
+  } else if (g_strcmp0(track, "video") == 0) {
     tm_app_notice(on ? "the court stopped your picture" : "your picture is shown again");
+    a->kiosk.video_muted = on;
+  }
+  show_own_media(a);
 }
 
 static void
@@ -995,8 +1026,11 @@ gboolean
 tm_attendance_start_media(TmAttendance *a, const gchar *publish_description,
                           const gchar *const *media_addresses, GError **error)
 {
-  a->call = tm_call_new(publish_description, a->app->options.headless, media_addresses,
-                        &call_listener, a, error);
+  TmCallDisplay shown = a->app->options.headless ? TM_CALL_HEADLESS
+    : a->app->options.kiosk                      ? TM_CALL_KIOSK
+                                                 : TM_CALL_WINDOW;
+
+  a->call = tm_call_new(publish_description, shown, media_addresses, &call_listener, a, error);
   return a->call != NULL && tm_call_start(a->call, error);
 }
 

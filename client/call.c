@@ -563,6 +563,10 @@ build_publish(TmCall *call, const gchar *description, GError **error)
   }
   gst_object_set_name(GST_OBJECT(call->media), "capture");
   find_encoder(call);
+  if (call->display != NULL && call->encoder != NULL) {
+    g_autoptr(GstPad) raw = gst_element_get_static_pad(call->encoder, "sink");
+    tm_display_watch_self(call->display, raw); /* the kiosk's self-view */
+  }
   gst_bin_add(GST_BIN(call->publish_pipeline), call->media);
   if (!expose_pad(call->media, "video_out", error) || !expose_pad(call->media, "audio_out", error))
     return FALSE;
@@ -684,7 +688,7 @@ warm_dtls(gpointer data)
 }
 
 TmCall *
-tm_call_new(const gchar *publish_description, gboolean headless,
+tm_call_new(const gchar *publish_description, TmCallDisplay shown,
             const gchar *const *media_addresses, const TmCallListener *listener, gpointer user_data,
             GError **error)
 {
@@ -707,8 +711,8 @@ tm_call_new(const gchar *publish_description, gboolean headless,
   gst_object_unref(bus);
   bus = gst_pipeline_get_bus(GST_PIPELINE(call->pipeline));
   gst_bus_add_watch(bus, on_bus, call);
-  if (!headless) {
-    call->display = tm_display_new(GST_BIN(call->pipeline), error);
+  if (shown != TM_CALL_HEADLESS) {
+    call->display = tm_display_new(GST_BIN(call->pipeline), shown == TM_CALL_KIOSK, error);
     if (call->display == NULL) {
       tm_call_free(call);
       return NULL;
@@ -752,7 +756,7 @@ tm_call_subscribe(TmCall *call, const gchar *feed_id, const gchar *name, const g
     return;
   }
   label = g_strdup_printf("%s (%s)", name != NULL ? name : feed_id, role != NULL ? role : "?");
-  feed = tm_feed_new(feed_id, label, analysis, call->display, webrtc);
+  feed = tm_feed_new(feed_id, label, role, analysis, call->display, webrtc);
   g_hash_table_insert(call->feeds, g_strdup(feed_id), feed);
   gst_bin_add(GST_BIN(call->pipeline), tm_feed_get_bin(feed));
   gst_element_sync_state_with_parent(tm_feed_get_bin(feed));
@@ -876,9 +880,18 @@ tm_call_stop_publishing(TmCall *call)
   gst_bin_remove(GST_BIN(call->publish_pipeline), call->publish);
   gst_bin_remove(GST_BIN(call->publish_pipeline), call->media);
   call->publish = NULL;
+  if (call->display != NULL)
+    tm_display_watch_self(call->display, NULL);
   call->media = NULL;
   call->encoder = NULL;
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "publishing stopped; receiving only");
+}
+
+void
+tm_call_set_own_role(TmCall *call, const gchar *role)
+{
+  if (call->display != NULL)
+    tm_display_set_own_role(call->display, role);
 }
 
 gboolean

@@ -40,10 +40,17 @@ typedef struct {
   void (*feed_failed)(gpointer user_data, const gchar *feed, const gchar *message);
 } TmCallListener;
 
-/* PUBLISH_DESCRIPTION: the loaded profile (see profile.h). HEADLESS: no window, no sound.
+/* How the call shows what it receives. */
+typedef enum {
+  TM_CALL_HEADLESS, /* no window, no sound */
+  TM_CALL_WINDOW,   /* a window of tiles and the loudspeaker */
+  TM_CALL_KIOSK,    /* a fullscreen kiosk window (display.h) and the loudspeaker */
+} TmCallDisplay;
+
+/* PUBLISH_DESCRIPTION: the loaded profile (see profile.h). SHOWN: how received media is shown.
  * MEDIA_ADDRESSES: the only local IP addresses ICE may use, NULL for every interface (libnice
  * leaves loopback out then). */
-TmCall *tm_call_new(const gchar *publish_description, gboolean headless,
+TmCall *tm_call_new(const gchar *publish_description, TmCallDisplay shown,
                     const gchar *const *media_addresses, const TmCallListener *listener,
                     gpointer user_data, GError **error);
 /* Starts the pipeline and negotiates the publish connection. */
@@ -62,6 +69,8 @@ gboolean tm_call_add_candidate(TmCall *call, const gchar *target, guint mline,
 void tm_call_set_slate(TmCall *call, const gchar *text);
 /* A corner indicator on the display (no-op when headless); NULL hides it. */
 void tm_call_set_indicator(TmCall *call, TmDisplayIndicator which, const gchar *markup);
+/* Our own role, as the relay named it (the kiosk's layout; no-op when headless). */
+void tm_call_set_own_role(TmCall *call, const gchar *role);
 /* Builds the capture and the publish connection again and offers anew (the old connection's
  * link dropped). No-op when receiving only. */
 gboolean tm_call_restart_publish(TmCall *call, GError **error);

@@ -10,6 +10,7 @@
 struct _TmFeed {
   gchar *id;
   gchar *label; /* the tile's caption, escaped for Pango markup */
+  gchar *role;  /* the remote's role (the kiosk's layout) */
   TmAnalysis *analysis;
   TmDisplay *display; /* borrowed, NULL when headless */
   GstElement *bin;    /* ref held */
@@ -166,7 +167,8 @@ build_branch(TmFeed *feed, gboolean video)
       gst_util_set_object_arg(G_OBJECT(tail[1]), "halignment", "left");
     }
     link_display(feed, src,
-                 video ? tm_display_add_video(feed->display) : tm_display_add_audio(feed->display));
+                 video ? tm_display_add_video(feed->display, feed->role)
+                       : tm_display_add_audio(feed->display));
     for (gint i = video ? 2 : 1; i >= 0; i--)
       g_ptr_array_add(started, tail[i]);
   }
@@ -320,14 +322,15 @@ playout_tick(gpointer user_data)
 }
 
 TmFeed *
-tm_feed_new(const gchar *id, const gchar *label, TmAnalysis *analysis, TmDisplay *display,
-            GstElement *webrtc)
+tm_feed_new(const gchar *id, const gchar *label, const gchar *role, TmAnalysis *analysis,
+            TmDisplay *display, GstElement *webrtc)
 {
   TmFeed *feed = g_new0(TmFeed, 1);
   g_autofree gchar *name = bin_name(id);
 
   feed->id = g_strdup(id);
   feed->label = g_markup_escape_text(label, -1); /* textoverlay reads Pango markup */
+  feed->role = g_strdup(role);
   feed->analysis = tm_analysis_ref(analysis);
   feed->display = display;
   g_mutex_init(&feed->lock);
@@ -419,6 +422,7 @@ tm_feed_free(TmFeed *feed)
   tm_analysis_unref(feed->analysis);
   g_mutex_clear(&feed->lock);
   g_free(feed->label);
+  g_free(feed->role);
   g_free(feed->id);
   g_free(feed);
 }

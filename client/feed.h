@@ -11,10 +11,11 @@
 
 typedef struct _TmFeed TmFeed;
 
-/* DISPLAY: NULL when headless. LABEL: text drawn on the tile. WEBRTC: a configured, floating
+/* DISPLAY: NULL when headless. LABEL: text drawn on the tile. ROLE: the remote's role (where
+ * a kiosk puts the tile). WEBRTC: a configured, floating
  * webrtcbin (see call.c); the feed adds its recv-only transceivers and decodes its pads. */
-TmFeed *tm_feed_new(const gchar *id, const gchar *label, TmAnalysis *analysis, TmDisplay *display,
-                    GstElement *webrtc);
+TmFeed *tm_feed_new(const gchar *id, const gchar *label, const gchar *role, TmAnalysis *analysis,
+                    TmDisplay *display, GstElement *webrtc);
 const gchar *tm_feed_get_id(TmFeed *feed);
 GstElement *tm_feed_get_bin(TmFeed *feed);
 GstElement *tm_feed_get_webrtc(TmFeed *feed);

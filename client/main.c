@@ -2,7 +2,7 @@
  *
  *   testimony-client --relay https://HOST:PORT --token TOKEN [--ca CERT.pem]
  *       [--profile standard|low-bandwidth] [--test-source color=RRGGBB,tone=HZ,pattern=P] [--headless]
- *       [--report FILE] [--duration SECONDS] [--pipelines DIR] [--console]
+ *       [--kiosk] [--report FILE] [--duration SECONDS] [--pipelines DIR] [--console]
  *
  * See docs/client.md. */
 #include "app.h"
@@ -82,6 +82,10 @@ parse_options(TmOptions *o, int *argc, char ***argv, GError **error)
       "Send a solid colour and a sine tone instead of camera and microphone",
       "color=RRGGBB,tone=HZ,pattern=P" },
     { "headless", 0, 0, G_OPTION_ARG_NONE, &o->headless, "No window and no sound device", NULL },
+    { "kiosk", 0, 0, G_OPTION_ARG_NONE, &o->kiosk,
+      "A fullscreen window for one person: the judge large, a self-view, the microphone's and "
+      "camera's state in English and Thai",
+      NULL },
     { "report", 0, 0, G_OPTION_ARG_FILENAME, &o->report_file,
       "Write one JSON line per second about what is received", "FILE" },
     { "duration", 0, 0, G_OPTION_ARG_INT, &o->duration, "Leave the hearing after this many seconds",
@@ -117,6 +121,11 @@ parse_options(TmOptions *o, int *argc, char ***argv, GError **error)
   if (o->duration < 0) {
     g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                 "--duration must be a number of seconds, at least 1");
+    return FALSE;
+  }
+  if (o->kiosk && o->headless) {
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                "--kiosk shows a window; it cannot be --headless");
     return FALSE;
   }
   if (o->profile == NULL)

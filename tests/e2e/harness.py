@@ -171,11 +171,13 @@ class Relay:
 
 class Client:
     def __init__(self, relay, token, name, color=None, tone=None, duration=20, extra=(),
-                 wrap=None, remote=False, pattern=None):
+                 wrap=None, remote=False, pattern=None, headless=True):
+        """HEADLESS=False: a window (on $DISPLAY; EXTRA may say --kiosk)."""
         self.name = name
         self.report = os.path.join(relay.dir, f"report-{name}.jsonl")
         self.stderr_path = os.path.join(relay.dir, f"client-{name}.log")
-        args = [CLIENT, "--relay", relay.remote_url if remote else relay.url, "--token", token, "--ca", relay.ca, "--headless",
+        args = [CLIENT, "--relay", relay.remote_url if remote else relay.url, "--token", token,
+                "--ca", relay.ca] + (["--headless"] if headless else []) + [
                 "--report", self.report, "--duration", str(duration)]
         if PIPELINES:
             args += ["--pipelines", PIPELINES]

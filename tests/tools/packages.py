@@ -39,6 +39,10 @@ WEBRTCBIN_INTERNAL = [
 # run time on a desktop: an X11 window, PulseAudio (or PipeWire's Pulse server), a V4L2 camera.
 AUTODETECTED = ["ximagesink", "pulsesink", "pulsesrc", "v4l2src"]
 
+# Elements a Python test runs in a gst-launch-1.0 argument list: the kiosk test's screenshot
+# of the X screen.
+TEST_ELEMENTS = ["ximagesrc", "videoconvert", "tee", "queue", "filesink", "pngenc"]
+
 # Elements named in code that no recording made by this relay reaches, with the reason.
 NOT_NEEDED = {
     "avdec_h264": "testimony-export's H.264 row (relay/tools/export.c): the relay accepts only "
@@ -284,6 +288,7 @@ def collect_elements(root, known):
             add(shell_elements, p.read_text(), name(p))
     add(list, WEBRTCBIN_INTERNAL, "client/session.c (inside webrtcbin)")
     add(list, AUTODETECTED, "the client's auto* elements")
+    add(list, TEST_ELEMENTS, "tests/e2e/kiosk.py (its screenshots, gst-launch-1.0)")
     return {e: sorted(set(files)) for e, files in uses.items()}
 
 

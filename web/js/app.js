@@ -4,7 +4,8 @@
 import { t, roleName, setLanguage, initialLanguage, language, onLanguage } from './i18n.js';
 import { Signalling, relaySocketUrl } from './signalling.js';
 import { Peers } from './peers.js';
-import { openDevices, levelMeter, stopDevices } from './devices.js';
+import { openDevices, levelMeter, stopDevices, listDevices, chosenDevice, chooseDevice,
+         deviceOf } from './devices.js';
 import * as views from './views.js';
 import { isStaff } from './policy.js';
 
@@ -74,6 +75,7 @@ async function startCheck() {
   $('retry-devices').hidden = true;
   $('join-nomedia').hidden = true;
   $('join-button').disabled = true;
+  $('device-pick').hidden = true;
   if (s.claims && s.claims.role === 'observer') {
     $('check-state').textContent = t('check.observer');
     document.querySelector('.selfview-box').hidden = true;
@@ -85,7 +87,8 @@ async function startCheck() {
   stopDevices(s.stream);
   s.stream = null;
   try {
-    s.stream = await openDevices();
+    s.stream = await openDevices({ videoinput: chosenDevice('videoinput'),
+                                   audioinput: chosenDevice('audioinput') });
   } catch (e) {
     $('check-state').textContent = '';
     $('check-error-text').textContent = t('device.' + e.kind, { detail: e.detail || '' });
@@ -101,11 +104,39 @@ async function startCheck() {
   $('selfview').srcObject = s.stream;
   $('check-state').textContent = t('check.ready');
   $('join-button').disabled = false;
+  fillDevicePicker().catch(() => {});  // without a list, the browser's default stays
   stopMeter();
   stopMeter = levelMeter(s.stream, (level) => {
     $('level').value = level;
     $('level-text').textContent = level > 0.15 ? t('check.levelOk') : t('check.levelSilent');
   });
+}
+
+/* The camera and microphone choosers: every device the browser offers, the one in use
+   selected. Hidden when there is nothing to choose between. */
+async function fillDevicePicker() {
+  const devices = await listDevices();
+  const fill = (select, list, kind, trackKind, key) => {
+    const using = deviceOf(s.stream, trackKind);
+    select.replaceChildren(...list.map((d, i) => {
+      const o = document.createElement('option');
+      o.value = d.deviceId;
+      o.textContent = d.label || t(key, { n: i + 1 });
+      o.selected = d.deviceId === using;
+      return o;
+    }));
+    select.dataset.kind = kind;
+  };
+  fill($('camera-select'), devices.videoinput, 'videoinput', 'video', 'check.cameraN');
+  fill($('mic-select'), devices.audioinput, 'audioinput', 'audio', 'check.microphoneN');
+  $('device-pick').hidden = devices.videoinput.length + devices.audioinput.length === 0;
+}
+
+/* A camera or microphone chosen: remembered in this browser, and the check starts again with
+   it. */
+function onDeviceChosen(ev) {
+  chooseDevice(ev.target.dataset.kind, ev.target.value);
+  startCheck();
 }
 
 /* ---- joining ---- */
@@ -490,6 +521,8 @@ function wireButtons() {
     startCheck();
   });
   $('retry-devices').addEventListener('click', startCheck);
+  $('camera-select').addEventListener('change', onDeviceChosen);
+  $('mic-select').addEventListener('change', onDeviceChosen);
   $('join-button').addEventListener('click', join);
   $('join-nomedia').addEventListener('click', () => {
     stopDevices(s.stream);
@@ -557,6 +590,7 @@ window.testimony = {
     }
     return out;
   },
+  devices: () => ({ video: deviceOf(s.stream, 'video'), audio: deviceOf(s.stream, 'audio') }),
   state: () => ({ me: s.me, view: document.body.dataset.view,
                   participants: [...s.participants.values()], waiting: s.waiting,
                   recording: s.recording.state, reconnections: s.reconnections || 0 }),
@@ -608,6 +642,7 @@ function startCheckTexts() {
     $('check-error-help').textContent = t('device.' + kind + 'Help');
   } else if (s.stream) {
     $('check-state').textContent = t('check.ready');
+    fillDevicePicker().catch(() => {});  // unnamed devices are numbered in the language
   }
 }
 

@@ -165,10 +165,12 @@ export function renderTiles(s, actions) {
   // The witness's page shows only the judge and the interpreter, whatever else the relay may
   // send (a calm screen); everyone else sees a tile for each picture the relay says it sends
   // them (its `visibility` message: the relay decides, the page only follows). All are heard.
+  // Someone in the waiting room has no tile: the judge and clerk find them once, in the waiting
+  // list (renderWaitingList), with the buttons to admit or refuse them.
   const witness = s.me.role === 'witness';
   const sent = new Set(s.visibility[s.me.id] || []);
-  const shown = [...s.participants.values()].filter((p) =>
-    staff ? true : sent.has(p.id) && (!witness || p.role === 'judge' || p.role === 'interpreter'));
+  const shown = [...s.participants.values()].filter((p) => p.state !== 'waiting' &&
+    (staff ? true : sent.has(p.id) && (!witness || p.role === 'judge' || p.role === 'interpreter')));
   // The witness sees the judge first, then the interpreter (docs: large, calm, simple).
   const order = { judge: 0, interpreter: 1 };
   shown.sort((a, b) => (order[a.role] ?? 2) - (order[b.role] ?? 2));
@@ -197,8 +199,6 @@ function fillTile(li, p, s, actions, staff) {
     p.name + (p.id === s.me.id ? ' ' + t('judge.you') : '');
   li.querySelector('.tile-role').textContent = roleName(p.role);
   const notes = [];
-  if (p.state === 'waiting')
-    notes.push(t('hearing.waiting'));
   if (p.connection === 'reconnecting')
     notes.push(t('hearing.reconnecting'));
   if (p.audio === 'muted')
@@ -319,7 +319,8 @@ export function renderWaitingSlate(s) {
 export function setUpPanel(role) {
   const staff = isStaff(role);
   $('panel').hidden = !staff;
-  $('clerk-box').hidden = role !== 'clerk';
+  // Recording and markers: what the relay lets judges and clerks do (relay/engine/court.c).
+  $('clerk-box').hidden = !staff;
   $('judge-box').hidden = !staff;
   document.body.dataset.role = role;
 }
