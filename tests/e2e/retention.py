@@ -11,6 +11,7 @@ and B is not:
   - the running relay, asked to open the ended hearing again, refuses the join and does not
     take the lengthened log for a damaged one;
   - later (B older too) B is deleted; C, whose hearing has not ended, is still kept;
+  - a recording whose manifest was altered is left alone and named (exit 1);
   - a bad age is refused with a clear message.
 """
 import datetime
@@ -18,6 +19,7 @@ import glob
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 
 from harness import (RELAY, Client, Probe, Relay, check, ctl, finish, log, participant,
@@ -152,6 +154,15 @@ def main():
         rc, out = retention(relay, "--older-than", "0s")
         check(rc == 0 and os.path.isdir(c) and "has not ended" in out,
               "C, finished in a hearing that has not ended, is kept and the output says why")
+        # A manifest altered to look older (its signature no longer matches): left alone, named.
+        forged = os.path.join(relay.state, "recordings", "h1-20200101T000000Z")
+        shutil.copytree(moved, forged)
+        ma["end_us"] -= 365 * 86400 * 10**6
+        with open(os.path.join(forged, "manifest.json"), "w") as f:
+            json.dump(ma, f)
+        rc, out = retention(relay, "--older-than", "90d", "--as-of", later)
+        check(rc == 1 and os.path.isdir(forged) and "not signed by this relay's evidence key" in out,
+              "a recording whose manifest does not verify is kept, named, and the exit status is 1")
         rc, out = retention(relay, "--older-than", "90x")
         check(rc == 2 and "not an age" in out, "a bad age is refused")
     finally:
