@@ -15,6 +15,7 @@
 
 #include "audit-log.h"
 #include "evidence.h"
+#include "recording-reader.h"
 #include "state.h"
 
 #define MANIFEST_FILE "manifest.json"
@@ -178,10 +179,9 @@ one_recording(Retention *r, const char *recordings, const char *name)
     ? json_parser_get_root(parser)
     : NULL;
   JsonObject *m = root != NULL && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
-  const char *hearing =
-    m != NULL ? json_object_get_string_member_with_default(m, "hearing_id", "") : "";
-  const char *ended = m != NULL ? json_object_get_string_member_with_default(m, "end_utc", "") : "";
-  int64_t end_us = m != NULL ? json_object_get_int_member_with_default(m, "end_us", 0) : 0;
+  const char *hearing = tm_recording_str(m, "hearing_id");
+  const char *ended = tm_recording_str(m, "end_utc");
+  int64_t end_us = tm_recording_int(m, "end_us");
   if (!tm_state_hearing_id_valid(hearing) || end_us <= 0) {
     kept(r, name, TRUE, "its manifest names no hearing or end time");
     return;
