@@ -1,15 +1,10 @@
 /* profile.c — loading capture/encode profiles from pipelines/ (see profile.h). */
 #include "profile.h"
 
+#include "datadir.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-#ifndef PIPELINES_DIR
-#define PIPELINES_DIR "/usr/local/share/testimony/pipelines"
-#endif
-#ifndef SOURCE_PIPELINES_DIR
-#define SOURCE_PIPELINES_DIR PIPELINES_DIR
-#endif
 
 #define MAX_SIZE (64 * 1024)
 #define VIDEO_PLACEHOLDER "@VIDEO_SOURCE@"
@@ -30,8 +25,7 @@ tm_profile_resolve_dir(const gchar *cli_dir)
   env = g_getenv("TESTIMONY_PIPELINES");
   if (env != NULL && env[0] != '\0')
     return g_strdup(env);
-  return g_strdup(g_file_test(PIPELINES_DIR, G_FILE_TEST_IS_DIR) ? PIPELINES_DIR
-                                                                 : SOURCE_PIPELINES_DIR);
+  return tm_datadir_find("pipelines");
 }
 
 static gboolean

@@ -19,9 +19,9 @@ typedef enum {
 
 GQuark tm_profile_error_quark(void);
 
-/* The pipelines directory: CLI_DIR if set, else $TESTIMONY_PIPELINES, else the compiled-in
- * PIPELINES_DIR (the install directory) if it exists, else SOURCE_PIPELINES_DIR (the source
- * tree's pipelines/, for a client run from the build tree). Never NULL; free with g_free(). */
+/* The pipelines directory: CLI_DIR if set, else $TESTIMONY_PIPELINES, else the installed
+ * pipelines/ (the source tree's for a client run from the build tree; common/datadir.h). Never
+ * NULL; free with g_free(). */
 gchar *tm_profile_resolve_dir(const gchar *cli_dir);
 
 /* Reads DIR/NAME.pipeline, drops comments, joins lines and substitutes the placeholders with

@@ -112,6 +112,7 @@ typedef struct {
   EVP_PKEY *key;              /* from the pinned key or the first entry */
   guint first_unchecked_line; /* line of the first entry after the last checkpoint */
   bool signed_line;           /* the line just checked was a signature that verified */
+  bool after_end;             /* a closing signature came before: retention entries only */
 } Verifier;
 
 static JsonObject *
@@ -244,24 +245,44 @@ signature_kind(const char *line, size_t n)
   return 0;
 }
 
+/* After a closing signature: only a retention entry may follow (its own checks come next). */
+static bool
+after_end_allowed(const char *line, size_t n)
+{
+  g_autoptr(JsonParser) parser = json_parser_new();
+  JsonObject *o = signature_kind(line, n) == 0 ? parse_object(parser, line, n) : NULL;
+  const char *action = o != NULL ? string_member(o, "action") : NULL;
+  return action != NULL && strcmp(action, TM_AUDIT_AFTER_END_ACTION) == 0;
+}
+
 static TmAuditError
 check_line(Verifier *v, const char *line, size_t n, guint line_no)
 {
-  if (v->report->signed_log)
-    return TM_AUDIT_ERR_TRAILING;
   if (n > TM_AUDIT_MAX_LINE)
-    return TM_AUDIT_ERR_MALFORMED;
+    return v->report->signed_log ? TM_AUDIT_ERR_TRAILING : TM_AUDIT_ERR_MALFORMED;
+  if (v->report->signed_log) {
+    if (!after_end_allowed(line, n))
+      return TM_AUDIT_ERR_TRAILING;
+    v->report->signed_log = false; /* the new entries need a closing signature of their own */
+    v->after_end = true;
+  }
   int kind = signature_kind(line, n);
-  if (kind == 0)
+  if (kind == 0) {
+    if (v->after_end && !after_end_allowed(line, n))
+      return TM_AUDIT_ERR_TRAILING;
     return check_entry(v, line, n, line_no);
+  }
   bool checkpoint = kind == 1;
   g_autoptr(JsonParser) parser = json_parser_new();
   JsonObject *o = parse_object(parser, line, n);
   if (o == NULL)
     return TM_AUDIT_ERR_MALFORMED;
   TmAuditError e = check_signature(v, o, checkpoint ? "checkpoint" : "signature", !checkpoint);
-  if (e == TM_AUDIT_OK && !checkpoint)
+  if (e == TM_AUDIT_OK && !checkpoint) {
     v->report->signed_log = true;
+    if (v->report->ended.seq == 0)
+      v->report->ended = v->report->chain;
+  }
   return e;
 }
 
@@ -332,7 +353,7 @@ static const char *const audit_errors[TM_AUDIT_ERR_COUNT] = {
   [TM_AUDIT_ERR_SIGNATURE] = "the closing signature does not verify against the entries and the key",
   [TM_AUDIT_ERR_UNCHECKPOINTED] = "the entry is not covered by a signed checkpoint: it was added after the relay wrote the log",
   [TM_AUDIT_ERR_UNSIGNED] = "every entry is signed, but the log is not closed (the hearing has not ended)",
-  [TM_AUDIT_ERR_TRAILING] = "there are lines after the closing signature",
+  [TM_AUDIT_ERR_TRAILING] = "there are lines after the closing signature other than retention entries",
 };
 /* clang-format on */
 

@@ -13,7 +13,9 @@
  *   {"checkpoint":B64,"entries":N,"last":H}
  *   {"signature":B64,"alg":"Ed25519","entries":N,"last":H}
  * B64 is the Ed25519 signature of "testimony-audit-v2:checkpoint:" ID ":" N ":" H (or
- * "testimony-audit-v2:end:" … for the closing signature). No line may follow that.
+ * "testimony-audit-v2:end:" … for the closing signature). Only entries whose action is
+ * TM_AUDIT_AFTER_END_ACTION may follow that, each write of them ending with a closing signature
+ * again.
  * Pure: time is a parameter, keys are bytes. See docs/audit-log.md. */
 #pragma once
 
@@ -31,6 +33,10 @@ typedef struct {
   char last[TM_AUDIT_HASH_HEX + 1];
   uint64_t seq;
 } TmAuditChain;
+
+/* The one action that may follow a closing signature: retention's record that a finished
+ * recording of the ended hearing was deleted or archived (docs/operations.md). */
+#define TM_AUDIT_AFTER_END_ACTION "retention"
 
 void tm_audit_chain_init(TmAuditChain *chain);
 /* The first entry of a log (CHAIN must be fresh). KEY: the raw evidence public key. */
@@ -59,7 +65,7 @@ typedef enum {
   TM_AUDIT_ERR_SIGNATURE,      /* the closing signature does not verify */
   TM_AUDIT_ERR_UNCHECKPOINTED, /* entries after the last signed checkpoint */
   TM_AUDIT_ERR_UNSIGNED,       /* every entry is signed, but not the end: the hearing is open */
-  TM_AUDIT_ERR_TRAILING,       /* lines after the closing signature */
+  TM_AUDIT_ERR_TRAILING,       /* lines after the closing signature but retention entries */
   TM_AUDIT_ERR_COUNT
 } TmAuditError;
 
@@ -75,6 +81,7 @@ typedef struct {
   uint8_t key[TM_AUDIT_KEY_LEN]; /* the key the first entry names */
   size_t signed_bytes;           /* bytes up to the end of the last signature line that verified */
   TmAuditChain chain;            /* the chain after the last entry that verified */
+  TmAuditChain ended;            /* the chain at the first closing signature (seq 0: none) */
 } TmAuditReport;
 
 /* Checks every entry, checkpoint and the closing signature. Signatures are checked against

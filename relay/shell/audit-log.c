@@ -4,6 +4,7 @@
 #include "audit-log.h"
 
 #include <errno.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,8 +36,8 @@ head_text(const TmAuditChain *chain)
 
 /* Appends LINES (whole lines) and the signature of the chain as it now stands — a checkpoint,
  * or the closing signature when END — in one synced write. */
-static void
-commit(TmAuditLog *log, GString *lines, gboolean end)
+static gboolean
+commit_or_fail(TmAuditLog *log, GString *lines, gboolean end, GError **error)
 {
   g_autofree char *text = tm_audit_signed_text(&log->chain, log->hearing_id, end);
   g_autoptr(GBytes) sig = tm_evidence_sign(log->key, text, strlen(text));
@@ -44,11 +45,20 @@ commit(TmAuditLog *log, GString *lines, gboolean end)
   const uint8_t *p = g_bytes_get_data(sig, &n);
   g_autofree char *line = tm_audit_signature_line(&log->chain, p, n, end);
   g_string_append_printf(lines, "%s\n", line);
+  if (!tm_file_write(log->path, lines->str, lines->len, TM_WRITE_APPEND, 0600, error))
+    return FALSE;
+  if (log->heads != NULL)
+    g_hash_table_replace(log->heads, g_strdup(log->hearing_id), head_text(&log->chain));
+  return TRUE;
+}
+
+static void
+commit(TmAuditLog *log, GString *lines, gboolean end)
+{
   g_autoptr(GError) error = NULL;
-  if (!tm_file_write(log->path, lines->str, lines->len, TM_WRITE_APPEND, 0600, &error))
+  if (!commit_or_fail(log, lines, end, &error))
     g_critical("the audit log of hearing %s cannot be written: %s", log->hearing_id,
                error->message);
-  g_hash_table_replace(log->heads, g_strdup(log->hearing_id), head_text(&log->chain));
 }
 
 static void
@@ -125,10 +135,13 @@ check_existing(TmAuditLog *log, const char **action)
                           &r);
   }
   g_autofree char *head = head_text(&r.chain);
+  /* Retention may have added its entries after the end this relay wrote. */
+  g_autofree char *ended = r.signed_log && r.ended.seq > 0 ? head_text(&r.ended) : NULL;
   char *problem = NULL;
   if (e != TM_AUDIT_OK && e != TM_AUDIT_ERR_UNSIGNED)
     problem = g_strdup_printf("line %u: %s", r.line, tm_audit_strerror(e));
-  else if (remembered != NULL && strcmp(remembered, head) != 0)
+  else if (remembered != NULL && strcmp(remembered, head) != 0 &&
+           (ended == NULL || strcmp(remembered, ended) != 0))
     problem = g_strdup_printf("it was cut short: this relay wrote up to entry %s, the file now "
                               "ends at entry %" G_GUINT64_FORMAT,
                               remembered, r.entries);
@@ -218,4 +231,55 @@ gboolean
 tm_audit_log_closed(const TmAuditLog *log)
 {
   return log->closed;
+}
+
+/* The chain of the closed log at PATH, checked with KEY. */
+static gboolean
+check_ended(const char *path, const char *hearing_id, TmEvidenceKey *key, TmAuditChain *chain,
+            GError **error)
+{
+  g_autoptr(GMappedFile) mf = g_mapped_file_new(path, FALSE, error);
+  if (mf == NULL)
+    return FALSE;
+  TmAuditReport r;
+  TmAuditError e = tm_audit_verify(g_mapped_file_get_contents(mf), g_mapped_file_get_length(mf),
+                                   tm_evidence_key_public(key), hearing_id, &r);
+  if (e == TM_AUDIT_ERR_UNSIGNED) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                "hearing %s has not ended (its audit log is not closed)", hearing_id);
+    return FALSE;
+  }
+  if (e != TM_AUDIT_OK) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                "the audit log %s does not verify: line %u: %s", path, r.line,
+                tm_audit_strerror(e));
+    return FALSE;
+  }
+  *chain = r.chain;
+  return TRUE;
+}
+
+gboolean
+tm_audit_log_check_ended(const char *path, const char *hearing_id, TmEvidenceKey *key,
+                         GError **error)
+{
+  TmAuditChain chain;
+  return check_ended(path, hearing_id, key, &chain, error);
+}
+
+gboolean
+tm_audit_log_append_ended(const char *path, const char *hearing_id, TmEvidenceKey *key,
+                          const char *actor, const char *subject, const char *detail,
+                          GError **error)
+{
+  TmAuditLog log = {
+    .path = (char *) path,
+    .hearing_id = (char *) hearing_id,
+    .key = key,
+  };
+  if (!check_ended(path, hearing_id, key, &log.chain, error))
+    return FALSE;
+  g_autoptr(GString) lines = g_string_new(NULL);
+  add_entry(&log, lines, actor, TM_AUDIT_AFTER_END_ACTION, subject, detail);
+  return commit_or_fail(&log, lines, TRUE, error);
 }

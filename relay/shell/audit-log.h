@@ -39,3 +39,16 @@ void tm_audit_log_write(TmAuditLog *log, const char *actor, const char *action, 
 /* Appends the closing signature: the hearing ended; nothing may follow. */
 void tm_audit_log_close(TmAuditLog *log);
 gboolean tm_audit_log_closed(const TmAuditLog *log);
+
+/* TRUE when the log at PATH verifies with KEY and is closed: the hearing has ended. Else an
+ * error: G_IO_ERROR_BUSY when it has not ended, G_IO_ERROR_INVALID_DATA when it does not
+ * verify, a file error when it cannot be read. */
+gboolean tm_audit_log_check_ended(const char *path, const char *hearing_id, TmEvidenceKey *key,
+                                  GError **error);
+/* For a hearing that has ended: checks its log at PATH with KEY (it must verify and be closed),
+ * then appends one TM_AUDIT_AFTER_END_ACTION entry and a new closing signature in one synced
+ * write, so the chain continues and verifies (`testimony-relay retention`). Not for a log the
+ * relay may be writing: the hearing must have ended. */
+gboolean tm_audit_log_append_ended(const char *path, const char *hearing_id, TmEvidenceKey *key,
+                                   const char *actor, const char *subject, const char *detail,
+                                   GError **error);

@@ -1,4 +1,4 @@
-/* main.c — testimony-relay: serve, `hearing create`, `token`. */
+/* main.c — testimony-relay: serve, `hearing create`, `token`, `key rotate`, `retention`. */
 #define G_LOG_DOMAIN "testimony-relay"
 
 #include <glib-unix.h>
@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include "config.h"
+#include "retention.h"
 #include "server.h"
 #include "state.h"
 #include "token.h"
@@ -71,7 +72,9 @@ cmd_serve(int argc, char **argv)
                                "  testimony-relay hearing create ...   create a hearing\n"
                                "  testimony-relay token ...            issue a join token\n"
                                "  testimony-relay token revoke ...     revoke a join token\n"
-                               "  testimony-relay key rotate ...       rotate the token key");
+                               "  testimony-relay key rotate ...       rotate the token key\n"
+                               "  testimony-relay retention ...        delete or archive old "
+                               "recordings");
   g_option_context_add_main_entries(ctx, entries, NULL);
   g_autoptr(GError) error = NULL;
   if (!g_option_context_parse(ctx, &argc, &argv, &error))
@@ -326,6 +329,58 @@ cmd_token(int argc, char **argv)
   return 0;
 }
 
+static int
+cmd_retention(int argc, char **argv)
+{
+  g_autofree char *state_dir = NULL, *older = NULL, *archive = NULL, *as_of = NULL;
+  gboolean dry_run = FALSE;
+  GOptionEntry entries[] = {
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, "State directory (/var/lib/testimony)",
+      "DIR" },
+    { "older-than", 0, 0, G_OPTION_ARG_STRING, &older,
+      "Recordings that ended longer ago than this go (90d, 12h, 30m, 45s)", "AGE" },
+    { "archive", 0, 0, G_OPTION_ARG_FILENAME, &archive,
+      "Move them into this directory instead of deleting them", "DIR" },
+    { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run, "Say what would go; change nothing", NULL },
+    { "as-of", 0, 0, G_OPTION_ARG_STRING, &as_of,
+      "Count the age from this time instead of now (ISO 8601, e.g. 2027-03-01T00:00:00Z)", "TIME" },
+    G_OPTION_ENTRY_NULL,
+  };
+  g_autoptr(GOptionContext) ctx =
+    g_option_context_new("- delete or archive finished recordings of ended hearings");
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse(ctx, &argc, &argv, &error))
+    return fail("bad command line", error);
+  if (older == NULL || argc != 1) {
+    g_printerr("usage: testimony-relay retention --state-dir DIR --older-than AGE "
+               "[--archive DIR] [--dry-run] [--as-of TIME]\n");
+    return 2;
+  }
+  int64_t age_us = 0;
+  if (!tm_retention_parse_age(older, &age_us, &error))
+    return fail("bad --older-than", error) + 1;
+  int64_t now_us = g_get_real_time();
+  if (as_of != NULL) {
+    g_autoptr(GDateTime) t = g_date_time_new_from_iso8601(as_of, NULL);
+    if (t == NULL) {
+      g_printerr("testimony-relay: --as-of \"%s\" is not an ISO 8601 time with a zone "
+                 "(2027-03-01T00:00:00Z)\n",
+                 as_of);
+      return 2;
+    }
+    now_us = g_date_time_to_unix(t) * G_USEC_PER_SEC + g_date_time_get_microsecond(t);
+  }
+  TmRetentionOptions opt = {
+    .state_dir = state_dir != NULL ? state_dir : "/var/lib/testimony",
+    .archive_dir = archive,
+    .age_text = older,
+    .cutoff_us = now_us - age_us,
+    .dry_run = dry_run,
+  };
+  return tm_retention_run(&opt);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -336,5 +391,7 @@ main(int argc, char **argv)
     return cmd_token(argc - 1, argv + 1);
   if (argc > 1 && strcmp(argv[1], "key") == 0)
     return cmd_key(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "retention") == 0)
+    return cmd_retention(argc - 1, argv + 1);
   return cmd_serve(argc, argv);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <openssl/rand.h>
 
+#include "log.h"
 #include "wire.h"
 
 #define QUALITY_INTERVAL_S 2
@@ -183,7 +184,8 @@ grace_over(gpointer data)
   TmRoom *room = seat->room;
   TmParticipant *p = seat->participant;
   seat_stop_grace(seat);
-  g_message("%s did not come back within %d s", p->id, TM_ROOM_GRACE_S);
+  tm_log_hearing(G_LOG_LEVEL_MESSAGE, tm_hearing_id(room->hearing), p,
+                 "%s did not come back within %d s", p->id, TM_ROOM_GRACE_S);
   if (p->data != NULL) /* signalling is there, media is not */
     room->relay->sink.dismiss(p->data, TM_WIRE_ERR_CONNECTION_LOST,
                               "your media connection did not come back in time; join again", FALSE);
@@ -199,7 +201,8 @@ tm_room_set_away(TmRoom *room, TmParticipant *p, const char *why)
   if (seat == NULL || p->away_since_us != 0)
     return;
   p->away_since_us = g_get_monotonic_time();
-  g_message("%s: link lost (%s); its place is kept for %d s", p->id, why, TM_ROOM_GRACE_S);
+  tm_log_hearing(G_LOG_LEVEL_MESSAGE, tm_hearing_id(room->hearing), p,
+                 "%s: link lost (%s); its place is kept for %d s", p->id, why, TM_ROOM_GRACE_S);
   tm_room_audit(room, NULL, "link-lost", p, why);
   /* The recording keeps the participant: its silent tracks make the gap, and whatever arrives
    * before the next link check is recorded, not dropped as from someone gone. */
@@ -243,7 +246,8 @@ tm_room_check_back(TmRoom *room, TmParticipant *p)
     g_strdup_printf("after %" G_GINT64_FORMAT " s", (now - p->away_since_us) / G_USEC_PER_SEC);
   p->away_since_us = 0;
   seat_stop_grace(seat);
-  g_message("%s is back %s", p->id, detail);
+  tm_log_hearing(G_LOG_LEVEL_MESSAGE, tm_hearing_id(room->hearing), p, "%s is back %s", p->id,
+                 detail);
   tm_room_audit(room, NULL, "link-restored", p, detail);
   tm_room_participant_changed(room, p);
 }
@@ -446,8 +450,8 @@ failure_handle(gpointer data)
     return G_SOURCE_REMOVE;
   TmTransport *t = g_hash_table_lookup(room->transports, f->peer);
   t->failing = TRUE;
-  g_message("connection of %s (%s) failed: %s", owner->id, feed != NULL ? feed->id : "publish",
-            f->reason);
+  tm_log_hearing(G_LOG_LEVEL_MESSAGE, f->hearing, owner, "connection of %s (%s) failed: %s",
+                 owner->id, feed != NULL ? feed->id : "publish", f->reason);
   if (feed != NULL) {
     tm_hearing_close_subscription(room->hearing, owner, feed);
     g_autofree char *msg =
@@ -555,8 +559,8 @@ static void
 hearing_published(void *ud, TmParticipant *p)
 {
   TmRoom *room = ud;
-  g_message("%s publishes (SRTP %s)", p->id,
-            tm_srtp_profile_name(tm_peer_srtp_profile(p->publish)));
+  tm_log_hearing(G_LOG_LEVEL_MESSAGE, tm_hearing_id(room->hearing), p, "%s publishes (SRTP %s)",
+                 p->id, tm_srtp_profile_name(tm_peer_srtp_profile(p->publish)));
   TmSeat *seat = g_hash_table_lookup(room->seats, p);
   if (seat != NULL)
     seat->published = TRUE;
@@ -639,7 +643,7 @@ tm_room_open(TmRelay *relay, const char *hearing_id, GError **error)
   };
   room->audit = tm_audit_log_open(&ac);
   g_hash_table_insert(relay->rooms, g_strdup(rec->id), room);
-  g_message("hearing %s opened", rec->id);
+  tm_log_hearing(G_LOG_LEVEL_MESSAGE, rec->id, NULL, "hearing %s opened", rec->id);
   return room;
 }
 
@@ -665,7 +669,8 @@ tm_room_close_if_empty(TmRoom *room)
 {
   if (tm_hearing_n_participants(room->hearing) > 0 || room->controls->len > 0)
     return FALSE;
-  g_message("hearing %s closed: nobody left", tm_hearing_id(room->hearing));
+  tm_log_hearing(G_LOG_LEVEL_MESSAGE, tm_hearing_id(room->hearing), NULL,
+                 "hearing %s closed: nobody left", tm_hearing_id(room->hearing));
   g_hash_table_remove(room->relay->rooms, tm_hearing_id(room->hearing));
   return TRUE;
 }
@@ -677,10 +682,11 @@ tm_room_remove(TmRoom *room, TmParticipant *p, const char *reason)
   g_autofree char *id = g_strdup(p->id);
   tm_room_record_presence(room, p, FALSE);
   tm_room_audit(room, NULL, "leave", p, reason);
+  tm_log_hearing(G_LOG_LEVEL_MESSAGE, tm_hearing_id(room->hearing), p, "%s left hearing %s (%s)",
+                 id, tm_hearing_id(room->hearing), reason);
   g_hash_table_remove(room->seats, p);
   p->data = NULL;
   tm_hearing_leave(room->hearing, p);
-  g_message("%s left hearing %s (%s)", id, tm_hearing_id(room->hearing), reason);
   g_autoptr(JsonBuilder) b = tm_wire_begin("participant-left");
   tm_wire_string(b, "id", id);
   tm_wire_string(b, "reason", reason);

@@ -4,6 +4,7 @@
 
 #include "server.h"
 
+#include "datadir.h"
 #include "http.h"
 #include "recorder.h"
 #include "relay.h"
@@ -48,8 +49,7 @@ relay_init(TmRelay *relay, const TmConfig *config)
   relay->ice.port_min = relay->config.port_min;
   relay->ice.port_max = relay->config.port_max;
   if (relay->config.web_dir == NULL)
-    relay->config.web_dir =
-      g_strdup(g_file_test(WEB_DIR, G_FILE_TEST_IS_DIR) ? WEB_DIR : SOURCE_WEB_DIR);
+    relay->config.web_dir = tm_datadir_find("web");
 }
 
 /* Everything that can be wrong at start, with a message for the court's IT. */
@@ -105,6 +105,12 @@ tm_server_new(const TmConfig *config, GError **error)
     g_print("created a self-signed TLS certificate at %s\n", cert_path);
   g_print("testimony-relay listening on https://%s\n", relay->config.listen);
   g_print("TLS certificate %s\nSHA-256 fingerprint %s\n", cert_path, fingerprint);
+  if (g_file_test(relay->config.web_dir, G_FILE_TEST_IS_DIR))
+    g_print("court's web pages from %s\n", relay->config.web_dir);
+  else
+    g_warning("the court's web pages are not at %s (set web-dir or --web-dir): the relay serves "
+              "signalling only",
+              relay->config.web_dir);
   return server;
 }
 

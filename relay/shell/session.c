@@ -8,6 +8,7 @@
 
 #include "audit.h"
 #include "control.h"
+#include "log.h"
 #include "message.h"
 #include "sdp.h"
 #include "wire.h"
@@ -289,7 +290,8 @@ resume(TmSession *s, TmRoom *room, TmSeat *seat)
   s->room = room;
   g_hash_table_insert(s->relay->live_tokens, g_strdup(s->jti), s);
   stop_waiting_for_join(s);
-  g_message("%s continues in hearing %s", p->id, tm_hearing_id(room->hearing));
+  tm_log_hearing(G_LOG_LEVEL_MESSAGE, tm_hearing_id(room->hearing), p, "%s continues in hearing %s",
+                 p->id, tm_hearing_id(room->hearing));
   g_autofree char *label = tm_session_label(s);
   tm_room_audit(room, label, "resume", p,
                 old != NULL ? "replacing a connection still open" : "on a new connection");
@@ -338,9 +340,10 @@ handle_join(TmSession *s, const TmMessage *m)
   g_hash_table_insert(s->relay->live_tokens, g_strdup(s->jti), s);
   stop_waiting_for_join(s);
   TmParticipant *p = s->participant;
-  g_message("%s joined hearing %s as %s%s", p != NULL ? p->id : "a control session",
-            tm_hearing_id(room->hearing), tm_role_to_string(s->role),
-            p != NULL && p->state == TM_STATE_WAITING ? " (waiting room)" : "");
+  tm_log_hearing(G_LOG_LEVEL_MESSAGE, tm_hearing_id(room->hearing), p,
+                 "%s joined hearing %s as %s%s", p != NULL ? p->id : "a control session",
+                 tm_hearing_id(room->hearing), tm_role_to_string(s->role),
+                 p != NULL && p->state == TM_STATE_WAITING ? " (waiting room)" : "");
   g_autofree char *label = tm_session_label(s);
   tm_room_audit(room, label, s->control ? "control-session" : "join", p,
                 p == NULL                        ? ""

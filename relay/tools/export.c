@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "datadir.h"
 #include "evidence.h"
 #include "recording-reader.h"
 
@@ -336,7 +337,8 @@ static char *
 pipeline_path(const char *name, GError **error)
 {
   const char *env = g_getenv("TESTIMONY_PIPELINES");
-  const char *dirs[] = { opt_pipelines, env, PIPELINES_DIR, SOURCE_PIPELINES_DIR };
+  g_autofree char *installed = tm_datadir_find("pipelines");
+  const char *dirs[] = { opt_pipelines, env, installed };
   for (gsize i = 0; i < G_N_ELEMENTS(dirs); i++) {
     if (dirs[i] == NULL)
       continue;
@@ -346,8 +348,7 @@ pipeline_path(const char *name, GError **error)
     g_free(path);
   }
   g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-              "cannot find %s (looked in --pipelines, $TESTIMONY_PIPELINES, %s)", name,
-              PIPELINES_DIR);
+              "cannot find %s (looked in --pipelines, $TESTIMONY_PIPELINES, %s)", name, installed);
   return NULL;
 }
 

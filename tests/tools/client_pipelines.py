@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """testimony-client finds its profiles without --pipelines or $TESTIMONY_PIPELINES (suite 'tools').
 
-    client_pipelines.py CLIENT INSTALL_DIR SOURCE_DIR
+    client_pipelines.py CLIENT SOURCE_DIR
 
-Run inside a private network namespace (tests/e2e/netns-run.sh). With neither set, the client
-looks in INSTALL_DIR when it exists, else in the source tree's pipelines/ (SOURCE_DIR):
+Run inside a private network namespace (tests/e2e/netns-run.sh). With neither set, a client run
+from the build tree looks in the source tree's pipelines/ (SOURCE_DIR), whatever is installed
+(an installed client uses the installed copy: tests/e2e/install.py):
 
   - an unknown profile is refused with the path it looked for, in that directory;
   - each shipped profile loads and its pipeline is built: the client gets as far as the relay
@@ -15,7 +16,7 @@ import socket
 import subprocess
 import sys
 
-CLIENT, INSTALL_DIR, SOURCE_DIR = sys.argv[1:4]
+CLIENT, SOURCE_DIR = sys.argv[1:3]
 
 
 def client(profile):
@@ -32,7 +33,7 @@ def client(profile):
 
 
 def main():
-    expected = INSTALL_DIR if os.path.isdir(INSTALL_DIR) else SOURCE_DIR
+    expected = SOURCE_DIR
     failures = []
     rc, lines = client("nosuch")
     wanted = os.path.join(expected, "nosuch.pipeline")

@@ -234,11 +234,29 @@ test_deleted_inserted_moved(void)
   g_assert_cmpint(verify(&log, pub, "h1", &r), ==, TM_AUDIT_ERR_CHAIN);
   g_assert_cmpuint(r.line, ==, 5);
   log_clear(&log);
-  /* Nothing may follow the closing signature. */
+  /* Nothing may follow the closing signature... */
   make_log(&log, key, pub, TRUE);
   log_add(&log, g_strdup("{\"seq\":6}"));
   g_assert_cmpint(verify(&log, pub, "h1", &r), ==, TM_AUDIT_ERR_TRAILING);
   g_assert_cmpuint(r.line, ==, 12);
+  log_clear(&log);
+  /* ...but a retention entry, signed again as the end; no other entry, even signed. */
+  make_log(&log, key, pub, TRUE);
+  log_add(&log,
+          tm_audit_chain_append(&log.chain, "2027-03-01T00:00:00.000000Z", "retention",
+                                TM_AUDIT_AFTER_END_ACTION, "", "recording x deleted"));
+  g_assert_cmpint(verify(&log, pub, "h1", &r), ==, TM_AUDIT_ERR_UNCHECKPOINTED);
+  g_assert_cmpuint(r.line, ==, 12);
+  char *text = log_text(&log);
+  g_assert_true(tm_audit_problem_in_tail(text, strlen(text), &r)); /* a torn retention write */
+  g_free(text);
+  log_sign(&log, TRUE);
+  g_assert_cmpint(verify(&log, pub, "h1", &r), ==, TM_AUDIT_OK);
+  g_assert_cmpuint(r.entries, ==, 6);
+  g_assert_cmpuint(r.ended.seq, ==, 5);
+  log_entry(&log, "admit", "");
+  g_assert_cmpint(verify(&log, pub, "h1", &r), ==, TM_AUDIT_ERR_TRAILING);
+  g_assert_cmpuint(r.line, ==, 14);
   log_clear(&log);
   EVP_PKEY_free(key);
 }
