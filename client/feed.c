@@ -6,6 +6,7 @@
 #include "playout.h"
 
 #define LOG_DOMAIN "testimony-feed"
+#define TM_FEED_REPORT_INTERVAL GST_SECOND
 
 struct _TmFeed {
   gchar *id;
@@ -264,6 +265,16 @@ on_new_jitterbuffer(GstElement *rtpbin, GstElement *jitterbuffer, guint session,
 {
   TmFeed *feed = user_data;
 
+  GObject *rtp_session = NULL;
+
+  /* Receiver reports once a second rather than every 2.5-7.5 s (RFC 3550's 5 s minimum,
+   * rtpsession's default): the relay's estimate of what this client's link takes, and its
+   * round trip, come from them (docs/poor-networks.md). */
+  g_signal_emit_by_name(rtpbin, "get-internal-session", session, &rtp_session);
+  if (rtp_session != NULL) {
+    g_object_set(rtp_session, "rtcp-min-interval", (guint64) TM_FEED_REPORT_INTERVAL, NULL);
+    g_object_unref(rtp_session);
+  }
   g_object_set_data(G_OBJECT(jitterbuffer), "tm-ssrc", GUINT_TO_POINTER(ssrc));
   g_mutex_lock(&feed->lock);
   g_ptr_array_add(feed->jitterbuffers, gst_object_ref(jitterbuffer));

@@ -439,16 +439,20 @@ tm_hearing_packets_sent(const TmHearing *h, const TmParticipant *from, const TmP
 }
 
 /* What FEED's sender may be told it can send: the least any receiver now shown its video can
- * take (receivers not shown it, or not heard from, do not count). */
+ * take. Receivers not shown it, never heard from, or away (their link is down: they come back
+ * or leave) do not count; one whose reports stopped while its link is up does, ever less
+ * (tm_peer_receiver_estimate): its feedback does not get through a congested link. */
 static void
-update_downstream_limit(TmParticipant *feed, int64_t now_us)
+update_downstream_limit(TmHearing *h, TmParticipant *feed, int64_t now_us)
 {
   if (feed->publish == NULL)
     return;
   uint64_t limit = 0;
   for (guint i = 0; i < feed->subscribers->len; i++) {
     TmPeer *sub = g_ptr_array_index(feed->subscribers, i);
-    if (!tm_peer_is_connected(sub) || !tm_peer_track_enabled(sub, TM_TRACK_VIDEO))
+    PeerLink *sl = g_hash_table_lookup(h->links, sub);
+    if (!tm_peer_is_connected(sub) || !tm_peer_track_enabled(sub, TM_TRACK_VIDEO) || sl == NULL ||
+        sl->owner->away_since_us != 0)
       continue;
     uint64_t e = tm_peer_receiver_estimate(sub, now_us);
     if (e > 0 && (limit == 0 || e < limit))
@@ -466,7 +470,7 @@ receiver_reported(TmHearing *h, PeerLink *link, int64_t now_us)
   const TmPeerStats *st = tm_peer_stats(link->peer);
   if (link->owner->publish != NULL && st->rtt_ms > 0)
     tm_peer_set_rtt_hint(link->owner->publish, st->rtt_ms);
-  update_downstream_limit(link->feed, now_us);
+  update_downstream_limit(h, link->feed, now_us);
 }
 
 void
@@ -493,7 +497,7 @@ tm_hearing_handle_timeout(TmHearing *h, int64_t now_us)
 {
   /* receivers that left, stopped reporting or were disabled no longer limit their feed */
   for (guint i = 0; i < h->participants->len; i++)
-    update_downstream_limit(g_ptr_array_index(h->participants, i), now_us);
+    update_downstream_limit(h, g_ptr_array_index(h->participants, i), now_us);
   GHashTableIter it;
   gpointer key;
   g_hash_table_iter_init(&it, h->links);

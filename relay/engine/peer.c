@@ -26,6 +26,24 @@
 #define REMB_PROMPT_RATE 4.0
 /* A receiver's report or REMB older than this no longer limits what its sender is told. */
 #define RECEIVER_ESTIMATE_STALE_US 5000000
+/* A receiver whose reports stopped for this long while its link is up (the shell marks a
+ * participant whose link is down away within 5 s: tm_hearing update_downstream_limit) is not getting its
+ * feedback through (a congested uplink): what it can take is halved, and halved again each
+ * second more, down to TM_BWE_MIN_BPS. Clients report about once a second. */
+#define RECEIVER_SILENT_US 5000000
+#define RECEIVER_SILENT_HALVING_US 1000000
+/* Retransmissions to a receiver: a packet is sent again at most once a round trip of that
+ * receiver (a jitter buffer that asks again sooner, before the first copy could arrive, gets
+ * nothing more), and all of them take at most a quarter of what the receiver's link is estimated
+ * to take, at least 64 kbit/s (4 Mbit/s while nothing is known), so that on a congested link
+ * retransmissions do not crowd out the stream they repair (docs/poor-networks.md). */
+#define RTX_REPEAT_DEFAULT_US 100000
+#define RTX_REPEAT_MIN_US 20000
+#define RTX_REPEAT_MAX_US 500000
+#define RTX_SHARE 0.25
+#define RTX_FLOOR_BPS 64000.0
+#define RTX_UNKNOWN_BPS 4000000.0
+#define RTX_BURST_S 0.25
 
 typedef struct {
   uint64_t ext;     /* extended sequence number missing */
@@ -58,6 +76,7 @@ typedef struct {
   uint16_t seq;
   uint16_t len;
   uint8_t *data;
+  int64_t resent_us; /* when it was last sent again, 0: never */
 } RtxSlot;
 
 typedef struct {
@@ -112,7 +131,8 @@ struct _TmPeer {
   uint64_t bytes_at_last_report;
   int64_t last_report_us;
   TmTokenBucket keyframe_bucket; /* our requests upstream */
-  TmTokenBucket rtx_bucket;      /* NACK answers */
+  TmTokenBucket rtx_bucket;      /* NACK answers, packets */
+  TmTokenBucket rtx_bytes;       /* NACK answers, bytes: a share of what the receiver takes */
   TmTokenBucket nack_bucket;     /* our NACKs upstream */
   uint8_t fir_seq;
   TmPeerStats stats;
@@ -224,6 +244,8 @@ tm_peer_new(const TmPeerConfig *config, const TmPeerListener *listener, void *us
   p->last_report_us = now_us;
   tm_token_bucket_init(&p->keyframe_bucket, 3.0, 1.0, now_us);
   tm_token_bucket_init(&p->rtx_bucket, 500.0, 200.0, now_us);
+  tm_token_bucket_init(&p->rtx_bytes, RTX_UNKNOWN_BPS / 8.0, RTX_UNKNOWN_BPS / 8.0 * RTX_BURST_S,
+                       now_us);
   tm_token_bucket_init(&p->nack_bucket, 50.0, 20.0, now_us);
   tm_token_bucket_init(&p->remb_bucket, REMB_PROMPT_RATE, 2.0, now_us);
   tm_bwe_init(&p->bwe);
@@ -347,6 +369,7 @@ tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8
     memcpy(s->data, out, len);
     s->len = (uint16_t) len;
     s->seq = seq;
+    s->resent_us = 0;
   }
   o->last_ts = ts;
   o->last_seq = seq;
@@ -397,6 +420,25 @@ tm_peer_track_enabled(const TmPeer *p, TmTrack track)
   return !p->out[track].disabled;
 }
 
+/* The least time between two retransmissions of one packet to this receiver: its round trip. */
+static int64_t
+rtx_repeat_us(const TmPeer *p)
+{
+  if (!(p->stats.rtt_ms > 0))
+    return RTX_REPEAT_DEFAULT_US;
+  return CLAMP((int64_t) (p->stats.rtt_ms * 1000.0), RTX_REPEAT_MIN_US, RTX_REPEAT_MAX_US);
+}
+
+/* The retransmission budget follows what the receiver can take (its reports, its REMB). */
+static void
+rtx_budget_update(TmPeer *p, int64_t now_us)
+{
+  uint64_t e = tm_peer_receiver_estimate(p, now_us);
+  double bps = e > 0 ? MAX(RTX_SHARE * (double) e, RTX_FLOOR_BPS) : RTX_UNKNOWN_BPS;
+  p->rtx_bytes.rate_per_sec = bps / 8.0;
+  p->rtx_bytes.burst = MAX(bps / 8.0 * RTX_BURST_S, (double) TM_RTP_MAX_PACKET + 2);
+}
+
 static void
 retransmit(TmPeer *p, uint16_t seq, int64_t now_us)
 {
@@ -410,10 +452,17 @@ retransmit(TmPeer *p, uint16_t seq, int64_t now_us)
   RtxSlot *s = &o->rtx[seq % TM_PEER_RTX_SLOTS];
   if (s->data == NULL || s->seq != seq || s->len == 0)
     return;
-  if (!tm_token_bucket_take(&p->rtx_bucket, now_us)) {
+  if (s->resent_us != 0 && now_us - s->resent_us < rtx_repeat_us(p)) {
+    p->stats.rtx_repeats++;
+    return;
+  }
+  rtx_budget_update(p, now_us);
+  if (!tm_token_bucket_take(&p->rtx_bucket, now_us) ||
+      !tm_token_bucket_take_n(&p->rtx_bytes, (double) s->len + 2, now_us)) {
     p->stats.drop_rate_limited++;
     return;
   }
+  s->resent_us = now_us;
   uint8_t out[BUF_CAP];
   size_t n = s->len;
   TmRtpPacket orig;
@@ -500,8 +549,14 @@ tm_peer_receiver_estimate(const TmPeer *p, int64_t now_us)
   if (p->kind != TM_PEER_SUBSCRIBE)
     return 0;
   uint64_t e = 0;
-  if (p->receiver_report_us > 0 && now_us - p->receiver_report_us <= RECEIVER_ESTIMATE_STALE_US)
+  if (p->receiver_report_us > 0) {
+    int64_t silent = now_us - p->receiver_report_us;
     e = tm_bwe_estimate(&p->bwe);
+    if (silent > RECEIVER_SILENT_US) {
+      int64_t halvings = 1 + (silent - RECEIVER_SILENT_US) / RECEIVER_SILENT_HALVING_US;
+      e = MAX(e >> MIN(halvings, 16), (uint64_t) TM_BWE_MIN_BPS);
+    }
+  }
   if (p->receiver_remb_us > 0 && now_us - p->receiver_remb_us <= RECEIVER_ESTIMATE_STALE_US &&
       p->receiver_remb_bps > 0)
     e = e > 0 ? MIN(e, p->receiver_remb_bps) : p->receiver_remb_bps;

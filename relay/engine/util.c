@@ -170,18 +170,24 @@ tm_token_bucket_init(TmTokenBucket *b, double rate_per_sec, double burst, int64_
 }
 
 bool
-tm_token_bucket_take(TmTokenBucket *b, int64_t now_us)
+tm_token_bucket_take_n(TmTokenBucket *b, double n, int64_t now_us)
 {
   if (now_us > b->last_us) {
     b->tokens += (double) (now_us - b->last_us) * b->rate_per_sec / 1e6;
-    if (b->tokens > b->burst)
-      b->tokens = b->burst;
     b->last_us = now_us;
   }
-  if (b->tokens < 1.0)
+  if (b->tokens > b->burst)
+    b->tokens = b->burst;
+  if (b->tokens < n)
     return false;
-  b->tokens -= 1.0;
+  b->tokens -= n;
   return true;
+}
+
+bool
+tm_token_bucket_take(TmTokenBucket *b, int64_t now_us)
+{
+  return tm_token_bucket_take_n(b, 1.0, now_us);
 }
 
 void

@@ -294,6 +294,58 @@ test_retry_follows_rtt(void)
   tm_sim_free(sim);
 }
 
+/* A receiver that asks again for a packet before the first copy could have reached it gets no
+ * second copy until a round trip has passed (100 ms while its round trip is unknown); and all
+ * retransmissions to a receiver take at most a quarter of what it can take, at least 64 kbit/s,
+ * so that on a congested link they do not crowd out the stream they repair. */
+static void
+test_repeats_and_budget(void)
+{
+  TmSim *sim = tm_sim_new(false, 0);
+  TmSimScene s;
+  tm_sim_scene(sim, &s);
+  tm_sim_send_rtp(s.pub, 96, 1, 0, 0xBBBB, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
+  TmRtpPacket k = tm_sim_browser_nth_rtp(s.sub, 0);
+  s.sub->drop_rtp = 1;
+  tm_sim_send_rtp(s.pub, 96, 2, 3000, 0xBBBB, tm_sim_vp8_delta, sizeof tm_sim_vp8_delta);
+  const TmPeerStats *st = tm_peer_stats(s.sub->peer);
+  tm_sim_send_nack(s.sub, s.video_ssrc, (uint16_t) (k.seq + 1));
+  g_assert_cmpuint(st->retransmits, ==, 1);
+  tm_sim_advance(sim, 50000);
+  tm_sim_send_nack(s.sub, s.video_ssrc, (uint16_t) (k.seq + 1));
+  g_assert_cmpuint(st->retransmits, ==, 1);
+  g_assert_cmpuint(st->rtx_repeats, ==, 1);
+  tm_sim_advance(sim, 50000);
+  tm_sim_send_nack(s.sub, s.video_ssrc, (uint16_t) (k.seq + 1));
+  g_assert_cmpuint(st->retransmits, ==, 2);
+
+  /* The receiver can take 100 kbit/s (its REMB): 64 kbit/s of retransmissions, in bursts of a
+   * quarter second's worth (2000 bytes). Forty packets of about 900 bytes lost, all asked for
+   * at once: two come back; a second later, two more. */
+  TmRtcpPacket remb = { .kind = TM_RTCP_KIND_REMB,
+                        .sender_ssrc = 7,
+                        .remb_bitrate = 100000,
+                        .n_remb_ssrcs = 1,
+                        .remb_ssrcs = { s.video_ssrc } };
+  tm_sim_send_rtcp(s.sub, &remb);
+  uint8_t big[900] = { 0x10, 0x01 };
+  s.sub->drop_rtp = 40;
+  for (int i = 0; i < 40; i++)
+    tm_sim_send_rtp(s.pub, 96, (uint16_t) (3 + i), (uint32_t) (6000 + 3000 * i), 0xBBBB, big,
+                    sizeof big);
+  TmRtcpPacket nack = { .kind = TM_RTCP_KIND_NACK, .sender_ssrc = 1, .media_ssrc = s.video_ssrc };
+  for (int i = 0; i < 40; i += 17)
+    nack.nacks[nack.n_nacks++] = (TmRtcpNackItem){ (uint16_t) (k.seq + 2 + i), 0xffff };
+  uint64_t before = st->retransmits;
+  tm_sim_send_rtcp(s.sub, &nack);
+  g_assert_cmpuint(st->retransmits - before, ==, 2);
+  tm_sim_advance(sim, 1000000);
+  tm_sim_send_rtcp(s.sub, &nack);
+  g_assert_cmpuint(st->retransmits - before, ==, 4);
+  g_assert_cmpuint(st->drop_rate_limited, >, 30);
+  tm_sim_free(sim);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -306,5 +358,6 @@ main(int argc, char **argv)
   g_test_add_func("/sim/nack/rtx-discarded", test_rtx_discarded);
   g_test_add_func("/sim/nack/retry-follows-rtt", test_retry_follows_rtt);
   g_test_add_func("/sim/nack/recovery-with-delay", test_recovery_with_delay);
+  g_test_add_func("/sim/nack/repeats-and-budget", test_repeats_and_budget);
   return g_test_run();
 }

@@ -147,6 +147,50 @@ test_not_negotiated(void)
   tm_sim_free(sim);
 }
 
+/* SECONDS of video, the receiver reporting (no loss) once a second when REPORTS. */
+static uint16_t
+send_video_reported(TmSim *sim, TmSimScene *s, uint16_t seq, int seconds, bool reports)
+{
+  for (int i = 0; i < seconds; i++) {
+    seq = send_video(sim, s->pub, seq, 1);
+    if (reports) {
+      TmRtcpPacket rr = { .kind = TM_RTCP_KIND_RR, .sender_ssrc = 7, .n_blocks = 1 };
+      rr.blocks[0] = (TmRtcpReportBlock){ .ssrc = s->video_ssrc };
+      tm_sim_send_rtcp(s->sub, &rr);
+    }
+  }
+  return seq;
+}
+
+/* A receiver whose reports stop while its link is up (its feedback does not get through a
+ * congested uplink) limits its sender ever more: after 5 s what it can take halves, and halves
+ * again each second. Once the participant is away (its link is down: the shell says so), it no
+ * longer counts. */
+static void
+test_silent_receiver(void)
+{
+  TmSim *sim = tm_sim_new(false, 0);
+  TmSimScene s;
+  tm_sim_scene_full(sim, &s, false, true);
+  tm_sim_send_rtp(s.pub, 96, 99, 0, 0xB, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
+  uint16_t seq = send_video_reported(sim, &s, 100, 6, true);
+  uint64_t reporting = last_remb(s.pub);
+  g_assert_cmpuint(reporting, >=, 800000);
+  seq = send_video_reported(sim, &s, seq, 4, false);
+  g_assert_cmpuint(last_remb(s.pub), >=, reporting * 9 / 10);
+  seq = send_video_reported(sim, &s, seq, 4, false);
+  uint64_t silent = last_remb(s.pub);
+  g_test_message("REMB %" G_GUINT64_FORMAT " bit/s with the receiver reporting, %" G_GUINT64_FORMAT
+                 " after 8 s of its silence",
+                 reporting, silent);
+  g_assert_cmpuint(silent, <=, reporting / 4);
+  g_assert_cmpuint(silent, >=, TM_BWE_MIN_BPS);
+  s.witness->away_since_us = 1;
+  send_video_reported(sim, &s, seq, 2, false);
+  g_assert_cmpuint(last_remb(s.pub), >=, 800000);
+  tm_sim_free(sim);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -154,5 +198,6 @@ main(int argc, char **argv)
   g_test_add_func("/sim/remb/loss", test_loss);
   g_test_add_func("/sim/remb/hidden-receiver", test_hidden_receiver);
   g_test_add_func("/sim/remb/not-negotiated", test_not_negotiated);
+  g_test_add_func("/sim/remb/silent-receiver", test_silent_receiver);
   return g_test_run();
 }
