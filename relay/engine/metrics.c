@@ -2,6 +2,7 @@
 #include "metrics.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 static const char *const drop_names[TM_DROP_COUNT] = {
@@ -72,24 +73,16 @@ tm_metrics_add_peer_sample(TmMetrics *m, TmPeerKind kind, const TmPeerStats *s)
     sample(m->loss_down, &m->n_loss_down, s->fraction_lost);
 }
 
+/* Every member of TmCounters is a uint64_t count (metrics.h). */
+G_STATIC_ASSERT(sizeof(TmCounters) % sizeof(uint64_t) == 0);
+
 void
 tm_counters_add(TmCounters *into, const TmCounters *from)
 {
-  into->packets_received += from->packets_received;
-  into->bytes_received += from->bytes_received;
-  into->packets_forwarded += from->packets_forwarded;
-  into->bytes_forwarded += from->bytes_forwarded;
-  for (int i = 0; i < TM_DROP_COUNT; i++)
-    into->dropped[i] += from->dropped[i];
-  into->nacks_received += from->nacks_received;
-  into->nacks_sent += from->nacks_sent;
-  into->retransmissions += from->retransmissions;
-  into->keyframe_requests_sent += from->keyframe_requests_sent;
-  into->packets_lost += from->packets_lost;
-  for (int i = 0; i < TM_WIRE_ERR_COUNT; i++)
-    into->join_failures[i] += from->join_failures[i];
-  into->recorded_bytes += from->recorded_bytes;
-  into->hearings_opened += from->hearings_opened;
+  uint64_t *dst = (uint64_t *) into;
+  const uint64_t *src = (const uint64_t *) from;
+  for (size_t i = 0; i < sizeof(TmCounters) / sizeof(uint64_t); i++)
+    dst[i] += src[i];
 }
 
 static int
@@ -147,6 +140,38 @@ summary(GString *out, const char *name, const char *label, double *values, guint
                          open, label, close, s, name, open, label, close, n);
 }
 
+/* One sample of NAME with one or two labels (LABELS: `role="judge",state="waiting"`). */
+static void
+labelled(GString *out, const char *name, const char *labels, uint64_t value)
+{
+  g_string_append_printf(out, "testimony_%s{%s} %" G_GUINT64_FORMAT "\n", name, labels, value);
+}
+
+/* The counters without labels, in the order they are written. */
+static const struct {
+  const char *name, *help;
+  size_t offset; /* in TmCounters */
+} plain_counters[] = {
+  { "hearings_opened_total", "Hearings opened since the relay started.",
+    offsetof(TmCounters, hearings_opened) },
+  { "packets_received_total", "RTP packets received from publishers.",
+    offsetof(TmCounters, packets_received) },
+  { "bytes_received_total", "Bytes of RTP received from publishers.",
+    offsetof(TmCounters, bytes_received) },
+  { "packets_forwarded_total", "RTP packets forwarded to receivers.",
+    offsetof(TmCounters, packets_forwarded) },
+  { "bytes_forwarded_total", "Bytes of RTP forwarded to receivers.",
+    offsetof(TmCounters, bytes_forwarded) },
+  { "retransmissions_total", "Packets retransmitted to receivers.",
+    offsetof(TmCounters, retransmissions) },
+  { "keyframe_requests_total", "Key-frame requests sent to publishers.",
+    offsetof(TmCounters, keyframe_requests_sent) },
+  { "packets_lost_total", "Packets publishers sent that the relay never got.",
+    offsetof(TmCounters, packets_lost) },
+  { "recorded_bytes_total", "Bytes of RTP handed to evidence recordings.",
+    offsetof(TmCounters, recorded_bytes) },
+};
+
 char *
 tm_metrics_render(TmMetrics *m)
 {
@@ -154,41 +179,36 @@ tm_metrics_render(TmMetrics *m)
   GString *out = g_string_sized_new(8192);
   one(out, "up", "gauge", "1 while the relay serves.", 1);
   one(out, "hearings", "gauge", "Hearings open now (someone is in them).", m->hearings);
-  one(out, "hearings_opened_total", "counter", "Hearings opened since the relay started.",
-      c->hearings_opened);
-  header(out, "participants", "gauge", "Participants in open hearings, by role and state.");
-  for (int r = 0; r < TM_ROLE_COUNT; r++)
-    for (int p = 0; p < TM_PRESENCE_COUNT; p++)
-      g_string_append_printf(
-        out, "testimony_participants{role=\"%s\",state=\"%s\"} %" G_GUINT64_FORMAT "\n",
-        tm_role_to_string(r), presence_names[p], m->participants[r][p]);
   one(out, "connections", "gauge", "Media connections (peer connections) open now.",
       m->connections);
-  one(out, "packets_received_total", "counter", "RTP packets received from publishers.",
-      c->packets_received);
-  one(out, "bytes_received_total", "counter", "Bytes of RTP received from publishers.",
-      c->bytes_received);
-  one(out, "packets_forwarded_total", "counter", "RTP packets forwarded to receivers.",
-      c->packets_forwarded);
-  one(out, "bytes_forwarded_total", "counter", "Bytes of RTP forwarded to receivers.",
-      c->bytes_forwarded);
+  one(out, "recordings", "gauge", "Evidence recordings running now (paused included).",
+      m->recordings);
+  header(out, "participants", "gauge", "Participants in open hearings, by role and state.");
+  for (int r = 0; r < TM_ROLE_COUNT; r++) {
+    for (int p = 0; p < TM_PRESENCE_COUNT; p++) {
+      g_autofree char *labels =
+        g_strdup_printf("role=\"%s\",state=\"%s\"", tm_role_to_string(r), presence_names[p]);
+      labelled(out, "participants", labels, m->participants[r][p]);
+    }
+  }
+  for (size_t i = 0; i < G_N_ELEMENTS(plain_counters); i++)
+    one(out, plain_counters[i].name, "counter", plain_counters[i].help,
+        *(const uint64_t *) ((const char *) c + plain_counters[i].offset));
   header(out, "packets_dropped_total", "counter", "Packets not forwarded, by reason.");
-  for (int i = 0; i < TM_DROP_COUNT; i++)
-    g_string_append_printf(out,
-                           "testimony_packets_dropped_total{reason=\"%s\"} %" G_GUINT64_FORMAT "\n",
-                           drop_names[i], c->dropped[i]);
+  for (int i = 0; i < TM_DROP_COUNT; i++) {
+    g_autofree char *labels = g_strdup_printf("reason=\"%s\"", drop_names[i]);
+    labelled(out, "packets_dropped_total", labels, c->dropped[i]);
+  }
   header(out, "nacks_total", "counter",
          "NACKs: received from receivers (direction=\"in\"), sent to publishers (\"out\").");
-  g_string_append_printf(out, "testimony_nacks_total{direction=\"in\"} %" G_GUINT64_FORMAT "\n",
-                         c->nacks_received);
-  g_string_append_printf(out, "testimony_nacks_total{direction=\"out\"} %" G_GUINT64_FORMAT "\n",
-                         c->nacks_sent);
-  one(out, "retransmissions_total", "counter", "Packets retransmitted to receivers.",
-      c->retransmissions);
-  one(out, "keyframe_requests_total", "counter", "Key-frame requests sent to publishers.",
-      c->keyframe_requests_sent);
-  one(out, "packets_lost_total", "counter", "Packets publishers sent that the relay never got.",
-      c->packets_lost);
+  labelled(out, "nacks_total", "direction=\"in\"", c->nacks_received);
+  labelled(out, "nacks_total", "direction=\"out\"", c->nacks_sent);
+  header(out, "join_failures_total", "counter", "Joins refused, by error code.");
+  for (int i = 0; i < TM_WIRE_ERR_COUNT; i++) {
+    g_autofree char *labels = g_strdup_printf("code=\"%s\"", tm_wire_error_code(i));
+    if (c->join_failures[i] > 0)
+      labelled(out, "join_failures_total", labels, c->join_failures[i]);
+  }
   header(out, "rtt_seconds", "summary", "Round-trip time of the media connections open now.");
   summary(out, "rtt_seconds", "", m->rtt_ms, m->n_rtt, 0.001);
   header(out, "loss_ratio", "summary",
@@ -196,15 +216,5 @@ tm_metrics_render(TmMetrics *m)
          "relay, \"down\" the relay to receivers (as they report).");
   summary(out, "loss_ratio", "path=\"up\"", m->loss_up, m->n_loss_up, 1.0);
   summary(out, "loss_ratio", "path=\"down\"", m->loss_down, m->n_loss_down, 1.0);
-  one(out, "recordings", "gauge", "Evidence recordings running now (paused included).",
-      m->recordings);
-  one(out, "recorded_bytes_total", "counter", "Bytes of RTP handed to evidence recordings.",
-      c->recorded_bytes);
-  header(out, "join_failures_total", "counter", "Joins refused, by error code.");
-  for (int i = 0; i < TM_WIRE_ERR_COUNT; i++)
-    if (c->join_failures[i] > 0)
-      g_string_append_printf(out,
-                             "testimony_join_failures_total{code=\"%s\"} %" G_GUINT64_FORMAT "\n",
-                             tm_wire_error_code(i), c->join_failures[i]);
   return g_string_free(out, FALSE);
 }

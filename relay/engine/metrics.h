@@ -38,7 +38,8 @@ typedef enum {
 
 #define TM_METRICS_SAMPLES_MAX 4096 /* RTT and loss samples kept per scrape */
 
-/* Counters: they only ever grow while the relay runs. */
+/* Counters: they only ever grow while the relay runs. Every member is a uint64_t (or an array of
+ * them): tm_counters_add() adds them member by member. */
 typedef struct _TmCounters {
   uint64_t packets_received, bytes_received;   /* RTP from publishers */
   uint64_t packets_forwarded, bytes_forwarded; /* RTP to receivers (retransmissions apart) */

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "listener.h"
+#include "monitor.h"
+#include "proxy.h"
 #include "session.h"
 #include "webpath.h"
 #include "wire.h"
@@ -24,7 +26,14 @@ on_websocket(SoupServer *soup, SoupServerMessage *msg, const char *path,
              SoupWebsocketConnection *ws, gpointer data)
 {
   TmHttp *http = data;
-  tm_session_new(http->relay, ws, soup_server_message_get_remote_host(msg));
+  /* Behind a trusted reverse proxy, the client it names is the one the limits apply to. */
+  const char *forwarded =
+    soup_message_headers_get_list(soup_server_message_get_request_headers(msg), "X-Forwarded-For");
+  g_autofree char *remote = tm_proxy_client_address(
+    http->relay->trusted_proxies, soup_server_message_get_remote_host(msg), forwarded);
+  TmSession *s = tm_session_new(http->relay, ws, remote);
+  if (http->relay->stopping)
+    tm_session_shutdown(s);
 }
 
 static void
@@ -134,6 +143,7 @@ tm_http_new(TmRelay *relay, GTlsCertificate *cert, GError **error)
   http->soup = soup_server_new("server-header", "testimony-relay", NULL);
   soup_server_add_websocket_handler(http->soup, "/ws", NULL, NULL, on_websocket, http, NULL);
   soup_server_add_handler(http->soup, "/api/status", on_status, http, NULL);
+  tm_monitor_add_health(http->soup, relay);
   soup_server_add_handler(http->soup, NULL, on_web, http, NULL);
   g_autoptr(GInetAddress) ia = g_inet_address_new_from_string(host);
   g_autoptr(GSocketAddress) sa = ia != NULL ? g_inet_socket_address_new(ia, port) : NULL;
@@ -145,7 +155,20 @@ tm_http_new(TmRelay *relay, GTlsCertificate *cert, GError **error)
     tm_http_free(http);
     return NULL;
   }
+  tm_http_update_trusted(http);
   return http;
+}
+
+void
+tm_http_set_certificate(TmHttp *http, GTlsCertificate *cert)
+{
+  tm_listener_set_certificate(http->listener, cert);
+}
+
+void
+tm_http_update_trusted(TmHttp *http)
+{
+  tm_listener_set_trusted(http->listener, http->relay->trusted_proxies);
 }
 
 void
