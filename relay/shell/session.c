@@ -515,6 +515,8 @@ static void
 on_message(SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer data)
 {
   TmSession *s = data;
+  if (s->relay->stopping)
+    return; /* told to go (tm_session_shutdown): nothing more is carried out */
   gsize len = 0;
   const char *text = g_bytes_get_data(message, &len);
   if (!tm_token_bucket_take(&s->bucket, g_get_monotonic_time())) {
