@@ -16,8 +16,8 @@ tm_proxy_parse_ranges(const char *setting, char **ranges, GPtrArray **out, GErro
     GInetAddressMask *m = g_inet_address_mask_new_from_string(text, &local);
     if (m == NULL) {
       g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                  "%s: \"%s\" is not an address or an address range (e.g. 10.0.0.0/8): %s",
-                  setting, *r, local->message);
+                  "%s: \"%s\" is not an address or an address range (e.g. 10.0.0.0/8): %s", setting,
+                  *r, local->message);
       return FALSE;
     }
     g_ptr_array_add(masks, m);

@@ -11,13 +11,11 @@
 
 /* Parses the trusted-proxies setting (addresses or CIDR ranges) into *OUT (GInetAddressMask*;
  * NULL for an empty list). SETTING names it in errors. */
-gboolean tm_proxy_parse_ranges(const char *setting, char **ranges, GPtrArray **out,
-                               GError **error);
+gboolean tm_proxy_parse_ranges(const char *setting, char **ranges, GPtrArray **out, GError **error);
 /* Whether ADDRESS (text) is inside one of RANGES (NULL: none is). */
 gboolean tm_proxy_trusted(const GPtrArray *ranges, const char *address);
 /* The address a request comes from (g_free): PEER itself, unless PEER is a trusted proxy and
  * FORWARDED_FOR (the X-Forwarded-For header, may be NULL) names addresses: then the rightmost
  * one that is not itself a trusted proxy (the proxies add to the right what they saw). An entry
  * that is not an IP address ends the walk at the last trusted hop. */
-char *tm_proxy_client_address(const GPtrArray *ranges, const char *peer,
-                              const char *forwarded_for);
+char *tm_proxy_client_address(const GPtrArray *ranges, const char *peer, const char *forwarded_for);
