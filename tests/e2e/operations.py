@@ -274,6 +274,13 @@ def main():
               "metrics: one recording, its bytes growing")
         check_reload(relay, clients)
         check_forwarded_for(relay, mport, cfg)
+        # A configuration with a mistake changes nothing.
+        with open(cfg, "w") as f:
+            f.write("[relay]\ntrusted-proxy = 10.0.0.1\n")
+        relay.proc.send_signal(signal.SIGHUP)
+        check(wait_until(lambda: "reload: nothing changed" in relay_log(relay), 20) and
+              relay.alive() and http_get(f"http://127.0.0.1:{mport}/healthz")[0] == 200,
+              "SIGHUP with a bad configuration: nothing changes, the relay runs on")
         # A participant that joins after the reload, with the new certificate.
         probe = Probe(relay, json.dumps({"type": "join", "token": relay.token(
             "observer", "Observer Dao")}), wait_ms=60000)
@@ -289,6 +296,10 @@ def main():
         check(any(m.get("type") == "shutdown" for m in msgs),
               "the observer was told: {\"type\":\"shutdown\"}")
         check({"type": "__closed__", "code": 1001} in msgs, "then its connection closed (1001)")
+        for c in clients:
+            with open(c.stderr_path) as f:
+                told = "relay is stopping" in f.read()
+            check(told, f"{c.name}'s client was told the relay is stopping")
         text = relay_log(relay)
         log("\n".join(l for l in text.splitlines() if "stop" in l or "signed" in l))
         check("stopping: telling" in text and "finished and signed" in text and
