@@ -13,8 +13,6 @@
 #include "webpath.h"
 #include "wire.h"
 
-#define HSTS "max-age=31536000" /* browsers come back over HTTPS only, for a year */
-
 struct _TmHttp {
   TmRelay *relay;
   SoupServer *soup;
@@ -42,7 +40,7 @@ respond_json(SoupServerMessage *msg, guint status, JsonBuilder *b)
   g_autofree char *text = tm_wire_text(b);
   soup_server_message_set_status(msg, status, NULL);
   soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-                               "Strict-Transport-Security", HSTS);
+                               "Strict-Transport-Security", TM_HTTP_HSTS);
   soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, text, strlen(text));
 }
 
@@ -121,7 +119,7 @@ on_web(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *q
   SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
   soup_message_headers_replace(h, "Cache-Control", "no-cache");
   soup_message_headers_replace(h, "X-Content-Type-Options", "nosniff");
-  soup_message_headers_replace(h, "Strict-Transport-Security", HSTS);
+  soup_message_headers_replace(h, "Strict-Transport-Security", TM_HTTP_HSTS);
   soup_message_headers_replace(h, "Referrer-Policy", "no-referrer");
   soup_message_headers_replace(h, "Content-Security-Policy",
                                "default-src 'self'; connect-src 'self' wss:; img-src 'self' data:; "

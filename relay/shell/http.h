@@ -7,6 +7,9 @@
 
 #include "relay.h"
 
+/* Every HTTPS answer carries it: browsers come back over HTTPS only, for a year. */
+#define TM_HTTP_HSTS "max-age=31536000"
+
 typedef struct _TmHttp TmHttp;
 
 /* Listens on relay->config.listen with CERT. */

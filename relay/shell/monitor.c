@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "http.h"
 #include "room.h"
 
 struct _TmMonitor {
@@ -41,12 +42,16 @@ health(SoupServerMessage *msg, const TmRelay *relay)
     respond(msg, 200, "application/json", g_strdup("{\"status\":\"ok\"}\n"));
 }
 
+/* /healthz on the HTTPS listener, whose every answer carries HSTS (http.c). */
 static void
 on_health(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
           gpointer data)
 {
-  if (method_is_get(msg))
-    health(msg, data);
+  if (!method_is_get(msg))
+    return;
+  health(msg, data);
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+                               "Strict-Transport-Security", TM_HTTP_HSTS);
 }
 
 void

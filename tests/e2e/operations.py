@@ -42,10 +42,12 @@ PEOPLE = [("judge", "Judge Somchai", "ff0000", 440),
 PROXY = "127.0.0.2"  # the trusted reverse proxy connects from here
 
 
-def http_get(url, ctx=None):
-    """(status, body) of a GET, errors included."""
+def http_get(url, ctx=None, headers=None):
+    """(status, body) of a GET, errors included; HEADERS (a dict) gets the response's."""
     try:
         with urllib.request.urlopen(url, context=ctx, timeout=10) as r:
+            if headers is not None:
+                headers.update(r.headers)
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
@@ -253,9 +255,11 @@ def main():
     probe = None
     try:
         ctx = ssl.create_default_context(cafile=relay.ca)
-        status, body = http_get(relay.url + "/healthz", ctx)
-        check(status == 200 and json.loads(body) == {"status": "ok"},
-              f"HTTPS /healthz without a token: {status} {body.strip()}")
+        headers = {}
+        status, body = http_get(relay.url + "/healthz", ctx, headers)
+        check(status == 200 and json.loads(body) == {"status": "ok"} and
+              headers.get("Strict-Transport-Security") == "max-age=31536000",
+              f"HTTPS /healthz without a token: {status} {body.strip()} (with HSTS)")
         status, body = http_get(f"http://127.0.0.1:{mport}/healthz")
         check(status == 200 and "ok" in body, f"metrics listener /healthz: {status}")
         m, text = metrics(mport)
