@@ -746,6 +746,15 @@ on_hearing_ended(TmAttendance *a, JsonObject *m)
   tm_attendance_leave(a);
 }
 
+/* The relay is stopping (its operator's SIGTERM): the hearing has not ended; the connection
+ * closes (1001) and the client joins again as after any dropped link. */
+static void
+on_shutdown(TmAttendance *a, JsonObject *m)
+{
+  tm_app_notice("the court's relay is stopping; the hearing has not ended: joining again when it "
+                "is back");
+}
+
 /* The court's messages: the relay's answers to our controls, and what judge and clerk see. */
 static void
 on_done(TmAttendance *a, JsonObject *m)
@@ -789,6 +798,7 @@ static const Handler handlers[] = {
   { "muted", on_muted },
   { "unmute-request", on_unmute_request },
   { "hearing-ended", on_hearing_ended },
+  { "shutdown", on_shutdown },
   { "recording", on_recording },
   { "done", on_done },
   { "status", on_status },

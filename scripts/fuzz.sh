@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${1:-300}
 [ $# -gt 0 ] && shift
-targets=${*:-sdp rtp rtcp message token record audit peer config webpath}
+targets=${*:-sdp rtp rtcp message token record audit peer config webpath forwarded}
 build=build-fuzz
 out=$build/fuzz
 
@@ -28,6 +28,7 @@ max_len() {
     message) echo 8192 ;;
     peer) echo 4096 ;;   # a hearing's worth of operations; each input starts two handshakes
     webpath) echo 512 ;; # longer request paths are refused by their length alone
+    forwarded) echo 8192 ;; # headers over 4 KiB are ignored by their length alone
     *) echo 0 ;; # libFuzzer's default: the largest seed, at least 4096 bytes
   esac
 }

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "metrics.h"
+
 typedef struct {
   TmHearing *hearing;
   TmPeer *peer;
@@ -25,6 +27,7 @@ struct _TmHearing {
   guint measures;
   GRand *rand;
   bool own_rand;
+  TmCounters closed; /* what connections now closed counted */
 };
 
 TmHearing *
@@ -132,6 +135,7 @@ destroy_peer(TmHearing *h, TmPeer *peer)
     link->owner->publishing = false;
   }
   tm_peer_close(peer);
+  tm_counters_add_peer(&h->closed, tm_peer_stats(peer));
   h->listener.peer_closed(h->user_data, peer);
   g_hash_table_remove(h->links, peer);
   tm_peer_free(peer);
@@ -534,4 +538,35 @@ const char *
 tm_hearing_strerror(TmHearingError err)
 {
   return (unsigned) err < TM_HEARING_ERR_COUNT ? hearing_errors[err] : "unknown hearing error";
+}
+
+void
+tm_hearing_add_counters(const TmHearing *h, TmCounters *c)
+{
+  tm_counters_add(c, &h->closed);
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init(&it, h->links);
+  while (g_hash_table_iter_next(&it, &key, NULL))
+    tm_counters_add_peer(c, tm_peer_stats(key));
+}
+
+void
+tm_hearing_add_metrics(const TmHearing *h, TmMetrics *m)
+{
+  m->hearings++;
+  tm_hearing_add_counters(h, &m->counters);
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init(&it, h->links);
+  while (g_hash_table_iter_next(&it, &key, NULL))
+    tm_metrics_add_peer_sample(m, tm_peer_kind(key), tm_peer_stats(key));
+  for (guint i = 0; i < h->participants->len; i++) {
+    const TmParticipant *p = g_ptr_array_index(h->participants, i);
+    TmPresence presence = p->state == TM_STATE_WAITING ? TM_PRESENCE_WAITING
+      : p->away_since_us != 0                          ? TM_PRESENCE_AWAY
+                                                       : TM_PRESENCE_ADMITTED;
+    if (p->role >= 0 && p->role < TM_ROLE_COUNT)
+      m->participants[p->role][presence]++;
+  }
 }

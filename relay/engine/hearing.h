@@ -148,3 +148,11 @@ void tm_hearing_handle_timeout(TmHearing *h, int64_t now_us);
 int64_t tm_hearing_next_deadline(const TmHearing *h);
 
 const char *tm_hearing_strerror(TmHearingError err);
+
+/* Adds to M (metrics.h) the hearing: one open hearing, its participants by role and state, what
+ * its connections counted (closed ones included) and the RTT and loss of those open. */
+struct _TmMetrics;
+void tm_hearing_add_metrics(const TmHearing *h, struct _TmMetrics *m);
+/* Adds to C only what the hearing's connections counted (when the hearing closes). */
+struct _TmCounters;
+void tm_hearing_add_counters(const TmHearing *h, struct _TmCounters *c);

@@ -27,7 +27,25 @@ tm_config_clear(TmConfig *c)
   g_free(c->certificate);
   g_free(c->private_key);
   g_free(c->web_dir);
+  g_free(c->metrics_listen);
+  g_strfreev(c->trusted_proxies);
   memset(c, 0, sizeof *c);
+}
+
+void
+tm_config_copy(TmConfig *dst, const TmConfig *src)
+{
+  dst->listen = g_strdup(src->listen);
+  dst->media_addresses = g_strdupv(src->media_addresses);
+  dst->port_min = src->port_min;
+  dst->port_max = src->port_max;
+  dst->state_dir = g_strdup(src->state_dir);
+  dst->certificate = g_strdup(src->certificate);
+  dst->private_key = g_strdup(src->private_key);
+  dst->web_dir = g_strdup(src->web_dir);
+  dst->remote_candidates = g_strdupv(src->remote_candidates);
+  dst->metrics_listen = g_strdup(src->metrics_listen);
+  dst->trusted_proxies = g_strdupv(src->trusted_proxies);
 }
 
 gboolean
@@ -81,8 +99,8 @@ tm_config_split_listen(const char *listen, char **host, guint *port, GError **er
 }
 
 static const char *const known_keys[] = {
-  "listen",  "media-address",     "ports", "state-dir", "certificate", "private-key",
-  "web-dir", "remote-candidates", NULL,
+  "listen",  "media-address",     "ports",          "state-dir",       "certificate", "private-key",
+  "web-dir", "remote-candidates", "metrics-listen", "trusted-proxies", NULL,
 };
 
 /* A key that is present replaces *DST; one present but unreadable (not UTF-8, a bad escape) is
@@ -171,5 +189,7 @@ config_from_keyfile(TmConfig *c, GKeyFile *kf, const char *path, GError **error)
     take_string(kf, path, "certificate", &c->certificate, error) &&
     take_string(kf, path, "private-key", &c->private_key, error) &&
     take_list(kf, path, "remote-candidates", &c->remote_candidates, error) &&
-    take_string(kf, path, "web-dir", &c->web_dir, error);
+    take_string(kf, path, "web-dir", &c->web_dir, error) &&
+    take_string(kf, path, "metrics-listen", &c->metrics_listen, error) &&
+    take_list(kf, path, "trusted-proxies", &c->trusted_proxies, error);
 }

@@ -13,6 +13,8 @@ typedef struct {
   char *private_key;
   char *web_dir;            /* the court's web pages; default: installed, else the source tree */
   char **remote_candidates; /* CIDR ranges remote ICE candidates may be in; NULL = any unicast */
+  char *metrics_listen;     /* plain-HTTP address of /metrics and /healthz; NULL = none */
+  char **trusted_proxies;   /* addresses or CIDR ranges whose X-Forwarded-For is believed */
 } TmConfig;
 
 void tm_config_init(TmConfig *c);
@@ -24,5 +26,7 @@ gboolean tm_config_load_data(TmConfig *c, const char *data, gsize len, const cha
                              GError **error);
 /* Parses "MIN-MAX" into C. */
 gboolean tm_config_set_ports(TmConfig *c, const char *range, GError **error);
+/* Copies SRC into DST (initialized or cleared). */
+void tm_config_copy(TmConfig *dst, const TmConfig *src);
 /* Splits "HOST:PORT" / "[V6]:PORT". */
 gboolean tm_config_split_listen(const char *listen, char **host, guint *port, GError **error);

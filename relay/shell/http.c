@@ -7,11 +7,11 @@
 #include <string.h>
 
 #include "listener.h"
+#include "monitor.h"
+#include "proxy.h"
 #include "session.h"
 #include "webpath.h"
 #include "wire.h"
-
-#define HSTS "max-age=31536000" /* browsers come back over HTTPS only, for a year */
 
 struct _TmHttp {
   TmRelay *relay;
@@ -24,7 +24,14 @@ on_websocket(SoupServer *soup, SoupServerMessage *msg, const char *path,
              SoupWebsocketConnection *ws, gpointer data)
 {
   TmHttp *http = data;
-  tm_session_new(http->relay, ws, soup_server_message_get_remote_host(msg));
+  /* Behind a trusted reverse proxy, the client it names is the one the limits apply to. */
+  const char *forwarded =
+    soup_message_headers_get_list(soup_server_message_get_request_headers(msg), "X-Forwarded-For");
+  g_autofree char *remote = tm_proxy_client_address(
+    http->relay->trusted_proxies, soup_server_message_get_remote_host(msg), forwarded);
+  TmSession *s = tm_session_new(http->relay, ws, remote);
+  if (http->relay->stopping)
+    tm_session_shutdown(s);
 }
 
 static void
@@ -33,7 +40,7 @@ respond_json(SoupServerMessage *msg, guint status, JsonBuilder *b)
   g_autofree char *text = tm_wire_text(b);
   soup_server_message_set_status(msg, status, NULL);
   soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-                               "Strict-Transport-Security", HSTS);
+                               "Strict-Transport-Security", TM_HTTP_HSTS);
   soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, text, strlen(text));
 }
 
@@ -112,7 +119,7 @@ on_web(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *q
   SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
   soup_message_headers_replace(h, "Cache-Control", "no-cache");
   soup_message_headers_replace(h, "X-Content-Type-Options", "nosniff");
-  soup_message_headers_replace(h, "Strict-Transport-Security", HSTS);
+  soup_message_headers_replace(h, "Strict-Transport-Security", TM_HTTP_HSTS);
   soup_message_headers_replace(h, "Referrer-Policy", "no-referrer");
   soup_message_headers_replace(h, "Content-Security-Policy",
                                "default-src 'self'; connect-src 'self' wss:; img-src 'self' data:; "
@@ -134,6 +141,7 @@ tm_http_new(TmRelay *relay, GTlsCertificate *cert, GError **error)
   http->soup = soup_server_new("server-header", "testimony-relay", NULL);
   soup_server_add_websocket_handler(http->soup, "/ws", NULL, NULL, on_websocket, http, NULL);
   soup_server_add_handler(http->soup, "/api/status", on_status, http, NULL);
+  tm_monitor_add_health(http->soup, relay);
   soup_server_add_handler(http->soup, NULL, on_web, http, NULL);
   g_autoptr(GInetAddress) ia = g_inet_address_new_from_string(host);
   g_autoptr(GSocketAddress) sa = ia != NULL ? g_inet_socket_address_new(ia, port) : NULL;
@@ -145,7 +153,20 @@ tm_http_new(TmRelay *relay, GTlsCertificate *cert, GError **error)
     tm_http_free(http);
     return NULL;
   }
+  tm_http_update_trusted(http);
   return http;
+}
+
+void
+tm_http_set_certificate(TmHttp *http, GTlsCertificate *cert)
+{
+  tm_listener_set_certificate(http->listener, cert);
+}
+
+void
+tm_http_update_trusted(TmHttp *http)
+{
+  tm_listener_set_trusted(http->listener, http->relay->trusted_proxies);
 }
 
 void

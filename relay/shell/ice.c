@@ -1,6 +1,8 @@
 /* ice.c — libnice transport. */
 #include "ice.h"
 
+#include "proxy.h"
+
 #include <agent.h>
 #include <string.h>
 
@@ -16,7 +18,7 @@ struct _TmIce {
   int64_t last_receive_us;
   char **own; /* the relay's media addresses */
   guint port_min, port_max;
-  GPtrArray *remote_allowed; /* borrowed from the options */
+  GPtrArray *remote_allowed; /* the options' when it was made (a reload replaces theirs) */
 };
 
 static void
@@ -49,7 +51,8 @@ tm_ice_new(GMainContext *context, const TmIceOptions *options, const TmIceListen
   ice->own = g_strdupv(options->addresses);
   ice->port_min = options->port_min;
   ice->port_max = options->port_max;
-  ice->remote_allowed = options->remote_allowed;
+  ice->remote_allowed =
+    options->remote_allowed != NULL ? g_ptr_array_ref(options->remote_allowed) : NULL;
   ice->agent =
     nice_agent_new_full(context, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_ICE_TRICKLE);
   g_object_set(ice->agent, "upnp", FALSE, "ice-tcp", FALSE, "ice-udp", TRUE, "controlling-mode",
@@ -108,6 +111,8 @@ tm_ice_free(TmIce *ice)
   g_free(ice->ufrag);
   g_free(ice->pwd);
   g_strfreev(ice->own);
+  if (ice->remote_allowed != NULL)
+    g_ptr_array_unref(ice->remote_allowed);
   g_free(ice);
 }
 
@@ -226,23 +231,7 @@ tm_ice_check_media_address(const char *address, GError **error)
 gboolean
 tm_ice_parse_remote_ranges(char **ranges, GPtrArray **out, GError **error)
 {
-  *out = NULL;
-  if (ranges == NULL || ranges[0] == NULL)
-    return TRUE;
-  g_autoptr(GPtrArray) masks = g_ptr_array_new_with_free_func(g_object_unref);
-  for (char **r = ranges; *r != NULL; r++) {
-    g_autoptr(GError) local = NULL;
-    GInetAddressMask *m = g_inet_address_mask_new_from_string(*r, &local);
-    if (m == NULL) {
-      g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                  "remote-candidates: \"%s\" is not an address range (e.g. 10.0.0.0/8): %s", *r,
-                  local->message);
-      return FALSE;
-    }
-    g_ptr_array_add(masks, m);
-  }
-  *out = g_steal_pointer(&masks);
-  return TRUE;
+  return tm_proxy_parse_ranges("remote-candidates", ranges, out, error);
 }
 
 void

@@ -19,6 +19,7 @@ struct _TmListener {
   GHashTable *per_address; /* address -> GUINT count of open connections */
   GHashTable *handshaking; /* address -> GUINT count of handshakes in GIO's threads */
   GHashTable *open;        /* Conn* set */
+  GPtrArray *trusted;      /* reverse proxies: no per-address cap */
   guint total;
   TmListenerStats stats;
 };
@@ -233,7 +234,8 @@ on_incoming(GSocketService *service, GSocketConnection *conn, GObject *source, g
     ? g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote)))
     : g_strdup("?");
   if (l->total >= TM_LISTENER_TOTAL ||
-      GPOINTER_TO_UINT(g_hash_table_lookup(l->per_address, address)) >= TM_LISTENER_PER_ADDRESS) {
+      (GPOINTER_TO_UINT(g_hash_table_lookup(l->per_address, address)) >= TM_LISTENER_PER_ADDRESS &&
+       !tm_proxy_trusted(l->trusted, address))) {
     if (l->total >= TM_LISTENER_TOTAL)
       l->stats.refused_total++;
     else
@@ -306,7 +308,17 @@ tm_listener_free(TmListener *l)
   g_hash_table_unref(l->handshaking);
   g_object_unref(l->cert);
   g_object_unref(l->soup);
+  if (l->trusted != NULL)
+    g_ptr_array_unref(l->trusted);
   g_free(l);
+}
+
+void
+tm_listener_set_trusted(TmListener *l, GPtrArray *ranges)
+{
+  if (l->trusted != NULL)
+    g_ptr_array_unref(l->trusted);
+  l->trusted = ranges != NULL ? g_ptr_array_ref(ranges) : NULL;
 }
 
 void

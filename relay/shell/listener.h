@@ -13,6 +13,8 @@
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 
+#include "proxy.h"
+
 #define TM_LISTENER_PER_ADDRESS 256
 #define TM_LISTENER_TOTAL 4096
 #define TM_LISTENER_HELLO_S 10
@@ -36,6 +38,10 @@ TmListener *tm_listener_new(SoupServer *soup, GSocketAddress *address, GTlsCerti
 void tm_listener_free(TmListener *l);
 /* New connections use CERT from now on (certificate renewal). */
 void tm_listener_set_certificate(TmListener *l, GTlsCertificate *cert);
+/* Connections from addresses in RANGES (GInetAddressMask*, NULL: none; the listener takes a
+ * reference) are trusted reverse proxies: the per-address cap does not apply to them (the relay
+ * applies its per-address limits to the clients they name, proxy.h). */
+void tm_listener_set_trusted(TmListener *l, GPtrArray *ranges);
 /* Open connections from ADDRESS (as the relay names it: g_inet_address_to_string). */
 guint tm_listener_connections(const TmListener *l, const char *address);
 const TmListenerStats *tm_listener_stats(const TmListener *l);

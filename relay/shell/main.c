@@ -16,6 +16,7 @@
 #include "token.h"
 
 #define DEFAULT_TTL (4 * 3600)
+#define STOP_WAIT_S 5 /* for participants' connections to close after SIGTERM */
 
 /* Every connection and ICE socket is a descriptor: take all the system allows. */
 static void
@@ -39,30 +40,125 @@ fail(const char *what, GError *error)
   return 1;
 }
 
-static gboolean
-on_signal(gpointer loop)
+/* The command line of `serve`: what it overrides in the configuration file. */
+typedef struct {
+  char *config_file, *listen, *ports, *state_dir, *web_dir, *metrics_listen;
+  char **media;
+} ServeOptions;
+
+static void
+serve_options_clear(ServeOptions *o)
 {
-  g_main_loop_quit(loop);
+  g_free(o->config_file);
+  g_free(o->listen);
+  g_free(o->ports);
+  g_free(o->state_dir);
+  g_free(o->web_dir);
+  g_free(o->metrics_listen);
+  g_strfreev(o->media);
+}
+
+static void
+override(char **dst, const char *flag)
+{
+  if (flag != NULL) {
+    g_free(*dst);
+    *dst = g_strdup(flag);
+  }
+}
+
+/* Defaults, then the configuration file, then the flags: at start and on every SIGHUP. */
+static gboolean
+serve_config(const ServeOptions *o, TmConfig *config, GError **error)
+{
+  tm_config_init(config);
+  if (o->config_file != NULL && !tm_config_load(config, o->config_file, error)) {
+    g_prefix_error(error, "cannot read the configuration: ");
+    return FALSE;
+  }
+  if (o->ports != NULL && !tm_config_set_ports(config, o->ports, error)) {
+    g_prefix_error(error, "bad --ports: ");
+    return FALSE;
+  }
+  override(&config->listen, o->listen);
+  override(&config->state_dir, o->state_dir);
+  override(&config->web_dir, o->web_dir);
+  override(&config->metrics_listen, o->metrics_listen);
+  if (o->media != NULL) {
+    g_strfreev(config->media_addresses);
+    config->media_addresses = g_strdupv(o->media);
+  }
+  return TRUE;
+}
+
+typedef struct {
+  GMainLoop *loop;
+  TmServer *server;
+  const ServeOptions *options;
+  gint64 stop_deadline; /* monotonic µs: connections get until then to close */
+  guint wait;
+} Serve;
+
+static gboolean
+on_reload(gpointer data)
+{
+  Serve *serve = data;
+  g_message("SIGHUP: reloading the certificate and the configuration");
+  TmConfig fresh;
+  g_autoptr(GError) error = NULL;
+  if (serve_config(serve->options, &fresh, &error))
+    tm_server_reload(serve->server, &fresh);
+  else
+    g_warning("reload: nothing changed: %s", error->message);
+  tm_config_clear(&fresh);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_stop_wait(gpointer data)
+{
+  Serve *serve = data;
+  if (tm_server_connections(serve->server) > 0 && g_get_monotonic_time() < serve->stop_deadline)
+    return G_SOURCE_CONTINUE;
+  serve->wait = 0;
+  g_main_loop_quit(serve->loop);
   return G_SOURCE_REMOVE;
+}
+
+/* The first SIGTERM or SIGINT stops the relay in order; a second one quits at once. */
+static gboolean
+on_signal(gpointer data)
+{
+  Serve *serve = data;
+  if (serve->wait != 0) {
+    g_message("second signal: quitting now");
+    g_main_loop_quit(serve->loop);
+    return G_SOURCE_CONTINUE;
+  }
+  tm_server_stop(serve->server);
+  serve->stop_deadline = g_get_monotonic_time() + STOP_WAIT_S * G_USEC_PER_SEC;
+  serve->wait = g_timeout_add(50, on_stop_wait, serve);
+  return G_SOURCE_CONTINUE;
 }
 
 static int
 cmd_serve(int argc, char **argv)
 {
-  g_autofree char *config_file = NULL, *listen = NULL, *ports = NULL, *state_dir = NULL;
-  g_autofree char *web_dir = NULL;
-  g_auto(GStrv) media = NULL;
+  ServeOptions o = { 0 };
   GOptionEntry entries[] = {
-    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file, "Configuration file", "FILE" },
-    { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, "HTTPS address (127.0.0.1:8443)", "ADDR:PORT" },
-    { "media-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &media,
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &o.config_file, "Configuration file", "FILE" },
+    { "listen", 0, 0, G_OPTION_ARG_STRING, &o.listen, "HTTPS address (127.0.0.1:8443)",
+      "ADDR:PORT" },
+    { "media-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.media,
       "Address ICE may use (repeatable; default 127.0.0.1)", "ADDR" },
-    { "ports", 0, 0, G_OPTION_ARG_STRING, &ports, "UDP port range for media (20000-29999)",
+    { "ports", 0, 0, G_OPTION_ARG_STRING, &o.ports, "UDP port range for media (20000-29999)",
       "MIN-MAX" },
-    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, "State directory (/var/lib/testimony)",
-      "DIR" },
-    { "web-dir", 0, 0, G_OPTION_ARG_FILENAME, &web_dir,
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.state_dir,
+      "State directory (/var/lib/testimony)", "DIR" },
+    { "web-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.web_dir,
       "Directory of the court's web pages (installed with the relay)", "DIR" },
+    { "metrics-listen", 0, 0, G_OPTION_ARG_STRING, &o.metrics_listen,
+      "Plain-HTTP address for /metrics and /healthz (default: off)", "ADDR:PORT" },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("- secure video relay for remote testimony");
@@ -74,54 +170,50 @@ cmd_serve(int argc, char **argv)
                                "  testimony-relay token revoke ...     revoke a join token\n"
                                "  testimony-relay key rotate ...       rotate the token key\n"
                                "  testimony-relay retention ...        delete or archive old "
-                               "recordings");
+                               "recordings\n"
+                               "Signals: SIGHUP reloads the certificate and the configuration; "
+                               "SIGTERM stops in order.");
   g_option_context_add_main_entries(ctx, entries, NULL);
   g_autoptr(GError) error = NULL;
-  if (!g_option_context_parse(ctx, &argc, &argv, &error))
+  if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+    serve_options_clear(&o);
     return fail("bad command line", error);
+  }
   if (argc > 1) {
     g_printerr("testimony-relay: unknown command \"%s\" (see --help)\n", argv[1]);
+    serve_options_clear(&o);
     return 2;
   }
   TmConfig config;
-  tm_config_init(&config);
   int rc = 0;
-  if (config_file != NULL && !tm_config_load(&config, config_file, &error))
-    rc = fail("cannot read the configuration", error);
-  if (rc == 0 && ports != NULL && !tm_config_set_ports(&config, ports, &error))
-    rc = fail("bad --ports", error);
-  if (rc == 0) {
-    if (listen != NULL) {
-      g_free(config.listen);
-      config.listen = g_steal_pointer(&listen);
-    }
-    if (media != NULL) {
-      g_strfreev(config.media_addresses);
-      config.media_addresses = g_steal_pointer(&media);
-    }
-    if (state_dir != NULL) {
-      g_free(config.state_dir);
-      config.state_dir = g_steal_pointer(&state_dir);
-    }
-    if (web_dir != NULL) {
-      g_free(config.web_dir);
-      config.web_dir = g_steal_pointer(&web_dir);
-    }
+  if (!serve_config(&o, &config, &error)) {
+    rc = fail("cannot start", error);
+  } else {
     raise_descriptor_limit();
     TmServer *server = tm_server_new(&config, &error);
     if (server == NULL) {
       rc = fail("cannot start", error);
     } else {
       g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
-      g_unix_signal_add(SIGINT, on_signal, loop);
-      g_unix_signal_add(SIGTERM, on_signal, loop);
+      Serve serve = { loop, server, &o, 0, 0 };
+      guint sources[] = {
+        g_unix_signal_add(SIGINT, on_signal, &serve),
+        g_unix_signal_add(SIGTERM, on_signal, &serve),
+        g_unix_signal_add(SIGHUP, on_reload, &serve),
+      };
       fflush(stdout);
       g_main_loop_run(loop);
-      g_print("testimony-relay stopping\n");
+      for (size_t i = 0; i < G_N_ELEMENTS(sources); i++)
+        g_source_remove(sources[i]);
+      if (serve.wait != 0)
+        g_source_remove(serve.wait);
+      tm_server_stop(server); /* no-op when already stopped */
       tm_server_free(server);
+      g_message("testimony-relay stopped");
     }
   }
   tm_config_clear(&config);
+  serve_options_clear(&o);
   return rc;
 }
 

@@ -50,8 +50,10 @@ tm_room_record_packet(void *ud, TmParticipant *from, TmTrack track, const uint8_
                       int64_t now_us)
 {
   TmRoom *room = ud;
-  if (room->recorder != NULL && !room->recording_paused)
+  if (room->recorder != NULL && !room->recording_paused) {
     tm_recorder_packet(room->recorder, from->id, track, buf, len, g_get_real_time());
+    room->recorded_bytes += len;
+  }
 }
 
 static void
@@ -131,6 +133,8 @@ tm_room_recording_stop(TmRoom *room, const char *actor)
   if (path == NULL)
     g_critical("the recording of hearing %s could not be finished: %s", room->record->id,
                error != NULL ? error->message : "?");
+  else
+    g_message("recording of hearing %s finished and signed: %s", room->record->id, path);
   g_autofree char *detail = path != NULL ? manifest_summary(path) : g_strdup("failed");
   tm_room_audit(room, actor, "record-stop", NULL, detail);
   /* The path goes to whoever stopped it (in their `done`); when the relay stops it, to staff. */

@@ -643,6 +643,7 @@ tm_room_open(TmRelay *relay, const char *hearing_id, GError **error)
   };
   room->audit = tm_audit_log_open(&ac);
   g_hash_table_insert(relay->rooms, g_strdup(rec->id), room);
+  relay->counters.hearings_opened++;
   tm_log_hearing(G_LOG_LEVEL_MESSAGE, rec->id, NULL, "hearing %s opened", rec->id);
   return room;
 }
@@ -652,6 +653,8 @@ tm_room_free(TmRoom *room)
 {
   g_free(tm_room_recording_stop(room, NULL));
   g_hash_table_unref(room->seats);
+  tm_hearing_add_counters(room->hearing, &room->relay->counters);
+  room->relay->counters.recorded_bytes += room->recorded_bytes;
   tm_hearing_free(room->hearing);
   g_hash_table_unref(room->transports);
   g_ptr_array_unref(room->controls);

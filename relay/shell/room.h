@@ -63,6 +63,7 @@ struct _TmRoom {
   TmRecorder *recorder; /* NULL when not recording */
   gboolean recording_paused;
   gint64 recording_since; /* UNIX seconds */
+  guint64 recorded_bytes; /* RTP bytes handed to its recordings (metrics) */
 };
 
 /* The room of HEARING_ID, opening it (and its audit log) if nobody is in it yet. */

@@ -1,11 +1,14 @@
 /* server.c — the relay as a whole: keys, certificate, the shared registries (relay.h), the
- * HTTPS side (http.c), recovery of recordings interrupted by a crash. */
+ * HTTPS side (http.c), the metrics listener (monitor.c), recovery of recordings interrupted by a
+ * crash, reloading (SIGHUP) and stopping (SIGTERM). */
 #define G_LOG_DOMAIN "testimony-relay"
 
 #include "server.h"
 
 #include "datadir.h"
 #include "http.h"
+#include "monitor.h"
+#include "proxy.h"
 #include "recorder.h"
 #include "relay.h"
 #include "room.h"
@@ -14,26 +17,14 @@
 struct _TmServer {
   TmRelay relay;
   TmHttp *http;
+  TmMonitor *monitor;
+  char *fingerprint; /* of the TLS certificate in use */
 };
-
-static void
-config_copy(TmConfig *dst, const TmConfig *src)
-{
-  dst->listen = g_strdup(src->listen);
-  dst->media_addresses = g_strdupv(src->media_addresses);
-  dst->port_min = src->port_min;
-  dst->port_max = src->port_max;
-  dst->state_dir = g_strdup(src->state_dir);
-  dst->certificate = g_strdup(src->certificate);
-  dst->private_key = g_strdup(src->private_key);
-  dst->web_dir = g_strdup(src->web_dir);
-  dst->remote_candidates = g_strdupv(src->remote_candidates);
-}
 
 static void
 relay_init(TmRelay *relay, const TmConfig *config)
 {
-  config_copy(&relay->config, config);
+  tm_config_copy(&relay->config, config);
   relay->context = g_main_context_ref_thread_default();
   relay->sink = tm_session_sink;
   relay->rooms =
@@ -60,7 +51,9 @@ relay_load(TmRelay *relay, GError **error)
     if (!tm_ice_check_media_address(*a, error))
       return FALSE;
   if (!tm_ice_parse_remote_ranges(relay->config.remote_candidates, &relay->ice.remote_allowed,
-                                  error))
+                                  error) ||
+      !tm_proxy_parse_ranges("trusted-proxies", relay->config.trusted_proxies,
+                             &relay->trusted_proxies, error))
     return FALSE;
   relay->identity = tm_dtls_identity_new(g_get_real_time() / 1000000);
   relay->keyring = tm_keyring_new(relay->config.state_dir, error);
@@ -96,10 +89,13 @@ tm_server_new(const TmConfig *config, GError **error)
   g_autoptr(GTlsCertificate) cert =
     tm_state_tls_certificate(relay->config.state_dir, relay->config.certificate,
                              relay->config.private_key, &cert_path, &fingerprint, &created, error);
-  if (cert == NULL || (server->http = tm_http_new(relay, cert, error)) == NULL) {
+  if (cert == NULL || (server->http = tm_http_new(relay, cert, error)) == NULL ||
+      (relay->config.metrics_listen != NULL &&
+       (server->monitor = tm_monitor_new(relay, relay->config.metrics_listen, error)) == NULL)) {
     tm_server_free(server);
     return NULL;
   }
+  server->fingerprint = g_strdup(fingerprint);
   recover_recordings(relay);
   if (created)
     g_print("created a self-signed TLS certificate at %s\n", cert_path);
@@ -111,6 +107,8 @@ tm_server_new(const TmConfig *config, GError **error)
     g_warning("the court's web pages are not at %s (set web-dir or --web-dir): the relay serves "
               "signalling only",
               relay->config.web_dir);
+  if (server->monitor != NULL)
+    g_print("metrics on http://%s/metrics\n", relay->config.metrics_listen);
   return server;
 }
 
@@ -129,6 +127,8 @@ tm_server_free(TmServer *server)
     s->closed = TRUE;
   }
   tm_http_free(server->http);
+  tm_monitor_free(server->monitor);
+  g_free(server->fingerprint);
   g_hash_table_unref(relay->sessions);
   g_hash_table_unref(relay->rooms);
   g_hash_table_unref(relay->live_tokens);
@@ -137,6 +137,8 @@ tm_server_free(TmServer *server)
   g_hash_table_unref(relay->unjoined);
   if (relay->ice.remote_allowed != NULL)
     g_ptr_array_unref(relay->ice.remote_allowed);
+  if (relay->trusted_proxies != NULL)
+    g_ptr_array_unref(relay->trusted_proxies);
   tm_keyring_free(relay->keyring);
   if (relay->evidence != NULL)
     tm_evidence_key_free(relay->evidence);
@@ -145,4 +147,180 @@ tm_server_free(TmServer *server)
   g_main_context_unref(relay->context);
   tm_config_clear(&relay->config);
   g_free(server);
+}
+
+/* ---- reloading (SIGHUP) ---- */
+
+static gboolean
+strv_same(char **a, char **b)
+{
+  if (a == NULL || b == NULL)
+    return (a == NULL || a[0] == NULL) && (b == NULL || b[0] == NULL);
+  return g_strv_equal((const char *const *) a, (const char *const *) b);
+}
+
+static char *
+strv_text(char **v)
+{
+  return v != NULL && v[0] != NULL ? g_strjoinv(";", v) : g_strdup("(none)");
+}
+
+/* A setting read only at start: a change is reported and waits for the next restart. */
+static void
+restart_only(const char *key, gboolean same, guint *changed)
+{
+  if (same)
+    return;
+  g_warning("reload: %s changed in the configuration; it takes effect at the next restart", key);
+  (*changed)++;
+}
+
+static void
+reload_certificate(TmServer *server, const TmConfig *fresh, guint *changed)
+{
+  TmRelay *relay = &server->relay;
+  g_autofree char *path = NULL, *fingerprint = NULL;
+  gboolean created = FALSE;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTlsCertificate) cert =
+    tm_state_tls_certificate(relay->config.state_dir, fresh->certificate, fresh->private_key, &path,
+                             &fingerprint, &created, &error);
+  if (cert == NULL) {
+    g_warning("reload: the TLS certificate was not reloaded (the one in use stays): %s",
+              error->message);
+    return;
+  }
+  tm_http_set_certificate(server->http, cert);
+  g_free(relay->config.certificate);
+  relay->config.certificate = g_strdup(fresh->certificate);
+  g_free(relay->config.private_key);
+  relay->config.private_key = g_strdup(fresh->private_key);
+  gboolean same = g_strcmp0(fingerprint, server->fingerprint) == 0;
+  g_message("reload: TLS certificate %s, SHA-256 fingerprint %s (%s); new connections use it, "
+            "open ones keep theirs",
+            path, fingerprint, same ? "unchanged" : "new");
+  if (!same)
+    (*changed)++;
+  g_free(server->fingerprint);
+  server->fingerprint = g_steal_pointer(&fingerprint);
+}
+
+/* Replaces *RANGES (and *TEXT, the setting as written) when KEY's ranges changed and parse. */
+static gboolean
+reload_ranges(const char *key, char ***text, char **fresh, GPtrArray **ranges, guint *changed)
+{
+  if (strv_same(*text, fresh))
+    return FALSE;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *parsed = NULL;
+  if (!tm_proxy_parse_ranges(key, fresh, &parsed, &error)) {
+    g_warning("reload: %s not changed: %s", key, error->message);
+    return FALSE;
+  }
+  if (*ranges != NULL)
+    g_ptr_array_unref(*ranges);
+  *ranges = parsed;
+  g_strfreev(*text);
+  *text = g_strdupv(fresh);
+  g_autofree char *now = strv_text(fresh);
+  g_message("reload: %s is now %s", key, now);
+  (*changed)++;
+  return TRUE;
+}
+
+static void
+reload_metrics(TmServer *server, const TmConfig *fresh, guint *changed)
+{
+  TmRelay *relay = &server->relay;
+  if (g_strcmp0(relay->config.metrics_listen, fresh->metrics_listen) == 0)
+    return;
+  TmMonitor *monitor = NULL;
+  g_autoptr(GError) error = NULL;
+  if (fresh->metrics_listen != NULL &&
+      (monitor = tm_monitor_new(relay, fresh->metrics_listen, &error)) == NULL) {
+    g_warning("reload: metrics-listen not changed: %s", error->message);
+    return;
+  }
+  tm_monitor_free(server->monitor);
+  server->monitor = monitor;
+  g_free(relay->config.metrics_listen);
+  relay->config.metrics_listen = g_strdup(fresh->metrics_listen);
+  g_message("reload: metrics-listen is now %s",
+            fresh->metrics_listen != NULL ? fresh->metrics_listen : "off");
+  (*changed)++;
+}
+
+void
+tm_server_reload(TmServer *server, const TmConfig *fresh)
+{
+  TmRelay *relay = &server->relay;
+  TmConfig *now = &relay->config;
+  guint changed = 0;
+  restart_only("listen", g_strcmp0(now->listen, fresh->listen) == 0, &changed);
+  restart_only("media-address", strv_same(now->media_addresses, fresh->media_addresses), &changed);
+  restart_only("ports", now->port_min == fresh->port_min && now->port_max == fresh->port_max,
+               &changed);
+  restart_only("state-dir", g_strcmp0(now->state_dir, fresh->state_dir) == 0, &changed);
+  reload_certificate(server, fresh, &changed);
+  if (reload_ranges("trusted-proxies", &now->trusted_proxies, fresh->trusted_proxies,
+                    &relay->trusted_proxies, &changed))
+    tm_http_update_trusted(server->http);
+  /* Connections already open keep the ranges they were made with. */
+  reload_ranges("remote-candidates", &now->remote_candidates, fresh->remote_candidates,
+                &relay->ice.remote_allowed, &changed);
+  reload_metrics(server, fresh, &changed);
+  if (fresh->web_dir != NULL && g_strcmp0(now->web_dir, fresh->web_dir) != 0) {
+    g_free(now->web_dir);
+    now->web_dir = g_strdup(fresh->web_dir);
+    g_message("reload: web-dir is now %s", now->web_dir);
+    changed++;
+  }
+  g_message("reload: done, %u setting(s) changed; %u hearing(s) and %u connection(s) continue",
+            changed, g_hash_table_size(relay->rooms), g_hash_table_size(relay->sessions));
+}
+
+/* ---- stopping (SIGTERM) ---- */
+
+void
+tm_server_stop(TmServer *server)
+{
+  TmRelay *relay = &server->relay;
+  if (relay->stopping)
+    return;
+  relay->stopping = TRUE;
+  guint hearings = g_hash_table_size(relay->rooms), recordings = 0;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init(&it, relay->rooms);
+  while (g_hash_table_iter_next(&it, NULL, &value)) {
+    TmRoom *room = value;
+    recordings += room->recorder != NULL;
+    tm_room_audit(room, NULL, "relay-shutdown", NULL, "the relay was told to stop");
+  }
+  g_message("stopping: telling %u connection(s) in %u hearing(s); %u recording(s) to finish",
+            g_hash_table_size(relay->sessions), hearings, recordings);
+  guint n = 0;
+  g_autofree gpointer *sessions = g_hash_table_get_keys_as_array(relay->sessions, &n);
+  for (guint i = 0; i < n; i++)
+    tm_session_shutdown(sessions[i]);
+  /* Whoever is away (no session now) leaves too; each room closes once empty, finishing and
+   * signing its recording. */
+  while (g_hash_table_size(relay->rooms) > 0) {
+    g_hash_table_iter_init(&it, relay->rooms);
+    g_hash_table_iter_next(&it, NULL, &value);
+    TmRoom *room = value;
+    if (tm_hearing_n_participants(room->hearing) > 0)
+      tm_room_remove(room, tm_hearing_participant(room->hearing, 0), "relay-shutdown");
+    else
+      g_hash_table_iter_remove(&it);
+  }
+  g_message("stopping: %u recording(s) finished and signed; the audit logs of %u hearing(s) "
+            "signed to their last entry",
+            recordings, hearings);
+}
+
+guint
+tm_server_connections(const TmServer *server)
+{
+  return g_hash_table_size(server->relay.sessions);
 }

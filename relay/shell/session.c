@@ -21,6 +21,8 @@
 #define JOIN_DEADLINE_S 10      /* a session that has not joined by then is closed */
 #define UNJOINED_PER_ADDRESS 16 /* sessions not yet joined, per remote address */
 
+static void stop_waiting_for_join(TmSession *s);
+
 /* ---- sending ---- */
 
 void
@@ -101,6 +103,19 @@ tm_session_leave(TmSession *s, const char *reason)
   tm_room_remove(room, p, reason);
 }
 
+void
+tm_session_shutdown(TmSession *s)
+{
+  g_autoptr(JsonBuilder) b = tm_wire_begin("shutdown");
+  tm_wire_string(b, "message",
+                 "the relay is stopping; the hearing continues when it is back: join again");
+  json_builder_end_object(b);
+  tm_session_send(s, b);
+  stop_waiting_for_join(s);
+  tm_session_leave(s, "relay-shutdown");
+  tm_session_close(s, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
+}
+
 static void
 dismiss(TmSession *s, TmWireError err, const char *message, gboolean revoke)
 {
@@ -162,6 +177,8 @@ join_allowed(TmSession *s)
 static void
 refuse(TmSession *s, TmWireError err, const char *message)
 {
+  if (err >= 0 && err < TM_WIRE_ERR_COUNT)
+    s->relay->counters.join_failures[err]++;
   tm_session_error(s, err, message, "join");
   tm_session_close(s, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
 }
@@ -267,6 +284,7 @@ on_join_deadline(gpointer data)
   TmSession *s = data;
   s->join_deadline = 0;
   if (s->room == NULL && !s->closed) {
+    s->relay->counters.join_failures[TM_WIRE_ERR_JOIN_TIMEOUT]++;
     tm_session_error(s, TM_WIRE_ERR_JOIN_TIMEOUT, NULL, NULL);
     tm_session_close(s, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
   }
@@ -500,6 +518,8 @@ static void
 on_message(SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer data)
 {
   TmSession *s = data;
+  if (s->relay->stopping)
+    return; /* told to go (tm_session_shutdown): nothing more is carried out */
   gsize len = 0;
   const char *text = g_bytes_get_data(message, &len);
   if (!tm_token_bucket_take(&s->bucket, g_get_monotonic_time())) {
@@ -588,6 +608,7 @@ count_unjoined(TmSession *s)
   if (q != NULL && g_queue_get_length(q) >= UNJOINED_PER_ADDRESS) {
     TmSession *oldest = g_queue_peek_head(q);
     stop_waiting_for_join(oldest);
+    s->relay->counters.join_failures[TM_WIRE_ERR_TOO_MANY_SESSIONS]++;
     tm_session_error(oldest, TM_WIRE_ERR_TOO_MANY_SESSIONS, NULL, NULL);
     tm_session_close(oldest, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
     q = g_hash_table_lookup(s->relay->unjoined, s->remote);

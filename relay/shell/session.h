@@ -43,6 +43,9 @@ void tm_session_error(TmSession *s, TmWireError err, const char *message, const 
 /* Takes S out of its hearing (REASON: "left", "hearing-ended", ...); the WebSocket stays. */
 void tm_session_leave(TmSession *s, const char *reason);
 void tm_session_close(TmSession *s, gushort code);
+/* The relay is stopping: tells S ({"type":"shutdown"}), takes it out of its hearing
+ * ("relay-shutdown") and closes it (1001, going away). */
+void tm_session_shutdown(TmSession *s);
 /* How the audit log names S: "ID NAME (ROLE)", or "console NAME (ROLE)". g_free. */
 char *tm_session_label(const TmSession *s);
 

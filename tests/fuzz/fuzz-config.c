@@ -59,6 +59,7 @@ config_to_data(const TmConfig *c, gsize *len)
     { "certificate", c->certificate },
     { "private-key", c->private_key },
     { "web-dir", c->web_dir },
+    { "metrics-listen", c->metrics_listen },
   };
   for (size_t i = 0; i < G_N_ELEMENTS(optional); i++)
     if (optional[i].value != NULL)
@@ -67,6 +68,10 @@ config_to_data(const TmConfig *c, gsize *len)
     g_key_file_set_string_list(kf, "relay", "remote-candidates",
                                (const char *const *) c->remote_candidates,
                                g_strv_length(c->remote_candidates));
+  if (c->trusted_proxies != NULL)
+    g_key_file_set_string_list(kf, "relay", "trusted-proxies",
+                               (const char *const *) c->trusted_proxies,
+                               g_strv_length(c->trusted_proxies));
   return g_key_file_to_data(kf, len, NULL);
 }
 
@@ -84,7 +89,9 @@ check_round_trip(const TmConfig *c)
         g_strcmp0(c->private_key, again.private_key) == 0 &&
         g_strcmp0(c->web_dir, again.web_dir) == 0 && c->port_min == again.port_min &&
         c->port_max == again.port_max && strv_equal(c->media_addresses, again.media_addresses) &&
-        strv_equal(c->remote_candidates, again.remote_candidates));
+        strv_equal(c->remote_candidates, again.remote_candidates) &&
+        g_strcmp0(c->metrics_listen, again.metrics_listen) == 0 &&
+        strv_equal(c->trusted_proxies, again.trusted_proxies));
   tm_config_clear(&again);
 }
 

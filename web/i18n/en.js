@@ -119,6 +119,7 @@ export default {
   'notice.left': '{name} left.',
   'notice.away': 'The connection to {name} dropped; their place is kept while they reconnect.',
   'notice.back': '{name} is back.',
+  'notice.relayStopping': 'The court\'s server is restarting. You will be reconnected when it is back; the hearing has not ended.',
   'notice.reconnecting': 'The connection to the court dropped. Reconnecting…',
   'notice.reconnected': 'Reconnected. You are back in the hearing.',
   'notice.rejoined': 'Reconnected, but your place had expired: you joined again.',

@@ -279,6 +279,12 @@ function join(again = false) {
     })
     .on('recording', onRecording)
     .on('hearing-ended', () => end(t('error.ended'), t('code.hearing-ended'), ''))
+    .on('shutdown', () => {
+      /* The relay is stopping (docs/operations.md): the hearing has not ended; the page joins
+       * again when the relay is back. */
+      s.relayStopping = true;
+      views.notice(t('notice.relayStopping'), true);
+    })
     .on('done', onDone)
     .on('error', onError)
     .on('pong', () => {})
@@ -291,7 +297,7 @@ function join(again = false) {
           s.reconnectingSince = Date.now();
           s.lostAt = Date.now();
           s.attempt = 0;
-          views.notice(t('notice.reconnecting'), true);
+          views.notice(t(s.relayStopping ? 'notice.relayStopping' : 'notice.reconnecting'), true);
         }
         scheduleReconnect();
         return;
@@ -315,6 +321,7 @@ function republish() {
 function onJoined(m) {
   s.resume = m.resume || null;
   s.grace = m.grace || 0;
+  s.relayStopping = false;
   if (s.reconnectingSince) {
     s.reconnectingSince = 0;
     s.reconnections = (s.reconnections || 0) + (m.resumed ? 1 : 0);
