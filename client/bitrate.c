@@ -9,6 +9,50 @@ tm_bitrate_init(TmBitrate *b, guint max_bps, gint64 now_us)
   b->max_bps = MAX(max_bps, TM_BITRATE_FLOOR_BPS);
   b->target_bps = b->max_bps;
   b->last_change_us = now_us;
+  b->quarters = 4;
+  b->larger_since_us = 0;
+}
+
+static guint
+quarters_for(const TmBitrate *b)
+{
+  gdouble share = (gdouble) b->target_bps / b->max_bps;
+
+  for (guint q = 4; q > 1; q--) {
+    if (share >= TM_BITRATE_SCALE_SHARE * q * q / 16.0)
+      return q;
+  }
+  return 1;
+}
+
+gboolean
+tm_bitrate_scale(TmBitrate *b, gint64 now_us)
+{
+  guint want = quarters_for(b);
+
+  if (want <= b->quarters)
+    b->larger_since_us = 0;
+  if (want < b->quarters) {
+    b->quarters = want;
+    return TRUE;
+  }
+  if (want == b->quarters)
+    return FALSE;
+  if (b->larger_since_us == 0) {
+    b->larger_since_us = now_us;
+    return FALSE;
+  }
+  if (now_us - b->larger_since_us < TM_BITRATE_SCALE_UP_US)
+    return FALSE;
+  b->quarters = want;
+  b->larger_since_us = 0;
+  return TRUE;
+}
+
+gint
+tm_bitrate_scaled(gint full, guint quarters)
+{
+  return MAX(2, (full * (gint) quarters / 4) & ~1);
 }
 
 gboolean

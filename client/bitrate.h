@@ -14,16 +14,34 @@
 #define TM_BITRATE_HEADROOM 0.9
 #define TM_BITRATE_RISE_PER_S 0.15
 
+/* The picture's size follows the target too: a detailed 640x480 picture cannot be coded in
+ * 100 kbit/s (the encoder's quantizer tops out and it overshoots several times over), a smaller
+ * one can. Each dimension is the profile's times quarters/4, the largest of 4, 3, 2, 1 for which
+ * the target is at least that share of the profile's rate times TM_BITRATE_SCALE_SHARE (the
+ * pixels a second scale with the square): at the standard profile's 800 kbit/s, 640x480 from
+ * 360 kbit/s, 480x360 from 203 kbit/s, 320x240 from 90 kbit/s. Smaller at once; larger only once
+ * the target has allowed it for TM_BITRATE_SCALE_UP_US. */
+#define TM_BITRATE_SCALE_SHARE 0.45
+#define TM_BITRATE_SCALE_UP_US (10 * G_USEC_PER_SEC)
+
 typedef struct {
   guint max_bps;    /* the profile's target: never more */
   guint target_bps; /* what the encoder should use now */
   gint64 last_change_us;
+  guint quarters;         /* the picture's size: the profile's times quarters / 4 each way */
+  gint64 larger_since_us; /* since when the target allows a larger picture, 0: it does not */
 } TmBitrate;
 
 void tm_bitrate_init(TmBitrate *b, guint max_bps, gint64 now_us);
 /* An estimate from the relay (REMB, bits per second). Returns TRUE when the target changed
  * by more than 5 % (the caller sets the encoder). */
 gboolean tm_bitrate_estimate(TmBitrate *b, guint64 estimate_bps, gint64 now_us);
+/* After each estimate: the picture's size for the target (quarters). Returns TRUE when it
+ * changed (the caller sets the capture size). */
+gboolean tm_bitrate_scale(TmBitrate *b, gint64 now_us);
+/* The profile's dimension FULL at QUARTERS/4, rounded down to an even number (at least 2). */
+gint tm_bitrate_scaled(gint full, guint quarters);
+
 /* The REMB bitrate in a payload-specific feedback FCI ("REMB", count, exponent/mantissa,
  * SSRCs); FALSE when FCI is not a well-formed REMB. */
 gboolean tm_bitrate_parse_remb(const guint8 *fci, gsize len, guint64 *bps);

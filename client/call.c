@@ -53,6 +53,8 @@ struct _TmCall {
   gboolean failed;              /* listener.failed called */
   gchar *publish_description;   /* to build the publish connection again */
   GstElement *encoder;          /* the profile's video encoder (target-bitrate), or NULL */
+  GstElement *size_filter;      /* the capsfilter before it that sets the picture's size, or NULL */
+  gint full_width, full_height; /* the size the profile asks for */
   TmBitrate bitrate;            /* its target, following the relay's REMB */
   guint serial;                 /* of the last webrtcbin made */
   GThread *warmup;              /* generating the DTLS certificate (warm_dtls); joined when freed */
@@ -208,15 +210,63 @@ watch_feedback(TmCall *call, Target *t)
         call->bitrate.max_bps / 1000);
 }
 
+/* The capsfilter right before the encoder, when it gives the picture's width and height (as the
+ * profiles do): the client makes the picture smaller through it when the bitrate is low. */
+static void
+find_size_filter(TmCall *call)
+{
+  g_autoptr(GstPad) sink = gst_element_get_static_pad(call->encoder, "sink");
+  g_autoptr(GstPad) peer = sink != NULL ? gst_pad_get_peer(sink) : NULL;
+  g_autoptr(GstElement) filter = peer != NULL ? gst_pad_get_parent_element(peer) : NULL;
+  g_autoptr(GstCaps) caps = NULL;
+  GstStructure *st;
+
+  call->size_filter = NULL;
+  if (filter == NULL || gst_element_get_factory(filter) == NULL ||
+      g_strcmp0(GST_OBJECT_NAME(gst_element_get_factory(filter)), "capsfilter") != 0)
+    return;
+  g_object_get(filter, "caps", &caps, NULL);
+  if (caps == NULL || gst_caps_get_size(caps) != 1)
+    return;
+  st = gst_caps_get_structure(caps, 0);
+  if (!gst_structure_get_int(st, "width", &call->full_width) ||
+      !gst_structure_get_int(st, "height", &call->full_height))
+    return;
+  call->size_filter = filter; /* owned by the bin */
+}
+
+/* The capture size for the bitrate's picture size (TmBitrate.quarters). */
+static void
+apply_size(TmCall *call)
+{
+  g_autoptr(GstCaps) caps = NULL;
+  gint width = tm_bitrate_scaled(call->full_width, call->bitrate.quarters);
+  gint height = tm_bitrate_scaled(call->full_height, call->bitrate.quarters);
+
+  g_object_get(call->size_filter, "caps", &caps, NULL);
+  if (caps == NULL)
+    return;
+  caps = gst_caps_make_writable(caps);
+  gst_caps_set_simple(caps, "width", G_TYPE_INT, width, "height", G_TYPE_INT, height, NULL);
+  g_object_set(call->size_filter, "caps", caps, NULL);
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "video at %u kbit/s: the picture is %dx%d",
+        call->bitrate.target_bps / 1000, width, height);
+}
+
 static void
 apply_estimate(TmCall *call, guint kbps)
 {
-  if (call->encoder == NULL ||
-      !tm_bitrate_estimate(&call->bitrate, (guint64) kbps * 1000, g_get_monotonic_time()))
+  gint64 now = g_get_monotonic_time();
+
+  if (call->encoder == NULL)
     return;
-  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "the relay estimates %u kbit/s: video at %u kbit/s", kbps,
-        call->bitrate.target_bps / 1000);
-  g_object_set(call->encoder, "target-bitrate", (gint) call->bitrate.target_bps, NULL);
+  if (tm_bitrate_estimate(&call->bitrate, (guint64) kbps * 1000, now)) {
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "the relay estimates %u kbit/s: video at %u kbit/s", kbps,
+          call->bitrate.target_bps / 1000);
+    g_object_set(call->encoder, "target-bitrate", (gint) call->bitrate.target_bps, NULL);
+  }
+  if (tm_bitrate_scale(&call->bitrate, now) && call->size_filter != NULL)
+    apply_size(call);
 }
 
 static void
@@ -535,6 +585,7 @@ find_encoder(TmCall *call)
   gint bps = 0;
 
   call->encoder = NULL;
+  call->size_filter = NULL;
   while (call->encoder == NULL && gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
     GstElement *e = g_value_get_object(&item);
     GstElementFactory *f = gst_element_get_factory(e);
@@ -547,6 +598,7 @@ find_encoder(TmCall *call)
     return;
   g_object_get(call->encoder, "target-bitrate", &bps, NULL);
   tm_bitrate_init(&call->bitrate, (guint) MAX(bps, 0), g_get_monotonic_time());
+  find_size_filter(call);
 }
 
 static gboolean
@@ -884,6 +936,7 @@ tm_call_stop_publishing(TmCall *call)
     tm_display_watch_self(call->display, NULL);
   call->media = NULL;
   call->encoder = NULL;
+  call->size_filter = NULL;
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "publishing stopped; receiving only");
 }
 

@@ -58,6 +58,44 @@ test_parse_remb(void)
   g_assert_false(tm_bitrate_parse_remb(huge, sizeof huge, &bps));
 }
 
+static void
+test_picture_size(void)
+{
+  TmBitrate b;
+  tm_bitrate_init(&b, 800000, 0);
+  g_assert_false(tm_bitrate_scale(&b, 0));
+  g_assert_cmpuint(b.quarters, ==, 4);
+  /* 300 kbit/s (a 90 % target of 270): 480x360, at once */
+  tm_bitrate_estimate(&b, 300000, 1 * S);
+  g_assert_true(tm_bitrate_scale(&b, 1 * S));
+  g_assert_cmpuint(b.quarters, ==, 3);
+  g_assert_cmpint(tm_bitrate_scaled(640, b.quarters), ==, 480);
+  g_assert_cmpint(tm_bitrate_scaled(480, b.quarters), ==, 360);
+  /* the floor: 320x240 */
+  tm_bitrate_estimate(&b, 50000, 2 * S);
+  g_assert_true(tm_bitrate_scale(&b, 2 * S));
+  g_assert_cmpuint(b.quarters, ==, 2);
+  g_assert_cmpint(tm_bitrate_scaled(640, b.quarters), ==, 320);
+  /* the link clears: the bitrate rises first, the picture grows only after 10 s of room */
+  gint64 t = 3;
+  for (; t < 40 && b.quarters == 2; t++) {
+    tm_bitrate_estimate(&b, 2000000, t * S);
+    tm_bitrate_scale(&b, t * S);
+  }
+  g_assert_cmpuint(b.quarters, >=, 3);
+  g_assert_cmpuint(b.target_bps, >=, 203000);
+  /* by then the rate allowed it for 10 s: never sooner */
+  g_assert_cmpint(t, >=, 3 + TM_BITRATE_SCALE_UP_US / S);
+  for (; t < 80 && b.quarters < 4; t++) {
+    tm_bitrate_estimate(&b, 2000000, t * S);
+    tm_bitrate_scale(&b, t * S);
+  }
+  g_assert_cmpuint(b.quarters, ==, 4);
+  /* odd sizes are made even, never zero */
+  g_assert_cmpint(tm_bitrate_scaled(250, 3), ==, 186);
+  g_assert_cmpint(tm_bitrate_scaled(2, 1), ==, 2);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -65,5 +103,6 @@ main(int argc, char **argv)
   g_test_add_func("/bitrate/follows-estimate", test_follows_estimate);
   g_test_add_func("/bitrate/rises-slowly", test_rises_slowly);
   g_test_add_func("/bitrate/parse-remb", test_parse_remb);
+  g_test_add_func("/bitrate/picture-size", test_picture_size);
   return g_test_run();
 }
