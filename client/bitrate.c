@@ -26,13 +26,15 @@ quarters_for(const TmBitrate *b)
 }
 
 gboolean
-tm_bitrate_scale(TmBitrate *b, gint64 now_us)
+tm_bitrate_scale(TmBitrate *b, guint64 sent_bps, gint64 now_us)
 {
   guint want = quarters_for(b);
 
   if (want <= b->quarters)
     b->larger_since_us = 0;
   if (want < b->quarters) {
+    if ((gdouble) sent_bps <= TM_BITRATE_OVERSHOOT * b->target_bps)
+      return FALSE; /* the encoder keeps to the target at this size */
     b->quarters = want;
     return TRUE;
   }

@@ -19,10 +19,14 @@
  * one can. Each dimension is the profile's times quarters/4, the largest of 4, 3, 2, 1 for which
  * the target is at least that share of the profile's rate times TM_BITRATE_SCALE_SHARE (the
  * pixels a second scale with the square): at the standard profile's 800 kbit/s, 640x480 from
- * 360 kbit/s, 480x360 from 203 kbit/s, 320x240 from 90 kbit/s. Smaller at once; larger only once
- * the target has allowed it for TM_BITRATE_SCALE_UP_US. */
+ * 360 kbit/s, 480x360 from 203 kbit/s, 320x240 from 90 kbit/s. Smaller only when the encoder
+ * cannot keep to the target at the present size (it sends more than TM_BITRATE_OVERSHOOT times
+ * it): a plain picture keeps its size at any rate, and the relay's estimate, which never goes
+ * far above what a sender uses, does not shrink it. Larger once the target has allowed it for
+ * TM_BITRATE_SCALE_UP_US. */
 #define TM_BITRATE_SCALE_SHARE 0.45
 #define TM_BITRATE_SCALE_UP_US (10 * G_USEC_PER_SEC)
+#define TM_BITRATE_OVERSHOOT 1.25
 
 typedef struct {
   guint max_bps;    /* the profile's target: never more */
@@ -36,9 +40,10 @@ void tm_bitrate_init(TmBitrate *b, guint max_bps, gint64 now_us);
 /* An estimate from the relay (REMB, bits per second). Returns TRUE when the target changed
  * by more than 5 % (the caller sets the encoder). */
 gboolean tm_bitrate_estimate(TmBitrate *b, guint64 estimate_bps, gint64 now_us);
-/* After each estimate: the picture's size for the target (quarters). Returns TRUE when it
- * changed (the caller sets the capture size). */
-gboolean tm_bitrate_scale(TmBitrate *b, gint64 now_us);
+/* After each estimate: the picture's size for the target (quarters), given the video bitrate
+ * the encoder produced lately (SENT_BPS). Returns TRUE when it changed (the caller sets the
+ * capture size). */
+gboolean tm_bitrate_scale(TmBitrate *b, guint64 sent_bps, gint64 now_us);
 /* The profile's dimension FULL at QUARTERS/4, rounded down to an even number (at least 2). */
 gint tm_bitrate_scaled(gint full, guint quarters);
 

@@ -9,6 +9,7 @@
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 #include <nice/agent.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "bitrate.h"
@@ -55,9 +56,11 @@ struct _TmCall {
   GstElement *encoder;          /* the profile's video encoder (target-bitrate), or NULL */
   GstElement *size_filter;      /* the capsfilter before it that sets the picture's size, or NULL */
   gint full_width, full_height; /* the size the profile asks for */
-  TmBitrate bitrate;            /* its target, following the relay's REMB */
-  guint serial;                 /* of the last webrtcbin made */
-  GThread *warmup;              /* generating the DTLS certificate (warm_dtls); joined when freed */
+  _Atomic gint64 video_bytes;   /* the encoder's output so far (its streaming thread adds) */
+  gint64 video_bytes_at, video_bytes_at_us; /* at the last estimate */
+  TmBitrate bitrate;                        /* its target, following the relay's REMB */
+  guint serial;                             /* of the last webrtcbin made */
+  GThread *warmup; /* generating the DTLS certificate (warm_dtls); joined when freed */
 };
 
 typedef enum {
@@ -253,19 +256,48 @@ apply_size(TmCall *call)
         call->bitrate.target_bps / 1000, width, height);
 }
 
+/* The encoder's streaming thread: counts what it produces. */
+static GstPadProbeReturn
+count_video(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  TmCall *call = user_data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+
+  if (buffer != NULL)
+    atomic_fetch_add(&call->video_bytes, (gint64) gst_buffer_get_size(buffer));
+  return GST_PAD_PROBE_OK;
+}
+
+/* The encoder's bitrate since the last call, bit/s. */
+static guint64
+video_sent_bps(TmCall *call, gint64 now)
+{
+  gint64 bytes = atomic_load(&call->video_bytes);
+  gint64 elapsed = now - call->video_bytes_at_us;
+  guint64 bps = elapsed > 0 && call->video_bytes_at_us > 0
+    ? (guint64) ((bytes - call->video_bytes_at) * 8 * G_USEC_PER_SEC / elapsed)
+    : 0;
+
+  call->video_bytes_at = bytes;
+  call->video_bytes_at_us = now;
+  return bps;
+}
+
 static void
 apply_estimate(TmCall *call, guint kbps)
 {
   gint64 now = g_get_monotonic_time();
+  guint64 sent;
 
   if (call->encoder == NULL)
     return;
+  sent = video_sent_bps(call, now);
   if (tm_bitrate_estimate(&call->bitrate, (guint64) kbps * 1000, now)) {
     g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "the relay estimates %u kbit/s: video at %u kbit/s", kbps,
           call->bitrate.target_bps / 1000);
     g_object_set(call->encoder, "target-bitrate", (gint) call->bitrate.target_bps, NULL);
   }
-  if (tm_bitrate_scale(&call->bitrate, now) && call->size_filter != NULL)
+  if (call->size_filter != NULL && tm_bitrate_scale(&call->bitrate, sent, now))
     apply_size(call);
 }
 
@@ -599,6 +631,11 @@ find_encoder(TmCall *call)
   g_object_get(call->encoder, "target-bitrate", &bps, NULL);
   tm_bitrate_init(&call->bitrate, (guint) MAX(bps, 0), g_get_monotonic_time());
   find_size_filter(call);
+  if (call->size_filter != NULL) {
+    g_autoptr(GstPad) src = gst_element_get_static_pad(call->encoder, "src");
+    if (src != NULL)
+      gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, count_video, call, NULL);
+  }
 }
 
 static gboolean

@@ -63,24 +63,28 @@ test_picture_size(void)
 {
   TmBitrate b;
   tm_bitrate_init(&b, 800000, 0);
-  g_assert_false(tm_bitrate_scale(&b, 0));
+  g_assert_false(tm_bitrate_scale(&b, 800000, 0));
   g_assert_cmpuint(b.quarters, ==, 4);
-  /* 300 kbit/s (a 90 % target of 270): 480x360, at once */
+  /* 300 kbit/s (a 90 % target of 270) and a plain picture the encoder codes in 150: its size
+   * stays */
   tm_bitrate_estimate(&b, 300000, 1 * S);
-  g_assert_true(tm_bitrate_scale(&b, 1 * S));
+  g_assert_false(tm_bitrate_scale(&b, 150000, 1 * S));
+  g_assert_cmpuint(b.quarters, ==, 4);
+  /* a detailed one it cannot code in 270 (it sends 600): 480x360, at once */
+  g_assert_true(tm_bitrate_scale(&b, 600000, 1 * S));
   g_assert_cmpuint(b.quarters, ==, 3);
   g_assert_cmpint(tm_bitrate_scaled(640, b.quarters), ==, 480);
   g_assert_cmpint(tm_bitrate_scaled(480, b.quarters), ==, 360);
   /* the floor: 320x240 */
   tm_bitrate_estimate(&b, 50000, 2 * S);
-  g_assert_true(tm_bitrate_scale(&b, 2 * S));
+  g_assert_true(tm_bitrate_scale(&b, 400000, 2 * S));
   g_assert_cmpuint(b.quarters, ==, 2);
   g_assert_cmpint(tm_bitrate_scaled(640, b.quarters), ==, 320);
   /* the link clears: the bitrate rises first, the picture grows only after 10 s of room */
   gint64 t = 3;
   for (; t < 40 && b.quarters == 2; t++) {
     tm_bitrate_estimate(&b, 2000000, t * S);
-    tm_bitrate_scale(&b, t * S);
+    tm_bitrate_scale(&b, b.target_bps, t * S);
   }
   g_assert_cmpuint(b.quarters, >=, 3);
   g_assert_cmpuint(b.target_bps, >=, 203000);
@@ -88,7 +92,7 @@ test_picture_size(void)
   g_assert_cmpint(t, >=, 3 + TM_BITRATE_SCALE_UP_US / S);
   for (; t < 80 && b.quarters < 4; t++) {
     tm_bitrate_estimate(&b, 2000000, t * S);
-    tm_bitrate_scale(&b, t * S);
+    tm_bitrate_scale(&b, b.target_bps, t * S);
   }
   g_assert_cmpuint(b.quarters, ==, 4);
   /* odd sizes are made even, never zero */
