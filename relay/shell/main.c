@@ -51,13 +51,16 @@ cmd_serve(int argc, char **argv)
   g_autofree char *config_file = NULL, *listen = NULL, *ports = NULL, *state_dir = NULL;
   g_autofree char *web_dir = NULL;
   g_auto(GStrv) media = NULL;
+  gboolean ice_tcp = FALSE;
   GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file, "Configuration file", "FILE" },
     { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, "HTTPS address (127.0.0.1:8443)", "ADDR:PORT" },
     { "media-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &media,
       "Address ICE may use (repeatable; default 127.0.0.1)", "ADDR" },
-    { "ports", 0, 0, G_OPTION_ARG_STRING, &ports, "UDP port range for media (20000-29999)",
+    { "ports", 0, 0, G_OPTION_ARG_STRING, &ports, "Port range for media, UDP and ICE-TCP (20000-29999)",
       "MIN-MAX" },
+    { "ice-tcp", 0, 0, G_OPTION_ARG_NONE, &ice_tcp,
+      "Also take media over TCP (ICE-TCP, RFC 6544) on the same port range", NULL },
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, "State directory (/var/lib/testimony)",
       "DIR" },
     { "web-dir", 0, 0, G_OPTION_ARG_FILENAME, &web_dir,
@@ -104,6 +107,8 @@ cmd_serve(int argc, char **argv)
       g_free(config.web_dir);
       config.web_dir = g_steal_pointer(&web_dir);
     }
+    if (ice_tcp)
+      config.ice_tcp = TRUE;
     raise_descriptor_limit();
     TmServer *server = tm_server_new(&config, &error);
     if (server == NULL) {

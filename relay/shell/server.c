@@ -27,6 +27,10 @@ config_copy(TmConfig *dst, const TmConfig *src)
   dst->private_key = g_strdup(src->private_key);
   dst->web_dir = g_strdup(src->web_dir);
   dst->remote_candidates = g_strdupv(src->remote_candidates);
+  dst->ice_tcp = src->ice_tcp;
+  dst->turn_servers = g_strdupv(src->turn_servers);
+  dst->turn_secret = g_strdup(src->turn_secret);
+  dst->turn_lifetime = src->turn_lifetime;
 }
 
 static void
@@ -47,6 +51,7 @@ relay_init(TmRelay *relay, const TmConfig *config)
   relay->ice.addresses = relay->config.media_addresses;
   relay->ice.port_min = relay->config.port_min;
   relay->ice.port_max = relay->config.port_max;
+  relay->ice.tcp = relay->config.ice_tcp;
   if (relay->config.web_dir == NULL)
     relay->config.web_dir =
       g_strdup(g_file_test(WEB_DIR, G_FILE_TEST_IS_DIR) ? WEB_DIR : SOURCE_WEB_DIR);
@@ -56,6 +61,8 @@ relay_init(TmRelay *relay, const TmConfig *config)
 static gboolean
 relay_load(TmRelay *relay, GError **error)
 {
+  if (!tm_config_check(&relay->config, error))
+    return FALSE;
   for (char **a = relay->config.media_addresses; a != NULL && *a != NULL; a++)
     if (!tm_ice_check_media_address(*a, error))
       return FALSE;

@@ -3,7 +3,7 @@
 // is admitted, who sees whom, who may press what) and this page only shows it.
 import { t, roleName, setLanguage, initialLanguage, language, onLanguage } from './i18n.js';
 import { Signalling, relaySocketUrl } from './signalling.js';
-import { Peers } from './peers.js';
+import { Peers, iceServersFrom } from './peers.js';
 import { openDevices, levelMeter, stopDevices } from './devices.js';
 import * as views from './views.js';
 import { isStaff } from './policy.js';
@@ -282,6 +282,7 @@ function republish() {
 }
 
 function onJoined(m) {
+  peers.iceServers = iceServersFrom(m.iceServers);
   s.resume = m.resume || null;
   s.grace = m.grace || 0;
   if (s.reconnectingSince) {

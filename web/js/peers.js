@@ -8,11 +8,23 @@ function candidateMessage(target, c) {
            sdpMLineIndex: c && c.sdpMLineIndex != null ? c.sdpMLineIndex : 0 };
 }
 
+// The TURN servers and credentials the relay gave at join (joined.iceServers, RTCIceServer form),
+// kept only when well formed: a list of { urls, username, credential } with turn:/turns: urls.
+export function iceServersFrom(list) {
+  if (!Array.isArray(list))
+    return [];
+  return list.filter((s) => s && Array.isArray(s.urls) && s.urls.length > 0 &&
+    s.urls.every((u) => typeof u === 'string' && /^turns?:/.test(u)) &&
+    typeof s.username === 'string' && typeof s.credential === 'string')
+    .map((s) => ({ urls: s.urls, username: s.username, credential: s.credential }));
+}
+
 class Connection {
-  constructor(target, signalling, onState) {
+  constructor(target, signalling, onState, iceServers) {
     this.target = target;
     this.signalling = signalling;
-    this.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    this.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require',
+                                      iceServers: iceServers || [] });
     this.pendingRemote = [];
     this.answered = false;
     this.pc.addEventListener('icecandidate', (ev) => {
@@ -63,12 +75,14 @@ export class Peers {
     this.publisher = null;
     this.feeds = new Map();
     this.pendingSubscribes = [];  // feed ids whose subscribe awaits an answer, in order
+    this.iceServers = [];  // set at join (iceServersFrom)
   }
 
   async publish(stream) {
     if (this.publisher || !stream)
       return;
-    const c = new Connection('publish', this.signalling, (s) => this.events.onPublishState(s));
+    const c = new Connection('publish', this.signalling, (s) => this.events.onPublishState(s),
+                             this.iceServers);
     this.publisher = c;
     // Audio first, then video, like testimony-client.
     for (const kind of ['audio', 'video']) {
@@ -89,7 +103,8 @@ export class Peers {
   async subscribe(feed) {
     if (this.feeds.has(feed))
       return;
-    const c = new Connection(feed, this.signalling, (s) => this.events.onFeedState(feed, s));
+    const c = new Connection(feed, this.signalling, (s) => this.events.onFeedState(feed, s),
+                             this.iceServers);
     this.feeds.set(feed, c);
     c.pc.addTransceiver('audio', { direction: 'recvonly' });
     c.pc.addTransceiver('video', { direction: 'recvonly' });
