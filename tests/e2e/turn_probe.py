@@ -1,0 +1,80 @@
+"""A minimal TURN Allocate (RFC 8656) with long-term credentials, over UDP, TCP or TLS."""
+import hashlib, hmac, os, socket, ssl, struct, sys
+
+MAGIC = 0x2112A442
+
+
+def attr(t, v):
+    return struct.pack("!HH", t, len(v)) + v + b"\0" * ((4 - len(v) % 4) % 4)
+
+
+def message(mtype, tid, attrs, key=None):
+    body = b"".join(attrs)
+    if key is not None:
+        head = struct.pack("!HHI", mtype, len(body) + 24, MAGIC) + tid
+        mac = hmac.new(key, head + body, hashlib.sha1).digest()
+        body += attr(0x0008, mac)
+    return struct.pack("!HHI", mtype, len(body), MAGIC) + tid + body
+
+
+def parse(data):
+    mtype, length, _ = struct.unpack("!HHI", data[:8])
+    attrs, i = {}, 20
+    while i + 4 <= 20 + length:
+        t, l = struct.unpack("!HH", data[i:i + 4])
+        attrs[t] = data[i + 4:i + 4 + l]
+        i += 4 + l + ((4 - l % 4) % 4)
+    return mtype, attrs
+
+
+class Conn:
+    def __init__(self, host, port, transport, cafile=None):
+        self.transport = transport
+        if transport == "udp":
+            self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.s.connect((host, port))
+        else:
+            self.s = socket.create_connection((host, port), timeout=5)
+            if transport == "tls":
+                ctx = ssl.create_default_context(cafile=cafile)
+                ctx.check_hostname = False
+                self.s = ctx.wrap_socket(self.s)
+        self.s.settimeout(5)
+
+    def ask(self, data):
+        self.s.send(data)
+        if self.transport == "udp":
+            return self.s.recv(4096)
+        head = self._read(20)
+        return head + self._read(struct.unpack("!H", head[2:4])[0])
+
+    def _read(self, n):
+        out = b""
+        while len(out) < n:
+            chunk = self.s.recv(n - len(out))
+            if not chunk:
+                raise ConnectionError("closed")
+            out += chunk
+        return out
+
+
+def allocate(host, port, transport, username, password, cafile=None):
+    """Returns ("allocated", relayed address bytes) or ("refused", error code)."""
+    c = Conn(host, port, transport, cafile)
+    want = attr(0x0019, bytes([17, 0, 0, 0]))
+    mtype, a = parse(c.ask(message(0x0003, os.urandom(12), [want])))
+    if mtype != 0x0113 or 0x0015 not in a:
+        return ("unexpected", mtype)
+    realm, nonce = a[0x0014], a[0x0015]
+    key = hashlib.md5(f"{username}:{realm.decode()}:{password}".encode()).digest()
+    attrs = [want, attr(0x0006, username.encode()), attr(0x0014, realm), attr(0x0015, nonce)]
+    mtype, a = parse(c.ask(message(0x0003, os.urandom(12), attrs, key)))
+    if mtype == 0x0103:
+        return ("allocated", a.get(0x0016))
+    err = a.get(0x0009, b"\0\0\0\0")
+    return ("refused", err[2] * 100 + err[3])
+
+
+if __name__ == "__main__":
+    print(allocate(sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5],
+                   sys.argv[6] if len(sys.argv) > 6 else None))
