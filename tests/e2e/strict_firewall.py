@@ -157,6 +157,22 @@ def witness_view(judge, witness, what):
     return w.get("first_frame_ms")
 
 
+def no_leak(path, link, judge, joined):
+    """The witness's addresses (its own, 10.77.0.1, and its TURN relay address on TURN_ADDR)
+    reach no other participant: every candidate in the answers the judge got is the relay's,
+    and neither the judge's log nor a joined message names them."""
+    judge_text = open(judge.stderr_path, errors="replace").read()
+    answers = "".join(part.split("--- offer for")[0]
+                      for part in judge_text.split("--- answer for")[1:])
+    cands = re.findall(r"a=candidate:\S+ \d+ \S+ \d+ (\S+) ", answers)
+    check(cands and all(c == link.B_ADDR for c in cands) and link.A_ADDR not in judge_text,
+          f"{path}: the judge's answers carry only the relay's candidates "
+          f"({sorted(set(cands))}), nothing names the witness's address")
+    check(link.A_ADDR not in json.dumps(joined) and TURN_ADDR not in json.dumps(
+        {k: v for k, v in joined.items() if k != "iceServers"}),
+          f"{path}: nor does what another participant is told at join")
+
+
 def cpu_per_packet(relay, token, seconds=10):
     """The relay's CPU time per packet it forwarded over SECONDS, in µs."""
     def sample():
@@ -205,19 +221,22 @@ def call(path, settings, relay_args, turn=None, measure=False):
         if port:
             relay.url, relay.ca = relay.remote_url, cert
         judge_token = relay.token("judge", "Judge Somchai")
+        os.environ["TESTIMONY_CLIENT_PRINT_OFFER"] = "1"  # the client prints offers and answers
         judge = Client(relay, judge_token, "judge", "ff0000", 440, 90, wrap=in_b, remote=True)
         witness = Client(relay, relay.token("witness", "Witness A"), "witness", "00ff00", 660, 90,
                          wrap=in_a, remote=True)
+        del os.environ["TESTIMONY_CLIENT_PRINT_OFFER"]
         try:
             first_ms = witness_view(judge, witness, path)
             if coturn is not None and os.environ.get("STRICT_FIREWALL_DEBUG"):
                 log(coturn.text()[-6000:])
             counters = link.counters()
-            check(counters["a2b"]["drop_filter"] > 0 and counters["b2a"]["out"] > 100,
+            check(not settings or counters["a2b"]["drop_filter"] > 0 and counters["b2a"]["out"] > 100,
                   f"{path}: the witness's firewall dropped what it does not let through "
                   f"({counters['a2b']['drop_filter']} packets) and the media came through it")
             probe_token = relay.token("clerk", "Clerk Probe")
             joined = joined_message(link, relay, probe_token)
+            no_leak(path, link, judge, joined)
             if turn is None:
                 check(joined.get("type") == "joined" and "iceServers" not in joined,
                       f"{path}: a relay with no TURN server hands out none ({sorted(joined)})")
