@@ -492,13 +492,13 @@ static void
 use_ice_servers(TmAttendance *a, JsonObject *m)
 {
   JsonNode *node = json_object_get_member(m, "iceServers");
-  JsonArray *servers = node != NULL && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node)
-                                                                   : NULL;
+  JsonArray *servers =
+    node != NULL && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
   JsonNode *first = servers != NULL && json_array_get_length(servers) > 0
     ? json_array_get_element(servers, 0)
     : NULL;
-  JsonObject *server = first != NULL && JSON_NODE_HOLDS_OBJECT(first) ? json_node_get_object(first)
-                                                                      : NULL;
+  JsonObject *server =
+    first != NULL && JSON_NODE_HOLDS_OBJECT(first) ? json_node_get_object(first) : NULL;
   JsonNode *urls = server != NULL ? json_object_get_member(server, "urls") : NULL;
   g_autoptr(GPtrArray) list = g_ptr_array_new();
 

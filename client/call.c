@@ -498,8 +498,7 @@ tm_call_set_ice_servers(TmCall *call, const gchar *const *urls, const gchar *use
        i++) {
     gchar *u = webrtcbin_turn_url(urls[i], username, credential);
     if (u == NULL)
-      g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "TURN server \"%s\" not understood; ignored",
-            urls[i]);
+      g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "TURN server \"%s\" not understood; ignored", urls[i]);
     else if (list->len < 8)
       g_ptr_array_add(list, u);
     else

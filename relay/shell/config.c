@@ -88,8 +88,9 @@ tm_config_split_listen(const char *listen, char **host, guint *port, GError **er
 }
 
 static const char *const known_keys[] = {
-  "listen",  "media-address",     "ports", "state-dir", "certificate", "private-key",
-  "web-dir", "remote-candidates", "ice-tcp", "turn-server", "turn-secret", "turn-lifetime", NULL,
+  "listen",  "media-address",     "ports",   "state-dir",   "certificate", "private-key",
+  "web-dir", "remote-candidates", "ice-tcp", "turn-server", "turn-secret", "turn-lifetime",
+  NULL,
 };
 
 /* A key that is present replaces *DST; one present but unreadable (not UTF-8, a bad escape) is

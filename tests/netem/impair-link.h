@@ -42,8 +42,8 @@ typedef struct {
   int64_t rate_bps;    /* bottleneck rate in bit/s; 0 = unlimited */
   int64_t queue_bytes; /* its drop-tail queue; 0 = as many bytes as queue_us at the rate */
   int64_t queue_us;
-  int64_t limit; /* packets held in this direction at most (bounds memory) */
-  gboolean udp;  /* FALSE: every UDP packet is dropped (a firewall that lets only TCP out) */
+  int64_t limit;    /* packets held in this direction at most (bounds memory) */
+  gboolean udp;     /* FALSE: every UDP packet is dropped (a firewall that lets only TCP out) */
   int64_t tcp_port; /* > 0: a TCP packet passes only to or from this port (e.g. 443) */
 } TmImpairSettings;
 

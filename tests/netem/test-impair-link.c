@@ -286,13 +286,13 @@ static void
 test_firewall(void)
 {
   g_autoptr(TmImpairLink) link = link_with(1, "udp=0 tcp_port=443");
-  send_ip(link, 4, 17, 5000, 443);  /* UDP: dropped */
-  send_ip(link, 6, 17, 5000, 3478); /* UDP over IPv6: dropped */
-  send_ip(link, 4, 6, 40000, 443);  /* TCP to 443: passes */
-  send_ip(link, 4, 6, 443, 40000);  /* TCP from 443: passes */
-  send_ip(link, 6, 6, 40000, 443);  /* TCP to 443 over IPv6: passes */
+  send_ip(link, 4, 17, 5000, 443);   /* UDP: dropped */
+  send_ip(link, 6, 17, 5000, 3478);  /* UDP over IPv6: dropped */
+  send_ip(link, 4, 6, 40000, 443);   /* TCP to 443: passes */
+  send_ip(link, 4, 6, 443, 40000);   /* TCP from 443: passes */
+  send_ip(link, 6, 6, 40000, 443);   /* TCP to 443 over IPv6: passes */
   send_ip(link, 4, 6, 40000, 30001); /* TCP elsewhere: dropped */
-  send_ip(link, 4, 1, 0, 0);        /* ICMP: passes */
+  send_ip(link, 4, 1, 0, 0);         /* ICMP: passes */
   const TmImpairCounters *c = tm_impair_link_counters(link, A2B);
   g_assert_cmpuint(c->drop[TM_IMPAIR_DROP_FILTER], ==, 3);
   g_autoptr(TmImpairLink) open = link_with(1, "");

@@ -40,12 +40,9 @@ static void
 test_urls(void)
 {
   const char *good[] = {
-    "turn:turn.court.example",
-    "turn:turn.court.example:3478?transport=udp",
-    "turn:10.0.0.5:3478?transport=tcp",
-    "turns:turn.court.example:443?transport=tcp",
-    "turns:[2001:db8::5]:443",
-    "turn:[::1]",
+    "turn:turn.court.example",          "turn:turn.court.example:3478?transport=udp",
+    "turn:10.0.0.5:3478?transport=tcp", "turns:turn.court.example:443?transport=tcp",
+    "turns:[2001:db8::5]:443",          "turn:[::1]",
   };
   const char *bad[] = {
     "stun:turn.court.example",
