@@ -558,6 +558,7 @@ window.testimony = {
     }
     return out;
   },
+  path: () => (peers ? peers.path() : null),
   state: () => ({ me: s.me, view: document.body.dataset.view,
                   participants: [...s.participants.values()], waiting: s.waiting,
                   recording: s.recording.state, reconnections: s.reconnections || 0 }),

@@ -147,6 +147,27 @@ export class Peers {
       c.addCandidate(msg);
   }
 
+  /* How the publish connection reaches the relay (for IT and the tests): the selected candidate
+     pair's local protocol and type ("udp host", "tcp host", "udp relay" through TURN) and the
+     relay's address it goes to. */
+  async path() {
+    if (!this.publisher)
+      return null;
+    const stats = await this.publisher.pc.getStats();
+    for (const r of stats.values()) {
+      if (r.type !== 'transport' || !r.selectedCandidatePairId)
+        continue;
+      const pair = stats.get(r.selectedCandidatePairId);
+      const local = pair && stats.get(pair.localCandidateId);
+      const remote = pair && stats.get(pair.remoteCandidateId);
+      if (local && remote)
+        return { local: `${local.protocol} ${local.candidateType}`,
+                 relayProtocol: local.relayProtocol || null,
+                 remote: `${remote.protocol} ${remote.address}:${remote.port}` };
+    }
+    return null;
+  }
+
   /* The relay's error for a refused subscribe names no feed: it answers in order, so the oldest
      unanswered subscribe is the one refused (as testimony-client does). */
   onSubscribeRefused() {
