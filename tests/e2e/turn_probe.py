@@ -1,5 +1,17 @@
-"""A minimal TURN Allocate (RFC 8656) with long-term credentials, over UDP, TCP or TLS."""
-import hashlib, hmac, os, socket, ssl, struct, sys
+"""A minimal TURN Allocate (RFC 8656) with long-term credentials, over UDP, TCP or TLS: whether
+a TURN server grants an allocation to USERNAME and PASSWORD (tests/e2e/strict_firewall.py).
+
+    turn_probe.py HOST PORT udp|tcp|tls USERNAME PASSWORD [CA.pem]
+
+prints ('allocated', XOR-RELAYED-ADDRESS) or ('refused', ERROR-CODE). With tls the server's
+certificate is checked against CA.pem (its name is not: tests use addresses)."""
+import hashlib
+import hmac
+import os
+import socket
+import ssl
+import struct
+import sys
 
 MAGIC = 0x2112A442
 
