@@ -3,7 +3,8 @@
 // reached through the wrapper CHROMIUM_WRAPPER). Prints one line of JSON for firewall.py:
 // whether the page joined, the judge's frames it decoded, and its selected ICE candidate pair.
 //
-// Environment: RELAY_URL, TOKEN, CHROMIUM_WRAPPER, Y4M (the witness's camera), TMP.
+// Environment: RELAY_URL, TOKEN, CHROMIUM_WRAPPER, Y4M (the witness's camera), TMP, and
+// CHROMIUM_ARGS (more flags, space-separated).
 // Exit status: 0 (the checks are firewall.py's), 77 when playwright-core or chromium is missing.
 import { CHROMIUM, framesOf, launch, log, statsOf, until } from './lib.mjs';
 
@@ -22,7 +23,9 @@ if (!CHROMIUM) {
 const out = { joined: false, frames: 0, width: 0, pair: null };
 const { context, page } = await launch(chromium, process.env.TMP, 'witness',
                                        { y4m: process.env.Y4M,
-                                         executable: process.env.CHROMIUM_WRAPPER });
+                                         executable: process.env.CHROMIUM_WRAPPER,
+                                         extraArgs: (process.env.CHROMIUM_ARGS || '').split(' ')
+                                           .filter(Boolean) });
 const timer = setTimeout(() => process.exit(1), 120_000);  // bounded whatever happens
 try {
   await page.goto(`${process.env.RELAY_URL}/join#token=${process.env.TOKEN}`);

@@ -201,14 +201,14 @@ async function playwrightDisabledFeatures(chromium, tmp) {
 }
 
 /* A Chromium with a fresh profile in TMP; EXECUTABLE (default CHROMIUM) may be a wrapper that
-   starts it elsewhere (in another network namespace). */
+   starts it elsewhere (in another network namespace); EXTRAARGS are more flags. */
 export async function launch(chromium, tmp, name,
                              { y4m = null, fakeUi = true, denyPrompts = false,
-                               executable = CHROMIUM } = {}) {
+                               executable = CHROMIUM, extraArgs = [] } = {}) {
   const theirs = await playwrightDisabledFeatures(chromium, tmp);
   const features = new Set(theirs.replace('--disable-features=', '').split(',').filter(Boolean));
   features.add('WebRtcHideLocalIpsWithMdns');
-  const args = [...BASE_FLAGS, `--disable-features=${[...features].join(',')}`];
+  const args = [...BASE_FLAGS, `--disable-features=${[...features].join(',')}`, ...extraArgs];
   if (fakeUi)
     args.push('--use-fake-ui-for-media-stream');
   if (denyPrompts)
