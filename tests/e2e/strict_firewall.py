@@ -40,6 +40,7 @@ from harness import (PROBE, Client, Relay, buffers_from, check, finish, frames_f
 from netns_link import ImpairedLink
 
 TURN_ADDR = "10.77.1.2"  # coturn's own address in the relay's namespace
+RELAY_ADDR = ImpairedLink.B_ADDR
 HERE = os.path.dirname(os.path.abspath(__file__))
 TURNSERVER = shutil.which("turnserver") or "/usr/bin/turnserver"
 
@@ -78,6 +79,8 @@ no-tlsv1_1
 no-dtls
 no-cli
 no-multicast-peers
+denied-peer-ip=0.0.0.0-255.255.255.255
+allowed-peer-ip={RELAY_ADDR}
 fingerprint
 userdb={os.path.join(self.dir, "turndb")}
 pidfile={os.path.join(self.dir, "turnserver.pid")}
@@ -278,14 +281,22 @@ def refused_and_granted(link, coturn, secret, user, cred):
              ("expired, over TLS", expired, "tls", 443, "refused"),
              ("forged (another secret)", forged, "udp", 3478, "refused"),
              ("an expiry pushed back", tampered, "udp", 3478, "refused")]
-    for what, (u, p), transport, port, want in cases:
+    def probe(u, p, transport, port, *peer):
         out = subprocess.run(link.command("b", [sys.executable, os.path.join(HERE, "turn_probe.py"),
                                                 TURN_ADDR, str(port), transport, u, p,
-                                                coturn.cert]),
+                                                coturn.cert, *peer]),
                              capture_output=True, text=True, timeout=30)
-        got = out.stdout.strip() or out.stderr.strip().splitlines()[-1:]
+        return out.stdout.strip() or out.stderr.strip().splitlines()[-1:]
+    for what, (u, p), transport, port, want in cases:
+        got = probe(u, p, transport, port)
         ok = str(got).startswith(f"('{want}'") and (want == "allocated" or "401" in str(got))
         check(ok, f"coturn: {what} credentials {want} ({got})")
+    # The court's TURN server relays to the relay only (allowed-peer-ip), to nothing else.
+    to_relay = probe(user, cred, "udp", 3478, RELAY_ADDR)
+    elsewhere = probe(user, cred, "udp", 3478, "10.77.0.1")
+    check(str(to_relay).startswith("('permitted'") and
+          str(elsewhere).startswith("('permission refused', 403"),
+          f"coturn relays to the relay's address only ({to_relay}; to 10.77.0.1: {elsewhere})")
 
 
 def main():

@@ -1,10 +1,12 @@
 """A minimal TURN Allocate (RFC 8656) with long-term credentials, over UDP, TCP or TLS: whether
 a TURN server grants an allocation to USERNAME and PASSWORD (tests/e2e/strict_firewall.py).
 
-    turn_probe.py HOST PORT udp|tcp|tls USERNAME PASSWORD [CA.pem]
+    turn_probe.py HOST PORT udp|tcp|tls USERNAME PASSWORD [CA.pem [PEER]]
 
-prints ('allocated', XOR-RELAYED-ADDRESS) or ('refused', ERROR-CODE). With tls the server's
-certificate is checked against CA.pem (its name is not: tests use addresses)."""
+prints ('allocated', XOR-RELAYED-ADDRESS) or ('refused', ERROR-CODE); with PEER, whether the
+server then lets the allocation send to PEER: ('permitted', PEER) or ('permission refused',
+ERROR-CODE). With tls the server's certificate is checked against CA.pem (its name is not: tests
+use addresses)."""
 import hashlib
 import hmac
 import os
@@ -70,8 +72,15 @@ class Conn:
         return out
 
 
-def allocate(host, port, transport, username, password, cafile=None):
-    """Returns ("allocated", relayed address bytes) or ("refused", error code)."""
+def error_code(a):
+    err = a.get(0x0009, b"\0\0\0\0")
+    return err[2] * 100 + err[3]
+
+
+def allocate(host, port, transport, username, password, cafile=None, peer=None):
+    """Returns ("allocated", relayed address bytes) or ("refused", error code); with PEER (an
+    IPv4 address) it then asks for a permission to send to PEER and returns ("permitted", PEER)
+    or ("permission refused", error code)."""
     c = Conn(host, port, transport, cafile)
     want = attr(0x0019, bytes([17, 0, 0, 0]))
     mtype, a = parse(c.ask(message(0x0003, os.urandom(12), [want])))
@@ -81,12 +90,17 @@ def allocate(host, port, transport, username, password, cafile=None):
     key = hashlib.md5(f"{username}:{realm.decode()}:{password}".encode()).digest()
     attrs = [want, attr(0x0006, username.encode()), attr(0x0014, realm), attr(0x0015, nonce)]
     mtype, a = parse(c.ask(message(0x0003, os.urandom(12), attrs, key)))
-    if mtype == 0x0103:
+    if mtype != 0x0103:
+        return ("refused", error_code(a))
+    if peer is None:
         return ("allocated", a.get(0x0016))
-    err = a.get(0x0009, b"\0\0\0\0")
-    return ("refused", err[2] * 100 + err[3])
+    ip = bytes(b ^ m for b, m in zip(socket.inet_aton(peer), struct.pack("!I", MAGIC)))
+    xpa = attr(0x0012, struct.pack("!BBH", 0, 1, 9 ^ (MAGIC >> 16)) + ip)
+    mtype, a = parse(c.ask(message(0x0008, os.urandom(12), [xpa] + attrs[1:], key)))
+    return ("permitted", peer) if mtype == 0x0108 else ("permission refused", error_code(a))
 
 
 if __name__ == "__main__":
     print(allocate(sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5],
-                   sys.argv[6] if len(sys.argv) > 6 else None))
+                   sys.argv[6] if len(sys.argv) > 6 and sys.argv[6] else None,
+                   sys.argv[7] if len(sys.argv) > 7 else None))
