@@ -112,6 +112,11 @@ tm_server_new(const TmConfig *config, GError **error)
     g_print("created a self-signed TLS certificate at %s\n", cert_path);
   g_print("testimony-relay listening on https://%s\n", relay->config.listen);
   g_print("TLS certificate %s\nSHA-256 fingerprint %s\n", cert_path, fingerprint);
+  g_print("media: UDP%s on ports %u-%u; %s\n", relay->config.ice_tcp ? " and TCP (ICE-TCP)" : "",
+          relay->config.port_min, relay->config.port_max,
+          relay->config.turn_servers != NULL && relay->config.turn_servers[0] != NULL
+            ? "TURN servers handed to participants at join"
+            : "no TURN server");
   return server;
 }
 
