@@ -508,6 +508,48 @@ continue_place(TmAttendance *a, JsonArray *list)
   restart_publish(a, "the connection to the relay dropped");
 }
 
+/* The relay's TURN servers and this participant's credentials (joined.iceServers, WebRTC's
+ * RTCIceServer form); a publish connection made before them is made again with them, before
+ * its offer (held until joined) leaves. */
+static void
+use_ice_servers(TmAttendance *a, JsonObject *m)
+{
+  JsonNode *node = json_object_get_member(m, "iceServers");
+  JsonArray *servers =
+    node != NULL && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
+  JsonNode *first = servers != NULL && json_array_get_length(servers) > 0
+    ? json_array_get_element(servers, 0)
+    : NULL;
+  JsonObject *server =
+    first != NULL && JSON_NODE_HOLDS_OBJECT(first) ? json_node_get_object(first) : NULL;
+  JsonNode *urls = server != NULL ? json_object_get_member(server, "urls") : NULL;
+  g_autoptr(GPtrArray) list = g_ptr_array_new();
+
+  if (a->call == NULL || urls == NULL || !JSON_NODE_HOLDS_ARRAY(urls))
+    return;
+  for (guint i = 0; i < json_array_get_length(json_node_get_array(urls)); i++) {
+    JsonNode *u = json_array_get_element(json_node_get_array(urls), i);
+    if (JSON_NODE_HOLDS_VALUE(u) && json_node_get_value_type(u) == G_TYPE_STRING)
+      g_ptr_array_add(list, (gpointer) json_node_get_string(u));
+  }
+  g_ptr_array_add(list, NULL);
+  if (!tm_call_set_ice_servers(a->call, (const gchar *const *) list->pdata,
+                               tm_json_string(server, "username"),
+                               tm_json_string(server, "credential")))
+    return;
+  for (GList *l = a->pending.head; l != NULL;) { /* the old publish connection's offer */
+    GList *next = l->next;
+    if (is_publish_message(l->data)) {
+      json_object_unref(l->data);
+      g_queue_delete_link(&a->pending, l);
+    }
+    l = next;
+  }
+  g_autoptr(GError) error = NULL;
+  if (!a->receive_only && !tm_call_restart_publish(a->call, &error))
+    fail(a, TM_EXIT_MEDIA, "%s", error->message);
+}
+
 static void
 on_joined(TmAttendance *a, JsonObject *m)
 {
@@ -540,6 +582,7 @@ on_joined(TmAttendance *a, JsonObject *m)
   show_own_media(a);
   if (g_strcmp0(a->roster.self_role, "observer") == 0)
     stop_publishing(a, "observers never publish");
+  use_ice_servers(a, m);
   flush_pending(a);
   set_title(a, tm_json_string(m, "title"));
   if (g_strcmp0(tm_json_string(m, "state"), "waiting") == 0)

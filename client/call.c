@@ -60,7 +60,9 @@ struct _TmCall {
   gint64 video_bytes_at, video_bytes_at_us; /* at the last estimate */
   TmBitrate bitrate;                        /* its target, following the relay's REMB */
   guint serial;                             /* of the last webrtcbin made */
-  GThread *warmup; /* generating the DTLS certificate (warm_dtls); joined when freed */
+  GThread *warmup;       /* generating the DTLS certificate (warm_dtls); joined when freed */
+  GStrv turn_servers;    /* "turn(s)://USER:PASS@HOST:PORT?..." for webrtcbin, or NULL */
+  gboolean publish_turn; /* the publish webrtcbin was made with turn_servers */
 };
 
 typedef enum {
@@ -508,34 +510,90 @@ restrict_addresses(NiceAgent *agent, const gchar *const *addresses, const gchar 
   }
 }
 
-/* libnice must not probe UPnP (it would send SSDP multicast from a court PC), and ICE is
- * UDP only; no STUN or TURN server is configured. */
+/* libnice must not probe UPnP (it would send SSDP multicast from a court PC). ICE-TCP
+ * (RFC 6544) is on, so that a client whose network lets only TCP out reaches a relay that takes
+ * ICE-TCP; TURN servers are those the relay gave at join (tm_call_set_ice_servers), none
+ * before. */
 static void
 configure_ice(TmCall *call, GstElement *webrtc, const gchar *target)
 {
   g_autoptr(GObject) ice = NULL;
   NiceAgent *agent = NULL;
-  gboolean upnp = TRUE, tcp = TRUE;
+  gboolean upnp = TRUE, tcp = FALSE;
+  guint turn = 0;
 
   g_object_get(webrtc, "ice-agent", &ice, NULL);
   if (ice == NULL)
     return;
   if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "ice-tcp") != NULL)
-    g_object_set(ice, "ice-tcp", FALSE, NULL);
+    g_object_set(ice, "ice-tcp", TRUE, NULL);
   if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent") != NULL)
     g_object_get(ice, "agent", &agent, NULL);
   if (agent != NULL && NICE_IS_AGENT(agent)) {
-    g_object_set(agent, "upnp", FALSE, "ice-tcp", FALSE, NULL);
+    g_object_set(agent, "upnp", FALSE, "ice-tcp", TRUE, NULL);
     g_object_get(agent, "upnp", &upnp, "ice-tcp", &tcp, NULL);
     restrict_addresses(agent, (const gchar *const *) call->media_addresses, target);
   }
   g_clear_object(&agent);
+  for (guint i = 0; call->turn_servers != NULL && call->turn_servers[i] != NULL; i++) {
+    gboolean added = FALSE;
+    g_signal_emit_by_name(webrtc, "add-turn-server", call->turn_servers[i], &added);
+    turn += added ? 1 : 0;
+  }
   if (upnp)
     g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING,
           "connection %s: cannot switch libnice UPnP off (no NiceAgent exposed)", target);
-  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
-        "connection %s: ICE agent %s, upnp=%s ice-tcp=%s, no STUN/TURN server", target,
-        G_OBJECT_TYPE_NAME(ice), upnp ? "on" : "off", tcp ? "on" : "off");
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "connection %s: ICE agent %s, upnp=%s ice-tcp=%s, %u TURN",
+        target, G_OBJECT_TYPE_NAME(ice), upnp ? "on" : "off", tcp ? "on" : "off", turn);
+}
+
+/* "turn:HOST:PORT?transport=tcp" with USER and PASS as webrtcbin takes it,
+ * "turn://USER:PASS@HOST:PORT?transport=tcp" (user and password escaped: the username has a
+ * colon, the password '+', '/', '='). NULL when URL is not a turn: or turns: address. */
+static gchar *
+webrtcbin_turn_url(const gchar *url, const gchar *user, const gchar *pass)
+{
+  const gchar *rest = NULL, *scheme = NULL;
+  g_autofree gchar *u = NULL, *p = NULL;
+
+  if (g_str_has_prefix(url, "turns:")) {
+    scheme = "turns";
+    rest = url + 6;
+  } else if (g_str_has_prefix(url, "turn:")) {
+    scheme = "turn";
+    rest = url + 5;
+  }
+  if (rest == NULL || *rest == '\0' || g_str_has_prefix(rest, "//") || strchr(rest, '@') != NULL)
+    return NULL;
+  u = g_uri_escape_string(user, NULL, FALSE);
+  p = g_uri_escape_string(pass, NULL, FALSE);
+  return g_strdup_printf("%s://%s:%s@%s", scheme, u, p, rest);
+}
+
+gboolean
+tm_call_set_ice_servers(TmCall *call, const gchar *const *urls, const gchar *username,
+                        const gchar *credential)
+{
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
+
+  for (guint i = 0; urls != NULL && username != NULL && credential != NULL && urls[i] != NULL;
+       i++) {
+    gchar *u = webrtcbin_turn_url(urls[i], username, credential);
+    if (u == NULL)
+      g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, "TURN server \"%s\" not understood; ignored", urls[i]);
+    else if (list->len < 8)
+      g_ptr_array_add(list, u);
+    else
+      g_free(u);
+  }
+  g_strfreev(call->turn_servers);
+  call->turn_servers = NULL;
+  if (list->len > 0) {
+    g_ptr_array_add(list, NULL);
+    call->turn_servers = (GStrv) g_ptr_array_steal(list, NULL);
+  }
+  /* the publish connection gathered without them: it is made again */
+  return call->turn_servers != NULL && call->publish != NULL && !call->publish_turn;
 }
 
 /* A new webrtcbin for TARGET, configured and wired to the call (floating ref). */
@@ -660,6 +718,7 @@ build_publish(TmCall *call, const gchar *description, GError **error)
   if (!expose_pad(call->media, "video_out", error) || !expose_pad(call->media, "audio_out", error))
     return FALSE;
   call->publish = make_webrtc(call, PUBLISH, "publish");
+  call->publish_turn = call->turn_servers != NULL;
   if (call->publish == NULL) {
     g_set_error(error, TM_CALL_ERROR, TM_CALL_ERROR_PIPELINE,
                 "the GStreamer element webrtcbin is missing");
@@ -1042,6 +1101,7 @@ tm_call_free(TmCall *call)
   }
   tm_display_free(call->display);
   g_strfreev(call->media_addresses);
+  g_strfreev(call->turn_servers);
   g_free(call->publish_description);
   anchor_unref(call->anchor);
   g_free(call);

@@ -73,6 +73,11 @@ void tm_call_set_indicator(TmCall *call, TmDisplayIndicator which, const gchar *
 void tm_call_set_own_role(TmCall *call, const gchar *role);
 /* Builds the capture and the publish connection again and offers anew (the old connection's
  * link dropped). No-op when receiving only. */
+/* The TURN servers (URLS, "turn:…"/"turns:…") and credentials the relay gave at join, for
+ * every connection made from now on (NULL URLS: none). TRUE when the publish connection was
+ * made without TURN and should be made again (tm_call_restart_publish) to use them. */
+gboolean tm_call_set_ice_servers(TmCall *call, const gchar *const *urls, const gchar *username,
+                                 const gchar *credential);
 gboolean tm_call_restart_publish(TmCall *call, GError **error);
 /* Stops and drops the publish connection and the capture (receive-only participant). */
 void tm_call_stop_publishing(TmCall *call);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "turn.h"
+
 void
 tm_config_init(TmConfig *c)
 {
@@ -15,6 +17,7 @@ tm_config_init(TmConfig *c)
   c->port_min = 20000;
   c->port_max = 29999;
   c->state_dir = g_strdup("/var/lib/testimony");
+  c->turn_lifetime = TM_CONFIG_TURN_LIFETIME_DEFAULT;
 }
 
 void
@@ -29,6 +32,10 @@ tm_config_clear(TmConfig *c)
   g_free(c->web_dir);
   g_free(c->metrics_listen);
   g_strfreev(c->trusted_proxies);
+  g_strfreev(c->turn_servers);
+  if (c->turn_secret != NULL)
+    memset(c->turn_secret, 0, strlen(c->turn_secret));
+  g_free(c->turn_secret);
   memset(c, 0, sizeof *c);
 }
 
@@ -46,6 +53,10 @@ tm_config_copy(TmConfig *dst, const TmConfig *src)
   dst->remote_candidates = g_strdupv(src->remote_candidates);
   dst->metrics_listen = g_strdup(src->metrics_listen);
   dst->trusted_proxies = g_strdupv(src->trusted_proxies);
+  dst->ice_tcp = src->ice_tcp;
+  dst->turn_servers = g_strdupv(src->turn_servers);
+  dst->turn_secret = g_strdup(src->turn_secret);
+  dst->turn_lifetime = src->turn_lifetime;
 }
 
 gboolean
@@ -99,8 +110,10 @@ tm_config_split_listen(const char *listen, char **host, guint *port, GError **er
 }
 
 static const char *const known_keys[] = {
-  "listen",  "media-address",     "ports",          "state-dir",       "certificate", "private-key",
-  "web-dir", "remote-candidates", "metrics-listen", "trusted-proxies", NULL,
+  "listen",         "media-address",   "ports",   "state-dir",
+  "certificate",    "private-key",     "web-dir", "remote-candidates",
+  "metrics-listen", "trusted-proxies", "ice-tcp", "turn-server",
+  "turn-secret",    "turn-lifetime",   NULL,
 };
 
 /* A key that is present replaces *DST; one present but unreadable (not UTF-8, a bad escape) is
@@ -138,6 +151,68 @@ take_list(GKeyFile *kf, const char *path, const char *key, char ***dst, GError *
     return unreadable(error, path, key, why);
   g_strfreev(*dst);
   *dst = v;
+  return TRUE;
+}
+
+static gboolean
+take_bool(GKeyFile *kf, const char *path, const char *key, gboolean *dst, GError **error)
+{
+  if (!g_key_file_has_key(kf, "relay", key, NULL))
+    return TRUE;
+  g_autoptr(GError) why = NULL;
+  gboolean v = g_key_file_get_boolean(kf, "relay", key, &why);
+  if (why != NULL)
+    return unreadable(error, path, key, why);
+  *dst = v;
+  return TRUE;
+}
+
+static gboolean
+take_lifetime(GKeyFile *kf, const char *path, guint *dst, GError **error)
+{
+  g_autofree char *text = NULL;
+  if (!take_string(kf, path, "turn-lifetime", &text, error))
+    return FALSE;
+  guint64 v = 0;
+  if (text != NULL &&
+      !g_ascii_string_to_unsigned(text, 10, TM_CONFIG_TURN_LIFETIME_MIN,
+                                  TM_CONFIG_TURN_LIFETIME_MAX, &v, NULL)) {
+    g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                "%s: turn-lifetime \"%s\" is not a number of seconds from %d to %d", path, text,
+                TM_CONFIG_TURN_LIFETIME_MIN, TM_CONFIG_TURN_LIFETIME_MAX);
+    return FALSE;
+  }
+  if (text != NULL)
+    *dst = (guint) v;
+  return TRUE;
+}
+
+gboolean
+tm_config_check(const TmConfig *c, GError **error)
+{
+  gboolean servers = c->turn_servers != NULL && c->turn_servers[0] != NULL;
+  gboolean secret = c->turn_secret != NULL && c->turn_secret[0] != '\0';
+  if (servers != secret) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                servers ? "turn-server is set but turn-secret is not (the TURN server's "
+                          "static-auth-secret)"
+                        : "turn-secret is set but no turn-server");
+    return FALSE;
+  }
+  for (char **u = c->turn_servers; u != NULL && *u != NULL; u++) {
+    const char *why = NULL;
+    if (!tm_turn_url_valid(*u, &why)) {
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                  "turn-server \"%s\" %s (e.g. turns:turn.court.example:443?transport=tcp)", *u,
+                  why);
+      return FALSE;
+    }
+  }
+  if (secret && strlen(c->turn_secret) < 16) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                "turn-secret is shorter than 16 characters (use e.g. openssl rand -hex 32)");
+    return FALSE;
+  }
   return TRUE;
 }
 
@@ -191,5 +266,9 @@ config_from_keyfile(TmConfig *c, GKeyFile *kf, const char *path, GError **error)
     take_list(kf, path, "remote-candidates", &c->remote_candidates, error) &&
     take_string(kf, path, "web-dir", &c->web_dir, error) &&
     take_string(kf, path, "metrics-listen", &c->metrics_listen, error) &&
-    take_list(kf, path, "trusted-proxies", &c->trusted_proxies, error);
+    take_list(kf, path, "trusted-proxies", &c->trusted_proxies, error) &&
+    take_bool(kf, path, "ice-tcp", &c->ice_tcp, error) &&
+    take_list(kf, path, "turn-server", &c->turn_servers, error) &&
+    take_string(kf, path, "turn-secret", &c->turn_secret, error) &&
+    take_lifetime(kf, path, &c->turn_lifetime, error);
 }

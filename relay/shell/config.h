@@ -15,7 +15,15 @@ typedef struct {
   char **remote_candidates; /* CIDR ranges remote ICE candidates may be in; NULL = any unicast */
   char *metrics_listen;     /* plain-HTTP address of /metrics and /healthz; NULL = none */
   char **trusted_proxies;   /* addresses or CIDR ranges whose X-Forwarded-For is believed */
+  gboolean ice_tcp;         /* also passive ICE-TCP candidates (RFC 6544), on the same ports */
+  char **turn_servers;      /* "turn:HOST:PORT?transport=udp", "turns:..."; NULL = none */
+  char *turn_secret;        /* coturn's static-auth-secret; required with turn_servers */
+  guint turn_lifetime;      /* seconds the credentials a participant gets stay valid */
 } TmConfig;
+
+#define TM_CONFIG_TURN_LIFETIME_DEFAULT 43200
+#define TM_CONFIG_TURN_LIFETIME_MIN 300
+#define TM_CONFIG_TURN_LIFETIME_MAX 604800
 
 void tm_config_init(TmConfig *c);
 void tm_config_clear(TmConfig *c);
@@ -24,6 +32,9 @@ gboolean tm_config_load(TmConfig *c, const char *path, GError **error);
 /* The same from LEN bytes of DATA; NAME names them in errors. */
 gboolean tm_config_load_data(TmConfig *c, const char *data, gsize len, const char *name,
                              GError **error);
+/* Checks what can only be judged together (TURN servers and secret), after the file and the
+ * flags. */
+gboolean tm_config_check(const TmConfig *c, GError **error);
 /* Parses "MIN-MAX" into C. */
 gboolean tm_config_set_ports(TmConfig *c, const char *range, GError **error);
 /* Copies SRC into DST (initialized or cleared). */

@@ -55,8 +55,8 @@ tm_ice_new(GMainContext *context, const TmIceOptions *options, const TmIceListen
     options->remote_allowed != NULL ? g_ptr_array_ref(options->remote_allowed) : NULL;
   ice->agent =
     nice_agent_new_full(context, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_ICE_TRICKLE);
-  g_object_set(ice->agent, "upnp", FALSE, "ice-tcp", FALSE, "ice-udp", TRUE, "controlling-mode",
-               FALSE, NULL);
+  g_object_set(ice->agent, "upnp", FALSE, "ice-tcp", options->tcp, "ice-udp", TRUE,
+               "controlling-mode", FALSE, NULL);
   for (char **a = options->addresses; a != NULL && *a != NULL; a++) {
     NiceAddress addr;
     nice_address_init(&addr);

@@ -16,6 +16,7 @@ typedef struct {
   guint port_min;   /* 0 = any */
   guint port_max;
   GPtrArray *remote_allowed; /* GInetAddressMask*: where remote candidates may be; NULL = any */
+  gboolean tcp; /* also passive ICE-TCP candidates (RFC 6544) on the same addresses and ports */
 } TmIceOptions;
 
 /* Checks a media address at start: an IP address of this machine that ICE can bind, not a

@@ -44,6 +44,7 @@ fail(const char *what, GError *error)
 typedef struct {
   char *config_file, *listen, *ports, *state_dir, *web_dir, *metrics_listen;
   char **media;
+  gboolean ice_tcp;
 } ServeOptions;
 
 static void
@@ -84,6 +85,8 @@ serve_config(const ServeOptions *o, TmConfig *config, GError **error)
   override(&config->state_dir, o->state_dir);
   override(&config->web_dir, o->web_dir);
   override(&config->metrics_listen, o->metrics_listen);
+  if (o->ice_tcp)
+    config->ice_tcp = TRUE;
   if (o->media != NULL) {
     g_strfreev(config->media_addresses);
     config->media_addresses = g_strdupv(o->media);
@@ -151,8 +154,10 @@ cmd_serve(int argc, char **argv)
       "ADDR:PORT" },
     { "media-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.media,
       "Address ICE may use (repeatable; default 127.0.0.1)", "ADDR" },
-    { "ports", 0, 0, G_OPTION_ARG_STRING, &o.ports, "UDP port range for media (20000-29999)",
-      "MIN-MAX" },
+    { "ports", 0, 0, G_OPTION_ARG_STRING, &o.ports,
+      "Port range for media, UDP and ICE-TCP (20000-29999)", "MIN-MAX" },
+    { "ice-tcp", 0, 0, G_OPTION_ARG_NONE, &o.ice_tcp,
+      "Also take media over TCP (ICE-TCP, RFC 6544) on the same port range", NULL },
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.state_dir,
       "State directory (/var/lib/testimony)", "DIR" },
     { "web-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.web_dir,

@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 
 #include "log.h"
+#include "turn.h"
 #include "wire.h"
 
 #define QUALITY_INTERVAL_S 2
@@ -328,6 +329,34 @@ tm_room_status(TmRoom *room)
   return b;
 }
 
+/* The TURN servers and this participant's own short-lived credentials for them, as WebRTC's
+ * RTCIceServer (docs/protocol.md); nothing when the relay has no TURN server configured. */
+static void
+add_ice_servers(JsonBuilder *b, const TmConfig *config, const char *id)
+{
+  if (config->turn_servers == NULL || config->turn_servers[0] == NULL)
+    return;
+  g_autoptr(TmTurnCredentials) c = tm_turn_credentials_new(
+    config->turn_secret, id, g_get_real_time() / G_USEC_PER_SEC, config->turn_lifetime);
+  if (c == NULL) {
+    g_warning("no TURN credentials for %s (participant id not usable as a TURN username)", id);
+    return;
+  }
+  json_builder_set_member_name(b, "iceServers");
+  json_builder_begin_array(b);
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "urls");
+  json_builder_begin_array(b);
+  for (char **u = config->turn_servers; *u != NULL; u++)
+    json_builder_add_string_value(b, *u);
+  json_builder_end_array(b);
+  tm_wire_string(b, "username", c->username);
+  tm_wire_string(b, "credential", c->password);
+  tm_wire_int(b, "expires", c->expires);
+  json_builder_end_object(b);
+  json_builder_end_array(b);
+}
+
 JsonBuilder *
 tm_room_joined(TmRoom *room, TmParticipant *p, const char *name, TmRole role, gboolean resumed)
 {
@@ -339,6 +368,8 @@ tm_room_joined(TmRoom *room, TmParticipant *p, const char *name, TmRole role, gb
   tm_wire_string(b, "role", tm_role_to_string(role));
   gboolean waiting = p != NULL && p->state == TM_STATE_WAITING;
   tm_wire_string(b, "state", waiting ? "waiting" : "admitted");
+  if (p != NULL)
+    add_ice_servers(b, &room->relay->config, p->id);
   TmSeat *seat = p != NULL ? g_hash_table_lookup(room->seats, p) : NULL;
   if (seat != NULL) {
     tm_wire_string(b, "resume", seat->secret);

@@ -39,6 +39,7 @@ relay_init(TmRelay *relay, const TmConfig *config)
   relay->ice.addresses = relay->config.media_addresses;
   relay->ice.port_min = relay->config.port_min;
   relay->ice.port_max = relay->config.port_max;
+  relay->ice.tcp = relay->config.ice_tcp;
   if (relay->config.web_dir == NULL)
     relay->config.web_dir = tm_datadir_find("web");
 }
@@ -47,6 +48,8 @@ relay_init(TmRelay *relay, const TmConfig *config)
 static gboolean
 relay_load(TmRelay *relay, GError **error)
 {
+  if (!tm_config_check(&relay->config, error))
+    return FALSE;
   for (char **a = relay->config.media_addresses; a != NULL && *a != NULL; a++)
     if (!tm_ice_check_media_address(*a, error))
       return FALSE;
@@ -109,6 +112,11 @@ tm_server_new(const TmConfig *config, GError **error)
               relay->config.web_dir);
   if (server->monitor != NULL)
     g_print("metrics on http://%s/metrics\n", relay->config.metrics_listen);
+  g_print("media: UDP%s on ports %u-%u; %s\n", relay->config.ice_tcp ? " and TCP (ICE-TCP)" : "",
+          relay->config.port_min, relay->config.port_max,
+          relay->config.turn_servers != NULL && relay->config.turn_servers[0] != NULL
+            ? "TURN servers handed to participants at join"
+            : "no TURN server");
   return server;
 }
 
@@ -261,6 +269,10 @@ tm_server_reload(TmServer *server, const TmConfig *fresh)
   restart_only("ports", now->port_min == fresh->port_min && now->port_max == fresh->port_max,
                &changed);
   restart_only("state-dir", g_strcmp0(now->state_dir, fresh->state_dir) == 0, &changed);
+  restart_only("ice-tcp", now->ice_tcp == fresh->ice_tcp, &changed);
+  restart_only("turn-server", strv_same(now->turn_servers, fresh->turn_servers), &changed);
+  restart_only("turn-secret", g_strcmp0(now->turn_secret, fresh->turn_secret) == 0, &changed);
+  restart_only("turn-lifetime", now->turn_lifetime == fresh->turn_lifetime, &changed);
   reload_certificate(server, fresh, &changed);
   if (reload_ranges("trusted-proxies", &now->trusted_proxies, fresh->trusted_proxies,
                     &relay->trusted_proxies, &changed))

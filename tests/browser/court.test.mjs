@@ -12,13 +12,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Relay, check, failures, framesOf, here, log, report, root, run, sleep, started,
-         statsOf, stopAll, until } from './lib.mjs';
+import { CHROMIUM, Client, Relay, check, failures, framesOf, here, launch as launchIn, log, report,
+         root, run, sleep, started, statsOf, stopAll, until } from './lib.mjs';
 
 const SHOTS = process.env.TESTIMONY_SCREENSHOTS || path.join(root, 'docs', 'screenshots');
-const CHROMIUM = [process.env.CHROMIUM, '/usr/lib/chromium/chromium', '/usr/bin/chromium']
-  .find((p) => p && fs.existsSync(p));
-
 const SKIP = 77;
 const TOTAL_MS = 210_000;  // the whole test, hard limit (about 60-100 s on an idle machine)
 
@@ -34,71 +31,7 @@ if (!CHROMIUM) {
   process.exit(SKIP);
 }
 
-/* ---- Chromium ---- */
-
-const BASE_FLAGS = ['--use-fake-device-for-media-stream', '--allow-loopback-in-peer-connection',
-  '--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-/* Playwright passes its own --disable-features list, and Chromium honours only the last
-   --disable-features flag. So we find Playwright's (from a first, empty launch's command line),
-   leave it out, and pass ONE flag with its features and ours. */
-let playwrightDisable = null;
-async function playwrightDisabledFeatures(tmp) {
-  if (playwrightDisable !== null)
-    return playwrightDisable;
-  const dir = fs.mkdtempSync(path.join(tmp, 'probe-profile-'));
-  const ctx = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM,
-                                                            headless: true, args: BASE_FLAGS });
-  let flag = '';
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    let argv;
-    try {
-      argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    } catch (e) {
-      continue;
-    }
-    if (argv.some((a) => a === `--user-data-dir=${dir}`) && !argv.some((a) => a.startsWith('--type='))) {
-      flag = argv.find((a) => a.startsWith('--disable-features=')) || '';
-      break;
-    }
-  }
-  await ctx.close();
-  playwrightDisable = flag;
-  return flag;
-}
-
-async function launch(tmp, name, { y4m = null, fakeUi = true, denyPrompts = false } = {}) {
-  const theirs = await playwrightDisabledFeatures(tmp);
-  const features = new Set(theirs.replace('--disable-features=', '').split(',').filter(Boolean));
-  features.add('WebRtcHideLocalIpsWithMdns');
-  const args = [...BASE_FLAGS, `--disable-features=${[...features].join(',')}`];
-  if (fakeUi)
-    args.push('--use-fake-ui-for-media-stream');
-  if (denyPrompts)
-    args.push('--deny-permission-prompts');
-  if (y4m)
-    args.push(`--use-file-for-fake-video-capture=${y4m}`);
-  const profile = fs.mkdtempSync(path.join(tmp, `profile-${name}-`));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args,
-    ignoreDefaultArgs: theirs ? [theirs] : [],
-    ignoreHTTPSErrors: true,  // the relay's self-signed certificate (pages, WebSocket)
-    viewport: { width: 1280, height: 860 },
-    locale: 'en-GB',
-    timeout: 30_000,
-  });
-  context.setDefaultTimeout(15_000);
-  const page = context.pages()[0] || await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning')
-      log(`[${name} console] ${m.text()}`);
-  });
-  page.on('pageerror', (e) => log(`[${name} page error] ${e.message}`));
-  return { context, page };
-}
+const launch = (tmp, name, options) => launchIn(chromium, tmp, name, options);
 
 async function shot(page, file) {
   fs.mkdirSync(SHOTS, { recursive: true });

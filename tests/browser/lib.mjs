@@ -162,3 +162,76 @@ export async function framesOf(page, name) {
   const s = await statsOf(page, name).catch(() => null);
   return s ? s.framesDecoded : 0;
 }
+
+export const CHROMIUM = [process.env.CHROMIUM, '/usr/lib/chromium/chromium', '/usr/bin/chromium']
+  .find((p) => p && fs.existsSync(p));
+
+/* ---- Chromium ---- */
+
+const BASE_FLAGS = ['--use-fake-device-for-media-stream', '--allow-loopback-in-peer-connection',
+  '--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/* Playwright passes its own --disable-features list, and Chromium honours only the last
+   --disable-features flag. So we find Playwright's (from a first, empty launch's command line),
+   leave it out, and pass ONE flag with its features and ours. */
+let playwrightDisable = null;
+async function playwrightDisabledFeatures(chromium, tmp) {
+  if (playwrightDisable !== null)
+    return playwrightDisable;
+  const dir = fs.mkdtempSync(path.join(tmp, 'probe-profile-'));
+  const ctx = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM,
+                                                            headless: true, args: BASE_FLAGS });
+  let flag = '';
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let argv;
+    try {
+      argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch (e) {
+      continue;
+    }
+    if (argv.some((a) => a === `--user-data-dir=${dir}`) && !argv.some((a) => a.startsWith('--type='))) {
+      flag = argv.find((a) => a.startsWith('--disable-features=')) || '';
+      break;
+    }
+  }
+  await ctx.close();
+  playwrightDisable = flag;
+  return flag;
+}
+
+/* A Chromium with a fresh profile in TMP; EXECUTABLE (default CHROMIUM) may be a wrapper that
+   starts it elsewhere (in another network namespace); EXTRAARGS are more flags. */
+export async function launch(chromium, tmp, name,
+                             { y4m = null, fakeUi = true, denyPrompts = false,
+                               executable = CHROMIUM, extraArgs = [] } = {}) {
+  const theirs = await playwrightDisabledFeatures(chromium, tmp);
+  const features = new Set(theirs.replace('--disable-features=', '').split(',').filter(Boolean));
+  features.add('WebRtcHideLocalIpsWithMdns');
+  const args = [...BASE_FLAGS, `--disable-features=${[...features].join(',')}`, ...extraArgs];
+  if (fakeUi)
+    args.push('--use-fake-ui-for-media-stream');
+  if (denyPrompts)
+    args.push('--deny-permission-prompts');
+  if (y4m)
+    args.push(`--use-file-for-fake-video-capture=${y4m}`);
+  const profile = fs.mkdtempSync(path.join(tmp, `profile-${name}-`));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: executable,
+    headless: true,
+    args,
+    ignoreDefaultArgs: theirs ? [theirs] : [],
+    ignoreHTTPSErrors: true,  // the relay's self-signed certificate (pages, WebSocket)
+    viewport: { width: 1280, height: 860 },
+    locale: 'en-GB',
+    timeout: 30_000,
+  });
+  context.setDefaultTimeout(15_000);
+  const page = context.pages()[0] || await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning')
+      log(`[${name} console] ${m.text()}`);
+  });
+  page.on('pageerror', (e) => log(`[${name} page error] ${e.message}`));
+  return { context, page };
+}

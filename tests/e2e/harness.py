@@ -55,14 +55,14 @@ def free_port():
 
 class Relay:
     def __init__(self, hearing="h1", case="BK-2026-117", extra_args=(),
-                 hearing_args=("--waiting-room", "off"), host="127.0.0.1", wrap=None):
+                 hearing_args=("--waiting-room", "off"), host="127.0.0.1", wrap=None, port=None):
         """HOST: the address it takes media on (it listens there and, when not 127.0.0.1, on
         every address, so that tools beside it reach it as 127.0.0.1, which its certificate
         names); WRAP(argv) -> argv runs it elsewhere (e.g. in a namespace of
-        tests/netem/netns_link.py)."""
+        tests/netem/netns_link.py); PORT: its HTTPS port (default: a free one)."""
         self.dir = tempfile.mkdtemp(prefix="testimony-e2e-")
         self.state = os.path.join(self.dir, "state")
-        self.port = free_port()
+        self.port = port or free_port()
         self.host = host
         self.wrap = wrap or (lambda argv: argv)
         self.url = f"https://127.0.0.1:{self.port}"

@@ -5,6 +5,7 @@
  *   - a loaded configuration has a listen address, media addresses and a state directory, and a
  *     port range 0-0 or 1 <= MIN <= MAX <= 65535;
  *   - it round-trips: written back as a key file and loaded again, every setting is the same;
+ *   - tm_config_check() accepts it without an error or refuses it with one;
  *   - its listen address, when tm_config_split_listen() accepts it, is an IP address and a port
  *     that, joined again, split into the same;
  *   - every line of the input, and the value after its first '=', is also given to
@@ -72,6 +73,14 @@ config_to_data(const TmConfig *c, gsize *len)
     g_key_file_set_string_list(kf, "relay", "trusted-proxies",
                                (const char *const *) c->trusted_proxies,
                                g_strv_length(c->trusted_proxies));
+  g_key_file_set_boolean(kf, "relay", "ice-tcp", c->ice_tcp);
+  if (c->turn_servers != NULL)
+    g_key_file_set_string_list(kf, "relay", "turn-server", (const char *const *) c->turn_servers,
+                               g_strv_length(c->turn_servers));
+  if (c->turn_secret != NULL)
+    g_key_file_set_string(kf, "relay", "turn-secret", c->turn_secret);
+  g_autofree char *lifetime = g_strdup_printf("%u", c->turn_lifetime);
+  g_key_file_set_string(kf, "relay", "turn-lifetime", lifetime);
   return g_key_file_to_data(kf, len, NULL);
 }
 
@@ -91,7 +100,10 @@ check_round_trip(const TmConfig *c)
         c->port_max == again.port_max && strv_equal(c->media_addresses, again.media_addresses) &&
         strv_equal(c->remote_candidates, again.remote_candidates) &&
         g_strcmp0(c->metrics_listen, again.metrics_listen) == 0 &&
-        strv_equal(c->trusted_proxies, again.trusted_proxies));
+        strv_equal(c->trusted_proxies, again.trusted_proxies) && c->ice_tcp == again.ice_tcp &&
+        strv_equal(c->turn_servers, again.turn_servers) &&
+        g_strcmp0(c->turn_secret, again.turn_secret) == 0 &&
+        c->turn_lifetime == again.turn_lifetime);
   tm_config_clear(&again);
 }
 
@@ -150,8 +162,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(error == NULL);
     check(c.listen != NULL && c.media_addresses != NULL && c.state_dir != NULL);
     check_ports(c.port_min, c.port_max);
+    check(c.turn_lifetime >= TM_CONFIG_TURN_LIFETIME_MIN &&
+          c.turn_lifetime <= TM_CONFIG_TURN_LIFETIME_MAX);
     check_round_trip(&c);
     check_listen(c.listen);
+    g_autoptr(GError) why = NULL;
+    gboolean ok = tm_config_check(&c, &why);
+    check(ok ? why == NULL : why != NULL && why->message != NULL);
   } else {
     check(error != NULL && error->message != NULL);
   }

@@ -11,7 +11,7 @@
 #include <string.h>
 
 const char *const tm_impair_drop_names[TM_IMPAIR_DROP_COUNT] = {
-  "loss", "burst", "queue", "outage", "limit", "write",
+  "loss", "burst", "queue", "outage", "limit", "write", "filter",
 };
 const char *const tm_impair_direction_names[TM_IMPAIR_DIRS] = { "a2b", "b2a" };
 
@@ -64,6 +64,8 @@ static const Key keys[] = {
   { "queue", KEY_INT, offsetof(TmImpairSettings, queue_bytes), 0, 64 << 20 },
   { "queue_ms", KEY_MS, offsetof(TmImpairSettings, queue_us), 0, 60000 },
   { "limit", KEY_INT, offsetof(TmImpairSettings, limit), 1, 1000000 },
+  { "udp", KEY_FLAG, offsetof(TmImpairSettings, udp), 0, 1 },
+  { "tcp_port", KEY_INT, offsetof(TmImpairSettings, tcp_port), 0, 65535 },
 };
 
 void
@@ -75,6 +77,7 @@ tm_impair_settings_init(TmImpairSettings *s)
     .dist = TM_IMPAIR_JITTER_UNIFORM,
     .queue_us = DEFAULT_QUEUE_US,
     .limit = DEFAULT_LIMIT,
+    .udp = TRUE,
   };
 }
 
@@ -367,6 +370,35 @@ bottleneck(ImpairDir *d, gsize len, int64_t now_us)
   return d->link_free_us;
 }
 
+/* Whether the firewall settings drop the IP packet DATA: UDP when udp=0; with tcp_port, TCP to
+ * and from other ports (IPv4 and IPv6 without extension headers; anything else passes). */
+static gboolean
+filtered(const TmImpairSettings *s, const uint8_t *data, gsize len)
+{
+  if (s->udp && s->tcp_port == 0)
+    return FALSE;
+  gsize header = 0;
+  uint8_t proto = 0;
+  if (len >= 20 && data[0] >> 4 == 4) {
+    header = (gsize) (data[0] & 0x0f) * 4;
+    proto = data[9];
+  } else if (len >= 40 && data[0] >> 4 == 6) {
+    header = 40;
+    proto = data[6];
+  } else {
+    return FALSE;
+  }
+  if (proto == 17)
+    return !s->udp;
+  if (proto != 6 || s->tcp_port == 0)
+    return FALSE;
+  if (len < header + 4)
+    return TRUE;
+  guint src = (guint) data[header] << 8 | data[header + 1];
+  guint dst = (guint) data[header + 2] << 8 | data[header + 3];
+  return src != (guint) s->tcp_port && dst != (guint) s->tcp_port;
+}
+
 void
 tm_impair_link_handle_packet(TmImpairLink *link, TmImpairDirection dir, const uint8_t *data,
                              gsize len, int64_t now_us)
@@ -391,6 +423,8 @@ tm_impair_link_handle_packet(TmImpairLink *link, TmImpairDirection dir, const ui
   TmImpairDrop why = TM_IMPAIR_DROP_QUEUE;
   if (tm_impair_link_in_outage(link, now_us))
     why = TM_IMPAIR_DROP_OUTAGE;
+  else if (filtered(s, data, len))
+    why = TM_IMPAIR_DROP_FILTER;
   else if (u[1] * 100 < s->loss)
     why = TM_IMPAIR_DROP_LOSS;
   else if (d->bad && u[2] * 100 < s->bad_loss)

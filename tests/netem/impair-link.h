@@ -20,6 +20,7 @@ typedef enum {
   TM_IMPAIR_DROP_OUTAGE, /* an outage was on when it came in or when it was due */
   TM_IMPAIR_DROP_LIMIT,  /* the direction already held `limit` packets */
   TM_IMPAIR_DROP_WRITE,  /* the output device refused it */
+  TM_IMPAIR_DROP_FILTER, /* a firewall setting (udp=0, tcp_port=N) does not let it through */
   TM_IMPAIR_DROP_COUNT
 } TmImpairDrop;
 
@@ -41,7 +42,9 @@ typedef struct {
   int64_t rate_bps;    /* bottleneck rate in bit/s; 0 = unlimited */
   int64_t queue_bytes; /* its drop-tail queue; 0 = as many bytes as queue_us at the rate */
   int64_t queue_us;
-  int64_t limit; /* packets held in this direction at most (bounds memory) */
+  int64_t limit;    /* packets held in this direction at most (bounds memory) */
+  gboolean udp;     /* FALSE: every UDP packet is dropped (a firewall that lets only TCP out) */
+  int64_t tcp_port; /* > 0: a TCP packet passes only to or from this port (e.g. 443) */
 } TmImpairSettings;
 
 typedef struct {

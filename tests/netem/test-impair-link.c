@@ -66,7 +66,7 @@ test_settings_round_trip(void)
   g_autoptr(TmImpairLink) link = link_with(1,
                                            "loss=2.5 gb=1 bg=30 bad_loss=90 delay=40 "
                                            "jitter=7.5 dist=normal reorder=1 rate=2000 "
-                                           "queue=30000 queue_ms=50 limit=77");
+                                           "queue=30000 queue_ms=50 limit=77 udp=0 tcp_port=443");
   g_autoptr(GString) line = g_string_new(NULL);
   tm_impair_settings_format(tm_impair_link_settings(link, A2B), line);
   g_autoptr(TmImpairLink) copy = link_with(2, line->str);
@@ -263,8 +263,42 @@ test_counters_line(void)
   g_assert_nonnull(strstr(out->str,
                           "counters a2b in=1 out=0 bytes_in=100 bytes_out=0 "
                           "drop_loss=0 drop_burst=0 drop_queue=0 drop_outage=0 "
-                          "drop_limit=0 drop_write=1 held=0\n"));
+                          "drop_limit=0 drop_write=1 drop_filter=0 held=0\n"));
   g_assert_nonnull(strstr(out->str, "counters b2a in=0 "));
+}
+
+/* An IPv4 (or IPv6) packet of protocol PROTO from port SRC to port DST. */
+static void
+send_ip(TmImpairLink *link, int version, uint8_t proto, guint src, guint dst)
+{
+  uint8_t buf[80] = { 0 };
+  gsize header = version == 4 ? 20 : 40;
+  buf[0] = version == 4 ? 0x45 : 0x60;
+  buf[version == 4 ? 9 : 6] = proto;
+  buf[header] = (uint8_t) (src >> 8);
+  buf[header + 1] = (uint8_t) src;
+  buf[header + 2] = (uint8_t) (dst >> 8);
+  buf[header + 3] = (uint8_t) dst;
+  tm_impair_link_handle_packet(link, A2B, buf, sizeof buf, 0);
+}
+
+static void
+test_firewall(void)
+{
+  g_autoptr(TmImpairLink) link = link_with(1, "udp=0 tcp_port=443");
+  send_ip(link, 4, 17, 5000, 443);   /* UDP: dropped */
+  send_ip(link, 6, 17, 5000, 3478);  /* UDP over IPv6: dropped */
+  send_ip(link, 4, 6, 40000, 443);   /* TCP to 443: passes */
+  send_ip(link, 4, 6, 443, 40000);   /* TCP from 443: passes */
+  send_ip(link, 6, 6, 40000, 443);   /* TCP to 443 over IPv6: passes */
+  send_ip(link, 4, 6, 40000, 30001); /* TCP elsewhere: dropped */
+  send_ip(link, 4, 1, 0, 0);         /* ICMP: passes */
+  const TmImpairCounters *c = tm_impair_link_counters(link, A2B);
+  g_assert_cmpuint(c->drop[TM_IMPAIR_DROP_FILTER], ==, 3);
+  g_autoptr(TmImpairLink) open = link_with(1, "");
+  send_ip(open, 4, 17, 5000, 443);
+  send_ip(open, 4, 6, 40000, 30001);
+  g_assert_cmpuint(tm_impair_link_counters(open, A2B)->drop[TM_IMPAIR_DROP_FILTER], ==, 0);
 }
 
 int
@@ -280,5 +314,6 @@ main(int argc, char **argv)
   g_test_add_func("/impair/limit", test_limit);
   g_test_add_func("/impair/outages", test_outages);
   g_test_add_func("/impair/counters-line", test_counters_line);
+  g_test_add_func("/impair/firewall", test_firewall);
   return g_test_run();
 }

@@ -55,6 +55,8 @@ TOOLS = {
     "meson": "the build", "ninja": "the build", "gcc": "the build", "pkg-config": "the build",
     "python3": "the tests", "unshare": "tests/e2e/netns-run.sh", "ip": "tests/e2e/netns-run.sh",
     "gst-inspect-1.0": "this test", "gst-launch-1.0": "tests/browser/make-y4m.sh",
+    "turnserver": "tests/e2e/strict_firewall.py (coturn, the TURN server)",
+    "openssl": "tests/e2e/strict_firewall.py (certificates for coturn and the relay)",
 }
 
 # An element: a factory name (a few have capitals, such as rtpL16pay).

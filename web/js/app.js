@@ -3,7 +3,7 @@
 // is admitted, who sees whom, who may press what) and this page only shows it.
 import { t, roleName, setLanguage, initialLanguage, language, onLanguage } from './i18n.js';
 import { Signalling, relaySocketUrl } from './signalling.js';
-import { Peers } from './peers.js';
+import { Peers, iceServersFrom } from './peers.js';
 import { openDevices, levelMeter, stopDevices, listDevices, chosenDevice, chooseDevice,
          deviceOf } from './devices.js';
 import * as views from './views.js';
@@ -319,6 +319,7 @@ function republish() {
 }
 
 function onJoined(m) {
+  peers.iceServers = iceServersFrom(m.iceServers);
   s.resume = m.resume || null;
   s.grace = m.grace || 0;
   s.relayStopping = false;
@@ -598,6 +599,7 @@ window.testimony = {
     return out;
   },
   devices: () => ({ video: deviceOf(s.stream, 'video'), audio: deviceOf(s.stream, 'audio') }),
+  path: () => (peers ? peers.path() : null),
   state: () => ({ me: s.me, view: document.body.dataset.view,
                   participants: [...s.participants.values()], waiting: s.waiting,
                   recording: s.recording.state, reconnections: s.reconnections || 0 }),

@@ -8,11 +8,23 @@ function candidateMessage(target, c) {
            sdpMLineIndex: c && c.sdpMLineIndex != null ? c.sdpMLineIndex : 0 };
 }
 
+// The TURN servers and credentials the relay gave at join (joined.iceServers, RTCIceServer form),
+// kept only when well formed: a list of { urls, username, credential } with turn:/turns: urls.
+export function iceServersFrom(list) {
+  if (!Array.isArray(list))
+    return [];
+  return list.filter((s) => s && Array.isArray(s.urls) && s.urls.length > 0 &&
+    s.urls.every((u) => typeof u === 'string' && /^turns?:/.test(u)) &&
+    typeof s.username === 'string' && typeof s.credential === 'string')
+    .map((s) => ({ urls: s.urls, username: s.username, credential: s.credential }));
+}
+
 class Connection {
-  constructor(target, signalling, onState) {
+  constructor(target, signalling, onState, iceServers) {
     this.target = target;
     this.signalling = signalling;
-    this.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    this.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require',
+                                      iceServers: iceServers || [] });
     this.pendingRemote = [];
     this.answered = false;
     this.pc.addEventListener('icecandidate', (ev) => {
@@ -63,12 +75,14 @@ export class Peers {
     this.publisher = null;
     this.feeds = new Map();
     this.pendingSubscribes = [];  // feed ids whose subscribe awaits an answer, in order
+    this.iceServers = [];  // set at join (iceServersFrom)
   }
 
   async publish(stream) {
     if (this.publisher || !stream)
       return;
-    const c = new Connection('publish', this.signalling, (s) => this.events.onPublishState(s));
+    const c = new Connection('publish', this.signalling, (s) => this.events.onPublishState(s),
+                             this.iceServers);
     this.publisher = c;
     // Audio first, then video, like testimony-client.
     for (const kind of ['audio', 'video']) {
@@ -89,7 +103,8 @@ export class Peers {
   async subscribe(feed) {
     if (this.feeds.has(feed))
       return;
-    const c = new Connection(feed, this.signalling, (s) => this.events.onFeedState(feed, s));
+    const c = new Connection(feed, this.signalling, (s) => this.events.onFeedState(feed, s),
+                             this.iceServers);
     this.feeds.set(feed, c);
     c.pc.addTransceiver('audio', { direction: 'recvonly' });
     c.pc.addTransceiver('video', { direction: 'recvonly' });
@@ -130,6 +145,27 @@ export class Peers {
     const c = msg.target === 'publish' ? this.publisher : this.feeds.get(msg.target);
     if (c)
       c.addCandidate(msg);
+  }
+
+  /* How the publish connection reaches the relay (for IT and the tests): the selected candidate
+     pair's local protocol and type ("udp host", "tcp host", "udp relay" through TURN) and the
+     relay's address it goes to. */
+  async path() {
+    if (!this.publisher)
+      return null;
+    const stats = await this.publisher.pc.getStats();
+    for (const r of stats.values()) {
+      if (r.type !== 'transport' || !r.selectedCandidatePairId)
+        continue;
+      const pair = stats.get(r.selectedCandidatePairId);
+      const local = pair && stats.get(pair.localCandidateId);
+      const remote = pair && stats.get(pair.remoteCandidateId);
+      if (local && remote)
+        return { local: `${local.protocol} ${local.candidateType}`,
+                 relayProtocol: local.relayProtocol || null,
+                 remote: `${remote.protocol} ${remote.address}:${remote.port}` };
+    }
+    return null;
   }
 
   /* The relay's error for a refused subscribe names no feed: it answers in order, so the oldest

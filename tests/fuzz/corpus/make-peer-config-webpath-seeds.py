@@ -246,6 +246,10 @@ state-dir = /var/lib/testimony
 certificate =
 private-key =
 # remote-candidates = 10.0.0.0/8;192.0.2.0/24
+ice-tcp = false
+# turn-server = turns:turn.court.example:443?transport=tcp;turn:turn.court.example:3478?transport=udp;
+# turn-secret = (openssl rand -hex 32)
+# turn-lifetime = 43200
 """
 
 CONFIG = {
@@ -256,7 +260,10 @@ CONFIG = {
     "all-keys": b"[relay]\nlisten=0.0.0.0:8443\nmedia-address=10.0.0.2\nports=40000-40100\n"
                 b"state-dir=/srv/testimony\ncertificate=/etc/ssl/court.pem\n"
                 b"private-key=/etc/ssl/private/court.key\nweb-dir=/srv/court-web\n"
-                b"remote-candidates=10.0.0.0/8;192.0.2.0/24;2001:db8::/32\n",
+                b"remote-candidates=10.0.0.0/8;192.0.2.0/24;2001:db8::/32\n"
+                b"ice-tcp=true\nturn-server=turns:turn.court.example:443?transport=tcp;"
+                b"turn:[2001:db8::5]:3478?transport=udp;\n"
+                b"turn-secret=0123456789abcdef0123456789abcdef\nturn-lifetime=600\n",
     "escapes": b"[relay]\nstate-dir=\\s/var/lib/test\\timony\\n\nmedia-address=a\\;b;c\n"
                b"web-dir=C:\\\\web\n",
     "crlf": b"[relay]\r\nlisten = 127.0.0.1:9443\r\nports = 1-65535\r\n",

@@ -1,0 +1,50 @@
+// firewall_witness.mjs — a witness in Chromium joins a hearing; run by firewall.py, which starts
+// the relay and the judge and puts this Chromium behind a firewall (another network namespace,
+// reached through the wrapper CHROMIUM_WRAPPER). Prints one line of JSON for firewall.py:
+// whether the page joined, the judge's frames it decoded, and its selected ICE candidate pair.
+//
+// Environment: RELAY_URL, TOKEN, CHROMIUM_WRAPPER, Y4M (the witness's camera), TMP, and
+// CHROMIUM_ARGS (more flags, space-separated).
+// Exit status: 0 (the checks are firewall.py's), 77 when playwright-core or chromium is missing.
+import { CHROMIUM, framesOf, launch, log, statsOf, until } from './lib.mjs';
+
+let chromium;
+try {
+  ({ chromium } = await import('playwright-core'));
+} catch (e) {
+  console.log('playwright-core is not installed (npm ci in tests/browser): skipping');
+  process.exit(77);
+}
+if (!CHROMIUM) {
+  console.log('chromium is not installed: skipping');
+  process.exit(77);
+}
+
+const out = { joined: false, frames: 0, width: 0, pair: null };
+const { context, page } = await launch(chromium, process.env.TMP, 'witness',
+                                       { y4m: process.env.Y4M,
+                                         executable: process.env.CHROMIUM_WRAPPER,
+                                         extraArgs: (process.env.CHROMIUM_ARGS || '').split(' ')
+                                           .filter(Boolean) });
+const timer = setTimeout(() => process.exit(1), 120_000);  // bounded whatever happens
+try {
+  await page.goto(`${process.env.RELAY_URL}/join#token=${process.env.TOKEN}`);
+  await until(() => page.getByRole('button', { name: 'Join the hearing' }).isEnabled(), 20_000);
+  await page.getByRole('button', { name: 'Join the hearing' }).click();
+  await page.locator('#view-hearing').waitFor({ state: 'visible', timeout: 20_000 });
+  out.joined = true;
+  await until(async () => (await framesOf(page, 'Judge Somchai')) > 30, 60_000);
+  const s = await statsOf(page, 'Judge Somchai');
+  out.frames = s ? s.framesDecoded : 0;
+  out.width = s ? s.frameWidth : 0;
+  // How the publish connection reaches the relay (window.testimony.path, web/js/peers.js).
+  out.pair = await page.evaluate(() => window.testimony.path());
+  await new Promise((r) => setTimeout(r, 5000));  // the judge's client reports what it got
+} catch (e) {
+  log(`witness page: ${e.message}`);
+} finally {
+  clearTimeout(timer);
+  console.log(JSON.stringify(out));
+  await context.close().catch(() => {});
+}
+process.exit(0);
