@@ -11,14 +11,24 @@ second at the judge, the freezes (no new picture for more than 500 ms) and the l
 frames that came too late to show, and the holes of more than 200 ms in the witness's sound;
 the same for the judge at the witness; and whether the witness was still there.
 
+With --witness chromium the witness is the court's page in Chromium (tests/bench/
+browser_witness.mjs, through a wrapper that starts it in the witness's namespace; its camera a
+looped y4m of the same pattern): what it got of the judge comes from the page's WebRTC
+statistics (frames decoded, Chromium's own freeze count and duration, concealed audio).
+
     sudo python3 tests/bench/poor_network.py [--duration 60] [--only NAME...]
+        [--pattern zone-plate|solid-color|snow|ball] [--witness client|chromium]
 
 Run from a build tree (it reads TESTIMONY_* from the environment, or finds build/). Figures go
 to docs/performance.md, "The witness on a poor link". Not a test: nothing is asserted."""
 import argparse
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -71,21 +81,91 @@ def summary(rows, seconds):
             f"{d(a0, a1, 'gaps')} sound gaps")
 
 
-def run(name, settings, event, duration, seed, pattern):
+CHROMIUM = next((p for p in (os.environ.get("CHROMIUM"), "/usr/lib/chromium/chromium",
+                             "/usr/bin/chromium") if p and os.path.exists(p)), None)
+# the client's --test-source patterns (client/profile.c), as videotestsrc arguments
+PATTERNS = {"zone-plate": "pattern=zone-plate kx2=20 ky2=20 kt=1",
+            "solid-color": "pattern=solid-color foreground-color=0xff00ff00",
+            "snow": "pattern=snow", "ball": "pattern=ball"}
+
+
+class BrowserWitness:
+    """The witness in Chromium, in namespace A of LINK: tests/bench/browser_witness.mjs joins
+    and prints what the page received of the judge once a second. Its camera is a 10 s y4m of
+    PATTERN (Chromium loops it)."""
+
+    def __init__(self, link, relay, pattern, duration):
+        self.tmp = tempfile.mkdtemp(prefix="testimony-bench-browser-")
+        wrapper = os.path.join(self.tmp, "chromium-in-a")
+        with open(wrapper, "w") as f:
+            f.write(f'#!/bin/sh\nexec nsenter --net={link.netns("a")} -- {CHROMIUM} "$@"\n')
+        os.chmod(wrapper, 0o755)
+        y4m = os.path.join(self.tmp, "witness.y4m")
+        subprocess.run(["gst-launch-1.0", "-q", "videotestsrc", *PATTERNS[pattern].split(),
+                        "num-buffers=300", "!",
+                        "video/x-raw,format=I420,width=640,height=480,framerate=30/1", "!",
+                        "y4menc", "!", "filesink", f"location={y4m}"], check=True)
+        env = dict(os.environ, RELAY_URL=relay.remote_url, TOKEN=relay.token("witness", "Witness"),
+                   CHROMIUM_WRAPPER=wrapper, Y4M=y4m, TMP=self.tmp, DURATION=str(duration + 40),
+                   JUDGE="Judge")
+        self.rows = []
+        self.proc = subprocess.Popen(["node", os.path.join(HERE, "browser_witness.mjs")], env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            if line.startswith("{"):
+                self.rows.append(json.loads(line))
+
+    def judge_rows(self):
+        return [r["judge"] for r in self.rows if r.get("judge")]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def browser_summary(rows, seconds):
+    """What the witness's Chromium got of the judge over ROWS: frames decoded per second,
+    Chromium's own freezes (webrtc-stats freezeCount: a frame later than 3 average frame
+    intervals or 150 ms more than the average) and their total, and the share of audio
+    samples it had to conceal."""
+    if len(rows) < 2:
+        return "no stats"
+    a, b = rows[0], rows[-1]
+    d = lambda k: b.get(k, 0) - a.get(k, 0)
+    samples = d("totalSamplesReceived")
+    concealed = 100.0 * d("concealedSamples") / samples if samples else 0.0
+    return (f"{d('framesDecoded') / seconds:.1f} fps, {d('freezeCount')} freezes "
+            f"({d('totalFreezesDuration'):.1f} s in all), {concealed:.1f} % of sound concealed")
+
+
+def run(name, settings, event, duration, seed, pattern, browser=False):
     with ImpairedLink(a2b=settings, b2a=settings, seed=seed) as link:
         in_b = lambda argv: link.command("b", argv)
         in_a = lambda argv: link.command("a", argv)
         relay = Relay(host=link.B_ADDR, wrap=in_b)
         judge = Client(relay, relay.token("judge", "Judge"), "judge", "ff0000", 440,
                        duration + 40, wrap=in_b, remote=True, pattern=pattern)
-        witness = Client(relay, relay.token("witness", "Witness"), "witness", "00ff00", 660,
-                         duration + 40, wrap=in_a, remote=True, pattern=pattern)
+        if browser:
+            witness = BrowserWitness(link, relay, pattern, duration)
+        else:
+            witness = Client(relay, relay.token("witness", "Witness"), "witness", "00ff00", 660,
+                             duration + 40, wrap=in_a, remote=True, pattern=pattern)
         try:
-            deadline = time.time() + 30
+            deadline = time.time() + 60
             while time.time() < deadline and not (
                     remote_by_name(judge.last(), "Witness") or {}).get("video", {}).get("frames"):
                 time.sleep(0.5)
-            start = len(judge.lines()), len(witness.lines())
+            start = len(judge.lines()), (len(witness.judge_rows()) if browser
+                                         else len(witness.lines()))
             t0 = time.time()
             done_event = False
             while time.time() < t0 + duration:
@@ -101,9 +181,12 @@ def run(name, settings, event, duration, seed, pattern):
                         link.outage(False)
             seconds = time.time() - t0
             j = series(judge, "Witness")[start[0]:]
-            w = series(witness, "Judge")[start[1]:]
+            if browser:
+                at_witness = browser_summary(witness.judge_rows()[start[1]:], seconds)
+            else:
+                at_witness = summary(series(witness, "Judge")[start[1]:], seconds)
             alive = witness.proc.poll() is None
-            return (f"| {name} | {summary(j, seconds)} | {summary(w, seconds)} | "
+            return (f"| {name} | {summary(j, seconds)} | {at_witness} | "
                     f"{'yes' if alive else 'no (client exited)'} |")
         finally:
             for c in (judge, witness):
@@ -119,20 +202,24 @@ def main():
     p.add_argument("--only", nargs="*", help="conditions whose name starts with one of these")
     p.add_argument("--pattern", default="zone-plate",
                    help="the clients' test picture: zone-plate, snow, solid-color, ball")
+    p.add_argument("--witness", default="client", choices=["client", "chromium"],
+                   help="the witness on testimony-client or in Chromium (the court's page)")
     args = p.parse_args()
     if os.environ.get("POOR_NETWORK_OUTER") != "1":
         os.environ["POOR_NETWORK_OUTER"] = "1"  # everything inside a namespace of its own
         os.execvp("unshare", ["unshare", "--net", "--", sys.executable, os.path.abspath(__file__),
                               *sys.argv[1:]])
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    print(f"{args.duration} s per condition, seed {args.seed}, testimony-client both ends, "
+    print(f"{args.duration} s per condition, seed {args.seed}, the judge on testimony-client, "
+          f"the witness on {'Chromium' if args.witness == 'chromium' else 'testimony-client'}, "
           f"test picture {args.pattern}")
     print("| link (each way) | witness at the judge | judge at the witness | witness still there |")
     print("| --- | --- | --- | --- |")
     for name, settings, event in CONDITIONS:
         if args.only and not any(name.startswith(o) for o in args.only):
             continue
-        print(run(name, settings, event, args.duration, args.seed, args.pattern), flush=True)
+        print(run(name, settings, event, args.duration, args.seed, args.pattern,
+                  args.witness == "chromium"), flush=True)
 
 
 if __name__ == "__main__":

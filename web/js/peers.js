@@ -182,16 +182,21 @@ export class Peers {
     const out = {};
     for (const [feed, c] of this.feeds) {
       const s = { framesDecoded: 0, frameWidth: 0, frameHeight: 0, packetsLost: 0,
-                  audioPackets: 0, state: c.pc.connectionState };
+                  freezeCount: 0, totalFreezesDuration: 0, audioPackets: 0,
+                  concealedSamples: 0, totalSamplesReceived: 0, state: c.pc.connectionState };
       const report = await c.pc.getStats();
       report.forEach((r) => {
         if (r.type === 'inbound-rtp' && r.kind === 'video') {
           s.framesDecoded = r.framesDecoded || 0;
           s.frameWidth = r.frameWidth || 0;
           s.frameHeight = r.frameHeight || 0;
+          s.freezeCount = r.freezeCount || 0;
+          s.totalFreezesDuration = r.totalFreezesDuration || 0;
           s.packetsLost += r.packetsLost || 0;
         } else if (r.type === 'inbound-rtp' && r.kind === 'audio') {
           s.audioPackets = r.packetsReceived || 0;
+          s.concealedSamples = r.concealedSamples || 0;
+          s.totalSamplesReceived = r.totalSamplesReceived || 0;
           s.packetsLost += r.packetsLost || 0;
         }
       });
