@@ -81,6 +81,7 @@ def summary(rows, seconds):
             f"{d(a0, a1, 'gaps')} sound gaps")
 
 
+NODE = shutil.which("node")  # and playwright-core in tests/browser (npm ci), as the browser tests
 CHROMIUM = next((p for p in (os.environ.get("CHROMIUM"), "/usr/lib/chromium/chromium",
                              "/usr/bin/chromium") if p and os.path.exists(p)), None)
 # the client's --test-source patterns (client/profile.c), as videotestsrc arguments
@@ -109,7 +110,7 @@ class BrowserWitness:
                    CHROMIUM_WRAPPER=wrapper, Y4M=y4m, TMP=self.tmp, DURATION=str(duration + 40),
                    JUDGE="Judge")
         self.rows = []
-        self.proc = subprocess.Popen(["node", os.path.join(HERE, "browser_witness.mjs")], env=env,
+        self.proc = subprocess.Popen([NODE, os.path.join(HERE, "browser_witness.mjs")], env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -205,6 +206,9 @@ def main():
     p.add_argument("--witness", default="client", choices=["client", "chromium"],
                    help="the witness on testimony-client or in Chromium (the court's page)")
     args = p.parse_args()
+    if args.witness == "chromium" and (NODE is None or CHROMIUM is None):
+        sys.exit("--witness chromium needs node, chromium and playwright-core (npm ci in "
+                 "tests/browser), as the browser tests do")
     if os.environ.get("POOR_NETWORK_OUTER") != "1":
         os.environ["POOR_NETWORK_OUTER"] = "1"  # everything inside a namespace of its own
         os.execvp("unshare", ["unshare", "--net", "--", sys.executable, os.path.abspath(__file__),
