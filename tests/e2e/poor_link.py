@@ -65,8 +65,12 @@ def lossy_call():
             v, a = r.get("video", {}), r.get("audio", {})
             check(abs(v.get("g", 0) - 255) <= 40 and v.get("r", 255) <= 40,
                   f"10 % loss: the judge sees the witness's green ({v})")
-            check(abs(a.get("freq_hz", 0) - 660) <= 25,
-                  f"10 % loss: the judge hears the witness's 660 Hz ({a.get('freq_hz')})")
+            # The tone over the last five report lines: one line's 85 ms window may hold a
+            # concealed (lost) packet, which moves its spectrum's peak; a person hears the tone.
+            tones = [(remote_by_name(line, "Witness A") or {}).get("audio", {}).get("freq_hz", 0)
+                     for line in judge.lines()[-5:]]
+            check(sum(1 for f in tones if abs(f - 660) <= 25) >= 3,
+                  f"10 % loss: the judge hears the witness's 660 Hz (last five reports: {tones})")
             w = remote_by_name(witness.last(), "Judge Somchai") or {}
             check(w.get("video", {}).get("frames", 0) > 100 and
                   abs(w.get("video", {}).get("r", 0) - 255) <= 40,
