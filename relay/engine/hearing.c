@@ -11,6 +11,7 @@ typedef struct {
   TmParticipant *owner;
   TmParticipant *feed;   /* subscribe peers */
   uint64_t reports_seen; /* subscribe peers: the receiver's reports already looked at */
+  TmRtxStore *store;     /* publish peers: the video kept for its receivers' retransmissions */
 } PeerLink;
 
 struct _TmHearing {
@@ -30,6 +31,14 @@ struct _TmHearing {
   TmCounters closed; /* what connections now closed counted */
 };
 
+static void
+link_free(gpointer data)
+{
+  PeerLink *link = data;
+  tm_rtx_store_unref(link->store);
+  g_free(link);
+}
+
 TmHearing *
 tm_hearing_new(const TmHearingConfig *config, const TmHearingListener *listener, void *user_data)
 {
@@ -44,7 +53,7 @@ tm_hearing_new(const TmHearingConfig *config, const TmHearingListener *listener,
   h->listener = *listener;
   h->user_data = user_data;
   h->participants = g_ptr_array_new();
-  h->links = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+  h->links = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, link_free);
   h->next_id = 1;
   h->waiting_room = config->waiting_room;
   h->measures = config->measures;
@@ -192,11 +201,16 @@ link_media(void *ud, TmPeer *peer, TmTrack track, const TmRtpPacket *pkt, const 
   TmParticipant *from = link->owner;
   if (h->listener.media != NULL && from->state == TM_STATE_ADMITTED)
     h->listener.media(h->user_data, from, track, buf, len, now_us);
+  /* Video is kept once, for every receiver's retransmissions; only what some receiver gets. */
+  TmRtxKept kept = { link->store, 0 };
   for (guint i = 0; i < from->subscribers->len; i++) {
     TmPeer *sub = g_ptr_array_index(from->subscribers, i);
     PeerLink *sl = g_hash_table_lookup(h->links, sub);
-    if (sl != NULL && tm_hearing_allowed(h, from, sl->owner, track))
-      tm_peer_send_media(sub, track, pkt, buf, len, now_us);
+    if (sl == NULL || !tm_hearing_allowed(h, from, sl->owner, track))
+      continue;
+    if (track == TM_TRACK_VIDEO && kept.index == 0 && kept.store != NULL)
+      kept.index = tm_rtx_store_put(kept.store, buf, len);
+    tm_peer_send_media(sub, track, pkt, buf, len, kept.index != 0 ? &kept : NULL, now_us);
   }
 }
 
@@ -278,6 +292,8 @@ tm_hearing_open_peer(TmHearing *h, TmParticipant *p, TmParticipant *feed, const 
   link->hearing = h;
   link->owner = p;
   link->feed = feed;
+  if (feed == NULL)
+    link->store = tm_rtx_store_new();
   TmPeerConfig config = {
     .kind = feed == NULL ? TM_PEER_PUBLISH : TM_PEER_SUBSCRIBE,
     .identity = h->identity,

@@ -72,12 +72,14 @@ typedef struct {
   unsigned n_pending;
 } InStream;
 
+/* A video packet sent to this receiver: where its original is kept (the publisher's store)
+ * and how its header was rewritten, so that it can be sent again as it was. */
 typedef struct {
-  uint16_t seq;
-  uint16_t len;
-  uint8_t *data;
-  int64_t resent_us; /* when it was last sent again, 0: never */
-} RtxSlot;
+  uint32_t index;     /* in the store; 0: none */
+  uint16_t seq;       /* as sent */
+  uint32_t ts_offset; /* as sent: timestamp minus the original's */
+  int64_t resent_us;  /* when it was last sent again, 0: never */
+} SentSlot;
 
 typedef struct {
   uint32_t ssrc;
@@ -95,8 +97,9 @@ typedef struct {
   int64_t last_send_us;
   uint32_t packets;
   uint32_t octets;
-  RtxSlot *rtx;    /* TM_PEER_RTX_SLOTS, video only */
-  bool rtx_stream; /* retransmissions go as RTX (RFC 4588) on RTX_SSRC, else as sent */
+  SentSlot *sent;    /* TM_PEER_RTX_SLOTS, video only */
+  TmRtxStore *store; /* where the originals of SENT are kept */
+  bool rtx_stream;   /* retransmissions go as RTX (RFC 4588) on RTX_SSRC, else as sent */
   uint32_t rtx_ssrc;
   uint16_t rtx_seq; /* the RTX stream's own sequence numbers */
 } OutStream;
@@ -219,7 +222,7 @@ read_answer(TmPeer *p, const TmSdp *answer)
       p->rtx_pt = rtx->pt;
     if (p->kind != TM_PEER_SUBSCRIBE)
       continue;
-    o->rtx = g_new0(RtxSlot, TM_PEER_RTX_SLOTS);
+    o->sent = g_new0(SentSlot, TM_PEER_RTX_SLOTS);
     if (rtx != NULL && m->has_fid && m->fid_ssrcs[0] == o->ssrc) {
       o->rtx_stream = true;
       o->rtx_ssrc = m->fid_ssrcs[1];
@@ -261,11 +264,8 @@ tm_peer_free(TmPeer *p)
   if (p == NULL)
     return;
   for (int t = 0; t < TM_TRACK_COUNT; t++) {
-    if (p->out[t].rtx != NULL) {
-      for (int i = 0; i < TM_PEER_RTX_SLOTS; i++)
-        g_free(p->out[t].rtx[i].data);
-      g_free(p->out[t].rtx);
-    }
+    g_free(p->out[t].sent);
+    tm_rtx_store_unref(p->out[t].store);
   }
   tm_dtls_free(p->dtls);
   tm_srtp_free(p->srtp);
@@ -324,7 +324,7 @@ ntp_from_us(int64_t wall_us)
 
 bool
 tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8_t *buf, size_t len,
-                   int64_t now_us)
+                   const TmRtxKept *kept, int64_t now_us)
 {
   OutStream *o = &p->out[track];
   if (p->kind != TM_PEER_SUBSCRIBE || !o->negotiated || len > TM_RTP_MAX_PACKET)
@@ -362,13 +362,16 @@ tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8
   uint16_t seq = (uint16_t) (pkt->seq + o->seq_offset);
   uint32_t ts = pkt->ts + o->ts_offset;
   tm_rtp_rewrite(out, o->pt, seq, ts, o->ssrc);
-  if (o->rtx != NULL) {
-    RtxSlot *s = &o->rtx[seq % TM_PEER_RTX_SLOTS];
-    if (s->data == NULL)
-      s->data = g_malloc(TM_RTP_MAX_PACKET);
-    memcpy(s->data, out, len);
-    s->len = (uint16_t) len;
+  if (o->sent != NULL && kept != NULL) {
+    if (o->store != kept->store) { /* a new stream: what was sent of the old one is gone */
+      tm_rtx_store_unref(o->store);
+      o->store = tm_rtx_store_ref(kept->store);
+      memset(o->sent, 0, TM_PEER_RTX_SLOTS * sizeof *o->sent);
+    }
+    SentSlot *s = &o->sent[seq % TM_PEER_RTX_SLOTS];
+    s->index = kept->index;
     s->seq = seq;
+    s->ts_offset = o->ts_offset;
     s->resent_us = 0;
   }
   o->last_ts = ts;
@@ -443,14 +446,17 @@ static void
 retransmit(TmPeer *p, uint16_t seq, int64_t now_us)
 {
   OutStream *o = &p->out[TM_TRACK_VIDEO];
-  if (o->rtx == NULL)
+  if (o->sent == NULL)
     return;
   if (o->disabled) { /* nothing of a disabled track is sent, not even again */
     p->stats.drop_policy++;
     return;
   }
-  RtxSlot *s = &o->rtx[seq % TM_PEER_RTX_SLOTS];
-  if (s->data == NULL || s->seq != seq || s->len == 0)
+  SentSlot *s = &o->sent[seq % TM_PEER_RTX_SLOTS];
+  size_t orig_len = 0;
+  const uint8_t *orig_buf =
+    s->index != 0 && s->seq == seq ? tm_rtx_store_get(o->store, s->index, &orig_len) : NULL;
+  if (orig_buf == NULL)
     return;
   if (s->resent_us != 0 && now_us - s->resent_us < rtx_repeat_us(p)) {
     p->stats.rtx_repeats++;
@@ -458,18 +464,24 @@ retransmit(TmPeer *p, uint16_t seq, int64_t now_us)
   }
   rtx_budget_update(p, now_us);
   if (!tm_token_bucket_take(&p->rtx_bucket, now_us) ||
-      !tm_token_bucket_take_n(&p->rtx_bytes, (double) s->len + 2, now_us)) {
+      !tm_token_bucket_take_n(&p->rtx_bytes, (double) orig_len + 2, now_us)) {
     p->stats.drop_rate_limited++;
     return;
   }
   s->resent_us = now_us;
-  uint8_t out[BUF_CAP];
-  size_t n = s->len;
+  /* The packet as it was sent: the original with this receiver's header. */
+  uint8_t sent[TM_RTP_MAX_PACKET];
   TmRtpPacket orig;
+  if (tm_rtp_parse(orig_buf, orig_len, &orig) != TM_RTP_OK)
+    return;
+  memcpy(sent, orig_buf, orig_len);
+  tm_rtp_rewrite(sent, o->pt, seq, orig.ts + s->ts_offset, o->ssrc);
+  uint8_t out[BUF_CAP];
+  size_t n = orig_len;
   if (!o->rtx_stream)
-    memcpy(out, s->data, s->len);
-  else if (tm_rtp_parse(s->data, s->len, &orig) != TM_RTP_OK ||
-           (n = tm_rtx_wrap(s->data, s->len, &orig, p->rtx_pt, o->rtx_seq, o->rtx_ssrc, out,
+    memcpy(out, sent, orig_len);
+  else if (tm_rtp_parse(sent, orig_len, &orig) != TM_RTP_OK ||
+           (n = tm_rtx_wrap(sent, orig_len, &orig, p->rtx_pt, o->rtx_seq, o->rtx_ssrc, out,
                             TM_RTP_MAX_PACKET + 2)) == 0)
     return;
   else

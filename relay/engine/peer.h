@@ -4,8 +4,9 @@
  * through the listener; it sends receiver reports, NACKs for what it lost, and key-frame requests
  * (rate-limited). A subscribe peer sends one participant's audio and video to one receiver,
  * rewriting SSRC, sequence number, timestamp and payload type to what that connection
- * negotiated; it sends sender reports, keeps a retransmission buffer and answers NACKs from it,
- * and passes the receiver's key-frame requests up. Pure: no sockets, clock or threads. */
+ * negotiated; it sends sender reports, answers NACKs from the publisher's store of recent video
+ * (rtxstore.h) with its own rewrite applied again, and passes the receiver's key-frame requests
+ * up. Pure: no sockets, clock or threads. */
 #pragma once
 
 #include <glib.h>
@@ -14,12 +15,15 @@
 
 #include "dtls.h"
 #include "rtp.h"
+#include "rtxstore.h"
 #include "sdp.h"
 
 typedef enum { TM_PEER_PUBLISH, TM_PEER_SUBSCRIBE } TmPeerKind;
 typedef enum { TM_TRACK_AUDIO, TM_TRACK_VIDEO, TM_TRACK_COUNT } TmTrack;
 
-#define TM_PEER_RTX_SLOTS 512 /* retransmission buffer per outgoing video stream */
+/* Video packets sent that a receiver's NACK can name (their originals are in the publisher's
+ * store, which keeps as many). */
+#define TM_PEER_RTX_SLOTS TM_RTX_STORE_SLOTS
 #define TM_PEER_REPORT_INTERVAL_US 1000000
 
 typedef struct _TmPeer TmPeer;
@@ -87,10 +91,16 @@ void tm_peer_handle_datagram(TmPeer *peer, const uint8_t *buf, size_t len, int64
 void tm_peer_handle_timeout(TmPeer *peer, int64_t now_us);
 int64_t tm_peer_next_deadline(const TmPeer *peer);
 
-/* Subscribe peers: forward one plaintext RTP packet of TRACK (not modified; copied). Returns
- * true when it was sent. */
+/* Where the original of a forwarded video packet is kept for retransmission. */
+typedef struct {
+  TmRtxStore *store;
+  uint32_t index; /* tm_rtx_store_put's */
+} TmRtxKept;
+
+/* Subscribe peers: forward one plaintext RTP packet of TRACK (not modified; copied). KEPT (video;
+ * NULL: never retransmitted) says where BUF is kept. Returns true when it was sent. */
 bool tm_peer_send_media(TmPeer *peer, TmTrack track, const TmRtpPacket *pkt, const uint8_t *buf,
-                        size_t len, int64_t now_us);
+                        size_t len, const TmRtxKept *kept, int64_t now_us);
 /* Subscribe peers: whether TRACK may currently be sent (visibility policy, waiting room, mutes).
  * While disabled nothing of it is sent; when enabled again the stream continues with the next
  * sequence number and a timestamp advanced by the time that passed, and video waits for a key

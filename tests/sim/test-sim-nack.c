@@ -39,6 +39,51 @@ test_answered(void)
   tm_sim_free(sim);
 }
 
+/* The publisher's video is kept once for both receivers: each one's NACK is answered with the
+ * packet as that receiver got it (its own SSRC, sequence number and timestamp); once 512 newer
+ * packets have taken its place in the store, a NACK for it is answered with nothing. */
+static void
+test_shared_store(void)
+{
+  TmSim *sim = tm_sim_new(false, 0);
+  TmSimScene s;
+  tm_sim_scene(sim, &s);
+  tm_sim_scene_add_clerk(sim, &s);
+  tm_sim_send_rtp(s.pub, 96, 501, 12000, 0xBBBB, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
+  g_assert_cmpuint(s.sub->rtp_in->len, ==, 1);
+  g_assert_cmpuint(s.sub2->rtp_in->len, ==, 1);
+  TmRtpPacket a = tm_sim_browser_nth_rtp(s.sub, 0);
+  TmRtpPacket b = tm_sim_browser_nth_rtp(s.sub2, 0);
+  g_assert_cmpuint(a.ssrc, !=, b.ssrc);
+  s.sub->drop_rtp = 1;
+  s.sub2->drop_rtp = 1;
+  static const uint8_t vp8_lost[] = { 0x10, 0x01, 0x0d, 0x0e, 0x0f };
+  tm_sim_send_rtp(s.pub, 96, 502, 15000, 0xBBBB, vp8_lost, sizeof vp8_lost);
+  tm_sim_send_nack(s.sub, a.ssrc, (uint16_t) (a.seq + 1));
+  tm_sim_send_nack(s.sub2, b.ssrc, (uint16_t) (b.seq + 1));
+  g_assert_cmpuint(s.sub->rtp_in->len, ==, 2);
+  g_assert_cmpuint(s.sub2->rtp_in->len, ==, 2);
+  TmSimBrowser *subs[] = { s.sub, s.sub2 };
+  TmRtpPacket firsts[] = { a, b };
+  for (int i = 0; i < 2; i++) {
+    TmRtpPacket r = tm_sim_browser_nth_rtp(subs[i], 1);
+    g_assert_cmpuint(r.ssrc, ==, firsts[i].ssrc);
+    g_assert_cmpint(r.seq, ==, (uint16_t) (firsts[i].seq + 1));
+    g_assert_cmpuint(r.ts - firsts[i].ts, ==, 3000);
+    g_assert_cmpmem(r.payload, r.payload_len, vp8_lost, sizeof vp8_lost);
+  }
+  /* 512 packets later the lost one is gone from the store: nothing is sent for it. */
+  for (uint16_t i = 0; i < 512; i++)
+    tm_sim_send_rtp(s.pub, 96, (uint16_t) (503 + i), 18000 + 3000u * i, 0xBBBB, tm_sim_vp8_delta,
+                    sizeof tm_sim_vp8_delta);
+  guint before = s.sub->rtp_in->len;
+  tm_sim_advance(sim, 600000); /* past the receiver's repeat guard */
+  tm_sim_send_nack(s.sub, a.ssrc, (uint16_t) (a.seq + 1));
+  g_assert_cmpuint(s.sub->rtp_in->len, ==, before);
+  g_assert_cmpuint(tm_peer_stats(s.sub->peer)->retransmits, ==, 1);
+  tm_sim_free(sim);
+}
+
 static void
 test_upstream(void)
 {
@@ -352,6 +397,7 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/sim/nack/answered", test_answered);
   g_test_add_func("/sim/nack/upstream", test_upstream);
+  g_test_add_func("/sim/nack/shared-store", test_shared_store);
   g_test_add_func("/sim/nack/recovery-under-loss", test_recovery_under_loss);
   g_test_add_func("/sim/nack/rtx-recovery-under-loss", test_rtx_recovery_under_loss);
   g_test_add_func("/sim/nack/rtx-recovery-with-delay", test_rtx_recovery_with_delay);

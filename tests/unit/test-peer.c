@@ -24,6 +24,7 @@ typedef struct {
   GPtrArray *media;     /* GBytes: each RTP packet the media callback handed up */
   GArray *media_tracks; /* TmTrack of each */
   int keyframe_requests;
+  TmRtxStore *store; /* the publisher's video, as the hearing keeps it */
 } Fixture;
 
 static void
@@ -75,6 +76,7 @@ static Fixture *
 fixture_new(TmPeerKind kind, bool wrong_fingerprint)
 {
   Fixture *f = g_new0(Fixture, 1);
+  f->store = tm_rtx_store_new();
   f->sim = tm_sim_new_bare();
   f->media = g_ptr_array_new_with_free_func((GDestroyNotify) g_bytes_unref);
   f->media_tracks = g_array_new(FALSE, FALSE, sizeof(TmTrack));
@@ -121,6 +123,7 @@ fixture_free(Fixture *f)
 {
   tm_sim_detach(f->sim, f->peer);
   tm_peer_free(f->peer);
+  tm_rtx_store_unref(f->store);
   tm_sim_free(f->sim);
   g_ptr_array_unref(f->media);
   g_array_unref(f->media_tracks);
@@ -141,7 +144,11 @@ feed(Fixture *f, TmTrack track, uint16_t seq, uint32_t ts, const uint8_t *payloa
   size_t n = tm_rtp_serialize(&p, buf, sizeof buf, NULL);
   TmRtpPacket view;
   g_assert_cmpint(tm_rtp_parse(buf, n, &view), ==, TM_RTP_OK);
-  bool sent = tm_peer_send_media(f->peer, track, &view, buf, n, f->sim->now);
+  TmRtxKept kept = { f->store, 0 };
+  if (track == TM_TRACK_VIDEO && f->store != NULL)
+    kept.index = tm_rtx_store_put(f->store, buf, n);
+  bool sent =
+    tm_peer_send_media(f->peer, track, &view, buf, n, kept.index != 0 ? &kept : NULL, f->sim->now);
   tm_sim_run(f->sim);
   return sent;
 }
