@@ -133,7 +133,10 @@ struct _TmPeer {
   int64_t next_report_us;
   uint64_t bytes_at_last_report;
   int64_t last_report_us;
-  TmTokenBucket keyframe_bucket; /* our requests upstream */
+  TmTokenBucket keyframe_bucket; /* our requests upstream ... */
+  bool keyframe_pending;         /* ... one asked for while the bucket was empty: sent when it
+                                    refills, so that no receiver waits longer than it must */
+  bool asked_keyframe;           /* subscribe: asked for the first key frame once ICE was up */
   TmTokenBucket rtx_bucket;      /* NACK answers, packets */
   TmTokenBucket rtx_bytes;       /* NACK answers, bytes: a share of what the receiver takes */
   TmTokenBucket nack_bucket;     /* our NACKs upstream */
@@ -581,8 +584,11 @@ tm_peer_request_keyframe(TmPeer *p, int64_t now_us)
   InStream *in = &p->in[TM_TRACK_VIDEO];
   if (p->kind != TM_PEER_PUBLISH || !p->connected || !in->active)
     return;
-  if (!tm_token_bucket_take(&p->keyframe_bucket, now_us))
+  if (!tm_token_bucket_take(&p->keyframe_bucket, now_us)) {
+    p->keyframe_pending = true;
     return;
+  }
+  p->keyframe_pending = false;
   TmRtcpPacket pkt;
   memset(&pkt, 0, sizeof pkt);
   pkt.kind = TM_RTCP_KIND_PLI;
@@ -910,7 +916,15 @@ tm_peer_handle_datagram(TmPeer *p, const uint8_t *data, size_t len, int64_t now_
     return;
   }
   switch (tm_packet_classify(data, len)) {
-  case TM_PACKET_DTLS: tm_dtls_handle_datagram(p->dtls, data, len, now_us); return;
+  case TM_PACKET_DTLS:
+    /* The receiver's first DTLS flight means ICE is up: the handshake needs one more round
+     * trip, about what the sender needs to make a key frame, so it is asked for now. */
+    if (p->kind == TM_PEER_SUBSCRIBE && !p->asked_keyframe && p->out[TM_TRACK_VIDEO].negotiated) {
+      p->asked_keyframe = true;
+      p->listener.keyframe_request(p->user_data, p, now_us);
+    }
+    tm_dtls_handle_datagram(p->dtls, data, len, now_us);
+    return;
   case TM_PACKET_RTP:
   case TM_PACKET_RTCP: {
     if (!p->connected) {
@@ -1013,6 +1027,8 @@ void
 tm_peer_handle_timeout(TmPeer *p, int64_t now_us)
 {
   tm_dtls_handle_timeout(p->dtls, now_us);
+  if (p->keyframe_pending && tm_token_bucket_ready_us(&p->keyframe_bucket, now_us) <= now_us)
+    tm_peer_request_keyframe(p, now_us);
   if (p->connected && p->in[TM_TRACK_VIDEO].n_pending > 0)
     flush_nacks(p, &p->in[TM_TRACK_VIDEO], now_us);
   if (now_us < p->next_report_us)
@@ -1032,6 +1048,8 @@ int64_t
 tm_peer_next_deadline(const TmPeer *p)
 {
   int64_t d = MIN(tm_dtls_next_deadline(p->dtls), p->next_report_us);
+  if (p->keyframe_pending)
+    d = MIN(d, tm_token_bucket_ready_us(&p->keyframe_bucket, p->keyframe_bucket.last_us));
   const InStream *in = &p->in[TM_TRACK_VIDEO];
   for (unsigned i = 0; i < in->n_pending; i++)
     d = MIN(d, in->pending[i].next_us);

@@ -1,6 +1,7 @@
 /* test-sim-keyframe.c — key-frame requests: a receiver's PLI or FIR reaches the publisher as a
  * PLI, rate-limited per publisher (about three a second), however many receivers ask and however
- * often. */
+ * often; one asked for while the limit holds goes out as soon as it allows; a new receiver's
+ * first key frame is asked for as soon as its ICE is up (its first DTLS flight). */
 #include <glib.h>
 
 #include "sim.h"
@@ -30,12 +31,38 @@ test_rate_limited(void)
   g_assert_true(tm_sim_browser_last_rtcp(s.pub, TM_RTCP_KIND_PLI, &pli));
   g_assert_cmpuint(pli.media_ssrc, ==, 0xB); /* the publisher's own SSRC */
   g_assert_cmpuint(tm_peer_stats(s.sub->peer)->keyframe_requests_in, ==, 3);
-  /* A FIR counts the same. */
+  /* The two asked for while the bucket was empty are not forgotten: one more PLI goes when it
+   * refills (a third of a second), and no other. */
+  tm_sim_advance(sim, 330000);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_PLI), ==, plis + 1);
+  tm_sim_advance(sim, 10000);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_PLI), ==, plis + 2);
   tm_sim_advance(sim, 1000000);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_PLI), ==, plis + 2);
+  /* A FIR counts the same. */
   TmRtcpPacket fir = { .kind = TM_RTCP_KIND_FIR, .sender_ssrc = 1, .n_firs = 1 };
   fir.firs[0] = (TmRtcpFirItem){ s.video_ssrc, 1 };
   tm_sim_send_rtcp(s.sub, &fir);
-  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_PLI), ==, plis + 2);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_PLI), ==, plis + 3);
+  tm_sim_free(sim);
+}
+
+/* A receiver that joins while the video flows: its first key frame is asked for as its ICE comes
+ * up, without waiting for a delta frame to be dropped, and the key frame is the first picture it
+ * gets. */
+static void
+test_new_receiver(void)
+{
+  TmSim *sim = tm_sim_new(false, 0);
+  TmSimScene s;
+  start_video(sim, &s);
+  tm_sim_advance(sim, 2000000);
+  int before = tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_PLI);
+  tm_sim_scene_add_clerk(sim, &s);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_PLI), ==, before + 1);
+  g_assert_cmpuint(tm_peer_stats(s.sub2->peer)->drop_waiting_keyframe, ==, 0);
+  tm_sim_send_video(sim, s.pub, 200, 2, true);
+  g_assert_cmpuint(s.sub2->rtp_in->len, ==, 2);
   tm_sim_free(sim);
 }
 
@@ -50,20 +77,23 @@ test_storm(void)
   tm_sim_scene_add_clerk(sim, &s);
   tm_sim_advance(sim, 2000000);
   int before = tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_PLI);
+  guint64 out_before = tm_peer_stats(s.pub->peer)->keyframe_requests_out;
   const int seconds = 10;
   for (int i = 0; i < seconds * 100; i++) {
     tm_sim_send_pli(s.sub, s.video_ssrc);
     tm_sim_send_pli(s.sub2, s.video_ssrc2);
     tm_sim_advance(sim, 10000);
   }
+  tm_sim_advance(sim, 1000000); /* the last one asked for while the limit held goes too */
   int upstream = tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_PLI) - before;
   g_test_message("%d requests from receivers, %d PLIs to the publisher", 2 * seconds * 100,
                  upstream);
-  g_assert_cmpint(upstream, <=, 1 + 3 * seconds);
+  g_assert_cmpint(upstream, <=, 1 + 3 * (seconds + 1));
   g_assert_cmpint(upstream, >=, 3 * seconds - 2);
   g_assert_cmpuint(tm_peer_stats(s.sub->peer)->keyframe_requests_in, ==, seconds * 100);
   g_assert_cmpuint(tm_peer_stats(s.sub2->peer)->keyframe_requests_in, ==, seconds * 100);
-  g_assert_cmpuint(tm_peer_stats(s.pub->peer)->keyframe_requests_out, ==, (guint64) upstream);
+  g_assert_cmpuint(tm_peer_stats(s.pub->peer)->keyframe_requests_out - out_before, ==,
+                   (guint64) upstream);
   tm_sim_free(sim);
 }
 
@@ -72,6 +102,7 @@ main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/sim/keyframe/rate-limited", test_rate_limited);
+  g_test_add_func("/sim/keyframe/new-receiver", test_new_receiver);
   g_test_add_func("/sim/keyframe/storm", test_storm);
   return g_test_run();
 }

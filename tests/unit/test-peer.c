@@ -246,9 +246,11 @@ test_rewrite(void)
   Fixture *f = fixture_new(TM_PEER_SUBSCRIBE, false);
   g_assert_true(feed(f, TM_TRACK_AUDIO, 7, 960, tm_sim_opus, sizeof tm_sim_opus));
   g_assert_true(feed(f, TM_TRACK_AUDIO, 8, 1920, tm_sim_opus, sizeof tm_sim_opus));
+  /* The first key frame was asked for when the receiver's first DTLS flight came (ICE up). */
+  g_assert_cmpint(f->keyframe_requests, ==, 1);
   /* Video starts at a key frame: a delta frame before it is dropped, and asked to be replaced. */
   g_assert_false(feed_delta(f, 99));
-  g_assert_cmpint(f->keyframe_requests, ==, 1);
+  g_assert_cmpint(f->keyframe_requests, ==, 2);
   g_assert_cmpuint(tm_peer_stats(f->peer)->drop_waiting_keyframe, ==, 1);
   g_assert_true(feed_key(f, 100));
   g_assert_true(feed_delta(f, 101));
@@ -404,13 +406,14 @@ test_nack_rate_limited(void)
 static void
 test_keyframe_requests(void)
 {
-  /* A subscriber's PLI or FIR is passed up. */
+  /* A subscriber's PLI or FIR is passed up (after the request of its first DTLS flight). */
   Fixture *sub = fixture_new(TM_PEER_SUBSCRIBE, false);
+  g_assert_cmpint(sub->keyframe_requests, ==, 1);
   tm_sim_send_pli(sub->b, SUB_VIDEO_SSRC);
   TmRtcpPacket fir = { .kind = TM_RTCP_KIND_FIR, .sender_ssrc = 1, .n_firs = 1 };
   fir.firs[0] = (TmRtcpFirItem){ SUB_VIDEO_SSRC, 1 };
   tm_sim_send_rtcp(sub->b, &fir);
-  g_assert_cmpint(sub->keyframe_requests, ==, 2);
+  g_assert_cmpint(sub->keyframe_requests, ==, 3);
   g_assert_cmpuint(tm_peer_stats(sub->peer)->keyframe_requests_in, ==, 2);
   tm_peer_request_keyframe(sub->peer, sub->sim->now); /* not a publish peer: nothing */
   tm_sim_run(sub->sim);
