@@ -277,6 +277,7 @@ tm_hearing_open_peer(TmHearing *h, TmParticipant *p, TmParticipant *feed, const 
     .video_ssrc = feed != NULL ? (g_rand_int(h->rand) | 2) : 0,
     .cname = "testimony-relay",
     .stream_id = feed != NULL ? stream_id : NULL,
+    .transport_cc = feed == NULL, /* the relay sends transport-cc feedback to publishers */
   };
   /* The receiver's retransmissions come as RTX (RFC 4588) on their own SSRC when it offers rtx. */
   while (feed != NULL &&

@@ -7,6 +7,7 @@
 #include "bwe.h"
 #include "rtcp.h"
 #include "srtp.h"
+#include "twcc.h"
 #include "util.h"
 
 #define BUF_CAP (TM_RTP_MAX_PACKET + TM_SRTP_MAX_TRAILER + 64)
@@ -120,6 +121,8 @@ struct _TmPeer {
   uint8_t pt_for[TM_TRACK_COUNT]; /* negotiated payload types; 255 = none */
   uint32_t clock_for[TM_TRACK_COUNT];
   uint8_t rtx_pt;                /* video RTX payload type negotiated; 255 = none */
+  uint8_t twcc_id;               /* publish: transport-wide sequence number's extension ID */
+  TmTwcc *twcc;                  /* publish: arrivals to report (transport-cc); NULL: none */
   double srtt_ms;                /* publish: smoothed round-trip time from the hint; 0 = none */
   TmBwe bwe;                     /* publish: what arrives; subscribe: what we send */
   uint64_t downstream_limit_bps; /* publish: the least the receivers can take; 0 = none */
@@ -212,6 +215,11 @@ read_answer(TmPeer *p, const TmSdp *answer)
       continue; /* one stream per kind */
     p->pt_for[t] = m->codecs[0].pt;
     p->clock_for[t] = m->codecs[0].clock_rate;
+    if (p->kind == TM_PEER_PUBLISH && m->twcc_id != 0 && p->twcc_id == 0) {
+      p->twcc_id = m->twcc_id;
+      p->twcc = g_new(TmTwcc, 1);
+      tm_twcc_init(p->twcc);
+    }
     OutStream *o = &p->out[t];
     o->pt = m->codecs[0].pt;
     o->clock_rate = m->codecs[0].clock_rate;
@@ -272,6 +280,7 @@ tm_peer_free(TmPeer *p)
   }
   tm_dtls_free(p->dtls);
   tm_srtp_free(p->srtp);
+  g_free(p->twcc);
   g_free(p);
 }
 
@@ -314,6 +323,31 @@ send_feedback(TmPeer *p, const TmRtcpPacket *fb)
   append_rtcp(&w, fb);
   if (!w.err)
     send_rtcp(p, buf, w.pos);
+}
+
+/* Transport-cc feedback about what arrived (twcc.h), each after a receiver report (RFC 5506's
+ * reduced size is not assumed); as many as it takes, normally one. */
+static void
+send_twcc(TmPeer *p, int64_t now_us)
+{
+  const uint32_t media_ssrc =
+    p->in[TM_TRACK_VIDEO].active ? p->in[TM_TRACK_VIDEO].ssrc : p->in[TM_TRACK_AUDIO].ssrc;
+  for (int i = 0; i < 4 && tm_twcc_next_deadline(p->twcc) <= now_us; i++) {
+    uint8_t buf[BUF_CAP];
+    TmWriter w;
+    tm_writer_init(&w, buf, sizeof buf);
+    TmRtcpPacket rr;
+    memset(&rr, 0, sizeof rr);
+    rr.kind = TM_RTCP_KIND_RR;
+    rr.sender_ssrc = p->rtcp_ssrc;
+    append_rtcp(&w, &rr);
+    size_t n = tm_twcc_build(p->twcc, p->rtcp_ssrc, media_ssrc, now_us, buf + w.pos,
+                             TM_RTP_MAX_PACKET - w.pos);
+    if (n == 0 || w.err || !p->connected)
+      return;
+    p->stats.twcc_out++;
+    send_rtcp(p, buf, w.pos + n);
+  }
 }
 
 static uint64_t
@@ -787,6 +821,13 @@ handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
     p->stats.drop_malformed++;
     return;
   }
+  /* Every packet of the transport counts for congestion control, probes and RTX included. */
+  const uint8_t *ext;
+  size_t ext_len;
+  if (p->twcc != NULL && tm_rtp_find_extension(&pkt, p->twcc_id, &ext, &ext_len) && ext_len == 2) {
+    p->stats.twcc_in++;
+    tm_twcc_on_packet(p->twcc, (uint16_t) (ext[0] << 8 | ext[1]), now_us);
+  }
   TmTrack track;
   if (pkt.pt == p->pt_for[TM_TRACK_AUDIO])
     track = TM_TRACK_AUDIO;
@@ -1029,6 +1070,8 @@ tm_peer_handle_timeout(TmPeer *p, int64_t now_us)
   tm_dtls_handle_timeout(p->dtls, now_us);
   if (p->keyframe_pending && tm_token_bucket_ready_us(&p->keyframe_bucket, now_us) <= now_us)
     tm_peer_request_keyframe(p, now_us);
+  if (p->twcc != NULL && tm_twcc_next_deadline(p->twcc) <= now_us)
+    send_twcc(p, now_us);
   if (p->connected && p->in[TM_TRACK_VIDEO].n_pending > 0)
     flush_nacks(p, &p->in[TM_TRACK_VIDEO], now_us);
   if (now_us < p->next_report_us)
@@ -1050,6 +1093,8 @@ tm_peer_next_deadline(const TmPeer *p)
   int64_t d = MIN(tm_dtls_next_deadline(p->dtls), p->next_report_us);
   if (p->keyframe_pending)
     d = MIN(d, tm_token_bucket_ready_us(&p->keyframe_bucket, p->keyframe_bucket.last_us));
+  if (p->twcc != NULL)
+    d = MIN(d, tm_twcc_next_deadline(p->twcc));
   const InStream *in = &p->in[TM_TRACK_VIDEO];
   for (unsigned i = 0; i < in->n_pending; i++)
     d = MIN(d, in->pending[i].next_us);

@@ -67,6 +67,8 @@ typedef struct {
                                      * yet); subscribe: what the receiver can take (0: unknown) */
   uint64_t remb_out;     /* publish: REMBs sent */
   uint64_t remb_in;      /* subscribe: REMBs the receiver sent */
+  uint64_t twcc_in;      /* publish: packets that carried a transport-wide sequence number */
+  uint64_t twcc_out;     /* publish: transport-cc feedback packets sent */
 } TmPeerStats;
 
 typedef struct {

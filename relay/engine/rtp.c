@@ -189,3 +189,47 @@ tm_rtp_strerror(TmRtpError err)
 {
   return (unsigned) err < TM_RTP_ERR_COUNT ? rtp_errors[err] : "unknown RTP error";
 }
+
+bool
+tm_rtp_find_extension(const TmRtpPacket *p, uint8_t id, const uint8_t **data, size_t *len)
+{
+  if (!p->extension || id == 0)
+    return false;
+  bool one_byte = p->ext_profile == 0xBEDE;
+  if (!one_byte && (p->ext_profile & 0xFFF0) != 0x1000)
+    return false;
+  if (one_byte && id >= 15)
+    return false;
+  size_t i = 0;
+  while (i < p->ext_len) {
+    uint8_t b = p->ext[i];
+    if (b == 0) { /* padding */
+      i++;
+      continue;
+    }
+    uint8_t elem_id;
+    size_t elem_len;
+    if (one_byte) {
+      elem_id = b >> 4;
+      elem_len = (size_t) (b & 0x0F) + 1;
+      if (elem_id == 15)
+        return false; /* the rest is not to be read */
+      i += 1;
+    } else {
+      if (i + 1 >= p->ext_len)
+        return false;
+      elem_id = b;
+      elem_len = p->ext[i + 1];
+      i += 2;
+    }
+    if (elem_len > p->ext_len - i)
+      return false;
+    if (elem_id == id) {
+      *data = p->ext + i;
+      *len = elem_len;
+      return true;
+    }
+    i += elem_len;
+  }
+  return false;
+}

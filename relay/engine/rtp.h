@@ -54,6 +54,11 @@ size_t tm_rtp_serialized_size(const TmRtpPacket *p);
 size_t tm_rtp_serialize(const TmRtpPacket *p, uint8_t *buf, size_t cap, TmRtpError *err);
 const char *tm_rtp_strerror(TmRtpError err);
 
+/* The element ID (1-14 in the one-byte form, 1-255 in the two-byte form) of P's header
+ * extension block (RFC 8285): its data and length. FALSE when P has no such element, or the
+ * block is malformed. */
+bool tm_rtp_find_extension(const TmRtpPacket *p, uint8_t id, const uint8_t **data, size_t *len);
+
 /* In-place rewrites of a parsed packet's header (BUF must be at least 12 bytes). */
 void tm_rtp_rewrite(uint8_t *buf, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc);
 

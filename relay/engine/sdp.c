@@ -33,6 +33,7 @@
  * rtcp-fb and session-level ICE lines are expanded, so a description near the size cap can
  * serialize past it (and then fails to parse back with TM_SDP_ERR_TOO_LARGE). */
 #include "sdp.h"
+#include "twcc.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -709,6 +710,24 @@ attr_candidate(SdpParser *ps, Span v)
   return TM_SDP_OK;
 }
 
+/* a=extmap:ID[/DIRECTION] URI [ATTRIBUTES] (RFC 8285) — the ID is checked; only the
+ * transport-wide sequence number's is kept (the first, and only in the one-byte range). */
+static TmSdpError
+attr_extmap(SdpParser *ps, Span v)
+{
+  Span id_s = span_token(&v);
+  Span uri = span_token(&v);
+  Span id_part;
+  if (!span_split(&id_s, '/', &id_part)) /* id_s keeps the direction */
+    id_part = id_s;
+  uint64_t id;
+  if (!parse_u64(id_part, 4351, &id) || id == 0 || uri.n == 0)
+    return TM_SDP_ERR_BAD_VALUE;
+  if (id <= 14 && span_eq(uri, TM_TWCC_URI) && ps->media->twcc_id == 0)
+    ps->media->twcc_id = (uint8_t) id;
+  return TM_SDP_OK;
+}
+
 typedef TmSdpError (*SdpAttrFn)(SdpParser *ps, Span value);
 
 static const struct {
@@ -730,6 +749,7 @@ static const struct {
   { "ssrc-group", attr_ssrc_group, true },
   { "msid", attr_msid, true },
   { "candidate", attr_candidate, true },
+  { "extmap", attr_extmap, true },
 };
 
 /* Attributes without a value that set one flag of the description or of the section. */
@@ -1081,6 +1101,10 @@ answer_media_accept(TmSdpMedia *am, const TmSdpMedia *om, const TmSdpCodec *oc,
     if ((rtx = tm_sdp_media_find_rtx(om, oc)) != NULL)
       answer_add_codec(am, rtx);
   }
+  if (p->transport_cc && om->twcc_id != 0 && oc->fb_transport_cc) {
+    am->twcc_id = om->twcc_id;
+    c->fb_transport_cc = true;
+  }
   if (!direction_sends(am->direction))
     return;
   uint32_t ssrc = om->kind == TM_MEDIA_AUDIO ? p->audio_ssrc : p->video_ssrc;
@@ -1254,6 +1278,8 @@ write_media(GString *s, const TmSdp *sdp, guint index, bool end_of_candidates)
     g_string_append_printf(s, "a=mid:%.*s\r\n", SDP_FIELD(m->mid));
   if ((unsigned) m->direction < G_N_ELEMENTS(sdp_direction_names))
     g_string_append_printf(s, "a=%s\r\n", sdp_direction_names[m->direction]);
+  if (m->twcc_id != 0)
+    g_string_append_printf(s, "a=extmap:%u %s\r\n", m->twcc_id, TM_TWCC_URI);
   if (m->rtcp_mux)
     g_string_append(s, "a=rtcp-mux\r\n");
   if (m->rtcp_rsize)

@@ -70,6 +70,9 @@ typedef struct {
    * SSRC. Other groups (SIM, FEC-FR) are checked and ignored. */
   bool has_fid;
   uint32_t fid_ssrcs[2];
+  /* The a=extmap ID (1-14) of the transport-wide sequence number (transport-cc, twcc.h); 0 when
+   * absent. Other header extensions are checked and ignored. */
+  uint8_t twcc_id;
 } TmSdpMedia;
 
 typedef struct {
@@ -119,6 +122,9 @@ typedef struct {
   uint32_t video_rtx_ssrc;
   const char *cname;     /* may be NULL */
   const char *stream_id; /* msid stream id, may be NULL */
+  /* Accept transport-cc where offered (the transport-wide sequence number extension and the
+   * rtcp-fb): the relay sends that feedback to publishers (twcc.h). */
+  bool transport_cc;
 } TmSdpAnswerParams;
 
 /* Parses TEXT (LEN bytes, need not be NUL-terminated). Lines end in CRLF or LF.
@@ -126,8 +132,9 @@ typedef struct {
 TmSdpError tm_sdp_parse(const char *text, size_t len, TmSdp *out);
 
 /* Builds the answer to OFFER: for each offered m= section, audio accepts Opus/48000/2 (keeping
- * its fmtp and PT), video accepts VP8/90000 (keeping PT, nack, nack pli, ccm fir, goog-remb;
- * never transport-cc, whose feedback the relay does not send) and, when the offer has one, the
+ * its fmtp and PT), video accepts VP8/90000 (keeping PT, nack, nack pli, ccm fir, goog-remb) and,
+ * when PARAMS->transport_cc and the section offers both the extension and the rtcp-fb,
+ * transport-cc for either codec; and, when the offer has one, the
  * rtx/90000 payload type whose apt= is that VP8 (RFC 4588, keeping its PT and fmtp); other
  * sections, or sections without such a codec, are rejected (port 0) but keep their mid.
  * One codec per accepted section, plus its RTX for video. Direction: the offer's direction narrowed by

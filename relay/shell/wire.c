@@ -112,6 +112,8 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
   tm_wire_int(b, "rtx_in", (gint64) up->rtx_in);
   tm_wire_int(b, "rtx_discarded", (gint64) up->rtx_discarded);
   tm_wire_int(b, "remb_out", (gint64) up->remb_out);
+  tm_wire_int(b, "twcc_in", (gint64) up->twcc_in);
+  tm_wire_int(b, "twcc_out", (gint64) up->twcc_out);
   tm_wire_int(b, "estimate_kbps", (gint64) (up->estimate_bps / 1000));
   tm_wire_int(b, "nacks_in", (gint64) nacks_in);
   tm_wire_int(b, "retransmits", (gint64) retransmits);

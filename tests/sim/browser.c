@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "twcc.h"
 #include "util.h"
 
 #define BROWSER_BUF 2048
@@ -105,6 +106,24 @@ tm_sim_browser_offer_full(const uint8_t *fp, const char *dir, int opus_pt, int v
     rtx);
 }
 
+char *
+tm_sim_browser_offer_twcc(const char *offer, int opus_pt, int vp8_pt)
+{
+  g_autofree char *ext = g_strdup_printf("a=rtcp-mux\r\na=extmap:3 %s\r\n", TM_TWCC_URI);
+  g_auto(GStrv) parts = g_strsplit(offer, "a=rtcp-mux\r\n", -1);
+  g_autofree char *with_ext = g_strjoinv(ext, parts);
+  g_autofree char *audio_fb =
+    g_strdup_printf("a=rtpmap:%d opus/48000/2\r\na=rtcp-fb:%d transport-cc\r\n", opus_pt, opus_pt);
+  g_autofree char *audio_rtpmap = g_strdup_printf("a=rtpmap:%d opus/48000/2\r\n", opus_pt);
+  g_autofree char *video_fb =
+    g_strdup_printf("a=rtcp-fb:%d nack\r\na=rtcp-fb:%d transport-cc\r\n", vp8_pt, vp8_pt);
+  g_autofree char *video_nack = g_strdup_printf("a=rtcp-fb:%d nack\r\n", vp8_pt);
+  g_auto(GStrv) a = g_strsplit(with_ext, audio_rtpmap, 2);
+  g_autofree char *step = g_strjoinv(audio_fb, a);
+  g_auto(GStrv) v = g_strsplit(step, video_nack, 2);
+  return g_strjoinv(video_fb, v);
+}
+
 /* The video's RTX payload type in the relay's answer to B; -1 when none was answered. */
 static int
 answered_rtx_pt(const TmSimBrowser *b)
@@ -169,6 +188,18 @@ tm_sim_browser_protect_rtp(TmSimBrowser *b, uint8_t pt, uint16_t seq, uint32_t t
   TmRtpPacket p = {
     .pt = pt, .seq = seq, .ts = ts, .ssrc = ssrc, .payload = payload, .payload_len = payload_len
   };
+  uint8_t ext[4];
+  if (b->twcc_id != 0) { /* RFC 8285 one-byte form: ID, length - 1, two bytes, padding */
+    ext[0] = (uint8_t) (b->twcc_id << 4 | 1);
+    ext[1] = (uint8_t) (b->twcc_seq >> 8);
+    ext[2] = (uint8_t) b->twcc_seq;
+    ext[3] = 0;
+    b->twcc_seq++;
+    p.extension = true;
+    p.ext_profile = 0xBEDE;
+    p.ext = ext;
+    p.ext_len = sizeof ext;
+  }
   size_t n = tm_rtp_serialize(&p, buf, cap, NULL);
   g_assert_cmpuint(n, >, 0);
   g_hash_table_replace(b->sent, sent_key(ssrc, seq), g_bytes_new(buf, n));

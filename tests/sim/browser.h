@@ -41,9 +41,11 @@ struct _TmSimBrowser {
   GPtrArray *rtcp_in;    /* GBytes: decrypted RTCP received */
   uint64_t rejected_rtp; /* SRTP that did not authenticate (a replay, a forgery) */
   uint64_t rejected_rtcp;
-  GHashTable *sent; /* (SSRC, seq) -> GBytes: plaintext RTP sent, for NACK answers */
-  guint nacks_seen; /* rtcp_in entries already answered */
-  uint16_t rtx_seq; /* the next sequence number of its RTX stream (RFC 4588) */
+  GHashTable *sent;  /* (SSRC, seq) -> GBytes: plaintext RTP sent, for NACK answers */
+  guint nacks_seen;  /* rtcp_in entries already answered */
+  uint16_t rtx_seq;  /* the next sequence number of its RTX stream (RFC 4588) */
+  uint8_t twcc_id;   /* transport-cc answered: every RTP packet carries a transport-wide ... */
+  uint16_t twcc_seq; /* ... sequence number, this one next (as Chromium does) */
   TmSimSendFunc send;
   void *send_data;
 };
@@ -61,6 +63,8 @@ char *tm_sim_browser_offer(const uint8_t *fp, const char *dir, int opus_pt, int 
  * offers them. */
 char *tm_sim_browser_offer_full(const uint8_t *fp, const char *dir, int opus_pt, int vp8_pt,
                                 int rtx_pt, bool remb);
+/* OFFER with transport-cc offered in both sections (extension ID 3), as Chromium does. g_free. */
+char *tm_sim_browser_offer_twcc(const char *offer, int opus_pt, int vp8_pt);
 
 void tm_sim_browser_receive(TmSimBrowser *b, const uint8_t *buf, size_t len, int64_t now_us);
 

@@ -210,6 +210,11 @@ connect_browser(TmSim *sim, TmParticipant *p, TmParticipant *feed, int opus_pt, 
     fp = tm_dtls_identity_fingerprint(stranger);
   g_autofree char *text = tm_sim_browser_offer_full(fp, feed != NULL ? "recvonly" : "sendonly",
                                                     opus_pt, vp8_pt, rtx_pt, remb);
+  if (sim->offer_twcc) {
+    char *twcc = tm_sim_browser_offer_twcc(text, opus_pt, vp8_pt);
+    g_free(text);
+    text = twcc;
+  }
   g_autofree TmSdp *offer = g_new0(TmSdp, 1);
   g_assert_cmpint(tm_sdp_parse(text, strlen(text), offer), ==, TM_SDP_OK);
   static const char *const cands[] = { "candidate:1 1 UDP 2013266431 127.0.0.1 30000 typ host" };
@@ -220,6 +225,7 @@ connect_browser(TmSim *sim, TmParticipant *p, TmParticipant *feed, int opus_pt, 
     tm_hearing_open_peer(sim->hearing, p, feed, offer, &ice, b->answer, sim->now, &he, &se);
   g_assert_nonnull(peer);
   tm_sim_attach(sim, b, peer);
+  b->twcc_id = b->answer->n_media > 1 ? b->answer->media[1].twcc_id : 0;
   tm_sim_browser_start(b, sim->now);
   tm_sim_run(sim);
   if (stranger != NULL)

@@ -55,7 +55,8 @@ struct _TmSim {
   int published;
   int failed;
   int closed;
-  int tapped; /* packets the media tap (recording) saw */
+  int tapped;      /* packets the media tap (recording) saw */
+  bool offer_twcc; /* browsers connected from now on offer transport-cc, as Chromium does */
 };
 
 /* The link's and the relay's seeds when the test gives none. */

@@ -800,6 +800,7 @@ relay_params(TmDirection direction)
     .video_ssrc = 2222,
     .cname = "relay",
     .stream_id = "feed-p1",
+    .transport_cc = direction == TM_DIR_RECVONLY, /* as the relay answers */
   };
   return p;
 }
@@ -1195,7 +1196,9 @@ test_answer_publish(void)
   g_assert_cmpuint(a->n_codecs, ==, 1);
   g_assert_cmpuint(a->codecs[0].pt, ==, 111);
   g_assert_cmpstr(a->codecs[0].fmtp, ==, "minptime=10;useinbandfec=1");
-  g_assert_false(a->codecs[0].fb_transport_cc);
+  /* transport-cc accepted for both sections: one transport-wide numbering over the bundle */
+  g_assert_true(a->codecs[0].fb_transport_cc);
+  g_assert_cmpuint(a->twcc_id, ==, 3);
   g_assert_cmpuint(a->n_ssrcs, ==, 0);
   g_assert_cmpstr(a->msid_stream, ==, "");
 
@@ -1205,11 +1208,12 @@ test_answer_publish(void)
   g_assert_cmpstr(v->codecs[0].name, ==, "VP8");
   g_assert_true(v->codecs[0].fb_nack && v->codecs[0].fb_nack_pli && v->codecs[0].fb_ccm_fir &&
                 v->codecs[0].fb_goog_remb);
-  g_assert_false(v->codecs[0].fb_transport_cc);
+  g_assert_true(v->codecs[0].fb_transport_cc);
+  g_assert_cmpuint(v->twcc_id, ==, 3);
   g_assert_cmpuint(v->codecs[1].pt, ==, 97);
   g_assert_cmpstr(v->codecs[1].name, ==, "rtx");
   g_assert_cmpstr(v->codecs[1].fmtp, ==, "apt=96");
-  g_assert_false(v->codecs[1].fb_nack || v->codecs[1].fb_goog_remb);
+  g_assert_false(v->codecs[1].fb_nack || v->codecs[1].fb_goog_remb || v->codecs[1].fb_transport_cc);
   g_assert_false(v->has_fid); /* the relay receives: the publisher's SSRCs are its own */
 
   const TmSdpMedia *d = &answer->media[2]; /* data channel rejected, mid kept */
@@ -1230,7 +1234,48 @@ test_answer_publish(void)
   g_assert_null(strstr(text, "a=ssrc:"));
   g_assert_nonnull(strstr(text, "\r\nm=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n"));
   g_assert_nonnull(strstr(text, "\r\na=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n"));
-  g_assert_null(strstr(text, "transport-cc"));
+  g_assert_nonnull(
+    strstr(text,
+           "\r\na=extmap:3 "
+           "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"));
+  g_assert_nonnull(strstr(text, "\r\na=rtcp-fb:96 transport-cc\r\n"));
+  g_assert_nonnull(strstr(text, "\r\na=rtcp-fb:111 transport-cc\r\n"));
+  assert_round_trip(answer);
+  /* Without it in the parameters (or offered without the rtcp-fb), none. */
+  p.transport_cc = false;
+  g_assert_cmpint(tm_sdp_answer(offer, &p, answer), ==, TM_SDP_OK);
+  g_assert_cmpuint(answer->media[1].twcc_id, ==, 0);
+  g_autofree gchar *plain = tm_sdp_serialize(answer);
+  g_assert_null(strstr(plain, "transport-cc"));
+  g_autofree gchar *no_fb = with_text(chromium_publish, "a=rtcp-fb:96 transport-cc\r\n", "");
+  parse_ok(no_fb, offer);
+  p.transport_cc = true;
+  g_assert_cmpint(tm_sdp_answer(offer, &p, answer), ==, TM_SDP_OK);
+  g_assert_cmpuint(answer->media[1].twcc_id, ==, 0);
+  g_assert_cmpuint(answer->media[0].twcc_id, ==, 3);
+}
+
+/* a=extmap: the transport-wide sequence number's ID is read (the first, 1-14); a malformed ID is
+ * an error; other extensions are ignored. */
+static void
+test_extmap(void)
+{
+  g_autofree TmSdp *sdp = g_new0(TmSdp, 1);
+  parse_ok(chromium_publish, sdp);
+  g_assert_cmpuint(sdp->media[0].twcc_id, ==, 3);
+  g_assert_cmpuint(sdp->media[1].twcc_id, ==, 3);
+  g_autofree gchar *dir = with_text(chromium_publish, "a=extmap:3 ", "a=extmap:9/sendrecv ");
+  parse_ok(dir, sdp);
+  g_assert_cmpuint(sdp->media[0].twcc_id, ==, 9);
+  g_autofree gchar *wide = with_text(chromium_publish, "a=extmap:3 ", "a=extmap:200 ");
+  parse_ok(wide, sdp);
+  g_assert_cmpuint(sdp->media[0].twcc_id, ==, 0); /* two-byte range: not used */
+  static const char *const bad[] = { "a=extmap:0 ", "a=extmap:x ", "a=extmap:5000 ",
+                                     "a=extmap:/sendonly " };
+  for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autofree gchar *text = with_text(chromium_publish, "a=extmap:3 ", bad[i]);
+    g_assert_cmpint(tm_sdp_parse(text, strlen(text), sdp), ==, TM_SDP_ERR_BAD_VALUE);
+  }
 }
 
 static void
@@ -1965,6 +2010,7 @@ main(int argc, char **argv)
   g_test_add_func("/sdp/serialize/canonical", test_serialize_canonical);
   g_test_add_func("/sdp/serialize/edges", test_serialize_edges);
   g_test_add_func("/sdp/answer/publish", test_answer_publish);
+  g_test_add_func("/sdp/extmap", test_extmap);
   g_test_add_func("/sdp/answer/webrtcbin-publish", test_answer_webrtcbin_publish);
   g_test_add_func("/sdp/answer/subscribe", test_answer_subscribe);
   g_test_add_func("/sdp/answer/rtx", test_answer_rtx);

@@ -1,0 +1,57 @@
+/* twcc.h — transport-wide congestion control feedback (draft-holmer-rmcat-transport-wide-cc-
+ * extensions-01), the receiving side.
+ *
+ * A sender that negotiated it numbers every packet of its transport (audio, video, RTX, padding
+ * probes) in an RTP header extension. The relay notes when each number arrived and reports the
+ * arrivals to the sender in RTCP feedback (RTPFB, FMT 15) about every 100 ms; the sender's
+ * congestion controller (Chromium's send-side estimator) judges its link from how the gaps
+ * between arrivals grow, well before packets are lost. Pure: no clock, no I/O. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TM_TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+#define TM_TWCC_WINDOW 1024        /* arrivals noted and not yet reported */
+#define TM_TWCC_INTERVAL_US 100000 /* feedback this long after the first unreported arrival */
+#define TM_TWCC_MAX_FEEDBACK 1100  /* bytes of one feedback packet, at most */
+#define TM_TWCC_MAX_PARSED 2048    /* packets a parsed feedback may describe */
+
+typedef struct {
+  bool started;
+  uint64_t base;    /* extended sequence number of the first packet not yet reported */
+  uint64_t highest; /* highest extended sequence number noted */
+  int64_t arrival_us[TM_TWCC_WINDOW];
+  bool have[TM_TWCC_WINDOW];
+  uint8_t fb_count;
+  int64_t due_us; /* when feedback is due; 0: nothing to report */
+  uint64_t late;  /* arrivals of packets already reported (as lost), or twice */
+} TmTwcc;
+
+void tm_twcc_init(TmTwcc *t);
+/* Packet SEQ (the extension's transport-wide sequence number) arrived at NOW_US. */
+void tm_twcc_on_packet(TmTwcc *t, uint16_t seq, int64_t now_us);
+/* When feedback is due, or INT64_MAX. */
+int64_t tm_twcc_next_deadline(const TmTwcc *t);
+/* Writes one feedback packet (a complete RTCP packet, padded to 32 bits) about the arrivals
+ * not yet reported, into OUT (CAP bytes, at least TM_TWCC_MAX_FEEDBACK); returns its length, or
+ * 0 when there is nothing to report. What does not fit stays due at once. */
+size_t tm_twcc_build(TmTwcc *t, uint32_t sender_ssrc, uint32_t media_ssrc, int64_t now_us,
+                     uint8_t *out, size_t cap);
+
+/* A parsed feedback packet (tests, fuzzing): per packet from BASE on, whether it arrived and,
+ * if so, its arrival time in µs from the reference time. */
+typedef struct {
+  uint32_t sender_ssrc, media_ssrc;
+  uint16_t base;
+  uint16_t count;
+  int32_t reference; /* 24-bit signed, × 64 ms */
+  uint8_t fb_count;
+  bool received[TM_TWCC_MAX_PARSED];
+  int64_t arrival_us[TM_TWCC_MAX_PARSED]; /* from reference × 64 ms */
+} TmTwccFeedback;
+
+/* Parses one RTCP packet (BUF, LEN: header included) that is transport-cc feedback. FALSE when
+ * it is not, or is malformed. */
+bool tm_twcc_parse(const uint8_t *buf, size_t len, TmTwccFeedback *out);
