@@ -280,6 +280,17 @@ async function main() {
           'the witness has no court controls and no switches');
     const jfw = await until(async () => (await framesOf(jp, 'Witness A')) > 30, 15_000);
     check(jfw, 'the judge sees the browser witness');
+    // transport-cc: the relay answered it to the browser witness's publish connection, so every
+    // packet carries a transport-wide sequence number and the relay reports their arrivals.
+    const statusToken = relay.token('clerk', 'Status');
+    const twcc = await until(async () => {
+      const st = await wp.evaluate(async (tok) => (await fetch('/api/status',
+        { headers: { Authorization: 'Bearer ' + tok } })).json(), statusToken);
+      const w = st.participants.filter((p) => p.name === 'Witness A' && p.publishing);
+      return w.some((p) => p.twcc_in > 100 && p.twcc_out > 5) ? w : null;
+    }, 10_000);
+    check(twcc, 'transport-cc with the browser witness: ' + JSON.stringify((twcc || []).map((p) =>
+      ({ twcc_in: p.twcc_in, twcc_out: p.twcc_out, estimate_kbps: p.estimate_kbps }))));
     await until(() => wp.evaluate(() => [...document.querySelectorAll('#tiles video, #selfmini')]
       .every((v) => v.videoWidth > 0 && v.currentTime > 0.5)), 5000);
     await shot(wp, 'witness-hearing.png');
