@@ -100,6 +100,8 @@ tm_attendance_leave(TmAttendance *a)
 
 /* ---- remotes ---- */
 
+static void send_when_joined(TmAttendance *a, JsonObject *m);
+
 static void
 subscribe_remote(TmAttendance *a, TmRemote *remote)
 {
@@ -108,6 +110,15 @@ subscribe_remote(TmAttendance *a, TmRemote *remote)
   remote->subscribed = TRUE;
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "subscribing to %s", remote->id);
   tm_call_subscribe(a->call, remote->id, remote->name, remote->role, remote->analysis);
+  /* A picture the kiosk does not show is not sent: the witness's link keeps its room for the
+   * judge's (docs/protocol.md, display). */
+  if (a->app->options.kiosk && !tm_kiosk_shows(a->roster.self_role, remote->role)) {
+    g_autoptr(JsonObject) m = json_object_new();
+    json_object_set_string_member(m, "type", "display");
+    json_object_set_string_member(m, "feed", remote->id);
+    json_object_set_boolean_member(m, "video", FALSE);
+    send_when_joined(a, m);
+  }
 }
 
 /* The kiosk's caption: our microphone and camera, and what the court did to them. */

@@ -311,14 +311,12 @@ layout_grid(TmDisplay *display)
   }
 }
 
-/* Whether the kiosk shows a remote of ROLE: a witness sees only the judge and the interpreter,
- * as on the witness's web page (the relay decides what it forwards; this decides the screen). */
+/* Whether the kiosk shows a remote of ROLE (tm_kiosk_shows; the relay decides what it may
+ * forward, this decides the screen, and the relay is told so: attendance.c). */
 static gboolean
 kiosk_shows(TmDisplay *display, const gchar *role)
 {
-  if (g_strcmp0(display->own_role, "witness") != 0)
-    return TRUE;
-  return g_strcmp0(role, "judge") == 0 || g_strcmp0(role, "interpreter") == 0;
+  return tm_kiosk_shows(display->own_role, role);
 }
 
 /* The kiosk: the (first) judge large on the left, everyone else it shows and then ourselves

@@ -163,3 +163,11 @@ tm_kiosk_window_free(TmKioskWindow *window)
 {}
 
 #endif
+
+gboolean
+tm_kiosk_shows(const gchar *own_role, const gchar *role)
+{
+  if (g_strcmp0(own_role, "witness") != 0)
+    return TRUE;
+  return g_strcmp0(role, "judge") == 0 || g_strcmp0(role, "interpreter") == 0;
+}

@@ -18,6 +18,9 @@ typedef struct {
 /* The caption at the bottom of the kiosk: one English line, one Thai line per fact, as Pango
  * markup (what the court did stands out in a warm colour). Free with g_free. */
 gchar *tm_kiosk_status_markup(const TmKioskState *state);
+/* Whether the kiosk of someone with role OWN_ROLE shows the picture of a remote with ROLE: a
+ * witness sees only the judge and the interpreter, as on the witness's web page. */
+gboolean tm_kiosk_shows(const gchar *own_role, const gchar *role);
 /* The waiting-room slate of the kiosk: TITLE (plain text, may be NULL), then the request to
  * wait in English and Thai. Plain text. */
 gchar *tm_kiosk_waiting_text(const gchar *title);

@@ -123,6 +123,7 @@ tm_hearing_join(TmHearing *h, const char *name, TmRole role, int64_t now_us, TmH
   p->role = role;
   p->subscriptions = g_ptr_array_new();
   p->subscribers = g_ptr_array_new();
+  p->not_shown = g_ptr_array_new();
   p->joined_us = now_us;
   p->state = h->waiting_room && role != TM_ROLE_JUDGE ? TM_STATE_WAITING : TM_STATE_ADMITTED;
   g_ptr_array_add(h->participants, p);
@@ -160,8 +161,11 @@ tm_hearing_leave(TmHearing *h, TmParticipant *p)
   if (p->publish != NULL)
     destroy_peer(h, p->publish);
   g_ptr_array_remove(h->participants, p);
+  for (guint i = 0; i < h->participants->len; i++)
+    g_ptr_array_remove(((TmParticipant *) g_ptr_array_index(h->participants, i))->not_shown, p);
   g_ptr_array_unref(p->subscriptions);
   g_ptr_array_unref(p->subscribers);
+  g_ptr_array_unref(p->not_shown);
   g_free(p);
 }
 
@@ -315,6 +319,8 @@ tm_hearing_open_peer(TmHearing *h, TmParticipant *p, TmParticipant *feed, const 
     g_ptr_array_add(feed->subscribers, link->peer);
     for (int t = 0; t < TM_TRACK_COUNT; t++)
       tm_peer_set_track_enabled(link->peer, t, tm_hearing_allowed(h, feed, p, t));
+    if (g_ptr_array_find(p->not_shown, feed, NULL))
+      tm_peer_set_video_shown(link->peer, false);
   }
   *err = TM_HEARING_OK;
   return link->peer;
@@ -334,6 +340,26 @@ tm_hearing_request_keyframes(TmHearing *h, int64_t now_us)
     if (p->publish != NULL)
       tm_peer_request_keyframe(p->publish, now_us);
   }
+}
+
+static void update_downstream_limit(TmHearing *h, TmParticipant *feed, int64_t now_us);
+
+void
+tm_hearing_set_shown(TmHearing *h, TmParticipant *p, TmParticipant *feed, bool shown,
+                     int64_t now_us)
+{
+  if (p == feed)
+    return;
+  if (!shown && !g_ptr_array_find(p->not_shown, feed, NULL))
+    g_ptr_array_add(p->not_shown, feed);
+  else if (shown)
+    g_ptr_array_remove(p->not_shown, feed);
+  TmPeer *peer = find_subscription(h, p, feed);
+  if (peer == NULL)
+    return;
+  if (tm_peer_set_video_shown(peer, shown) && feed->publish != NULL)
+    tm_peer_request_keyframe(feed->publish, now_us);
+  update_downstream_limit(h, feed, now_us);
 }
 
 void

@@ -33,6 +33,7 @@ typedef struct {
   bool publishing;          /* publish peer connected */
   GPtrArray *subscriptions; /* TmPeer* this participant receives on */
   GPtrArray *subscribers;   /* TmPeer* receiving this participant's media */
+  GPtrArray *not_shown;     /* TmParticipant* whose picture this one's screen does not show */
   void *data;               /* the shell's session */
   int64_t joined_us;
   TmAdmission state;
@@ -116,6 +117,12 @@ void tm_hearing_request_keyframes(TmHearing *h, int64_t now_us);
 /* Closes P's publish connection, if any, keeping its subscribers: when P publishes again (a
  * new connection after its link dropped), they receive it again without asking. */
 void tm_hearing_close_publish(TmHearing *h, TmParticipant *p);
+/* Whether P's screen shows FEED's picture (the display message; shown until it says not). Video
+ * not shown is not sent to P, even when P subscribes to FEED again later, and P's link then
+ * does not limit what FEED's sender is told it may send; shown again, it starts at a key frame
+ * (asked for). Sound is never affected. */
+void tm_hearing_set_shown(TmHearing *h, TmParticipant *p, TmParticipant *feed, bool shown,
+                          int64_t now_us);
 /* Closes P's subscription to FEED, if any. */
 void tm_hearing_close_subscription(TmHearing *h, TmParticipant *p, TmParticipant *feed);
 /* The participant a peer belongs to, and the feed it carries (subscribe peers). */

@@ -30,7 +30,7 @@ static const char *const message_type_names[TM_MSG_COUNT] = {
   [TM_MSG_SUBSCRIBE] = "subscribe", [TM_MSG_UNSUBSCRIBE] = "unsubscribe",
   [TM_MSG_CANDIDATE] = "candidate", [TM_MSG_STATUS] = "status",
   [TM_MSG_LEAVE] = "leave",         [TM_MSG_PING] = "ping",
-  [TM_MSG_CONTROL] = "control",
+  [TM_MSG_CONTROL] = "control",     [TM_MSG_DISPLAY] = "display",
 };
 
 const char *
@@ -192,6 +192,19 @@ static const MemberSpec member_on = {
   "",
 };
 
+static const MemberSpec member_video = {
+  "video",
+  MEMBER_BOOL,
+  FALSE,
+  FALSE,
+  0,
+  1,
+  offsetof(TmMessage, video),
+  MEMBER_DETAILS("video", "true or false"),
+  "",
+  "",
+};
+
 static const MemberSpec member_resume =
   MEMBER_OPTIONAL(resume, "resume", 1, MESSAGE_ID_MAX, "1 to 64 bytes long");
 
@@ -202,6 +215,7 @@ static const MemberSpec *const message_members[TM_MSG_COUNT][MESSAGE_TYPE_MEMBER
   [TM_MSG_PUBLISH] = { &member_sdp },
   [TM_MSG_SUBSCRIBE] = { &member_feed, &member_sdp },
   [TM_MSG_UNSUBSCRIBE] = { &member_feed },
+  [TM_MSG_DISPLAY] = { &member_feed, &member_video },
   [TM_MSG_CANDIDATE] = { &member_target, &member_candidate, &member_mline },
   [TM_MSG_CONTROL] = { &member_action, &member_ctl_target, &member_measure, &member_on, &member_op,
                        &member_text },

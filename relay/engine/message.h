@@ -20,6 +20,7 @@ typedef enum {
   TM_MSG_LEAVE,
   TM_MSG_PING,
   TM_MSG_CONTROL,
+  TM_MSG_DISPLAY,
   TM_MSG_COUNT
 } TmMessageType;
 
@@ -35,7 +36,8 @@ typedef struct {
   TmMessageType type;
   const char *token;      /* join */
   const char *sdp;        /* publish, subscribe (<= TM_SDP_MAX_SIZE bytes) */
-  const char *feed;       /* subscribe, unsubscribe (1..64 bytes) */
+  const char *feed;       /* subscribe, unsubscribe, display (1..64 bytes) */
+  int video;              /* display: 1 when the client shows the feed's picture, else 0 */
   const char *target;     /* candidate: "publish" or a feed id (1..64 bytes) */
   const char *candidate;  /* candidate ("" = end of candidates, <= 256 bytes) */
   int mline;              /* candidate: sdpMLineIndex (0..15), 0 when absent */

@@ -13,6 +13,7 @@ static const char *const drop_names[TM_DROP_COUNT] = {
   [TM_DROP_RATE_LIMITED] = "rate-limited",
   [TM_DROP_WAITING_KEYFRAME] = "waiting-keyframe",
   [TM_DROP_POLICY] = "policy",
+  [TM_DROP_NOT_SHOWN] = "not-shown",
 };
 
 static const char *const presence_names[TM_PRESENCE_COUNT] = {
@@ -47,6 +48,7 @@ tm_counters_add_peer(TmCounters *c, const TmPeerStats *s)
   c->dropped[TM_DROP_RATE_LIMITED] += s->drop_rate_limited;
   c->dropped[TM_DROP_WAITING_KEYFRAME] += s->drop_waiting_keyframe;
   c->dropped[TM_DROP_POLICY] += s->drop_policy;
+  c->dropped[TM_DROP_NOT_SHOWN] += s->drop_not_shown;
   c->nacks_received += s->nacks_in;
   c->nacks_sent += s->nacks_out;
   c->retransmissions += s->retransmits;

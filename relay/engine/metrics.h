@@ -24,6 +24,7 @@ typedef enum {
   TM_DROP_RATE_LIMITED,     /* retransmission replies over the limit */
   TM_DROP_WAITING_KEYFRAME, /* video held back until a key frame */
   TM_DROP_POLICY,           /* the receiver may not have that track now */
+  TM_DROP_NOT_SHOWN,        /* video the receiver does not show (display message) */
   TM_DROP_COUNT
 } TmDropReason;
 

@@ -89,6 +89,7 @@ typedef struct {
   bool negotiated;
   bool started;
   bool disabled; /* by policy */
+  bool hidden;   /* video the receiver does not show */
   bool resync;   /* continue seq/ts after a pause */
   bool need_keyframe;
   uint16_t last_seq;
@@ -374,6 +375,10 @@ tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8
     p->stats.drop_policy++;
     return false;
   }
+  if (o->hidden) {
+    p->stats.drop_not_shown++;
+    return false;
+  }
   if (o->need_keyframe) {
     if (!tm_vp8_is_keyframe(pkt->payload, pkt->payload_len)) {
       p->stats.drop_waiting_keyframe++;
@@ -429,19 +434,40 @@ tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8
   return true;
 }
 
+/* After a change to what holds TRACK back: when it flows again (it did not before), it continues
+ * with the next sequence number and the time passed, and video waits for a key frame. */
+static bool
+restart_if_flowing(TmPeer *p, TmTrack track, bool was_flowing)
+{
+  OutStream *o = &p->out[track];
+  if (was_flowing || !tm_peer_track_enabled(p, track))
+    return false;
+  o->resync = o->started;
+  if (track == TM_TRACK_VIDEO)
+    o->need_keyframe = true;
+  return true;
+}
+
 bool
 tm_peer_set_track_enabled(TmPeer *p, TmTrack track, bool enabled)
 {
   OutStream *o = &p->out[track];
   if (p->kind != TM_PEER_SUBSCRIBE || !o->negotiated || o->disabled == !enabled)
     return false;
+  bool was = tm_peer_track_enabled(p, track);
   o->disabled = !enabled;
-  if (!enabled)
+  return restart_if_flowing(p, track, was);
+}
+
+bool
+tm_peer_set_video_shown(TmPeer *p, bool shown)
+{
+  OutStream *o = &p->out[TM_TRACK_VIDEO];
+  if (p->kind != TM_PEER_SUBSCRIBE || !o->negotiated || o->hidden == !shown)
     return false;
-  o->resync = o->started;
-  if (track == TM_TRACK_VIDEO)
-    o->need_keyframe = true;
-  return true;
+  bool was = tm_peer_track_enabled(p, TM_TRACK_VIDEO);
+  o->hidden = !shown;
+  return restart_if_flowing(p, TM_TRACK_VIDEO, was);
 }
 
 void
@@ -457,7 +483,7 @@ tm_peer_restart_source(TmPeer *p)
 bool
 tm_peer_track_enabled(const TmPeer *p, TmTrack track)
 {
-  return !p->out[track].disabled;
+  return !p->out[track].disabled && !p->out[track].hidden;
 }
 
 /* The least time between two retransmissions of one packet to this receiver: its round trip. */
@@ -485,8 +511,11 @@ retransmit(TmPeer *p, uint16_t seq, int64_t now_us)
   OutStream *o = &p->out[TM_TRACK_VIDEO];
   if (o->sent == NULL)
     return;
-  if (o->disabled) { /* nothing of a disabled track is sent, not even again */
-    p->stats.drop_policy++;
+  if (o->disabled || o->hidden) { /* nothing of a track held back is sent, not even again */
+    if (o->disabled)
+      p->stats.drop_policy++;
+    else
+      p->stats.drop_not_shown++;
     return;
   }
   SentSlot *s = &o->sent[seq % TM_PEER_RTX_SLOTS];

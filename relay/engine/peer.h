@@ -56,7 +56,8 @@ typedef struct {
   uint64_t keyframe_requests_in, keyframe_requests_out;
   uint64_t drop_srtp, drop_malformed, drop_unknown_pt, drop_not_ready, drop_rate_limited;
   uint64_t drop_waiting_keyframe;
-  uint64_t drop_policy; /* not forwarded: the receiver may not have that track now */
+  uint64_t drop_policy;    /* not forwarded: the receiver may not have that track now */
+  uint64_t drop_not_shown; /* not forwarded: video the receiver does not show */
   uint64_t rtp_out_track[TM_TRACK_COUNT];
   uint64_t packets_lost; /* publish: gaps seen upstream */
   double rtt_ms;         /* subscribe: from the receiver's reports; publish: smoothed
@@ -108,6 +109,12 @@ bool tm_peer_send_media(TmPeer *peer, TmTrack track, const TmRtpPacket *pkt, con
  * sequence number and a timestamp advanced by the time that passed, and video waits for a key
  * frame. Returns true when the track was just re-enabled (the caller asks for a key frame). */
 bool tm_peer_set_track_enabled(TmPeer *peer, TmTrack track, bool enabled);
+/* Subscribe peers: whether the receiver shows the video (a display message; shown by default).
+ * Video it does not show is not sent (counted as drop_not_shown), which also leaves its link
+ * free for what it does show; shown again, it continues as after a re-enable. Returns true when
+ * the video just started flowing again (the caller asks for a key frame). */
+bool tm_peer_set_video_shown(TmPeer *peer, bool shown);
+/* Whether TRACK is being sent: enabled by the policy and, for video, shown. */
 bool tm_peer_track_enabled(const TmPeer *peer, TmTrack track);
 /* Subscribe peers: the source's stream starts again (the publisher reconnected, with new SSRCs,
  * sequence numbers and timestamps): the receiver's stream continues with the next sequence

@@ -466,6 +466,16 @@ handle_media_message(TmSession *s, const TmMessage *m)
       tm_hearing_close_subscription(s->room->hearing, s->participant, feed);
     break;
   }
+  case TM_MSG_DISPLAY: {
+    TmParticipant *feed = tm_hearing_find(s->room->hearing, m->feed);
+    if (feed == NULL || feed == s->participant)
+      tm_session_error(s, TM_WIRE_ERR_UNKNOWN_FEED, NULL, "display");
+    else
+      tm_hearing_set_shown(s->room->hearing, s->participant, feed, m->video != 0,
+                           g_get_monotonic_time());
+    tm_room_schedule(s->room);
+    break;
+  }
   case TM_MSG_CANDIDATE: {
     TmTransport *t = tm_room_find_transport(s->room, s->participant, m->target);
     if (t == NULL)

@@ -81,6 +81,8 @@ add_received(JsonBuilder *b, TmHearing *h, const TmParticipant *to)
     json_builder_begin_object(b);
     tm_wire_int(b, "audio", (gint64) tm_hearing_packets_sent(h, from, to, TM_TRACK_AUDIO));
     tm_wire_int(b, "video", (gint64) tm_hearing_packets_sent(h, from, to, TM_TRACK_VIDEO));
+    json_builder_set_member_name(b, "shown");
+    json_builder_add_boolean_value(b, !g_ptr_array_find(to->not_shown, from, NULL));
     json_builder_end_object(b);
   }
   json_builder_end_object(b);

@@ -291,6 +291,19 @@ async function main() {
     }, 10_000);
     check(twcc, 'transport-cc with the browser witness: ' + JSON.stringify((twcc || []).map((p) =>
       ({ twcc_in: p.twcc_in, twcc_out: p.twcc_out, estimate_kbps: p.estimate_kbps }))));
+    // The witness's page shows only the judge: it tells the relay so, and gets the clerk's sound
+    // but none of the clerk's video (the relay's own counters).
+    const notShown = await until(async () => {
+      const st = await wp.evaluate(async (tok) => (await fetch('/api/status',
+        { headers: { Authorization: 'Bearer ' + tok } })).json(), statusToken);
+      const clerkId = (st.participants.find((p) => p.name === 'Clerk B') || {}).id;
+      const r = st.participants.filter((p) => p.role === 'witness')
+        .map((p) => (p.received || {})[clerkId]).find((x) => x && x.shown === false);
+      return r && r.audio > 50 ? r : null;
+    }, 10_000);
+    check(notShown && notShown.video === 0,
+          'the browser witness gets the clerk\'s sound but not the picture it does not show: ' +
+          JSON.stringify(notShown));
     await until(() => wp.evaluate(() => [...document.querySelectorAll('#tiles video, #selfmini')]
       .every((v) => v.videoWidth > 0 && v.currentTime > 0.5)), 5000);
     await shot(wp, 'witness-hearing.png');

@@ -7,9 +7,10 @@ self-view) are on the right, the defendant's blue is nowhere; the relay's /api/s
 sent the kiosk none of the defendant's video packets (but their sound), and the kiosk's report
 shows it decoded no picture of the defendant. The court mutes the witness: the kiosk's caption
 changes (orange words in the bottom band; the words are checked by the unit test client-kiosk).
-Then the judge switches screen-witness off: the relay now sends the kiosk the defendant's video,
-which it decodes but still does not show (the witness sees only the judge and the interpreter,
-as on the witness's web page). With TESTIMONY_KIOSK_SCREENSHOT=FILE.png the last screenshot is kept
+Then the judge switches screen-witness off: the relay may now send the kiosk the defendant's
+video, but the kiosk does not show it (the witness sees only the judge and the interpreter, as on
+the witness's web page) and has told the relay so (display): still no video packet of the
+defendant, the sound as before, while the judge's picture keeps coming. With TESTIMONY_KIOSK_SCREENSHOT=FILE.png the last screenshot is kept
 there (docs/screenshots/kiosk.png)."""
 import os
 import shutil
@@ -199,12 +200,27 @@ def main():
                          timeout=20, step=1),
               f"the court's video-off too: a second orange line (orange {before:.3f} -> "
               f"{muted:.3f} -> {share(screenshot(display, raw), orange, band):.3f} of the band)")
-        # Screening off: the defendant's picture now reaches the kiosk, which does not show it.
+        # Screening off: the defendant's picture is allowed now, but the kiosk does not show it
+        # and told the relay so: the relay still sends none of it, while the judge's keeps coming.
         rc, out, err = ctl(relay, console, "protect", "screen-witness", "off")
         check(rc == 0, f"ctl protect screen-witness off (exit {rc}) {err}")
-        check(wait_until(lambda: frames_from(kiosk, "Defendant") > 30, timeout=30),
-              f"unscreened, the kiosk receives and decodes the defendant's picture "
-              f"({frames_from(kiosk, 'Defendant')} frames)")
+        status = relay.status(status_token)
+        judge_before = sent_to(status, "Witness", "Judge", "video")
+        sound_before = sent_to(status, "Witness", "Defendant", "audio")
+        check(wait_until(lambda: sent_to(relay.status(status_token), "Witness", "Judge", "video")
+                         > judge_before + 150, timeout=30),
+              "unscreened, the judge's picture keeps reaching the kiosk")
+        status = relay.status(status_token)
+        ids = {p["name"]: p["id"] for p in status["participants"]}
+        witness_row = [p for p in status["participants"] if p["name"] == "Witness"][0]
+        shown = witness_row["received"][ids["Defendant"]]["shown"]
+        sent = sent_to(status, "Witness", "Defendant", "video")
+        check(sent == 0 and not shown,
+              f"but the kiosk said it does not show the defendant: no video packet sent ({sent}), "
+              f"shown {shown}")
+        check(sent_to(status, "Witness", "Defendant", "audio") > sound_before + 100,
+              "and the defendant's sound still reaches it")
+        check(frames_from(kiosk, "Defendant") == 0, "the kiosk decodes no picture of the defendant")
         shot = screenshot(display, raw, png)
         check(share(shot, blue) == 0 and share(shot, red) > 0.35 and share(shot, yellow) > 0.05,
               f"but does not show it: no blue pixel ({share(shot, blue)}), the judge and the "
@@ -217,7 +233,7 @@ def main():
         c0, t0 = cpu_seconds(kiosk.proc.pid), time.monotonic()
         wait_until(harness.reports_advanced([kiosk], 5), timeout=30)
         log(f"figures: the kiosk ({WIDTH}x{HEIGHT} screen; judge, interpreter and self-view shown, "
-            "the defendant decoded) used "
+            "the defendant heard) used "
             f"{(cpu_seconds(kiosk.proc.pid) - c0) / (time.monotonic() - t0) * 100:.0f} % of one "
             "core over 5 s of reports")
     finally:

@@ -39,6 +39,7 @@ check_contract(const TmMessage *m)
   case TM_MSG_SUBSCRIBE: check(str_within(m->feed, 1, 64) && m->sdp != NULL); break;
   case TM_MSG_PUBLISH: check(m->sdp != NULL); break;
   case TM_MSG_UNSUBSCRIBE: check(str_within(m->feed, 1, 64)); break;
+  case TM_MSG_DISPLAY: check(str_within(m->feed, 1, 64) && (m->video == 0 || m->video == 1)); break;
   case TM_MSG_CANDIDATE:
     check(str_within(m->target, 1, 64) && str_within(m->candidate, 0, 256));
     break;
@@ -70,6 +71,10 @@ message_to_json(const TmMessage *m, gsize *len)
   add_member(b, "feed", m->feed);
   add_member(b, "target", m->target);
   add_member(b, "candidate", m->candidate);
+  if (m->type == TM_MSG_DISPLAY) {
+    json_builder_set_member_name(b, "video");
+    json_builder_add_boolean_value(b, m->video == 1);
+  }
   if (m->type == TM_MSG_CANDIDATE) {
     json_builder_set_member_name(b, "sdpMLineIndex");
     json_builder_add_int_value(b, m->mline);
@@ -105,7 +110,7 @@ check_round_trip(const TmMessage *m)
   TmMessage again;
   const char *detail = NULL;
   check(tm_message_parse(json, len, &again, &detail) == TM_MESSAGE_OK);
-  check(again.type == m->type && again.mline == m->mline);
+  check(again.type == m->type && again.mline == m->mline && again.video == m->video);
   check(str_equal(again.token, m->token) && str_equal(again.sdp, m->sdp));
   check(str_equal(again.feed, m->feed) && str_equal(again.target, m->target));
   check(str_equal(again.candidate, m->candidate));

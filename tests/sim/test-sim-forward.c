@@ -81,6 +81,52 @@ test_reordered(void)
   tm_sim_free(sim);
 }
 
+/* A receiver whose screen does not show a feed's picture (display) gets its sound but no video,
+ * and its link no longer limits the feed's sender; the preference outlives a new subscription;
+ * shown again, the picture starts at a key frame, asked for at once. */
+static void
+test_not_shown(void)
+{
+  TmSim *sim = tm_sim_new(false, 0);
+  TmSimScene s;
+  tm_sim_scene(sim, &s);
+  tm_sim_scene_add_clerk(sim, &s);
+  tm_sim_send_video(sim, s.pub, 100, 2, true);
+  g_assert_cmpuint(s.sub->rtp_in->len, ==, 2);
+  tm_hearing_set_shown(sim->hearing, s.witness, s.judge, false, sim->now);
+  tm_sim_run(sim);
+  uint16_t seq = tm_sim_send_video(sim, s.pub, 102, 5, true);
+  tm_sim_send_rtp(s.pub, 111, 1000, 48000, 0xA, tm_sim_opus, sizeof tm_sim_opus);
+  g_assert_cmpuint(s.sub->rtp_in->len, ==, 3); /* the sound only */
+  g_assert_cmpuint(tm_sim_browser_nth_rtp(s.sub, 2).ssrc, ==, s.audio_ssrc);
+  g_assert_cmpuint(s.sub2->rtp_in->len, ==, 8); /* the clerk: everything */
+  g_assert_cmpuint(tm_peer_stats(s.sub->peer)->drop_not_shown, ==, 5);
+  g_assert_false(tm_peer_track_enabled(s.sub->peer, TM_TRACK_VIDEO));
+  g_assert_true(g_ptr_array_find(s.witness->not_shown, s.judge, NULL));
+  /* Shown again: a key frame is asked for, and the picture starts with one. */
+  tm_sim_advance(sim, 1000000);
+  int plis = tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_PLI);
+  tm_hearing_set_shown(sim->hearing, s.witness, s.judge, true, sim->now);
+  tm_sim_run(sim);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_PLI), ==, plis + 1);
+  seq = tm_sim_send_video(sim, s.pub, seq, 2, false);
+  g_assert_cmpuint(s.sub->rtp_in->len, ==, 3); /* delta frames wait for the key frame */
+  tm_sim_send_video(sim, s.pub, seq, 1, true);
+  g_assert_cmpuint(s.sub->rtp_in->len, ==, 4);
+  TmRtpPacket first = tm_sim_browser_nth_rtp(s.sub, 3);
+  g_assert_true(tm_vp8_is_keyframe(first.payload, first.payload_len));
+  /* Hidden again, then the witness subscribes anew: still not shown. */
+  tm_hearing_set_shown(sim->hearing, s.witness, s.judge, false, sim->now);
+  tm_hearing_close_subscription(sim->hearing, s.witness, s.judge);
+  tm_sim_run(sim);
+  TmSimBrowser *again = tm_sim_connect(sim, s.witness, s.judge, 111, 96, false);
+  g_assert_true(again->connected);
+  tm_sim_send_video(sim, s.pub, 500, 3, true);
+  g_assert_cmpuint(again->rtp_in->len, ==, 0);
+  g_assert_cmpuint(tm_peer_stats(again->peer)->drop_not_shown, ==, 3);
+  tm_sim_free(sim);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -88,5 +134,6 @@ main(int argc, char **argv)
   g_test_add_func("/sim/forward/audio", test_audio);
   g_test_add_func("/sim/forward/video-waits-for-keyframe", test_video_waits_for_keyframe);
   g_test_add_func("/sim/forward/reordered", test_reordered);
+  g_test_add_func("/sim/forward/not-shown", test_not_shown);
   return g_test_run();
 }

@@ -83,6 +83,15 @@ test_types(void)
   g_assert_cmpstr(m.feed, ==, "p\xc3\xa9");
   tm_message_clear(&m);
 
+  parse_expect("{\"type\":\"display\",\"feed\":\"p3\",\"video\":false}", TM_MESSAGE_OK, &m);
+  g_assert_cmpint(m.type, ==, TM_MSG_DISPLAY);
+  g_assert_cmpstr(m.feed, ==, "p3");
+  g_assert_cmpint(m.video, ==, 0);
+  tm_message_clear(&m);
+  parse_expect("{\"type\":\"display\",\"feed\":\"p3\",\"video\":true}", TM_MESSAGE_OK, &m);
+  g_assert_cmpint(m.video, ==, 1);
+  tm_message_clear(&m);
+
   parse_expect("{\"type\":\"candidate\",\"target\":\"publish\",\"candidate\":\"candidate:1 1 UDP "
                "2013266431 127.0.0.1 40402 typ host\",\"sdpMLineIndex\":1}",
                TM_MESSAGE_OK, &m);
@@ -378,6 +387,9 @@ test_members(void)
     { "{\"type\":\"subscribe\",\"feed\":\"p1\"}", "member \"sdp\" is missing" },
     { "{\"type\":\"subscribe\",\"feed\":1,\"sdp\":\"v=0\"}", "member \"feed\" must be a string" },
     { "{\"type\":\"unsubscribe\"}", "member \"feed\" is missing" },
+    { "{\"type\":\"display\",\"feed\":\"p1\"}", "member \"video\" is missing" },
+    { "{\"type\":\"display\",\"feed\":\"p1\",\"video\":1}",
+      "member \"video\" must be true or false" },
     { "{\"type\":\"unsubscribe\",\"feed\":[]}", "member \"feed\" must be a string" },
     { "{\"type\":\"unsubscribe\",\"feed\":\"p\\n1\"}",
       "member \"feed\" must not contain control characters" },
@@ -409,7 +421,7 @@ test_names(void)
 {
   static const char *const names[TM_MSG_COUNT] = {
     "join",   "publish", "subscribe", "unsubscribe", "candidate",
-    "status", "leave",   "ping",      "control",
+    "status", "leave",   "ping",      "control",     "display",
   };
   for (int t = 0; t < TM_MSG_COUNT; t++)
     g_assert_cmpstr(tm_message_type_name((TmMessageType) t), ==, names[t]);

@@ -22,6 +22,7 @@ const s = {
   me: null,            // {id, name, role, state, ...} as the relay's `joined` says
   title: '',
   participants: new Map(),
+  displayed: new Map(),  // feed id -> whether the relay was told its picture is shown
   streams: new Map(),  // feed id -> MediaStream received
   links: new Map(),    // participant id -> link quality
   waiting: [],
@@ -320,6 +321,7 @@ function republish() {
 
 function onJoined(m) {
   peers.iceServers = iceServersFrom(m.iceServers);
+  s.displayed = new Map();  // a new session: the relay is told again (tellDisplay)
   s.resume = m.resume || null;
   s.grace = m.grace || 0;
   s.relayStopping = false;
@@ -487,9 +489,24 @@ function render() {
   }
   views.renderMe(s);
   views.renderTiles(s, actions);
+  tellDisplay();
   if (isStaff(s.me.role)) {
     views.renderWaitingList(s, actions);
     views.renderMeasures(s);
+  }
+}
+
+/* Tells the relay which pictures this screen shows (a tile each): it sends no video that is not
+   shown, which leaves a slow link — the witness's, far away — to the pictures that are. Sound
+   comes from everyone whatever is shown. */
+function tellDisplay() {
+  const shown = new Set([...$('tiles').children].map((li) => li.dataset.id));
+  for (const p of s.participants.values()) {
+    const video = shown.has(p.id);
+    if (p.state === 'waiting' || s.displayed.get(p.id) === video)
+      continue;
+    s.displayed.set(p.id, video);
+    signalling.send({ type: 'display', feed: p.id, video });
   }
 }
 
