@@ -44,7 +44,9 @@ def flowing(judge, witness, since_judge, since_witness):
 
 def outage(link, relay, judge, witness, judge_token, seconds, what):
     """Cuts the link for SECONDS; checks the relay shows the witness reconnecting, then back
-    with the same id and admitted; returns the seconds from the link's return to media."""
+    with the same id and admitted; returns the seconds from the link's return until 30 more
+    frames were shown each way, and the judge's longest freeze of the witness's picture minus
+    the outage: when the first picture came back."""
     before = witness_row(relay, judge_token)
     link.outage(True)
     t_off = time.time()
@@ -69,7 +71,8 @@ def outage(link, relay, judge, witness, judge_token, seconds, what):
     r = remote_by_name(judge.last(), "Witness A")
     check(r is not None and abs(r["video"].get("g", 0) - 255) <= 40,
           f"{what}: the judge sees the witness's green again ({r and r['video']})")
-    return took
+    first = (r or {}).get("video", {}).get("longest_freeze_ms", 0) / 1000 - seconds
+    return took, first
 
 
 def main():
@@ -93,8 +96,10 @@ def main():
             check(rc == 0, f"recording starts ({err})")
             short = outage(link, relay, judge, witness, judge_token, 10, "10 s outage")
             long = outage(link, relay, judge, witness, judge_token, 40, "40 s outage")
-            log(f"figures: media back {short:.1f} s after a 10 s outage, {long:.1f} s after a "
-                f"40 s outage")
+            log(f"figures: after a 10 s outage the first picture of the witness came back "
+                f"{short[1]:.1f} s after the link (the judge's longest freeze minus the outage), "
+                f"30 frames each way {short[0]:.1f} s after; after a 40 s outage "
+                f"{long[1]:.1f} s and {long[0]:.1f} s")
             rc, out, err = ctl(relay, console, "record", "stop")
             path = out.splitlines()[-1] if rc == 0 and out else None
             check(path is not None, f"recording stops ({err})")
