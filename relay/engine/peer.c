@@ -139,7 +139,9 @@ struct _TmPeer {
   int64_t last_report_us;
   TmTokenBucket keyframe_bucket; /* our requests upstream ... */
   bool keyframe_pending;         /* ... one asked for while the bucket was empty: sent when it
-                                    refills, so that no receiver waits longer than it must */
+                                    refills unless a key frame came meanwhile (the one asked
+                                    for just before), so that no receiver waits longer than
+                                    it must and none more are made than are needed */
   bool asked_keyframe;           /* subscribe: asked for the first key frame once ICE was up */
   TmTokenBucket rtx_bucket;      /* NACK answers, packets */
   TmTokenBucket rtx_bytes;       /* NACK answers, bytes: a share of what the receiver takes */
@@ -876,6 +878,10 @@ handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
   }
   p->stats.rtp_in++;
   p->stats.bytes_in += len;
+  /* A key frame answers every request made before it: none is left to send. */
+  if (track == TM_TRACK_VIDEO && p->keyframe_pending &&
+      tm_vp8_is_keyframe(pkt.payload, pkt.payload_len))
+    p->keyframe_pending = false;
   update_in_stream(p, track, &pkt, now_us);
   tm_bwe_on_packet(&p->bwe, len, pkt.ts, track == TM_TRACK_VIDEO ? p->in[track].clock_rate : 0,
                    now_us);

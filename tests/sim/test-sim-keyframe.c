@@ -1,6 +1,7 @@
 /* test-sim-keyframe.c — key-frame requests: a receiver's PLI or FIR reaches the publisher as a
  * PLI, rate-limited per publisher (about three a second), however many receivers ask and however
- * often; one asked for while the limit holds goes out as soon as it allows; a new receiver's
+ * often; one asked for while the limit holds goes out as soon as it allows, unless a key frame
+ * came meanwhile; a new receiver's
  * first key frame is asked for as soon as its ICE is up (its first DTLS flight). */
 #include <glib.h>
 
@@ -44,6 +45,25 @@ test_rate_limited(void)
   fir.firs[0] = (TmRtcpFirItem){ s.video_ssrc, 1 };
   tm_sim_send_rtcp(s.sub, &fir);
   g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_PLI), ==, plis + 3);
+  tm_sim_free(sim);
+}
+
+/* A request made while the limit holds is answered by the key frame already asked for: once it
+ * arrives, no second PLI follows (each key frame costs the link several frames' worth). */
+static void
+test_answered_by_keyframe(void)
+{
+  TmSim *sim = tm_sim_new(false, 0);
+  TmSimScene s;
+  start_video(sim, &s);
+  tm_sim_advance(sim, 2000000);
+  int plis = tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_PLI);
+  tm_sim_send_pli(s.sub, s.video_ssrc);
+  tm_sim_send_pli(s.sub, s.video_ssrc);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_PLI), ==, plis + 1);
+  tm_sim_send_video(sim, s.pub, 200, 1, true); /* the key frame asked for */
+  tm_sim_advance(sim, 1000000);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_PLI), ==, plis + 1);
   tm_sim_free(sim);
 }
 
@@ -103,6 +123,7 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/sim/keyframe/rate-limited", test_rate_limited);
   g_test_add_func("/sim/keyframe/new-receiver", test_new_receiver);
+  g_test_add_func("/sim/keyframe/answered-by-keyframe", test_answered_by_keyframe);
   g_test_add_func("/sim/keyframe/storm", test_storm);
   return g_test_run();
 }
