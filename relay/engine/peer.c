@@ -137,11 +137,7 @@ struct _TmPeer {
   int64_t next_report_us;
   uint64_t bytes_at_last_report;
   int64_t last_report_us;
-  TmTokenBucket keyframe_bucket; /* our requests upstream ... */
-  bool keyframe_pending;         /* ... one asked for while the bucket was empty: sent when it
-                                    refills unless a key frame came meanwhile (the one asked
-                                    for just before), so that no receiver waits longer than
-                                    it must and none more are made than are needed */
+  TmTokenBucket keyframe_bucket; /* our requests upstream */
   bool asked_keyframe;           /* subscribe: asked for the first key frame once ICE was up */
   TmTokenBucket rtx_bucket;      /* NACK answers, packets */
   TmTokenBucket rtx_bytes;       /* NACK answers, bytes: a share of what the receiver takes */
@@ -649,11 +645,8 @@ tm_peer_request_keyframe(TmPeer *p, int64_t now_us)
   InStream *in = &p->in[TM_TRACK_VIDEO];
   if (p->kind != TM_PEER_PUBLISH || !p->connected || !in->active)
     return;
-  if (!tm_token_bucket_take(&p->keyframe_bucket, now_us)) {
-    p->keyframe_pending = true;
+  if (!tm_token_bucket_take(&p->keyframe_bucket, now_us))
     return;
-  }
-  p->keyframe_pending = false;
   TmRtcpPacket pkt;
   memset(&pkt, 0, sizeof pkt);
   pkt.kind = TM_RTCP_KIND_PLI;
@@ -878,10 +871,6 @@ handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
   }
   p->stats.rtp_in++;
   p->stats.bytes_in += len;
-  /* A key frame answers every request made before it: none is left to send. */
-  if (track == TM_TRACK_VIDEO && p->keyframe_pending &&
-      tm_vp8_is_keyframe(pkt.payload, pkt.payload_len))
-    p->keyframe_pending = false;
   update_in_stream(p, track, &pkt, now_us);
   tm_bwe_on_packet(&p->bwe, len, pkt.ts, track == TM_TRACK_VIDEO ? p->in[track].clock_rate : 0,
                    now_us);
@@ -1107,8 +1096,6 @@ void
 tm_peer_handle_timeout(TmPeer *p, int64_t now_us)
 {
   tm_dtls_handle_timeout(p->dtls, now_us);
-  if (p->keyframe_pending && tm_token_bucket_ready_us(&p->keyframe_bucket, now_us) <= now_us)
-    tm_peer_request_keyframe(p, now_us);
   if (p->twcc != NULL && tm_twcc_next_deadline(p->twcc) <= now_us)
     send_twcc(p, now_us);
   if (p->connected && p->in[TM_TRACK_VIDEO].n_pending > 0)
@@ -1130,8 +1117,6 @@ int64_t
 tm_peer_next_deadline(const TmPeer *p)
 {
   int64_t d = MIN(tm_dtls_next_deadline(p->dtls), p->next_report_us);
-  if (p->keyframe_pending)
-    d = MIN(d, tm_token_bucket_ready_us(&p->keyframe_bucket, p->keyframe_bucket.last_us));
   if (p->twcc != NULL)
     d = MIN(d, tm_twcc_next_deadline(p->twcc));
   const InStream *in = &p->in[TM_TRACK_VIDEO];

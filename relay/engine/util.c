@@ -184,17 +184,6 @@ tm_token_bucket_take_n(TmTokenBucket *b, double n, int64_t now_us)
   return true;
 }
 
-int64_t
-tm_token_bucket_ready_us(const TmTokenBucket *b, int64_t now_us)
-{
-  double tokens = b->tokens;
-  if (now_us > b->last_us)
-    tokens += (double) (now_us - b->last_us) * b->rate_per_sec / 1e6;
-  if (tokens >= 1.0 || b->rate_per_sec <= 0)
-    return now_us;
-  return now_us + (int64_t) ((1.0 - tokens) * 1e6 / b->rate_per_sec) + 1;
-}
-
 bool
 tm_token_bucket_take(TmTokenBucket *b, int64_t now_us)
 {

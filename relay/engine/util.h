@@ -71,8 +71,6 @@ void tm_token_bucket_init(TmTokenBucket *b, double rate_per_sec, double burst, i
 bool tm_token_bucket_take(TmTokenBucket *b, int64_t now_us);
 /* Takes N tokens if that many are available (a bucket of bytes, say). */
 bool tm_token_bucket_take_n(TmTokenBucket *b, double n, int64_t now_us);
-/* When the next whole token will be there (NOW_US or later). */
-int64_t tm_token_bucket_ready_us(const TmTokenBucket *b, int64_t now_us);
 
 /* Upper-case hex with ':' between bytes into OUT (needs 3*len bytes). */
 void tm_hex_colon(const uint8_t *bytes, size_t len, char *out);
