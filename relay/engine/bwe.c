@@ -17,10 +17,6 @@
 #define DELAY_DECREASE_FACTOR 0.85
 #define DELAY_DECREASE_EVERY_US 1000000
 #define FRAME_GAP_RESET_US 1000000 /* a pause (mute, policy) restarts the trend */
-#define RTT_WINDOW_US 30000000     /* the least round trip: over this window and the one before */
-#define RTT_QUEUE_MIN_MS 60.0      /* above the least by this much, or ... */
-#define RTT_QUEUE_SHARE 0.3        /* ... this share of it: a queue */
-#define RTT_QUEUE_REPORTS 2        /* reports in a row before the estimate drops */
 
 void
 tm_bwe_init(TmBwe *b)
@@ -179,7 +175,7 @@ tm_bwe_on_loss(TmBwe *b, double fraction_lost, int64_t now_us)
   double dt = CLAMP((double) (now_us - b->last_loss_us) / 1e6, 0.0, 2.0);
   b->last_loss_us = now_us;
   if (fraction_lost < LOSS_LOW) {
-    if (!b->overusing && !b->queueing) {
+    if (!b->overusing) {
       double up = b->rate_bps * pow(INCREASE_PER_SEC, dt);
       double limit = INCREASE_MAX_OVER_MEASURED * measured + INCREASE_HEADROOM_BPS;
       b->rate_bps = up > limit ? MAX(b->rate_bps, limit) : up;
@@ -188,33 +184,6 @@ tm_bwe_on_loss(TmBwe *b, double fraction_lost, int64_t now_us)
     b->rate_bps *= 1 - 0.5 * MIN(fraction_lost, 1.0);
   }
   b->rate_bps = clamp_rate(b->rate_bps);
-}
-
-void
-tm_bwe_on_rtt(TmBwe *b, double rtt_ms, int64_t now_us)
-{
-  if (!(rtt_ms > 0))
-    return;
-  if (b->rtt_min_ms <= 0 || now_us - b->rtt_window_us >= RTT_WINDOW_US) {
-    b->rtt_min_prev_ms = b->rtt_min_ms;
-    b->rtt_min_ms = rtt_ms;
-    b->rtt_window_us = now_us;
-  } else if (rtt_ms < b->rtt_min_ms) {
-    b->rtt_min_ms = rtt_ms;
-  }
-  double least = b->rtt_min_prev_ms > 0 ? MIN(b->rtt_min_ms, b->rtt_min_prev_ms) : b->rtt_min_ms;
-  bool high = rtt_ms > least + MAX(RTT_QUEUE_MIN_MS, RTT_QUEUE_SHARE * least);
-  b->rtt_high = high ? b->rtt_high + 1 : 0;
-  b->queueing = high;
-  if (b->rtt_high < RTT_QUEUE_REPORTS || b->rate_bps <= 0 ||
-      now_us - b->last_delay_decrease_us < DELAY_DECREASE_EVERY_US)
-    return;
-  double measured = (double) tm_bwe_measured_bps(b, now_us);
-  if (measured > 0 && DELAY_DECREASE_FACTOR * measured < b->rate_bps) {
-    b->rate_bps = clamp_rate(DELAY_DECREASE_FACTOR * measured);
-    b->last_delay_decrease_us = now_us;
-    b->queue_events++;
-  }
 }
 
 uint64_t

@@ -10,12 +10,7 @@
  * - a delay trend for video: per frame, the one-way delay variation (arrival time against RTP
  *   timestamp), accumulated, smoothed and fitted by least squares over the last 20 frames; a
  *   slope above 0.1 (the queue grows by 100 ms a second) held for 500 ms is overuse, and the
- *   estimate drops to 0.85 × the measured rate, at most once a second;
- * - for what the relay sends, a round-trip rule on the receiver's reports: a round trip more
- *   than max(60 ms, 30 %) above the least of the last 30-60 s means a queue is building on the
- *   way to the receiver — the estimate stops growing, and on the second such report in a row
- *   drops to 0.85 × the measured rate, at most once a second — before the queue overflows
- *   into loss.
+ *   estimate drops to 0.85 × the measured rate, at most once a second.
  *
  * The estimate starts from the measured rate at the first report, at least TM_BWE_START_BPS, and
  * stays within TM_BWE_MIN_BPS .. TM_BWE_MAX_BPS. Pure: time comes in as now_us, nothing is allocated. */
@@ -53,12 +48,6 @@ typedef struct {
   bool overusing;
   int64_t last_delay_decrease_us;
   uint64_t overuse_events;
-  /* round trips (receivers' reports) */
-  double rtt_min_ms, rtt_min_prev_ms; /* least in this window and the one before; 0: none */
-  int64_t rtt_window_us;              /* when this window started */
-  unsigned rtt_high;                  /* reports in a row above the queue threshold */
-  bool queueing;
-  uint64_t queue_events;
 } TmBwe;
 
 void tm_bwe_init(TmBwe *b);
@@ -66,8 +55,6 @@ void tm_bwe_init(TmBwe *b);
  * (video, in order) also feeds the delay trend with its RTP timestamp TS; 0 counts bytes only
  * (audio, retransmissions). */
 void tm_bwe_on_packet(TmBwe *b, size_t bytes, uint32_t ts, uint32_t clock_rate, int64_t now_us);
-/* A round-trip time from a receiver's report on what we send: applies the round-trip rule. */
-void tm_bwe_on_rtt(TmBwe *b, double rtt_ms, int64_t now_us);
 /* The share of packets lost (0..1) since the last report: applies the loss rule. */
 void tm_bwe_on_loss(TmBwe *b, double fraction_lost, int64_t now_us);
 /* The rate measured over the last second, bit/s. */

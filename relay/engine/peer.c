@@ -890,20 +890,16 @@ handle_report_blocks(TmPeer *p, const TmRtcpPacket *pkt, int64_t now_us)
       continue;
     any = true;
     p->stats.fraction_lost = b->fraction_lost / 256.0;
-    bool video_report = p->kind == TM_PEER_SUBSCRIBE && b->ssrc == p->out[TM_TRACK_VIDEO].ssrc;
-    if (b->lsr != 0) {
-      uint32_t now_mid = (uint32_t) (ntp_from_us(now_us + p->wall_offset_us) >> 16);
-      uint32_t rtt = now_mid - b->lsr - b->dlsr; /* 1/65536 s */
-      if (rtt < 65536u * 10) {
-        p->stats.rtt_ms = rtt * 1000.0 / 65536.0;
-        if (video_report) /* a queue on the way to the receiver, before its loss */
-          tm_bwe_on_rtt(&p->bwe, p->stats.rtt_ms, now_us);
-      }
-    }
-    if (video_report) {
+    if (p->kind == TM_PEER_SUBSCRIBE && b->ssrc == p->out[TM_TRACK_VIDEO].ssrc) {
       tm_bwe_on_loss(&p->bwe, b->fraction_lost / 256.0, now_us);
       p->receiver_report_us = now_us;
       p->stats.estimate_bps = tm_peer_receiver_estimate(p, now_us);
+    }
+    if (b->lsr != 0) {
+      uint32_t now_mid = (uint32_t) (ntp_from_us(now_us + p->wall_offset_us) >> 16);
+      uint32_t rtt = now_mid - b->lsr - b->dlsr; /* 1/65536 s */
+      if (rtt < 65536u * 10)
+        p->stats.rtt_ms = rtt * 1000.0 / 65536.0;
     }
   }
   p->stats.reports_in += any && p->kind == TM_PEER_SUBSCRIBE;

@@ -1,8 +1,6 @@
 /* test-bwe.c — the receive-side estimator with virtual time: the loss rule (down at 15 %, held at
  * 5 %, back up at 0 %), its bounds, no growth past what the sender uses, and the delay trend
- * (quiet under jitter, overuse within a second of a rate step into a queue), and the round-trip
- * rule on a receiver's reports (a queue stops growth, two reports of it cut the estimate, its
- * baseline follows a longer path within a minute). */
+ * (quiet under jitter, overuse within a second of a rate step into a queue). */
 #include <glib.h>
 
 #include "bwe.h"
@@ -172,58 +170,11 @@ test_delay_trend(void)
   g_rand_free(l.rand);
 }
 
-/* One second at RATE with a report of no loss and round trip RTT. */
-static void
-second_with_rtt(TmBwe *b, int64_t *now, double rate, double rtt)
-{
-  int packets = MAX(1, (int) (rate / 8000));
-  for (int i = 0; i < packets; i++)
-    tm_bwe_on_packet(b, 1000, 0, 0, *now + (int64_t) i * SEC / packets);
-  *now += SEC;
-  tm_bwe_on_rtt(b, rtt, *now);
-  tm_bwe_on_loss(b, 0, *now);
-}
-
-static void
-test_round_trip_rule(void)
-{
-  TmBwe b;
-  tm_bwe_init(&b);
-  int64_t now = 10 * SEC;
-  /* 200 ms (± 20) without loss: the estimate grows */
-  for (int i = 0; i < 5; i++)
-    second_with_rtt(&b, &now, 500000, 200 + (i % 2 ? 20 : -20));
-  uint64_t grown = tm_bwe_estimate(&b);
-  g_assert_false(b.queueing);
-  second_with_rtt(&b, &now, 500000, 235); /* within the margin: still growing */
-  g_assert_cmpuint(tm_bwe_estimate(&b), >, grown);
-  /* a queue: 300 ms once stops the growth ... */
-  grown = tm_bwe_estimate(&b);
-  second_with_rtt(&b, &now, 500000, 300);
-  g_assert_true(b.queueing);
-  g_assert_cmpuint(tm_bwe_estimate(&b), ==, grown);
-  /* ... and twice cuts the estimate to 0.85 × what is sent, before any loss */
-  second_with_rtt(&b, &now, 500000, 320);
-  g_assert_cmpuint(tm_bwe_estimate(&b), <=, 0.85 * 500000 + 1000);
-  g_assert_cmpuint(tm_bwe_estimate(&b), >=, 0.85 * 500000 - 60000);
-  g_assert_cmpuint(b.queue_events, ==, 1);
-  /* the queue drains: growth again */
-  uint64_t cut = tm_bwe_estimate(&b);
-  second_with_rtt(&b, &now, 400000, 205);
-  g_assert_false(b.queueing);
-  g_assert_cmpuint(tm_bwe_estimate(&b), >, cut);
-  /* A longer path for good (350 ms): after a minute it is the new baseline, not a queue. */
-  for (int i = 0; i < 70; i++)
-    second_with_rtt(&b, &now, 400000, 350);
-  g_assert_false(b.queueing);
-}
-
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/bwe/loss-rule", test_loss_rule);
-  g_test_add_func("/bwe/round-trip-rule", test_round_trip_rule);
   g_test_add_func("/bwe/no-growth-past-use", test_no_growth_past_use);
   g_test_add_func("/bwe/delay-trend", test_delay_trend);
   g_test_add_func("/bwe/key-frames-are-not-overuse", test_key_frames_are_not_overuse);
