@@ -84,7 +84,9 @@ tm_ice_new(GMainContext *context, const TmIceOptions *options, const TmIceListen
   return ice;
 }
 
-/* On the agent's context: after any callback that was in progress there has returned. */
+/* On the agent's context: after any callback that was in progress there has returned. (The
+ * stream goes at once, in tm_ice_free: a stream without a receive callback would leave its
+ * sockets' sources ready with what arrives, and the context busy, until removed.) */
 static gboolean
 release(gpointer data)
 {

@@ -21,6 +21,16 @@ struct _TmWorkers {
   TmWorker *workers;
 };
 
+static void
+post(GMainContext *context, gint priority, GSourceFunc func, gpointer data, GDestroyNotify notify)
+{
+  GSource *src = g_idle_source_new();
+  g_source_set_priority(src, priority);
+  g_source_set_callback(src, func, data, notify);
+  g_source_attach(src, context);
+  g_source_unref(src);
+}
+
 static gpointer
 worker_run(gpointer data)
 {
@@ -66,8 +76,9 @@ tm_workers_free(TmWorkers *ws)
     TmWorker *w = &ws->workers[i];
     if (w->hearings > 0)
       g_warning("media worker %u stops with %u hearing(s) still open", i, w->hearings);
-    /* Queued behind what is already waiting there; the drain in worker_run runs the rest. */
-    tm_workers_post(w->context, quit_loop, w->loop, NULL);
+    /* From the loop itself (a quit before it started would be lost), ahead of anything else
+     * ready there; whatever is still queued runs in the drain of worker_run. */
+    post(w->context, G_PRIORITY_HIGH, quit_loop, w->loop, NULL);
     g_thread_join(w->thread);
     g_main_loop_unref(w->loop);
     g_main_context_unref(w->context);
@@ -117,8 +128,5 @@ tm_workers_context(TmWorkers *ws, TmWorker *worker)
 void
 tm_workers_post(GMainContext *context, GSourceFunc func, gpointer data, GDestroyNotify notify)
 {
-  GSource *src = g_idle_source_new();
-  g_source_set_callback(src, func, data, notify);
-  g_source_attach(src, context);
-  g_source_unref(src);
+  post(context, G_PRIORITY_DEFAULT_IDLE, func, data, notify);
 }
