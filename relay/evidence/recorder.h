@@ -17,8 +17,10 @@
  * id, or a new id with the same name and role — keeps its index and tracks; a track silent for
  * more than a second that later resumes gives a gap (from its last packet to the next).
  *
- * Not thread-safe against itself: one media thread calls in, and tm_recorder_stop is called
- * after the last of those calls returned. */
+ * Not thread-safe against itself: its calls must never overlap, and tm_recorder_stop comes after
+ * the last of them returned. The relay makes them under the hearing's lock, from the hearing's
+ * media worker (packets, a publisher's tracks) and from the control thread (the rest), so they
+ * reach the queue one at a time and in order. */
 #pragma once
 
 #include <glib.h>

@@ -18,6 +18,7 @@ tm_config_init(TmConfig *c)
   c->port_max = 29999;
   c->state_dir = g_strdup("/var/lib/testimony");
   c->turn_lifetime = TM_CONFIG_TURN_LIFETIME_DEFAULT;
+  c->media_workers = -1;
 }
 
 void
@@ -57,6 +58,7 @@ tm_config_copy(TmConfig *dst, const TmConfig *src)
   dst->turn_servers = g_strdupv(src->turn_servers);
   dst->turn_secret = g_strdup(src->turn_secret);
   dst->turn_lifetime = src->turn_lifetime;
+  dst->media_workers = src->media_workers;
 }
 
 gboolean
@@ -74,6 +76,24 @@ tm_config_set_ports(TmConfig *c, const char *range, GError **error)
   }
   c->port_min = (guint) lo;
   c->port_max = (guint) hi;
+  return TRUE;
+}
+
+gboolean
+tm_config_set_media_workers(TmConfig *c, const char *text, GError **error)
+{
+  guint64 n = 0;
+  if (g_ascii_strcasecmp(text, "auto") == 0) {
+    c->media_workers = -1;
+    return TRUE;
+  }
+  if (!g_ascii_string_to_unsigned(text, 10, 0, TM_CONFIG_MEDIA_WORKERS_MAX, &n, NULL)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                "media-workers \"%s\" is not auto or a number from 0 to %d", text,
+                TM_CONFIG_MEDIA_WORKERS_MAX);
+    return FALSE;
+  }
+  c->media_workers = (int) n;
   return TRUE;
 }
 
@@ -110,10 +130,10 @@ tm_config_split_listen(const char *listen, char **host, guint *port, GError **er
 }
 
 static const char *const known_keys[] = {
-  "listen",         "media-address",   "ports",   "state-dir",
-  "certificate",    "private-key",     "web-dir", "remote-candidates",
-  "metrics-listen", "trusted-proxies", "ice-tcp", "turn-server",
-  "turn-secret",    "turn-lifetime",   NULL,
+  "listen",         "media-address",   "ports",         "state-dir",
+  "certificate",    "private-key",     "web-dir",       "remote-candidates",
+  "metrics-listen", "trusted-proxies", "ice-tcp",       "turn-server",
+  "turn-secret",    "turn-lifetime",   "media-workers", NULL,
 };
 
 /* A key that is present replaces *DST; one present but unreadable (not UTF-8, a bad escape) is
@@ -255,7 +275,7 @@ config_from_keyfile(TmConfig *c, GKeyFile *kf, const char *path, GError **error)
       return FALSE;
     }
   }
-  g_autofree char *ports = NULL;
+  g_autofree char *ports = NULL, *workers = NULL;
   return take_string(kf, path, "listen", &c->listen, error) &&
     take_list(kf, path, "media-address", &c->media_addresses, error) &&
     take_string(kf, path, "ports", &ports, error) &&
@@ -270,5 +290,7 @@ config_from_keyfile(TmConfig *c, GKeyFile *kf, const char *path, GError **error)
     take_bool(kf, path, "ice-tcp", &c->ice_tcp, error) &&
     take_list(kf, path, "turn-server", &c->turn_servers, error) &&
     take_string(kf, path, "turn-secret", &c->turn_secret, error) &&
-    take_lifetime(kf, path, &c->turn_lifetime, error);
+    take_lifetime(kf, path, &c->turn_lifetime, error) &&
+    take_string(kf, path, "media-workers", &workers, error) &&
+    (workers == NULL || tm_config_set_media_workers(c, workers, error));
 }

@@ -19,7 +19,11 @@ typedef struct {
   char **turn_servers;      /* "turn:HOST:PORT?transport=udp", "turns:..."; NULL = none */
   char *turn_secret;        /* coturn's static-auth-secret; required with turn_servers */
   guint turn_lifetime;      /* seconds the credentials a participant gets stay valid */
+  int media_workers;        /* media worker threads; 0 = none (the control thread); -1 = one per
+                               CPU the relay may run on */
 } TmConfig;
+
+#define TM_CONFIG_MEDIA_WORKERS_MAX 64
 
 #define TM_CONFIG_TURN_LIFETIME_DEFAULT 43200
 #define TM_CONFIG_TURN_LIFETIME_MIN 300
@@ -35,6 +39,8 @@ gboolean tm_config_load_data(TmConfig *c, const char *data, gsize len, const cha
 /* Checks what can only be judged together (TURN servers and secret), after the file and the
  * flags. */
 gboolean tm_config_check(const TmConfig *c, GError **error);
+/* Parses the media-workers setting ("auto" or 0 to TM_CONFIG_MEDIA_WORKERS_MAX) into C. */
+gboolean tm_config_set_media_workers(TmConfig *c, const char *text, GError **error);
 /* Parses "MIN-MAX" into C. */
 gboolean tm_config_set_ports(TmConfig *c, const char *range, GError **error);
 /* Copies SRC into DST (initialized or cleared). */

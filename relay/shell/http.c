@@ -72,6 +72,8 @@ on_status(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable
   gboolean admitted = holder != NULL && holder->participant != NULL &&
     holder->participant->state == TM_STATE_ADMITTED;
   g_autoptr(JsonBuilder) b = NULL;
+  if (room != NULL)
+    tm_room_enter(room);
   if (room != NULL && (staff || admitted)) {
     b = tm_room_status(room);
   } else if (room != NULL) { /* waiting, or not in the hearing: no one else's names */
@@ -88,6 +90,8 @@ on_status(SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable
     json_builder_end_array(b);
     json_builder_end_object(b);
   }
+  if (room != NULL)
+    tm_room_exit(room);
   respond_json(msg, 200, b);
 }
 

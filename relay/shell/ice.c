@@ -4,6 +4,7 @@
 #include "proxy.h"
 
 #include <agent.h>
+#include <stdatomic.h>
 #include <string.h>
 
 struct _TmIce {
@@ -14,9 +15,9 @@ struct _TmIce {
   void *user_data;
   char *ufrag;
   char *pwd;
-  gboolean failed;
-  int64_t last_receive_us;
-  char **own; /* the relay's media addresses */
+  gint failed;                     /* atomic */
+  _Atomic int64_t last_receive_us; /* written where it receives, read by the control thread */
+  char **own;                      /* the relay's media addresses */
   guint port_min, port_max;
   GPtrArray *remote_allowed; /* the options' when it was made (a reload replaces theirs) */
 };
@@ -25,7 +26,7 @@ static void
 on_recv(NiceAgent *agent, guint stream, guint component, guint len, gchar *buf, gpointer data)
 {
   TmIce *ice = data;
-  ice->last_receive_us = g_get_monotonic_time();
+  atomic_store_explicit(&ice->last_receive_us, g_get_monotonic_time(), memory_order_relaxed);
   ice->listener.receive(ice->user_data, (const uint8_t *) buf, len);
 }
 
@@ -33,10 +34,9 @@ static void
 on_state(NiceAgent *agent, guint stream, guint component, guint state, gpointer data)
 {
   TmIce *ice = data;
-  if (state == NICE_COMPONENT_STATE_FAILED && !ice->failed) {
-    ice->failed = TRUE;
+  /* once, whichever thread libnice reports it on */
+  if (state == NICE_COMPONENT_STATE_FAILED && g_atomic_int_compare_and_exchange(&ice->failed, 0, 1))
     ice->listener.failed(ice->user_data);
-  }
 }
 
 TmIce *
@@ -47,7 +47,7 @@ tm_ice_new(GMainContext *context, const TmIceOptions *options, const TmIceListen
   ice->context = g_main_context_ref(context);
   ice->listener = *listener;
   ice->user_data = user_data;
-  ice->last_receive_us = g_get_monotonic_time();
+  atomic_init(&ice->last_receive_us, g_get_monotonic_time());
   ice->own = g_strdupv(options->addresses);
   ice->port_min = options->port_min;
   ice->port_max = options->port_max;
@@ -84,10 +84,22 @@ tm_ice_new(GMainContext *context, const TmIceOptions *options, const TmIceListen
   return ice;
 }
 
+/* On the agent's context: after any callback that was in progress there has returned. (The
+ * stream goes at once, in tm_ice_free: a stream without a receive callback would leave its
+ * sockets' sources ready with what arrives, and the context busy, until removed.) */
 static gboolean
-release_agent(gpointer data)
+release(gpointer data)
 {
-  g_object_unref(data);
+  TmIce *ice = data;
+  if (ice->agent != NULL)
+    g_object_unref(ice->agent);
+  g_main_context_unref(ice->context);
+  g_free(ice->ufrag);
+  g_free(ice->pwd);
+  g_strfreev(ice->own);
+  if (ice->remote_allowed != NULL)
+    g_ptr_array_unref(ice->remote_allowed);
+  g_free(ice);
   return G_SOURCE_REMOVE;
 }
 
@@ -102,18 +114,11 @@ tm_ice_free(TmIce *ice)
       nice_agent_attach_recv(ice->agent, ice->stream, 1, ice->context, NULL, NULL);
       nice_agent_remove_stream(ice->agent, ice->stream);
     }
-    GSource *s = g_idle_source_new();
-    g_source_set_callback(s, release_agent, ice->agent, NULL);
-    g_source_attach(s, ice->context);
-    g_source_unref(s);
   }
-  g_main_context_unref(ice->context);
-  g_free(ice->ufrag);
-  g_free(ice->pwd);
-  g_strfreev(ice->own);
-  if (ice->remote_allowed != NULL)
-    g_ptr_array_unref(ice->remote_allowed);
-  g_free(ice);
+  GSource *s = g_idle_source_new();
+  g_source_set_callback(s, release, ice, NULL);
+  g_source_attach(s, ice->context);
+  g_source_unref(s);
 }
 
 const char *
@@ -243,5 +248,5 @@ tm_ice_send(TmIce *ice, const uint8_t *buf, size_t len)
 int64_t
 tm_ice_last_receive(const TmIce *ice)
 {
-  return ice->last_receive_us;
+  return atomic_load_explicit(&ice->last_receive_us, memory_order_relaxed);
 }

@@ -43,7 +43,9 @@ typedef struct _TmIce TmIce;
 /* Creates the agent on CONTEXT and gathers host candidates (immediately available). */
 TmIce *tm_ice_new(GMainContext *context, const TmIceOptions *options, const TmIceListener *listener,
                   void *user_data, GError **error);
-/* Stops delivery at once; the agent itself is released from an idle callback. */
+/* Stops delivery at once; the agent and ICE itself are released from an idle callback on
+ * CONTEXT, so a callback in progress on that context's thread may still read ICE (and its
+ * user data) until it returns. */
 void tm_ice_free(TmIce *ice);
 
 const char *tm_ice_ufrag(const TmIce *ice);

@@ -42,7 +42,7 @@ fail(const char *what, GError *error)
 
 /* The command line of `serve`: what it overrides in the configuration file. */
 typedef struct {
-  char *config_file, *listen, *ports, *state_dir, *web_dir, *metrics_listen;
+  char *config_file, *listen, *ports, *state_dir, *web_dir, *metrics_listen, *media_workers;
   char **media;
   gboolean ice_tcp;
 } ServeOptions;
@@ -56,6 +56,7 @@ serve_options_clear(ServeOptions *o)
   g_free(o->state_dir);
   g_free(o->web_dir);
   g_free(o->metrics_listen);
+  g_free(o->media_workers);
   g_strfreev(o->media);
 }
 
@@ -79,6 +80,10 @@ serve_config(const ServeOptions *o, TmConfig *config, GError **error)
   }
   if (o->ports != NULL && !tm_config_set_ports(config, o->ports, error)) {
     g_prefix_error(error, "bad --ports: ");
+    return FALSE;
+  }
+  if (o->media_workers != NULL && !tm_config_set_media_workers(config, o->media_workers, error)) {
+    g_prefix_error(error, "bad --media-workers: ");
     return FALSE;
   }
   override(&config->listen, o->listen);
@@ -164,6 +169,10 @@ cmd_serve(int argc, char **argv)
       "Directory of the court's web pages (installed with the relay)", "DIR" },
     { "metrics-listen", 0, 0, G_OPTION_ARG_STRING, &o.metrics_listen,
       "Plain-HTTP address for /metrics and /healthz (default: off)", "ADDR:PORT" },
+    { "media-workers", 0, 0, G_OPTION_ARG_STRING, &o.media_workers,
+      "Media worker threads: auto (one per CPU, the default) or 0-64 (0: media on the main "
+      "thread)",
+      "N" },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("- secure video relay for remote testimony");

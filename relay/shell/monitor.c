@@ -69,11 +69,12 @@ tm_monitor_collect(TmRelay *relay)
   gpointer value;
   g_hash_table_iter_init(&it, relay->rooms);
   while (g_hash_table_iter_next(&it, NULL, &value)) {
-    TmRoom *room = value;
+    TmRoom *room = tm_room_enter(value); /* its worker writes the counters */
     tm_hearing_add_metrics(room->hearing, m);
     m->counters.recorded_bytes += room->recorded_bytes;
     if (room->recorder != NULL)
       m->recordings++;
+    tm_room_exit(room);
   }
   return m;
 }

@@ -1,6 +1,7 @@
 /* relay.h — what the relay's objects share: configuration, keys, the ICE options and the
  * registries of hearings and sessions. Data only: server.c fills and frees it; http, session,
- * control and room read it. Everything runs on one GMainContext. */
+ * control and room read it. All of it belongs to the control thread (CONTEXT): the media
+ * workers (workers.h) never touch it, apart from posting work to CONTEXT. */
 #pragma once
 
 #include <json-glib/json-glib.h>
@@ -12,6 +13,7 @@
 #include "keys.h"
 #include "metrics.h"
 #include "wire-error.h"
+#include "workers.h"
 
 /* How a room reaches the sessions of its participants (TmParticipant.data) and control sessions
  * without knowing what a session is: server.c points these at session.c. */
@@ -28,7 +30,8 @@ typedef struct {
 
 typedef struct {
   TmConfig config;
-  GMainContext *context;
+  GMainContext *context; /* the control thread's */
+  TmWorkers *workers;    /* the media worker threads */
   TmKeyring *keyring;
   TmEvidenceKey *evidence; /* signs audit logs and recordings */
   TmDtlsIdentity *identity;

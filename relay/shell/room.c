@@ -182,7 +182,7 @@ static gboolean
 grace_over(gpointer data)
 {
   TmSeat *seat = data;
-  TmRoom *room = seat->room;
+  TmRoom *room = tm_room_enter(seat->room);
   TmParticipant *p = seat->participant;
   seat_stop_grace(seat);
   tm_log_hearing(G_LOG_LEVEL_MESSAGE, tm_hearing_id(room->hearing), p,
@@ -192,6 +192,7 @@ grace_over(gpointer data)
                               "your media connection did not come back in time; join again", FALSE);
   else
     tm_room_remove(room, p, "connection-lost");
+  tm_room_exit(room);
   return G_SOURCE_REMOVE;
 }
 
@@ -286,13 +287,9 @@ watch_links(TmRoom *room)
   }
 }
 
-static gboolean
-quality_tick(gpointer data)
+static void
+send_link_quality(TmRoom *room)
 {
-  TmRoom *room = data;
-  if (tm_hearing_n_participants(room->hearing) == 0)
-    return G_SOURCE_CONTINUE;
-  watch_links(room);
   g_autoptr(JsonBuilder) b = tm_wire_begin("link-quality");
   json_builder_set_member_name(b, "participants");
   json_builder_begin_array(b);
@@ -306,6 +303,17 @@ quality_tick(gpointer data)
   json_builder_end_array(b);
   json_builder_end_object(b);
   tm_room_broadcast_staff(room, b);
+}
+
+static gboolean
+quality_tick(gpointer data)
+{
+  TmRoom *room = tm_room_enter(data);
+  if (tm_hearing_n_participants(room->hearing) > 0) {
+    watch_links(room);
+    send_link_quality(room);
+  }
+  tm_room_exit(room);
   return G_SOURCE_CONTINUE;
 }
 
@@ -424,12 +432,17 @@ tm_room_schedule(TmRoom *room)
   g_source_set_ready_time(room->timer, d == INT64_MAX ? -1 : d);
 }
 
+/* On the room's worker. */
 static gboolean
 timer_dispatch(GSource *source, GSourceFunc cb, gpointer data)
 {
   TmRoom *room = data;
-  tm_hearing_handle_timeout(room->hearing, g_get_monotonic_time());
-  tm_room_schedule(room);
+  g_rec_mutex_lock(&room->lock);
+  if (!room->closed) {
+    tm_hearing_handle_timeout(room->hearing, g_get_monotonic_time());
+    tm_room_schedule(room);
+  }
+  g_rec_mutex_unlock(&room->lock);
   return G_SOURCE_CONTINUE;
 }
 
@@ -437,99 +450,148 @@ static GSourceFuncs timer_funcs = { NULL, NULL, timer_dispatch, NULL, NULL, NULL
 
 /* ---- transports ---- */
 
+/* On the room's worker: T stays allocated until an idle there frees it, so it may be read
+ * before the lock; once the lock is held, CLOSED says whether the room still has it. */
 static void
 transport_receive(void *ud, const uint8_t *buf, size_t len)
 {
   TmTransport *t = ud;
   TmRoom *room = t->room;
-  tm_hearing_handle_datagram(room->hearing, t->peer, buf, len, g_get_monotonic_time());
-  /* A datagram can bring this connection's next deadline forward (a DTLS retransmission, a
-   * NACK to repeat): move the hearing's timer if so. */
-  int64_t ready = g_source_get_ready_time(room->timer);
-  int64_t d = tm_peer_next_deadline(t->peer);
-  if (d != INT64_MAX && (ready < 0 || d < ready))
-    g_source_set_ready_time(room->timer, d);
+  g_rec_mutex_lock(&room->lock);
+  if (!t->closed) {
+    tm_hearing_handle_datagram(room->hearing, t->peer, buf, len, g_get_monotonic_time());
+    /* A datagram can bring this connection's next deadline forward (a DTLS retransmission, a
+     * NACK to repeat): move the hearing's timer if so. */
+    int64_t ready = g_source_get_ready_time(room->timer);
+    int64_t d = tm_peer_next_deadline(t->peer);
+    if (d != INT64_MAX && (ready < 0 || d < ready))
+      g_source_set_ready_time(room->timer, d);
+  }
+  g_rec_mutex_unlock(&room->lock);
 }
 
+/* ---- what the worker hands to the control thread ---- */
+
+/* Something the engine reported on the worker that the control thread carries out: the room
+ * is looked up again by id and serial, and WHAT (a peer or a participant) in its tables. */
 typedef struct {
   TmRelay *relay;
   char *hearing;
-  TmPeer *peer;
-  char *reason;
-} Failure;
+  guint64 serial;
+  gpointer what;
+  char *detail;
+  void (*handle)(TmRoom *room, gpointer what, const char *detail);
+} Deferred;
 
 static void
-failure_free(gpointer data)
+deferred_free(gpointer data)
 {
-  Failure *f = data;
-  g_free(f->hearing);
-  g_free(f->reason);
-  g_free(f);
+  Deferred *d = data;
+  g_free(d->hearing);
+  g_free(d->detail);
+  g_free(d);
 }
 
-/* Runs outside the engine's call stack: the failed peer may be freed here. */
 static gboolean
-failure_handle(gpointer data)
+deferred_run(gpointer data)
 {
-  Failure *f = data;
-  TmRoom *room = g_hash_table_lookup(f->relay->rooms, f->hearing);
-  if (room == NULL || !g_hash_table_contains(room->transports, f->peer))
+  Deferred *d = data;
+  TmRoom *room = g_hash_table_lookup(d->relay->rooms, d->hearing);
+  if (room == NULL || room->serial != d->serial)
     return G_SOURCE_REMOVE;
-  TmParticipant *owner = tm_hearing_peer_owner(room->hearing, f->peer);
-  TmParticipant *feed = tm_hearing_peer_feed(room->hearing, f->peer);
+  tm_room_enter(room);
+  d->handle(room, d->what, d->detail);
+  tm_room_exit(room);
+  return G_SOURCE_REMOVE;
+}
+
+/* Under ROOM's lock, on any thread: HANDLE(room, WHAT, DETAIL) runs later on the control
+ * thread, outside the engine's call stack, if the room is still open then. */
+static void
+defer(TmRoom *room, void (*handle)(TmRoom *, gpointer, const char *), gpointer what,
+      const char *detail)
+{
+  Deferred *d = g_new0(Deferred, 1);
+  d->relay = room->relay;
+  d->hearing = g_strdup(tm_hearing_id(room->hearing));
+  d->serial = room->serial;
+  d->what = what;
+  d->detail = g_strdup(detail);
+  d->handle = handle;
+  tm_workers_post(room->relay->context, deferred_run, d, deferred_free);
+}
+
+/* The failed peer may be freed here. */
+static void
+failure_handle(TmRoom *room, gpointer peer, const char *reason)
+{
+  if (!g_hash_table_contains(room->transports, peer))
+    return;
+  TmParticipant *owner = tm_hearing_peer_owner(room->hearing, peer);
+  TmParticipant *feed = tm_hearing_peer_feed(room->hearing, peer);
   if (owner == NULL)
-    return G_SOURCE_REMOVE;
-  TmTransport *t = g_hash_table_lookup(room->transports, f->peer);
+    return;
+  TmTransport *t = g_hash_table_lookup(room->transports, peer);
   t->failing = TRUE;
-  tm_log_hearing(G_LOG_LEVEL_MESSAGE, f->hearing, owner, "connection of %s (%s) failed: %s",
-                 owner->id, feed != NULL ? feed->id : "publish", f->reason);
+  tm_log_hearing(G_LOG_LEVEL_MESSAGE, tm_hearing_id(room->hearing), owner,
+                 "connection of %s (%s) failed: %s", owner->id, feed != NULL ? feed->id : "publish",
+                 reason);
   if (feed != NULL) {
     tm_hearing_close_subscription(room->hearing, owner, feed);
     g_autofree char *msg =
-      g_strdup_printf("the connection receiving %s failed: %s", feed->id, f->reason);
+      g_strdup_printf("the connection receiving %s failed: %s", feed->id, reason);
     g_autoptr(JsonBuilder) b = tm_wire_error(TM_WIRE_ERR_CONNECTION_FAILED, msg, feed->id);
     tm_room_send(room, owner, b);
   } else {
     /* The participant keeps its place; its client publishes again (or connects again). */
     tm_hearing_close_publish(room->hearing, owner);
-    g_autofree char *msg = g_strdup_printf("your media connection failed: %s", f->reason);
+    g_autofree char *msg = g_strdup_printf("your media connection failed: %s", reason);
     g_autoptr(JsonBuilder) b = tm_wire_error(TM_WIRE_ERR_CONNECTION_FAILED, msg, "publish");
     tm_room_send(room, owner, b);
-    tm_room_set_away(room, owner, f->reason);
+    tm_room_set_away(room, owner, reason);
     tm_room_schedule(room);
   }
-  return G_SOURCE_REMOVE;
 }
 
 static void
 schedule_failure(TmRoom *room, TmPeer *peer, const char *reason)
 {
-  Failure *f = g_new0(Failure, 1);
-  f->relay = room->relay;
-  f->hearing = g_strdup(tm_hearing_id(room->hearing));
-  f->peer = peer;
-  f->reason = g_strdup(reason);
-  GSource *src = g_idle_source_new();
-  g_source_set_callback(src, failure_handle, f, failure_free);
-  g_source_attach(src, room->relay->context);
-  g_source_unref(src);
+  defer(room, failure_handle, peer, reason);
 }
 
+/* Where libnice reports it: mostly the worker, sometimes the control thread inside a call. */
 static void
 transport_failed(void *ud)
 {
   TmTransport *t = ud;
-  schedule_failure(t->room, t->peer, "ICE connectivity lost");
+  g_rec_mutex_lock(&t->room->lock);
+  if (!t->closed)
+    schedule_failure(t->room, t->peer, "ICE connectivity lost");
+  g_rec_mutex_unlock(&t->room->lock);
 }
 
 static const TmIceListener transport_listener = { transport_receive, transport_failed };
 
+static void tm_room_unref(TmRoom *room);
+
+static gboolean
+transport_release(gpointer data)
+{
+  TmTransport *t = data;
+  tm_room_unref(t->room);
+  g_free(t);
+  return G_SOURCE_REMOVE;
+}
+
+/* The destroy function of room->transports (under the room's lock): T is closed at once and
+ * freed on the room's worker, after whatever callback may be running there with it. */
 static void
 transport_free(gpointer data)
 {
   TmTransport *t = data;
+  t->closed = TRUE;
   tm_ice_free(t->ice);
-  g_free(t);
+  tm_workers_post(t->room->context, transport_release, t, NULL);
 }
 
 TmTransport *
@@ -538,9 +600,10 @@ tm_room_open_transport(TmRoom *room, TmParticipant *owner, TmParticipant *feed, 
 {
   TmTransport *t = g_new0(TmTransport, 1);
   t->room = room;
-  t->ice = tm_ice_new(room->relay->context, &room->relay->ice, &transport_listener, t, error);
+  g_atomic_int_inc(&room->refs); /* released with T */
+  t->ice = tm_ice_new(room->context, &room->relay->ice, &transport_listener, t, error);
   if (t->ice == NULL) {
-    g_free(t);
+    transport_free(t);
     *he = TM_HEARING_OK;
     return NULL;
   }
@@ -586,22 +649,39 @@ hearing_transmit(void *ud, TmPeer *peer, const uint8_t *buf, size_t len)
     tm_ice_send(t->ice, buf, len);
 }
 
+/* On the control thread: P (if still in the hearing and publishing) is back and the others
+ * are told. */
+static void
+published_handle(TmRoom *room, gpointer what, const char *id)
+{
+  TmParticipant *p = NULL;
+  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++)
+    if (tm_hearing_participant(room->hearing, i) == what &&
+        strcmp(((TmParticipant *) what)->id, id) == 0)
+      p = what;
+  if (p == NULL || p->publish == NULL || !p->publishing)
+    return;
+  TmSeat *seat = g_hash_table_lookup(room->seats, p);
+  if (seat != NULL)
+    seat->published = TRUE;
+  tm_room_check_back(room, p);
+  g_autoptr(JsonBuilder) b = tm_wire_begin("participant-published");
+  tm_wire_string(b, "id", p->id);
+  json_builder_end_object(b);
+  tm_room_broadcast(room, p, b);
+  tm_room_send_visibility(room);
+}
+
+/* On the worker, in the engine's call stack: the recording learns P's tracks before its first
+ * packet; the rest (sessions told, the audit log) is the control thread's. */
 static void
 hearing_published(void *ud, TmParticipant *p)
 {
   TmRoom *room = ud;
   tm_log_hearing(G_LOG_LEVEL_MESSAGE, tm_hearing_id(room->hearing), p, "%s publishes (SRTP %s)",
                  p->id, tm_srtp_profile_name(tm_peer_srtp_profile(p->publish)));
-  TmSeat *seat = g_hash_table_lookup(room->seats, p);
-  if (seat != NULL)
-    seat->published = TRUE;
-  tm_room_check_back(room, p);
   tm_room_record_presence(room, p, TRUE); /* its tracks are known now */
-  g_autoptr(JsonBuilder) b = tm_wire_begin("participant-published");
-  tm_wire_string(b, "id", p->id);
-  json_builder_end_object(b);
-  tm_room_broadcast(room, p, b);
-  tm_room_send_visibility(room);
+  defer(room, published_handle, p, p->id);
 }
 
 static void
@@ -634,6 +714,36 @@ record_measures(const TmHearingRecord *rec)
   return m;
 }
 
+static void
+tm_room_unref(TmRoom *room)
+{
+  if (!g_atomic_int_dec_and_test(&room->refs))
+    return;
+  g_rec_mutex_clear(&room->lock);
+  g_free(room);
+}
+
+static void
+room_unref(gpointer room)
+{
+  tm_room_unref(room);
+}
+
+TmRoom *
+tm_room_enter(TmRoom *room)
+{
+  g_atomic_int_inc(&room->refs);
+  g_rec_mutex_lock(&room->lock);
+  return room;
+}
+
+void
+tm_room_exit(TmRoom *room)
+{
+  g_rec_mutex_unlock(&room->lock);
+  tm_room_unref(room);
+}
+
 TmRoom *
 tm_room_open(TmRelay *relay, const char *hearing_id, GError **error)
 {
@@ -645,6 +755,11 @@ tm_room_open(TmRelay *relay, const char *hearing_id, GError **error)
     return NULL;
   room = g_new0(TmRoom, 1);
   room->relay = relay;
+  g_rec_mutex_init(&room->lock);
+  room->refs = 1; /* relay->rooms' */
+  room->serial = ++relay->counters.hearings_opened;
+  room->worker = tm_workers_assign(relay->workers);
+  room->context = tm_workers_context(relay->workers, room->worker);
   room->record = rec;
   room->transports = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, transport_free);
   room->controls = g_ptr_array_new();
@@ -659,8 +774,9 @@ tm_room_open(TmRelay *relay, const char *hearing_id, GError **error)
   };
   room->hearing = tm_hearing_new(&hc, &hearing_listener, room);
   room->timer = g_source_new(&timer_funcs, sizeof(GSource));
-  g_source_set_callback(room->timer, NULL, room, NULL);
-  g_source_attach(room->timer, relay->context);
+  g_atomic_int_inc(&room->refs); /* the timer's, dropped once it can no longer run */
+  g_source_set_callback(room->timer, NULL, room, room_unref);
+  g_source_attach(room->timer, room->context);
   room->quality_timer = g_timeout_source_new_seconds(QUALITY_INTERVAL_S);
   g_source_set_callback(room->quality_timer, quality_tick, room, NULL);
   g_source_attach(room->quality_timer, relay->context);
@@ -674,28 +790,35 @@ tm_room_open(TmRelay *relay, const char *hearing_id, GError **error)
   };
   room->audit = tm_audit_log_open(&ac);
   g_hash_table_insert(relay->rooms, g_strdup(rec->id), room);
-  relay->counters.hearings_opened++;
   tm_log_hearing(G_LOG_LEVEL_MESSAGE, rec->id, NULL, "hearing %s opened", rec->id);
+  tm_log_hearing(G_LOG_LEVEL_MESSAGE, rec->id, NULL, "hearing %s: its media on %s", rec->id,
+                 tm_workers_name(room->worker));
   return room;
 }
 
 void
 tm_room_free(TmRoom *room)
 {
+  tm_room_enter(room);
   g_free(tm_room_recording_stop(room, NULL));
   g_hash_table_unref(room->seats);
   tm_hearing_add_counters(room->hearing, &room->relay->counters);
   room->relay->counters.recorded_bytes += room->recorded_bytes;
   tm_hearing_free(room->hearing);
-  g_hash_table_unref(room->transports);
+  g_hash_table_unref(room->transports); /* each closed now, freed on the worker */
   g_ptr_array_unref(room->controls);
-  g_source_destroy(room->timer);
+  g_source_destroy(room->timer); /* its reference goes once a run in progress has returned */
   g_source_unref(room->timer);
   g_source_destroy(room->quality_timer);
   g_source_unref(room->quality_timer);
   tm_hearing_record_free(room->record);
   tm_audit_log_free(room->audit);
-  g_free(room);
+  tm_workers_release(room->relay->workers, room->worker);
+  room->hearing = NULL;
+  room->transports = NULL;
+  room->closed = TRUE;
+  tm_room_exit(room);
+  tm_room_unref(room); /* relay->rooms' */
 }
 
 gboolean

@@ -4,7 +4,17 @@
  *
  * A room reaches the sessions of its participants only through the relay's session sink
  * (relay.h); it never replies to a request: whoever acts on it (session, control) sends the
- * reply. Opened by the first join, freed when the last participant or control session leaves. */
+ * reply. Opened by the first join, closed when the last participant or control session leaves.
+ *
+ * Threads (workers.h has the whole of the rules): the room's ICE agents, datagrams and engine
+ * timer run on its media worker (ROOM.context); everything else on the control thread. LOCK
+ * guards the engine (hearing), the transports, the recorder and the counters: the worker takes
+ * it for each datagram, ICE state change and timer run; the control thread takes it with
+ * tm_room_enter at each of its entry points and gives it back with tm_room_exit (a recursive
+ * lock: a call made inside may enter again). Closing (the destroy function of relay->rooms,
+ * under the lock) frees the engine and marks the room and its transports closed; the worker's
+ * callbacks check that after taking the lock. The room's memory is reference-counted (the
+ * registry, each transport, the timer, each tm_room_enter) and goes with the last reference. */
 #pragma once
 
 #include <json-glib/json-glib.h>
@@ -17,6 +27,7 @@
 #include "sdp.h"
 #include "state.h"
 #include "token.h"
+#include "workers.h"
 
 typedef struct _TmRoom TmRoom;
 
@@ -41,16 +52,24 @@ typedef struct {
   GSource *grace;     /* running while it is away */
 } TmSeat;
 
-/* One peer connection's ICE transport, owned by its room. */
+/* One peer connection's ICE transport, owned by its room; it holds a reference to the room and
+ * is freed on the room's worker after it is closed. */
 typedef struct {
   TmRoom *room;
   TmPeer *peer;
   TmIce *ice;
   gboolean failing; /* its failure is being handled */
+  gboolean closed;  /* taken out of the room: its callbacks do nothing */
 } TmTransport;
 
 struct _TmRoom {
   TmRelay *relay;
+  GRecMutex lock;
+  gint refs;       /* atomic */
+  gboolean closed; /* the engine and everything below are gone */
+  guint64 serial;  /* tells a room from a later one of the same hearing */
+  TmWorker *worker;
+  GMainContext *context; /* its worker's: agents, datagrams, engine timer */
   TmHearing *hearing;
   TmHearingRecord *record;
   GSource *timer;
@@ -70,8 +89,13 @@ struct _TmRoom {
 TmRoom *tm_room_open(TmRelay *relay, const char *hearing_id, GError **error);
 /* Frees ROOM when nobody is left in it; returns TRUE when it did. */
 gboolean tm_room_close_if_empty(TmRoom *room);
-/* The destroy function of relay->rooms. */
+/* The destroy function of relay->rooms: closes ROOM and drops the registry's reference. */
 void tm_room_free(TmRoom *room);
+/* The control thread's hold on ROOM: a reference and its lock; returns ROOM. Every entry point
+ * that touches a room (a message, a timer, a request) enters it and exits when done; ROOM may
+ * close in between (then only tm_room_exit may touch it). */
+TmRoom *tm_room_enter(TmRoom *room);
+void tm_room_exit(TmRoom *room);
 /* Sets the timer to the hearing's next deadline. */
 void tm_room_schedule(TmRoom *room);
 

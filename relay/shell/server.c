@@ -63,7 +63,12 @@ relay_load(TmRelay *relay, GError **error)
   if (relay->keyring == NULL)
     return FALSE;
   relay->evidence = tm_evidence_key_load(relay->config.state_dir, error);
-  return relay->evidence != NULL;
+  if (relay->evidence == NULL)
+    return FALSE;
+  int n = relay->config.media_workers;
+  relay->workers = tm_workers_new(n >= 0 ? (guint) n : MIN(g_get_num_processors(), TM_WORKERS_MAX),
+                                  relay->context);
+  return TRUE;
 }
 
 static void
@@ -117,6 +122,11 @@ tm_server_new(const TmConfig *config, GError **error)
           relay->config.turn_servers != NULL && relay->config.turn_servers[0] != NULL
             ? "TURN servers handed to participants at join"
             : "no TURN server");
+  guint workers = tm_workers_count(relay->workers);
+  if (workers > 0)
+    g_print("media: %u worker thread(s), each hearing on one\n", workers);
+  else
+    g_print("media: on the control thread (media-workers 0)\n");
   return server;
 }
 
@@ -139,6 +149,7 @@ tm_server_free(TmServer *server)
   g_free(server->fingerprint);
   g_hash_table_unref(relay->sessions);
   g_hash_table_unref(relay->rooms);
+  tm_workers_free(relay->workers); /* every room closed: they have nothing left to run */
   g_hash_table_unref(relay->live_tokens);
   g_hash_table_unref(relay->join_limits);
   g_hash_table_unref(relay->audit_heads);
@@ -273,6 +284,7 @@ tm_server_reload(TmServer *server, const TmConfig *fresh)
   restart_only("turn-server", strv_same(now->turn_servers, fresh->turn_servers), &changed);
   restart_only("turn-secret", g_strcmp0(now->turn_secret, fresh->turn_secret) == 0, &changed);
   restart_only("turn-lifetime", now->turn_lifetime == fresh->turn_lifetime, &changed);
+  restart_only("media-workers", now->media_workers == fresh->media_workers, &changed);
   reload_certificate(server, fresh, &changed);
   if (reload_ranges("trusted-proxies", &now->trusted_proxies, fresh->trusted_proxies,
                     &relay->trusted_proxies, &changed))
@@ -305,9 +317,10 @@ tm_server_stop(TmServer *server)
   gpointer value;
   g_hash_table_iter_init(&it, relay->rooms);
   while (g_hash_table_iter_next(&it, NULL, &value)) {
-    TmRoom *room = value;
+    TmRoom *room = tm_room_enter(value);
     recordings += room->recorder != NULL;
     tm_room_audit(room, NULL, "relay-shutdown", NULL, "the relay was told to stop");
+    tm_room_exit(room);
   }
   g_message("stopping: telling %u connection(s) in %u hearing(s); %u recording(s) to finish",
             g_hash_table_size(relay->sessions), hearings, recordings);
@@ -320,11 +333,12 @@ tm_server_stop(TmServer *server)
   while (g_hash_table_size(relay->rooms) > 0) {
     g_hash_table_iter_init(&it, relay->rooms);
     g_hash_table_iter_next(&it, NULL, &value);
-    TmRoom *room = value;
+    TmRoom *room = tm_room_enter(value);
     if (tm_hearing_n_participants(room->hearing) > 0)
       tm_room_remove(room, tm_hearing_participant(room->hearing, 0), "relay-shutdown");
     else
       g_hash_table_iter_remove(&it);
+    tm_room_exit(room);
   }
   g_message("stopping: %u recording(s) finished and signed; the audit logs of %u hearing(s) "
             "signed to their last entry",

@@ -89,18 +89,19 @@ detach(TmSession *s)
 void
 tm_session_leave(TmSession *s, const char *reason)
 {
-  TmRoom *room = s->room;
-  if (room == NULL)
+  if (s->room == NULL)
     return;
+  TmRoom *room = tm_room_enter(s->room);
   detach(s);
   if (s->participant == NULL) {
     g_ptr_array_remove(room->controls, s);
     tm_room_close_if_empty(room);
-    return;
+  } else {
+    TmParticipant *p = s->participant;
+    s->participant = NULL;
+    tm_room_remove(room, p, reason);
   }
-  TmParticipant *p = s->participant;
-  s->participant = NULL;
-  tm_room_remove(room, p, reason);
+  tm_room_exit(room);
 }
 
 void
@@ -200,16 +201,15 @@ resumable_seat(TmRoom *room, const TmMessage *m, const char *jti)
     : NULL;
 }
 
-/* Checks the token and the hearing; on success fills S's identity and returns the room, and in
- * *SEAT the place it continues, if any. */
+/* Checks the token; on success returns the room of the hearing it names (open) and its claims
+ * in *CLAIMS. */
 static TmRoom *
-join_check(TmSession *s, const TmMessage *m, TmSeat **seat)
+join_token(TmSession *s, const TmMessage *m, TmTokenClaims *claims)
 {
   TmRelay *relay = s->relay;
-  TmTokenClaims claims;
   gboolean revoked = FALSE;
   TmTokenError te =
-    tm_keyring_verify(relay->keyring, m->token, g_get_real_time() / 1000000, &claims, &revoked);
+    tm_keyring_verify(relay->keyring, m->token, g_get_real_time() / 1000000, claims, &revoked);
   /* Only failures count against the address: someone behind the same NAT sending garbage
    * never keeps a valid token out. */
   if ((te != TM_TOKEN_OK || revoked) && !join_allowed(s)) {
@@ -226,40 +226,42 @@ join_check(TmSession *s, const TmMessage *m, TmSeat **seat)
     return NULL;
   }
   g_autoptr(GError) error = NULL;
-  TmRoom *room = tm_room_open(relay, claims.hearing, &error);
-  if (room == NULL) {
+  TmRoom *room = tm_room_open(relay, claims->hearing, &error);
+  if (room == NULL)
     refuse(s, TM_WIRE_ERR_WRONG_HEARING, NULL);
-    return NULL;
-  }
+  return room;
+}
+
+/* Whether CLAIMS let S into ROOM (entered); then fills S's identity, and in *SEAT the place it
+ * continues, if any. */
+static gboolean
+join_check(TmSession *s, TmRoom *room, const TmMessage *m, const TmTokenClaims *claims,
+           TmSeat **seat)
+{
   if (room->record->ended) {
     refuse(s, TM_WIRE_ERR_HEARING_ENDED, NULL);
     tm_room_close_if_empty(room);
-    return NULL;
+    return FALSE;
   }
-  *seat = resumable_seat(room, m, claims.jti);
-  if (*seat != NULL) {
-    s->role = claims.role;
-    g_strlcpy(s->name, claims.name, sizeof s->name);
-    g_strlcpy(s->jti, claims.jti, sizeof s->jti);
-    return room;
-  }
-  if (g_hash_table_contains(relay->live_tokens, claims.jti)) {
+  *seat = resumable_seat(room, m, claims->jti);
+  if (*seat == NULL && g_hash_table_contains(s->relay->live_tokens, claims->jti)) {
     refuse(s, TM_WIRE_ERR_TOKEN_IN_USE, NULL);
-    return NULL;
+    return FALSE;
   }
-  if (room->locked && claims.role != TM_ROLE_JUDGE) {
+  if (*seat == NULL && room->locked && claims->role != TM_ROLE_JUDGE) {
     refuse(s, TM_WIRE_ERR_HEARING_LOCKED, NULL);
-    return NULL;
+    return FALSE;
   }
-  if (m->control && claims.role != TM_ROLE_JUDGE && claims.role != TM_ROLE_CLERK) {
+  if (*seat == NULL && m->control && claims->role != TM_ROLE_JUDGE &&
+      claims->role != TM_ROLE_CLERK) {
     refuse(s, TM_WIRE_ERR_FORBIDDEN,
            "only a judge's or a clerk's token may open a control session");
-    return NULL;
+    return FALSE;
   }
-  s->role = claims.role;
-  g_strlcpy(s->name, claims.name, sizeof s->name);
-  g_strlcpy(s->jti, claims.jti, sizeof s->jti);
-  return room;
+  s->role = claims->role;
+  g_strlcpy(s->name, claims->name, sizeof s->name);
+  g_strlcpy(s->jti, claims->jti, sizeof s->jti);
+  return TRUE;
 }
 
 /* The session joined, or is gone: it no longer counts as un-joined. */
@@ -321,17 +323,10 @@ resume(TmSession *s, TmRoom *room, TmSeat *seat)
   tm_room_check_back(room, p);
 }
 
+/* S joins ROOM (entered): continuing SEAT's place, or as a new participant or control session. */
 static void
-handle_join(TmSession *s, const TmMessage *m)
+join(TmSession *s, const TmMessage *m, TmRoom *room, TmSeat *seat)
 {
-  if (s->room != NULL) {
-    tm_session_error(s, TM_WIRE_ERR_ALREADY_JOINED, NULL, "join");
-    return;
-  }
-  TmSeat *seat = NULL;
-  TmRoom *room = join_check(s, m, &seat);
-  if (room == NULL)
-    return;
   if (seat != NULL) {
     resume(s, room, seat);
     return;
@@ -382,6 +377,24 @@ handle_join(TmSession *s, const TmMessage *m)
     tm_room_send_waiting(room);
   else
     tm_room_send_visibility(room);
+}
+
+static void
+handle_join(TmSession *s, const TmMessage *m)
+{
+  if (s->room != NULL) {
+    tm_session_error(s, TM_WIRE_ERR_ALREADY_JOINED, NULL, "join");
+    return;
+  }
+  TmTokenClaims claims;
+  TmRoom *room = join_token(s, m, &claims);
+  if (room == NULL)
+    return;
+  tm_room_enter(room);
+  TmSeat *seat = NULL;
+  if (join_check(s, room, m, &claims, &seat))
+    join(s, m, room, seat);
+  tm_room_exit(room);
 }
 
 /* ---- media connections ---- */
@@ -558,7 +571,9 @@ on_message(SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer dat
   } else if (s->room == NULL) {
     tm_session_error(s, TM_WIRE_ERR_NOT_JOINED, NULL, tm_message_type_name(m.type));
   } else {
+    TmRoom *room = tm_room_enter(s->room);
     handle_joined_message(s, &m);
+    tm_room_exit(room);
   }
   tm_message_clear(&m);
 }
@@ -580,7 +595,7 @@ on_closed(SoupWebsocketConnection *ws, gpointer data)
   /* A client that closes normally (1000) has left; a connection that drops — no close frame,
    * 1001 going away (a page reloading), an error — keeps its participant's place for the grace
    * period, to be continued by a join with the same token. */
-  TmRoom *room = s->room;
+  TmRoom *room = s->room != NULL ? tm_room_enter(s->room) : NULL;
   TmParticipant *p = s->participant;
   if (p != NULL && soup_websocket_connection_get_close_code(ws) != SOUP_WEBSOCKET_CLOSE_NORMAL) {
     detach(s);
@@ -589,6 +604,8 @@ on_closed(SoupWebsocketConnection *ws, gpointer data)
     tm_room_set_away(room, p, "signalling connection lost");
   }
   tm_session_leave(s, "left");
+  if (room != NULL)
+    tm_room_exit(room);
   s->closed = TRUE;
   /* Not from inside the connection's own signal: free it once the emission is over. */
   GSource *src = g_idle_source_new();

@@ -10,8 +10,8 @@ dependency). For every point (1 hearing with N = 1, 4, 8, 15 receivers; 8 hearin
 every round it starts a fresh SFU — the relay, then Janus, or the other way round on alternate
 rounds — drives it with testimony-loadgen (tests/bench/loadgen.c: one publisher per hearing
 sending VP8 at about 1 Mbit/s and Opus, N receivers doing ICE, DTLS and SRTP without decoding)
-and reads the SFU's CPU time (/proc/PID/stat, all threads) at the start and end of the
-measurement window and its memory (VmRSS, VmHWM) at the end. Figures: CPU per forwarded packet
+and reads the SFU's CPU time (/proc/PID/stat, all threads; and each thread's, printed busiest
+first) at the start and end of the measurement window and its memory (VmRSS, VmHWM) at the end. Figures: CPU per forwarded packet
 (per point, and the slope of a least-squares line of CPU per second against packets forwarded per
 second over the single-hearing points), added latency p50/p99 (publisher's send to receiver's
 arrival, both on this machine's monotonic clock), loss, join-to-first-frame (request for the feed
@@ -34,7 +34,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-from harness import Relay, free_port  # noqa: E402
+from harness import Relay, free_port, thread_usage  # noqa: E402
 POINTS = [(1, 1), (1, 4), (1, 8), (1, 15), (8, 3)]  # (hearings, receivers per hearing)
 JANUS = os.environ.get("JANUS", "janus")
 JANUS_LIBS = "/usr/lib/x86_64-linux-gnu/janus"
@@ -84,6 +84,16 @@ def usage(pid):
             if line.startswith(("VmRSS:", "VmHWM:")):
                 mem[line.split(":")[0]] = int(line.split()[1])
     return cpu, mem.get("VmRSS", 0), mem.get("VmHWM", 0)
+
+
+def thread_shares(start, end, window_s):
+    """The threads that used CPU in the window, busiest first: [(name, % of one core)]."""
+    shares = []
+    for tid, (name, cpu) in end.items():
+        used = cpu - start.get(tid, (name, 0.0))[1]
+        if used > 0:
+            shares.append((name, round(100 * used / window_s, 1)))
+    return sorted(shares, key=lambda s: -s[1])
 
 
 class Sfu(Relay):
@@ -230,6 +240,7 @@ def run_point(args, kind, hearings, receivers):
         gen = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 2 * 20 + 2 + args.duration + 30
         start = end = result = None
+        threads_start = threads_end = {}
         while result is None and time.time() < deadline:
             ready, _, _ = select.select([gen.stdout], [], [], 1.0)
             if not ready:
@@ -241,8 +252,10 @@ def run_point(args, kind, hearings, receivers):
                 break
             if line.startswith("window-start"):
                 start = usage(sfu.proc.pid)
+                threads_start = thread_usage(sfu.proc.pid)
             elif line.startswith("window-end"):
                 end = usage(sfu.proc.pid)
+                threads_end = thread_usage(sfu.proc.pid)
             elif line.startswith("result "):
                 result = json.loads(line[len("result "):])
         if gen.poll() is None:
@@ -255,6 +268,7 @@ def run_point(args, kind, hearings, receivers):
         result["sfu_cpu_s"] = end[0] - start[0]
         result["sfu_rss_kib"] = end[1]
         result["sfu_hwm_kib"] = end[2]
+        result["sfu_threads"] = thread_shares(threads_start, threads_end, result["window_s"])
         result["loadgen_errors"] = err.strip().splitlines()[-5:]
         return result
     finally:
@@ -385,7 +399,9 @@ def main():
                       f"p50 {r['latency_us']['p50'] / 1000:.2f} ms, "
                       f"p99 {r['latency_us']['p99'] / 1000:.2f} ms, lost {r['lost']}, "
                       f"HWM {r['sfu_hwm_kib'] / 1024:.1f} MiB, "
-                      f"loadgen {100 * r['loadgen_cpu_s'] / r['window_s']:.1f} %", flush=True)
+                      f"loadgen {100 * r['loadgen_cpu_s'] / r['window_s']:.1f} %; threads "
+                      + ", ".join(f"{n} {p:.1f} %" for n, p in r["sfu_threads"][:6]),
+                      flush=True)
     table, fits = summarize([r for r in runs if r["valid"]])
     dropped = sum(not r["valid"] for r in runs)
     if dropped:

@@ -223,6 +223,22 @@ class Client:
         return lines[-1] if lines else None
 
 
+def thread_usage(pid):
+    """CPU seconds (user + system) of each thread of PID so far: {tid: (name, seconds)}."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                text = f.read()
+        except OSError:  # the thread ended
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        out[tid] = (name, (int(fields[11]) + int(fields[12])) / ticks)
+    return out
+
+
 def remote_by_name(report, name):
     for r in (report or {}).get("remotes", []):
         if r.get("name") == name:
