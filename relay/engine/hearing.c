@@ -26,6 +26,7 @@ struct _TmHearing {
   guint next_id;
   bool waiting_room;
   guint measures;
+  bool transport_cc;
   GRand *rand;
   bool own_rand;
   TmCounters closed; /* what connections now closed counted */
@@ -57,6 +58,7 @@ tm_hearing_new(const TmHearingConfig *config, const TmHearingListener *listener,
   h->next_id = 1;
   h->waiting_room = config->waiting_room;
   h->measures = config->measures;
+  h->transport_cc = config->transport_cc;
   return h;
 }
 
@@ -281,7 +283,7 @@ tm_hearing_open_peer(TmHearing *h, TmParticipant *p, TmParticipant *feed, const 
     .video_ssrc = feed != NULL ? (g_rand_int(h->rand) | 2) : 0,
     .cname = "testimony-relay",
     .stream_id = feed != NULL ? stream_id : NULL,
-    .transport_cc = feed == NULL, /* the relay sends transport-cc feedback to publishers */
+    .transport_cc = feed == NULL && h->transport_cc, /* feedback goes to publishers only */
   };
   /* The receiver's retransmissions come as RTX (RFC 4588) on their own SSRC when it offers rtx. */
   while (feed != NULL &&

@@ -78,6 +78,7 @@ typedef struct {
   /* Where SSRCs, RTP offsets and SDP session ids come from: the caller's (a seeded
    * g_rand_new_with_seed() replays a simulation); NULL: the hearing's own, seeded by GLib. */
   GRand *rand;
+  bool transport_cc; /* answer transport-cc to publishers that offer it (twcc.h) */
 } TmHearingConfig;
 
 /* Relay-side ICE parameters for an answer. */

@@ -55,6 +55,7 @@ tm_config_copy(TmConfig *dst, const TmConfig *src)
   dst->metrics_listen = g_strdup(src->metrics_listen);
   dst->trusted_proxies = g_strdupv(src->trusted_proxies);
   dst->ice_tcp = src->ice_tcp;
+  dst->transport_cc = src->transport_cc;
   dst->turn_servers = g_strdupv(src->turn_servers);
   dst->turn_secret = g_strdup(src->turn_secret);
   dst->turn_lifetime = src->turn_lifetime;
@@ -130,10 +131,23 @@ tm_config_split_listen(const char *listen, char **host, guint *port, GError **er
 }
 
 static const char *const known_keys[] = {
-  "listen",         "media-address",   "ports",         "state-dir",
-  "certificate",    "private-key",     "web-dir",       "remote-candidates",
-  "metrics-listen", "trusted-proxies", "ice-tcp",       "turn-server",
-  "turn-secret",    "turn-lifetime",   "media-workers", NULL,
+  "listen",
+  "media-address",
+  "ports",
+  "state-dir",
+  "certificate",
+  "private-key",
+  "web-dir",
+  "remote-candidates",
+  "metrics-listen",
+  "trusted-proxies",
+  "ice-tcp",
+  "transport-cc",
+  "turn-server",
+  "turn-secret",
+  "turn-lifetime",
+  "media-workers",
+  NULL,
 };
 
 /* A key that is present replaces *DST; one present but unreadable (not UTF-8, a bad escape) is
@@ -288,6 +302,7 @@ config_from_keyfile(TmConfig *c, GKeyFile *kf, const char *path, GError **error)
     take_string(kf, path, "metrics-listen", &c->metrics_listen, error) &&
     take_list(kf, path, "trusted-proxies", &c->trusted_proxies, error) &&
     take_bool(kf, path, "ice-tcp", &c->ice_tcp, error) &&
+    take_bool(kf, path, "transport-cc", &c->transport_cc, error) &&
     take_list(kf, path, "turn-server", &c->turn_servers, error) &&
     take_string(kf, path, "turn-secret", &c->turn_secret, error) &&
     take_lifetime(kf, path, &c->turn_lifetime, error) &&

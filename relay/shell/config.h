@@ -16,6 +16,7 @@ typedef struct {
   char *metrics_listen;     /* plain-HTTP address of /metrics and /healthz; NULL = none */
   char **trusted_proxies;   /* addresses or CIDR ranges whose X-Forwarded-For is believed */
   gboolean ice_tcp;         /* also passive ICE-TCP candidates (RFC 6544), on the same ports */
+  gboolean transport_cc;    /* answer transport-cc to publishers that offer it (poor-networks.md) */
   char **turn_servers;      /* "turn:HOST:PORT?transport=udp", "turns:..."; NULL = none */
   char *turn_secret;        /* coturn's static-auth-secret; required with turn_servers */
   guint turn_lifetime;      /* seconds the credentials a participant gets stay valid */

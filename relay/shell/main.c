@@ -45,6 +45,7 @@ typedef struct {
   char *config_file, *listen, *ports, *state_dir, *web_dir, *metrics_listen, *media_workers;
   char **media;
   gboolean ice_tcp;
+  gboolean transport_cc;
 } ServeOptions;
 
 static void
@@ -92,6 +93,8 @@ serve_config(const ServeOptions *o, TmConfig *config, GError **error)
   override(&config->metrics_listen, o->metrics_listen);
   if (o->ice_tcp)
     config->ice_tcp = TRUE;
+  if (o->transport_cc)
+    config->transport_cc = TRUE;
   if (o->media != NULL) {
     g_strfreev(config->media_addresses);
     config->media_addresses = g_strdupv(o->media);
@@ -163,6 +166,9 @@ cmd_serve(int argc, char **argv)
       "Port range for media, UDP and ICE-TCP (20000-29999)", "MIN-MAX" },
     { "ice-tcp", 0, 0, G_OPTION_ARG_NONE, &o.ice_tcp,
       "Also take media over TCP (ICE-TCP, RFC 6544) on the same port range", NULL },
+    { "transport-cc", 0, 0, G_OPTION_ARG_NONE, &o.transport_cc,
+      "Answer transport-cc to publishers that offer it (browsers): see docs/poor-networks.md",
+      NULL },
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.state_dir,
       "State directory (/var/lib/testimony)", "DIR" },
     { "web-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.web_dir,

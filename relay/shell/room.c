@@ -771,6 +771,7 @@ tm_room_open(TmRelay *relay, const char *hearing_id, GError **error)
     .wall_offset_us = g_get_real_time() - g_get_monotonic_time(),
     .waiting_room = rec->waiting_room,
     .measures = record_measures(rec),
+    .transport_cc = relay->config.transport_cc,
   };
   room->hearing = tm_hearing_new(&hc, &hearing_listener, room);
   room->timer = g_source_new(&timer_funcs, sizeof(GSource));

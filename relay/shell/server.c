@@ -281,6 +281,7 @@ tm_server_reload(TmServer *server, const TmConfig *fresh)
                &changed);
   restart_only("state-dir", g_strcmp0(now->state_dir, fresh->state_dir) == 0, &changed);
   restart_only("ice-tcp", now->ice_tcp == fresh->ice_tcp, &changed);
+  restart_only("transport-cc", now->transport_cc == fresh->transport_cc, &changed);
   restart_only("turn-server", strv_same(now->turn_servers, fresh->turn_servers), &changed);
   restart_only("turn-secret", g_strcmp0(now->turn_secret, fresh->turn_secret) == 0, &changed);
   restart_only("turn-lifetime", now->turn_lifetime == fresh->turn_lifetime, &changed);

@@ -51,7 +51,7 @@ async function main() {
   const contexts = [];
   let witness = null;
   try {
-    await relay.start(tmp);
+    await relay.start(tmp, ['--transport-cc']);  // so that the browsers' transport-cc is checked
     const y4m = {};
     for (const [name, color] of [['judge', 'ff0000'], ['clerk', '0000ff'], ['witness', '00ff00']]) {
       y4m[name] = path.join(tmp, `${name}.y4m`);

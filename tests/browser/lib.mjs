@@ -64,7 +64,7 @@ export function run(cmd, args) {
 }
 
 export class Relay {
-  async start(dir) {
+  async start(dir, extraArgs = []) {
     this.dir = dir;
     this.state = path.join(dir, 'state');
     this.port = await freePort();
@@ -75,7 +75,7 @@ export class Relay {
     const out = fs.openSync(this.logPath, 'w');
     this.proc = spawn(RELAY, ['--state-dir', this.state, '--listen', `127.0.0.1:${this.port}`,
                               '--media-address', '127.0.0.1', '--ports', '30000-30999',
-                              '--web-dir', WEB], { stdio: ['ignore', out, out] });
+                              '--web-dir', WEB, ...extraArgs], { stdio: ['ignore', out, out] });
     started.push(this.proc);
     this.ca = path.join(this.state, 'tls', 'cert.pem');
     const up = await until(() => new Promise((resolve) => {

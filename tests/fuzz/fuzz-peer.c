@@ -536,8 +536,8 @@ world_init(World *w, uint8_t setup)
   if (relay_rand == NULL)
     relay_rand = g_rand_new();
   g_rand_set_seed(relay_rand, 20260915);
-  TmHearingConfig cfg = { "h-fuzz", "C-0001",  relay_identity, wall_offset, (setup & 0x80) != 0,
-                          0,        relay_rand };
+  TmHearingConfig cfg = { "h-fuzz", "C-0001",   relay_identity, wall_offset, (setup & 0x80) != 0,
+                          0,        relay_rand, false };
   w->hearing = tm_hearing_new(&cfg, &relay_listener, w);
   TmHearingError he;
   TmRole pub_role = (TmRole) (setup & 7);

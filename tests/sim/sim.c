@@ -134,8 +134,9 @@ TmSim *
 tm_sim_new_seeded(bool waiting_room, guint measures, guint32 link_seed, guint32 relay_seed)
 {
   TmSim *sim = sim_alloc(link_seed, relay_seed);
+  /* The shell's transport-cc setting is off by default; the engine's behaviour is tested on. */
   TmHearingConfig cfg = { "h1",         "C-1",    sim->relay_identity, 0,
-                          waiting_room, measures, sim->relay_rand };
+                          waiting_room, measures, sim->relay_rand,     true };
   sim->hearing = tm_hearing_new(&cfg, &relay_listener, sim);
   return sim;
 }
