@@ -37,9 +37,8 @@ typedef struct {
   guint deadline;       /* the end of the handshake */
   guint hello_deadline; /* the whole first TLS record (the ClientHello) */
   GSource *first_bytes; /* waits for that record before the handshake */
-  int fd;               /* the socket's, for the two below */
-  int unread;           /* bytes waiting on the socket when the handshake was queued */
-  gint64 started_us;    /* when a thread took the handshake (it read them); 0: not yet */
+  int fd;               /* the socket's, for on_stall_check */
+  gint64 queued_us;     /* when the handshake was handed to GIO */
 } Conn;
 
 /* Adds DELTA to ADDRESS's count in TABLE (per_address or handshaking); returns the old count. */
@@ -111,10 +110,30 @@ deadline_passed(Conn *c)
   g_cancellable_cancel(c->cancel);
 }
 
-/* Every TM_LISTENER_STALL_CHECK_MS while handshakes run: which have a thread (it has read what
- * the client sent), and, while others wait for one, the end of those that had theirs for
- * TM_LISTENER_STALLED_S: a client that stops after its ClientHello then holds a thread that
- * long, not the whole deadline. */
+/* Whether C's client has stalled: the relay's first flight went out after the handshake was
+ * queued (before it, the last data "sent" is the connection's start), the client has sent
+ * nothing since and nothing it sent waits unread, for TM_LISTENER_STALLED_S. *SERVED: the relay
+ * has sent its flight (the handshake has had a thread). A relay slow to compute (a loaded
+ * machine) is never taken for a stalled client. */
+static gboolean
+client_stalled(const Conn *c, gint64 now, gboolean *served)
+{
+  struct tcp_info info;
+  socklen_t len = sizeof info;
+  int unread = 0;
+  *served = TRUE;
+  if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+      ioctl(c->fd, FIONREAD, &unread) != 0)
+    return FALSE;
+  *served = now - (gint64) info.tcpi_last_data_sent * 1000 >= c->queued_us - 5000;
+  return *served && unread == 0 && info.tcpi_last_data_recv >= info.tcpi_last_data_sent &&
+    info.tcpi_last_data_sent >= TM_LISTENER_STALLED_S * 1000;
+}
+
+/* Every TM_LISTENER_STALL_CHECK_MS while handshakes run: while some wait for the relay's first
+ * flight (for a thread), the end of those whose client has not answered it for
+ * TM_LISTENER_STALLED_S, so a client that stops after its ClientHello holds a thread that long,
+ * not the whole deadline. */
 static gboolean
 on_stall_check(gpointer data)
 {
@@ -127,15 +146,12 @@ on_stall_check(gpointer data)
   g_hash_table_iter_init(&it, l->open);
   while (g_hash_table_iter_next(&it, &key, NULL)) {
     Conn *c = key;
+    gboolean served;
     if (c->tls == NULL || g_cancellable_is_cancelled(c->cancel))
       continue;
-    int unread = 0;
-    if (c->started_us == 0 && ioctl(c->fd, FIONREAD, &unread) == 0 && unread < c->unread)
-      c->started_us = now;
-    if (c->started_us == 0)
-      waiting++;
-    else if (now - c->started_us >= TM_LISTENER_STALLED_S * G_USEC_PER_SEC)
+    if (client_stalled(c, now, &served))
       g_ptr_array_add(stalled, c);
+    waiting += !served;
   }
   for (guint i = 0; i < stalled->len && waiting > 0; i++) {
     Conn *c = stalled->pdata[i];
@@ -273,8 +289,7 @@ on_first_bytes(GSocket *sock, GIOCondition cond, gpointer data)
    * next person to connect (their handshakes still waiting end at the deadline). */
   guint busy = count_address(c->listener->handshaking, c->address, +1);
   c->fd = g_socket_get_fd(sock);
-  if (ioctl(c->fd, FIONREAD, &c->unread) != 0)
-    c->unread = 0;
+  c->queued_us = g_get_monotonic_time();
   if (c->listener->stall_check == 0)
     c->listener->stall_check =
       g_timeout_add(TM_LISTENER_STALL_CHECK_MS, on_stall_check, c->listener);
