@@ -38,7 +38,6 @@ typedef struct {
   guint hello_deadline; /* the whole first TLS record (the ClientHello) */
   GSource *first_bytes; /* waits for that record before the handshake */
   int fd;               /* the socket's, for on_stall_check */
-  gint64 queued_us;     /* when the handshake was handed to GIO */
 } Conn;
 
 /* Adds DELTA to ADDRESS's count in TABLE (per_address or handshaking); returns the old count. */
@@ -110,23 +109,23 @@ deadline_passed(Conn *c)
   g_cancellable_cancel(c->cancel);
 }
 
-/* Whether C's client has stalled: the relay's first flight went out after the handshake was
- * queued (before it, the last data "sent" is the connection's start), the client has sent
- * nothing since and nothing it sent waits unread, for TM_LISTENER_STALLED_S. *SERVED: the relay
- * has sent its flight (the handshake has had a thread). A relay slow to compute (a loaded
- * machine) is never taken for a stalled client. */
+/* Whether C's client has stalled: a thread has read what it sent (nothing waits unread), the
+ * relay sent something after that (its first flight; before it, the last data "sent" is the
+ * connection's start) and the client has said nothing since, for TM_LISTENER_STALLED_S. A relay
+ * slow to compute its flight is never taken for a stalled client. *WAITING: the handshake still
+ * waits for a thread (its ClientHello is unread). */
 static gboolean
-client_stalled(const Conn *c, gint64 now, gboolean *served)
+client_stalled(const Conn *c, gboolean *waiting)
 {
   struct tcp_info info;
   socklen_t len = sizeof info;
   int unread = 0;
-  *served = TRUE;
+  *waiting = FALSE;
   if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
       ioctl(c->fd, FIONREAD, &unread) != 0)
     return FALSE;
-  *served = now - (gint64) info.tcpi_last_data_sent * 1000 >= c->queued_us - 5000;
-  return *served && unread == 0 && info.tcpi_last_data_recv >= info.tcpi_last_data_sent &&
+  *waiting = unread > 0;
+  return unread == 0 && info.tcpi_last_data_recv > info.tcpi_last_data_sent &&
     info.tcpi_last_data_sent >= TM_LISTENER_STALLED_S * 1000;
 }
 
@@ -138,7 +137,6 @@ static gboolean
 on_stall_check(gpointer data)
 {
   TmListener *l = data;
-  gint64 now = g_get_monotonic_time();
   guint waiting = 0;
   g_autoptr(GPtrArray) stalled = g_ptr_array_new();
   GHashTableIter it;
@@ -146,12 +144,12 @@ on_stall_check(gpointer data)
   g_hash_table_iter_init(&it, l->open);
   while (g_hash_table_iter_next(&it, &key, NULL)) {
     Conn *c = key;
-    gboolean served;
+    gboolean queued;
     if (c->tls == NULL || g_cancellable_is_cancelled(c->cancel))
       continue;
-    if (client_stalled(c, now, &served))
+    if (client_stalled(c, &queued))
       g_ptr_array_add(stalled, c);
-    waiting += !served;
+    waiting += queued;
   }
   for (guint i = 0; i < stalled->len && waiting > 0; i++) {
     Conn *c = stalled->pdata[i];
@@ -289,7 +287,6 @@ on_first_bytes(GSocket *sock, GIOCondition cond, gpointer data)
    * next person to connect (their handshakes still waiting end at the deadline). */
   guint busy = count_address(c->listener->handshaking, c->address, +1);
   c->fd = g_socket_get_fd(sock);
-  c->queued_us = g_get_monotonic_time();
   if (c->listener->stall_check == 0)
     c->listener->stall_check =
       g_timeout_add(TM_LISTENER_STALL_CHECK_MS, on_stall_check, c->listener);
