@@ -184,10 +184,11 @@ FLOOD_HELLOS = 200
 def handshake_flood():
     # 2d. A whole ClientHello, then nothing, from 200 addresses at once: each of these holds one
     # of GIO's few handshake threads, and per-address order cannot tell them from a judge. The
-    # relay ends those that had a thread for 3 s while others wait for one, and among addresses
-    # alike serves the latest first: a judge from yet another address joins and sees the
-    # witness. (Before, the judge's handshake waited behind the 200 until their deadline, 10 s;
-    # the times are logged, not checked.)
+    # relay serves the latest first among addresses alike (and, while others wait for a thread,
+    # ends those whose client has been silent 5 s since the relay's first flight): a judge from
+    # yet another address joins and sees the witness. (Before, the relay loaded the system's CA
+    # list on its main loop for each of the 200, and the judge's handshake then waited behind
+    # them until their deadline; the times are logged, not checked.)
     relay = Relay()
     witness = judge = None
     try:
