@@ -295,12 +295,40 @@ drive(TmDtls *d, int64_t now_us)
   update_deadline(d, now_us);
 }
 
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+/* Fuzz builds only (see dtls.h): keys from one real handshake for the next connections. */
+static TmSrtpKeys fuzz_keys[2];
+static bool fuzz_keyed[2];
+
+void
+tm_dtls_fuzz_preset_keys(TmDtlsRole role, const TmSrtpKeys *keys)
+{
+  fuzz_keyed[role] = keys != NULL;
+  if (keys != NULL)
+    fuzz_keys[role] = *keys;
+}
+
+static bool
+fuzz_connect(TmDtls *d)
+{
+  if (!fuzz_keyed[d->role] || d->state == STATE_CONNECTED || d->state == STATE_FAILED)
+    return false;
+  d->state = STATE_CONNECTED;
+  d->listener.connected(d->user_data, &fuzz_keys[d->role]);
+  return true;
+}
+#endif
+
 void
 tm_dtls_start(TmDtls *d, int64_t now_us)
 {
   if (d->state != STATE_NEW)
     return;
   d->state = STATE_HANDSHAKE;
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+  if (d->role == TM_DTLS_ROLE_CLIENT && fuzz_connect(d))
+    return;
+#endif
   if (d->role == TM_DTLS_ROLE_CLIENT)
     drive(d, now_us);
 }
@@ -312,6 +340,10 @@ tm_dtls_handle_datagram(TmDtls *d, const uint8_t *buf, size_t len, int64_t now_u
     return;
   if (d->state == STATE_NEW)
     d->state = STATE_HANDSHAKE;
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+  if (fuzz_connect(d))
+    return;
+#endif
   BIO_write(d->rbio, buf, (int) len);
   drive(d, now_us);
 }

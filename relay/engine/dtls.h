@@ -60,3 +60,10 @@ void tm_dtls_close(TmDtls *d);
 bool tm_dtls_is_connected(const TmDtls *d);
 
 const char *tm_dtls_strerror(TmDtlsError err);
+
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+/* Fuzz builds only: every later connection of ROLE is connected with KEYS (NULL: none, real
+ * handshakes again) as soon as it starts (a client) or gets its first datagram (a server),
+ * without a handshake, which costs a fuzz input more than all else it does. */
+void tm_dtls_fuzz_preset_keys(TmDtlsRole role, const TmSrtpKeys *keys);
+#endif

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 /* A TLS record header: content type 22 (handshake), version 3.x, 16-bit length. */
@@ -20,6 +21,8 @@ struct _TmListener {
   GHashTable *handshaking; /* address -> GUINT count of handshakes in GIO's threads */
   GHashTable *open;        /* Conn* set */
   GPtrArray *trusted;      /* reverse proxies: no per-address cap */
+  guint stall_check;       /* the timer that cuts stalled handshakes short, while any run */
+  guint handshakes;        /* handshakes started, for their order */
   guint total;
   TmListenerStats stats;
 };
@@ -34,6 +37,7 @@ typedef struct {
   guint deadline;       /* the end of the handshake */
   guint hello_deadline; /* the whole first TLS record (the ClientHello) */
   GSource *first_bytes; /* waits for that record before the handshake */
+  int fd;               /* the socket's, for on_stall_check */
 } Conn;
 
 /* Adds DELTA to ADDRESS's count in TABLE (per_address or handshaking); returns the old count. */
@@ -103,6 +107,61 @@ deadline_passed(Conn *c)
       c->listener->stats.handshake_timeout++;
   }
   g_cancellable_cancel(c->cancel);
+}
+
+/* Whether C's client has stalled: a thread has read what it sent (nothing waits unread), the
+ * relay sent something after that (its first flight; before it, the last data "sent" is the
+ * connection's start) and the client has said nothing since, for TM_LISTENER_STALLED_S. A relay
+ * slow to compute its flight is never taken for a stalled client. *WAITING: the handshake still
+ * waits for a thread (its ClientHello is unread). */
+static gboolean
+client_stalled(const Conn *c, gboolean *waiting)
+{
+  struct tcp_info info;
+  socklen_t len = sizeof info;
+  int unread = 0;
+  *waiting = FALSE;
+  if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+      ioctl(c->fd, FIONREAD, &unread) != 0)
+    return FALSE;
+  *waiting = unread > 0;
+  return unread == 0 && info.tcpi_last_data_recv > info.tcpi_last_data_sent &&
+    info.tcpi_last_data_sent >= TM_LISTENER_STALLED_S * 1000;
+}
+
+/* Every TM_LISTENER_STALL_CHECK_MS while handshakes run: while some wait for the relay's first
+ * flight (for a thread), the end of those whose client has not answered it for
+ * TM_LISTENER_STALLED_S, so a client that stops after its ClientHello holds a thread that long,
+ * not the whole deadline. */
+static gboolean
+on_stall_check(gpointer data)
+{
+  TmListener *l = data;
+  guint waiting = 0;
+  g_autoptr(GPtrArray) stalled = g_ptr_array_new();
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init(&it, l->open);
+  while (g_hash_table_iter_next(&it, &key, NULL)) {
+    Conn *c = key;
+    gboolean queued;
+    if (c->tls == NULL || g_cancellable_is_cancelled(c->cancel))
+      continue;
+    if (client_stalled(c, &queued))
+      g_ptr_array_add(stalled, c);
+    waiting += queued;
+  }
+  for (guint i = 0; i < stalled->len && waiting > 0; i++) {
+    Conn *c = stalled->pdata[i];
+    g_source_remove(c->deadline);
+    c->deadline = 0;
+    l->stats.handshake_stalled++;
+    deadline_passed(c);
+  }
+  if (g_hash_table_size(l->handshaking) > 0)
+    return G_SOURCE_CONTINUE;
+  l->stall_check = 0;
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -204,7 +263,12 @@ on_first_bytes(GSocket *sock, GIOCondition cond, gpointer data)
   if (state == HELLO_COMPLETE) {
     int one = 1; /* GIO's TLS reads records of any size from here on */
     setsockopt(g_socket_get_fd(sock), SOL_SOCKET, SO_RCVLOWAT, &one, sizeof one);
-    c->tls = g_tls_server_connection_new(c->conn, c->listener->cert, &error);
+    /* No certificate database: the relay asks no client for a certificate, and GIO's GnuTLS
+     * backend (glib-networking 2.74) would otherwise load the system's CA list into every
+     * connection (about 4 MiB, and 40 ms of this thread). */
+    c->tls = g_initable_new(g_tls_backend_get_server_connection_type(g_tls_backend_get_default()),
+                            NULL, &error, "base-io-stream", c->conn, "certificate",
+                            c->listener->cert, "database", NULL, NULL);
   }
   if (c->tls == NULL) {
     if (error != NULL)
@@ -215,13 +279,20 @@ on_first_bytes(GSocket *sock, GIOCondition cond, gpointer data)
     return G_SOURCE_REMOVE;
   }
   g_clear_object(&c->conn); /* the TLS connection holds it now */
-  /* GIO's threads take the waiting handshake of the lowest priority value first: an address's
-   * handshakes queue behind those of addresses with fewer in progress, so a client that stops
-   * after its ClientHello (holding a thread until the deadline) delays only its own address. */
+  /* GIO's threads take the waiting task of the lowest priority value first. Handshakes come
+   * after GIO's other work (closing TLS connections, among others, is done in its threads), an
+   * address's behind those of addresses with fewer in progress, so a client that stops after its
+   * ClientHello (holding a thread) delays mostly its own address; among addresses alike, the
+   * latest goes first, so clients that stalled from many addresses at once do not hold back the
+   * next person to connect (their handshakes still waiting end at the deadline). */
   guint busy = count_address(c->listener->handshaking, c->address, +1);
-  g_tls_connection_handshake_async(G_TLS_CONNECTION(c->tls),
-                                   G_PRIORITY_DEFAULT + (int) MIN(busy, TM_LISTENER_PER_ADDRESS),
-                                   c->cancel, on_handshake, c);
+  c->fd = g_socket_get_fd(sock);
+  if (c->listener->stall_check == 0)
+    c->listener->stall_check =
+      g_timeout_add(TM_LISTENER_STALL_CHECK_MS, on_stall_check, c->listener);
+  int priority = G_PRIORITY_DEFAULT + 1 + (int) MIN(busy, TM_LISTENER_PER_ADDRESS) * 0x10000 +
+    (int) (0xffff - (c->listener->handshakes++ & 0xffff));
+  g_tls_connection_handshake_async(G_TLS_CONNECTION(c->tls), priority, c->cancel, on_handshake, c);
   return G_SOURCE_REMOVE;
 }
 
@@ -298,6 +369,8 @@ tm_listener_free(TmListener *l)
   g_socket_listener_close(G_SOCKET_LISTENER(l->service));
   g_signal_handlers_disconnect_by_data(l->service, l);
   g_object_unref(l->service);
+  if (l->stall_check != 0)
+    g_source_remove(l->stall_check);
   GHashTableIter it;
   gpointer c;
   g_hash_table_iter_init(&it, l->open);
