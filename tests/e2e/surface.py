@@ -191,6 +191,7 @@ def handshake_flood():
     # them until their deadline; the times are logged, not checked.)
     relay = Relay()
     witness = judge = None
+    attempts = []  # the judge's client, and any start again
     try:
         toks = {label: relay.token(label.split()[0], label) for label in
                 ("witness Beside Flood", "judge Beside Flood", "clerk Before Flood",
@@ -214,8 +215,17 @@ def handshake_flood():
                                       f"{FLOOD_HELLOS} whole ClientHellos from {FLOOD_HELLOS} "
                                       f"addresses stall ({held(stalled)} still held)")
         want = hex_rgb("00ff00")
+        # A join whose handshake the flood made wait past its deadline is cut (one CI run in
+        # several: the client said the relay "does not speak TLS"); the judge then starts the
+        # client again, as a person would, and that is said in the check.
+        attempts.append(judge)
 
         def sees_witness():
+            nonlocal judge
+            if judge.proc.poll() is not None and len(attempts) < 3:
+                judge = Client(relay, toks["judge Beside Flood"], f"flood-judge-{len(attempts)}",
+                               "ff0000", 660, duration=60)
+                attempts.append(judge)
             r = remote_by_name(judge.last(), "witness Beside Flood") or {}
             v = r.get("video", {})
             got = (v.get("r", -999), v.get("g", -999), v.get("b", -999))
@@ -223,12 +233,13 @@ def handshake_flood():
 
         seen = harness.wait_until(sees_witness, timeout=60)
         check(seen, f"a judge who starts during the flood sees the witness's picture "
-                    f"({time.monotonic() - t0:.1f} s after starting; {held(stalled)} stalled "
-                    f"connections still held)")
+                    f"({time.monotonic() - t0:.1f} s after starting, {len(attempts)} start(s) of "
+                    f"the client; {held(stalled)} stalled connections still held)")
         for c in stalled:
             c.close()
     finally:
-        harness.shutdown(relay, [c for c in (witness, judge) if c is not None], client_logs=True)
+        harness.shutdown(relay, [c for c in (witness, *attempts) if c is not None],
+                         client_logs=True)
 
 
 def sessions(relay):
