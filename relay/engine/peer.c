@@ -308,24 +308,32 @@ append_rtcp(TmWriter *w, const TmRtcpPacket *pkt)
 
 /* Sends one feedback message (NACK, PLI) in a compound packet that an empty receiver report
  * opens (RFC 4585 §3.1). */
+/* Starts a feedback compound in W (over BUF): an empty receiver report first, as RFC 3550's
+ * compounds begin (RFC 5506's reduced size is not assumed). */
+static void
+begin_feedback(TmPeer *p, TmWriter *w, uint8_t *buf)
+{
+  tm_writer_init(w, buf, TM_RTP_MAX_PACKET);
+  TmRtcpPacket rr;
+  memset(&rr, 0, sizeof rr);
+  rr.kind = TM_RTCP_KIND_RR;
+  rr.sender_ssrc = p->rtcp_ssrc;
+  append_rtcp(w, &rr);
+}
+
 static void
 send_feedback(TmPeer *p, const TmRtcpPacket *fb)
 {
   uint8_t buf[BUF_CAP];
   TmWriter w;
-  tm_writer_init(&w, buf, TM_RTP_MAX_PACKET);
-  TmRtcpPacket rr;
-  memset(&rr, 0, sizeof rr);
-  rr.kind = TM_RTCP_KIND_RR;
-  rr.sender_ssrc = p->rtcp_ssrc;
-  append_rtcp(&w, &rr);
+  begin_feedback(p, &w, buf);
   append_rtcp(&w, fb);
   if (!w.err)
     send_rtcp(p, buf, w.pos);
 }
 
-/* Transport-cc feedback about what arrived (twcc.h), each after a receiver report (RFC 5506's
- * reduced size is not assumed); as many as it takes, normally one. */
+/* Transport-cc feedback about what arrived (twcc.h), each in a compound of its own; as many as
+ * it takes, normally one. */
 static void
 send_twcc(TmPeer *p, int64_t now_us)
 {
@@ -334,12 +342,7 @@ send_twcc(TmPeer *p, int64_t now_us)
   for (int i = 0; i < 4 && tm_twcc_next_deadline(p->twcc) <= now_us; i++) {
     uint8_t buf[BUF_CAP];
     TmWriter w;
-    tm_writer_init(&w, buf, sizeof buf);
-    TmRtcpPacket rr;
-    memset(&rr, 0, sizeof rr);
-    rr.kind = TM_RTCP_KIND_RR;
-    rr.sender_ssrc = p->rtcp_ssrc;
-    append_rtcp(&w, &rr);
+    begin_feedback(p, &w, buf);
     size_t n = tm_twcc_build(p->twcc, p->rtcp_ssrc, media_ssrc, now_us, buf + w.pos,
                              TM_RTP_MAX_PACKET - w.pos);
     if (n == 0 || w.err || !p->connected)
