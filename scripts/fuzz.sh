@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${1:-300}
 [ $# -gt 0 ] && shift
-targets=${*:-sdp rtp rtcp message token record audit peer config webpath forwarded}
+targets=${*:-sdp rtp rtcp message token record audit peer config webpath forwarded twcc}
 build=build-fuzz
 out=$build/fuzz
 
@@ -29,6 +29,7 @@ max_len() {
     peer) echo 4096 ;;   # a hearing's worth of operations
     webpath) echo 512 ;; # longer request paths are refused by their length alone
     forwarded) echo 8192 ;; # headers over 4 KiB are ignored by their length alone
+    twcc) echo 2048 ;; # 511 arrivals: eight feedback windows; an RTCP packet fits one MTU
     *) echo 0 ;; # libFuzzer's default: the largest seed, at least 4096 bytes
   esac
 }

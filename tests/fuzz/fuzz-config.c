@@ -9,8 +9,9 @@
  *   - its listen address, when tm_config_split_listen() accepts it, is an IP address and a port
  *     that, joined again, split into the same;
  *   - every line of the input, and the value after its first '=', is also given to
- *     tm_config_set_ports() and tm_config_split_listen(): accepted ranges print and parse back to
- *     the same, a refusal comes with an error and leaves the configuration as it was.
+ *     tm_config_set_ports(), tm_config_set_media_workers() and tm_config_split_listen(): accepted
+ *     ranges print and parse back to the same, a refusal comes with an error and leaves the
+ *     configuration as it was.
  *
  * Any broken property aborts. */
 #include <glib.h>
@@ -74,6 +75,10 @@ config_to_data(const TmConfig *c, gsize *len)
                                (const char *const *) c->trusted_proxies,
                                g_strv_length(c->trusted_proxies));
   g_key_file_set_boolean(kf, "relay", "ice-tcp", c->ice_tcp);
+  g_key_file_set_boolean(kf, "relay", "transport-cc", c->transport_cc);
+  g_autofree char *workers =
+    c->media_workers < 0 ? g_strdup("auto") : g_strdup_printf("%d", c->media_workers);
+  g_key_file_set_string(kf, "relay", "media-workers", workers);
   if (c->turn_servers != NULL)
     g_key_file_set_string_list(kf, "relay", "turn-server", (const char *const *) c->turn_servers,
                                g_strv_length(c->turn_servers));
@@ -103,7 +108,8 @@ check_round_trip(const TmConfig *c)
         strv_equal(c->trusted_proxies, again.trusted_proxies) && c->ice_tcp == again.ice_tcp &&
         strv_equal(c->turn_servers, again.turn_servers) &&
         g_strcmp0(c->turn_secret, again.turn_secret) == 0 &&
-        c->turn_lifetime == again.turn_lifetime);
+        c->turn_lifetime == again.turn_lifetime && c->transport_cc == again.transport_cc &&
+        c->media_workers == again.media_workers);
   tm_config_clear(&again);
 }
 
@@ -145,10 +151,25 @@ check_ports_text(const char *text)
         d.port_max == c.port_max);
 }
 
+/* TEXT as a media-workers value: accepted, it is auto (-1) or 0 to the maximum; refused, with an
+ * error and the configuration as it was. */
+static void
+check_workers_text(const char *text)
+{
+  TmConfig c = { .media_workers = 3 };
+  g_autoptr(GError) error = NULL;
+  if (!tm_config_set_media_workers(&c, text, &error)) {
+    check(error != NULL && error->message != NULL && c.media_workers == 3);
+    return;
+  }
+  check(error == NULL && c.media_workers >= -1 && c.media_workers <= TM_CONFIG_MEDIA_WORKERS_MAX);
+}
+
 static void
 check_text(const char *text)
 {
   check_ports_text(text);
+  check_workers_text(text);
   check_listen(text);
 }
 
@@ -164,6 +185,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_ports(c.port_min, c.port_max);
     check(c.turn_lifetime >= TM_CONFIG_TURN_LIFETIME_MIN &&
           c.turn_lifetime <= TM_CONFIG_TURN_LIFETIME_MAX);
+    check(c.media_workers >= -1 && c.media_workers <= TM_CONFIG_MEDIA_WORKERS_MAX);
     check_round_trip(&c);
     check_listen(c.listen);
     g_autoptr(GError) why = NULL;

@@ -282,6 +282,11 @@ CONFIG = {
                      b"x=[fe80::1%eth0]:443\nx=::ffff:192.0.2.1:80\nx=[]:80\nx=1.2.3.4:0\n"
                      b"x=1.2.3.4:65535\nx=65535-1\nx=0-0\nx=1-\n",
     "locale-key": b"[relay]\nlisten[fr]=127.0.0.1:8443\n",
+    "workers-cc": b"[relay]\nmedia-workers=2\ntransport-cc=true\n",
+    "workers-auto": b"[relay]\nmedia-workers=AUTO\ntransport-cc=false\n"
+                    b"x=0\nx=64\nx=65\nx=-1\nx= 3\n",
+    "bad-workers": b"[relay]\nmedia-workers=many\n",
+    "bad-transport-cc": b"[relay]\ntransport-cc=yes\n",
 }
 
 
