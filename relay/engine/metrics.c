@@ -16,6 +16,16 @@ static const char *const drop_names[TM_DROP_COUNT] = {
   [TM_DROP_NOT_SHOWN] = "not-shown",
 };
 
+static const char *const https_names[TM_HTTPS_COUNT] = {
+  [TM_HTTPS_ACCEPTED] = "accepted",
+  [TM_HTTPS_REFUSED_ADDRESS] = "refused-address-cap",
+  [TM_HTTPS_REFUSED_TOTAL] = "refused-total-cap",
+  [TM_HTTPS_HANDSHAKE_FAILED] = "handshake-failed",
+  [TM_HTTPS_HELLO_TIMEOUT] = "hello-timeout",
+  [TM_HTTPS_HANDSHAKE_TIMEOUT] = "handshake-timeout",
+  [TM_HTTPS_HANDSHAKE_STALLED] = "handshake-stalled",
+};
+
 static const char *const presence_names[TM_PRESENCE_COUNT] = {
   [TM_PRESENCE_WAITING] = "waiting",
   [TM_PRESENCE_ADMITTED] = "admitted",
@@ -210,6 +220,13 @@ tm_metrics_render(TmMetrics *m)
     g_autofree char *labels = g_strdup_printf("code=\"%s\"", tm_wire_error_code(i));
     if (c->join_failures[i] > 0)
       labelled(out, "join_failures_total", labels, c->join_failures[i]);
+  }
+  header(out, "https_connections_total", "counter",
+         "TCP connections to the HTTPS listener: accepted, and the ones closed before HTTP, by "
+         "why.");
+  for (int i = 0; i < TM_HTTPS_COUNT; i++) {
+    g_autofree char *labels = g_strdup_printf("outcome=\"%s\"", https_names[i]);
+    labelled(out, "https_connections_total", labels, m->https[i]);
   }
   header(out, "rtt_seconds", "summary", "Round-trip time of the media connections open now.");
   summary(out, "rtt_seconds", "", m->rtt_ms, m->n_rtt, 0.001);

@@ -37,6 +37,18 @@ typedef enum {
   TM_PRESENCE_COUNT
 } TmPresence;
 
+/* What became of a TCP connection to the HTTPS listener (relay/shell/listener.c). */
+typedef enum {
+  TM_HTTPS_ACCEPTED,          /* taken (whatever became of it next) */
+  TM_HTTPS_REFUSED_ADDRESS,   /* closed at once: its address holds the most it may */
+  TM_HTTPS_REFUSED_TOTAL,     /* closed at once: the relay holds the most it may */
+  TM_HTTPS_HANDSHAKE_FAILED,  /* not TLS, or a TLS error */
+  TM_HTTPS_HELLO_TIMEOUT,     /* no whole ClientHello in time */
+  TM_HTTPS_HANDSHAKE_TIMEOUT, /* no finished handshake in time */
+  TM_HTTPS_HANDSHAKE_STALLED, /* not finished soon after the relay's flight while others wait */
+  TM_HTTPS_COUNT
+} TmHttpsOutcome;
+
 #define TM_METRICS_SAMPLES_MAX 4096 /* RTT and loss samples kept per scrape */
 
 /* Counters: they only ever grow while the relay runs. Every member is a uint64_t (or an array of
@@ -62,6 +74,7 @@ typedef struct _TmMetrics {
   uint64_t participants[TM_ROLE_COUNT][TM_PRESENCE_COUNT];
   uint64_t connections;
   uint64_t recordings;
+  uint64_t https[TM_HTTPS_COUNT]; /* counters of the HTTPS listener's connections */
   /* samples of the connections open now (at most TM_METRICS_SAMPLES_MAX each) */
   double rtt_ms[TM_METRICS_SAMPLES_MAX];
   guint n_rtt;

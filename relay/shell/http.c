@@ -158,6 +158,7 @@ tm_http_new(TmRelay *relay, GTlsCertificate *cert, GError **error)
     return NULL;
   }
   tm_http_update_trusted(http);
+  relay->https = tm_listener_stats(http->listener);
   return http;
 }
 
@@ -178,6 +179,8 @@ tm_http_free(TmHttp *http)
 {
   if (http == NULL)
     return;
+  if (http->listener != NULL && http->relay->https == tm_listener_stats(http->listener))
+    http->relay->https = NULL;
   tm_listener_free(http->listener);
   soup_server_disconnect(http->soup);
   g_object_unref(http->soup);

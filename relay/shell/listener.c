@@ -4,10 +4,13 @@
 #include "listener.h"
 
 #include <errno.h>
+#include <linux/tcp.h> /* struct tcp_info with tcpi_data_segs_out (Linux 4.6) */
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+
+#define TCP_STATE_ESTABLISHED 1 /* tcpi_state (netinet/tcp.h's TCP_ESTABLISHED) */
 
 /* A TLS record header: content type 22 (handshake), version 3.x, 16-bit length. */
 #define TLS_HEADER_LEN 5
@@ -94,26 +97,32 @@ handshake_end(Conn *c)
   g_clear_object(&c->conn);
 }
 
-/* Both deadlines close the connection; it is counted once, as a ClientHello timeout while the
- * listener still waits for that record (with TM_LISTENER_HELLO_S equal to
- * TM_LISTENER_HANDSHAKE_S both timers fire in the same second). */
+/* Both deadlines, and the end of a STALLED handshake, close the connection; it is counted once:
+ * as stalled, as a ClientHello timeout while the listener still waits for that record (with
+ * TM_LISTENER_HELLO_S equal to TM_LISTENER_HANDSHAKE_S both timers fire in the same second), or
+ * as a handshake timeout. */
 static void
-deadline_passed(Conn *c)
+deadline_passed(Conn *c, gboolean stalled)
 {
-  if (c->listener != NULL && !g_cancellable_is_cancelled(c->cancel)) {
-    if (c->first_bytes != NULL)
-      c->listener->stats.hello_timeout++;
+  TmListener *l = c->listener;
+  if (l != NULL && !g_cancellable_is_cancelled(c->cancel)) {
+    if (stalled)
+      l->stats.handshake_stalled++;
+    else if (c->first_bytes != NULL)
+      l->stats.hello_timeout++;
     else
-      c->listener->stats.handshake_timeout++;
+      l->stats.handshake_timeout++;
   }
   g_cancellable_cancel(c->cancel);
 }
 
-/* Whether C's client has stalled: a thread has read what it sent (nothing waits unread), the
- * relay sent something after that (its first flight; before it, the last data "sent" is the
- * connection's start) and the client has said nothing since, for TM_LISTENER_STALLED_S. A relay
- * slow to compute its flight is never taken for a stalled client. *WAITING: the handshake still
- * waits for a thread (its ClientHello is unread). */
+/* Whether C's client has stalled: a thread has read what it sent (nothing waits unread), and the
+ * relay sent its first flight TM_LISTENER_STALLED_S ago or more without the handshake ending. A
+ * client that answers in its own time finishes within a round trip or two; one that trickles a
+ * byte now and then to look alive (after its ClientHello the relay reads in a thread, which the
+ * trickle would hold) is stalled just the same. A relay slow to compute its flight is never taken
+ * for a stalled client: the time counts from what it sent. *WAITING: the handshake still waits
+ * for a thread (its ClientHello is unread). */
 static gboolean
 client_stalled(const Conn *c, gboolean *waiting)
 {
@@ -125,13 +134,15 @@ client_stalled(const Conn *c, gboolean *waiting)
       ioctl(c->fd, FIONREAD, &unread) != 0)
     return FALSE;
   *waiting = unread > 0;
-  return unread == 0 && info.tcpi_last_data_recv > info.tcpi_last_data_sent &&
-    info.tcpi_last_data_sent >= TM_LISTENER_STALLED_S * 1000;
+  gboolean flight_sent =
+    len >= offsetof(struct tcp_info, tcpi_data_segs_out) + sizeof info.tcpi_data_segs_out &&
+    info.tcpi_data_segs_out > 0;
+  return unread == 0 && flight_sent && info.tcpi_last_data_sent >= TM_LISTENER_STALLED_S * 1000;
 }
 
 /* Every TM_LISTENER_STALL_CHECK_MS while handshakes run: while some wait for the relay's first
- * flight (for a thread), the end of those whose client has not answered it for
- * TM_LISTENER_STALLED_S, so a client that stops after its ClientHello holds a thread that long,
+ * flight (for a thread), the end of those whose client has not finished in TM_LISTENER_STALLED_S
+ * since it, so a client that stops (or trickles) after its ClientHello holds a thread that long,
  * not the whole deadline. */
 static gboolean
 on_stall_check(gpointer data)
@@ -155,8 +166,7 @@ on_stall_check(gpointer data)
     Conn *c = stalled->pdata[i];
     g_source_remove(c->deadline);
     c->deadline = 0;
-    l->stats.handshake_stalled++;
-    deadline_passed(c);
+    deadline_passed(c, TRUE);
   }
   if (g_hash_table_size(l->handshaking) > 0)
     return G_SOURCE_CONTINUE;
@@ -169,7 +179,7 @@ on_deadline(gpointer data)
 {
   Conn *c = data;
   c->deadline = 0;
-  deadline_passed(c);
+  deadline_passed(c, FALSE);
   return G_SOURCE_REMOVE;
 }
 
@@ -178,7 +188,7 @@ on_hello_deadline(gpointer data)
 {
   Conn *c = data;
   c->hello_deadline = 0;
-  deadline_passed(c);
+  deadline_passed(c, FALSE);
   return G_SOURCE_REMOVE;
 }
 
@@ -237,7 +247,7 @@ peek_hello(GSocket *sock)
   struct tcp_info info;
   socklen_t info_len = sizeof info;
   if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &info_len) == 0 &&
-      info.tcpi_state != TCP_ESTABLISHED)
+      info.tcpi_state != TCP_STATE_ESTABLISHED)
     return HELLO_GONE;
   setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &need, sizeof need);
   return HELLO_WAIT;

@@ -6,9 +6,8 @@
  * seconds (until then a connection has no TLS state and no thread), the TLS handshake (in one of
  * GIO's threads, given first to addresses with fewer handshakes in progress) must finish within
  * TM_LISTENER_HANDSHAKE_S seconds (and while other handshakes wait for a thread, the client must
- * answer the relay's first flight within TM_LISTENER_STALLED_S), and a connection idle for
- * TM_LISTENER_IDLE_S
- * seconds (no bytes either way; WebSocket keep-alives count) is closed.
+ * finish within TM_LISTENER_STALLED_S of the relay's first flight), and a connection idle for
+ * TM_LISTENER_IDLE_S seconds (no bytes either way; WebSocket keep-alives count) is closed.
  * Connections that pass are handed to the SoupServer (soup_server_accept_iostream). */
 #pragma once
 
@@ -22,10 +21,10 @@
 #define TM_LISTENER_HELLO_S 10
 #define TM_LISTENER_HANDSHAKE_S 10
 /* A handshake in a thread blocks it until the client answers the relay's first flight (one round
- * trip). GIO has few such threads: a client that sends its ClientHello and stops holds one, and
- * a few dozen keep everyone else's handshakes waiting. While any waits, a handshake whose client
- * has not answered the relay's flight for this long is ended (a relay slow to compute its flight
- * is not the client's fault and is not counted). */
+ * trip). GIO has few such threads: a client that sends its ClientHello and stops, or trickles a
+ * byte now and then, holds one, and a few dozen keep everyone else's handshakes waiting. While
+ * any waits, a handshake not finished this long after the relay's flight is ended (the time
+ * counts from the flight: a relay slow to compute it is not the client's fault). */
 #define TM_LISTENER_STALLED_S 5
 #define TM_LISTENER_STALL_CHECK_MS 250
 #define TM_LISTENER_IDLE_S 60
@@ -39,7 +38,7 @@ typedef struct {
   guint64 handshake_failed;    /* not TLS, or a TLS error */
   guint64 hello_timeout;       /* no complete ClientHello record in time */
   guint64 handshake_timeout;   /* no finished handshake in time */
-  guint64 handshake_stalled;   /* of those, ended after TM_LISTENER_STALLED_S of silence */
+  guint64 handshake_stalled;   /* ended TM_LISTENER_STALLED_S after the relay's first flight */
 } TmListenerStats;
 
 /* Listens on ADDRESS for HTTPS with CERT and hands connections to SOUP. */

@@ -65,6 +65,16 @@ tm_monitor_collect(TmRelay *relay)
 {
   TmMetrics *m = g_new0(TmMetrics, 1);
   m->counters = relay->counters;
+  if (relay->https != NULL) {
+    const TmListenerStats *s = relay->https;
+    m->https[TM_HTTPS_ACCEPTED] = s->accepted;
+    m->https[TM_HTTPS_REFUSED_ADDRESS] = s->refused_per_address;
+    m->https[TM_HTTPS_REFUSED_TOTAL] = s->refused_total;
+    m->https[TM_HTTPS_HANDSHAKE_FAILED] = s->handshake_failed;
+    m->https[TM_HTTPS_HELLO_TIMEOUT] = s->hello_timeout;
+    m->https[TM_HTTPS_HANDSHAKE_TIMEOUT] = s->handshake_timeout;
+    m->https[TM_HTTPS_HANDSHAKE_STALLED] = s->handshake_stalled;
+  }
   GHashTableIter it;
   gpointer value;
   g_hash_table_iter_init(&it, relay->rooms);

@@ -11,6 +11,7 @@
 #include "evidence.h"
 #include "ice.h"
 #include "keys.h"
+#include "listener.h"
 #include "metrics.h"
 #include "wire-error.h"
 #include "workers.h"
@@ -37,13 +38,14 @@ typedef struct {
   TmDtlsIdentity *identity;
   TmIceOptions ice;
   TmSessionSink sink;
-  GHashTable *rooms;          /* hearing id -> TmRoom* */
-  GHashTable *sessions;       /* TmSession* set */
-  GHashTable *live_tokens;    /* jti -> TmSession* */
-  GHashTable *join_limits;    /* remote address -> TmTokenBucket*: failed joins */
-  GHashTable *unjoined;       /* remote address -> GQueue of TmSession* not yet joined */
-  GHashTable *audit_heads;    /* hearing id -> "SEQ:HASH" last written to its audit log */
-  GPtrArray *trusted_proxies; /* GInetAddressMask*: whose X-Forwarded-For is believed; NULL */
-  TmCounters counters;        /* what no open hearing holds: hearings closed, join failures */
-  gboolean stopping;          /* SIGTERM: participants have been told, nobody new joins */
+  GHashTable *rooms;            /* hearing id -> TmRoom* */
+  GHashTable *sessions;         /* TmSession* set */
+  GHashTable *live_tokens;      /* jti -> TmSession* */
+  GHashTable *join_limits;      /* remote address -> TmTokenBucket*: failed joins */
+  GHashTable *unjoined;         /* remote address -> GQueue of TmSession* not yet joined */
+  GHashTable *audit_heads;      /* hearing id -> "SEQ:HASH" last written to its audit log */
+  GPtrArray *trusted_proxies;   /* GInetAddressMask*: whose X-Forwarded-For is believed; NULL */
+  TmCounters counters;          /* what no open hearing holds: hearings closed, join failures */
+  const TmListenerStats *https; /* the HTTPS listener's counters (http.c sets it) */
+  gboolean stopping;            /* SIGTERM: participants have been told, nobody new joins */
 } TmRelay;

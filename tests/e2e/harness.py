@@ -239,6 +239,22 @@ def thread_usage(pid):
     return out
 
 
+def metrics(port):
+    """The samples of the relay's /metrics on the metrics listener at PORT, as
+    {'name{labels}': value}, and the text."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+            text = r.read().decode()
+    except urllib.error.HTTPError as e:
+        text = e.read().decode()
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, value = line.rsplit(" ", 1)
+            values[key] = float(value)
+    return values, text
+
+
 def remote_by_name(report, name):
     for r in (report or {}).get("remotes", []):
         if r.get("name") == name:

@@ -34,7 +34,7 @@ import urllib.request
 
 import harness
 from harness import (Client, Probe, Relay, check, ctl, finish, frames_from, free_port, log,
-                     reports_advanced, wait_until)
+                     metrics, reports_advanced, wait_until)
 
 VERIFY = os.environ.get("TESTIMONY_VERIFY", "testimony-verify")
 PEOPLE = [("judge", "Judge Somchai", "ff0000", 440),
@@ -52,17 +52,6 @@ def http_get(url, ctx=None, headers=None):
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
-
-
-def metrics(port):
-    """The samples of /metrics as {'name{labels}': value}, and the text."""
-    status, text = http_get(f"http://127.0.0.1:{port}/metrics")
-    values = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            key, value = line.rsplit(" ", 1)
-            values[key] = float(value)
-    return values, text
 
 
 def ws_join(relay, token, source="127.0.0.1", forwarded_for=None):

@@ -8,7 +8,8 @@ participant with a valid token, would try it (bounded floods, inside the test's 
     judge joins while 200 of them are open, and they are closed at the ClientHello deadline;
     120 that send a whole ClientHello and stall (each holding a thread) from one address do not
     keep a judge from another address out (the time it took is logged, not checked); nor do 200
-    from 200 addresses: a judge who starts during such a flood sees the witness's picture;
+    from 200 addresses that then trickle a byte a second: a judge who starts during such a flood
+    sees the witness's picture, and the relay ends trickling handshakes as stalled (/metrics);
   - a WebSocket session that never joins is closed after the join deadline; past the per-address
     cap of sessions not yet joined, the oldest makes way, so a judge behind the same address
     still joins;
@@ -24,12 +25,13 @@ import os
 import socket
 import ssl
 import subprocess
+import threading
 import time
 import urllib.request
 
 import harness
-from harness import (PROBE, Client, Probe, Relay, check, ctl, finish, hex_rgb, log, probe,
-                     remote_by_name)
+from harness import (PROBE, Client, Probe, Relay, check, ctl, finish, free_port, hex_rgb, log,
+                     metrics, probe, remote_by_name)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OFFER = os.path.join(HERE, "..", "fuzz", "corpus", "sdp", "chromium-156-publish.sdp")
@@ -181,16 +183,39 @@ def whole_hellos(relay, n, addresses):
 FLOOD_HELLOS = 200
 
 
+class Trickle(threading.Thread):
+    """Sends one byte a second on each of CONNS until stopped: the start of a TLS record as the
+    client's encrypted Finished would begin (application data, TLS 1.2 on the wire, 16 KiB), then
+    its body, so the relay's handshake thread reads on and never sees the record end."""
+    RECORD = bytes([23, 3, 3, 0x40, 0x00]) + bytes(16384)
+
+    def __init__(self, conns):
+        super().__init__(daemon=True)
+        self.conns, self.done = conns, threading.Event()
+
+    def run(self):
+        for i in range(len(self.RECORD)):
+            if self.done.wait(1.0):
+                return
+            for c in self.conns:
+                try:
+                    c.send(self.RECORD[i:i + 1])
+                except OSError:
+                    pass
+
+
 def handshake_flood():
-    # 2d. A whole ClientHello, then nothing, from 200 addresses at once: each of these holds one
-    # of GIO's few handshake threads, and per-address order cannot tell them from a judge. The
-    # relay serves the latest first among addresses alike (and, while others wait for a thread,
-    # ends those whose client has been silent 5 s since the relay's first flight): a judge from
-    # yet another address joins and sees the witness. (Before, the relay loaded the system's CA
-    # list on its main loop for each of the 200, and the judge's handshake then waited behind
-    # them until their deadline; the times are logged, not checked.)
-    relay = Relay()
-    witness = judge = None
+    # 2d. A whole ClientHello, then a byte a second, from 200 addresses at once: each of these
+    # holds one of GIO's few handshake threads, and per-address order cannot tell them from a
+    # judge. The relay serves the latest first among addresses alike (and, while others wait for
+    # a thread, ends those not finished 5 s after the relay's first flight, trickle or not): a
+    # judge from yet another address joins and sees the witness. (Before, the relay loaded the
+    # system's CA list on its main loop for each of the 200, and the judge's handshake then
+    # waited behind them until their deadline; and a trickle kept a handshake counted as alive
+    # until the deadline. The times are logged, not checked.)
+    mport = free_port()
+    relay = Relay(extra_args=["--metrics-listen", f"127.0.0.1:{mport}"])
+    witness = judge = trickle = None
     attempts = []  # the judge's client, and any start again
     try:
         toks = {label: relay.token(label.split()[0], label) for label in
@@ -206,6 +231,8 @@ def handshake_flood():
                                       f"({time.monotonic() - t0:.1f} s)")
         addresses = [f"127.0.{1 + i // 250}.{2 + i % 250}" for i in range(FLOOD_HELLOS)]
         stalled = whole_hellos(relay, FLOOD_HELLOS, addresses)
+        trickle = Trickle(stalled)
+        trickle.start()
         harness.wait_until(lambda: answered(stalled) > 0, step=0.1)
         t0 = time.monotonic()
         judge = Client(relay, toks["judge Beside Flood"], "flood-judge", "ff0000", 660,
@@ -235,9 +262,20 @@ def handshake_flood():
         check(seen, f"a judge who starts during the flood sees the witness's picture "
                     f"({time.monotonic() - t0:.1f} s after starting, {len(attempts)} start(s) of "
                     f"the client; {held(stalled)} stalled connections still held)")
+        ended = harness.wait_until(
+            lambda: metrics(mport)[0].get(
+                'testimony_https_connections_total{outcome="handshake-stalled"}', 0) > 0, timeout=30)
+        m = metrics(mport)[0]
+        outcomes = {k.split('"')[1]: int(v) for k, v in m.items()
+                    if k.startswith("testimony_https_connections_total")}
+        check(ended, f"the relay ends trickling handshakes as stalled, not at their deadline "
+                     f"(/metrics: {outcomes})")
+        trickle.done.set()
         for c in stalled:
             c.close()
     finally:
+        if trickle is not None:
+            trickle.done.set()
         harness.shutdown(relay, [c for c in (witness, *attempts) if c is not None],
                          client_logs=True)
 

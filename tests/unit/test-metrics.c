@@ -71,6 +71,8 @@ test_render(void)
   m->participants[TM_ROLE_JUDGE][TM_PRESENCE_AWAY] = 2;
   m->counters.packets_forwarded = 1234;
   m->counters.join_failures[TM_WIRE_ERR_RATE_LIMITED] = 9;
+  m->https[TM_HTTPS_ACCEPTED] = 12;
+  m->https[TM_HTTPS_HANDSHAKE_STALLED] = 3;
   TmPeerStats s = { .rtt_ms = 250, .fraction_lost = 0.5 };
   tm_metrics_add_peer_sample(m, TM_PEER_PUBLISH, &s);
   g_autofree char *text = tm_metrics_render(m);
@@ -78,6 +80,11 @@ test_render(void)
   g_assert_nonnull(strstr(text, "testimony_participants{role=\"witness\",state=\"admitted\"} 1\n"));
   g_assert_nonnull(strstr(text, "testimony_participants{role=\"judge\",state=\"away\"} 2\n"));
   g_assert_nonnull(strstr(text, "testimony_join_failures_total{code=\"rate-limited\"} 9\n"));
+  g_assert_nonnull(strstr(text, "testimony_https_connections_total{outcome=\"accepted\"} 12\n"));
+  g_assert_nonnull(
+    strstr(text, "testimony_https_connections_total{outcome=\"handshake-stalled\"} 3\n"));
+  g_assert_nonnull(
+    strstr(text, "testimony_https_connections_total{outcome=\"hello-timeout\"} 0\n"));
   g_assert_null(strstr(text, "code=\"bad-token\""));
   g_assert_nonnull(strstr(text, "testimony_rtt_seconds{quantile=\"0.5\"} 0.25\n"));
   g_assert_nonnull(strstr(text, "testimony_rtt_seconds_count 1\n"));
