@@ -22,6 +22,8 @@ struct _TmAnalysis {
   gint width, height;
   gint r, g, b;
   gint64 first_frame_ms;
+  gint64 subscribed_us; /* the first subscription, 0 before */
+  gint64 subscribe_frame_ms;
   GstCaps *video_caps; /* caps VIDEO_INFO was made from */
   GstVideoInfo video_info;
   TmTimeline video_timeline;
@@ -110,6 +112,15 @@ tm_analysis_new(gint64 start_us)
   return analysis;
 }
 
+void
+tm_analysis_mark_subscribed(TmAnalysis *analysis, gint64 now_us)
+{
+  g_mutex_lock(&analysis->lock);
+  if (analysis->subscribed_us == 0)
+    analysis->subscribed_us = now_us;
+  g_mutex_unlock(&analysis->lock);
+}
+
 TmAnalysis *
 tm_analysis_ref(TmAnalysis *analysis)
 {
@@ -190,8 +201,10 @@ video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   analysis->height = GST_VIDEO_FRAME_HEIGHT(&frame);
   gst_video_frame_unmap(&frame);
   if (analysis->frames == 0) {
-    gint64 ms = (g_get_monotonic_time() - analysis->start_us) / 1000;
-    analysis->first_frame_ms = MAX(ms, 1);
+    gint64 now = g_get_monotonic_time();
+    analysis->first_frame_ms = MAX((now - analysis->start_us) / 1000, 1);
+    if (analysis->subscribed_us != 0)
+      analysis->subscribe_frame_ms = MAX((now - analysis->subscribed_us) / 1000, 1);
   }
   analysis->frames++;
   g_mutex_unlock(&analysis->lock);
@@ -337,6 +350,7 @@ tm_analysis_snapshot(TmAnalysis *analysis, TmAnalysisSnapshot *out)
   out->g = analysis->g;
   out->b = analysis->b;
   out->first_frame_ms = analysis->first_frame_ms;
+  out->subscribe_frame_ms = analysis->subscribe_frame_ms;
   out->buffers = analysis->buffers;
   out->shown = analysis->video_timeline.shown;
   out->late = analysis->video_timeline.late;

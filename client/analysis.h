@@ -15,13 +15,14 @@
 typedef struct _TmAnalysis TmAnalysis;
 
 typedef struct {
-  guint64 frames;        /* decoded video frames so far */
-  gint width, height;    /* of the last frame */
-  gint r, g, b;          /* mean colour of the last frame, 0..255 */
-  gint64 first_frame_ms; /* ms from the client's start to the first frame, 0 if none yet */
-  guint64 buffers;       /* decoded audio buffers so far */
-  gdouble rms_db;        /* dBFS over the latest window, 0 if no audio yet */
-  gdouble freq_hz;       /* dominant frequency over the latest window, 0 if none */
+  guint64 frames;            /* decoded video frames so far */
+  gint width, height;        /* of the last frame */
+  gint r, g, b;              /* mean colour of the last frame, 0..255 */
+  gint64 first_frame_ms;     /* ms from the client's start to the first frame, 0 if none yet */
+  gint64 subscribe_frame_ms; /* ms from the first subscription to the first frame, 0 if none */
+  guint64 buffers;           /* decoded audio buffers so far */
+  gdouble rms_db;            /* dBFS over the latest window, 0 if no audio yet */
+  gdouble freq_hz;           /* dominant frequency over the latest window, 0 if none */
   /* on the presentation timeline (timeline.h): frames shown in time, frames too late to show,
    * holes of more than 500 ms between shown frames and the longest hole; audio buffers too
    * late, holes of more than 200 ms in the sound and the longest */
@@ -35,6 +36,10 @@ typedef struct {
 TmAnalysis *tm_analysis_new(gint64 start_us);
 TmAnalysis *tm_analysis_ref(TmAnalysis *analysis);
 void tm_analysis_unref(TmAnalysis *analysis);
+
+/* The client asks the relay for this remote's feed now (NOW_US: g_get_monotonic_time()); only
+ * the first time counts (a subscription again after a reconnection does not). */
+void tm_analysis_mark_subscribed(TmAnalysis *analysis, gint64 now_us);
 
 /* PAD must carry video/x-raw,format=RGBx; the probe holds a reference to ANALYSIS. */
 void tm_analysis_watch_video(TmAnalysis *analysis, GstPad *pad);

@@ -109,6 +109,7 @@ subscribe_remote(TmAttendance *a, TmRemote *remote)
     return;
   remote->subscribed = TRUE;
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "subscribing to %s", remote->id);
+  tm_analysis_mark_subscribed(remote->analysis, g_get_monotonic_time());
   tm_call_subscribe(a->call, remote->id, remote->name, remote->role, remote->analysis);
   /* A picture the kiosk does not show is not sent: the witness's link keeps its room for the
    * judge's (docs/protocol.md, display). */

@@ -63,6 +63,7 @@ append_remote(GString *out, const TmReportRemote *remote)
   g_string_append(out, ",\"role\":");
   append_string(out, remote->role);
   g_string_append_printf(out, ",\"first_frame_ms\":%" G_GINT64_FORMAT, s->first_frame_ms);
+  g_string_append_printf(out, ",\"subscribe_frame_ms\":%" G_GINT64_FORMAT, s->subscribe_frame_ms);
   g_string_append_printf(out,
                          ",\"video\":{\"frames\":%" G_GUINT64_FORMAT
                          ",\"width\":%d,\"height\":%d,\"r\":%d,\"g\":%d,\"b\":%d"

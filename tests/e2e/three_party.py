@@ -90,13 +90,18 @@ def main():
         roles = sorted(p["role"] for p in status.get("participants", []))
         check(roles == ["clerk", "judge"], f"relay status lists judge and clerk only ({roles})")
         # Figures for docs/performance.md.
-        joins = []
+        joins, subscribed = [], []
         for role in clients:
             for r in (clients[role].last() or {}).get("remotes", []):
                 if r.get("first_frame_ms"):
                     joins.append(r["first_frame_ms"])
+                    subscribed.append(r.get("subscribe_frame_ms", 0))
+        check(joins and all(0 < s <= j for s, j in zip(subscribed, joins)),
+              f"each first frame is timed from the client's start {joins} and, no longer, from "
+              f"its subscription {subscribed}")
         profiles = sorted({p.get("srtp_profile") for p in status.get("participants", [])})
         log(f"figures: join_ms_min={min(joins) if joins else 0} "
+            f"subscribe_frame_ms_max={max(subscribed) if subscribed else 0} "
             f"join_ms_max={max(joins) if joins else 0} relay_cpu_s={cpu:.2f} "
             f"relay_peak_rss_kib={peak} wall_s={time.time() - t0:.1f} srtp={profiles}")
         for role in ("judge", "clerk"):
