@@ -17,7 +17,7 @@ looped y4m of the same pattern): what it got of the judge comes from the page's 
 statistics (frames decoded, Chromium's own freeze count and duration, concealed audio).
 
     sudo python3 tests/bench/poor_network.py [--duration 60] [--only NAME...]
-        [--pattern zone-plate|solid-color|snow|ball] [--witness client|chromium]
+        [--pattern zone-plate|solid-color|snow|ball] [--witness client|chromium] [--trace FILE]
 
 Run from a build tree (it reads TESTIMONY_* from the environment, or finds build/). Figures go
 to docs/performance.md, "The witness on a poor link". Not a test: nothing is asserted."""
@@ -148,7 +148,18 @@ def browser_summary(rows, seconds):
             f"({d('totalFreezesDuration'):.1f} s in all), {concealed:.1f} % of sound concealed")
 
 
-def run(name, settings, event, duration, seed, pattern, browser=False):
+def trace_status(relay, token, path, t0):
+    """Appends the relay's status (what it counts of each participant: estimates, NACKs,
+    retransmissions) to PATH as one JSON line with the seconds since T0."""
+    try:
+        status = relay.status_in(token)
+    except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
+        status = {"error": str(e)}
+    with open(path, "a") as f:
+        f.write(json.dumps({"t": round(time.time() - t0, 1), "status": status}) + "\n")
+
+
+def run(name, settings, event, duration, seed, pattern, browser=False, trace=None):
     with ImpairedLink(a2b=settings, b2a=settings, seed=seed) as link:
         in_b = lambda argv: link.command("b", argv)
         in_a = lambda argv: link.command("a", argv)
@@ -169,9 +180,14 @@ def run(name, settings, event, duration, seed, pattern, browser=False):
                                          else len(witness.lines()))
             t0 = time.time()
             done_event = False
+            judge_token = relay.token("judge", "Trace") if trace else None
+            traced = 0.0
             while time.time() < t0 + duration:
                 time.sleep(0.5)
                 at = time.time() - t0
+                if trace and at >= traced + 2:
+                    traced = at
+                    trace_status(relay, judge_token, trace, t0)
                 if event and not done_event and at >= duration / 3:
                     done_event = True
                     if event[0] == "rate":
@@ -205,6 +221,7 @@ def main():
                    help="the clients' test picture: zone-plate, snow, solid-color, ball")
     p.add_argument("--witness", default="client", choices=["client", "chromium"],
                    help="the witness on testimony-client or in Chromium (the court's page)")
+    p.add_argument("--trace", help="append the relay's status every 2 s to this file (JSON lines)")
     args = p.parse_args()
     if args.witness == "chromium" and (NODE is None or CHROMIUM is None):
         sys.exit("--witness chromium needs node, chromium and playwright-core (npm ci in "
@@ -223,7 +240,8 @@ def main():
         if args.only and not any(name.startswith(o) for o in args.only):
             continue
         print(run(name, settings, event, args.duration, args.seed, args.pattern,
-                  args.witness == "chromium"), flush=True)
+                  args.witness == "chromium", os.path.abspath(args.trace) if args.trace else None),
+              flush=True)
 
 
 if __name__ == "__main__":
