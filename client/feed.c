@@ -23,6 +23,8 @@ struct _TmFeed {
   GPtrArray *analysed;      /* the decode branches' pads the analysis watches, refs, under lock */
   TmPlayout playout;
   guint playout_timer;
+  gboolean answered; /* the relay's answer has been read for AUDIO_SSRC (main thread) */
+  guint audio_ssrc;  /* the relay's audio SSRC in it (a=ssrc), 0 if none */
 };
 
 static gchar *
@@ -220,16 +222,17 @@ on_pad_added(GstElement *webrtc, GstPad *pad, gpointer user_data)
           media != NULL ? media : "unknown");
 }
 
-/* The SSRC the relay announced for its audio in the answer (a=ssrc), 0 before it is known. */
-static guint
-announced_audio_ssrc(GstElement *webrtc)
+/* The SSRC the relay announced for its audio in its answer (a=ssrc; 0: none), into *SSRC once
+ * the answer is there; FALSE before. */
+static gboolean
+announced_audio_ssrc(GstElement *webrtc, guint *out)
 {
   GstWebRTCSessionDescription *desc = NULL;
   guint ssrc = 0;
 
   g_object_get(webrtc, "current-remote-description", &desc, NULL);
   if (desc == NULL)
-    return 0;
+    return FALSE;
   for (guint i = 0; ssrc == 0 && i < gst_sdp_message_medias_len(desc->sdp); i++) {
     const GstSDPMedia *media = gst_sdp_message_get_media(desc->sdp, i);
     const gchar *line = gst_sdp_media_get_attribute_val(media, "ssrc");
@@ -237,7 +240,8 @@ announced_audio_ssrc(GstElement *webrtc)
       ssrc = (guint) g_ascii_strtoull(line, NULL, 10);
   }
   gst_webrtc_session_description_free(desc);
-  return ssrc;
+  *out = ssrc;
+  return TRUE;
 }
 
 /* The audio jitter buffer asks for no retransmissions. webrtcbin 1.22 switches them on for
@@ -251,7 +255,12 @@ audio_without_nack(TmFeed *feed, GstElement *jitterbuffer)
   gboolean on = FALSE;
 
   g_object_get(jitterbuffer, "do-retransmission", &on, NULL);
-  if (on && ssrc != 0 && ssrc == announced_audio_ssrc(feed->webrtc)) {
+  if (!on || ssrc == 0)
+    return;
+  /* read once: a feed's answer does not change (it was copied each second per video stream) */
+  if (!feed->answered)
+    feed->answered = announced_audio_ssrc(feed->webrtc, &feed->audio_ssrc);
+  if (feed->answered && ssrc == feed->audio_ssrc) {
     g_object_set(jitterbuffer, "do-retransmission", FALSE, NULL);
     g_log(LOG_DOMAIN, G_LOG_LEVEL_INFO, "feed %s: no retransmissions asked for its audio",
           feed->id);
