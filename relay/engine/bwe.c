@@ -60,6 +60,7 @@ clamp_rate(double bps)
 static void
 trend_reset(TmBwe *b)
 {
+  b->have_floor = false;
   b->trend_n = b->trend_head = 0;
   b->acc_delay_ms = b->smoothed_delay_ms = b->slope = 0;
   b->first_arrival_us = b->frame_arrival_us;
@@ -110,6 +111,34 @@ detect_overuse(TmBwe *b, int64_t now_us)
   }
 }
 
+/* Keeps the least smoothed delay of each second (the floor a standing queue sits above). */
+static void
+note_floor(TmBwe *b, int64_t now_us)
+{
+  int64_t slot = now_us / 1000000;
+  if (!b->have_floor || slot > b->floor_slot) {
+    int64_t steps =
+      b->have_floor ? MIN(slot - b->floor_slot, (int64_t) TM_BWE_QUEUE_SLOTS) : TM_BWE_QUEUE_SLOTS;
+    for (int64_t i = 0; i < steps; i++) /* seconds without frames have no floor */
+      b->floor_ms[(uint64_t) (slot - i) % TM_BWE_QUEUE_SLOTS] = INFINITY;
+    b->floor_slot = slot;
+    b->have_floor = true;
+  }
+  double *f = &b->floor_ms[(uint64_t) slot % TM_BWE_QUEUE_SLOTS];
+  *f = MIN(*f, b->smoothed_delay_ms);
+}
+
+double
+tm_bwe_queue_ms(const TmBwe *b)
+{
+  if (b->trend_n < TM_BWE_TREND_WINDOW || !b->have_floor)
+    return -1;
+  double floor = INFINITY;
+  for (unsigned i = 0; i < TM_BWE_QUEUE_SLOTS; i++)
+    floor = MIN(floor, b->floor_ms[i]);
+  return b->smoothed_delay_ms - floor;
+}
+
 /* The frame FRAME_TS is complete (its last packet came at FRAME_ARRIVAL_US). */
 static void
 frame_done(TmBwe *b, uint32_t clock_rate, int64_t now_us)
@@ -127,6 +156,7 @@ frame_done(TmBwe *b, uint32_t clock_rate, int64_t now_us)
         DELAY_SMOOTHING * b->smoothed_delay_ms + (1 - DELAY_SMOOTHING) * b->acc_delay_ms;
       b->trend_x[b->trend_head] = (double) (b->frame_arrival_us - b->first_arrival_us) / 1000.0;
       b->trend_y[b->trend_head] = b->smoothed_delay_ms;
+      note_floor(b, now_us);
       b->trend_head = (b->trend_head + 1) % TM_BWE_TREND_WINDOW;
       if (b->trend_n < TM_BWE_TREND_WINDOW)
         b->trend_n++;
@@ -184,6 +214,13 @@ tm_bwe_on_loss(TmBwe *b, double fraction_lost, int64_t now_us)
     b->rate_bps *= 1 - 0.5 * MIN(fraction_lost, 1.0);
   }
   b->rate_bps = clamp_rate(b->rate_bps);
+}
+
+void
+tm_bwe_on_loss_repaired(TmBwe *b, double lost, double unrepaired, int64_t now_us)
+{
+  double queue = tm_bwe_queue_ms(b);
+  tm_bwe_on_loss(b, queue < 0 || queue >= TM_BWE_QUEUE_MS ? lost : unrepaired, now_us);
 }
 
 uint64_t

@@ -10,7 +10,9 @@
  * - a delay trend for video: per frame, the one-way delay variation (arrival time against RTP
  *   timestamp), accumulated, smoothed and fitted by least squares over the last 20 frames; a
  *   slope above 0.1 (the queue grows by 100 ms a second) held for 500 ms is overuse, and the
- *   estimate drops to 0.85 × the measured rate, at most once a second.
+ *   estimate drops to 0.85 × the measured rate, at most once a second;
+ * - a standing queue (the delay above its floor over the last 30 s): without one, loss that NACK
+ *   repaired is not counted by the loss controller (tm_bwe_on_loss_repaired).
  *
  * The estimate starts from the measured rate at the first report, at least TM_BWE_START_BPS, and
  * stays within TM_BWE_MIN_BPS .. TM_BWE_MAX_BPS. Pure: time comes in as now_us, nothing is allocated. */
@@ -28,6 +30,12 @@
 #define TM_BWE_START_BPS 300000
 #define TM_BWE_RATE_BUCKETS 10 /* the measured rate: 10 buckets of 100 ms */
 #define TM_BWE_TREND_WINDOW 20 /* frames in the delay fit */
+/* Seconds the delay's floor is kept over: longer than a sender following the estimate takes to
+ * drain a queue, so a queue that stands is not taken for the floor. */
+#define TM_BWE_QUEUE_SLOTS 30
+/* The smoothed delay this far above its floor over the last TM_BWE_QUEUE_SLOTS seconds is a
+ * standing queue: loss with one is the link's congestion (tm_bwe_on_loss_repaired). */
+#define TM_BWE_QUEUE_MS 12.0
 
 typedef struct {
   /* measured rate */
@@ -48,6 +56,10 @@ typedef struct {
   bool overusing;
   int64_t last_delay_decrease_us;
   uint64_t overuse_events;
+  /* the smoothed delay's least value in each of the last seconds (floor) */
+  double floor_ms[TM_BWE_QUEUE_SLOTS]; /* INFINITY: no frame that second */
+  int64_t floor_slot;                  /* now_us / 1 s of the newest */
+  bool have_floor;
 } TmBwe;
 
 void tm_bwe_init(TmBwe *b);
@@ -57,6 +69,17 @@ void tm_bwe_init(TmBwe *b);
 void tm_bwe_on_packet(TmBwe *b, size_t bytes, uint32_t ts, uint32_t clock_rate, int64_t now_us);
 /* The share of packets lost (0..1) since the last report: applies the loss rule. */
 void tm_bwe_on_loss(TmBwe *b, double fraction_lost, int64_t now_us);
+/* The same with two shares: LOST, every packet that did not come at first, and UNREPAIRED, those
+ * that NACK did not bring back either. The rule takes LOST while a standing queue shows
+ * (congestion drops packets from a full queue; repairing them does not relieve the link) or
+ * while the delay is not known (audio only, a fresh trend), and UNREPAIRED on a link without a
+ * queue, whose losses are its own (a far, lossy path) and cost the picture nothing once
+ * repaired. */
+void tm_bwe_on_loss_repaired(TmBwe *b, double lost, double unrepaired, int64_t now_us);
+/* The standing queue now: the smoothed one-way delay above its floor over the last
+ * TM_BWE_QUEUE_SLOTS seconds, ms; negative while not known (too few frames yet). The floor
+ * assumes the queue drained at some time in that window. */
+double tm_bwe_queue_ms(const TmBwe *b);
 /* The rate measured over the last second, bit/s. */
 uint64_t tm_bwe_measured_bps(TmBwe *b, int64_t now_us);
 /* The estimate, bit/s; 0 before the first report. */

@@ -60,8 +60,10 @@ typedef struct {
   uint64_t base_ext_seq;
   uint64_t max_ext_seq;
   uint64_t received;
+  uint64_t repaired; /* of those, packets NACK brought back */
   uint64_t expected_prior;
   uint64_t received_prior;
+  uint64_t repaired_prior;
   double jitter; /* RFC 3550 §6.4.1, in timestamp units */
   int64_t last_transit;
   bool have_transit;
@@ -199,6 +201,7 @@ read_answer(TmPeer *p, const TmSdp *answer)
 {
   p->pt_for[TM_TRACK_AUDIO] = p->pt_for[TM_TRACK_VIDEO] = 255;
   p->rtx_pt = 255;
+  p->stats.queue_ms = -1;
   for (guint i = 0; i < answer->n_media; i++) {
     const TmSdpMedia *m = &answer->media[i];
     if (m->port == 0 || m->n_codecs == 0)
@@ -791,7 +794,7 @@ update_in_stream(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, int64_t now_u
       in->max_ext_seq = ext;
     } else if (in->n_pending > 0) {
       int64_t asked_us;
-      arrived(p, in, ext, &asked_us); /* a retransmission or a late packet */
+      in->repaired += arrived(p, in, ext, &asked_us); /* a retransmission or a late packet */
     }
   }
   in->received++;
@@ -865,6 +868,11 @@ handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
     tm_bwe_on_packet(&p->bwe, len, 0, 0, now_us);
     if (!handle_rtx(p, buf, &len, &pkt, now_us))
       return;
+    /* A packet repaired counts as received in the reports to its sender, as a browser counts
+     * one (and as a plain retransmission is counted); the loss rule tells repaired loss from
+     * the rest (tm_bwe_on_loss_repaired, docs/poor-networks.md). */
+    p->in[TM_TRACK_VIDEO].received++;
+    p->in[TM_TRACK_VIDEO].repaired++;
     p->stats.rtp_in++;
     p->listener.media(p->user_data, p, TM_TRACK_VIDEO, &pkt, buf, len, now_us);
     return;
@@ -1015,15 +1023,23 @@ tm_peer_handle_datagram(TmPeer *p, const uint8_t *data, size_t len, int64_t now_
 
 /* ---- periodic reports ---- */
 
+/* Fills B about IN since the last report; *FIRST_LOST: the share of packets that did not come
+ * at first, repaired ones included (B's fraction counts those as received). */
 static void
-fill_report_block(InStream *in, TmRtcpReportBlock *b, int64_t now_us)
+fill_report_block(InStream *in, TmRtcpReportBlock *b, double *first_lost, int64_t now_us)
 {
   uint64_t expected = in->max_ext_seq - in->base_ext_seq + 1;
   uint64_t expected_interval = expected - in->expected_prior;
   uint64_t received_interval = in->received - in->received_prior;
+  uint64_t repaired_interval = in->repaired - in->repaired_prior;
   in->expected_prior = expected;
   in->received_prior = in->received;
+  in->repaired_prior = in->repaired;
   int64_t lost_interval = (int64_t) expected_interval - (int64_t) received_interval;
+  int64_t first_lost_interval = lost_interval + (int64_t) repaired_interval;
+  *first_lost = expected_interval == 0 || first_lost_interval <= 0
+    ? 0
+    : MIN((double) first_lost_interval / (double) expected_interval, 1.0);
   b->fraction_lost = expected_interval == 0 || lost_interval <= 0
     ? 0
     : (uint8_t) ((lost_interval << 8) / (int64_t) expected_interval);
@@ -1051,12 +1067,15 @@ send_reports(TmPeer *p, int64_t now_us)
     memset(&pkt, 0, sizeof pkt);
     pkt.kind = TM_RTCP_KIND_RR;
     pkt.sender_ssrc = p->rtcp_ssrc;
+    double first_lost = 0;
     for (int t = 0; t < TM_TRACK_COUNT; t++)
       if (p->in[t].active)
-        fill_report_block(&p->in[t], &pkt.blocks[pkt.n_blocks++], now_us);
-    if (pkt.n_blocks > 0) {
+        fill_report_block(&p->in[t], &pkt.blocks[pkt.n_blocks++], &first_lost, now_us);
+    if (pkt.n_blocks > 0) { /* the video's when it is sent */
       p->stats.fraction_lost = pkt.blocks[pkt.n_blocks - 1].fraction_lost / 256.0;
-      tm_bwe_on_loss(&p->bwe, p->stats.fraction_lost, now_us); /* video's when it is sent */
+      tm_bwe_on_loss_repaired(&p->bwe, first_lost, p->stats.fraction_lost, now_us);
+      p->stats.queue_ms = tm_bwe_queue_ms(&p->bwe);
+      p->stats.first_lost = first_lost;
     }
     append_rtcp(&w, &pkt);
     any = pkt.n_blocks > 0;

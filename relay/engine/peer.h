@@ -70,6 +70,10 @@ typedef struct {
   uint64_t remb_in;      /* subscribe: REMBs the receiver sent */
   uint64_t twcc_in;      /* publish: packets that carried a transport-wide sequence number */
   uint64_t twcc_out;     /* publish: transport-cc feedback packets sent */
+  double queue_ms;       /* publish: the standing queue the delay shows (tm_bwe_queue_ms; < 0
+                            while not known), as of the last report */
+  double first_lost;     /* publish: share of the video that did not come at first, repaired
+                            or not, over the last report interval */
 } TmPeerStats;
 
 typedef struct {

@@ -117,6 +117,8 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
   tm_wire_int(b, "twcc_in", (gint64) up->twcc_in);
   tm_wire_int(b, "twcc_out", (gint64) up->twcc_out);
   tm_wire_int(b, "estimate_kbps", (gint64) (up->estimate_bps / 1000));
+  tm_wire_int(b, "queue_ms", p->publish != NULL ? (gint64) up->queue_ms : -1);
+  tm_wire_int(b, "first_lost_pct", (gint64) (up->first_lost * 100));
   tm_wire_int(b, "nacks_in", (gint64) nacks_in);
   tm_wire_int(b, "retransmits", (gint64) retransmits);
   tm_wire_int(b, "rtx_out", (gint64) rtx_out);

@@ -1,6 +1,6 @@
 /* test-sim-remb.c — congestion feedback to a publisher (docs/poor-networks.md): with 15 % of its
- * packets lost the REMB it gets falls, with none it rises again, always within bounds; a
- * receiver that can take less lowers it at once and stops limiting it once its REMB is 5 s old;
+ * packets lost the REMB it gets falls, with none it rises again, always within bounds; loss that
+ * RTX repairs on a link without a queue does not lower it; a receiver that can take less lowers it at once and stops limiting it once its REMB is 5 s old;
  * a receiver the policy hides does not; a publisher that did not offer goog-remb gets REMB too. */
 #include <glib.h>
 
@@ -8,17 +8,26 @@
 #include "sim.h"
 
 /* SECONDS of 1 Mbit/s video from the scene's publisher: 30 frames a second, 4 packets of 1000
- * bytes each; returns the next sequence number. */
+ * bytes each, answering the relay's NACKs after each frame when REPAIR; returns the next
+ * sequence number. */
 static uint16_t
-send_video(TmSim *sim, TmSimBrowser *pub, uint16_t seq, int seconds)
+send_video_repairing(TmSim *sim, TmSimBrowser *pub, uint16_t seq, int seconds, bool repair)
 {
   static const uint8_t payload[1000] = { 0x10, 0x01 }; /* VP8 delta frames */
   for (int f = 0; f < 30 * seconds; f++) {
     for (int k = 0; k < 4; k++, seq++)
       tm_sim_send_rtp(pub, 96, seq, (uint32_t) (seq / 4) * 3000, 0xB, payload, sizeof payload);
     tm_sim_advance(sim, 33333);
+    if (repair)
+      tm_sim_browser_answer_nacks(pub);
   }
   return seq;
+}
+
+static uint16_t
+send_video(TmSim *sim, TmSimBrowser *pub, uint16_t seq, int seconds)
+{
+  return send_video_repairing(sim, pub, seq, seconds, false);
 }
 
 /* The REMB values PUB received, in order. */
@@ -95,6 +104,54 @@ test_loss(void)
   send_video(sim, s.pub, seq, 4);
   g_assert_cmpuint(last_remb(s.pub), >, 200000);
   g_array_unref(rembs);
+  tm_sim_free(sim);
+}
+
+/* 10 % of the publisher's packets lost on a link with room, every one repaired by RTX: the
+ * reports it gets count the repaired packets as received, and its REMB does not fall (the loss
+ * rule sees the loss left after repair). The same loss unrepaired lowers it (test_loss). */
+static void
+test_repaired_loss(void)
+{
+  TmSim *sim = tm_sim_new(false, 0);
+  TmSimScene s;
+  tm_sim_scene_full(sim, &s, true, true);
+  tm_sim_send_rtp(s.pub, 96, 99, 0, 0xB, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
+  uint16_t seq = send_video(sim, s.pub, 100, 5);
+  uint64_t clean = last_remb(s.pub);
+  guint reports_before = tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_RR);
+  sim->up.loss = 0.10;
+  seq = send_video_repairing(sim, s.pub, seq, 20, true);
+  sim->up.loss = 0;
+  send_video_repairing(sim, s.pub, seq, 1, true);
+  const TmPeerStats *up = tm_peer_stats(s.judge->publish);
+  GArray *rrs = tm_sim_browser_rtcp_of_kind(s.pub, TM_RTCP_KIND_RR);
+  double sum = 0;
+  guint n = 0;
+  int32_t cumulative = -1;
+  for (guint i = reports_before; i < rrs->len; i++) {
+    const TmRtcpPacket *rr = &g_array_index(rrs, TmRtcpPacket, i);
+    for (unsigned b = 0; b < rr->n_blocks; b++) {
+      if (rr->blocks[b].ssrc != 0xB)
+        continue;
+      sum += rr->blocks[b].fraction_lost / 256.0;
+      n++;
+      cumulative = rr->blocks[b].cumulative_lost;
+    }
+  }
+  g_array_unref(rrs);
+  uint64_t after = last_remb(s.pub);
+  g_test_message(
+    "%" G_GUINT64_FORMAT " packets lost, %" G_GUINT64_FORMAT
+    " repaired; reports: mean loss %.3f over %u, cumulative %d at the end; REMB %" G_GUINT64_FORMAT
+    " -> %" G_GUINT64_FORMAT " bit/s",
+    up->packets_lost, up->nack_recovered, n > 0 ? sum / n : 0.0, n, cumulative, clean, after);
+  g_assert_cmpuint(up->packets_lost, >, 150); /* about 10 % of 2400 */
+  g_assert_cmpuint(up->nack_recovered + up->nack_given_up, >=, up->packets_lost - 8);
+  g_assert_cmpuint(n, >=, 15);
+  g_assert_cmpfloat(sum / n, <, 0.05);
+  g_assert_cmpint(cumulative, <=, (int32_t) up->nack_given_up + 8); /* in flight at the end */
+  g_assert_cmpuint(after, >=, clean * 9 / 10);
   tm_sim_free(sim);
 }
 
@@ -196,6 +253,7 @@ main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/sim/remb/loss", test_loss);
+  g_test_add_func("/sim/remb/repaired-loss", test_repaired_loss);
   g_test_add_func("/sim/remb/hidden-receiver", test_hidden_receiver);
   g_test_add_func("/sim/remb/not-negotiated", test_not_negotiated);
   g_test_add_func("/sim/remb/silent-receiver", test_silent_receiver);

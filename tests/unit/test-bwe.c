@@ -1,6 +1,7 @@
 /* test-bwe.c — the receive-side estimator with virtual time: the loss rule (down at 15 %, held at
- * 5 %, back up at 0 %), its bounds, no growth past what the sender uses, and the delay trend
- * (quiet under jitter, overuse within a second of a rate step into a queue). */
+ * 5 %, back up at 0 %), its bounds, no growth past what the sender uses, the delay trend (quiet
+ * under jitter, overuse within a second of a rate step into a queue), and repaired loss (not
+ * counted without a standing queue, counted with one). */
 #include <glib.h>
 
 #include "bwe.h"
@@ -96,6 +97,10 @@ typedef struct {
   int64_t now;        /* the sender's clock */
   int64_t queue_free; /* when the link's queue is empty again */
   uint32_t ts;
+  int64_t queue_cap_us; /* a packet that would wait longer is dropped (0: never) */
+  double random_loss;   /* share of packets lost on the way, queue or not */
+  bool repaired;        /* every lost packet is repaired: reports say so (on_loss_repaired) */
+  unsigned sent, lost;  /* this second's */
 } Link;
 
 static void
@@ -105,17 +110,32 @@ send_frames(Link *l, int frames, double rate, double link, int64_t jitter_us)
   for (int f = 0; f < frames; f++) {
     for (int p = 0; p < 4; p++) {
       int64_t at = l->now + p * 2000; /* paced 2 ms apart */
+      l->sent++;
       if (link > 0) {
+        if (l->queue_cap_us > 0 && l->queue_free - at > l->queue_cap_us) {
+          l->lost++; /* the drop-tail queue is full */
+          continue;
+        }
         l->queue_free = MAX(l->queue_free, at) + (int64_t) (bytes * 8 * 1e6 / link);
         at = l->queue_free;
+      }
+      if (l->random_loss > 0 && g_rand_double(l->rand) < l->random_loss) {
+        l->lost++;
+        continue;
       }
       at += 20000 + (jitter_us > 0 ? g_rand_int_range(l->rand, 0, (gint32) jitter_us) : 0);
       tm_bwe_on_packet(&l->bwe, bytes, l->ts, 90000, at);
     }
     l->now += SEC / 30;
     l->ts += 3000;
-    if (l->now % SEC < SEC / 30)
-      tm_bwe_on_loss(&l->bwe, 0, l->now);
+    if (l->now % SEC < SEC / 30) {
+      double lost = l->sent > 0 ? (double) l->lost / l->sent : 0;
+      if (l->repaired)
+        tm_bwe_on_loss_repaired(&l->bwe, lost, 0, l->now);
+      else
+        tm_bwe_on_loss(&l->bwe, lost, l->now);
+      l->sent = l->lost = 0;
+    }
   }
 }
 
@@ -170,10 +190,56 @@ test_delay_trend(void)
   g_rand_free(l.rand);
 }
 
+/* 10 % of the packets lost on a path without a queue (0..20 ms jitter), every one repaired: the
+ * loss rule leaves the estimate to grow with what the sender uses. */
+static void
+test_repaired_loss_without_queue(void)
+{
+  Link l = {
+    .rand = g_rand_new_with_seed(5), .now = SEC, .ts = 1, .random_loss = 0.10, .repaired = true
+  };
+  tm_bwe_init(&l.bwe);
+  send_frames(&l, 30 * 30, 1000000, 0, 20000);
+  g_test_message("queue %.1f ms, estimate %" G_GUINT64_FORMAT, tm_bwe_queue_ms(&l.bwe),
+                 tm_bwe_estimate(&l.bwe));
+  g_assert_cmpfloat(tm_bwe_queue_ms(&l.bwe), >=, 0);
+  g_assert_cmpfloat(tm_bwe_queue_ms(&l.bwe), <, TM_BWE_QUEUE_MS);
+  g_assert_cmpuint(tm_bwe_estimate(&l.bwe), >=, 1000000);
+  /* the same loss not repaired (or told as one share) lowers it */
+  Link m = { .rand = g_rand_new_with_seed(5), .now = SEC, .ts = 1, .random_loss = 0.12 };
+  tm_bwe_init(&m.bwe);
+  send_frames(&m, 30 * 30, 1000000, 0, 20000);
+  g_assert_cmpuint(tm_bwe_estimate(&m.bwe), <, TM_BWE_START_BPS);
+  g_rand_free(l.rand);
+  g_rand_free(m.rand);
+}
+
+/* A link that drops to 300 kbit/s behind a 100 ms drop-tail queue, every loss repaired: the
+ * queue stands, the loss is congestion and lowers the estimate all the same. */
+static void
+test_repaired_loss_with_queue(void)
+{
+  Link l = {
+    .rand = g_rand_new_with_seed(7), .now = SEC, .ts = 1, .queue_cap_us = 100000, .repaired = true
+  };
+  tm_bwe_init(&l.bwe);
+  send_frames(&l, 30 * 10, 800000, 1000000, 0);
+  uint64_t before = tm_bwe_estimate(&l.bwe);
+  g_assert_cmpfloat(tm_bwe_queue_ms(&l.bwe), <, TM_BWE_QUEUE_MS);
+  send_frames(&l, 30 * 3, 800000, 300000, 0); /* the sender does not slow down */
+  g_test_message("queue %.1f ms, estimate %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT,
+                 tm_bwe_queue_ms(&l.bwe), before, tm_bwe_estimate(&l.bwe));
+  g_assert_cmpfloat(tm_bwe_queue_ms(&l.bwe), >=, TM_BWE_QUEUE_MS);
+  g_assert_cmpuint(tm_bwe_estimate(&l.bwe), <, before / 2);
+  g_rand_free(l.rand);
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/bwe/repaired-loss-without-queue", test_repaired_loss_without_queue);
+  g_test_add_func("/bwe/repaired-loss-with-queue", test_repaired_loss_with_queue);
   g_test_add_func("/bwe/loss-rule", test_loss_rule);
   g_test_add_func("/bwe/no-growth-past-use", test_no_growth_past_use);
   g_test_add_func("/bwe/delay-trend", test_delay_trend);
