@@ -253,10 +253,13 @@ def call(path, settings, relay_args, turn=None, measure=False):
                       f"{path}: joined carries the TURN servers and this participant's "
                       f"credentials, valid for the configured 600 s ({user})")
                 log_text = coturn.text()
-                check(re.search(r"user <\d+:p2>: incoming packet CREATE_PERMISSION processed, "
-                                r"success", log_text) is not None,
+                # the witness's id as the relay gave it (the judge and the witness start
+                # together, so either may be p1)
+                wid = (witness.last() or {}).get("id", "?")
+                check(re.search(rf"user <\d+:{re.escape(wid)}>: incoming packet CREATE_PERMISSION "
+                                r"processed, success", log_text) is not None,
                       f"{path}: the witness's media went through coturn (its allocation's "
-                      f"permission for the relay is in coturn's log)")
+                      f"permission for the relay, as {wid}, is in coturn's log)")
                 refused_and_granted(link, coturn, turn["secret"], user, cred)
             if measure:
                 figures = (first_ms, *cpu_per_packet(relay, judge_token))
