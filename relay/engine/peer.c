@@ -201,7 +201,6 @@ read_answer(TmPeer *p, const TmSdp *answer)
 {
   p->pt_for[TM_TRACK_AUDIO] = p->pt_for[TM_TRACK_VIDEO] = 255;
   p->rtx_pt = 255;
-  p->stats.queue_ms = -1;
   for (guint i = 0; i < answer->n_media; i++) {
     const TmSdpMedia *m = &answer->media[i];
     if (m->port == 0 || m->n_codecs == 0)
@@ -249,6 +248,7 @@ tm_peer_new(const TmPeerConfig *config, const TmPeerListener *listener, void *us
             int64_t now_us)
 {
   TmPeer *p = g_new0(TmPeer, 1);
+  p->stats.queue_ms = -1; /* not known until the delay shows it */
   p->kind = config->kind;
   p->listener = *listener;
   p->user_data = user_data;
@@ -309,8 +309,6 @@ append_rtcp(TmWriter *w, const TmRtcpPacket *pkt)
   w->pos += n;
 }
 
-/* Sends one feedback message (NACK, PLI) in a compound packet that an empty receiver report
- * opens (RFC 4585 §3.1). */
 /* Starts a feedback compound in W (over BUF): an empty receiver report first, as RFC 3550's
  * compounds begin (RFC 5506's reduced size is not assumed). */
 static void
@@ -324,6 +322,8 @@ begin_feedback(TmPeer *p, TmWriter *w, uint8_t *buf)
   append_rtcp(w, &rr);
 }
 
+/* Sends one feedback message (NACK, PLI) in a compound packet that an empty receiver report
+ * opens (RFC 4585 §3.1). */
 static void
 send_feedback(TmPeer *p, const TmRtcpPacket *fb)
 {
