@@ -3,6 +3,7 @@
 # UndefinedBehaviorSanitizer, one after the other, each for SECONDS (default 300).
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]     e.g. sh scripts/fuzz.sh 60 sdp rtcp
+#   RUNS=10000000 scripts/fuzz.sh 3600 twcc   a target also stops after RUNS executions
 #
 # Builds in build-fuzz (clang, -Dfuzzing=true). Each target fuzzes a working corpus in
 # build-fuzz/fuzz/corpus/TARGET (kept between runs) together with the committed seeds in
@@ -83,7 +84,7 @@ for t in $targets; do
   timeout $((seconds + 120)) nice -n 10 $build/tests/fuzz/fuzz-$t $dict $(fuzzer_options $t) \
     -max_len="$(max_len $t)" \
     -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$out/crashes/$t/ \
-    -max_total_time="$seconds" $out/corpus/$t $seeds >"$log" 2>&1
+    -max_total_time="$seconds" -runs="${RUNS:--1}" $out/corpus/$t $seeds >"$log" 2>&1
   rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
