@@ -228,6 +228,15 @@ tm_metrics_render(TmMetrics *m)
     g_autofree char *labels = g_strdup_printf("outcome=\"%s\"", https_names[i]);
     labelled(out, "https_connections_total", labels, m->https[i]);
   }
+  one(out, "media_datagrams_sent_total", "counter",
+      "Datagrams the relay handed to its media sockets (DTLS, SRTP, SRTCP).", m->datagrams_sent);
+  one(out, "media_send_calls_total", "counter",
+      "System calls (or libnice calls) that sent them: a receiver's datagrams queued together "
+      "go out in one.",
+      m->send_calls);
+  one(out, "media_send_dropped_total", "counter",
+      "Datagrams not sent: the socket's buffer was full, or the connection had no path yet.",
+      m->send_dropped);
   header(out, "rtt_seconds", "summary", "Round-trip time of the media connections open now.");
   summary(out, "rtt_seconds", "", m->rtt_ms, m->n_rtt, 0.001);
   header(out, "loss_ratio", "summary",

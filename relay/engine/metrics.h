@@ -75,6 +75,10 @@ typedef struct _TmMetrics {
   uint64_t connections;
   uint64_t recordings;
   uint64_t https[TM_HTTPS_COUNT]; /* counters of the HTTPS listener's connections */
+  /* counters of what the relay handed to its media sockets: datagrams, the system calls that
+   * carried them (several datagrams each where they were queued together), and datagrams
+   * dropped because a socket had no room */
+  uint64_t datagrams_sent, send_calls, send_dropped;
   /* samples of the connections open now (at most TM_METRICS_SAMPLES_MAX each) */
   double rtt_ms[TM_METRICS_SAMPLES_MAX];
   guint n_rtt;

@@ -4,8 +4,17 @@
 #include "proxy.h"
 
 #include <agent.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/socket.h>
+
+/* A batch: the most datagrams queued per connection between flushes, and the room for each (an
+ * RTP packet of a browser fits 1,200 bytes; a larger datagram is sent on its own). */
+#define BATCH_MAX 16
+#define BATCH_SLOT 1500
+
+static _Atomic uint64_t total_datagrams, total_calls, total_dropped;
 
 struct _TmIce {
   NiceAgent *agent;
@@ -20,6 +29,9 @@ struct _TmIce {
   char **own;                      /* the relay's media addresses */
   guint port_min, port_max;
   GPtrArray *remote_allowed; /* the options' when it was made (a reload replaces theirs) */
+  uint8_t *batch;            /* BATCH_MAX slots of BATCH_SLOT bytes, allocated when first used */
+  size_t batch_len[BATCH_MAX];
+  guint n_batch;
 };
 
 static void
@@ -99,6 +111,7 @@ release(gpointer data)
   g_strfreev(ice->own);
   if (ice->remote_allowed != NULL)
     g_ptr_array_unref(ice->remote_allowed);
+  g_free(ice->batch);
   g_free(ice);
   return G_SOURCE_REMOVE;
 }
@@ -239,10 +252,107 @@ tm_ice_parse_remote_ranges(char **ranges, GPtrArray **out, GError **error)
   return tm_proxy_parse_ranges("remote-candidates", ranges, out, error);
 }
 
+static void
+count_sent(guint queued, gint sent)
+{
+  guint ok = sent > 0 ? (guint) sent : 0;
+  atomic_fetch_add_explicit(&total_datagrams, ok, memory_order_relaxed);
+  atomic_fetch_add_explicit(&total_calls, 1, memory_order_relaxed);
+  if (ok < queued)
+    atomic_fetch_add_explicit(&total_dropped, queued - ok, memory_order_relaxed);
+}
+
 void
 tm_ice_send(TmIce *ice, const uint8_t *buf, size_t len)
 {
-  nice_agent_send(ice->agent, ice->stream, 1, (guint) len, (const gchar *) buf);
+  tm_ice_flush(ice); /* what was queued goes first */
+  gint n = nice_agent_send(ice->agent, ice->stream, 1, (guint) len, (const gchar *) buf);
+  count_sent(1, n >= 0 ? 1 : 0);
+}
+
+void
+tm_ice_queue(TmIce *ice, const uint8_t *buf, size_t len)
+{
+  if (len > BATCH_SLOT) {
+    tm_ice_send(ice, buf, len);
+    return;
+  }
+  if (ice->n_batch == BATCH_MAX)
+    tm_ice_flush(ice);
+  if (ice->batch == NULL)
+    ice->batch = g_malloc((size_t) BATCH_MAX * BATCH_SLOT);
+  memcpy(ice->batch + (size_t) ice->n_batch * BATCH_SLOT, buf, len);
+  ice->batch_len[ice->n_batch++] = len;
+}
+
+/* Sends the batch with sendmmsg on the selected pair's socket when that is a UDP socket of the
+ * relay's own (a host candidate; not TCP or a TURN relay, where libnice frames what it sends).
+ * Returns the datagrams sent, or -1 when it cannot (nothing was sent). */
+static gint
+flush_udp(TmIce *ice)
+{
+  GSocket *sock = nice_agent_get_selected_socket(ice->agent, ice->stream, 1);
+  if (sock == NULL)
+    return -1;
+  NiceCandidate *local = NULL, *remote = NULL;
+  gint sent = -1;
+  if (g_socket_get_socket_type(sock) == G_SOCKET_TYPE_DATAGRAM &&
+      nice_agent_get_selected_pair(ice->agent, ice->stream, 1, &local, &remote) &&
+      local->type != NICE_CANDIDATE_TYPE_RELAYED) {
+    struct sockaddr_storage to;
+    nice_address_copy_to_sockaddr(&remote->addr, (struct sockaddr *) &to);
+    socklen_t to_len =
+      to.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    struct iovec iov[BATCH_MAX];
+    struct mmsghdr msgs[BATCH_MAX];
+    memset(msgs, 0, sizeof msgs);
+    for (guint i = 0; i < ice->n_batch; i++) {
+      iov[i].iov_base = ice->batch + (size_t) i * BATCH_SLOT;
+      iov[i].iov_len = ice->batch_len[i];
+      msgs[i].msg_hdr.msg_name = &to;
+      msgs[i].msg_hdr.msg_namelen = to_len;
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    int fd = g_socket_get_fd(sock);
+    int n;
+    do
+      n = sendmmsg(fd, msgs, ice->n_batch, MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    sent = n >= 0 ? n : 0; /* EAGAIN (no room) or an error: dropped, as libnice drops them */
+  }
+  g_object_unref(sock);
+  return sent;
+}
+
+void
+tm_ice_flush(TmIce *ice)
+{
+  guint n = ice->n_batch;
+  if (n == 0)
+    return;
+  gint sent = flush_udp(ice);
+  if (sent < 0) {
+    GOutputVector vec[BATCH_MAX];
+    NiceOutputMessage msgs[BATCH_MAX];
+    for (guint i = 0; i < n; i++) {
+      vec[i].buffer = ice->batch + (size_t) i * BATCH_SLOT;
+      vec[i].size = ice->batch_len[i];
+      msgs[i].buffers = &vec[i];
+      msgs[i].n_buffers = 1;
+    }
+    sent = nice_agent_send_messages_nonblocking(ice->agent, ice->stream, 1, msgs, n, NULL, NULL);
+  }
+  ice->n_batch = 0;
+  count_sent(n, sent);
+}
+
+void
+tm_ice_totals(TmIceTotals *out)
+{
+  out->datagrams = atomic_load_explicit(&total_datagrams, memory_order_relaxed);
+  out->calls = atomic_load_explicit(&total_calls, memory_order_relaxed);
+  out->dropped = atomic_load_explicit(&total_dropped, memory_order_relaxed);
 }
 
 int64_t

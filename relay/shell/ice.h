@@ -58,7 +58,22 @@ gboolean tm_ice_set_remote_credentials(TmIce *ice, const char *ufrag, const char
  * on a multicast, broadcast, wildcard or link-local address, on the relay's own media address
  * and port range, or outside remote_allowed when that is set, is refused (never checked). */
 TmIceCandidateResult tm_ice_add_remote_candidate(TmIce *ice, const char *candidate);
+/* Sends a datagram at once. */
 void tm_ice_send(TmIce *ice, const uint8_t *buf, size_t len);
+/* Outgoing datagrams in batches: tm_ice_queue copies one into ICE's queue (sending the queue
+ * first when it is full); tm_ice_flush sends
+ * what is queued, in order, with one system call where it can (sendmmsg on the selected pair's
+ * UDP socket; otherwise libnice's nice_agent_send_messages_nonblocking). A datagram the socket
+ * has no room for is dropped, as a single send drops it, and counted. */
+void tm_ice_queue(TmIce *ice, const uint8_t *buf, size_t len);
+void tm_ice_flush(TmIce *ice);
+
+/* The process's totals, for /metrics: datagrams sent, the system calls (or libnice calls) that
+ * sent them, and datagrams dropped because the socket's buffer was full. */
+typedef struct {
+  uint64_t datagrams, calls, dropped;
+} TmIceTotals;
+void tm_ice_totals(TmIceTotals *out);
 /* When a datagram for the connection (DTLS, SRTP, SRTCP) last arrived, monotonic µs; the
  * transport's creation before the first. */
 int64_t tm_ice_last_receive(const TmIce *ice);

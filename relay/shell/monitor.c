@@ -75,6 +75,11 @@ tm_monitor_collect(TmRelay *relay)
     m->https[TM_HTTPS_HANDSHAKE_TIMEOUT] = s->handshake_timeout;
     m->https[TM_HTTPS_HANDSHAKE_STALLED] = s->handshake_stalled;
   }
+  TmIceTotals sent;
+  tm_ice_totals(&sent);
+  m->datagrams_sent = sent.datagrams;
+  m->send_calls = sent.calls;
+  m->send_dropped = sent.dropped;
   GHashTableIter it;
   gpointer value;
   g_hash_table_iter_init(&it, relay->rooms);

@@ -448,6 +448,36 @@ timer_dispatch(GSource *source, GSourceFunc cb, gpointer data)
 
 static GSourceFuncs timer_funcs = { NULL, NULL, timer_dispatch, NULL, NULL, NULL };
 
+/* What the engine sends is queued per transport and sent once the worker has handled what
+ * arrived with it: the copies of a video frame for one receiver go out in one system call. The
+ * flush runs at a higher priority than the sockets' sources, first in the worker's next
+ * iteration, so a datagram waits only for the rest of the datagrams read with it. */
+static void
+flush_pending(TmRoom *room)
+{
+  for (guint i = 0; i < room->pending->len; i++) {
+    TmTransport *t = g_ptr_array_index(room->pending, i);
+    t->queued = FALSE;
+    tm_ice_flush(t->ice);
+  }
+  g_ptr_array_set_size(room->pending, 0);
+}
+
+/* On the room's worker. */
+static gboolean
+flush_dispatch(GSource *source, GSourceFunc cb, gpointer data)
+{
+  TmRoom *room = data;
+  g_rec_mutex_lock(&room->lock);
+  g_source_set_ready_time(source, -1);
+  if (!room->closed)
+    flush_pending(room);
+  g_rec_mutex_unlock(&room->lock);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs flush_funcs = { NULL, NULL, flush_dispatch, NULL, NULL, NULL };
+
 /* ---- transports ---- */
 
 /* On the room's worker: T stays allocated until an idle there frees it, so it may be read
@@ -590,6 +620,10 @@ transport_free(gpointer data)
 {
   TmTransport *t = data;
   t->closed = TRUE;
+  if (t->queued) {
+    g_ptr_array_remove_fast(t->room->pending, t);
+    tm_ice_flush(t->ice); /* its last datagrams, such as DTLS's close_notify */
+  }
   tm_ice_free(t->ice);
   tm_workers_post(t->room->context, transport_release, t, NULL);
 }
@@ -645,8 +679,15 @@ hearing_transmit(void *ud, TmPeer *peer, const uint8_t *buf, size_t len)
 {
   TmRoom *room = ud;
   TmTransport *t = g_hash_table_lookup(room->transports, peer);
-  if (t != NULL && t->ice != NULL)
-    tm_ice_send(t->ice, buf, len);
+  if (t == NULL || t->ice == NULL)
+    return;
+  tm_ice_queue(t->ice, buf, len);
+  if (t->queued)
+    return;
+  if (room->pending->len == 0)
+    g_source_set_ready_time(room->flush, 0);
+  g_ptr_array_add(room->pending, t);
+  t->queued = TRUE;
 }
 
 /* On the control thread: P (if still in the hearing and publishing) is back and the others
@@ -778,6 +819,12 @@ tm_room_open(TmRelay *relay, const char *hearing_id, GError **error)
   g_atomic_int_inc(&room->refs); /* the timer's, dropped once it can no longer run */
   g_source_set_callback(room->timer, NULL, room, room_unref);
   g_source_attach(room->timer, room->context);
+  room->pending = g_ptr_array_new();
+  room->flush = g_source_new(&flush_funcs, sizeof(GSource));
+  g_atomic_int_inc(&room->refs); /* the flush's, as the timer's */
+  g_source_set_callback(room->flush, NULL, room, room_unref);
+  g_source_set_priority(room->flush, G_PRIORITY_HIGH);
+  g_source_attach(room->flush, room->context);
   room->quality_timer = g_timeout_source_new_seconds(QUALITY_INTERVAL_S);
   g_source_set_callback(room->quality_timer, quality_tick, room, NULL);
   g_source_attach(room->quality_timer, relay->context);
@@ -810,6 +857,10 @@ tm_room_free(TmRoom *room)
   g_ptr_array_unref(room->controls);
   g_source_destroy(room->timer); /* its reference goes once a run in progress has returned */
   g_source_unref(room->timer);
+  g_source_destroy(room->flush); /* the transports sent what they had queued as they closed */
+  g_source_unref(room->flush);
+  g_ptr_array_unref(room->pending);
+  room->pending = NULL;
   g_source_destroy(room->quality_timer);
   g_source_unref(room->quality_timer);
   tm_hearing_record_free(room->record);

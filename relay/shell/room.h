@@ -60,6 +60,7 @@ typedef struct {
   TmIce *ice;
   gboolean failing; /* its failure is being handled */
   gboolean closed;  /* taken out of the room: its callbacks do nothing */
+  gboolean queued;  /* in the room's pending list */
 } TmTransport;
 
 struct _TmRoom {
@@ -73,6 +74,8 @@ struct _TmRoom {
   TmHearing *hearing;
   TmHearingRecord *record;
   GSource *timer;
+  GSource *flush;     /* sends the transports' queued datagrams (ready while PENDING has any) */
+  GPtrArray *pending; /* TmTransport* with datagrams queued */
   GSource *quality_timer;
   GHashTable *transports; /* TmPeer* -> TmTransport* */
   GHashTable *seats;      /* TmParticipant* -> TmSeat* */

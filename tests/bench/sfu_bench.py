@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -115,7 +116,7 @@ class Sfu(Relay):
 
 
 class Testimony(Sfu):
-    def __init__(self, relay, hearings, receivers):
+    def __init__(self, relay, hearings, receivers, relay_args=()):
         super().__init__("testimony")
         state = os.path.join(self.dir, "state")
         lines = []
@@ -134,9 +135,11 @@ class Testimony(Sfu):
         with open(tokens, "w") as f:
             f.write("\n".join(lines) + "\n")
         port = free_port()
+        self.metrics_port = free_port()
         self.proc = subprocess.Popen(
             [relay, "--state-dir", state, "--listen", f"127.0.0.1:{port}",
-             "--media-address", MEDIA_ADDRESS, "--ports", "30000-30999"],
+             "--media-address", MEDIA_ADDRESS, "--ports", "30000-30999",
+             "--metrics-listen", f"127.0.0.1:{self.metrics_port}", *relay_args],
             stdout=self.log_file, stderr=subprocess.STDOUT)
         if not wait_for_port(port, self.proc):
             raise RuntimeError("the relay did not start; see its log")
@@ -228,12 +231,27 @@ class Janus(Sfu):
         self.loadgen_args = ["--sfu", "janus", "--url", f"ws://127.0.0.1:{port}"]
 
 
-def run_point(args, kind, hearings, receivers):
-    """One SFU, one load: the loadgen's result plus the SFU's CPU and memory in the window."""
-    sfu = (Testimony(args.relay, hearings, receivers) if kind == "testimony"
+def send_counts(sfu):
+    """The relay's datagrams sent, the calls that sent them and those dropped (its /metrics);
+    None for Janus."""
+    if not hasattr(sfu, "metrics_port"):
+        return None
+    names = ("media_datagrams_sent_total", "media_send_calls_total", "media_send_dropped_total")
+    with urllib.request.urlopen(f"http://127.0.0.1:{sfu.metrics_port}/metrics", timeout=10) as r:
+        values = dict(line.rsplit(" ", 1) for line in r.read().decode().splitlines()
+                      if line and not line.startswith("#"))
+    return [int(values.get(f"testimony_{n}", 0)) for n in names]
+
+
+def run_point(args, kind, hearings, receivers, relay_args=(), on_start=None):
+    """One SFU, one load: the loadgen's result plus the SFU's CPU and memory in the window.
+    RELAY_ARGS are added to the relay's command line; ON_START(pid) runs once the SFU listens."""
+    sfu = (Testimony(args.relay, hearings, receivers, relay_args) if kind == "testimony"
            else Janus(hearings, receivers))
     try:
         time.sleep(0.5)  # let the server settle after its start
+        if on_start is not None:
+            on_start(sfu.proc.pid)
         cmd = [args.loadgen, *sfu.loadgen_args, "--address", MEDIA_ADDRESS,
                "--hearings", str(hearings),
                "--receivers", str(receivers), "--duration", str(args.duration)]
@@ -241,6 +259,7 @@ def run_point(args, kind, hearings, receivers):
         deadline = time.time() + 2 * 20 + 2 + args.duration + 30
         start = end = result = None
         threads_start = threads_end = {}
+        sends_start = sends_end = None
         while result is None and time.time() < deadline:
             ready, _, _ = select.select([gen.stdout], [], [], 1.0)
             if not ready:
@@ -253,9 +272,11 @@ def run_point(args, kind, hearings, receivers):
             if line.startswith("window-start"):
                 start = usage(sfu.proc.pid)
                 threads_start = thread_usage(sfu.proc.pid)
+                sends_start = send_counts(sfu)
             elif line.startswith("window-end"):
                 end = usage(sfu.proc.pid)
                 threads_end = thread_usage(sfu.proc.pid)
+                sends_end = send_counts(sfu)
             elif line.startswith("result "):
                 result = json.loads(line[len("result "):])
         if gen.poll() is None:
@@ -269,6 +290,8 @@ def run_point(args, kind, hearings, receivers):
         result["sfu_rss_kib"] = end[1]
         result["sfu_hwm_kib"] = end[2]
         result["sfu_threads"] = thread_shares(threads_start, threads_end, result["window_s"])
+        if sends_start is not None and sends_end is not None:
+            result["sfu_sends"] = [b - a for a, b in zip(sends_start, sends_end)]
         result["loadgen_errors"] = err.strip().splitlines()[-5:]
         return result
     finally:
@@ -400,7 +423,9 @@ def main():
                       f"p99 {r['latency_us']['p99'] / 1000:.2f} ms, lost {r['lost']}, "
                       f"HWM {r['sfu_hwm_kib'] / 1024:.1f} MiB, "
                       f"loadgen {100 * r['loadgen_cpu_s'] / r['window_s']:.1f} %; threads "
-                      + ", ".join(f"{n} {p:.1f} %" for n, p in r["sfu_threads"][:6]),
+                      + ", ".join(f"{n} {p:.1f} %" for n, p in r["sfu_threads"][:6])
+                      + (f"; {r['sfu_sends'][0] / max(r['sfu_sends'][1], 1):.2f} datagrams a "
+                         f"send call, {r['sfu_sends'][2]} dropped" if "sfu_sends" in r else ""),
                       flush=True)
     table, fits = summarize([r for r in runs if r["valid"]])
     dropped = sum(not r["valid"] for r in runs)
