@@ -451,7 +451,15 @@ static GSourceFuncs timer_funcs = { NULL, NULL, timer_dispatch, NULL, NULL, NULL
 /* What the engine sends is queued per transport and sent once the worker has handled what
  * arrived with it: the copies of a video frame for one receiver go out in one system call. The
  * flush runs at a higher priority than the sockets' sources, first in the worker's next
- * iteration, so a datagram waits only for the rest of the datagrams read with it. */
+ * iteration, so a datagram waits only for the rest of the datagrams read with it. It is asked
+ * for with a flag its prepare reads, not a ready time: setting one writes to the context's
+ * wake-up descriptor each time, a system call per iteration for nothing when the worker itself
+ * queued (only another thread needs to wake it). */
+typedef struct {
+  GSource source;
+  gint wanted; /* atomic: a transport has datagrams queued */
+} FlushSource;
+
 static void
 flush_pending(TmRoom *room)
 {
@@ -463,20 +471,36 @@ flush_pending(TmRoom *room)
   g_ptr_array_set_size(room->pending, 0);
 }
 
+static gboolean
+flush_prepare(GSource *source, gint *timeout)
+{
+  *timeout = -1;
+  return g_atomic_int_get(&((FlushSource *) source)->wanted);
+}
+
 /* On the room's worker. */
 static gboolean
 flush_dispatch(GSource *source, GSourceFunc cb, gpointer data)
 {
   TmRoom *room = data;
   g_rec_mutex_lock(&room->lock);
-  g_source_set_ready_time(source, -1);
+  g_atomic_int_set(&((FlushSource *) source)->wanted, 0);
   if (!room->closed)
     flush_pending(room);
   g_rec_mutex_unlock(&room->lock);
   return G_SOURCE_CONTINUE;
 }
 
-static GSourceFuncs flush_funcs = { NULL, NULL, flush_dispatch, NULL, NULL, NULL };
+/* Under the room's lock, on any thread. */
+static void
+flush_soon(TmRoom *room)
+{
+  g_atomic_int_set(&((FlushSource *) room->flush)->wanted, 1);
+  if (!g_main_context_is_owner(room->context))
+    g_main_context_wakeup(room->context);
+}
+
+static GSourceFuncs flush_funcs = { flush_prepare, NULL, flush_dispatch, NULL, NULL, NULL };
 
 /* ---- transports ---- */
 
@@ -685,7 +709,7 @@ hearing_transmit(void *ud, TmPeer *peer, const uint8_t *buf, size_t len)
   if (t->queued)
     return;
   if (room->pending->len == 0)
-    g_source_set_ready_time(room->flush, 0);
+    flush_soon(room);
   g_ptr_array_add(room->pending, t);
   t->queued = TRUE;
 }
@@ -820,7 +844,7 @@ tm_room_open(TmRelay *relay, const char *hearing_id, GError **error)
   g_source_set_callback(room->timer, NULL, room, room_unref);
   g_source_attach(room->timer, room->context);
   room->pending = g_ptr_array_new();
-  room->flush = g_source_new(&flush_funcs, sizeof(GSource));
+  room->flush = g_source_new(&flush_funcs, sizeof(FlushSource));
   g_atomic_int_inc(&room->refs); /* the flush's, as the timer's */
   g_source_set_callback(room->flush, NULL, room, room_unref);
   g_source_set_priority(room->flush, G_PRIORITY_HIGH);
