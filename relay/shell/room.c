@@ -3,8 +3,9 @@
 
 #include "room.h"
 
-#include <string.h>
 #include <openssl/rand.h>
+#include <stdatomic.h>
+#include <string.h>
 
 #include "log.h"
 #include "turn.h"
@@ -425,11 +426,60 @@ tm_room_audit(TmRoom *room, const char *actor, const char *action, const TmParti
 
 /* ---- timers ---- */
 
+/* The hearing's timer: its deadline (monotonic µs, INT64_MAX: none) is read by its prepare and
+ * check, not kept as the source's ready time. Setting a ready time writes to the context's wake-up
+ * descriptor every time (GLib 2.74), which costs a write, then a poll that returns at once and a
+ * read, and the worker moves the deadline after many datagrams and timer runs. Another thread that
+ * moves it wakes the worker (set_deadline). */
+typedef struct {
+  GSource source;
+  _Atomic int64_t deadline;
+} TimerSource;
+
+static int64_t
+get_deadline(TmRoom *room)
+{
+  return atomic_load_explicit(&((TimerSource *) room->timer)->deadline, memory_order_acquire);
+}
+
+static void
+set_deadline(TmRoom *room, int64_t d)
+{
+  if (get_deadline(room) == d)
+    return;
+  atomic_store_explicit(&((TimerSource *) room->timer)->deadline, d, memory_order_release);
+  if (!g_main_context_is_owner(room->context))
+    g_main_context_wakeup(room->context); /* its poll may be waiting for the old deadline */
+}
+
+static gboolean
+timer_prepare(GSource *source, gint *timeout)
+{
+  int64_t d = atomic_load_explicit(&((TimerSource *) source)->deadline, memory_order_acquire);
+  int64_t now = g_source_get_time(source);
+  if (d == INT64_MAX) {
+    *timeout = -1;
+    return FALSE;
+  }
+  if (d <= now) {
+    *timeout = 0;
+    return TRUE;
+  }
+  *timeout = (gint) MIN((d - now + 999) / 1000, G_MAXINT);
+  return FALSE;
+}
+
+static gboolean
+timer_check(GSource *source)
+{
+  int64_t d = atomic_load_explicit(&((TimerSource *) source)->deadline, memory_order_acquire);
+  return d <= g_source_get_time(source);
+}
+
 void
 tm_room_schedule(TmRoom *room)
 {
-  int64_t d = tm_hearing_next_deadline(room->hearing);
-  g_source_set_ready_time(room->timer, d == INT64_MAX ? -1 : d);
+  set_deadline(room, tm_hearing_next_deadline(room->hearing));
 }
 
 /* On the room's worker. */
@@ -441,12 +491,14 @@ timer_dispatch(GSource *source, GSourceFunc cb, gpointer data)
   if (!room->closed) {
     tm_hearing_handle_timeout(room->hearing, g_get_monotonic_time());
     tm_room_schedule(room);
+  } else {
+    set_deadline(room, INT64_MAX);
   }
   g_rec_mutex_unlock(&room->lock);
   return G_SOURCE_CONTINUE;
 }
 
-static GSourceFuncs timer_funcs = { NULL, NULL, timer_dispatch, NULL, NULL, NULL };
+static GSourceFuncs timer_funcs = { timer_prepare, timer_check, timer_dispatch, NULL, NULL, NULL };
 
 /* What the engine sends is queued per transport and sent once the worker has handled what
  * arrived with it: the copies of a video frame for one receiver go out in one system call. The
@@ -516,10 +568,9 @@ transport_receive(void *ud, const uint8_t *buf, size_t len)
     tm_hearing_handle_datagram(room->hearing, t->peer, buf, len, g_get_monotonic_time());
     /* A datagram can bring this connection's next deadline forward (a DTLS retransmission, a
      * NACK to repeat): move the hearing's timer if so. */
-    int64_t ready = g_source_get_ready_time(room->timer);
     int64_t d = tm_peer_next_deadline(t->peer);
-    if (d != INT64_MAX && (ready < 0 || d < ready))
-      g_source_set_ready_time(room->timer, d);
+    if (d < get_deadline(room))
+      set_deadline(room, d);
   }
   g_rec_mutex_unlock(&room->lock);
 }
@@ -839,7 +890,8 @@ tm_room_open(TmRelay *relay, const char *hearing_id, GError **error)
     .transport_cc = relay->config.transport_cc,
   };
   room->hearing = tm_hearing_new(&hc, &hearing_listener, room);
-  room->timer = g_source_new(&timer_funcs, sizeof(GSource));
+  room->timer = g_source_new(&timer_funcs, sizeof(TimerSource));
+  atomic_init(&((TimerSource *) room->timer)->deadline, INT64_MAX);
   g_atomic_int_inc(&room->refs); /* the timer's, dropped once it can no longer run */
   g_source_set_callback(room->timer, NULL, room, room_unref);
   g_source_attach(room->timer, room->context);
