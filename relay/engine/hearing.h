@@ -41,6 +41,9 @@ typedef struct {
   /* Set by the shell while the participant's link is down (its signalling is gone, or its
    * media has stopped): when it went, 0 while connected. The participant keeps its place. */
   int64_t away_since_us;
+  /* Counted by the shell: ICE restarts on this participant's connections (the path changed
+   * without a new connection). */
+  uint32_t ice_restarts;
 } TmParticipant;
 
 typedef enum {

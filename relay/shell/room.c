@@ -683,6 +683,7 @@ static gboolean
 transport_release(gpointer data)
 {
   TmTransport *t = data;
+  g_free(t->answer);
   tm_room_unref(t->room);
   g_free(t);
   return G_SOURCE_REMOVE;
@@ -727,7 +728,67 @@ tm_room_open_transport(TmRoom *room, TmParticipant *owner, TmParticipant *feed, 
   }
   g_hash_table_insert(room->transports, t->peer, t);
   tm_ice_set_remote_credentials(t->ice, offer->ice_ufrag, offer->ice_pwd);
+  t->offer_session_id = offer->session_id;
+  g_strlcpy(t->offer_ufrag, offer->ice_ufrag, sizeof t->offer_ufrag);
+  memcpy(t->offer_fingerprint, offer->fingerprint, offer->fingerprint_len);
+  t->offer_fingerprint_len = offer->fingerprint_len;
+  t->answer = tm_sdp_serialize(answer);
   return t;
+}
+
+/* Whether OFFER restarts ICE on the connection whose answer was ANSWER: the same peer
+ * connection (session id), new credentials, the same DTLS fingerprint, the same media sections
+ * in the same order. A client that connects anew (testimony-client, a reloaded page) has a new
+ * session id and a new DTLS handshake to make. */
+static gboolean
+is_ice_restart(const TmTransport *t, const TmSdp *offer, const TmSdp *answer)
+{
+  if (offer->session_id != t->offer_session_id || strcmp(offer->ice_ufrag, t->offer_ufrag) == 0 ||
+      offer->fingerprint_len != t->offer_fingerprint_len ||
+      memcmp(offer->fingerprint, t->offer_fingerprint, offer->fingerprint_len) != 0 ||
+      offer->n_media != answer->n_media)
+    return FALSE;
+  for (guint i = 0; i < offer->n_media; i++)
+    if (offer->media[i].kind != answer->media[i].kind ||
+        strcmp(offer->media[i].mid, answer->media[i].mid) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+char *
+tm_room_restart_ice(TmRoom *room, TmTransport *t, const TmSdp *offer, GError **error)
+{
+  if (t->answer == NULL)
+    return NULL;
+  g_autofree TmSdp *answer = g_new0(TmSdp, 1);
+  if (tm_sdp_parse(t->answer, strlen(t->answer), answer) != TM_SDP_OK ||
+      !is_ice_restart(t, offer, answer))
+    return NULL;
+  TmIce *ice = tm_ice_new(room->context, &room->relay->ice, &transport_listener, t, error);
+  if (ice == NULL)
+    return NULL;
+  /* What was queued for the old path goes on the new one (or is dropped there, counted). */
+  TmIce *old = t->ice;
+  t->ice = ice;
+  tm_ice_free(old);
+  tm_ice_set_remote_credentials(ice, offer->ice_ufrag, offer->ice_pwd);
+  g_strlcpy(t->offer_ufrag, offer->ice_ufrag, sizeof t->offer_ufrag);
+
+  g_strlcpy(answer->ice_ufrag, tm_ice_ufrag(ice), sizeof answer->ice_ufrag);
+  g_strlcpy(answer->ice_pwd, tm_ice_pwd(ice), sizeof answer->ice_pwd);
+  g_auto(GStrv) cands = tm_ice_local_candidates(ice);
+  guint mline = answer->n_candidates > 0 ? answer->candidates[0].mline : 0;
+  answer->n_candidates = 0;
+  for (guint i = 0; cands[i] != NULL && i < TM_SDP_MAX_CANDIDATES; i++) {
+    answer->candidates[i].mline = mline;
+    g_strlcpy(answer->candidates[i].value, cands[i], sizeof answer->candidates[i].value);
+    answer->n_candidates++;
+  }
+  answer->end_of_candidates = answer->n_candidates > 0;
+  answer->session_version++;
+  g_free(t->answer);
+  t->answer = tm_sdp_serialize(answer);
+  return g_strdup(t->answer);
 }
 
 TmTransport *

@@ -61,6 +61,14 @@ typedef struct {
   gboolean failing; /* its failure is being handled */
   gboolean closed;  /* taken out of the room: its callbacks do nothing */
   gboolean queued;  /* in the room's pending list */
+  /* What an ICE restart is checked against and answered from: the offer's session id (the
+   * same in every offer of one peer connection, RFC 8829 §5.2.2), ICE username fragment and
+   * DTLS fingerprint, and the relay's answer as sent. */
+  uint64_t offer_session_id;
+  char offer_ufrag[TM_SDP_ICE_LEN];
+  uint8_t offer_fingerprint[TM_SDP_FINGERPRINT_MAX];
+  size_t offer_fingerprint_len;
+  char *answer; /* SDP text */
 } TmTransport;
 
 struct _TmRoom {
@@ -152,6 +160,13 @@ void tm_room_audit(TmRoom *room, const char *actor, const char *action,
 TmTransport *tm_room_open_transport(TmRoom *room, TmParticipant *owner, TmParticipant *feed,
                                     const TmSdp *offer, TmSdp *answer, TmHearingError *he,
                                     TmSdpError *se, GError **error);
+/* An ICE restart (RFC 8445 §9, RFC 8839 §4.4.1.1.1): OFFER is T's connection offered again (the
+ * same session id) with new ICE credentials and the same DTLS fingerprint and media sections. T gets a new ICE agent
+ * (new credentials, candidates and checks) and keeps its DTLS and SRTP sessions: the media
+ * continue on the new path without a handshake. Returns the answer (SDP text, g_free), or NULL
+ * when OFFER is not a restart of T (then it replaces T as a new connection) or the relay could
+ * not open a port (ERROR set). */
+char *tm_room_restart_ice(TmRoom *room, TmTransport *t, const TmSdp *offer, GError **error);
 /* OWNER's connection to TARGET ("publish" or a feed's participant id), or NULL. */
 TmTransport *tm_room_find_transport(TmRoom *room, TmParticipant *owner, const char *target);
 

@@ -428,8 +428,35 @@ handle_offer(TmSession *s, const TmMessage *m)
     tm_session_error(s, TM_WIRE_ERR_BAD_SDP, tm_sdp_strerror(se), ref);
     return;
   }
-  /* A new offer for a connection that exists replaces it: the client connects again after its
-   * link dropped. The receivers of its media keep receiving (tm_hearing_close_publish). */
+  /* An offer with new ICE credentials for a connection that exists, and otherwise the same,
+   * restarts its ICE and keeps its DTLS and SRTP (a browser's restartIce()). */
+  TmTransport *existing =
+    tm_room_find_transport(room, s->participant, feed != NULL ? feed->id : "publish");
+  if (existing != NULL) {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *restarted = tm_room_restart_ice(room, existing, offer, &error);
+    if (error != NULL) {
+      g_warning("ICE: %s", error->message);
+      tm_session_error(s, TM_WIRE_ERR_INTERNAL, "the relay could not open a media port", ref);
+      return;
+    }
+    if (restarted != NULL) {
+      s->participant->ice_restarts++;
+      tm_log_hearing(G_LOG_LEVEL_MESSAGE, tm_hearing_id(room->hearing), s->participant,
+                     "%s restarts ICE on its %s connection", s->participant->id,
+                     feed != NULL ? feed->id : "publish");
+      for (guint i = 0; i < offer->n_candidates; i++)
+        candidate_result(s, tm_ice_add_remote_candidate(existing->ice, offer->candidates[i].value));
+      g_autoptr(JsonBuilder) b = tm_wire_begin("answer");
+      tm_wire_string(b, "target", feed != NULL ? feed->id : "publish");
+      tm_wire_string(b, "sdp", restarted);
+      json_builder_end_object(b);
+      tm_session_send(s, b);
+      return;
+    }
+  }
+  /* Any other new offer for a connection that exists replaces it: the client connects again
+   * after its link dropped. The receivers of its media keep receiving (tm_hearing_close_publish). */
   if (feed == NULL)
     tm_hearing_close_publish(room->hearing, s->participant);
   else

@@ -141,6 +141,7 @@ add_counters(JsonBuilder *b, TmHearing *h, const TmParticipant *p)
   tm_wire_int(b, "rx_packets", (gint64) rx);
   tm_wire_int(b, "tx_packets", (gint64) tx);
   add_recovery_counters(b, p);
+  tm_wire_int(b, "ice_restarts", p->ice_restarts);
   tm_wire_int(b, "subscriptions", p->subscriptions->len);
   tm_wire_string(b, "srtp_profile", profile);
   add_received(b, h, p);

@@ -304,6 +304,30 @@ async function main() {
     check(notShown && notShown.video === 0,
           'the browser witness gets the clerk\'s sound but not the picture it does not show: ' +
           JSON.stringify(notShown));
+    // ICE restart (what the page does when a connection's ICE stays disconnected for 4 s): new
+    // ICE credentials on every connection of the witness, the same DTLS and SRTP; the relay
+    // answers each and keeps it, the witness stays the same participant without reconnecting,
+    // and the pictures go on both ways.
+    const statusOf = async () => wp.evaluate(async (tok) => (await fetch('/api/status',
+      { headers: { Authorization: 'Bearer ' + tok } })).json(), statusToken);
+    const witnessRow = (st) => st.participants.find((p) => p.name === 'Witness A') || {};
+    const beforeRestart = witnessRow(await statusOf());
+    const framesBefore = [await framesOf(jp, 'Witness A'), await framesOf(wp, 'Judge Somchai')];
+    const restarted = await wp.evaluate(() => window.testimony.restartIce());
+    const restartedRow = await until(async () => {
+      const w = witnessRow(await statusOf());
+      return w.ice_restarts >= restarted ? w : null;
+    }, 10_000);
+    check(restarted >= 2 && restartedRow && restartedRow.id === beforeRestart.id,
+          `the relay restarts ICE on the witness's ${restarted} connections and keeps the ` +
+          `participant (${beforeRestart.id} -> ${restartedRow && restartedRow.id}, ice_restarts ` +
+          `${restartedRow && restartedRow.ice_restarts})`);
+    const flowing = await until(async () =>
+      (await framesOf(jp, 'Witness A')) > framesBefore[0] + 60 &&
+      (await framesOf(wp, 'Judge Somchai')) > framesBefore[1] + 60 &&
+      (await wp.evaluate(() => window.testimony.state().reconnections)) === 0, 20_000);
+    check(flowing, 'after the ICE restart the judge sees the witness and the witness the judge, ' +
+          'on the same connections (no reconnection)');
     await until(() => wp.evaluate(() => [...document.querySelectorAll('#tiles video, #selfmini')]
       .every((v) => v.videoWidth > 0 && v.currentTime > 0.5)), 5000);
     await shot(wp, 'witness-hearing.png');

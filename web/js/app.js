@@ -617,9 +617,11 @@ window.testimony = {
   },
   devices: () => ({ video: deviceOf(s.stream, 'video'), audio: deviceOf(s.stream, 'audio') }),
   path: () => (peers ? peers.path() : null),
+  restartIce: () => (peers ? peers.restartIce() : 0),
   state: () => ({ me: s.me, view: document.body.dataset.view,
                   participants: [...s.participants.values()], waiting: s.waiting,
-                  recording: s.recording.state, reconnections: s.reconnections || 0 }),
+                  recording: s.recording.state, reconnections: s.reconnections || 0,
+                  iceRestarts: peers ? peers.iceRestarts() : 0 }),
 };
 
 function main() {

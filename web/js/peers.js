@@ -19,10 +19,19 @@ export function iceServersFrom(list) {
     .map((s) => ({ urls: s.urls, username: s.username, credential: s.credential }));
 }
 
+// A connection whose ICE has been disconnected this long (no answers to its checks: the link
+// dropped, or the network changed) restarts ICE: new credentials and candidates, new checks, the
+// same DTLS and SRTP (docs/poor-networks.md). Again after as long if it is still disconnected.
+const ICE_RESTART_AFTER_MS = 4000;
+
 class Connection {
-  constructor(target, signalling, onState, iceServers) {
+  /* offerMessage(sdp): the message that carries an offer of this connection to the relay. */
+  constructor(target, signalling, onState, iceServers, offerMessage) {
     this.target = target;
     this.signalling = signalling;
+    this.offerMessage = offerMessage;
+    this.restarts = 0;
+    this.restartTimer = null;
     this.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require',
                                       iceServers: iceServers || [] });
     this.pendingRemote = [];
@@ -33,12 +42,41 @@ class Connection {
       signalling.send(candidateMessage(target, ev.candidate));
     });
     this.pc.addEventListener('connectionstatechange', () => onState && onState(this.pc.connectionState));
+    this.pc.addEventListener('iceconnectionstatechange', () => this.watchIce());
   }
 
-  async offer(build) {
+  async offer() {
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer);
-    build(this.pc.localDescription.sdp);
+    this.signalling.send(this.offerMessage(this.pc.localDescription.sdp));
+  }
+
+  watchIce() {
+    const state = this.pc.iceConnectionState;
+    if (state === 'disconnected' || state === 'failed') {
+      if (!this.restartTimer)
+        this.restartTimer = setTimeout(() => this.restartIce(), ICE_RESTART_AFTER_MS);
+    } else if (this.restartTimer) {
+      clearTimeout(this.restartTimer);
+      this.restartTimer = null;
+    }
+  }
+
+  /* The relay answers an offer with new ICE credentials for this connection with new ones of
+     its own and keeps the connection (relay/shell/room.c, tm_room_restart_ice). */
+  async restartIce() {
+    this.restartTimer = null;
+    if (this.pc.signalingState !== 'stable' || this.pc.connectionState === 'closed')
+      return;
+    this.restarts++;
+    this.answered = false;
+    this.pc.restartIce();
+    try {
+      await this.offer();
+    } catch (e) {
+      console.warn('ICE restart', this.target, e);
+    }
+    this.watchIce();  // still disconnected: try again later
   }
 
   async answer(sdp) {
@@ -63,6 +101,8 @@ class Connection {
   }
 
   close() {
+    clearTimeout(this.restartTimer);
+    this.restartTimer = null;
     this.pc.close();
   }
 }
@@ -82,7 +122,7 @@ export class Peers {
     if (this.publisher || !stream)
       return;
     const c = new Connection('publish', this.signalling, (s) => this.events.onPublishState(s),
-                             this.iceServers);
+                             this.iceServers, (sdp) => ({ type: 'publish', sdp }));
     this.publisher = c;
     // Audio first, then video, like testimony-client.
     for (const kind of ['audio', 'video']) {
@@ -90,7 +130,21 @@ export class Peers {
       if (track)
         c.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
     }
-    await c.offer((sdp) => this.signalling.send({ type: 'publish', sdp }));
+    await c.offer();
+  }
+
+  /* Restarts ICE on every connection now (what a lost link does after ICE_RESTART_AFTER_MS);
+     for the tests. Returns how many connections restarted. */
+  async restartIce() {
+    const all = [this.publisher, ...this.feeds.values()].filter((c) => c);
+    await Promise.all(all.map((c) => c.restartIce()));
+    return all.length;
+  }
+
+  /* ICE restarts so far, over all connections. */
+  iceRestarts() {
+    return [this.publisher, ...this.feeds.values()].filter((c) => c)
+      .reduce((n, c) => n + c.restarts, 0);
   }
 
   /* The publish connection's sender for a kind, to switch a track on or off. */
@@ -104,7 +158,7 @@ export class Peers {
     if (this.feeds.has(feed))
       return;
     const c = new Connection(feed, this.signalling, (s) => this.events.onFeedState(feed, s),
-                             this.iceServers);
+                             this.iceServers, (sdp) => ({ type: 'subscribe', feed, sdp }));
     this.feeds.set(feed, c);
     c.pc.addTransceiver('audio', { direction: 'recvonly' });
     c.pc.addTransceiver('video', { direction: 'recvonly' });
@@ -114,7 +168,7 @@ export class Peers {
       this.events.onTrack(feed, stream);
     });
     this.pendingSubscribes.push(feed);
-    await c.offer((sdp) => this.signalling.send({ type: 'subscribe', feed, sdp }));
+    await c.offer();
   }
 
   unsubscribe(feed, tellRelay) {
