@@ -767,10 +767,9 @@ tm_room_restart_ice(TmRoom *room, TmTransport *t, const TmSdp *offer, GError **e
   TmIce *ice = tm_ice_new(room->context, &room->relay->ice, &transport_listener, t, error);
   if (ice == NULL)
     return NULL;
-  /* What was queued for the old path goes on the new one (or is dropped there, counted). */
-  TmIce *old = t->ice;
+  tm_ice_flush(t->ice); /* what was queued goes out on the old path */
+  tm_ice_free(t->ice);
   t->ice = ice;
-  tm_ice_free(old);
   tm_ice_set_remote_credentials(ice, offer->ice_ufrag, offer->ice_pwd);
   g_strlcpy(t->offer_ufrag, offer->ice_ufrag, sizeof t->offer_ufrag);
 
