@@ -408,6 +408,19 @@ candidate_result(TmSession *s, TmIceCandidateResult r)
     tm_session_error(s, TM_WIRE_ERR_CANDIDATE_REFUSED, NULL, "candidate");
 }
 
+/* T takes the candidates OFFER carried, and the client gets the relay's answer SDP for TARGET. */
+static void
+answer_offer(TmSession *s, TmTransport *t, const TmSdp *offer, const char *target, const char *sdp)
+{
+  for (guint i = 0; i < offer->n_candidates; i++)
+    candidate_result(s, tm_ice_add_remote_candidate(t->ice, offer->candidates[i].value));
+  g_autoptr(JsonBuilder) b = tm_wire_begin("answer");
+  tm_wire_string(b, "target", target);
+  tm_wire_string(b, "sdp", sdp);
+  json_builder_end_object(b);
+  tm_session_send(s, b);
+}
+
 static void
 handle_offer(TmSession *s, const TmMessage *m)
 {
@@ -428,10 +441,10 @@ handle_offer(TmSession *s, const TmMessage *m)
     tm_session_error(s, TM_WIRE_ERR_BAD_SDP, tm_sdp_strerror(se), ref);
     return;
   }
+  const char *target = feed != NULL ? feed->id : "publish";
   /* An offer with new ICE credentials for a connection that exists, and otherwise the same,
    * restarts its ICE and keeps its DTLS and SRTP (a browser's restartIce()). */
-  TmTransport *existing =
-    tm_room_find_transport(room, s->participant, feed != NULL ? feed->id : "publish");
+  TmTransport *existing = tm_room_find_transport(room, s->participant, target);
   if (existing != NULL) {
     g_autoptr(GError) error = NULL;
     g_autofree char *restarted = tm_room_restart_ice(room, existing, offer, &error);
@@ -443,15 +456,8 @@ handle_offer(TmSession *s, const TmMessage *m)
     if (restarted != NULL) {
       s->participant->ice_restarts++;
       tm_log_hearing(G_LOG_LEVEL_MESSAGE, tm_hearing_id(room->hearing), s->participant,
-                     "%s restarts ICE on its %s connection", s->participant->id,
-                     feed != NULL ? feed->id : "publish");
-      for (guint i = 0; i < offer->n_candidates; i++)
-        candidate_result(s, tm_ice_add_remote_candidate(existing->ice, offer->candidates[i].value));
-      g_autoptr(JsonBuilder) b = tm_wire_begin("answer");
-      tm_wire_string(b, "target", feed != NULL ? feed->id : "publish");
-      tm_wire_string(b, "sdp", restarted);
-      json_builder_end_object(b);
-      tm_session_send(s, b);
+                     "%s restarts ICE on its %s connection", s->participant->id, target);
+      answer_offer(s, existing, offer, target, restarted);
       return;
     }
   }
@@ -476,14 +482,7 @@ handle_offer(TmSession *s, const TmMessage *m)
     }
     return;
   }
-  for (guint i = 0; i < offer->n_candidates; i++)
-    candidate_result(s, tm_ice_add_remote_candidate(t->ice, offer->candidates[i].value));
-  g_autofree char *text = tm_sdp_serialize(answer);
-  g_autoptr(JsonBuilder) b = tm_wire_begin("answer");
-  tm_wire_string(b, "target", feed != NULL ? feed->id : "publish");
-  tm_wire_string(b, "sdp", text);
-  json_builder_end_object(b);
-  tm_session_send(s, b);
+  answer_offer(s, t, offer, target, t->answer); /* serialized as the transport kept it */
   tm_room_schedule(room);
 }
 
