@@ -12,7 +12,8 @@ tm_playout_init(TmPlayout *p, gint64 now_us)
 gboolean
 tm_playout_update(TmPlayout *p, const TmPlayoutStats *stats, gint64 now_us)
 {
-  gboolean more_late = stats->late > p->late;
+  guint64 new_late = stats->late > p->late ? stats->late - p->late : 0;
+  gboolean more_late = new_late > 0;
   gboolean repairing = stats->rtx_requests > p->rtx;
   guint before = p->latency_ms;
   guint floor_ms = TM_PLAYOUT_MIN_MS;
@@ -26,7 +27,8 @@ tm_playout_update(TmPlayout *p, const TmPlayoutStats *stats, gint64 now_us)
       MIN(TM_PLAYOUT_RTX_TRIES * stats->rtx_rtt_ms + TM_PLAYOUT_RTX_MARGIN_MS, TM_PLAYOUT_MAX_MS);
   if (more_late) {
     p->last_late_us = now_us;
-    p->latency_ms = MIN(p->latency_ms + TM_PLAYOUT_RAISE_MS, TM_PLAYOUT_MAX_MS);
+    guint raise = (guint) MIN(new_late * TM_PLAYOUT_RAISE_MS, TM_PLAYOUT_RAISE_MAX_MS);
+    p->latency_ms = MIN(p->latency_ms + raise, TM_PLAYOUT_MAX_MS);
   } else if (now_us - p->last_late_us >= TM_PLAYOUT_QUIET_US &&
              now_us - p->last_change_us >= TM_PLAYOUT_LOWER_EVERY_US && p->latency_ms > floor_ms) {
     p->latency_ms = MAX(p->latency_ms - TM_PLAYOUT_LOWER_MS, floor_ms);

@@ -106,6 +106,16 @@ test_playout_follows_late_packets(void)
   /* a late packet again: up at once */
   g_assert_true(update(&p, late + 1, 0, 0, (t + 2) * S));
   g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MAX_MS);
+  /* one late packet: one step; many: three steps at most in one update */
+  TmPlayout q;
+  tm_playout_init(&q, 0);
+  g_assert_true(update(&q, 1, 0, 0, 1 * S));
+  g_assert_cmpuint(q.latency_ms, ==, TM_PLAYOUT_MIN_MS + TM_PLAYOUT_RAISE_MS);
+  g_assert_true(update(&q, 3, 0, 0, 2 * S));
+  g_assert_cmpuint(q.latency_ms, ==, TM_PLAYOUT_MIN_MS + 3 * TM_PLAYOUT_RAISE_MS);
+  g_assert_true(update(&q, 13, 0, 0, 3 * S));
+  g_assert_cmpuint(q.latency_ms, ==,
+                   TM_PLAYOUT_MIN_MS + 3 * TM_PLAYOUT_RAISE_MS + TM_PLAYOUT_RAISE_MAX_MS);
   /* a jitter buffer replaced (its count starts again): no false alarm */
   g_assert_false(update(&p, 0, 0, 0, (t + 3) * S));
   /* and never below the least wait */

@@ -166,6 +166,16 @@ class Relay:
         return self.proc.returncode
 
     def cleanup(self):
+        """Removes the relay's directory; with TESTIMONY_KEEP set, moves it into that directory
+        first (logs, reports, recordings and the audit log of a run to look at afterwards)."""
+        keep = os.environ.get("TESTIMONY_KEEP")
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            try:
+                shutil.copytree(self.dir, os.path.join(keep, os.path.basename(self.dir)),
+                                dirs_exist_ok=True, ignore_dangling_symlinks=True)
+            except shutil.Error:
+                pass  # sockets and the like: copytree copied the rest
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
