@@ -5,10 +5,11 @@
  * witness's stream, from the relay after it got the packet back from the witness. A jitter
  * buffer that gives up before then drops the frame, and the picture freezes until the next key
  * frame. The controller watches the feed's packets that came after their jitter buffer gave up
- * on them ("late") and lengthens the wait by a step for each it sees, at most three steps a
+ * on them ("late") and lengthens the wait by a step for each it sees, at most two steps a
  * second, up to a limit (the judge's jitter buffer, waiting for what the witness's far link
  * loses, went from 200 ms to 800 ms in 15 s at one step a second, with a freeze at nearly
- * every late packet on the way); after a quiet spell it shortens it again step by step, so a
+ * every late packet on the way; a longer wait delays the sound as much at once, and three
+ * steps made 300 ms holes in it); after a quiet spell it shortens it again step by step, so a
  * link that got better does not keep the delay. Pure: the time comes in as a parameter. */
 #pragma once
 
@@ -17,7 +18,7 @@
 #define TM_PLAYOUT_MIN_MS 200 /* webrtcbin's own default */
 #define TM_PLAYOUT_MAX_MS 1000
 #define TM_PLAYOUT_RAISE_MS 100     /* for each late packet ... */
-#define TM_PLAYOUT_RAISE_MAX_MS 300 /* ... and at most this much a second */
+#define TM_PLAYOUT_RAISE_MAX_MS 200 /* ... and at most this much a second */
 #define TM_PLAYOUT_LOWER_MS 50
 #define TM_PLAYOUT_QUIET_US (30 * G_USEC_PER_SEC) /* no late packet for this long: lower */
 #define TM_PLAYOUT_LOWER_EVERY_US (10 * G_USEC_PER_SEC)

@@ -106,7 +106,7 @@ test_playout_follows_late_packets(void)
   /* a late packet again: up at once */
   g_assert_true(update(&p, late + 1, 0, 0, (t + 2) * S));
   g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MAX_MS);
-  /* one late packet: one step; many: three steps at most in one update */
+  /* one late packet: one step; many: two steps at most in one update */
   TmPlayout q;
   tm_playout_init(&q, 0);
   g_assert_true(update(&q, 1, 0, 0, 1 * S));
