@@ -17,6 +17,7 @@
 #define RECONNECT_FIRST_MS 500 /* then doubling, up to RECONNECT_MAX_MS */
 #define RECONNECT_MAX_MS 4000
 #define RECONNECT_SLACK_S 10 /* tried for the relay's grace period and this much more */
+#define FIRST_CONNECT_S 120  /* the first connection tried this long when it times out */
 #define MEDIA_RESTARTS_MAX 6 /* publish connections made again per minute, at most */
 
 /* A warning for a person (through main.c's log handler). */
@@ -40,11 +41,12 @@ struct _TmAttendance {
   GQueue awaiting;        /* feed ids (g_free) of subscribe offers not yet answered, in
                                 order: a refused subscribe names no feed, the oldest is it */
 
-  gchar *resume;         /* the secret of our place (joined), to continue it */
-  gint grace_s;          /* how long the relay keeps our place when the link drops */
-  gboolean reconnecting; /* the session dropped: connecting again */
-  gint64 lost_us;        /* when it dropped */
-  gint64 heard_us;       /* when the relay last sent anything */
+  gchar *resume;          /* the secret of our place (joined), to continue it */
+  gint grace_s;           /* how long the relay keeps our place when the link drops */
+  gboolean reconnecting;  /* the session dropped: connecting again */
+  gint64 lost_us;         /* when it dropped */
+  gint64 first_failed_us; /* the first connection timed out (not yet joined): when */
+  gint64 heard_us;        /* when the relay last sent anything */
   guint reconnect_attempt;
   guint reconnect_id;
   gint64 restarts_since_us; /* publish connections made again: count per minute */
@@ -902,6 +904,32 @@ on_connected(gpointer user_data)
   a->join_timeout_id = g_timeout_add_seconds(JOIN_TIMEOUT_S, on_join_timeout, a);
 }
 
+/* The first connection timed out: a slow or lossy link (TCP's retransmissions back off, and a
+ * handshake whose packets are lost repeatedly runs into the 15 s timeout), not a wrong address
+ * (refused, no route) or a wrong certificate, which fail at once. Tried again, 0.5 to 4 s
+ * apart, for FIRST_CONNECT_S; TRUE while it is. */
+static gboolean
+try_first_connection_again(TmAttendance *a, const GError *error)
+{
+  gint64 now = g_get_monotonic_time();
+  guint delay = MIN(RECONNECT_FIRST_MS << MIN(a->reconnect_attempt, 8u), RECONNECT_MAX_MS);
+
+  if (a->joined || a->resume != NULL ||
+      !g_error_matches(error, TM_SIGNALLING_ERROR, TM_SIGNALLING_ERROR_TIMED_OUT))
+    return FALSE;
+  if (a->first_failed_us == 0) {
+    a->first_failed_us = now;
+    warn("%s; trying again for up to %d s", error->message, FIRST_CONNECT_S);
+  }
+  if (now + delay * 1000 > a->first_failed_us + FIRST_CONNECT_S * G_USEC_PER_SEC)
+    return FALSE;
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "not yet: %s", error->message);
+  a->reconnect_attempt++;
+  g_clear_handle_id(&a->reconnect_id, g_source_remove);
+  a->reconnect_id = g_timeout_add(delay, on_reconnect_tick, a);
+  return TRUE;
+}
+
 static void
 on_connect_failed(gpointer user_data, const GError *error)
 {
@@ -916,7 +944,12 @@ on_connect_failed(gpointer user_data, const GError *error)
     schedule_reconnect(a);
     return;
   }
-  fail(a, TM_EXIT_CONNECTION, "%s", error->message);
+  if (try_first_connection_again(a, error))
+    return;
+  if (a->first_failed_us != 0)
+    fail(a, TM_EXIT_CONNECTION, "%s, for %d s", error->message, FIRST_CONNECT_S);
+  else
+    fail(a, TM_EXIT_CONNECTION, "%s", error->message);
 }
 
 static void

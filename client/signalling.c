@@ -163,7 +163,10 @@ classify_error(TmSignalling *signalling, SoupMessage *msg, const GError *error)
                        "the relay at %s did not open a WebSocket (%s)", signalling->relay,
                        error->message);
   }
-  return g_error_new(TM_SIGNALLING_ERROR, TM_SIGNALLING_ERROR_UNREACHABLE,
+  return g_error_new(TM_SIGNALLING_ERROR,
+                     g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)
+                       ? TM_SIGNALLING_ERROR_TIMED_OUT
+                       : TM_SIGNALLING_ERROR_UNREACHABLE,
                      "cannot reach the relay at %s (%s)", signalling->relay, io_reason(error));
 }
 

@@ -15,6 +15,7 @@ typedef enum {
   TM_SIGNALLING_ERROR_BAD_URL,     /* --relay is not an https:// URL */
   TM_SIGNALLING_ERROR_BAD_CA,      /* --ca unreadable or not a PEM certificate */
   TM_SIGNALLING_ERROR_UNREACHABLE, /* resolve/connect failed */
+  TM_SIGNALLING_ERROR_TIMED_OUT,   /* connect or TLS handshake got no answer in time */
   TM_SIGNALLING_ERROR_UNTRUSTED,   /* relay certificate not trusted */
   TM_SIGNALLING_ERROR_TLS,         /* other TLS failure */
   TM_SIGNALLING_ERROR_HANDSHAKE,   /* HTTP answered, but no WebSocket */

@@ -3,8 +3,9 @@
 admitted again, and the judge sees the picture and hears the sound again.
 
 The relay and the judge are in one network namespace, the witness in another, joined by the
-userspace impairment link (tests/netem). The hearing has a waiting room: the judge admits the
-witness once, at the start. Then, while a recording runs:
+userspace impairment link (tests/netem). The witness's client starts while the link is down: its
+first connection times out and it tries again until the link is back. The hearing has a
+waiting room: the judge admits the witness once, at the start. Then, while a recording runs:
   1. a 10 s outage: ICE survives it; the relay shows the witness as reconnecting, then back; the
      witness's picture reaches the judge again soon after the link returns;
   2. a 40 s outage: the relay gives the silent connections up after 30 s and keeps the witness's
@@ -83,11 +84,21 @@ def main():
         judge_token = relay.token("judge", "Judge Somchai")
         console = relay.token("judge", "Bench console")  # testimony-ctl's own session
         judge = Client(relay, judge_token, "judge", "ff0000", 440, 240, wrap=in_b, remote=True)
+        # The witness's client starts while its link is down: its first connection times out
+        # (15 s) and it tries again instead of giving up.
+        link.outage(True)
         witness = Client(relay, relay.token("witness", "Witness A"), "witness", "00ff00", 660,
-                         240, wrap=in_a, remote=True)
+                         260, wrap=in_a, remote=True)
         try:
+            # The outage lasts 17 s: the test's timetable, not a wait for anything.
+            time.sleep(17)
+            link.outage(False)
             check(wait_until(lambda: witness_row(relay, judge_token) is not None, 30),
-                  "the witness is in the waiting room")
+                  "the witness is in the waiting room, its client having tried again")
+            with open(witness.stderr_path) as f:
+                said = [l for l in f.read().splitlines() if "trying again" in l]
+            check(len(said) == 1 and "timed out" in said[0],
+                  f"the witness's client said once that it tries again: {said}")
             rc, out, err = ctl(relay, console, "admit", "Witness A")
             check(rc == 0, f"the judge admits the witness once ({out} {err})")
             check(wait_until(lambda: flowing(judge, witness, 0, 0), 60),
