@@ -31,6 +31,7 @@
  * participant whose link is down away within 5 s: tm_hearing update_downstream_limit) is not getting its
  * feedback through (a congested uplink): what it can take is halved, and halved again each
  * second more, down to TM_BWE_MIN_BPS. Clients report about once a second. */
+#define LOSS_WINDOW_US 500000 /* receivers' reported loss, taken together over at least this */
 #define RECEIVER_SILENT_US 5000000
 #define RECEIVER_SILENT_HALVING_US 1000000
 /* Retransmissions to a receiver: a packet is sent again at most once a round trip of that
@@ -134,6 +135,11 @@ struct _TmPeer {
   uint64_t receiver_remb_bps;    /* subscribe: the receiver's own REMB ... */
   int64_t receiver_remb_us;      /* ... and when it came */
   int64_t receiver_report_us;    /* subscribe: the receiver's last report on our video */
+  struct {                       /* subscribe: loss reported since START_US */
+    int64_t start_us;            /* 0: no report yet */
+    int32_t lost;                /* the cumulative count then ... */
+    uint32_t highest;            /* ... and the highest sequence number */
+  } loss_window;
   InStream in[TM_TRACK_COUNT];
   OutStream out[TM_TRACK_COUNT];
   int64_t next_report_us;
@@ -899,6 +905,29 @@ handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
 
 /* ---- receiving RTCP ---- */
 
+/* A receiver's report on our video: the loss it counted since the window began, once the
+ * window spans LOSS_WINDOW_US, goes to the estimate. One report's fraction lost would do for
+ * reports a second apart, but a receiver that reports ten times a second (testimony-client, so
+ * that its NACKs may go early: RFC 4585 lets a receiver send one early packet per report
+ * interval) would have each report of a few packets, 0 % or 25 %, move the estimate alone. */
+static void
+receiver_loss(TmPeer *p, const TmRtcpReportBlock *b, int64_t now_us)
+{
+  int64_t span = now_us - p->loss_window.start_us;
+  int32_t expected = (int32_t) (b->highest_seq - p->loss_window.highest);
+  if (p->loss_window.start_us == 0 || expected < 0) { /* the first, or the receiver restarted */
+    tm_bwe_on_loss(&p->bwe, b->fraction_lost / 256.0, now_us);
+  } else if (span >= LOSS_WINDOW_US) {
+    int64_t lost = (int64_t) b->cumulative_lost - p->loss_window.lost;
+    tm_bwe_on_loss(&p->bwe, expected > 0 ? CLAMP((double) lost / expected, 0.0, 1.0) : 0.0, now_us);
+  } else {
+    return;
+  }
+  p->loss_window.start_us = now_us;
+  p->loss_window.lost = b->cumulative_lost;
+  p->loss_window.highest = b->highest_seq;
+}
+
 static void
 handle_report_blocks(TmPeer *p, const TmRtcpPacket *pkt, int64_t now_us)
 {
@@ -910,7 +939,7 @@ handle_report_blocks(TmPeer *p, const TmRtcpPacket *pkt, int64_t now_us)
     any = true;
     p->stats.fraction_lost = b->fraction_lost / 256.0;
     if (p->kind == TM_PEER_SUBSCRIBE && b->ssrc == p->out[TM_TRACK_VIDEO].ssrc) {
-      tm_bwe_on_loss(&p->bwe, b->fraction_lost / 256.0, now_us);
+      receiver_loss(p, b, now_us);
       p->receiver_report_us = now_us;
       p->stats.estimate_bps = tm_peer_receiver_estimate(p, now_us);
     }
