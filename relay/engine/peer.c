@@ -907,9 +907,8 @@ handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
 
 /* A receiver's report on our video: the loss it counted since the window began, once the
  * window spans LOSS_WINDOW_US, goes to the estimate. One report's fraction lost would do for
- * reports a second apart, but a receiver that reports ten times a second (testimony-client, so
- * that its NACKs may go early: RFC 4585 lets a receiver send one early packet per report
- * interval) would have each report of a few packets, 0 % or 25 %, move the estimate alone. */
+ * reports a second apart, but a receiver that reports more often (RFC 4585 lets it) would have
+ * each report of a few packets, 0 % or 25 %, move the estimate alone. */
 static void
 receiver_loss(TmPeer *p, const TmRtcpReportBlock *b, int64_t now_us)
 {

@@ -257,8 +257,8 @@ test_silent_receiver(void)
   tm_sim_free(sim);
 }
 
-/* A receiver that reports ten times a second (testimony-client does, so that its NACKs may go
- * early) is judged on the loss over half a second or more, not report by report: 2 % loss that
+/* A receiver that reports ten times a second is judged on the loss over half a second or more,
+ * not report by report: 2 % loss that
  * falls as one packet in every fourth report (25 % of that report's dozen) leaves what it can
  * take where it was; 30 % reported the same way lowers it. */
 static void
