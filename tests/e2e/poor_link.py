@@ -73,6 +73,12 @@ def lossy_call():
                      for line in judge.lines()[-5:]]
             check(sum(1 for f in tones if abs(f - 660) <= 25) >= 3,
                   f"10 % loss: the judge hears the witness's 660 Hz (last five reports: {tones})")
+            row = witness_row(relay, judge_token)
+            check(row.get("retransmits", 0) > 0 and row.get("rtx_over_budget", -1) >= 0,
+                  f"10 % loss: the relay resends to the witness what its link lost "
+                  f"({row.get('nacks_in')} NACKs in, {row.get('retransmits')} resent, "
+                  f"{row.get('rtx_repeats')} asked again within a round trip, "
+                  f"{row.get('rtx_over_budget')} over the budget)")
             w = remote_by_name(witness.last(), "Judge Somchai") or {}
             check(w.get("video", {}).get("frames", 0) > 100 and
                   abs(w.get("video", {}).get("r", 0) - 255) <= 40,

@@ -366,7 +366,7 @@ test_rtt_under_loss(void)
 
 /* A receiver that asks again for a packet before the first copy could have reached it gets no
  * second copy until a round trip has passed (100 ms while its round trip is unknown); and all
- * retransmissions to a receiver take at most a quarter of what it can take, at least 64 kbit/s,
+ * retransmissions to a receiver take at most half of what it can take, at least 64 kbit/s,
  * so that on a congested link they do not crowd out the stream they repair. */
 static void
 test_repeats_and_budget(void)
@@ -389,9 +389,9 @@ test_repeats_and_budget(void)
   tm_sim_send_nack(s.sub, s.video_ssrc, (uint16_t) (k.seq + 1));
   g_assert_cmpuint(st->retransmits, ==, 2);
 
-  /* The receiver can take 100 kbit/s (its REMB): 64 kbit/s of retransmissions, in bursts of a
-   * quarter second's worth (2000 bytes). Forty packets of about 900 bytes lost, all asked for
-   * at once: two come back; a second later, two more. */
+  /* The receiver can take 100 kbit/s (its REMB): 64 kbit/s of retransmissions (half of it is
+   * less than the floor), in bursts of a second's worth (8000 bytes). Forty packets of about
+   * 900 bytes lost, all asked for at once: eight come back; a second later, eight more. */
   TmRtcpPacket remb = { .kind = TM_RTCP_KIND_REMB,
                         .sender_ssrc = 7,
                         .remb_bitrate = 100000,
@@ -408,10 +408,10 @@ test_repeats_and_budget(void)
     nack.nacks[nack.n_nacks++] = (TmRtcpNackItem){ (uint16_t) (k.seq + 2 + i), 0xffff };
   uint64_t before = st->retransmits;
   tm_sim_send_rtcp(s.sub, &nack);
-  g_assert_cmpuint(st->retransmits - before, ==, 2);
+  g_assert_cmpuint(st->retransmits - before, ==, 8);
   tm_sim_advance(sim, 1000000);
   tm_sim_send_rtcp(s.sub, &nack);
-  g_assert_cmpuint(st->retransmits - before, ==, 4);
+  g_assert_cmpuint(st->retransmits - before, ==, 16);
   g_assert_cmpuint(st->drop_rate_limited, >, 30);
   tm_sim_free(sim);
 }
