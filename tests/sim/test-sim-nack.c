@@ -361,6 +361,9 @@ test_rtt_under_loss(void)
   g_assert_cmpuint(up->nack_recovered, >, 30);
   g_assert_cmpfloat(up->rtt_ms, >=, 199.0);
   g_assert_cmpfloat(up->rtt_ms, <=, 240.0); /* it was 406 before Karn's rule */
+  /* a steady path: retries a little more than a round trip apart, not 1.5 */
+  g_assert_cmpint(tm_peer_nack_retry_us(s.judge->publish), <=,
+                  (int64_t) (up->rtt_ms * 1000) + 30000);
   tm_sim_free(sim);
 }
 
