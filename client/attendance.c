@@ -456,11 +456,26 @@ on_reconnect_tick(gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* How long before the next attempt: 0.5 s, doubling, at most 4 s. */
+static guint
+reconnect_delay_ms(const TmAttendance *a)
+{
+  return MIN(RECONNECT_FIRST_MS << MIN(a->reconnect_attempt, 8u), RECONNECT_MAX_MS);
+}
+
+static void
+connect_again_in(TmAttendance *a, guint delay_ms)
+{
+  a->reconnect_attempt++;
+  g_clear_handle_id(&a->reconnect_id, g_source_remove);
+  a->reconnect_id = g_timeout_add(delay_ms, on_reconnect_tick, a);
+}
+
 /* The next attempt, sooner at first; gives up once the relay can no longer hold our place. */
 static void
 schedule_reconnect(TmAttendance *a)
 {
-  guint delay = MIN(RECONNECT_FIRST_MS << MIN(a->reconnect_attempt, 8u), RECONNECT_MAX_MS);
+  guint delay = reconnect_delay_ms(a);
   gint limit = a->grace_s + RECONNECT_SLACK_S;
 
   if (g_get_monotonic_time() + delay * 1000 > a->lost_us + limit * G_USEC_PER_SEC) {
@@ -470,9 +485,7 @@ schedule_reconnect(TmAttendance *a)
          limit);
     return;
   }
-  a->reconnect_attempt++;
-  g_clear_handle_id(&a->reconnect_id, g_source_remove);
-  a->reconnect_id = g_timeout_add(delay, on_reconnect_tick, a);
+  connect_again_in(a, delay);
 }
 
 /* The session dropped after the join: the relay keeps our place for its grace period, so
@@ -912,7 +925,7 @@ static gboolean
 try_first_connection_again(TmAttendance *a, const GError *error)
 {
   gint64 now = g_get_monotonic_time();
-  guint delay = MIN(RECONNECT_FIRST_MS << MIN(a->reconnect_attempt, 8u), RECONNECT_MAX_MS);
+  guint delay = reconnect_delay_ms(a);
 
   if (a->joined || a->resume != NULL ||
       !g_error_matches(error, TM_SIGNALLING_ERROR, TM_SIGNALLING_ERROR_TIMED_OUT))
@@ -924,9 +937,7 @@ try_first_connection_again(TmAttendance *a, const GError *error)
   if (now + delay * 1000 > a->first_failed_us + FIRST_CONNECT_S * G_USEC_PER_SEC)
     return FALSE;
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "not yet: %s", error->message);
-  a->reconnect_attempt++;
-  g_clear_handle_id(&a->reconnect_id, g_source_remove);
-  a->reconnect_id = g_timeout_add(delay, on_reconnect_tick, a);
+  connect_again_in(a, delay);
   return TRUE;
 }
 

@@ -9,8 +9,9 @@
  * second, up to a limit (the judge's jitter buffer, waiting for what the witness's far link
  * loses, went from 200 ms to 800 ms in 15 s at one step a second, with a freeze at nearly
  * every late packet on the way; a longer wait delays the sound as much at once: with three
- * steps the witness's sound at the judge had 2-3 holes over 200 ms a minute, none before); after a quiet spell it shortens it again step by step, so a
- * link that got better does not keep the delay. Pure: the time comes in as a parameter. */
+ * steps the witness's sound at the judge had 2-3 holes over 200 ms a minute, none before);
+ * after a quiet spell it shortens it again step by step, so a link that got better does not
+ * keep the delay. Pure: the time comes in as a parameter. */
 #pragma once
 
 #include <glib.h>

@@ -774,14 +774,13 @@ add_missing(TmPeer *p, InStream *in, uint64_t from_ext, uint64_t to_ext, int64_t
 }
 
 /* A missing packet arrived (retransmitted, or late): TRUE when we were asking for it, and then
- * *ASKED_US is when we first did and *TRIES how often. */
+ * *WAS is what we remembered of it (when we first asked, how often). */
 static bool
-arrived(TmPeer *p, InStream *in, uint64_t ext, int64_t *asked_us, unsigned *tries)
+arrived(TmPeer *p, InStream *in, uint64_t ext, PendingNack *was)
 {
   for (unsigned i = 0; i < in->n_pending; i++) {
     if (in->pending[i].ext == ext) {
-      *asked_us = in->pending[i].first_us;
-      *tries = in->pending[i].tries;
+      *was = in->pending[i];
       memmove(in->pending + i, in->pending + i + 1,
               (in->n_pending - i - 1) * sizeof in->pending[0]);
       in->n_pending--;
@@ -815,9 +814,8 @@ update_in_stream(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, int64_t now_u
       }
       in->max_ext_seq = ext;
     } else if (in->n_pending > 0) {
-      int64_t asked_us;
-      unsigned tries;
-      in->repaired += arrived(p, in, ext, &asked_us, &tries); /* a retransmission or late */
+      PendingNack was;
+      in->repaired += arrived(p, in, ext, &was); /* a retransmission or a late packet */
     }
   }
   in->received++;
@@ -852,14 +850,13 @@ handle_rtx(TmPeer *p, uint8_t *buf, size_t *len, TmRtpPacket *pkt, int64_t now_u
     return false;
   }
   uint64_t ext = tm_seq_extend(in->max_ext_seq, pkt->seq);
-  int64_t asked_us;
-  unsigned tries;
-  if (ext > in->max_ext_seq || !arrived(p, in, ext, &asked_us, &tries)) {
+  PendingNack was;
+  if (ext > in->max_ext_seq || !arrived(p, in, ext, &was)) {
     p->stats.rtx_discarded++;
     return false;
   }
-  if (tries == 1 || p->srtt_ms <= 0) /* until a first sample, an upper bound will do */
-    rtt_sample(p, (double) (now_us - asked_us) / 1000.0);
+  if (was.tries == 1 || p->srtt_ms <= 0) /* until a first sample, an upper bound will do */
+    rtt_sample(p, (double) (now_us - was.first_us) / 1000.0);
   return true;
 }
 
