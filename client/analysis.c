@@ -359,6 +359,7 @@ tm_analysis_snapshot(TmAnalysis *analysis, TmAnalysisSnapshot *out)
   out->audio_late = analysis->audio_timeline.late;
   out->audio_gaps = analysis->audio_timeline.gaps;
   out->longest_audio_gap_ms = analysis->audio_timeline.longest_gap_ns / 1000000;
+  out->latency_ms = atomic_load(&analysis->latency_ns) / 1000000;
   fill = analysis->ring_fill;
   rate = analysis->rate;
   /* oldest sample first */

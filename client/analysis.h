@@ -30,6 +30,7 @@ typedef struct {
   gint64 longest_freeze_ms;
   guint64 audio_late, audio_gaps;
   gint64 longest_audio_gap_ms;
+  gint64 latency_ms; /* of the streams up to the analysis (jitter buffers, decoders); 0: unknown */
 } TmAnalysisSnapshot;
 
 /* START_US: the client's start, g_get_monotonic_time() base. */

@@ -156,3 +156,12 @@ tm_json_array(JsonObject *object, const gchar *name)
 
   return node != NULL && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
 }
+
+JsonObject *
+tm_json_object_at(JsonArray *array, guint i)
+{
+  JsonNode *node =
+    array != NULL && i < json_array_get_length(array) ? json_array_get_element(array, i) : NULL;
+
+  return node != NULL && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+}

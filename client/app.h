@@ -67,3 +67,5 @@ gboolean tm_json_bool(JsonObject *object, const gchar *name);
 gint64 tm_json_int(JsonObject *object, const gchar *name, gint64 fallback);
 gdouble tm_json_number(JsonObject *object, const gchar *name, gdouble fallback);
 JsonArray *tm_json_array(JsonObject *object, const gchar *name);
+/* The I-th element of ARRAY if it is an object, else NULL. */
+JsonObject *tm_json_object_at(JsonArray *array, guint i);

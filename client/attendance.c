@@ -19,6 +19,7 @@
 #define RECONNECT_SLACK_S 10 /* tried for the relay's grace period and this much more */
 #define FIRST_CONNECT_S 120  /* the first connection tried this long when it times out */
 #define MEDIA_RESTARTS_MAX 6 /* publish connections made again per minute, at most */
+#define REPAIR_MAX_MS 10000  /* a `repair` figure beyond this is not believed */
 
 /* A warning for a person (through main.c's log handler). */
 #define warn(...) g_log(LOG_DOMAIN, G_LOG_LEVEL_WARNING, __VA_ARGS__)
@@ -850,6 +851,28 @@ on_link_quality(TmAttendance *a, JsonObject *m)
   tm_court_handle_link_quality(a->court, m);
 }
 
+/* How long the relay takes to get a lost packet of each feed back from its publisher: the
+ * feed's jitter buffers wait for it (playout.h). */
+static void
+on_repair(TmAttendance *a, JsonObject *m)
+{
+  JsonArray *feeds = tm_json_array(m, "feeds");
+
+  for (guint i = 0; a->call != NULL && feeds != NULL && i < json_array_get_length(feeds); i++) {
+    JsonObject *f = tm_json_object_at(feeds, i);
+    const gchar *id = f != NULL ? tm_json_string(f, "id") : NULL;
+    gdouble rtt = f != NULL ? tm_json_number(f, "rtt_ms", -1) : -1;
+    gdouble retry = f != NULL ? tm_json_number(f, "retry_ms", -1) : -1;
+
+    if (id == NULL || !(rtt >= 0 && rtt <= REPAIR_MAX_MS) ||
+        !(retry >= 0 && retry <= REPAIR_MAX_MS)) {
+      g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "a \"repair\" entry not understood; ignored");
+      continue;
+    }
+    tm_call_set_upstream(a->call, id, (guint) rtt, (guint) retry);
+  }
+}
+
 typedef struct {
   const gchar *type;
   void (*handle)(TmAttendance *a, JsonObject *message);
@@ -874,6 +897,7 @@ static const Handler handlers[] = {
   { "status", on_status },
   { "waiting", on_waiting },
   { "link-quality", on_link_quality },
+  { "repair", on_repair },
 };
 
 static void

@@ -71,14 +71,6 @@ link_text(JsonObject *link)
                          tm_json_number(link, "bitrate_kbps", 0));
 }
 
-static JsonObject *
-object_at(JsonArray *array, guint i)
-{
-  JsonNode *node = json_array_get_element(array, i);
-
-  return JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
-}
-
 /* ---- relay -> judge, clerk ---- */
 
 static void
@@ -104,7 +96,7 @@ tm_court_handle_waiting(TmCourt *court, JsonObject *m)
   }
   tm_app_notice("%u waiting to be admitted:", n);
   for (guint i = 0; i < n; i++) {
-    JsonObject *p = object_at(people, i);
+    JsonObject *p = tm_json_object_at(people, i);
     JsonNode *link = p != NULL ? json_object_get_member(p, "link") : NULL;
     g_autoptr(GDateTime) since =
       g_date_time_new_from_unix_local((gint64) tm_json_number(p, "since", 0));
@@ -135,7 +127,7 @@ tm_court_handle_link_quality(TmCourt *court, JsonObject *m)
   court->links_printed_us = now;
   line = g_string_new("links:");
   for (guint i = 0; i < json_array_get_length(people); i++) {
-    JsonObject *p = object_at(people, i);
+    JsonObject *p = tm_json_object_at(people, i);
     g_autofree gchar *quality = p != NULL ? link_text(p) : NULL;
 
     if (p != NULL)
@@ -189,7 +181,7 @@ tm_court_handle_status(TmCourt *court, JsonObject *m, const gchar *recording)
                 json_object_get_boolean_member_with_default(m, "locked", FALSE) ? " (locked)" : "",
                 recording, n, n == 1 ? "" : "s");
   for (guint i = 0; i < n; i++) {
-    JsonObject *p = object_at(people, i);
+    JsonObject *p = tm_json_object_at(people, i);
     const gchar *id = tm_json_string(p, "id");
 
     if (p == NULL)

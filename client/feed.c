@@ -23,6 +23,7 @@ struct _TmFeed {
   GPtrArray *analysed;      /* the decode branches' pads the analysis watches, refs, under lock */
   TmPlayout playout;
   guint playout_timer;
+  guint upstream_rtt_ms, upstream_retry_ms; /* the relay's `repair` for this feed (main thread) */
   gboolean answered; /* the relay's answer has been read for AUDIO_SSRC (main thread) */
   guint audio_ssrc;  /* the relay's audio SSRC in it (a=ssrc), 0 if none */
 };
@@ -318,6 +319,8 @@ playout_tick(gpointer user_data)
       counted.rtx_rtt_ms = MAX(counted.rtx_rtt_ms, (guint) MIN(rtt_ns / GST_MSECOND, 10000));
   }
   g_mutex_unlock(&feed->lock);
+  counted.upstream_rtt_ms = feed->upstream_rtt_ms;
+  counted.upstream_retry_ms = feed->upstream_retry_ms;
   /* the streams' latency up to the analysis (jitter buffer, decoder), queried outside the lock */
   for (guint i = 0; i < pads->len; i++) {
     g_autoptr(GstQuery) query = gst_query_new_latency();
@@ -379,6 +382,13 @@ tm_feed_new(const gchar *id, const gchar *label, const gchar *role, TmAnalysis *
   g_object_set(webrtc, "latency", feed->playout.latency_ms, NULL);
   feed->playout_timer = g_timeout_add_seconds(1, playout_tick, feed);
   return feed;
+}
+
+void
+tm_feed_set_upstream(TmFeed *feed, guint rtt_ms, guint retry_ms)
+{
+  feed->upstream_rtt_ms = rtt_ms;
+  feed->upstream_retry_ms = retry_ms;
 }
 
 const gchar *

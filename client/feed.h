@@ -16,6 +16,9 @@ typedef struct _TmFeed TmFeed;
  * webrtcbin (see call.c); the feed adds its recv-only transceivers and decodes its pads. */
 TmFeed *tm_feed_new(const gchar *id, const gchar *label, const gchar *role, TmAnalysis *analysis,
                     TmDisplay *display, GstElement *webrtc);
+/* What the relay told of this feed's publisher (its `repair` message): the round trip between
+ * them and the relay's wait between its requests for lost packets (playout.h). Main thread. */
+void tm_feed_set_upstream(TmFeed *feed, guint rtt_ms, guint retry_ms);
 const gchar *tm_feed_get_id(TmFeed *feed);
 GstElement *tm_feed_get_bin(TmFeed *feed);
 GstElement *tm_feed_get_webrtc(TmFeed *feed);

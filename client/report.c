@@ -64,6 +64,7 @@ append_remote(GString *out, const TmReportRemote *remote)
   append_string(out, remote->role);
   g_string_append_printf(out, ",\"first_frame_ms\":%" G_GINT64_FORMAT, s->first_frame_ms);
   g_string_append_printf(out, ",\"subscribe_frame_ms\":%" G_GINT64_FORMAT, s->subscribe_frame_ms);
+  g_string_append_printf(out, ",\"latency_ms\":%" G_GINT64_FORMAT, s->latency_ms);
   g_string_append_printf(out,
                          ",\"video\":{\"frames\":%" G_GUINT64_FORMAT
                          ",\"width\":%d,\"height\":%d,\"r\":%d,\"g\":%d,\"b\":%d"

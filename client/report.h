@@ -2,8 +2,9 @@
  *
  *   {"time":UNIX_SECONDS,"id":MY_ID,"name":...,"role":...,"state":"waiting"|"admitted",
  *    "recording":"recording"|"paused"|"stopped","remotes":[{"id":...,"name":...,
- *    "role":...,"first_frame_ms":MS,"subscribe_frame_ms":MS,"video":{"frames":N,"width":W,
- *    "height":H,"r":R,"g":G,"b":B},"audio":{"buffers":N,"rms_db":X,"freq_hz":F}},...]}
+ *    "role":...,"first_frame_ms":MS,"subscribe_frame_ms":MS,"latency_ms":MS,
+ *    "video":{"frames":N,"width":W,"height":H,"r":R,"g":G,"b":B},
+ *    "audio":{"buffers":N,"rms_db":X,"freq_hz":F}},...]}
  *
  * Each line is flushed as soon as it is written, so a reader can follow the file. */
 #pragma once

@@ -71,10 +71,21 @@ test_timeline_audio(void)
 }
 
 static gboolean
+update_upstream(TmPlayout *p, guint64 late, guint64 rtx, guint rtt_ms, guint up_rtt_ms,
+                guint up_retry_ms, gint64 now_us)
+{
+  TmPlayoutStats stats = { .late = late,
+                           .rtx_requests = rtx,
+                           .rtx_rtt_ms = rtt_ms,
+                           .upstream_rtt_ms = up_rtt_ms,
+                           .upstream_retry_ms = up_retry_ms };
+  return tm_playout_update(p, &stats, now_us);
+}
+
+static gboolean
 update(TmPlayout *p, guint64 late, guint64 rtx, guint rtt_ms, gint64 now_us)
 {
-  TmPlayoutStats stats = { .late = late, .rtx_requests = rtx, .rtx_rtt_ms = rtt_ms };
-  return tm_playout_update(p, &stats, now_us);
+  return update_upstream(p, late, rtx, rtt_ms, 0, 0, now_us);
 }
 
 static void
@@ -129,9 +140,13 @@ test_playout_covers_retransmissions(void)
 {
   TmPlayout p;
   tm_playout_init(&p, 0);
-  /* retransmissions asked for, 220 ms round trips: three of them and the margin, at once */
+  /* retransmissions asked for, 220 ms round trips: three of them and the margin, at once (in
+   * whole steps) */
   g_assert_true(update(&p, 0, 5, 220, 1 * S));
-  g_assert_cmpuint(p.latency_ms, ==, 3 * 220 + TM_PLAYOUT_RTX_MARGIN_MS);
+  g_assert_cmpuint(p.latency_ms, ==, 750);
+  g_assert_cmpuint(3 * 220 + TM_PLAYOUT_RTX_MARGIN_MS, <=, 750);
+  /* a round trip a few ms longer does not move it */
+  g_assert_false(update(&p, 0, 7, 225, 1 * S + S / 2));
   /* the round trip grows: so does the wait; never past the limit */
   g_assert_true(update(&p, 0, 9, 300, 2 * S));
   g_assert_cmpuint(p.latency_ms, ==, 950);
@@ -154,6 +169,37 @@ test_playout_covers_retransmissions(void)
   g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MIN_MS);
 }
 
+/* A jitter buffer next to the relay (the judge's: its own round trip 2 ms) receiving a
+ * publisher on a far, lossy link: the relay's `repair` figures set the wait from the first
+ * retransmission on, not the late packets one by one. */
+static void
+test_playout_covers_the_publishers_link(void)
+{
+  TmPlayout p;
+  tm_playout_init(&p, 0);
+  /* told, but nothing asked for yet: a clean link keeps the least wait */
+  g_assert_false(update_upstream(&p, 0, 0, 0, 220, 268, 1 * S));
+  g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MIN_MS);
+  /* the first retransmissions, its own round trip not yet measured: the publisher's round trip,
+   * two of the relay's waits and the margin (220 + 536 + 50 = 806), in whole steps */
+  g_assert_true(update_upstream(&p, 0, 40, 0, 220, 268, 2 * S));
+  g_assert_cmpuint(p.latency_ms, ==, 850);
+  /* with its own round trip known, three of those too (2 ms: 812, the same step) */
+  g_assert_false(update_upstream(&p, 0, 80, 2, 220, 268, 3 * S));
+  /* never past the limit */
+  update_upstream(&p, 0, 90, 2, 400, 500, 4 * S);
+  g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MAX_MS);
+  /* the publisher's link got better and repairs stop: down by steps to the least */
+  for (gint64 t = 5; t < 300; t++)
+    update_upstream(&p, 0, 90, 2, 20, 20, t * S);
+  g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MIN_MS);
+  /* a publisher next to the relay adds next to nothing */
+  TmPlayout q;
+  tm_playout_init(&q, 0);
+  g_assert_false(update_upstream(&q, 0, 4, 2, 1, 20, 1 * S));
+  g_assert_cmpuint(q.latency_ms, ==, TM_PLAYOUT_MIN_MS);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -163,5 +209,6 @@ main(int argc, char **argv)
   g_test_add_func("/timeline/audio", test_timeline_audio);
   g_test_add_func("/playout/follows-late-packets", test_playout_follows_late_packets);
   g_test_add_func("/playout/covers-retransmissions", test_playout_covers_retransmissions);
+  g_test_add_func("/playout/covers-the-publishers-link", test_playout_covers_the_publishers_link);
   return g_test_run();
 }

@@ -306,6 +306,19 @@ send_link_quality(TmRoom *room)
   tm_room_broadcast_staff(room, b);
 }
 
+/* To every participant, how long a lost packet of each feed it receives takes to come back to
+ * the relay: its jitter buffers wait that much longer (client/playout.h). */
+static void
+send_repair(TmRoom *room)
+{
+  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++) {
+    TmParticipant *p = tm_hearing_participant(room->hearing, i);
+    g_autoptr(JsonBuilder) b = tm_wire_repair(room->hearing, p);
+    if (b != NULL)
+      tm_room_send(room, p, b);
+  }
+}
+
 static gboolean
 quality_tick(gpointer data)
 {
@@ -313,6 +326,7 @@ quality_tick(gpointer data)
   if (tm_hearing_n_participants(room->hearing) > 0) {
     watch_links(room);
     send_link_quality(room);
+    send_repair(room);
   }
   tm_room_exit(room);
   return G_SOURCE_CONTINUE;

@@ -249,6 +249,35 @@ tm_wire_visibility(TmHearing *h, const TmParticipant *only)
   return b;
 }
 
+JsonBuilder *
+tm_wire_repair(TmHearing *h, const TmParticipant *p)
+{
+  JsonBuilder *b = NULL;
+  for (guint i = 0; i < p->subscriptions->len; i++) {
+    const TmParticipant *feed = tm_hearing_peer_feed(h, g_ptr_array_index(p->subscriptions, i));
+    if (feed == NULL || feed->publish == NULL || !feed->publishing)
+      continue;
+    const TmPeerStats *up = tm_peer_stats(feed->publish);
+    if (up->rtt_ms <= 0)
+      continue;
+    if (b == NULL) {
+      b = tm_wire_begin("repair");
+      json_builder_set_member_name(b, "feeds");
+      json_builder_begin_array(b);
+    }
+    json_builder_begin_object(b);
+    tm_wire_string(b, "id", feed->id);
+    tm_wire_int(b, "rtt_ms", (gint64) (up->rtt_ms + 0.5));
+    tm_wire_int(b, "retry_ms", tm_peer_nack_retry_us(feed->publish) / 1000);
+    json_builder_end_object(b);
+  }
+  if (b != NULL) {
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+  }
+  return b;
+}
+
 char *
 tm_wire_text(JsonBuilder *b)
 {

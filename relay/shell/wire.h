@@ -35,5 +35,11 @@ void tm_wire_link(JsonBuilder *b, const TmParticipant *p);
  * receives now (the relay's policy, mutes and who publishes). ONLY: just that viewer's entry. */
 JsonBuilder *tm_wire_visibility(TmHearing *h, const TmParticipant *only);
 
+/* {"type":"repair","feeds":[{"id","rtt_ms","retry_ms"}...]}: for each feed P receives on, how
+ * long the relay takes to get a lost packet of it back from its publisher: the round trip to
+ * the publisher and the wait between the relay's requests (docs/protocol.md). NULL when P
+ * receives nothing from a publisher the relay has measured. */
+JsonBuilder *tm_wire_repair(TmHearing *h, const TmParticipant *p);
+
 /* The message as JSON text (g_free). */
 char *tm_wire_text(JsonBuilder *b);

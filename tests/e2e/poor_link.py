@@ -6,7 +6,8 @@ another, joined by the userspace impairment link (tests/netem). 10 % loss in bur
 round trip, 20 ms jitter, both ways: the answers to the witness's client carry RTX (RFC 4588);
 the relay asks the witness again for what it lost (NACK) and gets retransmissions; the judge
 keeps decoding the witness's picture, in the witness's green, and hearing its tone, and the
-witness the judge's red.
+witness the judge's red; the judge's client, next to the relay, waits long enough for what the
+relay gets back across the witness's link (the relay's `repair` message).
 
 A rate step, 1 Mbit/s then 300 kbit/s both ways (100 ms drop-tail queues, no loss of its
 own), the witness sending a moving zone plate (about 800 kbit/s of VP8 when it may): the relay's
@@ -50,6 +51,18 @@ def lossy_call():
             check(wait_until(lambda: frames_from(judge, "Witness A") > 30, 60),
                   "10 % loss: the judge decodes the witness's picture")
             start = frames_from(judge, "Witness A"), buffers_from(judge, "Witness A")
+            # The judge's client is next to the relay (its own round trip ~1 ms), yet its jitter
+            # buffers must wait for what the relay gets back across the witness's 200 ms link:
+            # the relay's `repair` figures make them wait for that at once, where counting late
+            # packets alone took 20-40 s (and a freeze for each).
+            # At least two of the relay's retry waits and the witness's round trip (over 150 ms
+            # here), at most what the jitter buffers may wait.
+            waits = lambda: (remote_by_name(judge.last(), "Witness A") or {}).get("latency_ms", 0)
+            retry = lambda: witness_row(relay, judge_token).get("nack_retry_ms", 0)
+            check(wait_until(lambda: waits() >= min(2 * retry() + 200, 950), 10),
+                  f"10 % loss: the judge's client waits for the repairs of the witness's far "
+                  f"link within 10 s ({waits()} ms; the relay asks the witness again after "
+                  f"{retry()} ms)")
             recovered = wait_until(lambda: witness_row(relay, judge_token).get("rtx_in", 0) > 20
                                    and witness_row(relay, judge_token).get("nack_recovered", 0)
                                    > 20, 60)
