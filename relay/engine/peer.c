@@ -776,7 +776,7 @@ add_missing(TmPeer *p, InStream *in, uint64_t from_ext, uint64_t to_ext, int64_t
 /* A missing packet arrived (retransmitted, or late): TRUE when we were asking for it, and then
  * *WAS is what we remembered of it (when we first asked, how often). */
 static bool
-arrived(TmPeer *p, InStream *in, uint64_t ext, PendingNack *was)
+arrived(TmPeer *p, InStream *in, uint64_t ext, int64_t now_us, PendingNack *was)
 {
   for (unsigned i = 0; i < in->n_pending; i++) {
     if (in->pending[i].ext == ext) {
@@ -785,6 +785,8 @@ arrived(TmPeer *p, InStream *in, uint64_t ext, PendingNack *was)
               (in->n_pending - i - 1) * sizeof in->pending[0]);
       in->n_pending--;
       p->stats.nack_recovered++;
+      int64_t took = (now_us - was->first_us) / TM_PEER_REPAIR_BUCKET_US;
+      p->stats.repaired_within[MIN(MAX(took, 0), TM_PEER_REPAIR_BUCKETS - 1)]++;
       return true;
     }
   }
@@ -815,7 +817,7 @@ update_in_stream(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, int64_t now_u
       in->max_ext_seq = ext;
     } else if (in->n_pending > 0) {
       PendingNack was;
-      in->repaired += arrived(p, in, ext, &was); /* a retransmission or a late packet */
+      in->repaired += arrived(p, in, ext, now_us, &was); /* a retransmission or a late packet */
     }
   }
   in->received++;
@@ -851,7 +853,7 @@ handle_rtx(TmPeer *p, uint8_t *buf, size_t *len, TmRtpPacket *pkt, int64_t now_u
   }
   uint64_t ext = tm_seq_extend(in->max_ext_seq, pkt->seq);
   PendingNack was;
-  if (ext > in->max_ext_seq || !arrived(p, in, ext, &was)) {
+  if (ext > in->max_ext_seq || !arrived(p, in, ext, now_us, &was)) {
     p->stats.rtx_discarded++;
     return false;
   }

@@ -25,6 +25,8 @@ typedef enum { TM_TRACK_AUDIO, TM_TRACK_VIDEO, TM_TRACK_COUNT } TmTrack;
  * store, which keeps as many). */
 #define TM_PEER_RTX_SLOTS TM_RTX_STORE_SLOTS
 #define TM_PEER_REPORT_INTERVAL_US 1000000
+#define TM_PEER_REPAIR_BUCKETS 5 /* stats.repaired_within */
+#define TM_PEER_REPAIR_BUCKET_US 250000
 
 typedef struct _TmPeer TmPeer;
 
@@ -52,7 +54,10 @@ typedef struct {
   uint64_t rtx_in;         /* publish: RTX packets received ... */
   uint64_t rtx_discarded;  /* ... not forwarded: padding probes, duplicates, too late */
   uint64_t nack_recovered; /* publish: packets NACKed that then arrived */
-  uint64_t nack_given_up;  /* publish: packets NACKed that never came */
+  /* publish: of those, how long after the gap was seen, in 250 ms steps (the last: 1 s or more):
+   * what a receiver's jitter buffer must wait for them */
+  uint64_t repaired_within[TM_PEER_REPAIR_BUCKETS];
+  uint64_t nack_given_up; /* publish: packets NACKed that never came */
   uint64_t keyframe_requests_in, keyframe_requests_out;
   uint64_t drop_srtp, drop_malformed, drop_unknown_pt, drop_not_ready, drop_rate_limited;
   uint64_t drop_waiting_keyframe;

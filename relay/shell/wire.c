@@ -112,6 +112,11 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
   tm_wire_int(b, "nacks_out", (gint64) up->nacks_out);
   tm_wire_int(b, "nack_recovered", (gint64) up->nack_recovered);
   tm_wire_int(b, "nack_given_up", (gint64) up->nack_given_up);
+  json_builder_set_member_name(b, "repaired_within");
+  json_builder_begin_array(b);
+  for (guint i = 0; i < TM_PEER_REPAIR_BUCKETS; i++)
+    json_builder_add_int_value(b, (gint64) up->repaired_within[i]);
+  json_builder_end_array(b);
   tm_wire_int(b, "rtx_in", (gint64) up->rtx_in);
   tm_wire_int(b, "rtx_discarded", (gint64) up->rtx_discarded);
   tm_wire_int(b, "remb_out", (gint64) up->remb_out);

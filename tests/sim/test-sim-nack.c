@@ -119,6 +119,8 @@ test_upstream(void)
   tm_sim_advance(sim, 50000);
   tm_sim_send_rtp(s.pub, 96, 506, 27000, 0xBBBB, tm_sim_vp8_delta, sizeof tm_sim_vp8_delta);
   g_assert_cmpuint(tm_peer_stats(s.pub->peer)->nack_recovered, ==, 1);
+  /* 50 ms after the gap was seen: in the first quarter second */
+  g_assert_cmpuint(tm_peer_stats(s.pub->peer)->repaired_within[0], ==, 1);
   tm_sim_advance(sim, 1000000);
   g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 9);
   tm_sim_free(sim);
@@ -359,6 +361,13 @@ test_rtt_under_loss(void)
                  up->rtt_ms, tm_peer_nack_retry_us(s.judge->publish), up->nacks_out,
                  up->nack_recovered);
   g_assert_cmpuint(up->nack_recovered, >, 30);
+  /* every repair counted by how long it took; most in the first try, none past a second */
+  guint64 repaired = 0;
+  for (guint i = 0; i < TM_PEER_REPAIR_BUCKETS; i++)
+    repaired += up->repaired_within[i];
+  g_assert_cmpuint(repaired, ==, up->nack_recovered);
+  g_assert_cmpuint(up->repaired_within[0], >, up->nack_recovered / 2);
+  g_assert_cmpuint(up->repaired_within[TM_PEER_REPAIR_BUCKETS - 1], ==, 0);
   g_assert_cmpfloat(up->rtt_ms, >=, 199.0);
   g_assert_cmpfloat(up->rtt_ms, <=, 240.0); /* it was 406 before Karn's rule */
   /* a steady path: retries a little more than a round trip apart, not 1.5 */
