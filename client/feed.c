@@ -387,8 +387,12 @@ tm_feed_new(const gchar *id, const gchar *label, const gchar *role, TmAnalysis *
 void
 tm_feed_set_upstream(TmFeed *feed, guint rtt_ms, guint retry_ms)
 {
+  gboolean first = feed->upstream_rtt_ms == 0 && rtt_ms > 0;
+
   feed->upstream_rtt_ms = rtt_ms;
   feed->upstream_retry_ms = retry_ms;
+  if (first) /* at once: the first lost packets come in the first seconds */
+    playout_tick(feed);
 }
 
 const gchar *
