@@ -851,25 +851,41 @@ on_link_quality(TmAttendance *a, JsonObject *m)
   tm_court_handle_link_quality(a->court, m);
 }
 
-/* How long the relay takes to get a lost packet of each feed back from its publisher: the
- * feed's jitter buffers wait for it (playout.h). */
+/* Our round trip to the relay, and how long it takes to get a lost packet of each feed back
+ * from its publisher: the feeds' jitter buffers wait for that (playout.h). A feed the message
+ * does not list gets our round trip alone. */
+static gboolean
+repair_figure(JsonObject *o, const gchar *name, guint *out)
+{
+  gdouble v = o != NULL ? tm_json_number(o, name, -1) : -1;
+
+  if (!(v >= 0 && v <= REPAIR_MAX_MS))
+    return FALSE;
+  *out = (guint) v;
+  return TRUE;
+}
+
 static void
 on_repair(TmAttendance *a, JsonObject *m)
 {
   JsonArray *feeds = tm_json_array(m, "feeds");
+  guint own = 0;
 
-  for (guint i = 0; a->call != NULL && feeds != NULL && i < json_array_get_length(feeds); i++) {
-    JsonObject *f = tm_json_object_at(feeds, i);
-    const gchar *id = f != NULL ? tm_json_string(f, "id") : NULL;
-    gdouble rtt = f != NULL ? tm_json_number(f, "rtt_ms", -1) : -1;
-    gdouble retry = f != NULL ? tm_json_number(f, "retry_ms", -1) : -1;
+  if (a->call == NULL || !repair_figure(m, "rtt_ms", &own)) {
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "a \"repair\" message not understood; ignored");
+    return;
+  }
+  for (guint i = 0; i < tm_roster_n_remotes(&a->roster); i++) {
+    TmRemote *remote = tm_roster_remote_at(&a->roster, i);
+    guint rtt = 0, retry = 0;
 
-    if (id == NULL || !(rtt >= 0 && rtt <= REPAIR_MAX_MS) ||
-        !(retry >= 0 && retry <= REPAIR_MAX_MS)) {
-      g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG, "a \"repair\" entry not understood; ignored");
-      continue;
+    for (guint j = 0; feeds != NULL && j < json_array_get_length(feeds); j++) {
+      JsonObject *f = tm_json_object_at(feeds, j);
+      if (g_strcmp0(f != NULL ? tm_json_string(f, "id") : NULL, remote->id) == 0 &&
+          !(repair_figure(f, "rtt_ms", &rtt) && repair_figure(f, "retry_ms", &retry)))
+        rtt = retry = 0;
     }
-    tm_call_set_upstream(a->call, id, (guint) rtt, (guint) retry);
+    tm_call_set_repair(a->call, remote->id, own, rtt, retry);
   }
 }
 

@@ -61,8 +61,9 @@ void tm_call_subscribe(TmCall *call, const gchar *feed, const gchar *name, const
                        TmAnalysis *analysis);
 /* Removes FEED's connection and branches from the running pipeline. No-op if unknown. */
 void tm_call_unsubscribe(TmCall *call, const gchar *feed);
-/* The relay's `repair` for FEED (feed.h); ignored for a feed not subscribed to. */
-void tm_call_set_upstream(TmCall *call, const gchar *feed, guint rtt_ms, guint retry_ms);
+/* The relay's `repair` for FEED (tm_feed_set_repair); ignored for a feed not subscribed to. */
+void tm_call_set_repair(TmCall *call, const gchar *feed, guint own_rtt_ms, guint rtt_ms,
+                        guint retry_ms);
 gboolean tm_call_has_target(TmCall *call, const gchar *target);
 gboolean tm_call_apply_answer(TmCall *call, const gchar *target, const gchar *sdp, GError **error);
 gboolean tm_call_add_candidate(TmCall *call, const gchar *target, guint mline,

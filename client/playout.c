@@ -22,12 +22,13 @@ tm_playout_update(TmPlayout *p, const TmPlayoutStats *stats, gint64 now_us)
   p->rtx = stats->rtx_requests;
   if (repairing)
     p->last_rtx_us = now_us;
+  guint rtx_rtt = stats->rtx_rtt_ms > 0 ? stats->rtx_rtt_ms : stats->own_rtt_ms;
   if (p->last_rtx_us > 0 && now_us - p->last_rtx_us < TM_PLAYOUT_QUIET_US &&
-      (stats->rtx_rtt_ms > 0 || stats->upstream_rtt_ms > 0)) {
+      (rtx_rtt > 0 || stats->upstream_rtt_ms > 0)) {
     guint upstream = stats->upstream_rtt_ms > 0
       ? stats->upstream_rtt_ms + (TM_PLAYOUT_RTX_TRIES - 1) * stats->upstream_retry_ms
       : 0;
-    guint need = TM_PLAYOUT_RTX_TRIES * stats->rtx_rtt_ms + upstream + TM_PLAYOUT_RTX_MARGIN_MS;
+    guint need = TM_PLAYOUT_RTX_TRIES * rtx_rtt + upstream + TM_PLAYOUT_RTX_MARGIN_MS;
     /* in whole steps, so that round trips moving by a few ms do not move the wait each time */
     floor_ms = MIN((need + TM_PLAYOUT_LOWER_MS - 1) / TM_PLAYOUT_LOWER_MS * TM_PLAYOUT_LOWER_MS,
                    TM_PLAYOUT_MAX_MS);

@@ -50,6 +50,9 @@ typedef struct {
   /* From the relay's `repair` message for this feed (0 while not told): the round trip between
    * the relay and the feed's publisher and the relay's wait between its requests to it. */
   guint upstream_rtt_ms, upstream_retry_ms;
+  /* From the same message: this client's own round trip to the relay (0: not told), which
+   * stands for RTX_RTT_MS until the jitter buffers measured one. */
+  guint own_rtt_ms;
 } TmPlayoutStats;
 
 void tm_playout_init(TmPlayout *p, gint64 now_us);

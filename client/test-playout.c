@@ -193,6 +193,19 @@ test_playout_covers_the_publishers_link(void)
   for (gint64 t = 5; t < 300; t++)
     update_upstream(&p, 0, 90, 2, 20, 20, t * S);
   g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MIN_MS);
+  /* the far client's own jitter buffers, before they measured a retransmission's round trip:
+   * the relay's figure for ours stands for it (3 x 220 + 1 + 2 x 20 + 50 = 751) */
+  TmPlayout w;
+  tm_playout_init(&w, 0);
+  TmPlayoutStats told = { .rtx_requests = 10, .own_rtt_ms = 220, .upstream_rtt_ms = 1,
+                          .upstream_retry_ms = 20 };
+  g_assert_true(tm_playout_update(&w, &told, 1 * S));
+  g_assert_cmpuint(w.latency_ms, ==, 800);
+  /* once measured, theirs counts (3 x 300 + 41 + 50 = 991) */
+  told.rtx_requests = 20;
+  told.rtx_rtt_ms = 300;
+  g_assert_true(tm_playout_update(&w, &told, 2 * S));
+  g_assert_cmpuint(w.latency_ms, ==, TM_PLAYOUT_MAX_MS);
   /* a publisher next to the relay adds next to nothing */
   TmPlayout q;
   tm_playout_init(&q, 0);

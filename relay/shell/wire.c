@@ -201,23 +201,31 @@ tm_wire_recording(JsonBuilder *b, const char *state, gint64 since)
   tm_wire_int(b, "recording_since", since);
 }
 
-void
-tm_wire_link(JsonBuilder *b, const TmParticipant *p)
+/* The mean round trip P's receivers' reports give (0: none yet). */
+static double
+subscriptions_rtt_ms(const TmParticipant *p)
 {
-  double rtt = 0;
+  double sum = 0;
   int n = 0;
-  uint64_t down = 0;
   for (guint i = 0; i < p->subscriptions->len; i++) {
     const TmPeerStats *st = tm_peer_stats(g_ptr_array_index(p->subscriptions, i));
     if (st->rtt_ms > 0) {
-      rtt += st->rtt_ms;
+      sum += st->rtt_ms;
       n++;
     }
-    down += st->bitrate_bps;
   }
+  return n > 0 ? sum / n : 0;
+}
+
+void
+tm_wire_link(JsonBuilder *b, const TmParticipant *p)
+{
+  uint64_t down = 0;
+  for (guint i = 0; i < p->subscriptions->len; i++)
+    down += tm_peer_stats(g_ptr_array_index(p->subscriptions, i))->bitrate_bps;
   const TmPeerStats *up = p->publish != NULL ? tm_peer_stats(p->publish) : NULL;
   json_builder_set_member_name(b, "rtt_ms");
-  json_builder_add_double_value(b, n > 0 ? rtt / n : 0);
+  json_builder_add_double_value(b, subscriptions_rtt_ms(p));
   json_builder_set_member_name(b, "loss");
   json_builder_add_double_value(b, up != NULL ? up->fraction_lost : 0);
   tm_wire_int(b, "bitrate_kbps", up != NULL ? (gint64) (up->bitrate_bps / 1000) : 0);
@@ -254,10 +262,25 @@ tm_wire_visibility(TmHearing *h, const TmParticipant *only)
   return b;
 }
 
+/* P's own round trip to the relay: its publish connection's (from retransmissions and its
+ * subscriptions' reports), else the mean of its subscriptions' reports; 0 while not known. */
+static double
+own_rtt_ms(const TmParticipant *p)
+{
+  if (p->publish != NULL && tm_peer_stats(p->publish)->rtt_ms > 0)
+    return tm_peer_stats(p->publish)->rtt_ms;
+  return subscriptions_rtt_ms(p);
+}
+
 JsonBuilder *
 tm_wire_repair(TmHearing *h, const TmParticipant *p)
 {
-  JsonBuilder *b = NULL;
+  double own = own_rtt_ms(p);
+  guint n = 0;
+  JsonBuilder *b = tm_wire_begin("repair");
+  tm_wire_int(b, "rtt_ms", (gint64) (own + 0.5));
+  json_builder_set_member_name(b, "feeds");
+  json_builder_begin_array(b);
   for (guint i = 0; i < p->subscriptions->len; i++) {
     const TmParticipant *feed = tm_hearing_peer_feed(h, g_ptr_array_index(p->subscriptions, i));
     if (feed == NULL || feed->publish == NULL || !feed->publishing)
@@ -265,20 +288,18 @@ tm_wire_repair(TmHearing *h, const TmParticipant *p)
     const TmPeerStats *up = tm_peer_stats(feed->publish);
     if (up->rtt_ms <= 0)
       continue;
-    if (b == NULL) {
-      b = tm_wire_begin("repair");
-      json_builder_set_member_name(b, "feeds");
-      json_builder_begin_array(b);
-    }
     json_builder_begin_object(b);
     tm_wire_string(b, "id", feed->id);
     tm_wire_int(b, "rtt_ms", (gint64) (up->rtt_ms + 0.5));
     tm_wire_int(b, "retry_ms", tm_peer_nack_retry_us(feed->publish) / 1000);
     json_builder_end_object(b);
+    n++;
   }
-  if (b != NULL) {
-    json_builder_end_array(b);
-    json_builder_end_object(b);
+  json_builder_end_array(b);
+  json_builder_end_object(b);
+  if (n == 0 && !(own > 0)) {
+    g_object_unref(b);
+    return NULL;
   }
   return b;
 }
