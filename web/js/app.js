@@ -273,6 +273,7 @@ function join(again = false) {
                                                       : 'notice.protectionOff'));
       render();
     })
+    .on('repair', (m) => peers.onRepair(m).catch(() => {}))
     .on('link-quality', (m) => {
       for (const l of m.participants || [])
         s.links.set(l.id, l);

@@ -24,6 +24,23 @@ export function iceServersFrom(list) {
 // same DTLS and SRTP (docs/poor-networks.md). Again after as long if it is still disconnected.
 const ICE_RESTART_AFTER_MS = 4000;
 
+// How long a feed's video waits for repairs (RTCRtpReceiver.jitterBufferTarget), as
+// testimony-client's jitter buffers do (client/playout.c, docs/poor-networks.md): while its
+// receiver asks for retransmissions, three of our round trips to the relay plus the publisher's
+// round trip and two of the relay's waits between requests to it (the relay's `repair`
+// message), in 50 ms steps, at most 1 s; the browser's own choice again after 30 s without.
+const REPAIR_TRIES = 3;
+const REPAIR_MARGIN_MS = 50;
+const REPAIR_STEP_MS = 50;
+const REPAIR_MAX_MS = 1000;
+const REPAIR_QUIET_MS = 30000;
+
+export function repairWaitMs(ownRttMs, upstream) {
+  const up = upstream ? upstream.rtt_ms + (REPAIR_TRIES - 1) * upstream.retry_ms : 0;
+  const need = REPAIR_TRIES * ownRttMs + up + REPAIR_MARGIN_MS;
+  return Math.min(Math.ceil(need / REPAIR_STEP_MS) * REPAIR_STEP_MS, REPAIR_MAX_MS);
+}
+
 class Connection {
   /* offerMessage(sdp): the message that carries an offer of this connection to the relay. */
   constructor(target, signalling, onState, iceServers, offerMessage) {
@@ -169,6 +186,37 @@ export class Peers {
     });
     this.pendingSubscribes.push(feed);
     await c.offer();
+  }
+
+  /* The relay's `repair` message (every 2 s): sets each feed's video wait (repairWaitMs) while
+     that feed's receiver asks for retransmissions (its nackCount grows). */
+  async onRepair(msg) {
+    const own = Number.isFinite(msg.rtt_ms) ? msg.rtt_ms : 0;
+    const listed = Array.isArray(msg.feeds) ? msg.feeds : [];
+    for (const [feed, c] of this.feeds) {
+      const receiver = c.pc.getReceivers().find((r) => r.track && r.track.kind === 'video');
+      if (!receiver || !('jitterBufferTarget' in receiver))
+        continue;
+      let nacks = 0;
+      try {
+        (await receiver.getStats()).forEach((r) => {
+          if (r.type === 'inbound-rtp' && r.kind === 'video')
+            nacks += r.nackCount || 0;
+        });
+      } catch (e) {
+        continue;
+      }
+      const now = Date.now();
+      if (nacks > (c.nacks || 0))
+        c.repairingSince = now;
+      c.nacks = nacks;
+      const up = listed.find((f) => f && f.id === feed && Number.isFinite(f.rtt_ms) &&
+                                    Number.isFinite(f.retry_ms));
+      const target = c.repairingSince && now - c.repairingSince < REPAIR_QUIET_MS
+        ? repairWaitMs(own, up) : null;
+      if (receiver.jitterBufferTarget !== target)
+        receiver.jitterBufferTarget = target;
+    }
   }
 
   unsubscribe(feed, tellRelay) {
