@@ -1,10 +1,11 @@
 // firewall_witness.mjs — a witness in Chromium joins a hearing; run by firewall.py, which starts
 // the relay and the judge and puts this Chromium behind a firewall (another network namespace,
 // reached through the wrapper CHROMIUM_WRAPPER). Prints one line of JSON for firewall.py:
-// whether the page joined, the judge's frames it decoded, and its selected ICE candidate pair.
+// whether the page joined, the judge's frames it decoded, its selected ICE candidate pair and
+// (WAIT_FOR_REPAIR set: across a lossy link) how long its video waits for the judge's repairs.
 //
 // Environment: RELAY_URL, TOKEN, CHROMIUM_WRAPPER, Y4M (the witness's camera), TMP, and
-// CHROMIUM_ARGS (more flags, space-separated).
+// CHROMIUM_ARGS (more flags, space-separated), WAIT_FOR_REPAIR.
 // Exit status: 0 (the checks are firewall.py's), 77 when playwright-core or chromium is missing.
 import { CHROMIUM, framesOf, launch, log, statsOf, until } from './lib.mjs';
 
@@ -34,7 +35,12 @@ try {
   await page.locator('#view-hearing').waitFor({ state: 'visible', timeout: 20_000 });
   out.joined = true;
   await until(async () => (await framesOf(page, 'Judge Somchai')) > 30, 60_000);
+  if (process.env.WAIT_FOR_REPAIR) {  // a lossy link: the page's wait for the judge's repairs
+    await until(async () => ((await statsOf(page, 'Judge Somchai')) || {}).waitMs >= 600, 20_000)
+      .catch(() => {});
+  }
   const s = await statsOf(page, 'Judge Somchai');
+  out.waitMs = s ? s.waitMs : null;
   out.frames = s ? s.framesDecoded : 0;
   out.width = s ? s.frameWidth : 0;
   // How the publish connection reaches the relay (window.testimony.path, web/js/peers.js).

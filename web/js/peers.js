@@ -285,7 +285,11 @@ export class Peers {
     for (const [feed, c] of this.feeds) {
       const s = { framesDecoded: 0, frameWidth: 0, frameHeight: 0, packetsLost: 0,
                   freezeCount: 0, totalFreezesDuration: 0, audioPackets: 0,
-                  concealedSamples: 0, totalSamplesReceived: 0, state: c.pc.connectionState };
+                  concealedSamples: 0, totalSamplesReceived: 0, state: c.pc.connectionState,
+                  waitMs: null };
+      const video = c.pc.getReceivers().find((r) => r.track && r.track.kind === 'video');
+      if (video && 'jitterBufferTarget' in video)
+        s.waitMs = video.jitterBufferTarget;  // set by onRepair; null: the browser's own
       const report = await c.pc.getStats();
       report.forEach((r) => {
         if (r.type === 'inbound-rtp' && r.kind === 'video') {
