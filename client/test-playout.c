@@ -197,8 +197,9 @@ test_playout_covers_the_publishers_link(void)
    * the relay's figure for ours stands for it (3 x 220 + 1 + 2 x 20 + 50 = 751) */
   TmPlayout w;
   tm_playout_init(&w, 0);
-  TmPlayoutStats told = { .rtx_requests = 10, .own_rtt_ms = 220, .upstream_rtt_ms = 1,
-                          .upstream_retry_ms = 20 };
+  TmPlayoutStats told = {
+    .rtx_requests = 10, .own_rtt_ms = 220, .upstream_rtt_ms = 1, .upstream_retry_ms = 20
+  };
   g_assert_true(tm_playout_update(&w, &told, 1 * S));
   g_assert_cmpuint(w.latency_ms, ==, 800);
   /* once measured, theirs counts (3 x 300 + 41 + 50 = 991) */
