@@ -154,16 +154,20 @@ async function main() {
     const f2 = await framesOf(jp, 'Witness A');
     check(f1 > 30 && f2 > f1 + 20,
           `the judge's page decodes the witness's video, and it keeps playing (${f1} -> ${f2} frames in 2 s)`);
+    // The witness's client sends 640x480, or 480x360 / 320x240 while its encoder cannot keep to
+    // its target (client/bitrate.c: a machine loaded by other work): the picture as sent.
+    const SIZES = ['640x480', '480x360', '320x240'];
     const ws = await statsOf(jp, 'Witness A');
-    check(ws && ws.frameWidth === 640 && ws.frameHeight === 480,
-          `the witness's picture reaches the judge at 640x480 (${ws && ws.frameWidth}x${ws && ws.frameHeight})`);
+    const size = ws ? `${ws.frameWidth}x${ws.frameHeight}` : 'none';
+    check(SIZES.includes(size),
+          `the witness's picture reaches the judge at one of the client's sizes, 4:3 (${size})`);
     const playing = await jp.evaluate(() => {
       const li = [...document.querySelectorAll('#tiles li')]
         .find((l) => l.querySelector('.tile-name').textContent.startsWith('Witness A'));
       const v = li && li.querySelector('video');
       return v ? { w: v.videoWidth, paused: v.paused, hidden: v.hidden } : null;
     });
-    check(playing && playing.w === 640 && !playing.paused && !playing.hidden,
+    check(playing && playing.w >= 320 && !playing.paused && !playing.hidden,
           `the judge's witness tile plays the picture (${JSON.stringify(playing)})`);
 
     const got = await until(() => {
