@@ -99,7 +99,8 @@ def witness_in_chromium(path, settings, relay_args=(), turn=None, lossy=False):
                     check(pair.get("local") == "udp relay" and pair.get("relayProtocol") == "tls"
                           and pair.get("remote", "").startswith(f"udp {link.B_ADDR}:"),
                           f"{path}: its media goes through coturn over TLS: {pair}")
-                check(got.get("frames", 0) > 30 and got.get("width") == 640,
+                # 640 wide, or 480 / 320 while the judge's encoder cannot keep to its target
+                check(got.get("frames", 0) > 30 and got.get("width") in (640, 480, 320),
                       f"{path}: the witness's page decodes the judge's picture "
                       f"({got.get('frames')} frames, {got.get('width')} wide)")
                 wait_until(lambda: frames_from(judge, "Witness B") > 30 and
