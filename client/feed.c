@@ -7,6 +7,9 @@
 
 #define LOG_DOMAIN "testimony-feed"
 #define TM_FEED_REPORT_INTERVAL GST_SECOND
+#define TM_FEED_TWCC_CAPS                                                                          \
+  "extmap-3=(string)http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01,"    \
+  "rtcp-fb-transport-cc=(boolean)true"
 
 struct _TmFeed {
   gchar *id;
@@ -364,15 +367,17 @@ tm_feed_new(const gchar *id, const gchar *label, const gchar *role, TmAnalysis *
   feed->webrtc = webrtc;
   gst_bin_add(GST_BIN(feed->bin), webrtc);
   /* Opus/48000/2 as RFC 7587 wants it (and the relay checks); useinbandfec=1 asks the sender
-   * for in-band FEC */
+   * for in-band FEC. Both ask for transport-cc: the relay numbers what it sends us and our
+   * RTP session reports when each packet came, from which the relay sees a queue grow on our
+   * link before it loses packets (docs/poor-networks.md). */
   add_transceiver(webrtc,
                   "application/x-rtp,media=audio,encoding-name=OPUS,"
                   "clock-rate=48000,payload=111,encoding-params=(string)2,"
-                  "useinbandfec=(string)1",
+                  "useinbandfec=(string)1," TM_FEED_TWCC_CAPS,
                   FALSE);
   add_transceiver(webrtc,
                   "application/x-rtp,media=video,encoding-name=VP8,"
-                  "clock-rate=90000,payload=96",
+                  "clock-rate=90000,payload=96," TM_FEED_TWCC_CAPS,
                   TRUE);
   g_signal_connect(webrtc, "pad-added", G_CALLBACK(on_pad_added), feed);
   feed->jitterbuffers = g_ptr_array_new_with_free_func(gst_object_unref);

@@ -139,34 +139,32 @@ tm_bwe_queue_ms(const TmBwe *b)
   return b->smoothed_delay_ms - floor;
 }
 
-/* The frame FRAME_TS is complete (its last packet came at FRAME_ARRIVAL_US). */
+/* The frame or group is complete (its last packet came at FRAME_ARRIVAL_US). */
 static void
-frame_done(TmBwe *b, uint32_t clock_rate, int64_t now_us)
+frame_done(TmBwe *b, int64_t now_us)
 {
+  int64_t d_arrival = b->frame_arrival_us - b->prev_arrival_us;
+  int64_t d_send = b->frame_send_us - b->prev_send_us;
   if (!b->have_prev) {
     trend_reset(b);
+  } else if (d_arrival < 0 || d_arrival > FRAME_GAP_RESET_US || d_send > FRAME_GAP_RESET_US) {
+    trend_reset(b);
   } else {
-    int64_t d_arrival = b->frame_arrival_us - b->prev_arrival_us;
-    double d_send = (double) (uint32_t) (b->frame_ts - b->prev_ts) * 1e6 / clock_rate;
-    if (d_arrival < 0 || d_arrival > FRAME_GAP_RESET_US || d_send > FRAME_GAP_RESET_US) {
-      trend_reset(b);
-    } else {
-      b->acc_delay_ms += ((double) d_arrival - d_send) / 1000.0;
-      b->smoothed_delay_ms =
-        DELAY_SMOOTHING * b->smoothed_delay_ms + (1 - DELAY_SMOOTHING) * b->acc_delay_ms;
-      b->trend_x[b->trend_head] = (double) (b->frame_arrival_us - b->first_arrival_us) / 1000.0;
-      b->trend_y[b->trend_head] = b->smoothed_delay_ms;
-      note_floor(b, now_us);
-      b->trend_head = (b->trend_head + 1) % TM_BWE_TREND_WINDOW;
-      if (b->trend_n < TM_BWE_TREND_WINDOW)
-        b->trend_n++;
-      if (b->trend_n == TM_BWE_TREND_WINDOW) {
-        b->slope = trend_slope(b);
-        detect_overuse(b, now_us);
-      }
+    b->acc_delay_ms += (double) (d_arrival - d_send) / 1000.0;
+    b->smoothed_delay_ms =
+      DELAY_SMOOTHING * b->smoothed_delay_ms + (1 - DELAY_SMOOTHING) * b->acc_delay_ms;
+    b->trend_x[b->trend_head] = (double) (b->frame_arrival_us - b->first_arrival_us) / 1000.0;
+    b->trend_y[b->trend_head] = b->smoothed_delay_ms;
+    note_floor(b, now_us);
+    b->trend_head = (b->trend_head + 1) % TM_BWE_TREND_WINDOW;
+    if (b->trend_n < TM_BWE_TREND_WINDOW)
+      b->trend_n++;
+    if (b->trend_n == TM_BWE_TREND_WINDOW) {
+      b->slope = trend_slope(b);
+      detect_overuse(b, now_us);
     }
   }
-  b->prev_ts = b->frame_ts;
+  b->prev_send_us = b->frame_send_us;
   b->prev_arrival_us = b->frame_arrival_us;
   b->have_prev = true;
 }
@@ -182,12 +180,35 @@ tm_bwe_on_packet(TmBwe *b, size_t bytes, uint32_t ts, uint32_t clock_rate, int64
     int32_t d = (int32_t) (ts - b->frame_ts);
     if (d < 0)
       return; /* a packet of an older frame, late: not a delay sample */
-    if (d > 0)
-      frame_done(b, clock_rate, now_us);
+    if (d > 0) {
+      frame_done(b, now_us);
+      /* the capture clock stands for the send clock */
+      b->frame_send_us += (int64_t) ((double) d * 1e6 / clock_rate);
+    }
   }
   b->in_frame = true;
   b->frame_ts = ts;
   b->frame_arrival_us = now_us;
+}
+
+void
+tm_bwe_on_arrival(TmBwe *b, int64_t send_us, int64_t arrival_us, int64_t now_us)
+{
+  int64_t group = send_us / TM_BWE_GROUP_US;
+  if (b->in_frame && group < b->frame_group)
+    return; /* reported again, or sent before the group we are in */
+  if (b->in_frame && group == b->frame_group) {
+    b->frame_send_us = send_us;
+    b->frame_arrival_us = MAX(arrival_us, b->frame_arrival_us);
+    return;
+  }
+  /* A group overtaken by the next one (reordered on the way) is no sample, and no reset. */
+  if (b->in_frame && (!b->have_prev || b->frame_arrival_us >= b->prev_arrival_us))
+    frame_done(b, now_us);
+  b->in_frame = true;
+  b->frame_group = group;
+  b->frame_send_us = send_us;
+  b->frame_arrival_us = arrival_us;
 }
 
 /* ---- loss controller ---- */

@@ -30,6 +30,7 @@
 #define TM_BWE_START_BPS 300000
 #define TM_BWE_RATE_BUCKETS 10 /* the measured rate: 10 buckets of 100 ms */
 #define TM_BWE_TREND_WINDOW 20 /* frames in the delay fit */
+#define TM_BWE_GROUP_US 5000   /* packets sent this close together are one group (as GCC) */
 /* Seconds the delay's floor is kept over: longer than a sender following the estimate takes to
  * drain a queue, so a queue that stands is not taken for the floor. */
 #define TM_BWE_QUEUE_SLOTS 30
@@ -46,7 +47,9 @@ typedef struct {
   int64_t last_loss_us;
   /* delay trend (video) */
   bool in_frame, have_prev;
-  uint32_t frame_ts, prev_ts;
+  uint32_t frame_ts;                   /* RTP timestamp of the frame (tm_bwe_on_packet) */
+  int64_t frame_group;                 /* send time / TM_BWE_GROUP_US (tm_bwe_on_arrival) */
+  int64_t frame_send_us, prev_send_us; /* when the frame or group was sent, µs on one clock */
   int64_t frame_arrival_us, prev_arrival_us, first_arrival_us;
   double acc_delay_ms, smoothed_delay_ms;
   double trend_x[TM_BWE_TREND_WINDOW], trend_y[TM_BWE_TREND_WINDOW];
@@ -67,6 +70,12 @@ void tm_bwe_init(TmBwe *b);
  * (video, in order) also feeds the delay trend with its RTP timestamp TS; 0 counts bytes only
  * (audio, retransmissions). */
 void tm_bwe_on_packet(TmBwe *b, size_t bytes, uint32_t ts, uint32_t clock_rate, int64_t now_us);
+/* The delay trend from the sending side (transport-cc feedback, twcc.h): a packet sent at
+ * SEND_US (our clock) arrived at ARRIVAL_US (the receiver's clock; only differences count).
+ * Packets come in sending order; those sent within TM_BWE_GROUP_US of each other are one group,
+ * which plays the part a frame plays in tm_bwe_on_packet. A group that arrived before the one
+ * sent earlier (reordered) is no sample. NOW_US times the overuse rule. Counts no bytes. */
+void tm_bwe_on_arrival(TmBwe *b, int64_t send_us, int64_t arrival_us, int64_t now_us);
 /* The share of packets lost (0..1) since the last report: applies the loss rule. */
 void tm_bwe_on_loss(TmBwe *b, double fraction_lost, int64_t now_us);
 /* The same with two shares: LOST, every packet that did not come at first, and UNREPAIRED, those

@@ -283,7 +283,9 @@ tm_hearing_open_peer(TmHearing *h, TmParticipant *p, TmParticipant *feed, const 
     .video_ssrc = feed != NULL ? (g_rand_int(h->rand) | 2) : 0,
     .cname = "testimony-relay",
     .stream_id = feed != NULL ? stream_id : NULL,
-    .transport_cc = feed == NULL && h->transport_cc, /* feedback goes to publishers only */
+    /* Publishers get the relay's feedback where the configuration says so; receivers send
+     * theirs unless they send REMB, their own estimate (docs/poor-networks.md). */
+    .transport_cc = feed == NULL ? h->transport_cc : !tm_sdp_offers_remb(offer),
   };
   /* The receiver's retransmissions come as RTX (RFC 4588) on their own SSRC when it offers rtx. */
   while (feed != NULL &&

@@ -128,8 +128,10 @@ struct _TmPeer {
   uint8_t pt_for[TM_TRACK_COUNT]; /* negotiated payload types; 255 = none */
   uint32_t clock_for[TM_TRACK_COUNT];
   uint8_t rtx_pt;                /* video RTX payload type negotiated; 255 = none */
-  uint8_t twcc_id;               /* publish: transport-wide sequence number's extension ID */
+  uint8_t twcc_id;               /* transport-wide sequence number's extension ID; 0: none */
   TmTwcc *twcc;                  /* publish: arrivals to report (transport-cc); NULL: none */
+  TmTwccSender *twcc_send;       /* subscribe: what we sent, for its feedback; NULL: none */
+  bool twcc_heard;               /* subscribe: its feedback came: the rate is what arrived */
   double srtt_ms;                /* publish: smoothed round-trip time from the hint; 0 = none */
   double rttvar_ms;              /* publish: and its mean deviation (RFC 6298) */
   TmBwe bwe;                     /* publish: what arrives; subscribe: what we send */
@@ -231,6 +233,11 @@ read_answer(TmPeer *p, const TmSdp *answer)
       p->twcc = g_new(TmTwcc, 1);
       tm_twcc_init(p->twcc);
     }
+    if (p->kind == TM_PEER_SUBSCRIBE && m->twcc_id != 0 && p->twcc_id == 0) {
+      p->twcc_id = m->twcc_id;
+      p->twcc_send = g_new(TmTwccSender, 1);
+      tm_twcc_sender_init(p->twcc_send, (uint16_t) draw(p));
+    }
     OutStream *o = &p->out[t];
     o->pt = m->codecs[0].pt;
     o->clock_rate = m->codecs[0].clock_rate;
@@ -293,6 +300,7 @@ tm_peer_free(TmPeer *p)
   tm_dtls_free(p->dtls);
   tm_srtp_free(p->srtp);
   g_free(p->twcc);
+  g_free(p->twcc_send);
   g_free(p);
 }
 
@@ -374,6 +382,39 @@ ntp_from_us(int64_t wall_us)
   return secs << 32 | frac;
 }
 
+/* A receiver that negotiated transport-cc gets every packet numbered (BUF, *LEN, a packet we
+ * wrote, CAP its buffer's size): returns the number in *TSEQ, or FALSE when it has none. The
+ * packet's bytes go to the estimate when its feedback says it arrived (on_twcc_arrival); until
+ * the first feedback, as they are sent. */
+static bool
+number_packet(TmPeer *p, uint8_t *buf, size_t *len, size_t cap, uint16_t *tseq)
+{
+  if (p->twcc_send == NULL)
+    return false;
+  TmRtpPacket pkt;
+  uint8_t tmp[BUF_CAP];
+  if (tm_rtp_parse(buf, *len, &pkt) != TM_RTP_OK)
+    return false;
+  *tseq = tm_twcc_sender_next(p->twcc_send);
+  size_t n = tm_rtp_with_twcc(buf, *len, &pkt, p->twcc_id, *tseq, tmp, MIN(cap, sizeof tmp));
+  if (n == 0)
+    return false;
+  memcpy(buf, tmp, n);
+  *len = n;
+  return true;
+}
+
+/* BYTES of a packet numbered by number_packet (when NUMBERED) left at NOW_US. */
+static void
+count_sent(TmPeer *p, bool numbered, uint16_t tseq, size_t bytes, int64_t now_us)
+{
+  p->stats.bytes_out += bytes;
+  if (numbered)
+    tm_twcc_sender_sent(p->twcc_send, tseq, bytes, now_us);
+  if (!p->twcc_heard)
+    tm_bwe_on_packet(&p->bwe, bytes, 0, 0, now_us);
+}
+
 bool
 tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8_t *buf, size_t len,
                    const TmRtxKept *kept, int64_t now_us)
@@ -418,6 +459,9 @@ tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8
   uint16_t seq = (uint16_t) (pkt->seq + o->seq_offset);
   uint32_t ts = pkt->ts + o->ts_offset;
   tm_rtp_rewrite(out, o->pt, seq, ts, o->ssrc);
+  size_t n = len;
+  uint16_t tseq = 0;
+  bool numbered = number_packet(p, out, &n, TM_RTP_MAX_PACKET + 8, &tseq);
   if (o->sent != NULL && kept != NULL) {
     if (o->store != kept->store) { /* a new stream: what was sent of the old one is gone */
       tm_rtx_store_unref(o->store);
@@ -435,15 +479,13 @@ tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8
   o->last_send_us = now_us;
   o->packets++;
   o->octets += (uint32_t) pkt->payload_len;
-  size_t n = len;
   if (tm_srtp_protect_rtp(p->srtp, out, &n, sizeof out) != TM_SRTP_OK) {
     p->stats.drop_srtp++;
     return false;
   }
   p->stats.rtp_out++;
   p->stats.rtp_out_track[track]++;
-  p->stats.bytes_out += n;
-  tm_bwe_on_packet(&p->bwe, n, 0, 0, now_us);
+  count_sent(p, numbered, tseq, n, now_us);
   p->listener.transmit(p->user_data, p, out, n);
   return true;
 }
@@ -566,12 +608,13 @@ retransmit(TmPeer *p, uint16_t seq, int64_t now_us)
     return;
   else
     o->rtx_seq++;
+  uint16_t tseq = 0;
+  bool numbered = number_packet(p, out, &n, TM_RTP_MAX_PACKET + 10, &tseq);
   if (tm_srtp_protect_rtp(p->srtp, out, &n, sizeof out) != TM_SRTP_OK)
     return;
   p->stats.retransmits++;
   p->stats.rtx_out += o->rtx_stream;
-  p->stats.bytes_out += n;
-  tm_bwe_on_packet(&p->bwe, n, 0, 0, now_us);
+  count_sent(p, numbered, tseq, n, now_us);
   p->listener.transmit(p->user_data, p, out, n);
 }
 
@@ -1011,6 +1054,38 @@ handle_feedback(TmPeer *p, const TmRtcpPacket *pkt, int64_t now_us)
   }
 }
 
+typedef struct {
+  TmPeer *peer;
+  int64_t now_us;
+} ArrivalCtx;
+
+static void
+on_twcc_arrival(void *user, int64_t send_us, int64_t arrival_us, size_t bytes)
+{
+  ArrivalCtx *a = user;
+  tm_bwe_on_arrival(&a->peer->bwe, send_us, arrival_us, a->now_us);
+  tm_bwe_on_packet(&a->peer->bwe, bytes, 0, 0, a->now_us);
+}
+
+/* Transport-cc feedback from a receiver (RAW, LEN: one RTCP packet, RTPFB FMT 15): the delay
+ * trend of our link to it, and the rate that arrived. */
+static void
+handle_twcc_feedback(TmPeer *p, const uint8_t *raw, size_t len, int64_t now_us)
+{
+  TmTwccFeedback fb;
+  if (!tm_twcc_parse(raw, len, &fb)) {
+    p->stats.drop_malformed++;
+    return;
+  }
+  ArrivalCtx a = { p, now_us };
+  p->twcc_heard = true;
+  uint64_t before = p->bwe.overuse_events;
+  tm_twcc_sender_on_feedback(p->twcc_send, &fb, on_twcc_arrival, &a);
+  p->stats.twcc_feedback_in++;
+  p->stats.overuse_events += p->bwe.overuse_events - before;
+  p->stats.estimate_bps = tm_peer_receiver_estimate(p, now_us);
+}
+
 static void
 handle_rtcp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
 {
@@ -1024,13 +1099,18 @@ handle_rtcp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
   TmRtcpPacket pkt;
   for (;;) {
     bool done = false;
+    size_t start = it.pos;
     if (tm_rtcp_iter_next(&it, &pkt, &done) != TM_RTCP_OK) {
       p->stats.drop_malformed++;
       break;
     }
     if (done)
       break;
-    handle_feedback(p, &pkt, now_us);
+    if (pkt.kind == TM_RTCP_KIND_OTHER && pkt.pt == TM_RTCP_RTPFB && pkt.count == 15 &&
+        p->twcc_send != NULL)
+      handle_twcc_feedback(p, buf + start, it.pos - start, now_us);
+    else
+      handle_feedback(p, &pkt, now_us);
   }
 }
 

@@ -64,20 +64,22 @@ typedef struct {
   uint64_t drop_policy;    /* not forwarded: the receiver may not have that track now */
   uint64_t drop_not_shown; /* not forwarded: video the receiver does not show */
   uint64_t rtp_out_track[TM_TRACK_COUNT];
-  uint64_t packets_lost; /* publish: gaps seen upstream */
-  double rtt_ms;         /* subscribe: from the receiver's reports; publish: smoothed
+  uint64_t packets_lost;     /* publish: gaps seen upstream */
+  double rtt_ms;             /* subscribe: from the receiver's reports; publish: smoothed
                                      * from tm_peer_set_rtt_hint() */
-  double fraction_lost;  /* subscribe: as the receiver reports; publish: ours */
-  uint64_t bitrate_bps;  /* over the last report interval */
-  uint64_t estimate_bps; /* publish: what REMB tells the sender it may send (0: not
+  double fraction_lost;      /* subscribe: as the receiver reports; publish: ours */
+  uint64_t bitrate_bps;      /* over the last report interval */
+  uint64_t estimate_bps;     /* publish: what REMB tells the sender it may send (0: not
                                      * yet); subscribe: what the receiver can take (0: unknown) */
-  uint64_t remb_out;     /* publish: REMBs sent */
-  uint64_t remb_in;      /* subscribe: REMBs the receiver sent */
-  uint64_t twcc_in;      /* publish: packets that carried a transport-wide sequence number */
-  uint64_t twcc_out;     /* publish: transport-cc feedback packets sent */
-  double queue_ms;       /* publish: the standing queue the delay shows (tm_bwe_queue_ms; < 0
+  uint64_t remb_out;         /* publish: REMBs sent */
+  uint64_t remb_in;          /* subscribe: REMBs the receiver sent */
+  uint64_t twcc_in;          /* publish: packets that carried a transport-wide sequence number */
+  uint64_t twcc_out;         /* publish: transport-cc feedback packets sent */
+  uint64_t twcc_feedback_in; /* subscribe: transport-cc feedback packets from the receiver */
+  uint64_t overuse_events;   /* subscribe: times its delay trend showed a growing queue */
+  double queue_ms;           /* publish: the standing queue the delay shows (tm_bwe_queue_ms; < 0
                             while not known), as of the last report */
-  double first_lost;     /* publish: share of the video that did not come at first, repaired
+  double first_lost;         /* publish: share of the video that did not come at first, repaired
                             or not, over the last report interval */
 } TmPeerStats;
 

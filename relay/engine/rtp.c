@@ -125,6 +125,28 @@ tm_rtp_rewrite(uint8_t *buf, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssr
 }
 
 size_t
+tm_rtp_with_twcc(const uint8_t *buf, size_t len, const TmRtpPacket *pkt, uint8_t id, uint16_t seq,
+                 uint8_t *out, size_t cap)
+{
+  size_t fixed = 12 + 4 * (size_t) pkt->csrc_count;
+  if (id == 0 || id >= 15 || len < pkt->header_len || fixed > pkt->header_len)
+    return 0;
+  size_t rest = len - pkt->header_len;
+  if (fixed + 8 + rest > cap)
+    return 0;
+  memcpy(out, buf, fixed);
+  out[0] |= 0x10;                                             /* X */
+  static const uint8_t block[4] = { 0xBE, 0xDE, 0x00, 0x01 }; /* one-byte form, one word */
+  memcpy(out + fixed, block, sizeof block);
+  out[fixed + 4] = (uint8_t) (id << 4 | 1); /* two bytes of data */
+  out[fixed + 5] = (uint8_t) (seq >> 8);
+  out[fixed + 6] = (uint8_t) seq;
+  out[fixed + 7] = 0; /* padding */
+  memcpy(out + fixed + 8, buf + pkt->header_len, rest);
+  return fixed + 8 + rest;
+}
+
+size_t
 tm_rtx_wrap(const uint8_t *orig, size_t len, const TmRtpPacket *pkt, uint8_t pt, uint16_t seq,
             uint32_t ssrc, uint8_t *out, size_t cap)
 {

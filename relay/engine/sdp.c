@@ -1012,6 +1012,17 @@ answer_pick_codec(const TmSdpMedia *m)
   return NULL;
 }
 
+bool
+tm_sdp_offers_remb(const TmSdp *offer)
+{
+  for (guint i = 0; i < offer->n_media; i++) {
+    const TmSdpCodec *c = answer_pick_codec(&offer->media[i]);
+    if (c != NULL && offer->media[i].kind == TM_MEDIA_VIDEO && c->fb_goog_remb)
+      return true;
+  }
+  return false;
+}
+
 static bool
 offer_bundles(const TmSdp *offer, const char *mid)
 {

@@ -123,7 +123,8 @@ typedef struct {
   const char *cname;     /* may be NULL */
   const char *stream_id; /* msid stream id, may be NULL */
   /* Accept transport-cc where offered (the transport-wide sequence number extension and the
-   * rtcp-fb): the relay sends that feedback to publishers (twcc.h). */
+   * rtcp-fb): the relay sends that feedback to publishers, and numbers what it sends to
+   * receivers for theirs (twcc.h). */
   bool transport_cc;
 } TmSdpAnswerParams;
 
@@ -148,6 +149,10 @@ TmSdpError tm_sdp_answer(const TmSdp *offer, const TmSdpAnswerParams *params, Tm
 /* Writes SDP as text with CRLF line ends; returns a newly allocated string (g_free). The
  * output parses back to an equal TmSdp (round trip). */
 gchar *tm_sdp_serialize(const TmSdp *sdp);
+
+/* True when OFFER's video (the VP8 the relay would accept) asks for goog-remb: a receiver
+ * that sends its own REMB (browsers). */
+bool tm_sdp_offers_remb(const TmSdp *offer);
 
 /* Finds the codec in section M named NAME (case-insensitive); NULL when absent. */
 const TmSdpCodec *tm_sdp_media_find_codec(const TmSdpMedia *m, const char *name);

@@ -1,6 +1,7 @@
-/* twcc.c — transport-wide congestion control feedback, the receiving side. */
+/* twcc.c — transport-wide congestion control feedback: the receiving and the sending side. */
 #include "twcc.h"
 
+#include <glib.h>
 #include <string.h>
 
 #include "util.h"
@@ -211,4 +212,63 @@ tm_twcc_parse(const uint8_t *buf, size_t len, TmTwccFeedback *out)
     out->arrival_us[i] = at - (int64_t) out->reference * REFERENCE_TICK_US;
   }
   return true;
+}
+
+/* ---- the sending side ---- */
+
+void
+tm_twcc_sender_init(TmTwccSender *s, uint16_t first_seq)
+{
+  memset(s, 0, sizeof *s);
+  s->next_seq = first_seq;
+}
+
+uint16_t
+tm_twcc_sender_next(TmTwccSender *s)
+{
+  return s->next_seq++;
+}
+
+void
+tm_twcc_sender_sent(TmTwccSender *s, uint16_t seq, size_t bytes, int64_t now_us)
+{
+  TmTwccSent *e = &s->sent[seq % TM_TWCC_SENT_SLOTS];
+  e->send_us = MAX(now_us, 1);
+  e->bytes = (uint32_t) MIN(bytes, (size_t) UINT32_MAX);
+  e->seq = seq;
+}
+
+/* The 24-bit reference time REF unwrapped against the previous one (it wraps after 12 days). */
+static int64_t
+unwrap_reference(TmTwccSender *s, int32_t ref)
+{
+  if (!s->have_reference) {
+    s->have_reference = true;
+    s->reference = ref;
+    return ref;
+  }
+  uint32_t diff = (uint32_t) ref - (uint32_t) s->reference;
+  int32_t d = (int32_t) (diff << 8) >> 8; /* the difference as 24-bit signed */
+  s->reference += d;
+  return s->reference;
+}
+
+void
+tm_twcc_sender_on_feedback(TmTwccSender *s, const TmTwccFeedback *fb, TmTwccArrivalFn fn,
+                           void *user)
+{
+  s->feedback_in++;
+  int64_t base_us = unwrap_reference(s, fb->reference) * REFERENCE_TICK_US;
+  for (unsigned i = 0; i < fb->count; i++) {
+    uint16_t seq = (uint16_t) (fb->base + i);
+    TmTwccSent *e = &s->sent[seq % TM_TWCC_SENT_SLOTS];
+    if (!fb->received[i]) {
+      s->lost++;
+      continue;
+    }
+    s->acked++;
+    if (e->send_us == 0 || e->seq != seq)
+      continue; /* sent too long ago, or never */
+    fn(user, e->send_us, base_us + fb->arrival_us[i], e->bytes);
+  }
 }

@@ -1,5 +1,5 @@
 /* twcc.h — transport-wide congestion control feedback (draft-holmer-rmcat-transport-wide-cc-
- * extensions-01), the receiving side.
+ * extensions-01): the receiving side (TmTwcc) and the sending side (TmTwccSender).
  *
  * A sender that negotiated it numbers every packet of its transport (audio, video, RTX, padding
  * probes) in an RTP header extension. The relay notes when each number arrived and reports the
@@ -55,3 +55,40 @@ typedef struct {
 /* Parses one RTCP packet (BUF, LEN: header included) that is transport-cc feedback. FALSE when
  * it is not, or is malformed. */
 bool tm_twcc_parse(const uint8_t *buf, size_t len, TmTwccFeedback *out);
+
+/* ---- the sending side ----
+ *
+ * A subscribe connection whose receiver negotiated transport-cc numbers every packet it sends
+ * (tm_rtp_with_twcc) and remembers when it sent it; the receiver's feedback then gives, packet
+ * by packet, when each arrived on the receiver's clock: the delay trend of the relay's link to
+ * that receiver (tm_bwe_on_arrival). */
+
+#define TM_TWCC_SENT_SLOTS 2048 /* packets remembered: about 4 s of 1.5 Mbit/s */
+
+typedef struct {
+  int64_t send_us; /* 0: free */
+  uint32_t bytes;
+  uint16_t seq;
+} TmTwccSent;
+
+typedef struct {
+  uint16_t next_seq;
+  bool have_reference;
+  int64_t reference; /* the last feedback's reference time, unwrapped (× 64 ms) */
+  TmTwccSent sent[TM_TWCC_SENT_SLOTS];
+  uint64_t feedback_in; /* feedback packets taken */
+  uint64_t acked, lost; /* packets reported arrived, reported lost */
+} TmTwccSender;
+
+void tm_twcc_sender_init(TmTwccSender *s, uint16_t first_seq);
+/* The number for the next packet: write it with tm_rtp_with_twcc, then tm_twcc_sender_sent. */
+uint16_t tm_twcc_sender_next(TmTwccSender *s);
+/* The packet numbered SEQ went out at NOW_US, BYTES long (on the wire). */
+void tm_twcc_sender_sent(TmTwccSender *s, uint16_t seq, size_t bytes, int64_t now_us);
+
+typedef void (*TmTwccArrivalFn)(void *user, int64_t send_us, int64_t arrival_us, size_t bytes);
+/* Feedback FB about what we sent: for every packet it reports arrived that we still remember,
+ * in sequence (= sending) order, FN(USER, send time, arrival on the receiver's clock, bytes).
+ * Packets reported lost, or not remembered, are counted, not passed on. */
+void tm_twcc_sender_on_feedback(TmTwccSender *s, const TmTwccFeedback *fb, TmTwccArrivalFn fn,
+                                void *user);

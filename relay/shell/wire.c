@@ -95,7 +95,7 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
   static const TmPeerStats none;
   const TmPeerStats *up = p->publish != NULL ? tm_peer_stats(p->publish) : &none;
   uint64_t retransmits = 0, rtx_out = 0, rtx_repeats = 0, rtx_over_budget = 0, nacks_in = 0,
-           reports_in = 0, downlink = 0;
+           reports_in = 0, downlink = 0, twcc_feedback_in = 0, overuse = 0;
   for (guint i = 0; i < p->subscriptions->len; i++) {
     const TmPeerStats *st = tm_peer_stats(g_ptr_array_index(p->subscriptions, i));
     retransmits += st->retransmits;
@@ -104,6 +104,8 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
     rtx_over_budget += st->drop_rate_limited;
     nacks_in += st->nacks_in;
     reports_in += st->reports_in;
+    twcc_feedback_in += st->twcc_feedback_in;
+    overuse += st->overuse_events;
     if (st->estimate_bps > 0 && (downlink == 0 || st->estimate_bps < downlink))
       downlink = st->estimate_bps;
   }
@@ -132,6 +134,8 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
   tm_wire_int(b, "rtx_over_budget", (gint64) rtx_over_budget);
   tm_wire_int(b, "reports_in", (gint64) reports_in);
   tm_wire_int(b, "downlink_kbps", (gint64) (downlink / 1000));
+  tm_wire_int(b, "twcc_feedback_in", (gint64) twcc_feedback_in);
+  tm_wire_int(b, "downlink_overuse", (gint64) overuse);
 }
 
 static void

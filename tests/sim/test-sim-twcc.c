@@ -1,5 +1,7 @@
 /* test-sim-twcc.c — transport-cc (docs/poor-networks.md): a publisher that offers it gets it in
- * the relay's answer (receivers do not), and the relay reports every packet's arrival in
+ * the relay's answer, and so does a receiver that sends no REMB of its own; the relay numbers
+ * every packet to such a receiver, and its feedback tells the relay when a queue grows on the
+ * receiver's link (the sender is told less before loss says so). The relay reports every packet's arrival in
  * feedback about every 100 ms: each transport-wide sequence number once, lost ones as lost, the
  * arrival times as they were (the link's spacing, to the quarter millisecond), probes and RTX
  * included; the media still reaches the receivers. */
@@ -77,12 +79,136 @@ test_negotiated(void)
   for (int m = 0; m < 2; m++) {
     g_assert_cmpuint(s.pub->answer->media[m].twcc_id, ==, 3);
     g_assert_true(s.pub->answer->media[m].codecs[0].fb_transport_cc);
-    /* the relay does not estimate its own sending: receivers are not offered it */
-    g_assert_cmpuint(s.sub->answer->media[m].twcc_id, ==, 0);
-    g_assert_false(s.sub->answer->media[m].codecs[0].fb_transport_cc);
+    /* a receiver without REMB of its own sends the feedback for the relay's estimate */
+    g_assert_cmpuint(s.sub->answer->media[m].twcc_id, ==, 3);
+    g_assert_true(s.sub->answer->media[m].codecs[0].fb_transport_cc);
   }
   g_autofree char *text = tm_sdp_serialize(s.pub->answer);
   g_assert_nonnull(strstr(text, "a=extmap:3 " TM_TWCC_URI "\r\n"));
+  tm_sim_free(sim);
+  /* a receiver that sends REMB (its own estimate, as Chromium) is not asked for it */
+  sim = tm_sim_new(false, 0);
+  sim->offer_twcc = true;
+  tm_sim_scene_full(sim, &s, false, true);
+  for (int m = 0; m < 2; m++) {
+    g_assert_cmpuint(s.sub->answer->media[m].twcc_id, ==, 0);
+    g_assert_false(s.sub->answer->media[m].codecs[0].fb_transport_cc);
+  }
+  tm_sim_free(sim);
+}
+
+/* The witness's link from the relay: LINK bit/s behind a queue (the test's own model). Every
+ * packet the witness received gets its arrival from the queue; every 100 ms its feedback goes
+ * back, once a second a receiver report without loss. */
+typedef struct {
+  TmTwcc twcc;
+  guint seen; /* rtp_in entries taken */
+  int64_t queue_free;
+  int next_tseq;  /* the transport-wide number expected next, -1 before the first */
+  guint gaps;     /* numbers skipped */
+  GArray *queued; /* int64 pairs: number, arrival; not arrived yet */
+} Downlink;
+
+static void
+downlink_take(TmSim *sim, TmSimScene *s, Downlink *d, double link)
+{
+  for (; d->seen < s->sub->rtp_in->len; d->seen++) {
+    TmRtpPacket p = tm_sim_browser_nth_rtp(s->sub, d->seen);
+    const uint8_t *ext;
+    size_t len;
+    g_assert_true(tm_rtp_find_extension(&p, 3, &ext, &len));
+    g_assert_cmpuint(len, ==, 2);
+    uint16_t tseq = (uint16_t) (ext[0] << 8 | ext[1]);
+    if (d->next_tseq >= 0 && tseq != (uint16_t) d->next_tseq)
+      d->gaps++;
+    d->next_tseq = (uint16_t) (tseq + 1);
+    gsize bytes;
+    g_bytes_get_data(g_ptr_array_index(s->sub->rtp_in, d->seen), &bytes);
+    d->queue_free = MAX(d->queue_free, sim->now) + (int64_t) ((double) (bytes + 40) * 8e6 / link);
+    int64_t rec[2] = { tseq, d->queue_free };
+    g_array_append_vals(d->queued, rec, 2);
+  }
+}
+
+/* What arrived by NOW, reported. */
+static void
+downlink_feedback(TmSimScene *s, Downlink *d, int64_t now)
+{
+  guint k = 0;
+  for (; k < d->queued->len && g_array_index(d->queued, int64_t, k + 1) <= now; k += 2)
+    tm_twcc_on_packet(&d->twcc, (uint16_t) g_array_index(d->queued, int64_t, k),
+                      g_array_index(d->queued, int64_t, k + 1));
+  g_array_remove_range(d->queued, 0, k);
+  uint8_t buf[TM_TWCC_MAX_FEEDBACK + 64];
+  size_t n = tm_twcc_build(&d->twcc, 7, s->video_ssrc, now, buf, TM_TWCC_MAX_FEEDBACK);
+  if (n == 0)
+    return;
+  g_assert_cmpint(tm_srtp_protect_rtcp(s->sub->srtp, buf, &n, sizeof buf), ==, TM_SRTP_OK);
+  tm_sim_browser_transmit(s->sub, buf, n);
+}
+
+/* SECONDS of the judge's video at about 960 kbit/s (30 frames of four 1000-byte packets a
+ * second) through the witness's downlink of LINK bit/s. */
+static uint16_t
+run_downlink(TmSim *sim, TmSimScene *s, Downlink *d, uint16_t seq, double seconds, double link)
+{
+  static uint8_t payload[1000];
+  memcpy(payload, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
+  for (int f = 0; f < (int) (seconds * 30); f++) {
+    for (int k = 0; k < 4; k++, seq++)
+      tm_sim_send_rtp(s->pub, 96, seq, (uint32_t) seq / 4 * 3000, 0xB, payload, sizeof payload);
+    downlink_take(sim, s, d, link);
+    int64_t before = sim->now;
+    tm_sim_advance(sim, 1000000 / 30);
+    if (sim->now / 100000 != before / 100000)
+      downlink_feedback(s, d, sim->now);
+    if (sim->now / 1000000 != before / 1000000) {
+      TmRtcpPacket rr = { .kind = TM_RTCP_KIND_RR, .sender_ssrc = 7, .n_blocks = 1 };
+      rr.blocks[0] = (TmRtcpReportBlock){ .ssrc = s->video_ssrc, .highest_seq = seq };
+      tm_sim_send_rtcp(s->sub, &rr);
+    }
+    tm_sim_run(sim);
+  }
+  return seq;
+}
+
+static uint64_t
+last_remb(const TmSimBrowser *b)
+{
+  TmRtcpPacket pkt;
+  return tm_sim_browser_last_rtcp(b, TM_RTCP_KIND_REMB, &pkt) ? pkt.remb_bitrate : 0;
+}
+
+/* The witness's downlink steps from 2 Mbit/s to 300 kbit/s while the judge sends 960 kbit/s:
+ * nothing is lost yet (the queue only grows), but the witness's feedback shows it, and within
+ * 2 s the relay's estimate of what the witness can take, and the REMB to the judge, are below
+ * the link's rate. Every packet to the witness carried the next number. */
+static void
+test_receiver_queue(void)
+{
+  TmSim *sim = tm_sim_new(false, 0);
+  sim->offer_twcc = true;
+  TmSimScene s;
+  tm_sim_scene(sim, &s);
+  TmPeer *sub = g_ptr_array_index(s.witness->subscriptions, 0);
+  Downlink d = { .next_tseq = -1, .queued = g_array_new(FALSE, FALSE, sizeof(int64_t)) };
+  tm_twcc_init(&d.twcc);
+  uint16_t seq = run_downlink(sim, &s, &d, 100, 10, 2000000);
+  uint64_t before = tm_peer_receiver_estimate(sub, sim->now);
+  g_assert_cmpuint(tm_peer_stats(sub)->overuse_events, ==, 0);
+  g_assert_cmpuint(before, >=, 900000);
+  g_assert_cmpuint(tm_peer_stats(sub)->twcc_feedback_in, >=, 90);
+  seq = run_downlink(sim, &s, &d, seq, 2, 300000);
+  uint64_t after = tm_peer_receiver_estimate(sub, sim->now);
+  g_test_message("what the witness can take: %" G_GUINT64_FORMAT " bit/s, %" G_GUINT64_FORMAT
+                 " 2 s after its link fell to 300 kbit/s; REMB to the judge %" G_GUINT64_FORMAT,
+                 before, after, last_remb(s.pub));
+  g_assert_cmpuint(tm_peer_stats(sub)->overuse_events, >=, 1);
+  g_assert_cmpuint(after, <=, 300000);
+  g_assert_cmpuint(last_remb(s.pub), <=, 300000);
+  g_assert_cmpuint(d.gaps, ==, 0);
+  g_assert_cmpuint(d.seen, >=, 12 * 30 * 4);
+  g_array_unref(d.queued);
   tm_sim_free(sim);
 }
 
@@ -169,5 +295,6 @@ main(int argc, char **argv)
   g_test_add_func("/sim/twcc/negotiated", test_negotiated);
   g_test_add_func("/sim/twcc/feedback", test_feedback);
   g_test_add_func("/sim/twcc/not-offered", test_not_offered);
+  g_test_add_func("/sim/twcc/receiver-queue", test_receiver_queue);
   return g_test_run();
 }

@@ -1,8 +1,11 @@
-/* test-bwe.c — the receive-side estimator with virtual time: the loss rule (down at 15 %, held at
- * 5 %, back up at 0 %), its bounds, no growth past what the sender uses, the delay trend (quiet
- * under jitter, overuse within a second of a rate step into a queue), and repaired loss (not
- * counted without a standing queue, counted with one). */
+/* test-bwe.c — the estimator with virtual time: the loss rule (down at 15 %, held at 5 %, back
+ * up at 0 %), its bounds, no growth past what the sender uses, the delay trend (quiet under
+ * jitter, overuse within a second of a rate step into a queue), the same trend from the sending
+ * side (transport-cc arrivals: the estimate follows a link that steps down to what arrives,
+ * reordered groups are no sample), and repaired loss (not counted without a standing queue,
+ * counted with one). */
 #include <glib.h>
+#include <math.h>
 
 #include "bwe.h"
 
@@ -234,6 +237,97 @@ test_repaired_loss_with_queue(void)
   g_rand_free(l.rand);
 }
 
+/* The relay sending to a receiver over a link of LINK bit/s behind a 200 ms drop-tail queue:
+ * SECONDS of a 30 fps stream at RATE bit/s (four packets a frame, sent together), arrivals
+ * reported every 100 ms (tm_bwe_on_arrival, the bytes that arrived counted then), loss once a
+ * second. */
+typedef struct {
+  TmBwe bwe;
+  int64_t now, queue_free;
+  GArray *pending; /* int64 send, arrival, bytes: not yet reported */
+  unsigned sent, lost;
+} SendLink;
+
+static void
+send_link_run(SendLink *l, double seconds, double rate, double link)
+{
+  size_t bytes = (size_t) (rate / 8 / 30 / 4);
+  for (int f = 0; f < (int) (seconds * 30); f++) {
+    for (int p = 0; p < 4; p++) {
+      int64_t at = l->now + p * 100; /* a frame's packets leave together */
+      l->sent++;
+      if (l->queue_free - at > 200000) {
+        l->lost++;
+        continue;
+      }
+      l->queue_free = MAX(l->queue_free, at) + (int64_t) (bytes * 8 * 1e6 / link);
+      int64_t rec[3] = { at, l->queue_free + 40000 + 7 * SEC, (int64_t) bytes };
+      g_array_append_vals(l->pending, rec, 3);
+    }
+    int64_t next = l->now + SEC / 30;
+    if (next / 100000 != l->now / 100000) { /* feedback: what arrived by now */
+      guint k = 0;
+      for (; k < l->pending->len; k += 3) {
+        int64_t *rec = &g_array_index(l->pending, int64_t, k);
+        if (rec[1] - 7 * SEC > next)
+          break;
+        tm_bwe_on_arrival(&l->bwe, rec[0], rec[1], next);
+        tm_bwe_on_packet(&l->bwe, (size_t) rec[2], 0, 0, next);
+      }
+      g_array_remove_range(l->pending, 0, k);
+    }
+    if (next / SEC != l->now / SEC) {
+      tm_bwe_on_loss(&l->bwe, l->sent > 0 ? (double) l->lost / l->sent : 0, next);
+      l->sent = l->lost = 0;
+    }
+    l->now = next;
+  }
+}
+
+static void
+test_send_side_trend(void)
+{
+  SendLink l = { .now = SEC, .pending = g_array_new(FALSE, FALSE, sizeof(int64_t)) };
+  tm_bwe_init(&l.bwe);
+  send_link_run(&l, 20, 800000, 2000000);
+  g_assert_cmpuint(l.bwe.overuse_events, ==, 0);
+  uint64_t before = tm_bwe_estimate(&l.bwe);
+  g_assert_cmpuint(before, >=, 800000);
+  /* the link steps down to 300 kbit/s while the sender keeps to its 800 kbit/s */
+  int frames = 0;
+  while (!tm_bwe_overusing(&l.bwe) && frames < 90) {
+    send_link_run(&l, 1.0 / 30, 800000, 300000);
+    frames++;
+  }
+  g_test_message("overuse after %d frames; estimate %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT,
+                 frames, before, tm_bwe_estimate(&l.bwe));
+  g_assert_true(tm_bwe_overusing(&l.bwe));
+  /* within 1.5 s: arrivals are known only once they arrived and were reported */
+  g_assert_cmpint(frames, <=, 45);
+  /* the decrease goes to what arrived, not to what was sent */
+  g_assert_cmpuint(tm_bwe_estimate(&l.bwe), <=, 300000);
+  g_assert_cmpuint(tm_bwe_estimate(&l.bwe), >=, TM_BWE_MIN_BPS);
+  g_array_unref(l.pending);
+}
+
+/* Groups sent 10 ms apart that arrive swapped are no sample: the trend goes on. */
+static void
+test_send_side_reordered(void)
+{
+  TmBwe b;
+  tm_bwe_init(&b);
+  int64_t send = SEC, now = SEC;
+  for (int i = 0; i < 200; i++, send += 10000) {
+    int64_t arrival = send + 30000 + ((i % 10 == 5) ? 12000 : 0); /* every tenth 12 ms late */
+    tm_bwe_on_arrival(&b, send, arrival, now);
+    if (i % 10 == 9)
+      now += 100000;
+  }
+  g_assert_cmpuint(b.trend_n, ==, TM_BWE_TREND_WINDOW);
+  g_assert_false(tm_bwe_overusing(&b));
+  g_assert_cmpfloat(fabs(b.slope), <, 0.05);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -244,5 +338,7 @@ main(int argc, char **argv)
   g_test_add_func("/bwe/no-growth-past-use", test_no_growth_past_use);
   g_test_add_func("/bwe/delay-trend", test_delay_trend);
   g_test_add_func("/bwe/key-frames-are-not-overuse", test_key_frames_are_not_overuse);
+  g_test_add_func("/bwe/send-side-trend", test_send_side_trend);
+  g_test_add_func("/bwe/send-side-reordered", test_send_side_reordered);
   return g_test_run();
 }

@@ -418,6 +418,56 @@ test_vp8_keyframe(void)
   g_assert_false(tm_vp8_is_keyframe(half_pid, 3));
 }
 
+/* The relay's own transport-wide number replaces whatever extensions the sender wrote: with or
+ * without a block of the sender's, with CSRCs and padding, the packet parses, carries only the
+ * number, and its payload and padding are the same bytes. */
+static void
+test_with_twcc(void)
+{
+  static const uint8_t payload[] = { 0x90, 0xe0, 0x80, 0x01, 0x02 };
+  static const uint8_t sender_ext[] = { 0x31, 0xaa, 0xbb, 0x00, 0x52, 0x01, 0x02, 0x03 };
+  for (int variant = 0; variant < 3; variant++) {
+    TmRtpPacket p = {
+      .pt = 96, .seq = 1, .ts = 2, .ssrc = 3, .payload = payload, .payload_len = sizeof payload
+    };
+    if (variant >= 1) { /* the sender's own block: IDs 3 and 5 */
+      p.extension = true;
+      p.ext_profile = 0xBEDE;
+      p.ext = sender_ext;
+      p.ext_len = sizeof sender_ext;
+    }
+    if (variant == 2) {
+      p.csrc_count = 2;
+      p.csrc[0] = 0x0a0b0c0d;
+      p.csrc[1] = 0x01020304;
+      p.padding = true;
+      p.padding_len = 4;
+    }
+    uint8_t in[128], out[128];
+    size_t n = tm_rtp_serialize(&p, in, sizeof in, NULL);
+    g_assert_cmpuint(n, >, 0);
+    TmRtpPacket parsed;
+    g_assert_cmpint(tm_rtp_parse(in, n, &parsed), ==, TM_RTP_OK);
+    size_t m = tm_rtp_with_twcc(in, n, &parsed, 7, 0xbeef, out, sizeof out);
+    g_assert_cmpuint(m, ==, n - parsed.header_len + 12 + 4 * p.csrc_count + 8);
+    TmRtpPacket q;
+    g_assert_cmpint(tm_rtp_parse(out, m, &q), ==, TM_RTP_OK);
+    g_assert_cmpuint(q.seq, ==, 1);
+    g_assert_cmpuint(q.csrc_count, ==, p.csrc_count);
+    g_assert_cmpuint(q.padding_len, ==, p.padding_len);
+    g_assert_cmpmem(q.payload, q.payload_len, payload, sizeof payload);
+    const uint8_t *d;
+    size_t len;
+    g_assert_true(tm_rtp_find_extension(&q, 7, &d, &len));
+    g_assert_cmpuint(len, ==, 2);
+    g_assert_cmpuint(d[0] << 8 | d[1], ==, 0xbeef);
+    g_assert_false(tm_rtp_find_extension(&q, 3, &d, &len)); /* the sender's are gone */
+    g_assert_false(tm_rtp_find_extension(&q, 5, &d, &len));
+    g_assert_cmpuint(tm_rtp_with_twcc(in, n, &parsed, 7, 1, out, m - 1), ==, 0); /* no room */
+    g_assert_cmpuint(tm_rtp_with_twcc(in, n, &parsed, 15, 1, out, sizeof out), ==, 0);
+  }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -429,6 +479,7 @@ main(int argc, char **argv)
   g_test_add_func("/rtp/parse/errors", test_parse_errors);
   g_test_add_func("/rtp/serialize/buffer", test_serialize_buffer);
   g_test_add_func("/rtp/rewrite", test_rewrite);
+  g_test_add_func("/rtp/with-twcc", test_with_twcc);
   g_test_add_func("/rtp/vp8-keyframe", test_vp8_keyframe);
   return g_test_run();
 }

@@ -1,9 +1,11 @@
-/* test-twcc.c — transport-cc feedback: what is built parses back to the arrivals noted (in
+/* test-twcc.c — transport-cc feedback: the sending side's numbers come back as send and arrival
+ * times; what is built parses back to the arrivals noted (in
  * order, out of order, with losses, across the 16-bit wrap); a gap of more than 8 s or more
  * than fits in one packet continues in the next; a window overrun gives the oldest up; late
  * packets are counted, not reported twice; the parser reads the draft's run-length and one-bit
  * chunks too and refuses malformed packets. */
 #include <glib.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "twcc.h"
@@ -185,6 +187,66 @@ test_malformed(void)
   g_assert_cmpint(tm_twcc_next_deadline(&t), ==, INT64_MAX);
 }
 
+typedef struct {
+  GArray *send, *arrival;
+} Arrivals;
+
+static void
+note_arrival(void *user, int64_t send_us, int64_t arrival_us, size_t bytes)
+{
+  Arrivals *a = user;
+  g_assert_cmpuint(bytes, ==, 1000);
+  g_array_append_val(a->send, send_us);
+  g_array_append_val(a->arrival, arrival_us);
+}
+
+/* The sending side: packets numbered across the 16-bit wrap, some lost on the way, reported by
+ * the receiving side's own feedback: each arrival goes back to its send time, in order, within
+ * the feedback's 250 µs resolution; the lost are counted; packets reported again across two
+ * feedbacks (the second's reference time further on) keep one clock. */
+static void
+test_sender(void)
+{
+  static TmTwccSender s;
+  static TmTwcc r;
+  tm_twcc_sender_init(&s, 65500);
+  tm_twcc_init(&r);
+  Arrivals a = { g_array_new(FALSE, FALSE, sizeof(int64_t)),
+                 g_array_new(FALSE, FALSE, sizeof(int64_t)) };
+  int64_t now = 3 * 1000000, offset = 123456789; /* the receiver's clock is its own */
+  guint lost = 0;
+  for (int round = 0; round < 2; round++) {
+    for (int i = 0; i < 60; i++, now += 3000) {
+      uint16_t seq = tm_twcc_sender_next(&s);
+      tm_twcc_sender_sent(&s, seq, 1000, now);
+      if (i % 17 == 3) {
+        lost++;
+        continue;
+      }
+      tm_twcc_on_packet(&r, seq, now + offset + 20000 + (i % 4) * 1000);
+    }
+    now += 500000; /* the second round's reference time is later */
+    uint8_t buf[TM_TWCC_MAX_FEEDBACK];
+    size_t len = tm_twcc_build(&r, 1, 2, now + offset, buf, sizeof buf);
+    g_assert_true(tm_twcc_parse(buf, len, &fb));
+    tm_twcc_sender_on_feedback(&s, &fb, note_arrival, &a);
+  }
+  g_assert_cmpuint(s.feedback_in, ==, 2);
+  g_assert_cmpuint(s.acked, ==, 120 - lost);
+  g_assert_cmpuint(a.send->len, ==, 120 - lost);
+  g_assert_cmpuint(s.lost, ==, lost);
+  int64_t first = g_array_index(a.arrival, int64_t, 0) - g_array_index(a.send, int64_t, 0);
+  for (guint k = 0; k < a.send->len; k++) {
+    int64_t send = g_array_index(a.send, int64_t, k);
+    int64_t d = g_array_index(a.arrival, int64_t, k) - send;
+    if (k > 0)
+      g_assert_cmpint(send, >, g_array_index(a.send, int64_t, k - 1));
+    g_assert_cmpint(llabs(d - first), <=, 3000 + 250); /* the 0..3 ms we added, rounded */
+  }
+  g_array_unref(a.send);
+  g_array_unref(a.arrival);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -194,5 +256,6 @@ main(int argc, char **argv)
   g_test_add_func("/twcc/overrun", test_overrun);
   g_test_add_func("/twcc/parse-chunks", test_parse_chunks);
   g_test_add_func("/twcc/malformed", test_malformed);
+  g_test_add_func("/twcc/sender", test_sender);
   return g_test_run();
 }
