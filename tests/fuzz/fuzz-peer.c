@@ -21,9 +21,10 @@
  *   1  rtp       the publisher protects the bytes as an RTP packet and sends them
  *   2  rtcp      the publisher protects the bytes as RTCP and sends them
  *   3  rtcp      the same from the receiver
- *   4  feedback  the receiver sends [kind: NACK PLI FIR RR REMB] [SSRC: video audio other]
+ *   4  feedback  the receiver sends [kind: NACK PLI FIR RR TWCC REMB] [SSRC: video audio other]
  *                then items of 3 bytes: for a NACK [back from the highest sent to it][BLP],
- *                for an RR [SSRC][fraction lost][bit 0: LSR of the last SR; DLSR]
+ *                for an RR [SSRC][fraction lost][bit 0: LSR of the last SR; DLSR], for
+ *                transport-cc [back from the newest number][¼ ms after the last][bit 0: came]
  *   5  raw       [to: publisher, receiver, last extra connection] bytes as they are
  *   6  time      [ms, 2 bytes] pass, then every timer due runs
  *   7  control   [what] admit or send to the waiting room, mute, screen the witness, ask for
@@ -40,8 +41,10 @@
  *   - the connections connect;
  *   - everything SRTP the relay sends a browser authenticates (a retransmission may be a
  *     replay), and decrypts to RTP or RTCP that parses, in the PT and SSRC negotiated (every
- *     offer has goog-remb and rtx at the VP8's PT + 1: a retransmission to the receiver comes
- *     as RTX on the FID SSRC, and its original sequence number is one the receiver was sent);
+ *     offer has rtx at the VP8's PT + 1: a retransmission to the receiver comes as RTX on the
+ *     FID SSRC, and its original sequence number is one the receiver was sent);
+ *   - every RTP packet to the receiver (which offered transport-cc) carries a transport-wide
+ *     number newer than any before it;
  *   - the publisher's browser never gets RTP; the receiver gets no track while the relay has it
  *     disabled (policy, waiting room, mute);
  *   - datagrams stop: two endpoints never keep answering each other;
@@ -59,6 +62,7 @@
 #include "rtp.h"
 #include "sdp.h"
 #include "srtp.h"
+#include "twcc.h"
 #include "util.h"
 
 #define BUF_SIZE 4096
@@ -68,6 +72,7 @@
 #define SUB_AUDIO_PT 109
 #define SUB_VIDEO_PT 120
 #define RTX_PT_OFFSET 1 /* every offer has rtx for its VP8 at the next PT */
+#define TWCC_ID 3       /* the transport-wide number's extension in a receiver's offer */
 
 enum {
   OP_MEDIA,
@@ -112,6 +117,8 @@ typedef struct {
   uint8_t last[BUF_SIZE]; /* the last datagram sent, for replays */
   size_t last_len;
   uint16_t highest_video; /* receiver: highest video sequence number sent to it */
+  bool have_tseq;         /* receiver: a transport-wide number came ... */
+  uint16_t highest_tseq;  /* ... and the highest of them */
   unsigned lose_rtp;      /* receiver: RTP datagrams still to lose on the way */
   uint32_t last_sr_mid;   /* receiver: from the last sender report */
   TmDtlsError dtls_error; /* why its DTLS failed, if it did */
@@ -221,6 +228,24 @@ answered_ssrc(const Browser *b, uint32_t ssrc, TmTrack *track, bool *rtx)
   return false;
 }
 
+/* The transport-wide number of PKT, sent to receiver B: every packet has one (transport-cc is
+ * answered to it), newer than any before (each number is used once). */
+static void
+note_tseq(Browser *b, const TmRtpPacket *pkt, bool lost)
+{
+  const uint8_t *e;
+  size_t elen;
+  bool has = tm_rtp_find_extension(pkt, TWCC_ID, &e, &elen) && elen == 2;
+  check(has || lost);
+  if (!has)
+    return;
+  uint16_t t = (uint16_t) (e[0] << 8 | e[1]);
+  check(!b->have_tseq || tm_seq_newer(t, b->highest_tseq) || lost);
+  if (!b->have_tseq || tm_seq_newer(t, b->highest_tseq))
+    b->highest_tseq = t;
+  b->have_tseq = true;
+}
+
 static void
 browser_receive_rtp(Browser *b, const Datagram *d, const uint8_t *buf, size_t len)
 {
@@ -233,6 +258,7 @@ browser_receive_rtp(Browser *b, const Datagram *d, const uint8_t *buf, size_t le
   check(pkt.pt ==
         (track == TM_TRACK_VIDEO ? SUB_VIDEO_PT : SUB_AUDIO_PT) + (rtx ? RTX_PT_OFFSET : 0));
   check(d->enabled[track]);
+  note_tseq(b, &pkt, false);
   if (rtx) { /* a retransmission: the original inside must be a packet the receiver was sent */
     check(pkt.payload_len >= 2);
     check(!tm_seq_newer((uint16_t) (pkt.payload[0] << 8 | pkt.payload[1]), b->highest_video));
@@ -263,9 +289,10 @@ note_lost(Browser *b, const Datagram *d)
   TmRtpPacket pkt;
   TmTrack track;
   bool rtx;
-  if (tm_rtp_parse(d->data, d->len, &pkt) == TM_RTP_OK &&
-      answered_ssrc(b, pkt.ssrc, &track, &rtx) && !rtx && track == TM_TRACK_VIDEO &&
-      tm_seq_newer(pkt.seq, b->highest_video))
+  if (tm_rtp_parse(d->data, d->len, &pkt) != TM_RTP_OK || !answered_ssrc(b, pkt.ssrc, &track, &rtx))
+    return;
+  note_tseq(b, &pkt, true);
+  if (!rtx && track == TM_TRACK_VIDEO && tm_seq_newer(pkt.seq, b->highest_video))
     b->highest_video = pkt.seq;
 }
 
@@ -469,23 +496,34 @@ run_timers(World *w)
 
 /* ---- setting up ---- */
 
+/* A publisher's offer has goog-remb, a receiver's transport-cc instead (as testimony-client's):
+ * the relay then numbers what it sends it (TWCC_ID). */
 static char *
 browser_offer(const char *direction, int audio_pt, int video_pt)
 {
   char hex[3 * TM_DTLS_FINGERPRINT_LEN + 1];
   tm_hex_colon(tm_dtls_identity_fingerprint(browser_identity), TM_DTLS_FINGERPRINT_LEN, hex);
+  bool receives = strcmp(direction, "recvonly") == 0;
+  g_autofree char *audio_fb =
+    receives ? g_strdup_printf("a=extmap:%d %s\r\na=rtcp-fb:%d transport-cc\r\n", TWCC_ID,
+                               TM_TWCC_URI, audio_pt)
+             : g_strdup("");
+  g_autofree char *video_fb =
+    receives ? g_strdup_printf("a=extmap:%d %s\r\na=rtcp-fb:%d transport-cc\r\n", TWCC_ID,
+                               TM_TWCC_URI, video_pt)
+             : g_strdup_printf("a=rtcp-fb:%d goog-remb\r\n", video_pt);
   return g_strdup_printf(
     "v=0\r\no=- 7 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
     "a=ice-ufrag:Fzq2\r\na=ice-pwd:0123456789abcdefghijklmn\r\n"
     "a=fingerprint:sha-256 %s\r\na=setup:actpass\r\n"
     "m=audio 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=%s\r\na=rtcp-mux\r\n"
-    "a=rtpmap:%d opus/48000/2\r\na=fmtp:%d minptime=10;useinbandfec=1\r\n"
+    "a=rtpmap:%d opus/48000/2\r\na=fmtp:%d minptime=10;useinbandfec=1\r\n%s"
     "m=video 9 UDP/TLS/RTP/SAVPF %d %d\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=%s\r\na=rtcp-mux\r\n"
     "a=rtpmap:%d VP8/90000\r\na=rtcp-fb:%d nack\r\na=rtcp-fb:%d nack pli\r\n"
-    "a=rtcp-fb:%d ccm fir\r\na=rtcp-fb:%d goog-remb\r\n"
+    "a=rtcp-fb:%d ccm fir\r\n%s"
     "a=rtpmap:%d rtx/90000\r\na=fmtp:%d apt=%d\r\n",
-    hex, audio_pt, direction, audio_pt, audio_pt, video_pt, video_pt + RTX_PT_OFFSET, direction,
-    video_pt, video_pt, video_pt, video_pt, video_pt, video_pt + RTX_PT_OFFSET,
+    hex, audio_pt, direction, audio_pt, audio_pt, audio_fb, video_pt, video_pt + RTX_PT_OFFSET,
+    direction, video_pt, video_pt, video_pt, video_pt, video_fb, video_pt + RTX_PT_OFFSET,
     video_pt + RTX_PT_OFFSET, video_pt);
 }
 
@@ -657,7 +695,7 @@ op_feedback(World *w, const uint8_t *b, size_t n)
   pkt.media_ssrc = chosen_ssrc(sub, b[1] % 3);
   const uint8_t *items = b + 2;
   size_t n_items = (n - 2) / 3;
-  switch (b[0] % 5) {
+  switch (b[0] % 6) {
   case 0:
     pkt.kind = TM_RTCP_KIND_NACK;
     for (size_t i = 0; i < n_items && pkt.n_nacks < TM_RTCP_MAX_NACK; i++) {
@@ -684,6 +722,22 @@ op_feedback(World *w, const uint8_t *b, size_t n)
                                                         .dlsr = (uint32_t) it[2] << 10 };
     }
     break;
+  case 4: { /* transport-cc: for each item [back from the newest number][¼ ms later][kept] */
+    static TmTwcc twcc;
+    tm_twcc_init(&twcc);
+    int64_t at = w->now;
+    for (size_t i = 0; i < n_items; i++) {
+      const uint8_t *it = items + 3 * i;
+      at += it[1] * 250;
+      if (it[2] & 1)
+        tm_twcc_on_packet(&twcc, (uint16_t) (sub->highest_tseq - it[0]), at);
+    }
+    uint8_t fb[TM_TWCC_MAX_FEEDBACK];
+    size_t len = tm_twcc_build(&twcc, pkt.sender_ssrc, pkt.media_ssrc, at, fb, sizeof fb);
+    if (len > 0)
+      browser_send_copy(sub, fb, len, true);
+    return;
+  }
   default:
     pkt.kind = TM_RTCP_KIND_REMB;
     pkt.remb_bitrate = (uint64_t) b[1] << 14;
