@@ -7,6 +7,7 @@
 
 #define LOG_DOMAIN "testimony-feed"
 #define TM_FEED_REPORT_INTERVAL GST_SECOND
+#define TM_FEED_TWCC_INTERVAL (100 * GST_MSECOND)
 #define TM_FEED_TWCC_CAPS                                                                          \
   "extmap-3=(string)http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01,"    \
   "rtcp-fb-transport-cc=(boolean)true"
@@ -286,7 +287,8 @@ on_new_jitterbuffer(GstElement *rtpbin, GstElement *jitterbuffer, guint session,
    * round trip, come from them (docs/poor-networks.md). */
   g_signal_emit_by_name(rtpbin, "get-internal-session", session, &rtp_session);
   if (rtp_session != NULL) {
-    g_object_set(rtp_session, "rtcp-min-interval", (guint64) TM_FEED_REPORT_INTERVAL, NULL);
+    g_object_set(rtp_session, "rtcp-min-interval", (guint64) TM_FEED_REPORT_INTERVAL,
+                 "twcc-feedback-interval", (guint64) TM_FEED_TWCC_INTERVAL, NULL);
     g_object_unref(rtp_session);
   }
   g_object_set_data(G_OBJECT(jitterbuffer), "tm-ssrc", GUINT_TO_POINTER(ssrc));

@@ -87,10 +87,20 @@ trend_slope(const TmBwe *b)
   return den > 0 ? num / den : 0;
 }
 
+/* Overuse: the queue grows (the trend), or — with true send times (tm_bwe_on_arrival) — it
+ * stands: a drop-tail queue fills within a few frames and then only loses, and its trend is
+ * flat again long before OVERUSE_HOLD_US. Capture times jitter too much for the second. */
+static bool
+queue_growing_or_standing(const TmBwe *b)
+{
+  return b->slope > OVERUSE_SLOPE ||
+    (b->send_side && tm_bwe_queue_ms(b) >= TM_BWE_OVERUSE_QUEUE_MS);
+}
+
 static void
 detect_overuse(TmBwe *b, int64_t now_us)
 {
-  if (b->slope <= OVERUSE_SLOPE) {
+  if (!queue_growing_or_standing(b)) {
     b->overuse_since_us = 0;
     b->overusing = false;
     return;
@@ -194,6 +204,7 @@ tm_bwe_on_packet(TmBwe *b, size_t bytes, uint32_t ts, uint32_t clock_rate, int64
 void
 tm_bwe_on_arrival(TmBwe *b, int64_t send_us, int64_t arrival_us, int64_t now_us)
 {
+  b->send_side = true;
   int64_t group = send_us / TM_BWE_GROUP_US;
   if (b->in_frame && group < b->frame_group)
     return; /* reported again, or sent before the group we are in */

@@ -37,6 +37,9 @@
 /* The smoothed delay this far above its floor over the last TM_BWE_QUEUE_SLOTS seconds is a
  * standing queue: loss with one is the link's congestion (tm_bwe_on_loss_repaired). */
 #define TM_BWE_QUEUE_MS 12.0
+/* With send times (tm_bwe_on_arrival), a queue standing this far above the floor for
+ * 500 ms is overuse as a growing one is: the link is full. */
+#define TM_BWE_OVERUSE_QUEUE_MS 40.0
 
 typedef struct {
   /* measured rate */
@@ -57,6 +60,7 @@ typedef struct {
   double slope;
   int64_t overuse_since_us; /* 0: not above the threshold */
   bool overusing;
+  bool send_side; /* the delay comes from send times (tm_bwe_on_arrival) */
   int64_t last_delay_decrease_us;
   uint64_t overuse_events;
   /* the smoothed delay's least value in each of the last seconds (floor) */

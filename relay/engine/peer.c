@@ -32,6 +32,9 @@
  * feedback through (a congested uplink): what it can take is halved, and halved again each
  * second more, down to TM_BWE_MIN_BPS. Clients report about once a second. */
 #define LOSS_WINDOW_US 500000 /* receivers' reported loss, taken together over at least this */
+/* transport-cc feedback comes ten times a second: its loss goes to the rule once a second, as
+ * the receiver reports the loss rule was made for (GCC §6) */
+#define TWCC_LOSS_WINDOW_US 1000000
 #define RECEIVER_SILENT_US 5000000
 #define RECEIVER_SILENT_HALVING_US 1000000
 /* Retransmissions to a receiver: a packet is sent again at most once a round trip of that
@@ -141,10 +144,14 @@ struct _TmPeer {
   uint64_t receiver_remb_bps;    /* subscribe: the receiver's own REMB ... */
   int64_t receiver_remb_us;      /* ... and when it came */
   int64_t receiver_report_us;    /* subscribe: the receiver's last report on our video */
-  struct {                       /* subscribe: loss reported since START_US */
-    int64_t start_us;            /* 0: no report yet */
-    int32_t lost;                /* the cumulative count then ... */
-    uint32_t highest;            /* ... and the highest sequence number */
+  struct {                       /* subscribe: transport-cc's count since START_US */
+    int64_t start_us;            /* 0: no feedback yet */
+    uint64_t acked, lost;        /* the sender's counts then */
+  } twcc_window;
+  struct {            /* subscribe: loss reported since START_US */
+    int64_t start_us; /* 0: no report yet */
+    int32_t lost;     /* the cumulative count then ... */
+    uint32_t highest; /* ... and the highest sequence number */
   } loss_window;
   InStream in[TM_TRACK_COUNT];
   OutStream out[TM_TRACK_COUNT];
@@ -995,7 +1002,8 @@ handle_report_blocks(TmPeer *p, const TmRtcpPacket *pkt, int64_t now_us)
     any = true;
     p->stats.fraction_lost = b->fraction_lost / 256.0;
     if (p->kind == TM_PEER_SUBSCRIBE && b->ssrc == p->out[TM_TRACK_VIDEO].ssrc) {
-      receiver_loss(p, b, now_us);
+      if (!p->twcc_heard) /* else its transport-cc feedback tells the loss */
+        receiver_loss(p, b, now_us);
       p->receiver_report_us = now_us;
       p->stats.estimate_bps = tm_peer_receiver_estimate(p, now_us);
     }
@@ -1080,9 +1088,22 @@ handle_twcc_feedback(TmPeer *p, const uint8_t *raw, size_t len, int64_t now_us)
   ArrivalCtx a = { p, now_us };
   p->twcc_heard = true;
   uint64_t before = p->bwe.overuse_events;
-  tm_twcc_sender_on_feedback(p->twcc_send, &fb, on_twcc_arrival, &a);
+  TmTwccSender *s = p->twcc_send;
+  tm_twcc_sender_on_feedback(s, &fb, on_twcc_arrival, &a);
   p->stats.twcc_feedback_in++;
   p->stats.overuse_events += p->bwe.overuse_events - before;
+  /* The feedback is the receiver's report: the loss it shows over a second goes to the loss
+   * rule (its receiver reports then do not), and a receiver heard is not silent. */
+  int64_t span = now_us - p->twcc_window.start_us;
+  if (p->twcc_window.start_us == 0 || span >= TWCC_LOSS_WINDOW_US) {
+    uint64_t acked = s->acked - p->twcc_window.acked, lost = s->lost - p->twcc_window.lost;
+    if (p->twcc_window.start_us != 0 && acked + lost > 0)
+      tm_bwe_on_loss(&p->bwe, (double) lost / (double) (acked + lost), now_us);
+    p->twcc_window.start_us = now_us;
+    p->twcc_window.acked = s->acked;
+    p->twcc_window.lost = s->lost;
+  }
+  p->receiver_report_us = now_us;
   p->stats.estimate_bps = tm_peer_receiver_estimate(p, now_us);
 }
 

@@ -504,14 +504,14 @@ browser_offer(const char *direction, int audio_pt, int video_pt)
   char hex[3 * TM_DTLS_FINGERPRINT_LEN + 1];
   tm_hex_colon(tm_dtls_identity_fingerprint(browser_identity), TM_DTLS_FINGERPRINT_LEN, hex);
   bool receives = strcmp(direction, "recvonly") == 0;
-  g_autofree char *audio_fb =
-    receives ? g_strdup_printf("a=extmap:%d %s\r\na=rtcp-fb:%d transport-cc\r\n", TWCC_ID,
-                               TM_TWCC_URI, audio_pt)
-             : g_strdup("");
-  g_autofree char *video_fb =
-    receives ? g_strdup_printf("a=extmap:%d %s\r\na=rtcp-fb:%d transport-cc\r\n", TWCC_ID,
-                               TM_TWCC_URI, video_pt)
-             : g_strdup_printf("a=rtcp-fb:%d goog-remb\r\n", video_pt);
+  g_autofree char *audio_fb = receives
+    ? g_strdup_printf("a=extmap:%d %s\r\na=rtcp-fb:%d transport-cc\r\n", TWCC_ID, TM_TWCC_URI,
+                      audio_pt)
+    : g_strdup("");
+  g_autofree char *video_fb = receives
+    ? g_strdup_printf("a=extmap:%d %s\r\na=rtcp-fb:%d transport-cc\r\n", TWCC_ID, TM_TWCC_URI,
+                      video_pt)
+    : g_strdup_printf("a=rtcp-fb:%d goog-remb\r\n", video_pt);
   return g_strdup_printf(
     "v=0\r\no=- 7 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
     "a=ice-ufrag:Fzq2\r\na=ice-pwd:0123456789abcdefghijklmn\r\n"

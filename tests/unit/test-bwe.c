@@ -244,6 +244,9 @@ test_repaired_loss_with_queue(void)
 typedef struct {
   TmBwe bwe;
   int64_t now, queue_free;
+  int64_t queue_cap_us; /* 200 ms when 0 */
+  int key_every;        /* every this many frames a key frame ten times the size (0: none) */
+  int frame;
   GArray *pending; /* int64 send, arrival, bytes: not yet reported */
   unsigned sent, lost;
 } SendLink;
@@ -251,12 +254,14 @@ typedef struct {
 static void
 send_link_run(SendLink *l, double seconds, double rate, double link)
 {
-  size_t bytes = (size_t) (rate / 8 / 30 / 4);
-  for (int f = 0; f < (int) (seconds * 30); f++) {
+  int64_t cap = l->queue_cap_us > 0 ? l->queue_cap_us : 200000;
+  for (int f = 0; f < (int) (seconds * 30); f++, l->frame++) {
+    bool key = l->key_every > 0 && l->frame % l->key_every == 0;
+    size_t bytes = (size_t) (rate / 8 / 30 / 4) * (key ? 10 : 1);
     for (int p = 0; p < 4; p++) {
       int64_t at = l->now + p * 100; /* a frame's packets leave together */
       l->sent++;
-      if (l->queue_free - at > 200000) {
+      if (l->queue_free - at > cap) {
         l->lost++;
         continue;
       }
@@ -310,6 +315,45 @@ test_send_side_trend(void)
   g_array_unref(l.pending);
 }
 
+/* A sender 30 % over its link behind a 100 ms drop-tail queue: the queue fills within a
+ * second and then stands (its trend flat again): that is overuse too, and the estimate goes to
+ * what arrives. */
+static void
+test_send_side_standing_queue(void)
+{
+  SendLink l = { .now = SEC,
+                 .queue_cap_us = 100000,
+                 .pending = g_array_new(FALSE, FALSE, sizeof(int64_t)) };
+  tm_bwe_init(&l.bwe);
+  send_link_run(&l, 20, 600000, 1000000);
+  g_assert_cmpuint(l.bwe.overuse_events, ==, 0);
+  g_assert_cmpuint(tm_bwe_estimate(&l.bwe), >=, 600000);
+  send_link_run(&l, 3, 600000, 460000);
+  g_test_message("queue %.0f ms, estimate %" G_GUINT64_FORMAT, tm_bwe_queue_ms(&l.bwe),
+                 tm_bwe_estimate(&l.bwe));
+  g_assert_cmpuint(l.bwe.overuse_events, >=, 1);
+  g_assert_cmpuint(tm_bwe_estimate(&l.bwe), <=, 460000);
+  g_array_unref(l.pending);
+}
+
+/* Key frames ten times a delta frame every 3 s, on a link 1.5 times the mean rate: each fills
+ * the queue for a moment and it drains; neither a growing nor a standing queue. */
+static void
+test_send_side_key_frames(void)
+{
+  SendLink l = { .now = SEC,
+                 .key_every = 90,
+                 .queue_cap_us = 400000,
+                 .pending = g_array_new(FALSE, FALSE, sizeof(int64_t)) };
+  tm_bwe_init(&l.bwe);
+  send_link_run(&l, 60, 700000, 1500000);
+  g_test_message("%" G_GUINT64_FORMAT " overuse, estimate %" G_GUINT64_FORMAT ", %u lost",
+                 l.bwe.overuse_events, tm_bwe_estimate(&l.bwe), l.lost);
+  g_assert_cmpuint(l.bwe.overuse_events, ==, 0);
+  g_assert_cmpuint(tm_bwe_estimate(&l.bwe), >=, 1000000);
+  g_array_unref(l.pending);
+}
+
 /* Groups sent 10 ms apart that arrive swapped are no sample: the trend goes on. */
 static void
 test_send_side_reordered(void)
@@ -340,5 +384,7 @@ main(int argc, char **argv)
   g_test_add_func("/bwe/key-frames-are-not-overuse", test_key_frames_are_not_overuse);
   g_test_add_func("/bwe/send-side-trend", test_send_side_trend);
   g_test_add_func("/bwe/send-side-reordered", test_send_side_reordered);
+  g_test_add_func("/bwe/send-side-standing-queue", test_send_side_standing_queue);
+  g_test_add_func("/bwe/send-side-key-frames", test_send_side_key_frames);
   return g_test_run();
 }
