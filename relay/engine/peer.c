@@ -1097,8 +1097,10 @@ handle_twcc_feedback(TmPeer *p, const uint8_t *raw, size_t len, int64_t now_us)
   int64_t span = now_us - p->twcc_window.start_us;
   if (p->twcc_window.start_us == 0 || span >= TWCC_LOSS_WINDOW_US) {
     uint64_t acked = s->acked - p->twcc_window.acked, lost = s->lost - p->twcc_window.lost;
-    if (p->twcc_window.start_us != 0 && acked + lost > 0)
-      tm_bwe_on_loss(&p->bwe, (double) lost / (double) (acked + lost), now_us);
+    if (p->twcc_window.start_us != 0 && acked + lost > 0) {
+      p->stats.fraction_lost = (double) lost / (double) (acked + lost);
+      tm_bwe_on_loss(&p->bwe, p->stats.fraction_lost, now_us);
+    }
     p->twcc_window.start_us = now_us;
     p->twcc_window.acked = s->acked;
     p->twcc_window.lost = s->lost;

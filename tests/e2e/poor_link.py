@@ -6,7 +6,8 @@ another, joined by the userspace impairment link (tests/netem). 10 % loss in bur
 round trip, 20 ms jitter, both ways: the answers to the witness's client carry RTX (RFC 4588);
 the relay asks the witness again for what it lost (NACK) and gets retransmissions; the judge
 keeps decoding the witness's picture, in the witness's green, and hearing its tone, and the
-witness the judge's red; the judge's client, next to the relay, waits long enough for what the
+witness the judge's red; the witness's receiving connection negotiates transport-cc and its
+client sends the feedback; the judge's client, next to the relay, waits long enough for what the
 relay gets back across the witness's link (the relay's `repair` message).
 
 A rate step, 1 Mbit/s then 300 kbit/s both ways (100 ms drop-tail queues, no loss of its
@@ -97,9 +98,20 @@ def lossy_call():
                   abs(w.get("video", {}).get("r", 0) - 255) <= 40,
                   f"10 % loss: the witness sees the judge's red ({w.get('video')})")
             answers = open(witness.stderr_path).read()
+            subscribe = [a for a in answers.split("--- answer for ")[1:]
+                         if not a.startswith("publish")]
             answers = answers[answers.find("--- answer for publish"):]
             check("rtx/90000" in answers and "apt=" in answers,
                   "the relay's answer to the witness's publish offer carries RTX")
+            # The witness's client sends no REMB: the relay numbers what it sends it, and the
+            # client's RTP session reports each packet's arrival (the relay's view of the
+            # witness's downlink, docs/poor-networks.md).
+            check(any("transport-wide-cc-extensions-01" in a and " transport-cc" in a
+                      for a in subscribe),
+                  "the relay's answer to the witness's subscribe offer carries transport-cc")
+            fb = witness_row(relay, judge_token).get("twcc_feedback_in", 0)
+            check(fb > 20, f"10 % loss: the witness's client reports what reaches it "
+                           f"({fb} transport-cc feedback packets)")
         finally:
             shutdown(relay, [judge, witness], client_logs=True)
 

@@ -148,9 +148,10 @@ downlink_feedback(TmSimScene *s, Downlink *d, int64_t now)
 }
 
 /* SECONDS of the judge's video at about 960 kbit/s (30 frames of four 1000-byte packets a
- * second) through the witness's downlink of LINK bit/s. */
+ * second) through the witness's downlink of LINK bit/s; receiver reports when REPORTS. */
 static uint16_t
-run_downlink(TmSim *sim, TmSimScene *s, Downlink *d, uint16_t seq, double seconds, double link)
+run_downlink_full(TmSim *sim, TmSimScene *s, Downlink *d, uint16_t seq, double seconds, double link,
+                  bool reports)
 {
   static uint8_t payload[1000];
   memcpy(payload, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
@@ -162,7 +163,7 @@ run_downlink(TmSim *sim, TmSimScene *s, Downlink *d, uint16_t seq, double second
     tm_sim_advance(sim, 1000000 / 30);
     if (sim->now / 100000 != before / 100000)
       downlink_feedback(s, d, sim->now);
-    if (sim->now / 1000000 != before / 1000000) {
+    if (reports && sim->now / 1000000 != before / 1000000) {
       TmRtcpPacket rr = { .kind = TM_RTCP_KIND_RR, .sender_ssrc = 7, .n_blocks = 1 };
       rr.blocks[0] = (TmRtcpReportBlock){ .ssrc = s->video_ssrc, .highest_seq = seq };
       tm_sim_send_rtcp(s->sub, &rr);
@@ -170,6 +171,12 @@ run_downlink(TmSim *sim, TmSimScene *s, Downlink *d, uint16_t seq, double second
     tm_sim_run(sim);
   }
   return seq;
+}
+
+static uint16_t
+run_downlink(TmSim *sim, TmSimScene *s, Downlink *d, uint16_t seq, double seconds, double link)
+{
+  return run_downlink_full(sim, s, d, seq, seconds, link, true);
 }
 
 static uint64_t
@@ -288,6 +295,36 @@ test_not_offered(void)
   tm_sim_free(sim);
 }
 
+/* A receiver whose transport-cc feedback comes but whose receiver reports do not (GStreamer
+ * sends them seldom once it sends feedback) is not a silent receiver: what it can take is not
+ * halved, it grows with what arrives; and the feedback's loss (one packet in ten, dropped by
+ * the test before the witness) lowers it once a second as a report's would. */
+static void
+test_feedback_is_a_report(void)
+{
+  TmSim *sim = tm_sim_new(false, 0);
+  sim->offer_twcc = true;
+  TmSimScene s;
+  tm_sim_scene(sim, &s);
+  TmPeer *sub = g_ptr_array_index(s.witness->subscriptions, 0);
+  Downlink d = { .next_tseq = -1, .queued = g_array_new(FALSE, FALSE, sizeof(int64_t)) };
+  tm_twcc_init(&d.twcc);
+  uint16_t seq = run_downlink_full(sim, &s, &d, 100, 10, 2000000, false);
+  uint64_t quiet = tm_peer_receiver_estimate(sub, sim->now);
+  g_assert_cmpuint(tm_peer_stats(sub)->reports_in, ==, 0);
+  g_assert_cmpuint(quiet, >=, 900000);
+  sim->down.loss = 0.15;
+  run_downlink_full(sim, &s, &d, seq, 6, 2000000, false);
+  uint64_t lossy = tm_peer_receiver_estimate(sub, sim->now);
+  g_test_message("no receiver reports: %" G_GUINT64_FORMAT
+                 " bit/s; then 15 %% lost: %" G_GUINT64_FORMAT " (%.0f %% at the last second)",
+                 quiet, lossy, tm_peer_stats(sub)->fraction_lost * 100);
+  g_assert_cmpfloat(tm_peer_stats(sub)->fraction_lost, >, 0.05);
+  g_assert_cmpuint(lossy, <, quiet * 3 / 4);
+  g_array_unref(d.queued);
+  tm_sim_free(sim);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -296,5 +333,6 @@ main(int argc, char **argv)
   g_test_add_func("/sim/twcc/feedback", test_feedback);
   g_test_add_func("/sim/twcc/not-offered", test_not_offered);
   g_test_add_func("/sim/twcc/receiver-queue", test_receiver_queue);
+  g_test_add_func("/sim/twcc/feedback-is-a-report", test_feedback_is_a_report);
   return g_test_run();
 }
