@@ -186,6 +186,17 @@ last_remb(const TmSimBrowser *b)
   return tm_sim_browser_last_rtcp(b, TM_RTCP_KIND_REMB, &pkt) ? pkt.remb_bitrate : 0;
 }
 
+/* The scene with transport-cc offered: the witness's subscription to the judge, D ready. */
+static TmPeer *
+downlink_scene(TmSim *sim, TmSimScene *s, Downlink *d)
+{
+  sim->offer_twcc = true;
+  tm_sim_scene(sim, s);
+  *d = (Downlink){ .next_tseq = -1, .queued = g_array_new(FALSE, FALSE, sizeof(int64_t)) };
+  tm_twcc_init(&d->twcc);
+  return g_ptr_array_index(s->witness->subscriptions, 0);
+}
+
 /* The witness's downlink steps from 2 Mbit/s to 300 kbit/s while the judge sends 960 kbit/s:
  * nothing is lost yet (the queue only grows), but the witness's feedback shows it, and within
  * 2 s the relay's estimate of what the witness can take, and the REMB to the judge, are below
@@ -194,12 +205,9 @@ static void
 test_receiver_queue(void)
 {
   TmSim *sim = tm_sim_new(false, 0);
-  sim->offer_twcc = true;
   TmSimScene s;
-  tm_sim_scene(sim, &s);
-  TmPeer *sub = g_ptr_array_index(s.witness->subscriptions, 0);
-  Downlink d = { .next_tseq = -1, .queued = g_array_new(FALSE, FALSE, sizeof(int64_t)) };
-  tm_twcc_init(&d.twcc);
+  Downlink d;
+  TmPeer *sub = downlink_scene(sim, &s, &d);
   uint16_t seq = run_downlink(sim, &s, &d, 100, 10, 2000000);
   uint64_t before = tm_peer_receiver_estimate(sub, sim->now);
   g_assert_cmpuint(tm_peer_stats(sub)->overuse_events, ==, 0);
@@ -297,18 +305,15 @@ test_not_offered(void)
 
 /* A receiver whose transport-cc feedback comes but whose receiver reports do not (GStreamer
  * sends them seldom once it sends feedback) is not a silent receiver: what it can take is not
- * halved, it grows with what arrives; and the feedback's loss (one packet in ten, dropped by
- * the test before the witness) lowers it once a second as a report's would. */
+ * halved, it grows with what arrives; and the feedback's loss (15 % of the packets, lost on
+ * the way to the witness) lowers it once a second as a report's would. */
 static void
 test_feedback_is_a_report(void)
 {
   TmSim *sim = tm_sim_new(false, 0);
-  sim->offer_twcc = true;
   TmSimScene s;
-  tm_sim_scene(sim, &s);
-  TmPeer *sub = g_ptr_array_index(s.witness->subscriptions, 0);
-  Downlink d = { .next_tseq = -1, .queued = g_array_new(FALSE, FALSE, sizeof(int64_t)) };
-  tm_twcc_init(&d.twcc);
+  Downlink d;
+  TmPeer *sub = downlink_scene(sim, &s, &d);
   uint16_t seq = run_downlink_full(sim, &s, &d, 100, 10, 2000000, false);
   uint64_t quiet = tm_peer_receiver_estimate(sub, sim->now);
   g_assert_cmpuint(tm_peer_stats(sub)->reports_in, ==, 0);
