@@ -11,6 +11,13 @@ tm_bitrate_init(TmBitrate *b, guint max_bps, gint64 now_us)
   b->last_change_us = now_us;
   b->quarters = 4;
   b->larger_since_us = 0;
+  b->reserved_bps = 0;
+}
+
+void
+tm_bitrate_reserve(TmBitrate *b, guint audio_bps, guint packets_per_s)
+{
+  b->reserved_bps = audio_bps + packets_per_s * TM_BITRATE_PACKET_HEADERS * 8;
 }
 
 static guint
@@ -60,7 +67,8 @@ tm_bitrate_scaled(gint full, guint quarters)
 gboolean
 tm_bitrate_estimate(TmBitrate *b, guint64 estimate_bps, gint64 now_us)
 {
-  gdouble want = (gdouble) estimate_bps * TM_BITRATE_HEADROOM;
+  gdouble left = estimate_bps > b->reserved_bps ? (gdouble) (estimate_bps - b->reserved_bps) : 0;
+  gdouble want = left * TM_BITRATE_HEADROOM;
   gdouble elapsed_s = MAX(0, now_us - b->last_change_us) / 1e6;
   gdouble ceiling = b->target_bps * (1.0 + TM_BITRATE_RISE_PER_S * MIN(elapsed_s, 4.0));
   guint next;

@@ -1,8 +1,10 @@
 /* bitrate.h — the publish connection's video bitrate, following what the relay can take.
  *
  * The relay estimates, per publisher, the rate its link carries (loss- and delay-based) and
- * sends it as REMB (docs/poor-networks.md). The controller turns those estimates into the
- * encoder's target: 90 % of the estimate (headroom for audio, RTP and retransmissions), never
+ * sends it as REMB (docs/poor-networks.md). REMB covers everything the publisher sends (its
+ * sound too, as its SSRCs say), so the controller turns an estimate into the encoder's target
+ * as 90 % of what is left of it once the sound and its packets' headers are taken out
+ * (tm_bitrate_reserve; the 10 % is headroom for RTP headers and retransmissions), never
  * above the profile's own target nor below a floor; a lower estimate applies at once, a higher
  * one at most 15 % a second, so a short good spell does not flood a poor link again. Pure: the
  * time comes in as a parameter. */
@@ -13,6 +15,7 @@
 #define TM_BITRATE_FLOOR_BPS 100000
 #define TM_BITRATE_HEADROOM 0.9
 #define TM_BITRATE_RISE_PER_S 0.15
+#define TM_BITRATE_PACKET_HEADERS 60 /* bytes: RTP 12, extension 8, SRTP tag 10, UDP/IP 28 */
 
 /* The picture's size follows the target too: a detailed 640x480 picture cannot be coded in
  * 100 kbit/s (the encoder's quantizer tops out and it overshoots several times over), a smaller
@@ -34,9 +37,13 @@ typedef struct {
   gint64 last_change_us;
   guint quarters;         /* the picture's size: the profile's times quarters / 4 each way */
   gint64 larger_since_us; /* since when the target allows a larger picture, 0: it does not */
+  guint reserved_bps;     /* what of an estimate is not for the video (sound, on the wire) */
 } TmBitrate;
 
 void tm_bitrate_init(TmBitrate *b, guint max_bps, gint64 now_us);
+/* What of every estimate goes to the rest of what the publisher sends (its sound at
+ * AUDIO_BPS in PACKETS_PER_S packets, each with ~60 bytes of RTP, SRTP, UDP and IP). */
+void tm_bitrate_reserve(TmBitrate *b, guint audio_bps, guint packets_per_s);
 /* An estimate from the relay (REMB, bits per second). Returns TRUE when the target changed
  * by more than 5 % (the caller sets the encoder). */
 gboolean tm_bitrate_estimate(TmBitrate *b, guint64 estimate_bps, gint64 now_us);

@@ -211,8 +211,8 @@ watch_feedback(TmCall *call, Target *t)
   g_object_unref(session);
   g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
         "video bitrate follows the relay's estimate (at most "
-        "%u kbit/s)",
-        call->bitrate.max_bps / 1000);
+        "%u kbit/s; %u kbit/s of it for the sound)",
+        call->bitrate.max_bps / 1000, call->bitrate.reserved_bps / 1000);
 }
 
 /* The capsfilter right before the encoder, when it gives the picture's width and height (as the
@@ -674,13 +674,17 @@ find_encoder(TmCall *call)
   GValue item = G_VALUE_INIT;
   gint bps = 0;
 
+  GstElement *audio = NULL;
+
   call->encoder = NULL;
   call->size_filter = NULL;
-  while (call->encoder == NULL && gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
     GstElement *e = g_value_get_object(&item);
     GstElementFactory *f = gst_element_get_factory(e);
-    if (f != NULL && g_strcmp0(GST_OBJECT_NAME(f), "vp8enc") == 0)
+    if (f != NULL && g_strcmp0(GST_OBJECT_NAME(f), "vp8enc") == 0 && call->encoder == NULL)
       call->encoder = e; /* owned by the bin */
+    if (f != NULL && g_strcmp0(GST_OBJECT_NAME(f), "opusenc") == 0 && audio == NULL)
+      audio = e;
     g_value_reset(&item);
   }
   g_value_unset(&item);
@@ -688,6 +692,12 @@ find_encoder(TmCall *call)
     return;
   g_object_get(call->encoder, "target-bitrate", &bps, NULL);
   tm_bitrate_init(&call->bitrate, (guint) MAX(bps, 0), g_get_monotonic_time());
+  if (audio != NULL) { /* the relay's estimate covers the sound too: keep its share out */
+    gint audio_bps = 0, frame_ms = 20;
+    g_object_get(audio, "bitrate", &audio_bps, "frame-size", &frame_ms, NULL);
+    tm_bitrate_reserve(&call->bitrate, (guint) MAX(audio_bps, 0),
+                       frame_ms >= 5 ? 1000 / (guint) frame_ms : 400);
+  }
   find_size_filter(call);
   if (call->size_filter != NULL) {
     g_autoptr(GstPad) src = gst_element_get_static_pad(call->encoder, "src");

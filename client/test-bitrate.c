@@ -21,6 +21,22 @@ test_follows_estimate(void)
   g_assert_cmpuint(b.target_bps, ==, TM_BITRATE_FLOOR_BPS);
 }
 
+/* The estimate covers the sound too: 40 kbit/s of Opus in 50 packets a second (24 kbit/s of
+ * headers) come off it before the video's 90 %. */
+static void
+test_sound_reserved(void)
+{
+  TmBitrate b;
+  tm_bitrate_init(&b, 800000, 0);
+  tm_bitrate_reserve(&b, 40000, 50);
+  g_assert_cmpuint(b.reserved_bps, ==, 64000);
+  g_assert_true(tm_bitrate_estimate(&b, 300000, 1 * S));
+  g_assert_cmpuint(b.target_bps, ==, (guint) ((300000 - 64000) * TM_BITRATE_HEADROOM));
+  /* less than the sound takes: the floor */
+  g_assert_true(tm_bitrate_estimate(&b, 50000, 2 * S));
+  g_assert_cmpuint(b.target_bps, ==, TM_BITRATE_FLOOR_BPS);
+}
+
 static void
 test_rises_slowly(void)
 {
@@ -105,6 +121,7 @@ main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/bitrate/follows-estimate", test_follows_estimate);
+  g_test_add_func("/bitrate/sound-reserved", test_sound_reserved);
   g_test_add_func("/bitrate/rises-slowly", test_rises_slowly);
   g_test_add_func("/bitrate/parse-remb", test_parse_remb);
   g_test_add_func("/bitrate/picture-size", test_picture_size);

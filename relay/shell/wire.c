@@ -156,6 +156,12 @@ add_counters(JsonBuilder *b, TmHearing *h, const TmParticipant *p)
     tx += tm_peer_stats(g_ptr_array_index(p->subscriptions, i))->rtp_out;
   tm_wire_int(b, "rx_packets", (gint64) rx);
   tm_wire_int(b, "tx_packets", (gint64) tx);
+  uint64_t down = 0;
+  for (guint i = 0; i < p->subscriptions->len; i++)
+    down += tm_peer_stats(g_ptr_array_index(p->subscriptions, i))->bitrate_bps;
+  tm_wire_int(b, "bitrate_kbps",
+              p->publish != NULL ? (gint64) (tm_peer_stats(p->publish)->bitrate_bps / 1000) : 0);
+  tm_wire_int(b, "down_kbps", (gint64) (down / 1000));
   add_recovery_counters(b, p);
   tm_wire_int(b, "ice_restarts", p->ice_restarts);
   tm_wire_int(b, "subscriptions", p->subscriptions->len);
