@@ -27,7 +27,6 @@ struct _TmHearing {
   bool waiting_room;
   guint measures;
   bool transport_cc;
-  int64_t wake_us; /* the earliest deadline a forwarded packet set (tm_hearing_take_wake) */
   GRand *rand;
   bool own_rand;
   TmCounters closed; /* what connections now closed counted */
@@ -60,7 +59,6 @@ tm_hearing_new(const TmHearingConfig *config, const TmHearingListener *listener,
   h->waiting_room = config->waiting_room;
   h->measures = config->measures;
   h->transport_cc = config->transport_cc;
-  h->wake_us = INT64_MAX;
   return h;
 }
 
@@ -219,8 +217,6 @@ link_media(void *ud, TmPeer *peer, TmTrack track, const TmRtpPacket *pkt, const 
     if (track == TM_TRACK_VIDEO && kept.index == 0 && kept.store != NULL)
       kept.index = tm_rtx_store_put(kept.store, buf, len);
     tm_peer_send_media(sub, track, pkt, buf, len, kept.index != 0 ? &kept : NULL, now_us);
-    if (tm_peer_has_paced(sub)) /* the shell's timer must come back for it */
-      h->wake_us = MIN(h->wake_us, tm_peer_next_deadline(sub));
   }
 }
 
@@ -561,14 +557,6 @@ tm_hearing_handle_timeout(TmHearing *h, int64_t now_us)
     if (tm_peer_next_deadline(peer) <= now_us)
       tm_peer_handle_timeout(peer, now_us);
   }
-}
-
-int64_t
-tm_hearing_take_wake(TmHearing *h)
-{
-  int64_t d = h->wake_us;
-  h->wake_us = INT64_MAX;
-  return d;
 }
 
 int64_t

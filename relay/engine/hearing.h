@@ -157,10 +157,6 @@ void tm_hearing_handle_datagram(TmHearing *h, TmPeer *peer, const uint8_t *buf, 
                                 int64_t now_us);
 void tm_hearing_handle_timeout(TmHearing *h, int64_t now_us);
 int64_t tm_hearing_next_deadline(const TmHearing *h);
-/* The earliest deadline that forwarding set on other connections than the one a datagram came
- * on (a receiver's paced packets) since the last call, or INT64_MAX: the shell, which after a
- * datagram looks only at that connection's deadline, moves its timer for it. */
-int64_t tm_hearing_take_wake(TmHearing *h);
 
 const char *tm_hearing_strerror(TmHearingError err);
 

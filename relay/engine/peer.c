@@ -7,7 +7,6 @@
 #include "bwe.h"
 #include "rtcp.h"
 #include "srtp.h"
-#include "pacer.h"
 #include "twcc.h"
 #include "util.h"
 
@@ -36,10 +35,6 @@
 /* transport-cc feedback comes ten times a second: its loss goes to the rule once a second, as
  * the receiver reports the loss rule was made for (GCC §6) */
 #define TWCC_LOSS_WINDOW_US 1000000
-/* What a receiver is sent goes at this much over what its link is estimated to take (room for
- * sound, retransmissions, and an estimate a little short), and never slower than PACE_MIN_BPS. */
-#define PACE_FACTOR 1.5
-#define PACE_MIN_BPS 150000.0
 #define RECEIVER_SILENT_US 5000000
 #define RECEIVER_SILENT_HALVING_US 1000000
 /* Retransmissions to a receiver: a packet is sent again at most once a round trip of that
@@ -139,7 +134,6 @@ struct _TmPeer {
   uint8_t twcc_id;               /* transport-wide sequence number's extension ID; 0: none */
   TmTwcc *twcc;                  /* publish: arrivals to report (transport-cc); NULL: none */
   TmTwccSender *twcc_send;       /* subscribe: what we sent, for its feedback; NULL: none */
-  TmPacer pacer;                 /* subscribe: what waits for the receiver's link */
   bool twcc_heard;               /* subscribe: its feedback came: the rate is what arrived */
   double srtt_ms;                /* publish: smoothed round-trip time from the hint; 0 = none */
   double rttvar_ms;              /* publish: and its mean deviation (RFC 6298) */
@@ -295,7 +289,6 @@ tm_peer_new(const TmPeerConfig *config, const TmPeerListener *listener, void *us
   tm_token_bucket_init(&p->nack_bucket, 50.0, 20.0, now_us);
   tm_token_bucket_init(&p->remb_bucket, REMB_PROMPT_RATE, 2.0, now_us);
   tm_bwe_init(&p->bwe);
-  tm_pacer_init(&p->pacer, now_us);
   p->dtls = tm_dtls_new(config->identity, TM_DTLS_ROLE_SERVER, config->remote_fingerprint,
                         config->remote_fingerprint_len, &dtls_listener, p);
   tm_dtls_start(p->dtls, now_us);
@@ -315,7 +308,6 @@ tm_peer_free(TmPeer *p)
   tm_srtp_free(p->srtp);
   g_free(p->twcc);
   g_free(p->twcc_send);
-  tm_pacer_clear(&p->pacer);
   g_free(p);
 }
 
@@ -419,82 +411,15 @@ number_packet(TmPeer *p, uint8_t *buf, size_t *len, size_t cap, uint16_t *tseq)
   return true;
 }
 
-/* What a packet we send is, for the counters. */
-enum { SEND_AUDIO, SEND_VIDEO, SEND_AGAIN, SEND_RTX };
-
-/* Sends a packet we wrote (BUF, LEN bytes, in a buffer of BUF_CAP): numbered for transport-cc,
- * protected, counted, handed to the shell. */
-static bool
-transmit_now(TmPeer *p, uint8_t *buf, size_t len, int what, int64_t now_us)
+/* BYTES of a packet numbered by number_packet (when NUMBERED) left at NOW_US. */
+static void
+count_sent(TmPeer *p, bool numbered, uint16_t tseq, size_t bytes, int64_t now_us)
 {
-  uint16_t tseq = 0;
-  bool numbered = number_packet(p, buf, &len, TM_RTP_MAX_PACKET + 10, &tseq);
-  if (tm_srtp_protect_rtp(p->srtp, buf, &len, BUF_CAP) != TM_SRTP_OK) {
-    p->stats.drop_srtp++;
-    return false;
-  }
-  if (what == SEND_AUDIO || what == SEND_VIDEO) {
-    p->stats.rtp_out++;
-    p->stats.rtp_out_track[what == SEND_AUDIO ? TM_TRACK_AUDIO : TM_TRACK_VIDEO]++;
-  } else {
-    p->stats.retransmits++;
-    p->stats.rtx_out += what == SEND_RTX;
-  }
-  p->stats.bytes_out += len;
+  p->stats.bytes_out += bytes;
   if (numbered)
-    tm_twcc_sender_sent(p->twcc_send, tseq, len, now_us);
-  if (!p->twcc_heard) /* else the rate is what its feedback says arrived */
-    tm_bwe_on_packet(&p->bwe, len, 0, 0, now_us);
-  p->listener.transmit(p->user_data, p, buf, len);
-  return true;
-}
-
-/* The pace of what goes to this receiver: a margin over what its link is estimated to take
- * (none while that is not known). */
-static void
-pace_update(TmPeer *p, int64_t now_us)
-{
-  uint64_t e = tm_peer_receiver_estimate(p, now_us);
-  tm_pacer_set_rate(&p->pacer, e > 0 ? MAX(PACE_FACTOR * (double) e, PACE_MIN_BPS) : 0, now_us);
-}
-
-/* Sends BUF (LEN bytes, a buffer of BUF_CAP) now, or queues it to go at the pace the receiver's
- * link takes (pacer.h): sound at once, the rest in order. False when it was not sent and will
- * not be. */
-static bool
-emit(TmPeer *p, uint8_t *buf, size_t len, int what, int64_t now_us)
-{
-  pace_update(p, now_us);
-  if (what == SEND_AUDIO) {
-    tm_pacer_charge(&p->pacer, len, now_us);
-    return transmit_now(p, buf, len, what, now_us);
-  }
-  if (tm_pacer_may_send(&p->pacer, len, now_us))
-    return transmit_now(p, buf, len, what, now_us);
-  if (!tm_pacer_push(&p->pacer, buf, len, what)) {
-    p->stats.drop_paced++;
-    return false;
-  }
-  p->stats.paced++;
-  return true;
-}
-
-/* What the pacer lets go now. */
-static void
-send_paced(TmPeer *p, int64_t now_us)
-{
-  uint8_t buf[BUF_CAP];
-  size_t len;
-  int what;
-  pace_update(p, now_us);
-  while (tm_pacer_pop(&p->pacer, now_us, buf, TM_RTP_MAX_PACKET + 2, &len, &what))
-    transmit_now(p, buf, len, what, now_us);
-}
-
-bool
-tm_peer_has_paced(const TmPeer *p)
-{
-  return p->pacer.queue.length > 0;
+    tm_twcc_sender_sent(p->twcc_send, tseq, bytes, now_us);
+  if (!p->twcc_heard)
+    tm_bwe_on_packet(&p->bwe, bytes, 0, 0, now_us);
 }
 
 bool
@@ -541,6 +466,9 @@ tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8
   uint16_t seq = (uint16_t) (pkt->seq + o->seq_offset);
   uint32_t ts = pkt->ts + o->ts_offset;
   tm_rtp_rewrite(out, o->pt, seq, ts, o->ssrc);
+  size_t n = len;
+  uint16_t tseq = 0;
+  bool numbered = number_packet(p, out, &n, TM_RTP_MAX_PACKET + 8, &tseq);
   if (o->sent != NULL && kept != NULL) {
     if (o->store != kept->store) { /* a new stream: what was sent of the old one is gone */
       tm_rtx_store_unref(o->store);
@@ -558,7 +486,15 @@ tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8
   o->last_send_us = now_us;
   o->packets++;
   o->octets += (uint32_t) pkt->payload_len;
-  return emit(p, out, len, track == TM_TRACK_AUDIO ? SEND_AUDIO : SEND_VIDEO, now_us);
+  if (tm_srtp_protect_rtp(p->srtp, out, &n, sizeof out) != TM_SRTP_OK) {
+    p->stats.drop_srtp++;
+    return false;
+  }
+  p->stats.rtp_out++;
+  p->stats.rtp_out_track[track]++;
+  count_sent(p, numbered, tseq, n, now_us);
+  p->listener.transmit(p->user_data, p, out, n);
+  return true;
 }
 
 /* After a change to what holds TRACK back: when it flows again (it did not before), it continues
@@ -679,7 +615,14 @@ retransmit(TmPeer *p, uint16_t seq, int64_t now_us)
     return;
   else
     o->rtx_seq++;
-  emit(p, out, n, o->rtx_stream ? SEND_RTX : SEND_AGAIN, now_us);
+  uint16_t tseq = 0;
+  bool numbered = number_packet(p, out, &n, TM_RTP_MAX_PACKET + 10, &tseq);
+  if (tm_srtp_protect_rtp(p->srtp, out, &n, sizeof out) != TM_SRTP_OK)
+    return;
+  p->stats.retransmits++;
+  p->stats.rtx_out += o->rtx_stream;
+  count_sent(p, numbered, tseq, n, now_us);
+  p->listener.transmit(p->user_data, p, out, n);
 }
 
 /* ---- congestion feedback (publish peers) ---- */
@@ -1328,8 +1271,6 @@ tm_peer_handle_timeout(TmPeer *p, int64_t now_us)
     send_twcc(p, now_us);
   if (p->connected && p->in[TM_TRACK_VIDEO].n_pending > 0)
     flush_nacks(p, &p->in[TM_TRACK_VIDEO], now_us);
-  if (tm_pacer_next_deadline(&p->pacer) <= now_us)
-    send_paced(p, now_us);
   if (now_us < p->next_report_us)
     return;
   int64_t span = now_us - p->last_report_us;
@@ -1349,7 +1290,6 @@ tm_peer_next_deadline(const TmPeer *p)
   int64_t d = MIN(tm_dtls_next_deadline(p->dtls), p->next_report_us);
   if (p->twcc != NULL)
     d = MIN(d, tm_twcc_next_deadline(p->twcc));
-  d = MIN(d, tm_pacer_next_deadline(&p->pacer));
   const InStream *in = &p->in[TM_TRACK_VIDEO];
   for (unsigned i = 0; i < in->n_pending; i++)
     d = MIN(d, in->pending[i].next_us);

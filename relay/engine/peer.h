@@ -77,8 +77,6 @@ typedef struct {
   uint64_t twcc_out;         /* publish: transport-cc feedback packets sent */
   uint64_t twcc_feedback_in; /* subscribe: transport-cc feedback packets from the receiver */
   uint64_t overuse_events;   /* subscribe: times its delay trend showed a growing queue */
-  uint64_t paced;            /* subscribe: packets that waited for the receiver's link (pacer.h) */
-  uint64_t drop_paced;       /* subscribe: packets the pacing queue had no room for */
   double queue_ms;           /* publish: the standing queue the delay shows (tm_bwe_queue_ms; < 0
                             while not known), as of the last report */
   double first_lost;         /* publish: share of the video that did not come at first, repaired
@@ -106,8 +104,6 @@ void tm_peer_free(TmPeer *peer);
 void tm_peer_handle_datagram(TmPeer *peer, const uint8_t *buf, size_t len, int64_t now_us);
 void tm_peer_handle_timeout(TmPeer *peer, int64_t now_us);
 int64_t tm_peer_next_deadline(const TmPeer *peer);
-/* Packets wait in the pacer (their deadline is in tm_peer_next_deadline). */
-bool tm_peer_has_paced(const TmPeer *peer);
 
 /* Where the original of a forwarded video packet is kept for retransmission. */
 typedef struct {

@@ -582,7 +582,7 @@ transport_receive(void *ud, const uint8_t *buf, size_t len)
     tm_hearing_handle_datagram(room->hearing, t->peer, buf, len, g_get_monotonic_time());
     /* A datagram can bring this connection's next deadline forward (a DTLS retransmission, a
      * NACK to repeat): move the hearing's timer if so. */
-    int64_t d = MIN(tm_peer_next_deadline(t->peer), tm_hearing_take_wake(room->hearing));
+    int64_t d = tm_peer_next_deadline(t->peer);
     if (d < get_deadline(room))
       set_deadline(room, d);
   }

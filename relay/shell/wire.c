@@ -95,8 +95,7 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
   static const TmPeerStats none;
   const TmPeerStats *up = p->publish != NULL ? tm_peer_stats(p->publish) : &none;
   uint64_t retransmits = 0, rtx_out = 0, rtx_repeats = 0, rtx_over_budget = 0, nacks_in = 0,
-           reports_in = 0, downlink = 0, twcc_feedback_in = 0, overuse = 0, paced = 0,
-           paced_dropped = 0;
+           reports_in = 0, downlink = 0, twcc_feedback_in = 0, overuse = 0;
   for (guint i = 0; i < p->subscriptions->len; i++) {
     const TmPeerStats *st = tm_peer_stats(g_ptr_array_index(p->subscriptions, i));
     retransmits += st->retransmits;
@@ -107,8 +106,6 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
     reports_in += st->reports_in;
     twcc_feedback_in += st->twcc_feedback_in;
     overuse += st->overuse_events;
-    paced += st->paced;
-    paced_dropped += st->drop_paced;
     if (st->estimate_bps > 0 && (downlink == 0 || st->estimate_bps < downlink))
       downlink = st->estimate_bps;
   }
@@ -139,8 +136,6 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
   tm_wire_int(b, "downlink_kbps", (gint64) (downlink / 1000));
   tm_wire_int(b, "twcc_feedback_in", (gint64) twcc_feedback_in);
   tm_wire_int(b, "downlink_overuse", (gint64) overuse);
-  tm_wire_int(b, "paced", (gint64) paced);
-  tm_wire_int(b, "paced_dropped", (gint64) paced_dropped);
 }
 
 static void

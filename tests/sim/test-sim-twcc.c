@@ -222,10 +222,7 @@ test_receiver_queue(void)
   g_assert_cmpuint(after, <=, 300000);
   g_assert_cmpuint(last_remb(s.pub), <=, 300000);
   g_assert_cmpuint(d.gaps, ==, 0);
-  g_assert_cmpuint(d.seen, >=, 10 * 30 * 4);
-  /* what the lowered estimate cannot carry waits at the relay, or is dropped there, paced
-   * (the judge in this test does not follow the REMB) */
-  g_assert_cmpuint(tm_peer_stats(sub)->paced, >, 0);
+  g_assert_cmpuint(d.seen, >=, 12 * 30 * 4);
   g_array_unref(d.queued);
   tm_sim_free(sim);
 }
