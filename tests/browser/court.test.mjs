@@ -255,10 +255,10 @@ async function main() {
     await until(() => jp.getByLabel('Screen the witness').isChecked(), 5000);
     check(await jp.getByLabel('Screen the witness').isChecked(), 'the judge switches "screen the witness" on');
     // The switch shows at once; the table follows the relay's next status.
-    const witnessRow = () => jp.locator('#sees-body tr').filter({
+    const seesRow = () => jp.locator('#sees-body tr').filter({
       has: jp.locator('th', { hasText: /^Witness A \(witness\)$/ }) }).textContent();
-    await until(async () => !(await witnessRow()).includes('Clerk B'), 10_000);
-    const row = await witnessRow();
+    await until(async () => !(await seesRow()).includes('Clerk B'), 10_000);
+    const row = await seesRow();
     check(row.includes('Judge Somchai') && !row.includes('Clerk B'),
           `the table says the screened witness sees only the judge (${row.trim()})`);
     await jp.getByLabel('Screen the witness').click();

