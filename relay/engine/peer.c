@@ -35,6 +35,7 @@
 /* transport-cc feedback comes ten times a second: its loss goes to the rule once a second, as
  * the receiver reports the loss rule was made for (GCC §6) */
 #define TWCC_LOSS_WINDOW_US 1000000
+#define KEYFRAME_HOLDOFF_MAX_US 2000000 /* even a key frame too large for its link: 2 s */
 #define RECEIVER_SILENT_US 5000000
 #define RECEIVER_SILENT_HALVING_US 1000000
 /* Retransmissions to a receiver: a packet is sent again at most once a round trip of that
@@ -159,10 +160,15 @@ struct _TmPeer {
   uint64_t bytes_at_last_report;
   int64_t last_report_us;
   TmTokenBucket keyframe_bucket; /* our requests upstream */
-  bool asked_keyframe;           /* subscribe: asked for the first key frame once ICE was up */
-  TmTokenBucket rtx_bucket;      /* NACK answers, packets */
-  TmTokenBucket rtx_bytes;       /* NACK answers, bytes: a share of what the receiver takes */
-  TmTokenBucket nack_bucket;     /* our NACKs upstream */
+  int64_t keyframe_hold_us;      /* publish: no request before this (keyframe_holdoff_us) */
+  bool in_keyframe;              /* publish: the key frame at KEYFRAME_TS is arriving ... */
+  uint32_t keyframe_ts;
+  size_t keyframe_bytes;      /* ... this much of it so far */
+  size_t last_keyframe_bytes; /* publish: the last whole key frame's size; 0: none yet */
+  bool asked_keyframe;        /* subscribe: asked for the first key frame once ICE was up */
+  TmTokenBucket rtx_bucket;   /* NACK answers, packets */
+  TmTokenBucket rtx_bytes;    /* NACK answers, bytes: a share of what the receiver takes */
+  TmTokenBucket nack_bucket;  /* our NACKs upstream */
   uint8_t fir_seq;
   TmPeerStats stats;
 };
@@ -705,14 +711,33 @@ tm_peer_receiver_estimate(const TmPeer *p, int64_t now_us)
   return e;
 }
 
+/* How long after asking for a key frame not to ask again: the time the last key frame took
+ * to cross the slowest link it goes to (the least that the publisher's shown receivers can
+ * take). A request sooner only brings another large frame into a link the first one still
+ * fills; on a slow link that is the next loss, the next request, the next key frame. */
+static int64_t
+keyframe_holdoff_us(const TmPeer *p)
+{
+  uint64_t link = publish_estimate(p);
+  if (link == 0 || p->last_keyframe_bytes == 0)
+    return 0;
+  return MIN((int64_t) ((double) p->last_keyframe_bytes * 8e6 / (double) link),
+             KEYFRAME_HOLDOFF_MAX_US);
+}
+
 void
 tm_peer_request_keyframe(TmPeer *p, int64_t now_us)
 {
   InStream *in = &p->in[TM_TRACK_VIDEO];
   if (p->kind != TM_PEER_PUBLISH || !p->connected || !in->active)
     return;
+  if (now_us < p->keyframe_hold_us) {
+    p->stats.keyframe_requests_held++;
+    return;
+  }
   if (!tm_token_bucket_take(&p->keyframe_bucket, now_us))
     return;
+  p->keyframe_hold_us = now_us + keyframe_holdoff_us(p);
   TmRtcpPacket pkt;
   memset(&pkt, 0, sizeof pkt);
   pkt.kind = TM_RTCP_KIND_PLI;
@@ -723,6 +748,23 @@ tm_peer_request_keyframe(TmPeer *p, int64_t now_us)
 }
 
 /* ---- receiving RTP (publish peers) ---- */
+
+/* The size of the publisher's key frames: the bytes of the packets with a key frame's RTP
+ * timestamp, from its first packet on. */
+static void
+note_keyframe(TmPeer *p, const TmRtpPacket *pkt, size_t len)
+{
+  if (tm_vp8_is_keyframe(pkt->payload, pkt->payload_len)) {
+    p->in_keyframe = true;
+    p->keyframe_ts = pkt->ts;
+    p->keyframe_bytes = len;
+  } else if (p->in_keyframe && pkt->ts == p->keyframe_ts) {
+    p->keyframe_bytes += len;
+  } else if (p->in_keyframe) {
+    p->in_keyframe = false;
+    p->last_keyframe_bytes = p->keyframe_bytes;
+  }
+}
 
 /* How long to wait for a retransmission before asking again: the round trip and four times its
  * deviation (RFC 6298's timeout, at least 20 ms more), at most 1.5 round trips + 10 ms (what a
@@ -961,6 +1003,8 @@ handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
   p->stats.rtp_in++;
   p->stats.bytes_in += len;
   update_in_stream(p, track, &pkt, now_us);
+  if (track == TM_TRACK_VIDEO)
+    note_keyframe(p, &pkt, len);
   tm_bwe_on_packet(&p->bwe, len, pkt.ts, track == TM_TRACK_VIDEO ? p->in[track].clock_rate : 0,
                    now_us);
   remb_if_decreased(p, now_us);

@@ -59,6 +59,7 @@ typedef struct {
   uint64_t repaired_within[TM_PEER_REPAIR_BUCKETS];
   uint64_t nack_given_up; /* publish: packets NACKed that never came */
   uint64_t keyframe_requests_in, keyframe_requests_out;
+  uint64_t keyframe_requests_held; /* publish: asked for within the hold-off, not sent on */
   uint64_t drop_srtp, drop_malformed, drop_unknown_pt, drop_not_ready, drop_rate_limited;
   uint64_t drop_waiting_keyframe;
   uint64_t drop_policy;    /* not forwarded: the receiver may not have that track now */

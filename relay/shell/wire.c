@@ -121,6 +121,8 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
   json_builder_end_array(b);
   tm_wire_int(b, "rtx_in", (gint64) up->rtx_in);
   tm_wire_int(b, "rtx_discarded", (gint64) up->rtx_discarded);
+  tm_wire_int(b, "keyframe_requests", (gint64) up->keyframe_requests_out);
+  tm_wire_int(b, "keyframe_requests_held", (gint64) up->keyframe_requests_held);
   tm_wire_int(b, "remb_out", (gint64) up->remb_out);
   tm_wire_int(b, "twcc_in", (gint64) up->twcc_in);
   tm_wire_int(b, "twcc_out", (gint64) up->twcc_out);
