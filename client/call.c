@@ -673,7 +673,6 @@ find_encoder(TmCall *call)
   g_autoptr(GstIterator) it = gst_bin_iterate_recurse(GST_BIN(call->media));
   GValue item = G_VALUE_INIT;
   gint bps = 0;
-
   GstElement *audio = NULL;
 
   call->encoder = NULL;
@@ -681,9 +680,10 @@ find_encoder(TmCall *call)
   while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
     GstElement *e = g_value_get_object(&item);
     GstElementFactory *f = gst_element_get_factory(e);
-    if (f != NULL && g_strcmp0(GST_OBJECT_NAME(f), "vp8enc") == 0 && call->encoder == NULL)
+    const gchar *factory = f != NULL ? GST_OBJECT_NAME(f) : NULL;
+    if (g_strcmp0(factory, "vp8enc") == 0 && call->encoder == NULL)
       call->encoder = e; /* owned by the bin */
-    if (f != NULL && g_strcmp0(GST_OBJECT_NAME(f), "opusenc") == 0 && audio == NULL)
+    if (g_strcmp0(factory, "opusenc") == 0 && audio == NULL)
       audio = e;
     g_value_reset(&item);
   }

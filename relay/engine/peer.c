@@ -405,14 +405,12 @@ number_packet(TmPeer *p, uint8_t *buf, size_t *len, size_t cap, uint16_t *tseq)
   if (p->twcc_send == NULL)
     return false;
   TmRtpPacket pkt;
-  uint8_t tmp[BUF_CAP];
   if (tm_rtp_parse(buf, *len, &pkt) != TM_RTP_OK)
     return false;
   *tseq = tm_twcc_sender_next(p->twcc_send);
-  size_t n = tm_rtp_with_twcc(buf, *len, &pkt, p->twcc_id, *tseq, tmp, MIN(cap, sizeof tmp));
+  size_t n = tm_rtp_with_twcc(buf, *len, &pkt, p->twcc_id, *tseq, buf, cap);
   if (n == 0)
     return false;
-  memcpy(buf, tmp, n);
   *len = n;
   return true;
 }
@@ -1131,11 +1129,10 @@ handle_twcc_feedback(TmPeer *p, const uint8_t *raw, size_t len, int64_t now_us)
   }
   ArrivalCtx a = { p, now_us };
   p->twcc_heard = true;
-  uint64_t before = p->bwe.overuse_events;
   TmTwccSender *s = p->twcc_send;
   tm_twcc_sender_on_feedback(s, &fb, on_twcc_arrival, &a);
   p->stats.twcc_feedback_in++;
-  p->stats.overuse_events += p->bwe.overuse_events - before;
+  p->stats.overuse_events = p->bwe.overuse_events;
   /* The feedback is the receiver's report: the loss it shows over a second goes to the loss
    * rule (its receiver reports then do not), and a receiver heard is not silent. */
   int64_t span = now_us - p->twcc_window.start_us;

@@ -134,7 +134,9 @@ tm_rtp_with_twcc(const uint8_t *buf, size_t len, const TmRtpPacket *pkt, uint8_t
   size_t rest = len - pkt->header_len;
   if (fixed + 8 + rest > cap)
     return 0;
-  memcpy(out, buf, fixed);
+  /* the payload first, then the header before it: OUT may be BUF */
+  memmove(out + fixed + 8, buf + pkt->header_len, rest);
+  memmove(out, buf, fixed);
   out[0] |= 0x10;                                             /* X */
   static const uint8_t block[4] = { 0xBE, 0xDE, 0x00, 0x01 }; /* one-byte form, one word */
   memcpy(out + fixed, block, sizeof block);
@@ -142,7 +144,6 @@ tm_rtp_with_twcc(const uint8_t *buf, size_t len, const TmRtpPacket *pkt, uint8_t
   out[fixed + 5] = (uint8_t) (seq >> 8);
   out[fixed + 6] = (uint8_t) seq;
   out[fixed + 7] = 0; /* padding */
-  memcpy(out + fixed + 8, buf + pkt->header_len, rest);
   return fixed + 8 + rest;
 }
 

@@ -62,8 +62,8 @@ bool tm_rtp_find_extension(const TmRtpPacket *p, uint8_t id, const uint8_t **dat
 /* Writes into OUT the packet BUF (LEN bytes, parsed in PKT) with its header extension block
  * replaced by one that holds only element ID (1-14, one-byte form) with the 16-bit transport-wide
  * sequence number SEQ (twcc.h): fixed header and CSRCs, then the new block, then the payload and
- * padding unchanged. What the sender's own extensions said is not passed on. Returns the
- * length, or 0 when CAP is too small or ID out of range. */
+ * padding unchanged. What the sender's own extensions said is not passed on. OUT may be BUF
+ * (rewritten in place). Returns the length, or 0 when CAP is too small or ID out of range. */
 size_t tm_rtp_with_twcc(const uint8_t *buf, size_t len, const TmRtpPacket *pkt, uint8_t id,
                         uint16_t seq, uint8_t *out, size_t cap);
 

@@ -89,6 +89,19 @@ add_received(JsonBuilder *b, TmHearing *h, const TmParticipant *to)
 }
 
 /* Loss recovery and congestion feedback on the participant's links (docs/poor-networks.md). */
+/* What P sent (its publish connection) and was sent (all its subscriptions) over the last
+ * second: the status and link-quality give both. */
+static void
+add_bitrates(JsonBuilder *b, const TmParticipant *p)
+{
+  uint64_t down = 0;
+  for (guint i = 0; i < p->subscriptions->len; i++)
+    down += tm_peer_stats(g_ptr_array_index(p->subscriptions, i))->bitrate_bps;
+  tm_wire_int(b, "bitrate_kbps",
+              p->publish != NULL ? (gint64) (tm_peer_stats(p->publish)->bitrate_bps / 1000) : 0);
+  tm_wire_int(b, "down_kbps", (gint64) (down / 1000));
+}
+
 static void
 add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
 {
@@ -153,12 +166,7 @@ add_counters(JsonBuilder *b, TmHearing *h, const TmParticipant *p)
     tx += tm_peer_stats(g_ptr_array_index(p->subscriptions, i))->rtp_out;
   tm_wire_int(b, "rx_packets", (gint64) rx);
   tm_wire_int(b, "tx_packets", (gint64) tx);
-  uint64_t down = 0;
-  for (guint i = 0; i < p->subscriptions->len; i++)
-    down += tm_peer_stats(g_ptr_array_index(p->subscriptions, i))->bitrate_bps;
-  tm_wire_int(b, "bitrate_kbps",
-              p->publish != NULL ? (gint64) (tm_peer_stats(p->publish)->bitrate_bps / 1000) : 0);
-  tm_wire_int(b, "down_kbps", (gint64) (down / 1000));
+  add_bitrates(b, p);
   add_recovery_counters(b, p);
   tm_wire_int(b, "ice_restarts", p->ice_restarts);
   tm_wire_int(b, "subscriptions", p->subscriptions->len);
@@ -232,16 +240,12 @@ subscriptions_rtt_ms(const TmParticipant *p)
 void
 tm_wire_link(JsonBuilder *b, const TmParticipant *p)
 {
-  uint64_t down = 0;
-  for (guint i = 0; i < p->subscriptions->len; i++)
-    down += tm_peer_stats(g_ptr_array_index(p->subscriptions, i))->bitrate_bps;
   const TmPeerStats *up = p->publish != NULL ? tm_peer_stats(p->publish) : NULL;
   json_builder_set_member_name(b, "rtt_ms");
   json_builder_add_double_value(b, subscriptions_rtt_ms(p));
   json_builder_set_member_name(b, "loss");
   json_builder_add_double_value(b, up != NULL ? up->fraction_lost : 0);
-  tm_wire_int(b, "bitrate_kbps", up != NULL ? (gint64) (up->bitrate_bps / 1000) : 0);
-  tm_wire_int(b, "down_kbps", (gint64) (down / 1000));
+  add_bitrates(b, p);
   tm_wire_int(b, "estimate_kbps", up != NULL ? (gint64) (up->estimate_bps / 1000) : 0);
 }
 

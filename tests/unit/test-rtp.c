@@ -463,6 +463,10 @@ test_with_twcc(void)
     g_assert_cmpuint(d[0] << 8 | d[1], ==, 0xbeef);
     g_assert_false(tm_rtp_find_extension(&q, 3, &d, &len)); /* the sender's are gone */
     g_assert_false(tm_rtp_find_extension(&q, 5, &d, &len));
+    uint8_t same[128]; /* in place, as the relay does it: the same bytes */
+    memcpy(same, in, n);
+    g_assert_cmpuint(tm_rtp_with_twcc(same, n, &parsed, 7, 0xbeef, same, sizeof same), ==, m);
+    g_assert_cmpmem(same, m, out, m);
     g_assert_cmpuint(tm_rtp_with_twcc(in, n, &parsed, 7, 1, out, m - 1), ==, 0); /* no room */
     g_assert_cmpuint(tm_rtp_with_twcc(in, n, &parsed, 15, 1, out, sizeof out), ==, 0);
   }
