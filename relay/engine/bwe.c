@@ -25,28 +25,41 @@ tm_bwe_init(TmBwe *b)
 }
 
 static void
-advance_buckets(TmBwe *b, int64_t now_us)
+advance_buckets(TmRate *r, int64_t now_us)
 {
   int64_t slot = now_us / BUCKET_US;
-  if (slot <= b->bucket_slot)
+  if (slot <= r->bucket_slot)
     return; /* time never goes back; a late caller adds to the newest bucket */
-  int64_t steps = MIN(slot - b->bucket_slot, (int64_t) TM_BWE_RATE_BUCKETS);
+  int64_t steps = MIN(slot - r->bucket_slot, (int64_t) TM_BWE_RATE_BUCKETS);
   for (int64_t i = 1; i <= steps; i++)
-    b->bucket_bytes[(uint64_t) (b->bucket_slot + i) % TM_BWE_RATE_BUCKETS] = 0;
-  b->bucket_slot = slot;
+    r->bucket_bytes[(uint64_t) (r->bucket_slot + i) % TM_BWE_RATE_BUCKETS] = 0;
+  r->bucket_slot = slot;
+}
+
+void
+tm_rate_add(TmRate *r, size_t bytes, int64_t now_us)
+{
+  advance_buckets(r, now_us);
+  r->bucket_bytes[(uint64_t) r->bucket_slot % TM_BWE_RATE_BUCKETS] += bytes;
+}
+
+uint64_t
+tm_rate_bps(TmRate *r, int64_t now_us)
+{
+  advance_buckets(r, now_us);
+  uint64_t bytes = 0;
+  for (unsigned i = 0; i < TM_BWE_RATE_BUCKETS; i++)
+    bytes += r->bucket_bytes[i];
+  /* the full buckets and the part of the newest one that has passed */
+  uint64_t window_us = (TM_BWE_RATE_BUCKETS - 1) * (uint64_t) BUCKET_US +
+    (uint64_t) MAX(now_us - r->bucket_slot * BUCKET_US, 0) + 1;
+  return bytes * 8 * 1000000 / window_us;
 }
 
 uint64_t
 tm_bwe_measured_bps(TmBwe *b, int64_t now_us)
 {
-  advance_buckets(b, now_us);
-  uint64_t bytes = 0;
-  for (unsigned i = 0; i < TM_BWE_RATE_BUCKETS; i++)
-    bytes += b->bucket_bytes[i];
-  /* the full buckets and the part of the newest one that has passed */
-  uint64_t window_us = (TM_BWE_RATE_BUCKETS - 1) * (uint64_t) BUCKET_US +
-    (uint64_t) MAX(now_us - b->bucket_slot * BUCKET_US, 0) + 1;
-  return bytes * 8 * 1000000 / window_us;
+  return tm_rate_bps(&b->measured, now_us);
 }
 
 static double
@@ -182,8 +195,7 @@ frame_done(TmBwe *b, int64_t now_us)
 void
 tm_bwe_on_packet(TmBwe *b, size_t bytes, uint32_t ts, uint32_t clock_rate, int64_t now_us)
 {
-  advance_buckets(b, now_us);
-  b->bucket_bytes[(uint64_t) b->bucket_slot % TM_BWE_RATE_BUCKETS] += bytes;
+  tm_rate_add(&b->measured, bytes, now_us);
   if (clock_rate == 0)
     return;
   if (b->in_frame) {

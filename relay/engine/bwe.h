@@ -41,10 +41,17 @@
  * 500 ms is overuse as a growing one is: the link is full. */
 #define TM_BWE_OVERUSE_QUEUE_MS 40.0
 
+/* A rate over the last second, in buckets of 100 ms. Zeroed is empty. */
 typedef struct {
-  /* measured rate */
   uint64_t bucket_bytes[TM_BWE_RATE_BUCKETS];
   int64_t bucket_slot; /* now_us / 100 ms of the newest bucket */
+} TmRate;
+
+void tm_rate_add(TmRate *r, size_t bytes, int64_t now_us);
+uint64_t tm_rate_bps(TmRate *r, int64_t now_us);
+
+typedef struct {
+  TmRate measured;
   /* loss controller */
   double rate_bps; /* 0 until the first report */
   int64_t last_loss_us;

@@ -221,10 +221,14 @@ link_media(void *ud, TmPeer *peer, TmTrack track, const TmRtpPacket *pkt, const 
 }
 
 static void
-link_keyframe_request(void *ud, TmPeer *peer, int64_t now_us)
+link_keyframe_request(void *ud, TmPeer *peer, bool missed, int64_t now_us)
 {
   PeerLink *link = ud;
-  if (link->feed != NULL && link->feed->publish != NULL)
+  if (link->feed == NULL || link->feed->publish == NULL)
+    return;
+  if (missed)
+    tm_peer_request_missed_keyframe(link->feed->publish, now_us);
+  else
     tm_peer_request_keyframe(link->feed->publish, now_us);
 }
 

@@ -14,6 +14,7 @@ static const char *const drop_names[TM_DROP_COUNT] = {
   [TM_DROP_WAITING_KEYFRAME] = "waiting-keyframe",
   [TM_DROP_POLICY] = "policy",
   [TM_DROP_NOT_SHOWN] = "not-shown",
+  [TM_DROP_CONGESTED] = "congested",
 };
 
 static const char *const https_names[TM_HTTPS_COUNT] = {
@@ -59,6 +60,7 @@ tm_counters_add_peer(TmCounters *c, const TmPeerStats *s)
   c->dropped[TM_DROP_WAITING_KEYFRAME] += s->drop_waiting_keyframe;
   c->dropped[TM_DROP_POLICY] += s->drop_policy;
   c->dropped[TM_DROP_NOT_SHOWN] += s->drop_not_shown;
+  c->dropped[TM_DROP_CONGESTED] += s->drop_congested;
   c->nacks_received += s->nacks_in;
   c->nacks_sent += s->nacks_out;
   c->retransmissions += s->retransmits;

@@ -25,6 +25,7 @@ typedef enum {
   TM_DROP_WAITING_KEYFRAME, /* video held back until a key frame */
   TM_DROP_POLICY,           /* the receiver may not have that track now */
   TM_DROP_NOT_SHOWN,        /* video the receiver does not show (display message) */
+  TM_DROP_CONGESTED,        /* video held back while the receiver's link is full */
   TM_DROP_COUNT
 } TmDropReason;
 

@@ -40,8 +40,9 @@ typedef struct {
   /* Publish peers: one decrypted RTP packet (BUF/LEN, parsed in PKT) of TRACK. */
   void (*media)(void *user_data, TmPeer *peer, TmTrack track, const TmRtpPacket *pkt,
                 const uint8_t *buf, size_t len, int64_t now_us);
-  /* Subscribe peers: the receiver asked for a key frame (PLI or FIR). */
-  void (*keyframe_request)(void *user_data, TmPeer *peer, int64_t now_us);
+  /* Subscribe peers: the receiver asked for a key frame (PLI or FIR); MISSED: it cannot have the
+   * last one (its video was held back: tm_peer_request_missed_keyframe). */
+  void (*keyframe_request)(void *user_data, TmPeer *peer, bool missed, int64_t now_us);
 } TmPeerListener;
 
 typedef struct {
@@ -62,8 +63,10 @@ typedef struct {
   uint64_t keyframe_requests_held; /* publish: asked for within the hold-off, not sent on */
   uint64_t drop_srtp, drop_malformed, drop_unknown_pt, drop_not_ready, drop_rate_limited;
   uint64_t drop_waiting_keyframe;
-  uint64_t drop_policy;    /* not forwarded: the receiver may not have that track now */
-  uint64_t drop_not_shown; /* not forwarded: video the receiver does not show */
+  uint64_t drop_policy;      /* not forwarded: the receiver may not have that track now */
+  uint64_t drop_not_shown;   /* not forwarded: video the receiver does not show */
+  uint64_t drop_congested;   /* not forwarded: video held back while the receiver's link is full */
+  uint64_t congestion_holds; /* subscribe: times its video was held back so */
   uint64_t rtp_out_track[TM_TRACK_COUNT];
   uint64_t packets_lost;     /* publish: gaps seen upstream */
   double rtt_ms;             /* subscribe: from the receiver's reports; publish: smoothed
@@ -152,6 +155,9 @@ uint64_t tm_peer_receiver_estimate(const TmPeer *peer, int64_t now_us);
 
 /* Publish peers: ask the sender for a video key frame; rate-limited (at most ~3 a second). */
 void tm_peer_request_keyframe(TmPeer *peer, int64_t now_us);
+/* The same for a receiver that cannot have the last key frame: not held back while that one
+ * could still be crossing the slowest link (still at most ~3 a second). */
+void tm_peer_request_missed_keyframe(TmPeer *peer, int64_t now_us);
 /* Sends DTLS close_notify. */
 void tm_peer_close(TmPeer *peer);
 

@@ -108,7 +108,7 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
   static const TmPeerStats none;
   const TmPeerStats *up = p->publish != NULL ? tm_peer_stats(p->publish) : &none;
   uint64_t retransmits = 0, rtx_out = 0, rtx_repeats = 0, rtx_over_budget = 0, nacks_in = 0,
-           reports_in = 0, downlink = 0, twcc_feedback_in = 0, overuse = 0;
+           reports_in = 0, downlink = 0, twcc_feedback_in = 0, overuse = 0, congestion_holds = 0;
   for (guint i = 0; i < p->subscriptions->len; i++) {
     const TmPeerStats *st = tm_peer_stats(g_ptr_array_index(p->subscriptions, i));
     retransmits += st->retransmits;
@@ -119,6 +119,7 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
     reports_in += st->reports_in;
     twcc_feedback_in += st->twcc_feedback_in;
     overuse += st->overuse_events;
+    congestion_holds += st->congestion_holds;
     if (st->estimate_bps > 0 && (downlink == 0 || st->estimate_bps < downlink))
       downlink = st->estimate_bps;
   }
@@ -151,6 +152,7 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
   tm_wire_int(b, "downlink_kbps", (gint64) (downlink / 1000));
   tm_wire_int(b, "twcc_feedback_in", (gint64) twcc_feedback_in);
   tm_wire_int(b, "downlink_overuse", (gint64) overuse);
+  tm_wire_int(b, "congestion_holds", (gint64) congestion_holds);
 }
 
 static void

@@ -81,6 +81,21 @@ def summary(rows, seconds):
             f"{d(a0, a1, 'gaps')} sound gaps")
 
 
+def back_after(counts, at):
+    """Seconds from row AT (the step, or the link's return after the outage) until the picture
+    flows again: the first row from which five seconds in a row each show at least 10 new
+    frames. COUNTS are the cumulative frames of each row (a row a second); None if never."""
+    per_s = [b - a for a, b in zip(counts, counts[1:])]
+    for i in range(at, len(per_s) - 4):
+        if all(n >= 10 for n in per_s[i:i + 5]):
+            return i - at
+    return None
+
+
+def back_text(seconds):
+    return "never" if seconds is None else f"{seconds} s"
+
+
 NODE = shutil.which("node")  # and playwright-core in tests/browser (npm ci), as the browser tests
 CHROMIUM = next((p for p in (os.environ.get("CHROMIUM"), "/usr/lib/chromium/chromium",
                              "/usr/bin/chromium") if p and os.path.exists(p)), None)
@@ -180,6 +195,7 @@ def run(name, settings, event, duration, seed, pattern, browser=False, trace=Non
                                          else len(witness.lines()))
             t0 = time.time()
             done_event = False
+            event_rows = None
             judge_token = relay.token("judge", "Trace") if trace else None
             traced = 0.0
             while time.time() < t0 + duration:
@@ -196,6 +212,8 @@ def run(name, settings, event, duration, seed, pattern, browser=False, trace=Non
                         link.outage(True)
                         time.sleep(event[1])
                         link.outage(False)
+                    event_rows = len(judge.lines()), (len(witness.judge_rows()) if browser
+                                                      else len(witness.lines()))
             seconds = time.time() - t0
             j = series(judge, "Witness")[start[0]:]
             if browser:
@@ -203,7 +221,27 @@ def run(name, settings, event, duration, seed, pattern, browser=False, trace=Non
             else:
                 at_witness = summary(series(witness, "Judge")[start[1]:], seconds)
             alive = witness.proc.poll() is None
-            return (f"| {name} | {summary(j, seconds)} | {at_witness} | "
+            if trace:  # frames shown each second, both ways, for reading the run afterwards
+                per_s = lambda c: [b - a for a, b in zip(c, c[1:])]
+                with open(trace, "a") as f:
+                    f.write(json.dumps({
+                        "event_rows": event_rows, "start_rows": start,
+                        "witness_at_judge": per_s([v.get("shown", 0)
+                                                   for v, _ in series(judge, "Witness")]),
+                        "judge_at_witness": per_s(
+                            [r.get("framesDecoded", 0) for r in witness.judge_rows()] if browser
+                            else [v.get("shown", 0) for v, _ in series(witness, "Judge")])}) + "\n")
+            if event_rows:
+                j_back = back_after([v.get("shown", 0) for v, _ in series(judge, "Witness")],
+                                    event_rows[0])
+                w_counts = ([r.get("framesDecoded", 0) for r in witness.judge_rows()] if browser
+                            else [v.get("shown", 0) for v, _ in series(witness, "Judge")])
+                w_back = back_after(w_counts, event_rows[1])
+                at_witness += f", back {back_text(w_back)} after"
+                j_summary = summary(j, seconds) + f", back {back_text(j_back)} after"
+            else:
+                j_summary = summary(j, seconds)
+            return (f"| {name} | {j_summary} | {at_witness} | "
                     f"{'yes' if alive else 'no (client exited)'} |")
         finally:
             for c in (judge, witness):

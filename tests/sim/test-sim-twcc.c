@@ -222,7 +222,8 @@ test_receiver_queue(void)
   g_assert_cmpuint(after, <=, 300000);
   g_assert_cmpuint(last_remb(s.pub), <=, 300000);
   g_assert_cmpuint(d.gaps, ==, 0);
-  g_assert_cmpuint(d.seen, >=, 12 * 30 * 4);
+  /* all of the video went, or was held back once the link was full (test_congestion_hold) */
+  g_assert_cmpuint(d.seen + tm_peer_stats(sub)->drop_congested, >=, 12 * 30 * 4);
   g_array_unref(d.queued);
   tm_sim_free(sim);
 }
@@ -330,6 +331,108 @@ test_feedback_is_a_report(void)
   tm_sim_free(sim);
 }
 
+/* One frame of the judge's: PACKETS packets of BYTES (a key frame when KEY) and a packet of
+ * sound, through the witness's downlink of LINK bit/s; 33 ms pass, feedback every 100 ms, a
+ * receiver report every second. */
+static void
+feed_frame(TmSim *sim, TmSimScene *s, Downlink *d, uint16_t *seq, int packets, size_t bytes,
+           bool key, double link)
+{
+  static uint8_t payload[1000];
+  memcpy(payload, key ? tm_sim_vp8_key : tm_sim_vp8_delta,
+         key ? sizeof tm_sim_vp8_key : sizeof tm_sim_vp8_delta);
+  uint32_t ts = (uint32_t) (sim->now / 1000 * 90);
+  for (int k = 0; k < packets; k++, (*seq)++)
+    tm_sim_send_rtp(s->pub, 96, *seq, ts, 0xB, payload, MIN(bytes, sizeof payload));
+  tm_sim_send_rtp(s->pub, 111, *seq, (uint32_t) (sim->now / 1000 * 48), 0xA, tm_sim_opus,
+                  sizeof tm_sim_opus);
+  downlink_take(sim, s, d, link);
+  int64_t before = sim->now;
+  tm_sim_advance(sim, 1000000 / 30);
+  if (sim->now / 100000 != before / 100000)
+    downlink_feedback(s, d, sim->now);
+  if (sim->now / 1000000 != before / 1000000) {
+    TmRtcpPacket rr = { .kind = TM_RTCP_KIND_RR, .sender_ssrc = 7, .n_blocks = 1 };
+    rr.blocks[0] = (TmRtcpReportBlock){ .ssrc = s->video_ssrc, .highest_seq = *seq };
+    tm_sim_send_rtcp(s->sub, &rr);
+  }
+  tm_sim_run(sim);
+}
+
+/* What the witness received from entry FROM on: video and audio packets, and whether the first
+ * video packet was a key frame's. */
+static void
+count_received(const TmSimScene *s, guint from, guint *video, guint *audio, bool *first_key)
+{
+  *video = *audio = 0;
+  for (guint i = from; i < s->sub->rtp_in->len; i++) {
+    TmRtpPacket p = tm_sim_browser_nth_rtp(s->sub, i);
+    if (p.ssrc == s->audio_ssrc) {
+      (*audio)++;
+    } else if (p.ssrc == s->video_ssrc) {
+      if (*video == 0 && first_key != NULL)
+        *first_key = tm_vp8_is_keyframe(p.payload, p.payload_len);
+      (*video)++;
+    }
+  }
+}
+
+/* The witness's link steps from 2 Mbit/s to 300 kbit/s while the judge sends 960 kbit/s. Once
+ * its feedback shows the link full, the judge's video is held back from the witness (its sound
+ * still goes, nothing is resent, and its requests for a key frame do not reach the judge): the
+ * link drains instead of losing the judge's key frames and retransmissions as well. The judge
+ * comes down to 120 kbit/s (its encoder following the REMB); then the video flows again from the
+ * key frame the relay asked the judge for, at most 2 s after it was held. */
+static void
+test_congestion_hold(void)
+{
+  TmSim *sim = tm_sim_new(false, 0);
+  TmSimScene s;
+  Downlink d;
+  TmPeer *sub = downlink_scene(sim, &s, &d);
+  uint16_t seq = 100;
+  for (int f = 0; f < 300; f++)
+    feed_frame(sim, &s, &d, &seq, 4, 1000, f % 60 == 0, 2000000);
+  g_assert_cmpuint(tm_peer_stats(sub)->congestion_holds, ==, 0);
+  int64_t step = sim->now;
+  for (int f = 0; f < 90 && tm_peer_stats(sub)->congestion_holds == 0; f++)
+    feed_frame(sim, &s, &d, &seq, 4, 1000, false, 300000);
+  g_assert_cmpuint(tm_peer_stats(sub)->congestion_holds, ==, 1);
+  int64_t held = sim->now;
+  g_test_message("held %.1f s after the step", (double) (held - step) / 1e6);
+  g_assert_cmpint(held - step, <=, 2000000);
+  /* held: a second of the judge still at 960 kbit/s; the witness asks for a key frame */
+  guint mark = s.sub->rtp_in->len;
+  uint64_t asked = tm_peer_stats(s.judge->publish)->keyframe_requests_out;
+  tm_sim_send_pli(s.sub, s.video_ssrc);
+  for (int f = 0; f < 15; f++)
+    feed_frame(sim, &s, &d, &seq, 4, 1000, false, 300000);
+  guint video, audio;
+  count_received(&s, mark, &video, &audio, NULL);
+  g_assert_cmpuint(video, ==, 0);
+  g_assert_cmpuint(audio, >=, 14);
+  g_assert_cmpuint(tm_peer_stats(sub)->drop_congested, >=, 15 * 4);
+  g_assert_cmpuint(tm_peer_stats(s.judge->publish)->keyframe_requests_out, ==, asked);
+  /* the judge comes down, and makes a key frame when asked */
+  bool first_key = false;
+  int64_t resumed = 0;
+  for (int f = 0; f < 90 && resumed == 0; f++) {
+    uint64_t now_asked = tm_peer_stats(s.judge->publish)->keyframe_requests_out;
+    feed_frame(sim, &s, &d, &seq, 1, 500, now_asked > asked, 300000);
+    asked = now_asked;
+    count_received(&s, mark, &video, &audio, &first_key);
+    if (video > 0)
+      resumed = sim->now;
+  }
+  g_test_message("video again %.1f s after it was held", (double) (resumed - held) / 1e6);
+  g_assert_cmpint(resumed, >, 0);
+  g_assert_cmpint(resumed - held, <=, 2000000 + 100000);
+  g_assert_true(first_key);
+  g_assert_cmpuint(tm_peer_stats(sub)->congestion_holds, ==, 1);
+  g_array_unref(d.queued);
+  tm_sim_free(sim);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -339,5 +442,6 @@ main(int argc, char **argv)
   g_test_add_func("/sim/twcc/not-offered", test_not_offered);
   g_test_add_func("/sim/twcc/receiver-queue", test_receiver_queue);
   g_test_add_func("/sim/twcc/feedback-is-a-report", test_feedback_is_a_report);
+  g_test_add_func("/sim/twcc/congestion-hold", test_congestion_hold);
   return g_test_run();
 }

@@ -60,7 +60,7 @@ on_media(void *ud, TmPeer *peer, TmTrack track, const TmRtpPacket *pkt, const ui
 }
 
 static void
-on_keyframe_request(void *ud, TmPeer *peer, int64_t now_us)
+on_keyframe_request(void *ud, TmPeer *peer, bool missed, int64_t now_us)
 {
   ((Fixture *) ud)->keyframe_requests++;
 }
