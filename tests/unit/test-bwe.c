@@ -372,10 +372,28 @@ test_send_side_reordered(void)
   g_assert_cmpfloat(fabs(b.slope), <, 0.05);
 }
 
+/* TmRate: the last second's rate, in 100 ms buckets; a second without bytes empties it. */
+static void
+test_rate(void)
+{
+  TmRate r = { 0 };
+  int64_t t = 10 * 1000000;
+  g_assert_cmpuint(tm_rate_bps(&r, t), ==, 0);
+  for (int i = 0; i < 200; i++, t += 10000) /* 1000 bytes every 10 ms: 800 kbit/s */
+    tm_rate_add(&r, 1000, t);
+  uint64_t bps = tm_rate_bps(&r, t);
+  g_assert_cmpuint(bps, >=, 760000);
+  g_assert_cmpuint(bps, <=, 840000);
+  tm_rate_add(&r, 1000, t - 500000); /* a late caller counts in the newest bucket */
+  g_assert_cmpuint(tm_rate_bps(&r, t), >, bps);
+  g_assert_cmpuint(tm_rate_bps(&r, t + 1100000), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/bwe/rate", test_rate);
   g_test_add_func("/bwe/repaired-loss-without-queue", test_repaired_loss_without_queue);
   g_test_add_func("/bwe/repaired-loss-with-queue", test_repaired_loss_with_queue);
   g_test_add_func("/bwe/loss-rule", test_loss_rule);
