@@ -19,7 +19,9 @@ statistics (frames decoded, Chromium's own freeze count and duration, concealed 
     sudo python3 tests/bench/poor_network.py [--duration 60] [--only NAME...]
         [--pattern zone-plate|solid-color|snow|ball] [--witness client|chromium] [--trace FILE]
 
-Run from a build tree (it reads TESTIMONY_* from the environment, or finds build/). Figures go
+Run from a build tree (it reads TESTIMONY_* from the environment, or finds build/). With
+--witness chromium the relay must find the court's pages (web/) from where its binary is: a
+relay copied elsewhere serves none, and the page never joins (the page's log is printed). Figures go
 to docs/performance.md, "The witness on a poor link". Not a test: nothing is asserted."""
 import argparse
 import json
@@ -125,8 +127,10 @@ class BrowserWitness:
                    CHROMIUM_WRAPPER=wrapper, Y4M=y4m, TMP=self.tmp, DURATION=str(duration + 40),
                    JUDGE="Judge")
         self.rows = []
+        self.log_path = os.path.join(self.tmp, "witness.log")
+        self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([NODE, os.path.join(HERE, "browser_witness.mjs")], env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -145,6 +149,10 @@ class BrowserWitness:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+        self.log.close()
+        if not self.judge_rows():  # why the page never got the judge's picture
+            with open(self.log_path) as f:
+                sys.stderr.write("the witness's page:\n" + "".join(f.readlines()[-20:]))
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
