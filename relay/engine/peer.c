@@ -445,6 +445,20 @@ count_sent(TmPeer *p, bool numbered, uint16_t tseq, size_t bytes, int64_t now_us
     tm_bwe_on_packet(&p->bwe, bytes, 0, 0, now_us);
 }
 
+/* After a change to what holds TRACK back: when it flows again (it did not before), it continues
+ * with the next sequence number and the time passed, and video waits for a key frame. */
+static bool
+restart_if_flowing(TmPeer *p, TmTrack track, bool was_flowing)
+{
+  OutStream *o = &p->out[track];
+  if (was_flowing || !tm_peer_track_enabled(p, track))
+    return false;
+  o->resync = o->started;
+  if (track == TM_TRACK_VIDEO)
+    o->need_keyframe = true;
+  return true;
+}
+
 /* Holds the video back while the receiver's link is full and the feed far above what it can
  * take; lets it go again (from the next key frame, asked for now) once the feed has come down,
  * or after CONGESTION_PAUSE_MAX_US. Only with the receiver's transport-cc feedback: a queue it
@@ -471,9 +485,8 @@ congestion_update(TmPeer *p, int64_t now_us)
     return;
   o->congested = false;
   o->congestion_rest_us = now_us + CONGESTION_REST_US;
-  o->resync = o->started;
-  o->need_keyframe = true;
-  p->listener.keyframe_request(p->user_data, p, true, now_us);
+  if (restart_if_flowing(p, TM_TRACK_VIDEO, false))
+    p->listener.keyframe_request(p->user_data, p, true, now_us);
 }
 
 bool
@@ -554,20 +567,6 @@ tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8
   p->stats.rtp_out_track[track]++;
   count_sent(p, numbered, tseq, n, now_us);
   p->listener.transmit(p->user_data, p, out, n);
-  return true;
-}
-
-/* After a change to what holds TRACK back: when it flows again (it did not before), it continues
- * with the next sequence number and the time passed, and video waits for a key frame. */
-static bool
-restart_if_flowing(TmPeer *p, TmTrack track, bool was_flowing)
-{
-  OutStream *o = &p->out[track];
-  if (was_flowing || !tm_peer_track_enabled(p, track))
-    return false;
-  o->resync = o->started;
-  if (track == TM_TRACK_VIDEO)
-    o->need_keyframe = true;
   return true;
 }
 

@@ -88,7 +88,6 @@ add_received(JsonBuilder *b, TmHearing *h, const TmParticipant *to)
   json_builder_end_object(b);
 }
 
-/* Loss recovery and congestion feedback on the participant's links (docs/poor-networks.md). */
 /* What P sent (its publish connection) and was sent (all its subscriptions) over the last
  * second: the status and link-quality give both. */
 static void
@@ -102,6 +101,7 @@ add_bitrates(JsonBuilder *b, const TmParticipant *p)
   tm_wire_int(b, "down_kbps", (gint64) (down / 1000));
 }
 
+/* Loss recovery and congestion feedback on the participant's links (docs/poor-networks.md). */
 static void
 add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
 {

@@ -83,11 +83,16 @@ def summary(rows, seconds):
             f"{d(a0, a1, 'gaps')} sound gaps")
 
 
-def back_after(counts, at):
+def per_second(counts):
+    """The frames of each second from COUNTS, the cumulative frames of each row (a row a
+    second)."""
+    return [b - a for a, b in zip(counts, counts[1:])]
+
+
+def back_after(per_s, at):
     """Seconds from row AT (the step, or the link's return after the outage) until the picture
-    flows again: the first row from which five seconds in a row each show at least 10 new
-    frames. COUNTS are the cumulative frames of each row (a row a second); None if never."""
-    per_s = [b - a for a, b in zip(counts, counts[1:])]
+    flows again: the first second from which five in a row each show at least 10 new frames
+    (PER_S: per_second); None if never."""
     for i in range(at, len(per_s) - 4):
         if all(n >= 10 for n in per_s[i:i + 5]):
             return i - at
@@ -229,22 +234,19 @@ def run(name, settings, event, duration, seed, pattern, browser=False, trace=Non
             else:
                 at_witness = summary(series(witness, "Judge")[start[1]:], seconds)
             alive = witness.proc.poll() is None
-            if trace:  # frames shown each second, both ways, for reading the run afterwards
-                per_s = lambda c: [b - a for a, b in zip(c, c[1:])]
+            # frames shown each second, both ways, from each side's first row
+            j_per_s = per_second([v.get("shown", 0) for v, _ in series(judge, "Witness")])
+            w_per_s = per_second([r.get("framesDecoded", 0) for r in witness.judge_rows()]
+                                 if browser else
+                                 [v.get("shown", 0) for v, _ in series(witness, "Judge")])
+            if trace:  # for reading the run afterwards
                 with open(trace, "a") as f:
-                    f.write(json.dumps({
-                        "event_rows": event_rows, "start_rows": start,
-                        "witness_at_judge": per_s([v.get("shown", 0)
-                                                   for v, _ in series(judge, "Witness")]),
-                        "judge_at_witness": per_s(
-                            [r.get("framesDecoded", 0) for r in witness.judge_rows()] if browser
-                            else [v.get("shown", 0) for v, _ in series(witness, "Judge")])}) + "\n")
+                    f.write(json.dumps({"event_rows": event_rows, "start_rows": start,
+                                        "witness_at_judge": j_per_s,
+                                        "judge_at_witness": w_per_s}) + "\n")
             if event_rows:
-                j_back = back_after([v.get("shown", 0) for v, _ in series(judge, "Witness")],
-                                    event_rows[0])
-                w_counts = ([r.get("framesDecoded", 0) for r in witness.judge_rows()] if browser
-                            else [v.get("shown", 0) for v, _ in series(witness, "Judge")])
-                w_back = back_after(w_counts, event_rows[1])
+                j_back = back_after(j_per_s, event_rows[0])
+                w_back = back_after(w_per_s, event_rows[1])
                 at_witness += f", back {back_text(w_back)} after"
                 j_summary = summary(j, seconds) + f", back {back_text(j_back)} after"
             else:

@@ -147,6 +147,25 @@ downlink_feedback(TmSimScene *s, Downlink *d, int64_t now)
   tm_sim_browser_transmit(s->sub, buf, n);
 }
 
+/* A frame's packets are sent: they go into the witness's downlink of LINK bit/s, 33 ms pass,
+ * feedback goes back every 100 ms and, when REPORTS, a receiver report every second (up to
+ * SEQ). */
+static void
+downlink_frame_sent(TmSim *sim, TmSimScene *s, Downlink *d, uint16_t seq, double link, bool reports)
+{
+  downlink_take(sim, s, d, link);
+  int64_t before = sim->now;
+  tm_sim_advance(sim, 1000000 / 30);
+  if (sim->now / 100000 != before / 100000)
+    downlink_feedback(s, d, sim->now);
+  if (reports && sim->now / 1000000 != before / 1000000) {
+    TmRtcpPacket rr = { .kind = TM_RTCP_KIND_RR, .sender_ssrc = 7, .n_blocks = 1 };
+    rr.blocks[0] = (TmRtcpReportBlock){ .ssrc = s->video_ssrc, .highest_seq = seq };
+    tm_sim_send_rtcp(s->sub, &rr);
+  }
+  tm_sim_run(sim);
+}
+
 /* SECONDS of the judge's video at about 960 kbit/s (30 frames of four 1000-byte packets a
  * second) through the witness's downlink of LINK bit/s; receiver reports when REPORTS. */
 static uint16_t
@@ -158,17 +177,7 @@ run_downlink_full(TmSim *sim, TmSimScene *s, Downlink *d, uint16_t seq, double s
   for (int f = 0; f < (int) (seconds * 30); f++) {
     for (int k = 0; k < 4; k++, seq++)
       tm_sim_send_rtp(s->pub, 96, seq, (uint32_t) seq / 4 * 3000, 0xB, payload, sizeof payload);
-    downlink_take(sim, s, d, link);
-    int64_t before = sim->now;
-    tm_sim_advance(sim, 1000000 / 30);
-    if (sim->now / 100000 != before / 100000)
-      downlink_feedback(s, d, sim->now);
-    if (reports && sim->now / 1000000 != before / 1000000) {
-      TmRtcpPacket rr = { .kind = TM_RTCP_KIND_RR, .sender_ssrc = 7, .n_blocks = 1 };
-      rr.blocks[0] = (TmRtcpReportBlock){ .ssrc = s->video_ssrc, .highest_seq = seq };
-      tm_sim_send_rtcp(s->sub, &rr);
-    }
-    tm_sim_run(sim);
+    downlink_frame_sent(sim, s, d, seq, link, reports);
   }
   return seq;
 }
@@ -346,17 +355,7 @@ feed_frame(TmSim *sim, TmSimScene *s, Downlink *d, uint16_t *seq, int packets, s
     tm_sim_send_rtp(s->pub, 96, *seq, ts, 0xB, payload, MIN(bytes, sizeof payload));
   tm_sim_send_rtp(s->pub, 111, *seq, (uint32_t) (sim->now / 1000 * 48), 0xA, tm_sim_opus,
                   sizeof tm_sim_opus);
-  downlink_take(sim, s, d, link);
-  int64_t before = sim->now;
-  tm_sim_advance(sim, 1000000 / 30);
-  if (sim->now / 100000 != before / 100000)
-    downlink_feedback(s, d, sim->now);
-  if (sim->now / 1000000 != before / 1000000) {
-    TmRtcpPacket rr = { .kind = TM_RTCP_KIND_RR, .sender_ssrc = 7, .n_blocks = 1 };
-    rr.blocks[0] = (TmRtcpReportBlock){ .ssrc = s->video_ssrc, .highest_seq = *seq };
-    tm_sim_send_rtcp(s->sub, &rr);
-  }
-  tm_sim_run(sim);
+  downlink_frame_sent(sim, s, d, *seq, link, true);
 }
 
 /* What the witness received from entry FROM on: video and audio packets, and whether the first
