@@ -116,13 +116,14 @@ deadline_passed(Conn *c, gboolean stalled)
   g_cancellable_cancel(c->cancel);
 }
 
-/* Whether C's client has stalled: a thread has read what it sent (nothing waits unread), and the
- * relay sent its first flight TM_LISTENER_STALLED_S ago or more without the handshake ending. A
- * client that answers in its own time finishes within a round trip or two; one that trickles a
- * byte now and then to look alive (after its ClientHello the relay reads in a thread, which the
- * trickle would hold) is stalled just the same. A relay slow to compute its flight is never taken
- * for a stalled client: the time counts from what it sent. *WAITING: the handshake still waits
- * for a thread (its ClientHello is unread). */
+/* Whether C's client has stalled: a thread has read what it sent (nothing waits unread), the
+ * relay sent its first flight TM_LISTENER_STALLED_S ago or more and the client acknowledged all
+ * of it, and the handshake has not ended. A client that answers in its own time finishes within
+ * a round trip or two; one that trickles a byte now and then to look alive (after its
+ * ClientHello the relay reads in a thread, which the trickle would hold) is stalled just the
+ * same. A relay slow to compute its flight, or a lossy link still retransmitting it, is never
+ * taken for a stalled client: the time counts from what it sent, once delivered. *WAITING: the
+ * handshake still waits for a thread (its ClientHello is unread). */
 static gboolean
 client_stalled(const Conn *c, gboolean *waiting)
 {
@@ -137,7 +138,10 @@ client_stalled(const Conn *c, gboolean *waiting)
   gboolean flight_sent =
     len >= offsetof(struct tcp_info, tcpi_data_segs_out) + sizeof info.tcpi_data_segs_out &&
     info.tcpi_data_segs_out > 0;
-  return unread == 0 && flight_sent && info.tcpi_last_data_sent >= TM_LISTENER_STALLED_S * 1000;
+  /* Segments of the flight not yet acknowledged: the link is slow or lossy (TCP is still
+   * retransmitting them), not the client; the handshake's deadline bounds that. */
+  return unread == 0 && flight_sent && info.tcpi_unacked == 0 &&
+    info.tcpi_last_data_sent >= TM_LISTENER_STALLED_S * 1000;
 }
 
 /* Every TM_LISTENER_STALL_CHECK_MS while handshakes run: while some wait for the relay's first

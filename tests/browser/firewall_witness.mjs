@@ -34,7 +34,9 @@ const lossy = Boolean(process.env.WAIT_FOR_REPAIR);
 const joinMs = lossy ? 60_000 : 20_000;
 const timer = setTimeout(() => process.exit(1), lossy ? 170_000 : 120_000);  // bounded
 try {
+  const started = Date.now();
   await page.goto(`${process.env.RELAY_URL}/join#token=${process.env.TOKEN}`, { timeout: joinMs });
+  log(`the page loaded in ${Date.now() - started} ms`);
   await until(() => page.getByRole('button', { name: 'Join the hearing' }).isEnabled(), joinMs);
   await page.getByRole('button', { name: 'Join the hearing' }).click();
   await page.locator('#view-hearing').waitFor({ state: 'visible', timeout: joinMs });
