@@ -5,6 +5,7 @@ void
 tm_playout_init(TmPlayout *p, gint64 now_us)
 {
   *p = (TmPlayout){ .latency_ms = TM_PLAYOUT_MIN_MS,
+                    .start_us = now_us,
                     .last_late_us = now_us,
                     .last_change_us = now_us };
 }
@@ -23,8 +24,9 @@ tm_playout_update(TmPlayout *p, const TmPlayoutStats *stats, gint64 now_us)
   if (repairing)
     p->last_rtx_us = now_us;
   guint rtx_rtt = stats->rtx_rtt_ms > 0 ? stats->rtx_rtt_ms : stats->own_rtt_ms;
-  if (p->last_rtx_us > 0 && now_us - p->last_rtx_us < TM_PLAYOUT_QUIET_US &&
-      (rtx_rtt > 0 || stats->upstream_rtt_ms > 0)) {
+  gboolean repairs = (p->last_rtx_us > 0 && now_us - p->last_rtx_us < TM_PLAYOUT_QUIET_US) ||
+    now_us - p->start_us < TM_PLAYOUT_START_US;
+  if (repairs && (rtx_rtt > 0 || stats->upstream_rtt_ms > 0)) {
     guint upstream = stats->upstream_rtt_ms > 0
       ? stats->upstream_rtt_ms + (TM_PLAYOUT_RTX_TRIES - 1) * stats->upstream_retry_ms
       : 0;

@@ -34,11 +34,16 @@
 #define TM_PLAYOUT_LOWER_EVERY_US (10 * G_USEC_PER_SEC)
 #define TM_PLAYOUT_RTX_TRIES 3
 #define TM_PLAYOUT_RTX_MARGIN_MS 50
+/* A feed's first seconds count as a time of repairs: the wait they need is set as soon as the
+ * round trips are known, before the first picture, rather than by a pause at the first repair
+ * (on a lossy link that comes in the first second; a rise from 200 ms to 800 ms then was a
+ * freeze and a sound gap in most runs). A clean far link brings it down after the quiet spell. */
+#define TM_PLAYOUT_START_US (10 * G_USEC_PER_SEC)
 
 typedef struct {
   guint latency_ms;
   guint64 late, rtx; /* the late packets and retransmission requests counted so far */
-  gint64 last_late_us, last_rtx_us, last_change_us;
+  gint64 start_us, last_late_us, last_rtx_us, last_change_us;
 } TmPlayout;
 
 /* What the feed's jitter buffers counted so far (their `stats`), summed; RTX_RTT_MS is the

@@ -177,12 +177,13 @@ test_playout_covers_the_publishers_link(void)
 {
   TmPlayout p;
   tm_playout_init(&p, 0);
-  /* told, but nothing asked for yet: a clean link keeps the least wait */
-  g_assert_false(update_upstream(&p, 0, 0, 0, 220, 268, 1 * S));
-  g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MIN_MS);
-  /* the first retransmissions, its own round trip not yet measured: the publisher's round trip,
-   * two of the relay's waits and the margin (220 + 536 + 50 = 806), in whole steps */
-  g_assert_true(update_upstream(&p, 0, 40, 0, 220, 268, 2 * S));
+  /* told as the feed starts, before its first picture and before anything was asked for: the
+   * publisher's round trip, two of the relay's waits and the margin (220 + 536 + 50 = 806), in
+   * whole steps */
+  g_assert_true(update_upstream(&p, 0, 0, 0, 220, 268, 1 * S));
+  g_assert_cmpuint(p.latency_ms, ==, 850);
+  /* the first retransmissions, its own round trip not yet measured: the same */
+  g_assert_false(update_upstream(&p, 0, 40, 0, 220, 268, 2 * S));
   g_assert_cmpuint(p.latency_ms, ==, 850);
   /* with its own round trip known, three of those too (2 ms: 812, the same step) */
   g_assert_false(update_upstream(&p, 0, 80, 2, 220, 268, 3 * S));
@@ -214,6 +215,35 @@ test_playout_covers_the_publishers_link(void)
   g_assert_cmpuint(q.latency_ms, ==, TM_PLAYOUT_MIN_MS);
 }
 
+/* A far publisher whose link turns out clean: the wait set at the start for its repairs holds
+ * through the first seconds, then, nothing asked for again, comes down step by step after the
+ * quiet spell. Told only after the start's seconds (a late `repair`), a clean link keeps the
+ * least wait. */
+static void
+test_playout_clean_far_link(void)
+{
+  TmPlayout p;
+  tm_playout_init(&p, 0);
+  g_assert_true(update_upstream(&p, 0, 0, 0, 220, 268, S / 2));
+  g_assert_cmpuint(p.latency_ms, ==, 850);
+  for (gint64 t = 1; t < TM_PLAYOUT_QUIET_US / S; t++) {
+    g_assert_false(update_upstream(&p, 0, 0, 0, 220, 268, t * S));
+    g_assert_cmpuint(p.latency_ms, ==, 850);
+  }
+  guint prev = p.latency_ms;
+  for (gint64 t = TM_PLAYOUT_QUIET_US / S; t < 300; t++) {
+    update_upstream(&p, 0, 0, 0, 220, 268, t * S);
+    g_assert_cmpuint(p.latency_ms, <=, prev);
+    g_assert_cmpuint(prev - p.latency_ms, <=, TM_PLAYOUT_LOWER_MS);
+    prev = p.latency_ms;
+  }
+  g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MIN_MS);
+  TmPlayout late;
+  tm_playout_init(&late, 0);
+  g_assert_false(update_upstream(&late, 0, 0, 0, 220, 268, TM_PLAYOUT_START_US));
+  g_assert_cmpuint(late.latency_ms, ==, TM_PLAYOUT_MIN_MS);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -224,5 +254,6 @@ main(int argc, char **argv)
   g_test_add_func("/playout/follows-late-packets", test_playout_follows_late_packets);
   g_test_add_func("/playout/covers-retransmissions", test_playout_covers_retransmissions);
   g_test_add_func("/playout/covers-the-publishers-link", test_playout_covers_the_publishers_link);
+  g_test_add_func("/playout/clean-far-link", test_playout_clean_far_link);
   return g_test_run();
 }

@@ -35,6 +35,12 @@ struct _TmDtls {
   DtlsState state;
   int64_t deadline_us;
   unsigned retransmits;
+  /* The handshake's round trip: when our last flight went out, whether it awaits an answer,
+   * whether it was sent again (then its answer gives no sample: Karn's rule), and the shortest
+   * answer so far (0: none). */
+  int64_t flight_us;
+  bool flight_awaits, flight_again;
+  double rtt_ms;
   TmDtlsListener listener;
   void *user_data;
 };
@@ -182,11 +188,13 @@ tm_dtls_free(TmDtls *d)
   g_free(d);
 }
 
-/* Sends what OpenSSL wrote, split at record boundaries into datagrams of at most the MTU. */
-static void
+/* Sends what OpenSSL wrote, split at record boundaries into datagrams of at most the MTU;
+ * returns whether there was anything. */
+static bool
 flush_output(TmDtls *d)
 {
   uint8_t buf[16384];
+  bool sent = false;
   for (;;) {
     int n = BIO_read(d->wbio, buf, sizeof buf);
     if (n <= 0)
@@ -204,7 +212,9 @@ flush_output(TmDtls *d)
     }
     if ((size_t) n > start)
       d->listener.transmit(d->user_data, buf + start, (size_t) n - start);
+    sent = true;
   }
+  return sent;
 }
 
 static void
@@ -282,8 +292,22 @@ drive(TmDtls *d, int64_t now_us)
     ERR_clear_error();
     return;
   }
+  OSSL_HANDSHAKE_STATE before = SSL_get_state(d->ssl);
   int r = SSL_do_handshake(d->ssl);
-  flush_output(d);
+  /* The handshake moved on, so what came answered our last flight (a peer's repeat of its own
+   * flight moves nothing): one round-trip sample, then the flight this step sent awaits its
+   * answer in turn. */
+  if (SSL_get_state(d->ssl) != before && d->flight_awaits) {
+    double ms = (double) (now_us - d->flight_us) / 1000.0;
+    if (!d->flight_again && ms > 0 && (d->rtt_ms <= 0 || ms < d->rtt_ms))
+      d->rtt_ms = ms;
+    d->flight_awaits = false;
+  }
+  if (flush_output(d)) {
+    d->flight_us = now_us;
+    d->flight_awaits = true;
+    d->flight_again = false;
+  }
   if (r == 1) {
     finish_handshake(d);
   } else {
@@ -368,8 +392,14 @@ tm_dtls_handle_timeout(TmDtls *d, int64_t now_us)
     fail(d, TM_DTLS_ERR_HANDSHAKE);
     return;
   }
-  flush_output(d);
+  d->flight_again = flush_output(d) || d->flight_again;
   update_deadline(d, now_us);
+}
+
+double
+tm_dtls_rtt_ms(const TmDtls *d)
+{
+  return d->rtt_ms;
 }
 
 int64_t

@@ -188,6 +188,8 @@ link_connected(void *ud, TmPeer *peer)
   if (link->feed == NULL) {
     link->owner->publishing = true;
     h->listener.published(h->user_data, link->owner);
+  } else if (h->listener.receiving != NULL) {
+    h->listener.receiving(h->user_data, link->owner);
   }
 }
 

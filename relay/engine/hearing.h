@@ -69,6 +69,10 @@ typedef struct {
    * what an evidence recording keeps. May be NULL. */
   void (*media)(void *user_data, TmParticipant *from, TmTrack track, const uint8_t *buf, size_t len,
                 int64_t now_us);
+  /* A connection on which P receives a feed connected; its media comes next. The shell tells P
+   * at once how long that feed's repairs take (its round trips are known from the handshakes),
+   * so its jitter buffers wait that long before its first picture. May be NULL. */
+  void (*receiving)(void *user_data, TmParticipant *p);
 } TmHearingListener;
 
 typedef struct {

@@ -201,6 +201,8 @@ dtls_transmit(void *ud, const uint8_t *buf, size_t len)
   p->listener.transmit(p->user_data, p, buf, len);
 }
 
+static void rtt_sample(TmPeer *p, double rtt_ms);
+
 static void
 dtls_connected(void *ud, const TmSrtpKeys *keys)
 {
@@ -214,6 +216,14 @@ dtls_connected(void *ud, const TmSrtpKeys *keys)
   }
   p->profile = keys->profile;
   p->connected = true;
+  /* The handshake's round trip is the first one known, before any media: a receiver can be
+   * told how long its repairs take before its first picture, and a publisher's first lost
+   * packets are asked for again in its time. Later figures (reports, NACKs) take over. */
+  double rtt_ms = tm_dtls_rtt_ms(p->dtls);
+  if (p->kind == TM_PEER_PUBLISH)
+    rtt_sample(p, rtt_ms);
+  else if (!(p->stats.rtt_ms > 0) && rtt_ms > 0)
+    p->stats.rtt_ms = rtt_ms;
   p->listener.connected(p->user_data, p);
 }
 

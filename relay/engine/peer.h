@@ -69,8 +69,9 @@ typedef struct {
   uint64_t congestion_holds; /* subscribe: times its video was held back so */
   uint64_t rtp_out_track[TM_TRACK_COUNT];
   uint64_t packets_lost;     /* publish: gaps seen upstream */
-  double rtt_ms;             /* subscribe: from the receiver's reports; publish: smoothed
-                                     * from tm_peer_set_rtt_hint() */
+  double rtt_ms;             /* subscribe: the DTLS handshake's, then from the receiver's
+                              * reports; publish: smoothed from the handshake's and
+                              * tm_peer_set_rtt_hint() */
   double fraction_lost;      /* subscribe: as the receiver reports; publish: ours */
   uint64_t bitrate_bps;      /* over the last report interval */
   uint64_t estimate_bps;     /* publish: what REMB tells the sender it may send (0: not

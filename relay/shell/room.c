@@ -839,16 +839,24 @@ hearing_transmit(void *ud, TmPeer *peer, const uint8_t *buf, size_t len)
   t->queued = TRUE;
 }
 
+/* WHAT, deferred with its ID, if it is still a participant of the hearing: NULL once it left
+ * (another participant at the same address is not taken for it). */
+static TmParticipant *
+participant_still(TmRoom *room, gpointer what, const char *id)
+{
+  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++)
+    if (tm_hearing_participant(room->hearing, i) == what &&
+        strcmp(((TmParticipant *) what)->id, id) == 0)
+      return what;
+  return NULL;
+}
+
 /* On the control thread: P (if still in the hearing and publishing) is back and the others
  * are told. */
 static void
 published_handle(TmRoom *room, gpointer what, const char *id)
 {
-  TmParticipant *p = NULL;
-  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++)
-    if (tm_hearing_participant(room->hearing, i) == what &&
-        strcmp(((TmParticipant *) what)->id, id) == 0)
-      p = what;
+  TmParticipant *p = participant_still(room, what, id);
   if (p == NULL || p->publish == NULL || !p->publishing)
     return;
   TmSeat *seat = g_hash_table_lookup(room->seats, p);
@@ -860,6 +868,23 @@ published_handle(TmRoom *room, gpointer what, const char *id)
   json_builder_end_object(b);
   tm_room_broadcast(room, p, b);
   tm_room_send_visibility(room);
+}
+
+/* A subscription of P connected (on the control thread, later): P learns how long the repairs
+ * of the feeds it receives take now, not at the next quality tick, 2 s on. */
+static void
+receiving_handle(TmRoom *room, gpointer what, const char *id)
+{
+  TmParticipant *p = participant_still(room, what, id);
+  g_autoptr(JsonBuilder) b = p != NULL ? tm_wire_repair(room->hearing, p) : NULL;
+  if (b != NULL)
+    tm_room_send(room, p, b);
+}
+
+static void
+hearing_receiving(void *ud, TmParticipant *p)
+{
+  defer(ud, receiving_handle, p, p->id);
 }
 
 /* On the worker, in the engine's call stack: the recording learns P's tracks before its first
@@ -889,7 +914,7 @@ hearing_peer_closed(void *ud, TmPeer *peer)
 
 static const TmHearingListener hearing_listener = {
   hearing_transmit,    hearing_published,     hearing_peer_failed,
-  hearing_peer_closed, tm_room_record_packet,
+  hearing_peer_closed, tm_room_record_packet, hearing_receiving,
 };
 
 /* ---- lifecycle ---- */

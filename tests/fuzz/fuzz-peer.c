@@ -423,7 +423,7 @@ relay_media(void *ud, TmParticipant *from, TmTrack track, const uint8_t *buf, si
 }
 
 static const TmHearingListener relay_listener = {
-  relay_transmit, relay_published, relay_peer_failed, relay_peer_closed, relay_media,
+  relay_transmit, relay_published, relay_peer_failed, relay_peer_closed, relay_media, NULL,
 };
 
 static void

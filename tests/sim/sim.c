@@ -111,7 +111,7 @@ relay_media(void *ud, TmParticipant *from, TmTrack track, const uint8_t *buf, si
 }
 
 static const TmHearingListener relay_listener = {
-  relay_transmit, relay_published, relay_failed, relay_closed, relay_media,
+  relay_transmit, relay_published, relay_failed, relay_closed, relay_media, NULL,
 };
 
 /* ---- construction ---- */

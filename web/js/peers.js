@@ -28,12 +28,15 @@ const ICE_RESTART_AFTER_MS = 4000;
 // testimony-client's jitter buffers do (client/playout.c, docs/poor-networks.md): while its
 // receiver asks for retransmissions, three of our round trips to the relay plus the publisher's
 // round trip and two of the relay's waits between requests to it (the relay's `repair`
-// message), in 50 ms steps, at most 1 s; the browser's own choice again after 30 s without.
+// message), in 50 ms steps, at most 1 s; the browser's own choice again after 30 s without. A
+// feed's first 10 s count as asking: the relay tells the round trips as the connection comes up,
+// so the wait is set before the first picture, not by a pause at the first repair.
 const REPAIR_TRIES = 3;
 const REPAIR_MARGIN_MS = 50;
 const REPAIR_STEP_MS = 50;
 const REPAIR_MAX_MS = 1000;
 const REPAIR_QUIET_MS = 30000;
+const REPAIR_START_MS = 10000;
 
 export function repairWaitMs(ownRttMs, upstream) {
   const up = upstream ? upstream.rtt_ms + (REPAIR_TRIES - 1) * upstream.retry_ms : 0;
@@ -177,6 +180,7 @@ export class Peers {
     const c = new Connection(feed, this.signalling, (s) => this.events.onFeedState(feed, s),
                              this.iceServers, (sdp) => ({ type: 'subscribe', feed, sdp }));
     this.feeds.set(feed, c);
+    c.repairingSince = Date.now() - REPAIR_QUIET_MS + REPAIR_START_MS;  // the start counts
     c.pc.addTransceiver('audio', { direction: 'recvonly' });
     c.pc.addTransceiver('video', { direction: 'recvonly' });
     const stream = new MediaStream();
@@ -188,8 +192,9 @@ export class Peers {
     await c.offer();
   }
 
-  /* The relay's `repair` message (every 2 s): sets each feed's video wait (repairWaitMs) while
-     that feed's receiver asks for retransmissions (its nackCount grows). */
+  /* The relay's `repair` message (every 2 s, and as a feed's connection comes up): sets each
+     feed's video wait (repairWaitMs) while that feed's receiver asks for retransmissions (its
+     nackCount grows), and in its first seconds. */
   async onRepair(msg) {
     const own = Number.isFinite(msg.rtt_ms) ? msg.rtt_ms : 0;
     const listed = Array.isArray(msg.feeds) ? msg.feeds : [];
