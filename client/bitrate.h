@@ -12,7 +12,7 @@
 
 #include <glib.h>
 
-#define TM_BITRATE_FLOOR_BPS 100000
+#define TM_BITRATE_FLOOR_BPS 50000
 #define TM_BITRATE_HEADROOM 0.9
 #define TM_BITRATE_RISE_PER_S 0.15
 #define TM_BITRATE_PACKET_HEADERS 60 /* bytes: RTP 12, extension 8, SRTP tag 10, UDP/IP 28 */

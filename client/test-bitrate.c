@@ -91,14 +91,20 @@ test_picture_size(void)
   g_assert_cmpuint(b.quarters, ==, 3);
   g_assert_cmpint(tm_bitrate_scaled(640, b.quarters), ==, 480);
   g_assert_cmpint(tm_bitrate_scaled(480, b.quarters), ==, 360);
-  /* the floor: 320x240 */
-  tm_bitrate_estimate(&b, 50000, 2 * S);
+  /* 110 kbit/s (99 of video): 320x240 */
+  tm_bitrate_estimate(&b, 110000, 2 * S);
   g_assert_true(tm_bitrate_scale(&b, 400000, 2 * S));
   g_assert_cmpuint(b.quarters, ==, 2);
   g_assert_cmpint(tm_bitrate_scaled(640, b.quarters), ==, 320);
+  /* the floor (50 kbit/s): 160x120, whose key frames a slow link's short queue takes */
+  tm_bitrate_estimate(&b, 30000, 2 * S);
+  g_assert_cmpuint(b.target_bps, ==, TM_BITRATE_FLOOR_BPS);
+  g_assert_true(tm_bitrate_scale(&b, 200000, 2 * S));
+  g_assert_cmpuint(b.quarters, ==, 1);
+  g_assert_cmpint(tm_bitrate_scaled(640, b.quarters), ==, 160);
   /* the link clears: the bitrate rises first, the picture grows only after 10 s of room */
   gint64 t = 3;
-  for (; t < 40 && b.quarters == 2; t++) {
+  for (; t < 60 && b.quarters <= 2; t++) {
     tm_bitrate_estimate(&b, 2000000, t * S);
     tm_bitrate_scale(&b, b.target_bps, t * S);
   }
