@@ -35,11 +35,10 @@ struct _TmDtls {
   DtlsState state;
   int64_t deadline_us;
   unsigned retransmits;
-  /* The handshake's round trip: when our last flight went out, whether it awaits an answer,
-   * whether it was sent again (then its answer gives no sample: Karn's rule), and the shortest
-   * answer so far (0: none). */
+  /* The handshake's round trip: when our last flight last went out, whether it awaits an
+   * answer, and the shortest answer so far (0: none). */
   int64_t flight_us;
-  bool flight_awaits, flight_again;
+  bool flight_awaits;
   double rtt_ms;
   TmDtlsListener listener;
   void *user_data;
@@ -295,18 +294,21 @@ drive(TmDtls *d, int64_t now_us)
   OSSL_HANDSHAKE_STATE before = SSL_get_state(d->ssl);
   int r = SSL_do_handshake(d->ssl);
   /* The handshake moved on, so what came answered our last flight (a peer's repeat of its own
-   * flight moves nothing): one round-trip sample, then the flight this step sent awaits its
-   * answer in turn. */
+   * flight moves nothing): one round-trip sample, counted from the flight's last sending, then
+   * the flight this step sent awaits its answer in turn. A flight sent again after the timer
+   * (1 s, doubling) is nearly always what the answer answers: the first was lost, or the
+   * answer to it was and the peer repeats it on seeing ours again. Only a round trip longer
+   * than the timer would be taken short; leaving such flights out (Karn's rule) would leave a
+   * lossy link's connections without a sample just when it matters. */
   if (SSL_get_state(d->ssl) != before && d->flight_awaits) {
     double ms = (double) (now_us - d->flight_us) / 1000.0;
-    if (!d->flight_again && ms > 0 && (d->rtt_ms <= 0 || ms < d->rtt_ms))
+    if (ms > 0 && (d->rtt_ms <= 0 || ms < d->rtt_ms))
       d->rtt_ms = ms;
     d->flight_awaits = false;
   }
   if (flush_output(d)) {
     d->flight_us = now_us;
     d->flight_awaits = true;
-    d->flight_again = false;
   }
   if (r == 1) {
     finish_handshake(d);
@@ -392,7 +394,8 @@ tm_dtls_handle_timeout(TmDtls *d, int64_t now_us)
     fail(d, TM_DTLS_ERR_HANDSHAKE);
     return;
   }
-  d->flight_again = flush_output(d) || d->flight_again;
+  if (flush_output(d))
+    d->flight_us = now_us;
   update_deadline(d, now_us);
 }
 

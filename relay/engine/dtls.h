@@ -55,10 +55,10 @@ void tm_dtls_start(TmDtls *d, int64_t now_us);
 void tm_dtls_handle_datagram(TmDtls *d, const uint8_t *buf, size_t len, int64_t now_us);
 void tm_dtls_handle_timeout(TmDtls *d, int64_t now_us);
 int64_t tm_dtls_next_deadline(const TmDtls *d);
-/* The handshake's round trip in ms: the shortest time from one of our flights to the answer
- * that moved the handshake on, flights sent again not counted; 0 while there is none. Known
- * before the first media packet, so a receiver can be told how long its repairs will take
- * before its first picture. */
+/* The handshake's round trip in ms: the shortest time from one of our flights (its last
+ * sending) to the answer that moved the handshake on; 0 while there is none. Known before the
+ * first media packet, so a receiver can be told how long its repairs will take before its
+ * first picture. */
 double tm_dtls_rtt_ms(const TmDtls *d);
 /* Sends close_notify (once connected). */
 void tm_dtls_close(TmDtls *d);

@@ -189,7 +189,7 @@ link_connected(void *ud, TmPeer *peer)
     link->owner->publishing = true;
     h->listener.published(h->user_data, link->owner);
   } else if (h->listener.receiving != NULL) {
-    h->listener.receiving(h->user_data, link->owner);
+    h->listener.receiving(h->user_data, link->owner, peer);
   }
 }
 

@@ -72,7 +72,7 @@ typedef struct {
   /* A connection on which P receives a feed connected; its media comes next. The shell tells P
    * at once how long that feed's repairs take (its round trips are known from the handshakes),
    * so its jitter buffers wait that long before its first picture. May be NULL. */
-  void (*receiving)(void *user_data, TmParticipant *p);
+  void (*receiving)(void *user_data, TmParticipant *p, TmPeer *peer);
 } TmHearingListener;
 
 typedef struct {

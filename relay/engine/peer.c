@@ -220,6 +220,7 @@ dtls_connected(void *ud, const TmSrtpKeys *keys)
    * told how long its repairs take before its first picture, and a publisher's first lost
    * packets are asked for again in its time. Later figures (reports, NACKs) take over. */
   double rtt_ms = tm_dtls_rtt_ms(p->dtls);
+  p->stats.handshake_rtt_ms = rtt_ms;
   if (p->kind == TM_PEER_PUBLISH)
     rtt_sample(p, rtt_ms);
   else if (!(p->stats.rtt_ms > 0) && rtt_ms > 0)

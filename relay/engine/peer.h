@@ -69,6 +69,7 @@ typedef struct {
   uint64_t congestion_holds; /* subscribe: times its video was held back so */
   uint64_t rtp_out_track[TM_TRACK_COUNT];
   uint64_t packets_lost;     /* publish: gaps seen upstream */
+  double handshake_rtt_ms;   /* the DTLS handshake's round trip (tm_dtls_rtt_ms); 0: none */
   double rtt_ms;             /* subscribe: the DTLS handshake's, then from the receiver's
                               * reports; publish: smoothed from the handshake's and
                               * tm_peer_set_rtt_hint() */

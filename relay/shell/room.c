@@ -882,9 +882,14 @@ receiving_handle(TmRoom *room, gpointer what, const char *id)
 }
 
 static void
-hearing_receiving(void *ud, TmParticipant *p)
+hearing_receiving(void *ud, TmParticipant *p, TmPeer *peer)
 {
-  defer(ud, receiving_handle, p, p->id);
+  TmRoom *room = ud;
+  TmParticipant *feed = tm_hearing_peer_feed(room->hearing, peer);
+  tm_log_hearing(G_LOG_LEVEL_MESSAGE, tm_hearing_id(room->hearing), p,
+                 "%s receives %s (handshake round trip %.0f ms)", p->id,
+                 feed != NULL ? feed->id : "?", tm_peer_stats(peer)->handshake_rtt_ms);
+  defer(room, receiving_handle, p, p->id);
 }
 
 /* On the worker, in the engine's call stack: the recording learns P's tracks before its first
@@ -893,8 +898,10 @@ static void
 hearing_published(void *ud, TmParticipant *p)
 {
   TmRoom *room = ud;
-  tm_log_hearing(G_LOG_LEVEL_MESSAGE, tm_hearing_id(room->hearing), p, "%s publishes (SRTP %s)",
-                 p->id, tm_srtp_profile_name(tm_peer_srtp_profile(p->publish)));
+  tm_log_hearing(G_LOG_LEVEL_MESSAGE, tm_hearing_id(room->hearing), p,
+                 "%s publishes (SRTP %s, handshake round trip %.0f ms)", p->id,
+                 tm_srtp_profile_name(tm_peer_srtp_profile(p->publish)),
+                 tm_peer_stats(p->publish)->handshake_rtt_ms);
   tm_room_record_presence(room, p, TRUE); /* its tracks are known now */
   defer(room, published_handle, p, p->id);
 }

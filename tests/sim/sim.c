@@ -229,6 +229,11 @@ connect_browser(TmSim *sim, TmParticipant *p, TmParticipant *feed, int opus_pt, 
   b->twcc_id = b->answer->n_media > 1 ? b->answer->media[1].twcc_id : 0;
   tm_sim_browser_start(b, sim->now);
   tm_sim_run(sim);
+  /* a link with a delay: the handshake's flights take their time (at most 2 s of it) */
+  for (int i = 0; i < 200 && !b->connected && !wrong_fingerprint &&
+       (sim->up.delay_us > 0 || sim->down.delay_us > 0);
+       i++)
+    tm_sim_advance(sim, 10000);
   if (stranger != NULL)
     tm_dtls_identity_unref(stranger);
   return b;

@@ -75,6 +75,27 @@ test_round_trip(void)
   tm_sim_free(sim);
 }
 
+/* Before any report, the DTLS handshakes give the round trips (100 ms each way): the witness's
+ * receive connection and the judge's publish connection both know 200 ms as they come up, and
+ * the relay asks the judge again for a lost packet in 1.5 of them (+ 10 ms). */
+static void
+test_handshake_round_trip(void)
+{
+  TmSim *sim = tm_sim_new(false, 0);
+  sim->up.delay_us = sim->down.delay_us = 100000;
+  TmSimScene s;
+  tm_sim_scene(sim, &s);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.sub, TM_RTCP_KIND_RR), ==, 0);
+  double sub_rtt = tm_peer_stats(s.sub->peer)->rtt_ms;
+  double pub_rtt = tm_peer_stats(s.judge->publish)->rtt_ms;
+  g_test_message("handshakes: receive %.1f ms, publish %.1f ms", sub_rtt, pub_rtt);
+  g_assert_cmpfloat_with_epsilon(sub_rtt, 200.0, 1.0);
+  g_assert_cmpfloat_with_epsilon(pub_rtt, 200.0, 1.0);
+  g_assert_cmpint(tm_peer_nack_retry_us(s.judge->publish), >=, 309000);
+  g_assert_cmpint(tm_peer_nack_retry_us(s.judge->publish), <=, 311000);
+  tm_sim_free(sim);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -82,5 +103,6 @@ main(int argc, char **argv)
   g_test_add_func("/sim/reports/sender-and-receiver", test_sender_and_receiver);
   g_test_add_func("/sim/reports/loss-reported", test_loss_reported);
   g_test_add_func("/sim/reports/round-trip", test_round_trip);
+  g_test_add_func("/sim/reports/handshake-round-trip", test_handshake_round_trip);
   return g_test_run();
 }

@@ -427,9 +427,9 @@ test_lost_final_flight(void)
 }
 
 /* The handshake's round trip, 80 ms here: both sides measure it from their flights and the
- * answers; none before. When the server's first flight is lost, the client's hello sent again
- * gives no sample (which one was answered is unknown), so neither side takes the lost second
- * for its round trip. */
+ * answers; none before. When the server's first flight is lost, the client sends its hello
+ * again after its timer and the server its flight on seeing it: each side counts from its
+ * flight's last sending, so neither takes the lost second for its round trip. */
 static void
 test_rtt(gconstpointer data)
 {
