@@ -17,12 +17,14 @@ const char *const tm_impair_direction_names[TM_IMPAIR_DIRS] = { "a2b", "b2a" };
 
 #define DEFAULT_QUEUE_US 100000
 #define DEFAULT_LIMIT 10000
+#define DEFAULT_BURST_US 50000
 #define RANDOM_DRAWS 5
 
 typedef struct {
   TmImpairSettings set;
   GRand *rand;
   gboolean bad;            /* Gilbert–Elliott state */
+  int64_t last_packet_us;  /* when the last packet came in (the chain's idle steps) */
   int64_t link_free_us;    /* when the bottleneck has sent everything accepted so far */
   int64_t last_release_us; /* for FIFO order */
   guint64 order;           /* arrival number: ties in the heap go first come, first served */
@@ -56,6 +58,7 @@ static const Key keys[] = {
   { "gb", KEY_PERCENT, offsetof(TmImpairSettings, p_gb), 0, 100 },
   { "bg", KEY_PERCENT, offsetof(TmImpairSettings, p_bg), 0, 100 },
   { "bad_loss", KEY_PERCENT, offsetof(TmImpairSettings, bad_loss), 0, 100 },
+  { "burst_ms", KEY_MS, offsetof(TmImpairSettings, burst_us), 0, 60000 },
   { "delay", KEY_MS, offsetof(TmImpairSettings, delay_us), 0, 60000 },
   { "jitter", KEY_MS, offsetof(TmImpairSettings, jitter_us), 0, 60000 },
   { "dist", KEY_DIST, offsetof(TmImpairSettings, dist), 0, 0 },
@@ -74,6 +77,7 @@ tm_impair_settings_init(TmImpairSettings *s)
   *s = (TmImpairSettings){
     .p_bg = 100,
     .bad_loss = 100,
+    .burst_us = DEFAULT_BURST_US,
     .dist = TM_IMPAIR_JITTER_UNIFORM,
     .queue_us = DEFAULT_QUEUE_US,
     .limit = DEFAULT_LIMIT,
@@ -412,12 +416,22 @@ tm_impair_link_handle_packet(TmImpairLink *link, TmImpairDirection dir, const ui
   double u[RANDOM_DRAWS];
   for (int i = 0; i < RANDOM_DRAWS; i++)
     u[i] = g_rand_double(d->rand);
-  if (s->p_gb <= 0)
+  int64_t idle = s->burst_us > 0 && d->last_packet_us > 0 && now_us > d->last_packet_us
+    ? (now_us - d->last_packet_us) / s->burst_us
+    : 0;
+  d->last_packet_us = now_us;
+  if (s->p_gb <= 0) {
     d->bad = FALSE;
-  else if (!d->bad && u[0] * 100 < s->p_gb)
+  } else if (idle > 0) {
+    /* this packet's step and IDLE more: the chain's state after n steps, in closed form */
+    double a = s->p_gb / 100, b = s->p_bg / 100, settled = a / (a + b);
+    double fading = pow(1 - a - b, (double) idle + 1);
+    d->bad = u[0] < (d->bad ? settled + (1 - settled) * fading : settled * (1 - fading));
+  } else if (!d->bad && u[0] * 100 < s->p_gb) {
     d->bad = TRUE;
-  else if (d->bad && u[0] * 100 < s->p_bg)
+  } else if (d->bad && u[0] * 100 < s->p_bg) {
     d->bad = FALSE;
+  }
 
   int64_t sent = -1;
   TmImpairDrop why = TM_IMPAIR_DROP_QUEUE;

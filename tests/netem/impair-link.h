@@ -35,6 +35,10 @@ typedef struct {
   double p_gb;     /* Gilbert–Elliott: percent chance per packet to go good → bad; 0 = off */
   double p_bg;     /* percent chance per packet to go bad → good */
   double bad_loss; /* percent lost while bad */
+  /* The chain also steps once for each whole burst_us that passes without a packet: a burst is
+   * bounded in time as well as in packets, so a sparse flow (a TCP retransmission backing
+   * off, ICE checks) is not held in the bad state for seconds. 0: per packet only. */
+  int64_t burst_us;
   int64_t delay_us;
   int64_t jitter_us; /* uniform: delay ± jitter; normal: standard deviation */
   TmImpairJitter dist;

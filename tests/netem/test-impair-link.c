@@ -45,19 +45,37 @@ drain(TmImpairLink *link, int64_t now_us)
   return got;
 }
 
-/* Which of COUNT packets, one every millisecond, the link let through (in the order it did). */
+/* Which of COUNT packets, one every SPACING_US, the link let through (in the order it did). */
 static GArray *
-survivors(TmImpairLink *link, guint count)
+survivors_every(TmImpairLink *link, guint count, int64_t spacing_us)
 {
   GArray *got = g_array_new(FALSE, FALSE, sizeof(guint32));
   for (guint i = 0; i <= count; i++) {
-    int64_t now = i < count ? (int64_t) i * 1000 : G_MAXINT64 - 1;
+    int64_t now = i < count ? (int64_t) i * spacing_us : G_MAXINT64 - 1;
     if (i < count)
       send_number(link, i, 100, now);
     g_autoptr(GArray) due = drain(link, now);
     g_array_append_vals(got, due->data, due->len);
   }
   return got;
+}
+
+static GArray *
+survivors(TmImpairLink *link, guint count)
+{
+  return survivors_every(link, count, 1000);
+}
+
+/* Lost packets per run of losses among COUNT numbered packets, of which GOT came through. */
+static double
+mean_burst(const GArray *got, guint count)
+{
+  guint bursts = 0;
+  guint32 expect = 0;
+  for (guint i = 0; i < got->len; expect = g_array_index(got, guint32, i) + 1, i++)
+    bursts += g_array_index(got, guint32, i) != expect;
+  bursts += expect < count;
+  return bursts > 0 ? (double) (count - got->len) / bursts : 0;
 }
 
 static void
@@ -142,6 +160,33 @@ test_bursts(void)
   g_assert_cmpuint(lost, >, 20000 * 2 / 27 * 8 / 10);
   g_assert_cmpuint(lost, <, 20000 * 2 / 27 * 12 / 10);
   g_assert_cmpuint(tm_impair_link_counters(link, A2B)->drop[TM_IMPAIR_DROP_BURST], ==, lost);
+}
+
+/* The bursts are bounded in time too (burst_ms, 50 ms by default): packets 500 ms apart (a TCP
+ * retransmission backing off, ICE checks) lose as many as packets 1 ms apart, but seldom two in
+ * a row, where a chain stepping only per packet would hold them in the bad state for seconds.
+ * Packets closer than burst_ms see the per-packet chain alone: the same losses as before. */
+static void
+test_bursts_in_time(void)
+{
+  const guint n = 4000;
+  g_autoptr(TmImpairLink) sparse = link_with(7, "gb=3 bg=27");
+  g_autoptr(GArray) got = survivors_every(sparse, n, 500000);
+  g_autoptr(TmImpairLink) per_packet = link_with(7, "gb=3 bg=27 burst_ms=0");
+  g_autoptr(GArray) old = survivors_every(per_packet, n, 500000);
+  double lost = 1.0 - (double) got->len / n, lost_old = 1.0 - (double) old->len / n;
+  g_test_message("500 ms apart: %.1f %% lost, bursts of %.2f; per packet only: %.1f %%, %.2f",
+                 100 * lost, mean_burst(got, n), 100 * lost_old, mean_burst(old, n));
+  g_assert_cmpfloat(lost, >, 0.07);
+  g_assert_cmpfloat(lost, <, 0.13);
+  g_assert_cmpfloat(mean_burst(got, n), <, 1.6);
+  g_assert_cmpfloat(mean_burst(old, n), >, 3.0);
+  /* 10 ms apart: the same packets lost with and without the time bound */
+  g_autoptr(TmImpairLink) dense = link_with(7, "gb=3 bg=27");
+  g_autoptr(TmImpairLink) dense_old = link_with(7, "gb=3 bg=27 burst_ms=0");
+  g_autoptr(GArray) a = survivors_every(dense, n, 10000);
+  g_autoptr(GArray) b = survivors_every(dense_old, n, 10000);
+  g_assert_cmpmem(a->data, a->len * 4, b->data, b->len * 4);
 }
 
 static gboolean
@@ -309,6 +354,7 @@ main(int argc, char **argv)
   g_test_add_func("/impair/settings-refused", test_settings_refused);
   g_test_add_func("/impair/loss-follows-seed", test_loss_follows_seed);
   g_test_add_func("/impair/bursts", test_bursts);
+  g_test_add_func("/impair/bursts-in-time", test_bursts_in_time);
   g_test_add_func("/impair/jitter-order", test_jitter_order);
   g_test_add_func("/impair/rate-and-queue", test_rate_and_queue);
   g_test_add_func("/impair/limit", test_limit);
