@@ -129,7 +129,7 @@ class BrowserWitness:
                         "video/x-raw,format=I420,width=640,height=480,framerate=30/1", "!",
                         "y4menc", "!", "filesink", f"location={y4m}"], check=True)
         env = dict(os.environ, RELAY_URL=relay.remote_url, TOKEN=relay.token("witness", "Witness"),
-                   CHROMIUM_WRAPPER=wrapper, Y4M=y4m, TMP=self.tmp, DURATION=str(duration + 40),
+                   CHROMIUM_WRAPPER=wrapper, Y4M=y4m, TMP=self.tmp, DURATION=str(duration + 100),
                    JUDGE="Judge")
         self.rows = []
         self.log_path = os.path.join(self.tmp, "witness.log")
@@ -192,13 +192,15 @@ def run(name, settings, event, duration, seed, pattern, browser=False, trace=Non
         in_b = lambda argv: link.command("b", argv)
         in_a = lambda argv: link.command("a", argv)
         relay = Relay(host=link.B_ADDR, wrap=in_b)
+        # the clients run for the measured minute plus the up to 60 s the first frame may take
+        # (a witness whose first ICE checks fail joins again) and a margin
         judge = Client(relay, relay.token("judge", "Judge"), "judge", "ff0000", 440,
-                       duration + 40, wrap=in_b, remote=True, pattern=pattern)
+                       duration + 100, wrap=in_b, remote=True, pattern=pattern)
         if browser:
             witness = BrowserWitness(link, relay, pattern, duration)
         else:
             witness = Client(relay, relay.token("witness", "Witness"), "witness", "00ff00", 660,
-                             duration + 40, wrap=in_a, remote=True, pattern=pattern)
+                             duration + 100, wrap=in_a, remote=True, pattern=pattern)
         try:
             deadline = time.time() + 60
             while time.time() < deadline and not (
