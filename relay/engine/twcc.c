@@ -230,12 +230,13 @@ tm_twcc_sender_next(TmTwccSender *s)
 }
 
 void
-tm_twcc_sender_sent(TmTwccSender *s, uint16_t seq, size_t bytes, int64_t now_us)
+tm_twcc_sender_sent(TmTwccSender *s, uint16_t seq, size_t bytes, TmTwccKind kind, int64_t now_us)
 {
   TmTwccSent *e = &s->sent[seq % TM_TWCC_SENT_SLOTS];
   e->send_us = MAX(now_us, 1);
   e->bytes = (uint32_t) MIN(bytes, (size_t) UINT32_MAX);
   e->seq = seq;
+  e->kind = (uint8_t) (kind < TM_TWCC_KINDS ? kind : TM_TWCC_VIDEO);
 }
 
 /* The 24-bit reference time REF unwrapped against the previous one (it wraps after 12 days). */
@@ -262,13 +263,17 @@ tm_twcc_sender_on_feedback(TmTwccSender *s, const TmTwccFeedback *fb, TmTwccArri
   for (unsigned i = 0; i < fb->count; i++) {
     uint16_t seq = (uint16_t) (fb->base + i);
     TmTwccSent *e = &s->sent[seq % TM_TWCC_SENT_SLOTS];
+    bool known = e->send_us != 0 && e->seq == seq; /* else sent too long ago, or never */
     if (!fb->received[i]) {
       s->lost++;
+      if (known)
+        s->lost_kind[e->kind]++;
       continue;
     }
     s->acked++;
-    if (e->send_us == 0 || e->seq != seq)
-      continue; /* sent too long ago, or never */
+    if (!known)
+      continue;
+    s->acked_kind[e->kind]++;
     fn(user, e->send_us, base_us + fb->arrival_us[i], e->bytes);
   }
 }

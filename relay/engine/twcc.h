@@ -65,10 +65,15 @@ bool tm_twcc_parse(const uint8_t *buf, size_t len, TmTwccFeedback *out);
 
 #define TM_TWCC_SENT_SLOTS 2048 /* packets remembered: about 4 s of 1.5 Mbit/s */
 
+/* What a numbered packet carried: the receiver's losses of each count differently (a lost
+ * video packet is repaired when its retransmission arrives; sound is not resent). */
+typedef enum { TM_TWCC_VIDEO, TM_TWCC_AUDIO, TM_TWCC_REPAIR, TM_TWCC_KINDS } TmTwccKind;
+
 typedef struct {
   int64_t send_us; /* 0: free */
   uint32_t bytes;
   uint16_t seq;
+  uint8_t kind; /* TmTwccKind */
 } TmTwccSent;
 
 typedef struct {
@@ -78,13 +83,16 @@ typedef struct {
   TmTwccSent sent[TM_TWCC_SENT_SLOTS];
   uint64_t feedback_in; /* feedback packets taken */
   uint64_t acked, lost; /* packets reported arrived, reported lost */
+  /* the same by what they carried, for the packets still remembered when reported */
+  uint64_t acked_kind[TM_TWCC_KINDS], lost_kind[TM_TWCC_KINDS];
 } TmTwccSender;
 
 void tm_twcc_sender_init(TmTwccSender *s, uint16_t first_seq);
 /* The number for the next packet: write it with tm_rtp_with_twcc, then tm_twcc_sender_sent. */
 uint16_t tm_twcc_sender_next(TmTwccSender *s);
-/* The packet numbered SEQ went out at NOW_US, BYTES long (on the wire). */
-void tm_twcc_sender_sent(TmTwccSender *s, uint16_t seq, size_t bytes, int64_t now_us);
+/* The packet numbered SEQ, carrying KIND, went out at NOW_US, BYTES long (on the wire). */
+void tm_twcc_sender_sent(TmTwccSender *s, uint16_t seq, size_t bytes, TmTwccKind kind,
+                         int64_t now_us);
 
 typedef void (*TmTwccArrivalFn)(void *user, int64_t send_us, int64_t arrival_us, size_t bytes);
 /* Feedback FB about what we sent: for every packet it reports arrived that we still remember,

@@ -340,6 +340,60 @@ test_feedback_is_a_report(void)
   tm_sim_free(sim);
 }
 
+/* The witness asks again (NACK) for each of the judge's video packets missing from what it
+ * received since entry *FROM (those after *NEXT, the sequence number it expects). */
+static void
+nack_missing(TmSimScene *s, guint *from, int *next)
+{
+  for (; *from < s->sub->rtp_in->len; (*from)++) {
+    TmRtpPacket p = tm_sim_browser_nth_rtp(s->sub, *from);
+    if (p.ssrc != s->video_ssrc)
+      continue;
+    int16_t ahead = (int16_t) (p.seq - (uint16_t) *next);
+    if (*next >= 0 && ahead < 0)
+      continue; /* a retransmission */
+    for (uint16_t q = (uint16_t) *next; *next >= 0 && q != p.seq; q++)
+      tm_sim_send_nack(s->sub, s->video_ssrc, q);
+    *next = (uint16_t) (p.seq + 1);
+  }
+}
+
+/* 10 % of the witness's downlink lost at random, with no queue, and the witness asks again for
+ * what it lost (as testimony-client does): nearly all of it comes back, and what the witness
+ * can take stays near what it took; without the retransmissions it falls
+ * (test_feedback_is_a_report). Only what was not got back counts for a link without a queue. */
+static void
+test_lossy_repaired(void)
+{
+  TmSim *sim = tm_sim_new(false, 0);
+  TmSimScene s;
+  Downlink d;
+  TmPeer *sub = downlink_scene(sim, &s, &d);
+  uint16_t seq = run_downlink_full(sim, &s, &d, 100, 10, 2000000, false);
+  uint64_t clean = tm_peer_receiver_estimate(sub, sim->now);
+  g_assert_cmpuint(clean, >=, 900000);
+  sim->down.loss = 0.10;
+  static uint8_t payload[1000];
+  memcpy(payload, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
+  guint from = s.sub->rtp_in->len;
+  int next = -1;
+  for (int f = 0; f < 8 * 30; f++) {
+    for (int k = 0; k < 4; k++, seq++)
+      tm_sim_send_rtp(s.pub, 96, seq, (uint32_t) seq / 4 * 3000, 0xB, payload, sizeof payload);
+    downlink_frame_sent(sim, &s, &d, seq, 2000000, false);
+    nack_missing(&s, &from, &next);
+  }
+  uint64_t lossy = tm_peer_receiver_estimate(sub, sim->now);
+  const TmPeerStats *st = tm_peer_stats(sub);
+  g_test_message("clean: %" G_GUINT64_FORMAT " bit/s; 10 %% lost and repaired (%" G_GUINT64_FORMAT
+                 " retransmissions): %" G_GUINT64_FORMAT " (%.0f %% at the last second)",
+                 clean, st->retransmits, lossy, st->fraction_lost * 100);
+  g_assert_cmpuint(st->retransmits, >, 8 * 30 * 4 / 20);
+  g_assert_cmpuint(lossy, >=, clean * 85 / 100);
+  g_array_unref(d.queued);
+  tm_sim_free(sim);
+}
+
 /* One frame of the judge's: PACKETS packets of BYTES (a key frame when KEY) and a packet of
  * sound, through the witness's downlink of LINK bit/s; 33 ms pass, feedback every 100 ms, a
  * receiver report every second. */
@@ -441,6 +495,7 @@ main(int argc, char **argv)
   g_test_add_func("/sim/twcc/not-offered", test_not_offered);
   g_test_add_func("/sim/twcc/receiver-queue", test_receiver_queue);
   g_test_add_func("/sim/twcc/feedback-is-a-report", test_feedback_is_a_report);
+  g_test_add_func("/sim/twcc/lossy-repaired", test_lossy_repaired);
   g_test_add_func("/sim/twcc/congestion-hold", test_congestion_hold);
   return g_test_run();
 }

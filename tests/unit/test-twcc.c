@@ -214,13 +214,16 @@ test_sender(void)
   Arrivals a = { g_array_new(FALSE, FALSE, sizeof(int64_t)),
                  g_array_new(FALSE, FALSE, sizeof(int64_t)) };
   int64_t now = 3 * 1000000, offset = 123456789; /* the receiver's clock is its own */
-  guint lost = 0;
+  guint lost = 0, lost_kind[TM_TWCC_KINDS] = { 0 }, sent_kind[TM_TWCC_KINDS] = { 0 };
   for (int round = 0; round < 2; round++) {
     for (int i = 0; i < 60; i++, now += 3000) {
       uint16_t seq = tm_twcc_sender_next(&s);
-      tm_twcc_sender_sent(&s, seq, 1000, now);
-      if (i % 17 == 3) {
+      TmTwccKind kind = (TmTwccKind) (i % TM_TWCC_KINDS);
+      tm_twcc_sender_sent(&s, seq, 1000, kind, now);
+      sent_kind[kind]++;
+      if (i % 17 == 3 || i % 17 == 4) {
         lost++;
+        lost_kind[kind]++;
         continue;
       }
       tm_twcc_on_packet(&r, seq, now + offset + 20000 + (i % 4) * 1000);
@@ -235,6 +238,12 @@ test_sender(void)
   g_assert_cmpuint(s.acked, ==, 120 - lost);
   g_assert_cmpuint(a.send->len, ==, 120 - lost);
   g_assert_cmpuint(s.lost, ==, lost);
+  /* and by what they carried: sound, video, retransmissions */
+  for (int k = 0; k < TM_TWCC_KINDS; k++) {
+    g_assert_cmpuint(lost_kind[k], >, 0);
+    g_assert_cmpuint(s.lost_kind[k], ==, lost_kind[k]);
+    g_assert_cmpuint(s.acked_kind[k], ==, sent_kind[k] - lost_kind[k]);
+  }
   int64_t first = g_array_index(a.arrival, int64_t, 0) - g_array_index(a.send, int64_t, 0);
   for (guint k = 0; k < a.send->len; k++) {
     int64_t send = g_array_index(a.send, int64_t, k);
