@@ -124,6 +124,8 @@ detect_overuse(TmBwe *b, int64_t now_us)
     b->overusing = true;
     b->overuse_events++;
   }
+  if (b->overusing)
+    b->last_overuse_us = now_us;
   if (b->overusing && b->rate_bps > 0 &&
       (b->last_delay_decrease_us == 0 ||
        now_us - b->last_delay_decrease_us >= DELAY_DECREASE_EVERY_US)) {
@@ -264,7 +266,9 @@ void
 tm_bwe_on_loss_repaired(TmBwe *b, double lost, double unrepaired, int64_t now_us)
 {
   double queue = tm_bwe_queue_ms(b);
-  tm_bwe_on_loss(b, queue < 0 || queue >= TM_BWE_QUEUE_MS ? lost : unrepaired, now_us);
+  bool congested = queue < 0 || queue >= TM_BWE_QUEUE_MS ||
+    (b->last_overuse_us != 0 && now_us - b->last_overuse_us < TM_BWE_AFTER_OVERUSE_US);
+  tm_bwe_on_loss(b, congested ? lost : unrepaired, now_us);
 }
 
 uint64_t

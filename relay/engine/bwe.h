@@ -40,6 +40,9 @@
 /* With send times (tm_bwe_on_arrival), a queue standing this far above the floor for
  * 500 ms is overuse as a growing one is: the link is full. */
 #define TM_BWE_OVERUSE_QUEUE_MS 40.0
+/* Loss this soon after overuse is congestion whatever the queue shows now (a drop-tail queue
+ * drains as soon as the sender slows): tm_bwe_on_loss_repaired counts all of it. */
+#define TM_BWE_AFTER_OVERUSE_US (10 * 1000000)
 
 /* A rate over the last second, in buckets of 100 ms. Zeroed is empty. */
 typedef struct {
@@ -70,6 +73,7 @@ typedef struct {
   bool send_side; /* the delay comes from send times (tm_bwe_on_arrival) */
   int64_t last_delay_decrease_us;
   uint64_t overuse_events;
+  int64_t last_overuse_us; /* the last time it was overusing; 0: never */
   /* the smoothed delay's least value in each of the last seconds (floor) */
   double floor_ms[TM_BWE_QUEUE_SLOTS]; /* INFINITY: no frame that second */
   int64_t floor_slot;                  /* now_us / 1 s of the newest */
@@ -90,11 +94,11 @@ void tm_bwe_on_arrival(TmBwe *b, int64_t send_us, int64_t arrival_us, int64_t no
 /* The share of packets lost (0..1) since the last report: applies the loss rule. */
 void tm_bwe_on_loss(TmBwe *b, double fraction_lost, int64_t now_us);
 /* The same with two shares: LOST, every packet that did not come at first, and UNREPAIRED, those
- * that NACK did not bring back either. The rule takes LOST while a standing queue shows
- * (congestion drops packets from a full queue; repairing them does not relieve the link) or
- * while the delay is not known (audio only, a fresh trend), and UNREPAIRED on a link without a
- * queue, whose losses are its own (a far, lossy path) and cost the picture nothing once
- * repaired. */
+ * that NACK did not bring back either. The rule takes LOST while a standing queue shows or
+ * within TM_BWE_AFTER_OVERUSE_US of overuse (congestion drops packets from a full queue;
+ * repairing them does not relieve the link) or while the delay is not known (audio only, a
+ * fresh trend), and UNREPAIRED on a link without a queue, whose losses are its own (a far,
+ * lossy path) and cost the picture nothing once repaired. */
 void tm_bwe_on_loss_repaired(TmBwe *b, double lost, double unrepaired, int64_t now_us);
 /* The standing queue now: the smoothed one-way delay above its floor over the last
  * TM_BWE_QUEUE_SLOTS seconds, ms; negative while not known (too few frames yet). The floor

@@ -336,6 +336,30 @@ test_send_side_standing_queue(void)
   g_array_unref(l.pending);
 }
 
+/* Repaired loss soon after overuse is still the link's congestion: once the sender has slowed
+ * and the queue drained, a second of 20 % loss, all of it repaired, lowers the estimate within
+ * TM_BWE_AFTER_OVERUSE_US of the overuse, and leaves it alone after that. */
+static void
+test_repaired_loss_after_overuse(void)
+{
+  SendLink l = { .now = SEC, .pending = g_array_new(FALSE, FALSE, sizeof(int64_t)) };
+  tm_bwe_init(&l.bwe);
+  send_link_run(&l, 10, 800000, 2000000);
+  send_link_run(&l, 2, 800000, 300000);
+  g_assert_cmpuint(l.bwe.overuse_events, >=, 1);
+  send_link_run(&l, 3, 100000, 300000); /* the sender slows: the queue drains */
+  g_assert_false(tm_bwe_overusing(&l.bwe));
+  uint64_t before = tm_bwe_estimate(&l.bwe);
+  tm_bwe_on_loss_repaired(&l.bwe, 0.20, 0.0, l.now);
+  g_assert_cmpuint(tm_bwe_estimate(&l.bwe), <, before);
+  send_link_run(&l, 11, 100000, 300000);
+  g_assert_false(tm_bwe_overusing(&l.bwe));
+  before = tm_bwe_estimate(&l.bwe);
+  tm_bwe_on_loss_repaired(&l.bwe, 0.20, 0.0, l.now);
+  g_assert_cmpuint(tm_bwe_estimate(&l.bwe), >=, before);
+  g_array_unref(l.pending);
+}
+
 /* Key frames ten times a delta frame every 3 s, on a link 1.5 times the mean rate: each fills
  * the queue for a moment and it drains; neither a growing nor a standing queue. */
 static void
@@ -404,5 +428,6 @@ main(int argc, char **argv)
   g_test_add_func("/bwe/send-side-reordered", test_send_side_reordered);
   g_test_add_func("/bwe/send-side-standing-queue", test_send_side_standing_queue);
   g_test_add_func("/bwe/send-side-key-frames", test_send_side_key_frames);
+  g_test_add_func("/bwe/repaired-loss-after-overuse", test_repaired_loss_after_overuse);
   return g_test_run();
 }
