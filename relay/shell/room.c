@@ -306,17 +306,21 @@ send_link_quality(TmRoom *room)
   tm_room_broadcast_staff(room, b);
 }
 
-/* To every participant, how long a lost packet of each feed it receives takes to come back to
- * the relay: its jitter buffers wait that much longer (client/playout.h). */
+/* To P, how long a lost packet of each feed it receives takes to come back to the relay: its
+ * jitter buffers wait that much longer (client/playout.h). Nothing while nothing is known. */
+static void
+send_repair_to(TmRoom *room, TmParticipant *p)
+{
+  g_autoptr(JsonBuilder) b = tm_wire_repair(room->hearing, p);
+  if (b != NULL)
+    tm_room_send(room, p, b);
+}
+
 static void
 send_repair(TmRoom *room)
 {
-  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++) {
-    TmParticipant *p = tm_hearing_participant(room->hearing, i);
-    g_autoptr(JsonBuilder) b = tm_wire_repair(room->hearing, p);
-    if (b != NULL)
-      tm_room_send(room, p, b);
-  }
+  for (guint i = 0; i < tm_hearing_n_participants(room->hearing); i++)
+    send_repair_to(room, tm_hearing_participant(room->hearing, i));
 }
 
 static gboolean
@@ -876,9 +880,8 @@ static void
 receiving_handle(TmRoom *room, gpointer what, const char *id)
 {
   TmParticipant *p = participant_still(room, what, id);
-  g_autoptr(JsonBuilder) b = p != NULL ? tm_wire_repair(room->hearing, p) : NULL;
-  if (b != NULL)
-    tm_room_send(room, p, b);
+  if (p != NULL)
+    send_repair_to(room, p);
 }
 
 static void

@@ -107,6 +107,9 @@ typedef struct {
   int next_tseq;  /* the transport-wide number expected next, -1 before the first */
   guint gaps;     /* numbers skipped */
   GArray *queued; /* int64 pairs: number, arrival; not arrived yet */
+  bool nack;      /* the witness asks again for the video it lost (nack_missing) */
+  guint nack_from;
+  int nack_next;
 } Downlink;
 
 static void
@@ -166,6 +169,24 @@ downlink_frame_sent(TmSim *sim, TmSimScene *s, Downlink *d, uint16_t seq, double
   tm_sim_run(sim);
 }
 
+/* The witness asks again (NACK) for each of the judge's video packets missing from what it
+ * received since entry *FROM (those after *NEXT, the sequence number it expects). */
+static void
+nack_missing(TmSimScene *s, guint *from, int *next)
+{
+  for (; *from < s->sub->rtp_in->len; (*from)++) {
+    TmRtpPacket p = tm_sim_browser_nth_rtp(s->sub, *from);
+    if (p.ssrc != s->video_ssrc)
+      continue;
+    int16_t ahead = (int16_t) (p.seq - (uint16_t) *next);
+    if (*next >= 0 && ahead < 0)
+      continue; /* a retransmission */
+    for (uint16_t q = (uint16_t) *next; *next >= 0 && q != p.seq; q++)
+      tm_sim_send_nack(s->sub, s->video_ssrc, q);
+    *next = (uint16_t) (p.seq + 1);
+  }
+}
+
 /* SECONDS of the judge's video at about 960 kbit/s (30 frames of four 1000-byte packets a
  * second) through the witness's downlink of LINK bit/s; receiver reports when REPORTS. */
 static uint16_t
@@ -178,6 +199,8 @@ run_downlink_full(TmSim *sim, TmSimScene *s, Downlink *d, uint16_t seq, double s
     for (int k = 0; k < 4; k++, seq++)
       tm_sim_send_rtp(s->pub, 96, seq, (uint32_t) seq / 4 * 3000, 0xB, payload, sizeof payload);
     downlink_frame_sent(sim, s, d, seq, link, reports);
+    if (d->nack)
+      nack_missing(s, &d->nack_from, &d->nack_next);
   }
   return seq;
 }
@@ -352,24 +375,6 @@ test_feedback_is_a_report(void)
   tm_sim_free(sim);
 }
 
-/* The witness asks again (NACK) for each of the judge's video packets missing from what it
- * received since entry *FROM (those after *NEXT, the sequence number it expects). */
-static void
-nack_missing(TmSimScene *s, guint *from, int *next)
-{
-  for (; *from < s->sub->rtp_in->len; (*from)++) {
-    TmRtpPacket p = tm_sim_browser_nth_rtp(s->sub, *from);
-    if (p.ssrc != s->video_ssrc)
-      continue;
-    int16_t ahead = (int16_t) (p.seq - (uint16_t) *next);
-    if (*next >= 0 && ahead < 0)
-      continue; /* a retransmission */
-    for (uint16_t q = (uint16_t) *next; *next >= 0 && q != p.seq; q++)
-      tm_sim_send_nack(s->sub, s->video_ssrc, q);
-    *next = (uint16_t) (p.seq + 1);
-  }
-}
-
 /* 10 % of the witness's downlink lost at random, with no queue, and the witness asks again for
  * what it lost (as testimony-client does): nearly all of it comes back, and what the witness
  * can take stays near what it took; without the retransmissions it falls
@@ -384,16 +389,10 @@ test_lossy_repaired(void)
   uint64_t clean;
   uint16_t seq = clean_feedback_start(sim, &s, &d, &sub, &clean);
   sim->down.loss = 0.10;
-  static uint8_t payload[1000];
-  memcpy(payload, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
-  guint from = s.sub->rtp_in->len;
-  int next = -1;
-  for (int f = 0; f < 8 * 30; f++) {
-    for (int k = 0; k < 4; k++, seq++)
-      tm_sim_send_rtp(s.pub, 96, seq, (uint32_t) seq / 4 * 3000, 0xB, payload, sizeof payload);
-    downlink_frame_sent(sim, &s, &d, seq, 2000000, false);
-    nack_missing(&s, &from, &next);
-  }
+  d.nack = true;
+  d.nack_from = s.sub->rtp_in->len;
+  d.nack_next = -1;
+  run_downlink_full(sim, &s, &d, seq, 8, 2000000, false);
   uint64_t lossy = tm_peer_receiver_estimate(sub, sim->now);
   const TmPeerStats *st = tm_peer_stats(sub);
   g_test_message("clean: %" G_GUINT64_FORMAT " bit/s; 10 %% lost and repaired (%" G_GUINT64_FORMAT
