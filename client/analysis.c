@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#define LOG_DOMAIN "testimony-analysis"
 #define GRID 32
 #define SILENCE_DB -120.0
 
@@ -86,6 +87,32 @@ presentation_times(TmAnalysis *analysis, GstPad *pad, GstBuffer *buffer, gint64 
   *present_ns = (gint64) running + latency;
   *arrival_ns = (gint64) (gst_clock_get_time(clock) - gst_element_get_base_time(element));
   return TRUE;
+}
+
+/* Adds one shown or late buffer to TIMELINE (under the lock); a new freeze or gap is logged
+ * (debug) with its times, to tell in a run's log a hole in the sender's timestamps from a late
+ * or dropped buffer. */
+static void
+timeline_add(TmAnalysis *analysis, TmTimeline *timeline, const gchar *what, gint64 present_ns,
+             gint64 duration_ns, gint64 arrival_ns)
+{
+  guint64 gaps = timeline->gaps, late = timeline->late;
+  gint64 last_end_ns = timeline->last_end_ns;
+
+  tm_timeline_add(timeline, present_ns, duration_ns, arrival_ns);
+  if (timeline->gaps != gaps)
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
+          "%s: no %s for %" G_GINT64_FORMAT " ms (shown until %" G_GINT64_FORMAT
+          " ms, the next at %" G_GINT64_FORMAT " ms, handed over %" G_GINT64_FORMAT
+          " ms before it; latency %" G_GINT64_FORMAT " ms; %" G_GUINT64_FORMAT " late so far)",
+          what, what, (present_ns - last_end_ns) / 1000000, last_end_ns / 1000000,
+          present_ns / 1000000, (present_ns - arrival_ns) / 1000000,
+          MAX(atomic_load(&pipeline_latency_ns), atomic_load(&analysis->latency_ns)) / 1000000,
+          timeline->late);
+  else if (timeline->late != late && timeline->late % 30 == 1)
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
+          "%s: came %" G_GINT64_FORMAT " ms after its time (%" G_GUINT64_FORMAT " late so far)",
+          what, (arrival_ns - present_ns) / 1000000, timeline->late);
 }
 
 static void
@@ -177,7 +204,7 @@ video_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
   g_mutex_lock(&analysis->lock);
   if (timed)
-    tm_timeline_add(&analysis->video_timeline, present, 0, arrival);
+    timeline_add(analysis, &analysis->video_timeline, "picture", present, 0, arrival);
   if (analysis->video_caps == NULL || !gst_caps_is_equal(caps, analysis->video_caps)) {
     if (!gst_video_info_from_caps(&analysis->video_info, caps) ||
         GST_VIDEO_INFO_FORMAT(&analysis->video_info) != GST_VIDEO_FORMAT_RGBx) {
@@ -232,9 +259,9 @@ audio_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
   g_mutex_lock(&analysis->lock);
   if (timed)
-    tm_timeline_add(&analysis->audio_timeline, present,
-                    GST_BUFFER_DURATION_IS_VALID(buffer) ? (gint64) GST_BUFFER_DURATION(buffer) : 0,
-                    arrival);
+    timeline_add(analysis, &analysis->audio_timeline, "sound", present,
+                 GST_BUFFER_DURATION_IS_VALID(buffer) ? (gint64) GST_BUFFER_DURATION(buffer) : 0,
+                 arrival);
   analysis->rate = GST_AUDIO_INFO_RATE(&audio_info);
   for (gsize i = 0; i + sizeof(gfloat) <= map.size; i += sizeof(gfloat)) {
     gfloat sample;

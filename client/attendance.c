@@ -877,15 +877,20 @@ on_repair(TmAttendance *a, JsonObject *m)
   }
   for (guint i = 0; i < tm_roster_n_remotes(&a->roster); i++) {
     TmRemote *remote = tm_roster_remote_at(&a->roster, i);
-    guint rtt = 0, retry = 0;
+    TmRepair repair = { .own_rtt_ms = own };
 
     for (guint j = 0; feeds != NULL && j < json_array_get_length(feeds); j++) {
       JsonObject *f = tm_json_object_at(feeds, j);
-      if (g_strcmp0(f != NULL ? tm_json_string(f, "id") : NULL, remote->id) == 0 &&
-          !(repair_figure(f, "rtt_ms", &rtt) && repair_figure(f, "retry_ms", &retry)))
-        rtt = retry = 0;
+      if (g_strcmp0(f != NULL ? tm_json_string(f, "id") : NULL, remote->id) != 0)
+        continue;
+      if (!(repair_figure(f, "rtt_ms", &repair.rtt_ms) &&
+            repair_figure(f, "retry_ms", &repair.retry_ms)))
+        repair.rtt_ms = repair.retry_ms = 0;
+      /* optional (relays before it did not send it) */
+      if (!repair_figure(f, "repair_ms", &repair.repair_ms))
+        repair.repair_ms = 0;
     }
-    tm_call_set_repair(a->call, remote->id, own, rtt, retry);
+    tm_call_set_repair(a->call, remote->id, &repair);
   }
 }
 

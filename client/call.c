@@ -921,13 +921,12 @@ tm_call_subscribe(TmCall *call, const gchar *feed_id, const gchar *name, const g
 }
 
 void
-tm_call_set_repair(TmCall *call, const gchar *feed_id, guint own_rtt_ms, guint rtt_ms,
-                   guint retry_ms)
+tm_call_set_repair(TmCall *call, const gchar *feed_id, const TmRepair *repair)
 {
   TmFeed *feed = g_hash_table_lookup(call->feeds, feed_id);
 
   if (feed != NULL)
-    tm_feed_set_repair(feed, own_rtt_ms, rtt_ms, retry_ms);
+    tm_feed_set_repair(feed, repair);
 }
 
 void

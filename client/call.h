@@ -12,6 +12,7 @@
 
 #include "analysis.h"
 #include "display.h"
+#include "playout.h"
 
 #define TM_CALL_ERROR (tm_call_error_quark())
 
@@ -62,8 +63,7 @@ void tm_call_subscribe(TmCall *call, const gchar *feed, const gchar *name, const
 /* Removes FEED's connection and branches from the running pipeline. No-op if unknown. */
 void tm_call_unsubscribe(TmCall *call, const gchar *feed);
 /* The relay's `repair` for FEED (tm_feed_set_repair); ignored for a feed not subscribed to. */
-void tm_call_set_repair(TmCall *call, const gchar *feed, guint own_rtt_ms, guint rtt_ms,
-                        guint retry_ms);
+void tm_call_set_repair(TmCall *call, const gchar *feed, const TmRepair *repair);
 gboolean tm_call_has_target(TmCall *call, const gchar *target);
 gboolean tm_call_apply_answer(TmCall *call, const gchar *target, const gchar *sdp, GError **error);
 gboolean tm_call_add_candidate(TmCall *call, const gchar *target, guint mline,

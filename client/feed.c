@@ -27,8 +27,7 @@ struct _TmFeed {
   GPtrArray *analysed;      /* the decode branches' pads the analysis watches, refs, under lock */
   TmPlayout playout;
   guint playout_timer;
-  guint upstream_rtt_ms, upstream_retry_ms; /* the relay's `repair` for this feed (main thread) */
-  guint own_rtt_ms;                         /* and our own round trip to it */
+  TmRepair repair;   /* the relay's `repair` for this feed (main thread) */
   gboolean answered; /* the relay's answer has been read for AUDIO_SSRC (main thread) */
   guint audio_ssrc;  /* the relay's audio SSRC in it (a=ssrc), 0 if none */
 };
@@ -325,9 +324,7 @@ playout_tick(gpointer user_data)
       counted.rtx_rtt_ms = MAX(counted.rtx_rtt_ms, (guint) MIN(rtt_ns / GST_MSECOND, 10000));
   }
   g_mutex_unlock(&feed->lock);
-  counted.upstream_rtt_ms = feed->upstream_rtt_ms;
-  counted.upstream_retry_ms = feed->upstream_retry_ms;
-  counted.own_rtt_ms = feed->own_rtt_ms;
+  counted.repair = feed->repair;
   /* the streams' latency up to the analysis (jitter buffer, decoder), queried outside the lock */
   for (guint i = 0; i < pads->len; i++) {
     g_autoptr(GstQuery) query = gst_query_new_latency();
@@ -394,14 +391,12 @@ tm_feed_new(const gchar *id, const gchar *label, const gchar *role, TmAnalysis *
 }
 
 void
-tm_feed_set_repair(TmFeed *feed, guint own_rtt_ms, guint rtt_ms, guint retry_ms)
+tm_feed_set_repair(TmFeed *feed, const TmRepair *repair)
 {
-  gboolean first =
-    (feed->upstream_rtt_ms == 0 && rtt_ms > 0) || (feed->own_rtt_ms == 0 && own_rtt_ms > 0);
+  gboolean first = (feed->repair.rtt_ms == 0 && repair->rtt_ms > 0) ||
+    (feed->repair.own_rtt_ms == 0 && repair->own_rtt_ms > 0);
 
-  feed->own_rtt_ms = own_rtt_ms;
-  feed->upstream_rtt_ms = rtt_ms;
-  feed->upstream_retry_ms = retry_ms;
+  feed->repair = *repair;
   if (first) /* at once: the first lost packets come in the first seconds */
     playout_tick(feed);
 }

@@ -8,6 +8,7 @@
 
 #include "analysis.h"
 #include "display.h"
+#include "playout.h"
 
 typedef struct _TmFeed TmFeed;
 
@@ -16,10 +17,8 @@ typedef struct _TmFeed TmFeed;
  * webrtcbin (see call.c); the feed adds its recv-only transceivers and decodes its pads. */
 TmFeed *tm_feed_new(const gchar *id, const gchar *label, const gchar *role, TmAnalysis *analysis,
                     TmDisplay *display, GstElement *webrtc);
-/* What the relay's `repair` message tells (playout.h): our own round trip to the relay, and of
- * this feed's publisher the round trip between them and the relay's wait between its requests
- * for lost packets (0, 0: not told). Main thread. */
-void tm_feed_set_repair(TmFeed *feed, guint own_rtt_ms, guint rtt_ms, guint retry_ms);
+/* What the relay's `repair` message tells of this feed (playout.h). Main thread. */
+void tm_feed_set_repair(TmFeed *feed, const TmRepair *repair);
 const gchar *tm_feed_get_id(TmFeed *feed);
 GstElement *tm_feed_get_bin(TmFeed *feed);
 GstElement *tm_feed_get_webrtc(TmFeed *feed);

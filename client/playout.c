@@ -23,12 +23,14 @@ tm_playout_update(TmPlayout *p, const TmPlayoutStats *stats, gint64 now_us)
   p->rtx = stats->rtx_requests;
   if (repairing)
     p->last_rtx_us = now_us;
-  guint rtx_rtt = stats->rtx_rtt_ms > 0 ? stats->rtx_rtt_ms : stats->own_rtt_ms;
+  const TmRepair *up = &stats->repair;
+  guint rtx_rtt = stats->rtx_rtt_ms > 0 ? stats->rtx_rtt_ms : up->own_rtt_ms;
   gboolean repairs = (p->last_rtx_us > 0 && now_us - p->last_rtx_us < TM_PLAYOUT_QUIET_US) ||
     now_us - p->start_us < TM_PLAYOUT_START_US;
-  if (repairs && (rtx_rtt > 0 || stats->upstream_rtt_ms > 0)) {
-    guint upstream = stats->upstream_rtt_ms > 0
-      ? stats->upstream_rtt_ms + (TM_PLAYOUT_RTX_TRIES - 1) * stats->upstream_retry_ms
+  if (repairs && (rtx_rtt > 0 || up->rtt_ms > 0)) {
+    /* three of the relay's tries, or what its repairs took lately if that was longer */
+    guint upstream = up->rtt_ms > 0
+      ? MAX(up->rtt_ms + (TM_PLAYOUT_RTX_TRIES - 1) * up->retry_ms, up->repair_ms)
       : 0;
     guint need = TM_PLAYOUT_RTX_TRIES * rtx_rtt + upstream + TM_PLAYOUT_RTX_MARGIN_MS;
     /* in whole steps, so that round trips moving by a few ms do not move the wait each time */

@@ -46,18 +46,23 @@ typedef struct {
   gint64 start_us, last_late_us, last_rtx_us, last_change_us;
 } TmPlayout;
 
+/* What the relay's `repair` message tells for one feed (docs/protocol.md; 0: not told). */
+typedef struct {
+  /* this client's own round trip to the relay, which stands for the jitter buffers' own
+   * retransmission round trip until they measured one */
+  guint own_rtt_ms;
+  /* of the feed's publisher: its round trip to the relay, the relay's wait between its requests
+   * to it, and the longest one of its lost packets took lately to come back to the relay */
+  guint rtt_ms, retry_ms, repair_ms;
+} TmRepair;
+
 /* What the feed's jitter buffers counted so far (their `stats`), summed; RTX_RTT_MS is the
  * largest of their retransmission round trips, 0 while none was measured. The counts may start
  * again from 0 when a jitter buffer is replaced. */
 typedef struct {
   guint64 late, rtx_requests;
   guint rtx_rtt_ms;
-  /* From the relay's `repair` message for this feed (0 while not told): the round trip between
-   * the relay and the feed's publisher and the relay's wait between its requests to it. */
-  guint upstream_rtt_ms, upstream_retry_ms;
-  /* From the same message: this client's own round trip to the relay (0: not told), which
-   * stands for RTX_RTT_MS until the jitter buffers measured one. */
-  guint own_rtt_ms;
+  TmRepair repair;
 } TmPlayoutStats;
 
 void tm_playout_init(TmPlayout *p, gint64 now_us);

@@ -77,8 +77,7 @@ update_upstream(TmPlayout *p, guint64 late, guint64 rtx, guint rtt_ms, guint up_
   TmPlayoutStats stats = { .late = late,
                            .rtx_requests = rtx,
                            .rtx_rtt_ms = rtt_ms,
-                           .upstream_rtt_ms = up_rtt_ms,
-                           .upstream_retry_ms = up_retry_ms };
+                           .repair = { .rtt_ms = up_rtt_ms, .retry_ms = up_retry_ms } };
   return tm_playout_update(p, &stats, now_us);
 }
 
@@ -169,6 +168,42 @@ test_playout_covers_retransmissions(void)
   g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MIN_MS);
 }
 
+/* The relay's repairs from the publisher took longer lately than three of its tries (a fourth
+ * request, about one repair in a hundred at 10 % bursty loss): the wait covers the longest. In
+ * three benchmark runs every freeze of the witness at the judge came after the quiet spell had
+ * brought the judge's wait down to the three tries (850-950 ms) while such repairs went on. */
+static void
+test_playout_covers_the_publishers_repairs(void)
+{
+  TmPlayout p;
+  TmPlayoutStats stats = { .rtx_rtt_ms = 2,
+                           .repair = { .own_rtt_ms = 1, .rtt_ms = 220, .retry_ms = 260 } };
+  tm_playout_init(&p, 0);
+  /* three tries: 6 + 220 + 520 + 50 = 796 */
+  stats.rtx_requests = 10;
+  g_assert_true(tm_playout_update(&p, &stats, 1 * S));
+  g_assert_cmpuint(p.latency_ms, ==, 800);
+  /* one repair took 980 ms: 6 + 980 + 50, at most the limit; and it stays there while such
+   * repairs go on, with no late packet for minutes */
+  stats.repair.repair_ms = 980;
+  for (gint64 t = 2; t < 200; t++) {
+    stats.rtx_requests += 10;
+    tm_playout_update(&p, &stats, t * S);
+    g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MAX_MS);
+  }
+  /* the repairs got quicker: down by steps to the three tries, not below */
+  stats.repair.repair_ms = 480;
+  for (gint64 t = 200; t < 400; t++) {
+    stats.rtx_requests += 10;
+    tm_playout_update(&p, &stats, t * S);
+  }
+  g_assert_cmpuint(p.latency_ms, ==, 800);
+  /* a repair quicker than three tries changes nothing */
+  stats.repair.repair_ms = 100;
+  stats.rtx_requests += 10;
+  g_assert_false(tm_playout_update(&p, &stats, 400 * S));
+}
+
 /* A jitter buffer next to the relay (the judge's: its own round trip 2 ms) receiving a
  * publisher on a far, lossy link: the relay's `repair` figures set the wait from the first
  * retransmission on, not the late packets one by one. */
@@ -198,9 +233,8 @@ test_playout_covers_the_publishers_link(void)
    * the relay's figure for ours stands for it (3 x 220 + 1 + 2 x 20 + 50 = 751) */
   TmPlayout w;
   tm_playout_init(&w, 0);
-  TmPlayoutStats told = {
-    .rtx_requests = 10, .own_rtt_ms = 220, .upstream_rtt_ms = 1, .upstream_retry_ms = 20
-  };
+  TmPlayoutStats told = { .rtx_requests = 10,
+                          .repair = { .own_rtt_ms = 220, .rtt_ms = 1, .retry_ms = 20 } };
   g_assert_true(tm_playout_update(&w, &told, 1 * S));
   g_assert_cmpuint(w.latency_ms, ==, 800);
   /* once measured, theirs counts (3 x 300 + 41 + 50 = 991) */
@@ -255,5 +289,7 @@ main(int argc, char **argv)
   g_test_add_func("/playout/covers-retransmissions", test_playout_covers_retransmissions);
   g_test_add_func("/playout/covers-the-publishers-link", test_playout_covers_the_publishers_link);
   g_test_add_func("/playout/clean-far-link", test_playout_clean_far_link);
+  g_test_add_func("/playout/covers-the-publishers-repairs",
+                  test_playout_covers_the_publishers_repairs);
   return g_test_run();
 }

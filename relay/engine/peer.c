@@ -189,6 +189,10 @@ struct _TmPeer {
   TmTokenBucket rtx_bucket;   /* NACK answers, packets */
   TmTokenBucket rtx_bytes;    /* NACK answers, bytes: a share of what the receiver takes */
   TmTokenBucket nack_bucket;  /* our NACKs upstream */
+  /* publish: the longest a repaired packet took (from its gap) in the window that began at
+   * REPAIR_WINDOW_US and in the one before it (tm_peer_recent_repair_us) */
+  int64_t repair_window_us;
+  int64_t repair_longest_us[2];
   uint8_t fir_seq;
   TmPeerStats stats;
 };
@@ -324,6 +328,7 @@ tm_peer_new(const TmPeerConfig *config, const TmPeerListener *listener, void *us
   tm_token_bucket_init(&p->rtx_bytes, RTX_UNKNOWN_BPS / 8.0, RTX_UNKNOWN_BPS / 8.0 * RTX_BURST_S,
                        now_us);
   tm_token_bucket_init(&p->nack_bucket, 50.0, 20.0, now_us);
+  p->repair_window_us = now_us;
   tm_token_bucket_init(&p->remb_bucket, REMB_PROMPT_RATE, 2.0, now_us);
   tm_bwe_init(&p->bwe);
   p->dtls = tm_dtls_new(config->identity, TM_DTLS_ROLE_SERVER, config->remote_fingerprint,
@@ -944,6 +949,38 @@ add_missing(TmPeer *p, InStream *in, uint64_t from_ext, uint64_t to_ext, int64_t
   }
 }
 
+/* The longest repairs of the current window and the one before, as of NOW_US. */
+static void
+repair_windows(const TmPeer *p, int64_t now_us, int64_t *current, int64_t *previous)
+{
+  int64_t elapsed = now_us - p->repair_window_us;
+  *current = elapsed < TM_PEER_REPAIR_WINDOW_US ? p->repair_longest_us[0] : 0;
+  *previous = elapsed < TM_PEER_REPAIR_WINDOW_US ? p->repair_longest_us[1]
+    : elapsed < 2 * TM_PEER_REPAIR_WINDOW_US     ? p->repair_longest_us[0]
+                                                 : 0;
+}
+
+static void
+note_repair(TmPeer *p, int64_t took_us, int64_t now_us)
+{
+  int64_t current, previous;
+  repair_windows(p, now_us, &current, &previous);
+  if (now_us - p->repair_window_us >= TM_PEER_REPAIR_WINDOW_US)
+    p->repair_window_us = now_us;
+  p->repair_longest_us[0] = MAX(current, took_us);
+  p->repair_longest_us[1] = previous;
+}
+
+int64_t
+tm_peer_recent_repair_us(const TmPeer *p, int64_t now_us)
+{
+  int64_t current, previous;
+  if (p->kind != TM_PEER_PUBLISH)
+    return 0;
+  repair_windows(p, now_us, &current, &previous);
+  return MAX(current, previous);
+}
+
 /* A missing packet arrived (retransmitted, or late): TRUE when we were asking for it, and then
  * *WAS is what we remembered of it (when we first asked, how often). */
 static bool
@@ -956,8 +993,9 @@ arrived(TmPeer *p, InStream *in, uint64_t ext, int64_t now_us, PendingNack *was)
               (in->n_pending - i - 1) * sizeof in->pending[0]);
       in->n_pending--;
       p->stats.nack_recovered++;
-      int64_t took = (now_us - was->first_us) / TM_PEER_REPAIR_BUCKET_US;
-      p->stats.repaired_within[MIN(MAX(took, 0), TM_PEER_REPAIR_BUCKETS - 1)]++;
+      int64_t took = MAX(now_us - was->first_us, 0);
+      p->stats.repaired_within[MIN(took / TM_PEER_REPAIR_BUCKET_US, TM_PEER_REPAIR_BUCKETS - 1)]++;
+      note_repair(p, took, now_us);
       return true;
     }
   }

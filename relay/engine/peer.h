@@ -27,6 +27,7 @@ typedef enum { TM_TRACK_AUDIO, TM_TRACK_VIDEO, TM_TRACK_COUNT } TmTrack;
 #define TM_PEER_REPORT_INTERVAL_US 1000000
 #define TM_PEER_REPAIR_BUCKETS 5 /* stats.repaired_within */
 #define TM_PEER_REPAIR_BUCKET_US 250000
+#define TM_PEER_REPAIR_WINDOW_US (15 * 1000000) /* tm_peer_recent_repair_us */
 
 typedef struct _TmPeer TmPeer;
 
@@ -145,6 +146,11 @@ void tm_peer_restart_source(TmPeer *peer);
 void tm_peer_set_rtt_hint(TmPeer *peer, double rtt_ms);
 /* Publish peers: the current wait before asking again for a missing packet. */
 int64_t tm_peer_nack_retry_us(const TmPeer *peer);
+/* Publish peers: the longest a missing packet took to arrive after its gap was seen, over the
+ * last 15-30 s (two windows of TM_PEER_REPAIR_WINDOW_US); 0 when none arrived in that time.
+ * What a receiver's jitter buffer must wait for this publisher's repairs: at 10 % bursty loss
+ * about one repair in a hundred needs a fourth request. */
+int64_t tm_peer_recent_repair_us(const TmPeer *peer, int64_t now_us);
 
 /* Publish peers: the least the receivers of this participant's video can take now (bit/s; 0 =
  * no limit). The estimate sent by REMB (to every publisher of video) is the minimum of the

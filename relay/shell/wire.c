@@ -310,6 +310,8 @@ tm_wire_repair(TmHearing *h, const TmParticipant *p)
     tm_wire_string(b, "id", feed->id);
     tm_wire_int(b, "rtt_ms", (gint64) (up->rtt_ms + 0.5));
     tm_wire_int(b, "retry_ms", tm_peer_nack_retry_us(feed->publish) / 1000);
+    tm_wire_int(b, "repair_ms",
+                tm_peer_recent_repair_us(feed->publish, g_get_monotonic_time()) / 1000);
     json_builder_end_object(b);
     n++;
   }

@@ -35,10 +35,11 @@ void tm_wire_link(JsonBuilder *b, const TmParticipant *p);
  * receives now (the relay's policy, mutes and who publishes). ONLY: just that viewer's entry. */
 JsonBuilder *tm_wire_visibility(TmHearing *h, const TmParticipant *only);
 
-/* {"type":"repair","rtt_ms","feeds":[{"id","rtt_ms","retry_ms"}...]}: P's own round trip to
- * the relay, and for each feed P receives on, how long the relay takes to get a lost packet of
- * it back from its publisher: the round trip to the publisher and the wait between the relay's
- * requests (docs/protocol.md). NULL while the relay has measured none of these. */
+/* {"type":"repair","rtt_ms","feeds":[{"id","rtt_ms","retry_ms","repair_ms"}...]}: P's own
+ * round trip to the relay, and for each feed P receives on, how long the relay takes to get a
+ * lost packet of it back from its publisher: the round trip to the publisher, the wait between
+ * the relay's requests, and the longest a repair took lately (docs/protocol.md). NULL while the
+ * relay has measured none of these. */
 JsonBuilder *tm_wire_repair(TmHearing *h, const TmParticipant *p);
 
 /* The message as JSON text (g_free). */

@@ -121,8 +121,21 @@ test_upstream(void)
   g_assert_cmpuint(tm_peer_stats(s.pub->peer)->nack_recovered, ==, 1);
   /* 50 ms after the gap was seen: in the first quarter second */
   g_assert_cmpuint(tm_peer_stats(s.pub->peer)->repaired_within[0], ==, 1);
+  g_assert_cmpint(tm_peer_recent_repair_us(s.pub->peer, sim->now), ==, 50000);
   tm_sim_advance(sim, 1000000);
   g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 9);
+  /* A longer repair is the recent longest at once; the 50 ms one is forgotten 15-30 s later. */
+  tm_sim_send_rtp(s.pub, 96, 509, 36000, 0xBBBB, tm_sim_vp8_delta, sizeof tm_sim_vp8_delta);
+  tm_sim_advance(sim, 700000);
+  tm_sim_send_rtp(s.pub, 96, 508, 33000, 0xBBBB, tm_sim_vp8_delta, sizeof tm_sim_vp8_delta);
+  g_assert_cmpuint(tm_peer_stats(s.pub->peer)->repaired_within[2], ==, 1);
+  g_assert_cmpint(tm_peer_recent_repair_us(s.pub->peer, sim->now), ==, 700000);
+  tm_sim_advance(sim, TM_PEER_REPAIR_WINDOW_US);
+  g_assert_cmpint(tm_peer_recent_repair_us(s.pub->peer, sim->now), ==, 700000);
+  tm_sim_advance(sim, TM_PEER_REPAIR_WINDOW_US);
+  g_assert_cmpint(tm_peer_recent_repair_us(s.pub->peer, sim->now), ==, 0);
+  /* and a receive connection has none */
+  g_assert_cmpint(tm_peer_recent_repair_us(s.sub->peer, sim->now), ==, 0);
   tm_sim_free(sim);
 }
 

@@ -27,8 +27,9 @@ const ICE_RESTART_AFTER_MS = 4000;
 // How long a feed's video waits for repairs (RTCRtpReceiver.jitterBufferTarget), as
 // testimony-client's jitter buffers do (client/playout.c, docs/poor-networks.md): while its
 // receiver asks for retransmissions, three of our round trips to the relay plus the publisher's
-// round trip and two of the relay's waits between requests to it (the relay's `repair`
-// message), in 50 ms steps, at most 1 s; the browser's own choice again after 30 s without. A
+// round trip and two of the relay's waits between requests to it, or the longest the relay's
+// repairs from that publisher took lately if longer (the relay's `repair` message), in 50 ms
+// steps, at most 1 s; the browser's own choice again after 30 s without. A
 // feed's first 10 s count as asking: the relay tells the round trips as the connection comes up,
 // so the wait is set before the first picture, not by a pause at the first repair.
 const REPAIR_TRIES = 3;
@@ -39,7 +40,8 @@ const REPAIR_QUIET_MS = 30000;
 const REPAIR_START_MS = 10000;
 
 export function repairWaitMs(ownRttMs, upstream) {
-  const up = upstream ? upstream.rtt_ms + (REPAIR_TRIES - 1) * upstream.retry_ms : 0;
+  const tries = upstream ? upstream.rtt_ms + (REPAIR_TRIES - 1) * upstream.retry_ms : 0;
+  const up = Math.max(tries, upstream && Number.isFinite(upstream.repair_ms) ? upstream.repair_ms : 0);
   const need = REPAIR_TRIES * ownRttMs + up + REPAIR_MARGIN_MS;
   return Math.min(Math.ceil(need / REPAIR_STEP_MS) * REPAIR_STEP_MS, REPAIR_MAX_MS);
 }
