@@ -102,20 +102,32 @@ test_upstream(void)
   g_assert_cmpint(nack.nacks[0].pid, ==, 504);
   g_assert_cmpint(nack.nacks[0].blp, ==, 0);
   /* ... and again every 100 ms (the judge receives nothing, so no round-trip time is known)
-   * while it stays missing, eight times in all. */
+   * while it stays missing, eight times in all; each request after the first once more a
+   * quarter of that later (a request lost on the way costs a try). */
   tm_sim_advance(sim, 99000);
   g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 1);
   tm_sim_advance(sim, 1000);
   g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 2);
+  tm_sim_advance(sim, 24000);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 2);
+  tm_sim_advance(sim, 1000);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 3);
+  g_assert_true(tm_sim_browser_last_rtcp(s.pub, TM_RTCP_KIND_NACK, &nack));
+  g_assert_cmpint(nack.nacks[0].pid, ==, 504);
+  /* the third request 100 ms after the second, not after its copy */
+  tm_sim_advance(sim, 74000);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 3);
+  tm_sim_advance(sim, 1000);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 4);
   tm_sim_advance(sim, 2000000);
-  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 8);
-  g_assert_cmpuint(tm_peer_stats(s.pub->peer)->nacks_out, ==, 8);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 15);
+  g_assert_cmpuint(tm_peer_stats(s.pub->peer)->nacks_out, ==, 15);
   g_assert_cmpuint(tm_peer_stats(s.pub->peer)->nack_given_up, ==, 1);
   g_assert_cmpuint(tm_peer_stats(s.pub->peer)->packets_lost, ==, 1);
 
   /* A packet that arrives after the relay asked for it is asked for no more. */
   tm_sim_send_rtp(s.pub, 96, 507, 30000, 0xBBBB, tm_sim_vp8_delta, sizeof tm_sim_vp8_delta);
-  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 9);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 16);
   tm_sim_advance(sim, 50000);
   tm_sim_send_rtp(s.pub, 96, 506, 27000, 0xBBBB, tm_sim_vp8_delta, sizeof tm_sim_vp8_delta);
   g_assert_cmpuint(tm_peer_stats(s.pub->peer)->nack_recovered, ==, 1);
@@ -123,7 +135,7 @@ test_upstream(void)
   g_assert_cmpuint(tm_peer_stats(s.pub->peer)->repaired_within[0], ==, 1);
   g_assert_cmpint(tm_peer_recent_repair_us(s.pub->peer, sim->now), ==, 50000);
   tm_sim_advance(sim, 1000000);
-  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 9);
+  g_assert_cmpint(tm_sim_browser_count_rtcp(s.pub, TM_RTCP_KIND_NACK), ==, 16);
   /* A longer repair is the recent longest at once; the 50 ms one is forgotten 15-30 s later. */
   tm_sim_send_rtp(s.pub, 96, 509, 36000, 0xBBBB, tm_sim_vp8_delta, sizeof tm_sim_vp8_delta);
   tm_sim_advance(sim, 700000);
@@ -296,7 +308,7 @@ test_rtx_discarded(void)
 
 /* Retries follow the participant's round trip: 100 ms each way, measured from the witness's
  * receiver report on its subscription, makes the relay ask the witness's publisher again every
- * 310 ms; a packet missing 1.5 s is given up. */
+ * 310 ms, each repeated request once more 77 ms later; a packet missing 1.5 s is given up. */
 static void
 test_retry_follows_rtt(void)
 {
@@ -332,13 +344,20 @@ test_retry_follows_rtt(void)
     tm_sim_advance(sim, 10000);
   }
   g_test_message("%d NACKs, %" G_GUINT64_FORMAT " packets given up", n, up->nack_given_up);
-  g_assert_cmpint(n, ==, 5); /* 0, 310, 620, 930, 1240 ms; at 1550 ms they are too old */
+  /* 0, 310 (+77), 620 (+77), 930 (+77), 1240 (+77) ms; at 1550 ms they are too old */
+  g_assert_cmpint(n, ==, 9);
   for (int i = 1; i < n; i++) {
-    g_assert_cmpint(times[i] - times[i - 1], >=, 300000);
-    g_assert_cmpint(times[i] - times[i - 1], <=, 320000);
+    int64_t since = times[i] - times[i - 1];
+    if (i % 2 == 1) { /* a request: 310 ms after the last one, 233 after its copy */
+      g_assert_cmpint(since, >=, i == 1 ? 300000 : 223000);
+      g_assert_cmpint(since, <=, i == 1 ? 320000 : 243000);
+    } else { /* its copy */
+      g_assert_cmpint(since, >=, 70000);
+      g_assert_cmpint(since, <=, 87000);
+    }
   }
   g_assert_cmpuint(up->nack_given_up, ==, 2);
-  g_assert_cmpuint(up->nacks_out, ==, 5);
+  g_assert_cmpuint(up->nacks_out, ==, 9);
   /* the hint is bounded and smoothed */
   TmPeer *jp = s.judge->publish;
   g_assert_cmpint(tm_peer_nack_retry_us(jp), ==, 100000);

@@ -504,10 +504,13 @@ test_deadline(void)
   tm_sim_send_rtp(f->b, 96, 100, 3000, 0xB, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
   tm_sim_send_rtp(f->b, 96, 102, 9000, 0xB, tm_sim_vp8_delta, sizeof tm_sim_vp8_delta);
   g_assert_cmpint(tm_peer_next_deadline(f->peer), ==, f->sim->now + 100000);
-  /* Once the retries are over (eight, 100 ms apart without a round-trip time), the reports
-   * alone, every second. */
-  tm_sim_advance(f->sim, 850000);
-  g_assert_cmpuint(tm_peer_stats(f->peer)->nacks_out, ==, 8);
+  /* After the second request its copy is due, 25 ms later. */
+  tm_sim_advance(f->sim, 100000);
+  g_assert_cmpint(tm_peer_next_deadline(f->peer), ==, f->sim->now + 25000);
+  /* Once the retries are over (eight, 100 ms apart without a round-trip time, the last seven
+   * each with a copy), the reports alone, every second. */
+  tm_sim_advance(f->sim, 750000);
+  g_assert_cmpuint(tm_peer_stats(f->peer)->nacks_out, ==, 15);
   g_assert_cmpuint(tm_peer_stats(f->peer)->nack_given_up, ==, 1);
   g_assert_cmpint(tm_peer_next_deadline(f->peer), ==, created + TM_PEER_REPORT_INTERVAL_US);
   tm_sim_advance(f->sim, created + TM_PEER_REPORT_INTERVAL_US - f->sim->now);
