@@ -108,6 +108,13 @@ typedef struct {
   int64_t resent_us;  /* when it was last sent again, 0: never */
 } SentSlot;
 
+/* A copy of a retransmission still to be sent (rtx_echo_us). */
+typedef struct {
+  uint16_t seq;
+  int64_t due_us;
+} RtxEcho;
+#define MAX_RTX_ECHOES 32
+
 typedef struct {
   uint32_t ssrc;
   uint8_t pt;
@@ -128,7 +135,9 @@ typedef struct {
   int64_t last_send_us;
   uint32_t packets;
   uint32_t octets;
-  SentSlot *sent;    /* TM_PEER_RTX_SLOTS, video only */
+  SentSlot *sent;                 /* TM_PEER_RTX_SLOTS, video only */
+  RtxEcho echoes[MAX_RTX_ECHOES]; /* due in this order */
+  unsigned n_echoes;
   TmRtxStore *store; /* where the originals of SENT are kept */
   bool rtx_stream;   /* retransmissions go as RTX (RFC 4588) on RTX_SSRC, else as sent */
   uint32_t rtx_ssrc;
@@ -646,8 +655,27 @@ rtx_budget_update(TmPeer *p, int64_t now_us)
   p->rtx_bytes.burst = MAX(bps / 8.0 * RTX_BURST_S, (double) TM_RTP_MAX_PACKET + 2);
 }
 
+/* How long after answering a repeated request for a packet to send it once more. The receiver
+ * asked again because a try failed (its request or our answer lost); over a lossy link its next
+ * try would come a round trip later. A copy a quarter of a round trip after the answer (at least
+ * 20 ms: out of most loss bursts) gets through when the answer is lost, at the cost of one packet
+ * for each packet asked for twice. The first answer goes alone. */
+static int64_t
+rtx_echo_us(const TmPeer *p)
+{
+  return MAX(rtx_repeat_us(p) / 4, RTX_REPEAT_MIN_US);
+}
+
 static void
-retransmit(TmPeer *p, uint16_t seq, int64_t now_us)
+schedule_rtx_echo(OutStream *o, uint16_t seq, int64_t due_us)
+{
+  if (o->n_echoes < MAX_RTX_ECHOES)
+    o->echoes[o->n_echoes++] = (RtxEcho){ seq, due_us };
+}
+
+/* Sends the packet SEQ again (answering a NACK), or with ECHO its copy (rtx_echo_us). */
+static void
+retransmit(TmPeer *p, uint16_t seq, bool echo, int64_t now_us)
 {
   OutStream *o = &p->out[TM_TRACK_VIDEO];
   if (o->sent == NULL)
@@ -667,7 +695,7 @@ retransmit(TmPeer *p, uint16_t seq, int64_t now_us)
     s->index != 0 && s->seq == seq ? tm_rtx_store_get(o->store, s->index, &orig_len) : NULL;
   if (orig_buf == NULL)
     return;
-  if (s->resent_us != 0 && now_us - s->resent_us < rtx_repeat_us(p)) {
+  if (!echo && s->resent_us != 0 && now_us - s->resent_us < rtx_repeat_us(p)) {
     p->stats.rtx_repeats++;
     return;
   }
@@ -677,7 +705,11 @@ retransmit(TmPeer *p, uint16_t seq, int64_t now_us)
     p->stats.drop_rate_limited++;
     return;
   }
-  s->resent_us = now_us;
+  if (!echo) {
+    if (s->resent_us != 0) /* asked for again: a try failed */
+      schedule_rtx_echo(o, seq, now_us + rtx_echo_us(p));
+    s->resent_us = now_us;
+  }
   /* The packet as it was sent: the original with this receiver's header. */
   uint8_t sent[TM_RTP_MAX_PACKET];
   TmRtpPacket orig;
@@ -701,8 +733,25 @@ retransmit(TmPeer *p, uint16_t seq, int64_t now_us)
     return;
   p->stats.retransmits++;
   p->stats.rtx_out += o->rtx_stream;
+  p->stats.rtx_echoes += echo;
   count_sent(p, numbered, tseq, n, TM_TWCC_REPAIR, now_us);
   p->listener.transmit(p->user_data, p, out, n);
+}
+
+/* Sends the copies of retransmissions that are due. */
+static void
+send_rtx_echoes(TmPeer *p, int64_t now_us)
+{
+  OutStream *o = &p->out[TM_TRACK_VIDEO];
+  unsigned kept = 0;
+  for (unsigned i = 0; i < o->n_echoes; i++) {
+    RtxEcho e = o->echoes[i];
+    if (e.due_us <= now_us)
+      retransmit(p, e.seq, true, now_us);
+    else
+      o->echoes[kept++] = e;
+  }
+  o->n_echoes = kept;
 }
 
 /* ---- congestion feedback (publish peers) ---- */
@@ -1223,7 +1272,7 @@ handle_feedback(TmPeer *p, const TmRtcpPacket *pkt, int64_t now_us)
       uint16_t seqs[17];
       unsigned n = tm_rtcp_nack_expand(&pkt->nacks[i], seqs);
       for (unsigned j = 0; j < n; j++)
-        retransmit(p, seqs[j], now_us);
+        retransmit(p, seqs[j], false, now_us);
     }
     break;
   case TM_RTCP_KIND_REMB:
@@ -1476,6 +1525,8 @@ tm_peer_handle_timeout(TmPeer *p, int64_t now_us)
     send_twcc(p, now_us);
   if (p->connected && p->in[TM_TRACK_VIDEO].n_pending > 0)
     flush_nacks(p, &p->in[TM_TRACK_VIDEO], now_us);
+  if (p->connected && p->out[TM_TRACK_VIDEO].n_echoes > 0)
+    send_rtx_echoes(p, now_us);
   if (now_us < p->next_report_us)
     return;
   int64_t span = now_us - p->last_report_us;
@@ -1498,6 +1549,9 @@ tm_peer_next_deadline(const TmPeer *p)
   const InStream *in = &p->in[TM_TRACK_VIDEO];
   for (unsigned i = 0; i < in->n_pending; i++)
     d = MIN(d, in->pending[i].next_us);
+  const OutStream *o = &p->out[TM_TRACK_VIDEO];
+  for (unsigned i = 0; i < o->n_echoes; i++)
+    d = MIN(d, o->echoes[i].due_us);
   return d;
 }
 

@@ -107,12 +107,14 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
 {
   static const TmPeerStats none;
   const TmPeerStats *up = p->publish != NULL ? tm_peer_stats(p->publish) : &none;
-  uint64_t retransmits = 0, rtx_out = 0, rtx_repeats = 0, rtx_over_budget = 0, nacks_in = 0,
-           reports_in = 0, downlink = 0, twcc_feedback_in = 0, overuse = 0, congestion_holds = 0;
+  uint64_t retransmits = 0, rtx_out = 0, rtx_copies = 0, rtx_repeats = 0, rtx_over_budget = 0,
+           nacks_in = 0, reports_in = 0, downlink = 0, twcc_feedback_in = 0, overuse = 0,
+           congestion_holds = 0;
   for (guint i = 0; i < p->subscriptions->len; i++) {
     const TmPeerStats *st = tm_peer_stats(g_ptr_array_index(p->subscriptions, i));
     retransmits += st->retransmits;
     rtx_out += st->rtx_out;
+    rtx_copies += st->rtx_echoes;
     rtx_repeats += st->rtx_repeats;
     rtx_over_budget += st->drop_rate_limited;
     nacks_in += st->nacks_in;
@@ -146,6 +148,7 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
   tm_wire_int(b, "nacks_in", (gint64) nacks_in);
   tm_wire_int(b, "retransmits", (gint64) retransmits);
   tm_wire_int(b, "rtx_out", (gint64) rtx_out);
+  tm_wire_int(b, "rtx_copies", (gint64) rtx_copies);
   tm_wire_int(b, "rtx_repeats", (gint64) rtx_repeats);
   tm_wire_int(b, "rtx_over_budget", (gint64) rtx_over_budget);
   tm_wire_int(b, "reports_in", (gint64) reports_in);

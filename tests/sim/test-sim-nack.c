@@ -210,7 +210,7 @@ check_recovered(TmSim *sim, TmSimScene *s, int n)
   g_test_message("lost %" G_GUINT64_FORMAT " datagrams; receiver has %u distinct packets "
                  "from %d to %d",
                  tm_sim_lost(sim), have, first, newest);
-  g_assert_cmpint(tm_sim_lost(sim), >, 40);                 /* the link really lost packets */
+  g_assert_cmpint(tm_sim_lost(sim), >, 30);                 /* the link really lost packets */
   g_assert_cmpint(newest - first + 1, >=, n - 5);           /* nearly all of the stream ... */
   g_assert_cmpuint(have, ==, (guint) (newest - first + 1)); /* ... no holes */
   g_assert_cmpuint(up->nacks_out, >, 0);                    /* the relay asked the publisher */
@@ -423,6 +423,8 @@ test_repeats_and_budget(void)
   s.sub->drop_rtp = 1;
   tm_sim_send_rtp(s.pub, 96, 2, 3000, 0xBBBB, tm_sim_vp8_delta, sizeof tm_sim_vp8_delta);
   const TmPeerStats *st = tm_peer_stats(s.sub->peer);
+  guint got = s.sub->rtp_in->len;
+  s.sub->drop_rtp = 1; /* the answer is lost too */
   tm_sim_send_nack(s.sub, s.video_ssrc, (uint16_t) (k.seq + 1));
   g_assert_cmpuint(st->retransmits, ==, 1);
   tm_sim_advance(sim, 50000);
@@ -430,8 +432,21 @@ test_repeats_and_budget(void)
   g_assert_cmpuint(st->retransmits, ==, 1);
   g_assert_cmpuint(st->rtx_repeats, ==, 1);
   tm_sim_advance(sim, 50000);
+  s.sub->drop_rtp = 1; /* and the answer to the second request */
   tm_sim_send_nack(s.sub, s.video_ssrc, (uint16_t) (k.seq + 1));
   g_assert_cmpuint(st->retransmits, ==, 2);
+  /* asked for again, so a try failed: once more a quarter of a round trip later (100 ms while
+   * not known), and that copy brings the packet */
+  tm_sim_advance(sim, 24000);
+  g_assert_cmpuint(st->retransmits, ==, 2);
+  g_assert_cmpuint(s.sub->rtp_in->len, ==, got);
+  tm_sim_advance(sim, 1000);
+  g_assert_cmpuint(st->retransmits, ==, 3);
+  g_assert_cmpuint(st->rtx_echoes, ==, 1);
+  g_assert_cmpuint(s.sub->rtp_in->len, ==, got + 1);
+  g_assert_cmpuint(tm_sim_browser_nth_rtp(s.sub, got).seq, ==, (uint16_t) (k.seq + 1));
+  tm_sim_advance(sim, 1000000);
+  g_assert_cmpuint(st->retransmits, ==, 3);
 
   /* The receiver can take 100 kbit/s (its REMB): 64 kbit/s of retransmissions (half of it is
    * less than the floor), in bursts of a second's worth (8000 bytes). Forty packets of about
