@@ -10,6 +10,15 @@ tm_playout_init(TmPlayout *p, gint64 now_us)
                     .last_change_us = now_us };
 }
 
+/* NEED ms in whole steps, at most the limit: round trips moving by a few ms do not move the
+ * wait each time. */
+static guint
+whole_steps(guint need)
+{
+  return MIN((need + TM_PLAYOUT_LOWER_MS - 1) / TM_PLAYOUT_LOWER_MS * TM_PLAYOUT_LOWER_MS,
+             TM_PLAYOUT_MAX_MS);
+}
+
 gboolean
 tm_playout_update(TmPlayout *p, const TmPlayoutStats *stats, gint64 now_us)
 {
@@ -17,7 +26,8 @@ tm_playout_update(TmPlayout *p, const TmPlayoutStats *stats, gint64 now_us)
   gboolean more_late = new_late > 0;
   gboolean repairing = stats->rtx_requests > p->rtx;
   guint before = p->latency_ms;
-  guint floor_ms = TM_PLAYOUT_MIN_MS;
+  guint floor_ms = TM_PLAYOUT_MIN_MS; /* the least while repairing ... */
+  guint keep_ms = TM_PLAYOUT_MIN_MS;  /* ... and what the quiet spell does not go below */
 
   p->late = stats->late;
   p->rtx = stats->rtx_requests;
@@ -33,17 +43,17 @@ tm_playout_update(TmPlayout *p, const TmPlayoutStats *stats, gint64 now_us)
       ? MAX(up->rtt_ms + (TM_PLAYOUT_RTX_TRIES - 1) * up->retry_ms, up->repair_ms)
       : 0;
     guint need = TM_PLAYOUT_RTX_TRIES * rtx_rtt + upstream + TM_PLAYOUT_RTX_MARGIN_MS;
-    /* in whole steps, so that round trips moving by a few ms do not move the wait each time */
-    floor_ms = MIN((need + TM_PLAYOUT_LOWER_MS - 1) / TM_PLAYOUT_LOWER_MS * TM_PLAYOUT_LOWER_MS,
-                   TM_PLAYOUT_MAX_MS);
+    floor_ms = whole_steps(need);
+    keep_ms = whole_steps(need + rtx_rtt);
   }
   if (more_late) {
     p->last_late_us = now_us;
     guint raise = (guint) MIN(new_late * TM_PLAYOUT_RAISE_MS, TM_PLAYOUT_RAISE_MAX_MS);
     p->latency_ms = MIN(p->latency_ms + raise, TM_PLAYOUT_MAX_MS);
   } else if (now_us - p->last_late_us >= TM_PLAYOUT_QUIET_US &&
-             now_us - p->last_change_us >= TM_PLAYOUT_LOWER_EVERY_US && p->latency_ms > floor_ms) {
-    p->latency_ms = MAX(p->latency_ms - TM_PLAYOUT_LOWER_MS, floor_ms);
+             now_us - p->last_change_us >= TM_PLAYOUT_LOWER_EVERY_US &&
+             p->latency_ms > MAX(floor_ms, keep_ms)) {
+    p->latency_ms = MAX(p->latency_ms - TM_PLAYOUT_LOWER_MS, MAX(floor_ms, keep_ms));
   }
   p->latency_ms = MAX(p->latency_ms, floor_ms);
   if (p->latency_ms == before)

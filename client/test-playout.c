@@ -204,6 +204,42 @@ test_playout_covers_the_publishers_repairs(void)
   g_assert_false(tm_playout_update(&p, &stats, 400 * S));
 }
 
+/* The witness's own far link (its retransmissions' round trip 245 ms) while repairs go on: three
+ * tries set the least (3 x 245 + 41 + 50 = 826), but a wait that rose above it comes down only
+ * as far as a fourth try (1071: the limit), and all the way once the repairs stop. */
+static void
+test_playout_keeps_a_fourth_try(void)
+{
+  TmPlayout p;
+  TmPlayoutStats stats = { .rtx_rtt_ms = 245,
+                           .repair = { .own_rtt_ms = 230, .rtt_ms = 1, .retry_ms = 20 } };
+  tm_playout_init(&p, 0);
+  stats.rtx_requests = 10;
+  tm_playout_update(&p, &stats, 11 * S); /* past the first seconds */
+  g_assert_cmpuint(p.latency_ms, ==, 850);
+  /* two late packets: up to the limit */
+  stats.late = 2;
+  stats.rtx_requests += 10;
+  tm_playout_update(&p, &stats, 12 * S);
+  g_assert_cmpuint(p.latency_ms, ==, 1000);
+  for (gint64 t = 13; t < 300; t++) {
+    stats.rtx_requests += 10;
+    tm_playout_update(&p, &stats, t * S);
+    g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MAX_MS);
+  }
+  /* a nearer link (120 ms): down to its fourth try, 4 x 120 + 91 = 571 */
+  stats.rtx_rtt_ms = 120;
+  for (gint64 t = 300; t < 500; t++) {
+    stats.rtx_requests += 10;
+    tm_playout_update(&p, &stats, t * S);
+  }
+  g_assert_cmpuint(p.latency_ms, ==, 600);
+  /* no more repairs: after the quiet spell, all the way down */
+  for (gint64 t = 500; t < 800; t++)
+    tm_playout_update(&p, &stats, t * S);
+  g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MIN_MS);
+}
+
 /* A jitter buffer next to the relay (the judge's: its own round trip 2 ms) receiving a
  * publisher on a far, lossy link: the relay's `repair` figures set the wait from the first
  * retransmission on, not the late packets one by one. */
@@ -289,6 +325,7 @@ main(int argc, char **argv)
   g_test_add_func("/playout/covers-retransmissions", test_playout_covers_retransmissions);
   g_test_add_func("/playout/covers-the-publishers-link", test_playout_covers_the_publishers_link);
   g_test_add_func("/playout/clean-far-link", test_playout_clean_far_link);
+  g_test_add_func("/playout/keeps-a-fourth-try", test_playout_keeps_a_fourth_try);
   g_test_add_func("/playout/covers-the-publishers-repairs",
                   test_playout_covers_the_publishers_repairs);
   return g_test_run();
