@@ -35,16 +35,19 @@ tm_playout_update(TmPlayout *p, const TmPlayoutStats *stats, gint64 now_us)
     p->last_rtx_us = now_us;
   const TmRepair *up = &stats->repair;
   guint rtx_rtt = stats->rtx_rtt_ms > 0 ? stats->rtx_rtt_ms : up->own_rtt_ms;
-  gboolean repairs = (p->last_rtx_us > 0 && now_us - p->last_rtx_us < TM_PLAYOUT_QUIET_US) ||
-    now_us - p->start_us < TM_PLAYOUT_START_US;
+  gboolean starting = now_us - p->start_us < TM_PLAYOUT_START_US;
+  gboolean repairs =
+    (p->last_rtx_us > 0 && now_us - p->last_rtx_us < TM_PLAYOUT_QUIET_US) || starting;
   if (repairs && (rtx_rtt > 0 || up->rtt_ms > 0)) {
     /* three of the relay's tries, or what its repairs took lately if that was longer */
     guint upstream = up->rtt_ms > 0
       ? MAX(up->rtt_ms + (TM_PLAYOUT_RTX_TRIES - 1) * up->retry_ms, up->repair_ms)
       : 0;
     guint need = TM_PLAYOUT_RTX_TRIES * rtx_rtt + upstream + TM_PLAYOUT_RTX_MARGIN_MS;
-    floor_ms = whole_steps(need);
     keep_ms = whole_steps(need + rtx_rtt);
+    /* the first seconds: where the wait will stay, so that it need not rise once the picture
+     * runs (a rise is a pause as long) */
+    floor_ms = starting ? keep_ms : whole_steps(need);
   }
   if (more_late) {
     p->last_late_us = now_us;

@@ -139,29 +139,35 @@ test_playout_covers_retransmissions(void)
 {
   TmPlayout p;
   tm_playout_init(&p, 0);
-  /* retransmissions asked for, 220 ms round trips: three of them and the margin, at once (in
-   * whole steps) */
-  g_assert_true(update(&p, 0, 5, 220, 1 * S));
+  /* retransmissions asked for after the first seconds, 220 ms round trips: three of them and
+   * the margin, at once (in whole steps) */
+  const gint64 T = TM_PLAYOUT_START_US / S;
+  g_assert_true(update(&p, 0, 5, 220, (T + 1) * S));
   g_assert_cmpuint(p.latency_ms, ==, 750);
   g_assert_cmpuint(3 * 220 + TM_PLAYOUT_RTX_MARGIN_MS, <=, 750);
   /* a round trip a few ms longer does not move it */
-  g_assert_false(update(&p, 0, 7, 225, 1 * S + S / 2));
+  g_assert_false(update(&p, 0, 7, 225, (T + 1) * S + S / 2));
   /* the round trip grows: so does the wait; never past the limit */
-  g_assert_true(update(&p, 0, 9, 300, 2 * S));
+  g_assert_true(update(&p, 0, 9, 300, (T + 2) * S));
   g_assert_cmpuint(p.latency_ms, ==, 950);
-  update(&p, 0, 12, 900, 3 * S);
+  update(&p, 0, 12, 900, (T + 3) * S);
   g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MAX_MS);
   /* a loopback link's round trip asks for no more than the least */
   TmPlayout q;
   tm_playout_init(&q, 0);
   g_assert_false(update(&q, 0, 4, 2, 1 * S));
   g_assert_cmpuint(q.latency_ms, ==, TM_PLAYOUT_MIN_MS);
+  /* in the first seconds, four of them: 4 x 220 + 50 */
+  TmPlayout f;
+  tm_playout_init(&f, 0);
+  g_assert_true(update(&f, 0, 5, 220, 1 * S));
+  g_assert_cmpuint(f.latency_ms, ==, 950);
   /* repairs stop (the link got better): after the quiet spell, down by steps to the least */
   guint prev = p.latency_ms;
-  for (gint64 t = 4; t < 200; t++) {
+  for (gint64 t = T + 4; t < T + 200; t++) {
     update(&p, 0, 12, 900, t * S);
     g_assert_cmpuint(p.latency_ms, <=, prev);
-    if (t < 3 + TM_PLAYOUT_QUIET_US / S)
+    if (t < T + 3 + TM_PLAYOUT_QUIET_US / S)
       g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MAX_MS);
     prev = p.latency_ms;
   }
@@ -266,14 +272,15 @@ test_playout_covers_the_publishers_link(void)
     update_upstream(&p, 0, 90, 2, 20, 20, t * S);
   g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MIN_MS);
   /* the far client's own jitter buffers, before they measured a retransmission's round trip:
-   * the relay's figure for ours stands for it (3 x 220 + 1 + 2 x 20 + 50 = 751) */
+   * the relay's figure for ours stands for it; in the first seconds for a fourth try too
+   * (4 x 150 + 1 + 2 x 20 + 50 = 691) */
   TmPlayout w;
   tm_playout_init(&w, 0);
   TmPlayoutStats told = { .rtx_requests = 10,
-                          .repair = { .own_rtt_ms = 220, .rtt_ms = 1, .retry_ms = 20 } };
+                          .repair = { .own_rtt_ms = 150, .rtt_ms = 1, .retry_ms = 20 } };
   g_assert_true(tm_playout_update(&w, &told, 1 * S));
-  g_assert_cmpuint(w.latency_ms, ==, 800);
-  /* once measured, theirs counts (3 x 300 + 41 + 50 = 991) */
+  g_assert_cmpuint(w.latency_ms, ==, 700);
+  /* once measured, theirs counts (4 x 300 + 41 + 50) */
   told.rtx_requests = 20;
   told.rtx_rtt_ms = 300;
   g_assert_true(tm_playout_update(&w, &told, 2 * S));
