@@ -51,7 +51,9 @@ def main():
                                                 f"({frames_from(c, 'Judge')} frames)")
             check(frames_from(judge, name) > 30,
                   f"judge sees admitted {role} ({frames_from(judge, name)} frames)")
-        check(frames_from(clients["clerk"], "Witness A") > 30, "admitted people see each other")
+        check(wait_until(lambda: frames_from(clients["clerk"], "Witness A") > 30),
+              f"admitted people see each other ({frames_from(clients['clerk'], 'Witness A')} "
+              f"frames of the witness at the clerk)")
         rc, out, err = ctl(relay, console, "to-waiting", "Witness A")
         check(rc == 0, f"ctl to-waiting Witness A (exit {rc}) {err}")
         # The relay shows the witness waiting and both ends have reported twice since (what was
