@@ -27,7 +27,7 @@ tm_playout_update(TmPlayout *p, const TmPlayoutStats *stats, gint64 now_us)
   gboolean repairing = stats->rtx_requests > p->rtx;
   guint before = p->latency_ms;
   guint floor_ms = TM_PLAYOUT_MIN_MS; /* the least while repairing ... */
-  guint keep_ms = TM_PLAYOUT_MIN_MS;  /* ... and what the quiet spell does not go below */
+  guint keep_ms = TM_PLAYOUT_MIN_MS;  /* ... and what the quiet spell does not go below (>=) */
 
   p->late = stats->late;
   p->rtx = stats->rtx_requests;
@@ -54,9 +54,8 @@ tm_playout_update(TmPlayout *p, const TmPlayoutStats *stats, gint64 now_us)
     guint raise = (guint) MIN(new_late * TM_PLAYOUT_RAISE_MS, TM_PLAYOUT_RAISE_MAX_MS);
     p->latency_ms = MIN(p->latency_ms + raise, TM_PLAYOUT_MAX_MS);
   } else if (now_us - p->last_late_us >= TM_PLAYOUT_QUIET_US &&
-             now_us - p->last_change_us >= TM_PLAYOUT_LOWER_EVERY_US &&
-             p->latency_ms > MAX(floor_ms, keep_ms)) {
-    p->latency_ms = MAX(p->latency_ms - TM_PLAYOUT_LOWER_MS, MAX(floor_ms, keep_ms));
+             now_us - p->last_change_us >= TM_PLAYOUT_LOWER_EVERY_US && p->latency_ms > keep_ms) {
+    p->latency_ms = MAX(p->latency_ms - TM_PLAYOUT_LOWER_MS, keep_ms);
   }
   p->latency_ms = MAX(p->latency_ms, floor_ms);
   if (p->latency_ms == before)

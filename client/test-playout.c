@@ -174,6 +174,19 @@ test_playout_covers_retransmissions(void)
   g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MIN_MS);
 }
 
+/* Once a second from FROM to TO (seconds), ten more retransmission requests each time; with
+ * STAYS_AT (not 0) the wait must be that after every update. */
+static void
+repairs_go_on(TmPlayout *p, TmPlayoutStats *stats, gint64 from, gint64 to, guint stays_at)
+{
+  for (gint64 t = from; t < to; t++) {
+    stats->rtx_requests += 10;
+    tm_playout_update(p, stats, t * S);
+    if (stays_at != 0)
+      g_assert_cmpuint(p->latency_ms, ==, stays_at);
+  }
+}
+
 /* The relay's repairs from the publisher took longer lately than three of its tries (a fourth
  * request, about one repair in a hundred at 10 % bursty loss): the wait covers the longest. In
  * three benchmark runs every freeze of the witness at the judge came after the quiet spell had
@@ -192,17 +205,10 @@ test_playout_covers_the_publishers_repairs(void)
   /* one repair took 980 ms: 6 + 980 + 50, at most the limit; and it stays there while such
    * repairs go on, with no late packet for minutes */
   stats.repair.repair_ms = 980;
-  for (gint64 t = 2; t < 200; t++) {
-    stats.rtx_requests += 10;
-    tm_playout_update(&p, &stats, t * S);
-    g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MAX_MS);
-  }
+  repairs_go_on(&p, &stats, 2, 200, TM_PLAYOUT_MAX_MS);
   /* the repairs got quicker: down by steps to the three tries, not below */
   stats.repair.repair_ms = 480;
-  for (gint64 t = 200; t < 400; t++) {
-    stats.rtx_requests += 10;
-    tm_playout_update(&p, &stats, t * S);
-  }
+  repairs_go_on(&p, &stats, 200, 400, 0);
   g_assert_cmpuint(p.latency_ms, ==, 800);
   /* a repair quicker than three tries changes nothing */
   stats.repair.repair_ms = 100;
@@ -228,17 +234,10 @@ test_playout_keeps_a_fourth_try(void)
   stats.rtx_requests += 10;
   tm_playout_update(&p, &stats, 12 * S);
   g_assert_cmpuint(p.latency_ms, ==, 1000);
-  for (gint64 t = 13; t < 300; t++) {
-    stats.rtx_requests += 10;
-    tm_playout_update(&p, &stats, t * S);
-    g_assert_cmpuint(p.latency_ms, ==, TM_PLAYOUT_MAX_MS);
-  }
+  repairs_go_on(&p, &stats, 13, 300, TM_PLAYOUT_MAX_MS);
   /* a nearer link (120 ms): down to its fourth try, 4 x 120 + 91 = 571 */
   stats.rtx_rtt_ms = 120;
-  for (gint64 t = 300; t < 500; t++) {
-    stats.rtx_requests += 10;
-    tm_playout_update(&p, &stats, t * S);
-  }
+  repairs_go_on(&p, &stats, 300, 500, 0);
   g_assert_cmpuint(p.latency_ms, ==, 600);
   /* no more repairs: after the quiet spell, all the way down */
   for (gint64 t = 500; t < 800; t++)

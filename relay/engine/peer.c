@@ -48,6 +48,7 @@
  * sits near 300-500 kbit/s, and its picture of the judge froze 10-12 times a minute. */
 #define RTX_REPEAT_DEFAULT_US 100000
 #define RTX_REPEAT_MIN_US 20000
+#define COPY_MIN_US 20000 /* copy_after_us */
 #define RTX_REPEAT_MAX_US 500000
 #define RTX_SHARE 0.5
 #define RTX_FLOOR_BPS 64000.0
@@ -74,7 +75,7 @@ typedef struct {
   int64_t next_us;  /* when to ask (again), or to send ECHO */
   int64_t retry_us; /* while ECHO: when to ask again after it */
   uint8_t tries;
-  bool echo; /* a copy of the last request is due at NEXT_US (nack_echo_us) */
+  bool echo; /* a copy of the last request is due at NEXT_US (copy_after_us) */
 } PendingNack;
 
 typedef struct {
@@ -108,7 +109,7 @@ typedef struct {
   int64_t resent_us;  /* when it was last sent again, 0: never */
 } SentSlot;
 
-/* A copy of a retransmission still to be sent (rtx_echo_us). */
+/* A copy of a retransmission still to be sent (copy_after_us). */
 typedef struct {
   uint16_t seq;
   int64_t due_us;
@@ -655,15 +656,19 @@ rtx_budget_update(TmPeer *p, int64_t now_us)
   p->rtx_bytes.burst = MAX(bps / 8.0 * RTX_BURST_S, (double) TM_RTP_MAX_PACKET + 2);
 }
 
-/* How long after answering a repeated request for a packet to send it once more. The receiver
- * asked again because a try failed (its request or our answer lost); over a lossy link its next
- * try would come a round trip later. A copy a quarter of a round trip after the answer (at least
- * 20 ms: out of most loss bursts) gets through when the answer is lost, at the cost of one packet
- * for each packet asked for twice. The first answer goes alone. */
+/* How long after a repeated request for a packet (ours to a publisher, or a receiver's that we
+ * answer) to send it once more, WAIT_US being the time between tries. A packet asked for again
+ * has already lost a try (the request or the retransmission lost), and a lost request or answer
+ * costs a whole try: over 10 % loss each way a try fails one time in five, and in benchmark runs
+ * every repair that took a second or more (five of 620 in a minute) was a freeze of the witness
+ * at the judge. A copy a quarter of the wait later (at least 20 ms: out of most loss bursts)
+ * fails with its original only about one time in a hundred. The first request and the first
+ * answer go alone: most get through, and a sender that does not hold back copies of a
+ * retransmission (GStreamer's rtprtxsend) would send most lost packets twice. */
 static int64_t
-rtx_echo_us(const TmPeer *p)
+copy_after_us(int64_t wait_us)
 {
-  return MAX(rtx_repeat_us(p) / 4, RTX_REPEAT_MIN_US);
+  return MAX(wait_us / 4, COPY_MIN_US);
 }
 
 static void
@@ -673,7 +678,7 @@ schedule_rtx_echo(OutStream *o, uint16_t seq, int64_t due_us)
     o->echoes[o->n_echoes++] = (RtxEcho){ seq, due_us };
 }
 
-/* Sends the packet SEQ again (answering a NACK), or with ECHO its copy (rtx_echo_us). */
+/* Sends the packet SEQ again (answering a NACK), or with ECHO its copy (copy_after_us). */
 static void
 retransmit(TmPeer *p, uint16_t seq, bool echo, int64_t now_us)
 {
@@ -707,7 +712,7 @@ retransmit(TmPeer *p, uint16_t seq, bool echo, int64_t now_us)
   }
   if (!echo) {
     if (s->resent_us != 0) /* asked for again: a try failed */
-      schedule_rtx_echo(o, seq, now_us + rtx_echo_us(p));
+      schedule_rtx_echo(o, seq, now_us + copy_after_us(rtx_repeat_us(p)));
     s->resent_us = now_us;
   }
   /* The packet as it was sent: the original with this receiver's header. */
@@ -945,22 +950,8 @@ tm_peer_nack_retry_us(const TmPeer *p)
   return nack_retry_us(p);
 }
 
-/* How long after asking again for a packet to send the same request once more. A request that
- * is itself lost costs a round trip, and a packet asked for a second time has already lost one
- * try: over 10 % loss each way a try fails one time in five (request or retransmission lost),
- * and in benchmark runs every repair that took a second or more (five of 620 in a minute) was a
- * freeze of the witness at the judge. A copy a quarter of the retry wait later (at least 20 ms:
- * out of most loss bursts) fails with its original only about one time in a hundred. The first
- * request goes alone: it mostly gets through, and a sender that does not hold back copies of a
- * retransmission (GStreamer's rtprtxsend) would send most lost packets twice. */
-static int64_t
-nack_echo_us(const TmPeer *p)
-{
-  return MAX(nack_retry_us(p) / 4, NACK_RETRY_MIN_US);
-}
-
 /* Asks the sender again for every missing packet that is due (with a copy of each repeated
- * request, nack_echo_us); forgets those asked for NACK_TRIES times or missing for longer than
+ * request, copy_after_us); forgets those asked for NACK_TRIES times or missing for longer than
  * NACK_MAX_AGE_US. */
 static void
 flush_nacks(TmPeer *p, InStream *in, int64_t now_us)
@@ -982,10 +973,11 @@ flush_nacks(TmPeer *p, InStream *in, int64_t now_us)
         p->stats.nack_given_up++;
         continue;
       } else {
+        int64_t retry = nack_retry_us(p), copy = copy_after_us(retry);
         n.tries++;
-        n.retry_us = now_us + nack_retry_us(p);
-        n.echo = n.tries > 1 && nack_echo_us(p) < nack_retry_us(p);
-        n.next_us = n.echo ? now_us + nack_echo_us(p) : n.retry_us;
+        n.retry_us = now_us + retry;
+        n.echo = n.tries > 1 && copy < retry;
+        n.next_us = n.echo ? now_us + copy : n.retry_us;
       }
       due = true;
       TmRtcpNackItem *last = pkt.n_nacks > 0 ? &pkt.nacks[pkt.n_nacks - 1] : NULL;
