@@ -7,7 +7,7 @@ void
 tm_bitrate_init(TmBitrate *b, guint max_bps, gint64 now_us)
 {
   b->max_bps = MAX(max_bps, TM_BITRATE_FLOOR_BPS);
-  b->target_bps = b->max_bps;
+  b->target_bps = MIN(b->max_bps, TM_BITRATE_START_BPS);
   b->last_change_us = now_us;
   b->quarters = 4;
   b->larger_since_us = 0;

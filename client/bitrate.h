@@ -13,6 +13,10 @@
 #include <glib.h>
 
 #define TM_BITRATE_FLOOR_BPS 50000
+/* Where the target starts, until the relay's estimates raise it (a browser starts at the same):
+ * the profile's full rate from the first packet filled a 1 Mbit/s link's queue as the
+ * connection started (loss that held the relay's estimate down for a minute). */
+#define TM_BITRATE_START_BPS 300000
 #define TM_BITRATE_HEADROOM 0.9
 #define TM_BITRATE_RISE_PER_S 0.15
 #define TM_BITRATE_PACKET_HEADERS 60 /* bytes: RTP 12, extension 8, SRTP tag 10, UDP/IP 28 */
@@ -40,6 +44,7 @@ typedef struct {
   guint reserved_bps;     /* what of an estimate is not for the video (sound, on the wire) */
 } TmBitrate;
 
+/* A connection's start: the target is the profile's MAX_BPS or TM_BITRATE_START_BPS, the lower. */
 void tm_bitrate_init(TmBitrate *b, guint max_bps, gint64 now_us);
 /* What of every estimate goes to the rest of what the publisher sends (its sound at
  * AUDIO_BPS in PACKETS_PER_S packets, each with ~60 bytes of RTP, SRTP, UDP and IP). */

@@ -692,6 +692,7 @@ find_encoder(TmCall *call)
     return;
   g_object_get(call->encoder, "target-bitrate", &bps, NULL);
   tm_bitrate_init(&call->bitrate, (guint) MAX(bps, 0), g_get_monotonic_time());
+  g_object_set(call->encoder, "target-bitrate", (gint) call->bitrate.target_bps, NULL);
   if (audio != NULL) { /* the relay's estimate covers the sound too: keep its share out */
     gint audio_bps = 0, frame_ms = 20;
     g_object_get(audio, "bitrate", &audio_bps, "frame-size", &frame_ms, NULL);

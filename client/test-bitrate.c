@@ -10,7 +10,9 @@ test_follows_estimate(void)
 {
   TmBitrate b;
   tm_bitrate_init(&b, 800000, 0);
-  g_assert_cmpuint(b.target_bps, ==, 800000);
+  /* a connection starts at a browser's rate, not the profile's */
+  g_assert_cmpuint(b.target_bps, ==, TM_BITRATE_START_BPS);
+  g_assert_cmpuint(b.max_bps, ==, 800000);
   /* a poor link: down at once, with headroom */
   g_assert_true(tm_bitrate_estimate(&b, 300000, 1 * S));
   g_assert_cmpuint(b.target_bps, ==, 270000);
@@ -55,6 +57,23 @@ test_rises_slowly(void)
   g_assert_cmpuint(b.target_bps, ==, 800000);
 }
 
+/* A profile below the start rate starts at its own; a good link's estimates bring the start
+ * rate up to the profile's in the time a 15 % rise a second takes (300 → 800 kbit/s: 7 s). */
+static void
+test_starts_low(void)
+{
+  TmBitrate b;
+  tm_bitrate_init(&b, 200000, 0);
+  g_assert_cmpuint(b.target_bps, ==, 200000);
+  tm_bitrate_init(&b, 800000, 0);
+  gint64 t = 1;
+  for (; t <= 30 && b.target_bps < 800000; t++)
+    tm_bitrate_estimate(&b, 2000000, t * S);
+  g_assert_cmpuint(b.target_bps, ==, 800000);
+  g_assert_cmpint(t, >=, 7);
+  g_assert_cmpint(t, <=, 9);
+}
+
 static void
 test_parse_remb(void)
 {
@@ -79,7 +98,7 @@ test_picture_size(void)
 {
   TmBitrate b;
   tm_bitrate_init(&b, 800000, 0);
-  g_assert_false(tm_bitrate_scale(&b, 800000, 0));
+  g_assert_false(tm_bitrate_scale(&b, TM_BITRATE_START_BPS, 0));
   g_assert_cmpuint(b.quarters, ==, 4);
   /* 300 kbit/s (a 90 % target of 270) and a plain picture the encoder codes in 150: its size
    * stays */
@@ -128,6 +147,7 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/bitrate/follows-estimate", test_follows_estimate);
   g_test_add_func("/bitrate/sound-reserved", test_sound_reserved);
+  g_test_add_func("/bitrate/starts-low", test_starts_low);
   g_test_add_func("/bitrate/rises-slowly", test_rises_slowly);
   g_test_add_func("/bitrate/parse-remb", test_parse_remb);
   g_test_add_func("/bitrate/picture-size", test_picture_size);
