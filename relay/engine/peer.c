@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bwe.h"
+#include "red.h"
 #include "rtcp.h"
 #include "srtp.h"
 #include "twcc.h"
@@ -54,6 +55,11 @@
 #define RTX_FLOOR_BPS 64000.0
 #define RTX_UNKNOWN_BPS 4000000.0
 #define RTX_BURST_S 1.0
+/* Redundant sound to a receiver that negotiated RED (red.h): each packet carries the one before
+ * it, and the two before it while the receiver reports RED_DEEPER_LOSS or more of our packets
+ * lost (a burst of two then costs nothing; the sound's rate is tripled, a few dozen kbit/s). */
+#define RED_DEPTH_MAX 2
+#define RED_DEEPER_LOSS 0.02
 /* Video held back from a receiver whose link is full (congestion_update): when its own
  * transport-cc feedback shows a standing or growing queue and the feed comes at more than
  * CONGESTION_OVER times what it can take. Until the feed has come down to what it can take
@@ -98,6 +104,7 @@ typedef struct {
   uint32_t lost_cumulative;
   PendingNack pending[MAX_PENDING_NACKS]; /* video: what we asked the sender to resend */
   unsigned n_pending;
+  uint64_t seen; /* bit i: packet max_ext_seq - i has arrived (or was restored from RED) */
 } InStream;
 
 /* A video packet sent to this receiver: where its original is kept (the publisher's store)
@@ -108,6 +115,15 @@ typedef struct {
   uint32_t ts_offset; /* as sent: timestamp minus the original's */
   int64_t resent_us;  /* when it was last sent again, 0: never */
 } SentSlot;
+
+/* An earlier sound packet's payload, to send again inside a later one (RED_DEPTH_MAX). */
+typedef struct {
+  bool have;
+  uint16_t seq; /* the source's numbering */
+  uint32_t ts;
+  uint16_t len;
+  uint8_t data[TM_RED_MAX_BLOCK_LEN];
+} RedPrev;
 
 /* A copy of a retransmission still to be sent (copy_after_us). */
 typedef struct {
@@ -142,7 +158,8 @@ typedef struct {
   TmRtxStore *store; /* where the originals of SENT are kept */
   bool rtx_stream;   /* retransmissions go as RTX (RFC 4588) on RTX_SSRC, else as sent */
   uint32_t rtx_ssrc;
-  uint16_t rtx_seq; /* the RTX stream's own sequence numbers */
+  uint16_t rtx_seq;  /* the RTX stream's own sequence numbers */
+  RedPrev *red_prev; /* sound with RED: the last RED_DEPTH_MAX payloads sent */
 } OutStream;
 
 struct _TmPeer {
@@ -161,6 +178,7 @@ struct _TmPeer {
   uint8_t pt_for[TM_TRACK_COUNT]; /* negotiated payload types; 255 = none */
   uint32_t clock_for[TM_TRACK_COUNT];
   uint8_t rtx_pt;                /* video RTX payload type negotiated; 255 = none */
+  uint8_t red_pt;                /* audio RED payload type negotiated (red.h); 255 = none */
   uint8_t twcc_id;               /* transport-wide sequence number's extension ID; 0: none */
   TmTwcc *twcc;                  /* publish: arrivals to report (transport-cc); NULL: none */
   TmTwccSender *twcc_send;       /* subscribe: what we sent, for its feedback; NULL: none */
@@ -268,11 +286,23 @@ draw(TmPeer *p)
   return p->rand != NULL ? g_rand_int(p->rand) : g_random_int();
 }
 
+/* The media codec of an answered section: the first that is not RED or RTX (a publisher's
+ * answer lists RED first, tm_sdp_answer). */
+static const TmSdpCodec *
+media_codec(const TmSdpMedia *m)
+{
+  for (guint i = 0; i < MIN(m->n_codecs, TM_SDP_MAX_CODECS); i++)
+    if (g_ascii_strcasecmp(m->codecs[i].name, "red") != 0 &&
+        g_ascii_strcasecmp(m->codecs[i].name, "rtx") != 0)
+      return &m->codecs[i];
+  return NULL;
+}
+
 static void
 read_answer(TmPeer *p, const TmSdp *answer)
 {
   p->pt_for[TM_TRACK_AUDIO] = p->pt_for[TM_TRACK_VIDEO] = 255;
-  p->rtx_pt = 255;
+  p->rtx_pt = p->red_pt = 255;
   for (guint i = 0; i < answer->n_media; i++) {
     const TmSdpMedia *m = &answer->media[i];
     if (m->port == 0 || m->n_codecs == 0)
@@ -286,8 +316,11 @@ read_answer(TmPeer *p, const TmSdp *answer)
       continue;
     if (p->pt_for[t] != 255)
       continue; /* one stream per kind */
-    p->pt_for[t] = m->codecs[0].pt;
-    p->clock_for[t] = m->codecs[0].clock_rate;
+    const TmSdpCodec *codec = media_codec(m);
+    if (codec == NULL)
+      continue;
+    p->pt_for[t] = codec->pt;
+    p->clock_for[t] = codec->clock_rate;
     if (p->kind == TM_PEER_PUBLISH && m->twcc_id != 0 && p->twcc_id == 0) {
       p->twcc_id = m->twcc_id;
       p->twcc = g_new(TmTwcc, 1);
@@ -299,14 +332,21 @@ read_answer(TmPeer *p, const TmSdp *answer)
       tm_twcc_sender_init(p->twcc_send, (uint16_t) draw(p));
     }
     OutStream *o = &p->out[t];
-    o->pt = m->codecs[0].pt;
-    o->clock_rate = m->codecs[0].clock_rate;
+    o->pt = codec->pt;
+    o->clock_rate = codec->clock_rate;
     o->ssrc = m->n_ssrcs > 0 ? m->ssrcs[0] : draw(p);
     o->negotiated = true;
     o->need_keyframe = t == TM_TRACK_VIDEO;
-    if (t != TM_TRACK_VIDEO)
+    if (t != TM_TRACK_VIDEO) {
+      const TmSdpCodec *red = tm_sdp_media_find_red(m, codec);
+      if (red != NULL) {
+        p->red_pt = red->pt;
+        if (p->kind == TM_PEER_SUBSCRIBE)
+          o->red_prev = g_new0(RedPrev, RED_DEPTH_MAX);
+      }
       continue;
-    const TmSdpCodec *rtx = tm_sdp_media_find_rtx(m, &m->codecs[0]);
+    }
+    const TmSdpCodec *rtx = tm_sdp_media_find_rtx(m, codec);
     if (rtx != NULL)
       p->rtx_pt = rtx->pt;
     if (p->kind != TM_PEER_SUBSCRIBE)
@@ -356,6 +396,7 @@ tm_peer_free(TmPeer *p)
     return;
   for (int t = 0; t < TM_TRACK_COUNT; t++) {
     g_free(p->out[t].sent);
+    g_free(p->out[t].red_prev);
     tm_rtx_store_unref(p->out[t].store);
   }
   tm_dtls_free(p->dtls);
@@ -518,6 +559,44 @@ congestion_update(TmPeer *p, int64_t now_us)
     p->listener.keyframe_request(p->user_data, p, true, now_us);
 }
 
+/* Sound to a receiver that negotiated RED: into OUT, BUF's header (PKT; its padding dropped) and
+ * a RED payload of the packet's own payload after the ones sent just before it (the source's
+ * sequence numbers one back, and two while the receiver reports loss, RED_DEPTH_MAX), within
+ * RED's 14-bit timestamp offset and the packet size; remembers the payload for the next ones.
+ * Returns the length, 0 when not even the payload alone fits (then sent as it came). */
+static size_t
+red_packet(TmPeer *p, OutStream *o, const TmRtpPacket *pkt, const uint8_t *buf, uint8_t *out)
+{
+  unsigned depth = p->stats.fraction_lost >= RED_DEEPER_LOSS ? RED_DEPTH_MAX : 1;
+  TmRedBlock blocks[RED_DEPTH_MAX];
+  size_t nb = 0, n = 0;
+  for (unsigned d = depth; d >= 1; d--) { /* oldest first */
+    uint16_t seq = (uint16_t) (pkt->seq - d);
+    const RedPrev *r = &o->red_prev[seq % RED_DEPTH_MAX];
+    uint32_t offset = pkt->ts - r->ts;
+    if (r->have && r->seq == seq && offset > 0 && offset <= TM_RED_MAX_TS_OFFSET)
+      blocks[nb++] = (TmRedBlock){ o->pt, offset, r->data, r->len };
+  }
+  TmRedBlock primary = { o->pt, 0, pkt->payload, pkt->payload_len };
+  memcpy(out, buf, pkt->header_len);
+  out[0] &= (uint8_t) ~0x20;                          /* no padding */
+  for (size_t skip = 0; skip <= nb && n == 0; skip++) /* too large: fewer earlier ones */
+    n = tm_red_build(blocks + skip, nb - skip, &primary, out + pkt->header_len,
+                     TM_RTP_MAX_PACKET - pkt->header_len);
+  RedPrev *mine = &o->red_prev[pkt->seq % RED_DEPTH_MAX];
+  mine->have = pkt->payload_len <= TM_RED_MAX_BLOCK_LEN;
+  if (mine->have) {
+    mine->seq = pkt->seq;
+    mine->ts = pkt->ts;
+    mine->len = (uint16_t) pkt->payload_len;
+    memcpy(mine->data, pkt->payload, pkt->payload_len);
+  }
+  if (n == 0)
+    return 0;
+  p->stats.red_out++;
+  return pkt->header_len + n;
+}
+
 bool
 tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8_t *buf, size_t len,
                    const TmRtxKept *kept, int64_t now_us)
@@ -557,18 +636,26 @@ tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8
     o->seq_offset = (uint16_t) (draw(p) - pkt->seq);
     o->ts_offset = draw(p) - pkt->ts;
   } else if (o->resync) {
-    /* After a pause: the next sequence number, and the time that passed in RTP units. */
+    /* After a pause: the next sequence number, and the time that passed in RTP units. What
+     * was sent before it is not sent again inside RED: its times have moved. */
+    if (o->red_prev != NULL)
+      memset(o->red_prev, 0, RED_DEPTH_MAX * sizeof *o->red_prev);
     uint32_t elapsed = (uint32_t) ((now_us - o->last_send_us) * (int64_t) o->clock_rate / 1000000);
     o->seq_offset = (uint16_t) (o->last_seq + 1 - pkt->seq);
     o->ts_offset = o->last_ts + MAX(elapsed, 1u) - pkt->ts;
   }
   o->resync = false;
   uint8_t out[BUF_CAP];
-  memcpy(out, buf, len);
+  size_t n = o->red_prev != NULL ? red_packet(p, o, pkt, buf, out) : 0;
+  bool red = n > 0;
+  uint32_t payload_len = (uint32_t) (red ? n - pkt->header_len : pkt->payload_len);
+  if (!red) {
+    memcpy(out, buf, len);
+    n = len;
+  }
   uint16_t seq = (uint16_t) (pkt->seq + o->seq_offset);
   uint32_t ts = pkt->ts + o->ts_offset;
-  tm_rtp_rewrite(out, o->pt, seq, ts, o->ssrc);
-  size_t n = len;
+  tm_rtp_rewrite(out, red ? p->red_pt : o->pt, seq, ts, o->ssrc);
   uint16_t tseq = 0;
   bool numbered = number_packet(p, out, &n, TM_RTP_MAX_PACKET + 8, &tseq);
   if (o->sent != NULL && kept != NULL) {
@@ -587,7 +674,7 @@ tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8
   o->last_seq = seq;
   o->last_send_us = now_us;
   o->packets++;
-  o->octets += (uint32_t) pkt->payload_len;
+  o->octets += payload_len;
   if (tm_srtp_protect_rtp(p->srtp, out, &n, sizeof out) != TM_SRTP_OK) {
     p->stats.drop_srtp++;
     return false;
@@ -1066,6 +1153,26 @@ arrived(TmPeer *p, InStream *in, uint64_t ext, int64_t now_us, PendingNack *was)
   return false;
 }
 
+/* Notes in IN.seen that packet EXT is here; a newer one than any before moves the window. */
+static void
+mark_seen(InStream *in, uint64_t ext)
+{
+  if (ext > in->max_ext_seq) {
+    uint64_t shift = ext - in->max_ext_seq;
+    in->seen = (shift >= 64 ? 0 : in->seen << shift) | 1;
+  } else if (in->max_ext_seq - ext < 64) {
+    in->seen |= (uint64_t) 1 << (in->max_ext_seq - ext);
+  }
+}
+
+/* Whether packet EXT of IN is neither here nor too old to tell (64 packets back). */
+static bool
+not_seen(const InStream *in, uint64_t ext)
+{
+  return ext > in->max_ext_seq ||
+    (in->max_ext_seq - ext < 64 && !(in->seen >> (in->max_ext_seq - ext) & 1));
+}
+
 static void
 update_in_stream(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, int64_t now_us)
 {
@@ -1077,8 +1184,10 @@ update_in_stream(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, int64_t now_u
     in->clock_rate = p->clock_for[track] > 0 ? p->clock_for[track] : 90000;
     in->max_ext_seq = tm_seq_extend(0, pkt->seq);
     in->base_ext_seq = in->max_ext_seq;
+    in->seen = 1;
   } else {
     uint64_t ext = tm_seq_extend(in->max_ext_seq, pkt->seq);
+    mark_seen(in, ext);
     if (ext > in->max_ext_seq) {
       if (ext > in->max_ext_seq + 1) {
         p->stats.packets_lost += ext - in->max_ext_seq - 1;
@@ -1135,6 +1244,72 @@ handle_rtx(TmPeer *p, uint8_t *buf, size_t *len, TmRtpPacket *pkt, int64_t now_u
   return true;
 }
 
+/* Packet EXT of the sound, restored from the RED block B of the packet BUF (PKT): its header
+ * (the marker cleared, no padding) with EXT's sequence number and B's timestamp, and B's data.
+ * It goes up as it would have come; the reports to the sender still count it lost (its encoder
+ * should know what its link loses). */
+static void
+restore_from_red(TmPeer *p, const uint8_t *buf, const TmRtpPacket *pkt, uint64_t ext,
+                 const TmRedBlock *b, int64_t now_us)
+{
+  InStream *in = &p->in[TM_TRACK_AUDIO];
+  uint8_t out[BUF_CAP];
+  TmRtpPacket r;
+
+  memcpy(out, buf, pkt->header_len);
+  memcpy(out + pkt->header_len, b->data, b->len);
+  out[0] &= (uint8_t) ~0x20;
+  out[1] &= 0x7f;
+  tm_rtp_rewrite(out, p->pt_for[TM_TRACK_AUDIO], (uint16_t) ext, pkt->ts - b->ts_offset, pkt->ssrc);
+  if (tm_rtp_parse(out, pkt->header_len + b->len, &r) != TM_RTP_OK)
+    return;
+  mark_seen(in, ext);
+  if (ext > in->max_ext_seq) {
+    p->stats.packets_lost += ext - in->max_ext_seq;
+    in->max_ext_seq = ext;
+  }
+  p->stats.red_recovered++;
+  p->listener.media(p->user_data, p, TM_TRACK_AUDIO, &r, out, pkt->header_len + b->len, now_us);
+}
+
+/* A RED packet of the sound (red.h): what it carries again of packets that did not come goes up
+ * first (restore_from_red), then BUF (*LEN bytes, parsed in PKT) is rewritten in place to its
+ * primary, a plain Opus packet. FALSE when it is malformed (its primary not the Opus
+ * negotiated) or its primary is here already (restored from a later packet, then late). */
+static bool
+unwrap_red(TmPeer *p, uint8_t *buf, size_t *len, TmRtpPacket *pkt, int64_t now_us)
+{
+  TmRedBlock blocks[TM_RED_MAX_BLOCKS];
+  size_t n = tm_red_parse(pkt->payload, pkt->payload_len, blocks, TM_RED_MAX_BLOCKS);
+  uint8_t opus = p->pt_for[TM_TRACK_AUDIO];
+  InStream *in = &p->in[TM_TRACK_AUDIO];
+
+  if (n == 0 || blocks[n - 1].pt != opus) {
+    p->stats.drop_malformed++;
+    return false;
+  }
+  p->stats.red_in++;
+  if (in->active && in->ssrc == pkt->ssrc) {
+    uint64_t ext = tm_seq_extend(in->max_ext_seq, pkt->seq);
+    if (!not_seen(in, ext)) {
+      p->stats.red_discarded++;
+      return false;
+    }
+    /* the blocks are the packets just before this one, the oldest first */
+    for (size_t i = 0; i + 1 < n; i++) {
+      uint64_t back = n - 1 - i;
+      if (blocks[i].pt == opus && blocks[i].ts_offset > 0 && back < ext && not_seen(in, ext - back))
+        restore_from_red(p, buf, pkt, ext - back, &blocks[i], now_us);
+    }
+  }
+  const TmRedBlock *primary = &blocks[n - 1];
+  memmove(buf + pkt->header_len, primary->data, primary->len);
+  buf[0] &= (uint8_t) ~0x20;
+  buf[1] = (uint8_t) ((buf[1] & 0x80) | opus);
+  *len = pkt->header_len + primary->len;
+  return tm_rtp_parse(buf, *len, pkt) == TM_RTP_OK;
+}
+
 static void
 handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
 {
@@ -1160,9 +1335,14 @@ handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
     tm_twcc_on_packet(p->twcc, (uint16_t) (ext[0] << 8 | ext[1]), now_us);
   }
   TmTrack track;
+  size_t wire_len = len;
   if (pkt.pt == p->pt_for[TM_TRACK_AUDIO])
     track = TM_TRACK_AUDIO;
-  else if (pkt.pt == p->pt_for[TM_TRACK_VIDEO])
+  else if (pkt.pt == p->red_pt) {
+    if (!unwrap_red(p, buf, &len, &pkt, now_us))
+      return;
+    track = TM_TRACK_AUDIO;
+  } else if (pkt.pt == p->pt_for[TM_TRACK_VIDEO])
     track = TM_TRACK_VIDEO;
   else if (pkt.pt == p->rtx_pt) {
     p->stats.bytes_in += len;
@@ -1182,11 +1362,11 @@ handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
     return;
   }
   p->stats.rtp_in++;
-  p->stats.bytes_in += len;
+  p->stats.bytes_in += wire_len;
   update_in_stream(p, track, &pkt, now_us);
   if (track == TM_TRACK_VIDEO)
     note_keyframe(p, &pkt, len);
-  tm_bwe_on_packet(&p->bwe, len, pkt.ts, track == TM_TRACK_VIDEO ? p->in[track].clock_rate : 0,
+  tm_bwe_on_packet(&p->bwe, wire_len, pkt.ts, track == TM_TRACK_VIDEO ? p->in[track].clock_rate : 0,
                    now_us);
   remb_if_decreased(p, now_us);
   p->listener.media(p->user_data, p, track, &pkt, buf, len, now_us);

@@ -61,6 +61,10 @@ typedef struct {
    * what a receiver's jitter buffer must wait for them */
   uint64_t repaired_within[TM_PEER_REPAIR_BUCKETS];
   uint64_t nack_given_up; /* publish: packets NACKed that never came */
+  uint64_t red_in;        /* publish: sound packets with redundancy (RFC 2198) received ... */
+  uint64_t red_recovered; /* ... packets that did not come, restored from a later one's */
+  uint64_t red_discarded; /* ... packets not forwarded: restored already from a later one */
+  uint64_t red_out;       /* subscribe: sound packets sent with redundancy */
   uint64_t keyframe_requests_in, keyframe_requests_out;
   uint64_t keyframe_requests_held; /* publish: asked for within the hold-off, not sent on */
   uint64_t drop_srtp, drop_malformed, drop_unknown_pt, drop_not_ready, drop_rate_limited;

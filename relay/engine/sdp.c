@@ -924,6 +924,40 @@ tm_sdp_media_find_rtx(const TmSdpMedia *m, const TmSdpCodec *primary)
   return NULL;
 }
 
+/* Whether FMTP is "P/P[/P...]" (RFC 2198's format list) with every P the payload type PT. */
+static bool
+red_fmtp_names(const char *fmtp, size_t cap, uint8_t pt)
+{
+  Span rest = span_skip_blanks((Span){ fmtp, strnlen(fmtp, cap) });
+  int count = 0;
+  for (;;) {
+    Span item;
+    bool more = span_split(&rest, '/', &item);
+    if (!more)
+      item = rest;
+    uint8_t each;
+    if (parse_pt(item, &each) != TM_SDP_OK || each != pt)
+      return false;
+    count++;
+    if (!more)
+      return count >= 2;
+  }
+}
+
+const TmSdpCodec *
+tm_sdp_media_find_red(const TmSdpMedia *m, const TmSdpCodec *primary)
+{
+  g_return_val_if_fail(m != NULL && primary != NULL, NULL);
+  for (guint i = 0; i < MIN(m->n_codecs, TM_SDP_MAX_CODECS); i++) {
+    const TmSdpCodec *c = &m->codecs[i];
+    if (g_ascii_strcasecmp(c->name, "red") == 0 && c->clock_rate == primary->clock_rate &&
+        c->channels == primary->channels && c->pt != primary->pt &&
+        red_fmtp_names(c->fmtp, sizeof c->fmtp, primary->pt))
+      return c;
+  }
+  return NULL;
+}
+
 /* ---- answer ---- */
 
 /* A non-empty string without spaces or control characters, shorter than CAP. */
@@ -1102,7 +1136,16 @@ answer_media_accept(TmSdpMedia *am, const TmSdpMedia *om, const TmSdpCodec *oc,
   am->direction = answer_direction(om->direction, p->direction);
   am->rtcp_mux = true;
   am->rtcp_rsize = om->rtcp_rsize;
+  /* RED for the sound where offered: first in a publisher's answer, since a browser sends the
+   * first codec of the answer it supports (RED, with Opus inside); after Opus in a receiver's,
+   * which tells it what may come (the relay sends RED, red.h). */
+  const TmSdpCodec *red = om->kind == TM_MEDIA_AUDIO ? tm_sdp_media_find_red(om, oc) : NULL;
+  bool red_first = red != NULL && !direction_sends(answer_direction(om->direction, p->direction));
+  if (red_first)
+    answer_add_codec(am, red);
   TmSdpCodec *c = answer_add_codec(am, oc);
+  if (red != NULL && !red_first)
+    answer_add_codec(am, red);
   const TmSdpCodec *rtx = NULL;
   if (om->kind == TM_MEDIA_VIDEO) {
     c->fb_nack = oc->fb_nack;

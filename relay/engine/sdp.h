@@ -136,9 +136,11 @@ TmSdpError tm_sdp_parse(const char *text, size_t len, TmSdp *out);
  * its fmtp and PT), video accepts VP8/90000 (keeping PT, nack, nack pli, ccm fir, goog-remb) and,
  * when PARAMS->transport_cc and the section offers both the extension and the rtcp-fb,
  * transport-cc for either codec; and, when the offer has one, the
- * rtx/90000 payload type whose apt= is that VP8 (RFC 4588, keeping its PT and fmtp); other
+ * rtx/90000 payload type whose apt= is that VP8 (RFC 4588, keeping its PT and fmtp); for audio,
+ * the red/48000/2 whose fmtp names that Opus (tm_sdp_media_find_red), first in the list when the
+ * offerer sends (it sends RED) and after Opus when it only receives; other
  * sections, or sections without such a codec, are rejected (port 0) but keep their mid.
- * One codec per accepted section, plus its RTX for video. Direction: the offer's direction narrowed by
+ * One codec per accepted section, plus its RTX for video or its RED for audio. Direction: the offer's direction narrowed by
  * PARAMS->direction (offer sendonly + want recvonly = recvonly; offer recvonly + want sendonly =
  * sendonly; a mismatch gives inactive). Requires BUNDLE covering the accepted sections and rtcp-mux.
  * The answer carries a=group:BUNDLE of the accepted mids, rtcp-mux, rtcp-rsize if offered,
@@ -161,5 +163,9 @@ int tm_sdp_codec_apt(const TmSdpCodec *c);
 /* The rtx codec of section M (same clock rate) whose apt= is the payload type of PRIMARY;
  * NULL when absent. */
 const TmSdpCodec *tm_sdp_media_find_rtx(const TmSdpMedia *m, const TmSdpCodec *primary);
+
+/* The red codec of section M (RFC 2198, same clock rate and channels) whose fmtp names only
+ * PRIMARY's payload type ("111/111"); NULL when absent. */
+const TmSdpCodec *tm_sdp_media_find_red(const TmSdpMedia *m, const TmSdpCodec *primary);
 
 const char *tm_sdp_strerror(TmSdpError err);

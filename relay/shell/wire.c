@@ -109,7 +109,7 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
   const TmPeerStats *up = p->publish != NULL ? tm_peer_stats(p->publish) : &none;
   uint64_t retransmits = 0, rtx_out = 0, rtx_copies = 0, rtx_repeats = 0, rtx_over_budget = 0,
            nacks_in = 0, reports_in = 0, downlink = 0, twcc_feedback_in = 0, overuse = 0,
-           congestion_holds = 0;
+           congestion_holds = 0, red_out = 0;
   for (guint i = 0; i < p->subscriptions->len; i++) {
     const TmPeerStats *st = tm_peer_stats(g_ptr_array_index(p->subscriptions, i));
     retransmits += st->retransmits;
@@ -122,6 +122,7 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
     twcc_feedback_in += st->twcc_feedback_in;
     overuse += st->overuse_events;
     congestion_holds += st->congestion_holds;
+    red_out += st->red_out;
     if (st->estimate_bps > 0 && (downlink == 0 || st->estimate_bps < downlink))
       downlink = st->estimate_bps;
   }
@@ -137,6 +138,9 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
   json_builder_end_array(b);
   tm_wire_int(b, "rtx_in", (gint64) up->rtx_in);
   tm_wire_int(b, "rtx_discarded", (gint64) up->rtx_discarded);
+  tm_wire_int(b, "red_in", (gint64) up->red_in);
+  tm_wire_int(b, "red_recovered", (gint64) up->red_recovered);
+  tm_wire_int(b, "red_discarded", (gint64) up->red_discarded);
   tm_wire_int(b, "keyframe_requests", (gint64) up->keyframe_requests_out);
   tm_wire_int(b, "keyframe_requests_held", (gint64) up->keyframe_requests_held);
   tm_wire_int(b, "remb_out", (gint64) up->remb_out);
@@ -151,6 +155,7 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
   tm_wire_int(b, "rtx_copies", (gint64) rtx_copies);
   tm_wire_int(b, "rtx_repeats", (gint64) rtx_repeats);
   tm_wire_int(b, "rtx_over_budget", (gint64) rtx_over_budget);
+  tm_wire_int(b, "red_out", (gint64) red_out);
   tm_wire_int(b, "reports_in", (gint64) reports_in);
   tm_wire_int(b, "downlink_kbps", (gint64) (downlink / 1000));
   tm_wire_int(b, "twcc_feedback_in", (gint64) twcc_feedback_in);

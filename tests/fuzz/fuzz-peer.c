@@ -16,8 +16,8 @@
  *
  *   setup  bits 0-2 the publisher's role (judge .. defendant), 3-5 the receiver's, 6 the
  *          receiver is an observer instead, 7 the hearing has a waiting room
- *   0  media     the publisher sends RTP: [flags: 1 video, 2 marker, 4 new SSRC, 8 own PT]
- *                [sequence step, signed] [PT if flag 8] payload...
+ *   0  media     the publisher sends RTP: [flags: 1 video, 2 marker, 4 new SSRC, 8 own PT,
+ *                16 sound as RED] [sequence step, signed] [PT if flag 8] payload...
  *   1  rtp       the publisher protects the bytes as an RTP packet and sends them
  *   2  rtcp      the publisher protects the bytes as RTCP and sends them
  *   3  rtcp      the same from the receiver
@@ -42,7 +42,8 @@
  *   - everything SRTP the relay sends a browser authenticates (a retransmission may be a
  *     replay), and decrypts to RTP or RTCP that parses, in the PT and SSRC negotiated (every
  *     offer has rtx at the VP8's PT + 1: a retransmission to the receiver comes as RTX on the
- *     FID SSRC, and its original sequence number is one the receiver was sent);
+ *     FID SSRC, and its original sequence number is one the receiver was sent; both offer RED
+ *     for their Opus: sound to the receiver in RED is well-formed RED of its Opus);
  *   - every RTP packet to the receiver (which offered transport-cc) carries a transport-wide
  *     number newer than any before it;
  *   - the publisher's browser never gets RTP; the receiver gets no track while the relay has it
@@ -58,6 +59,7 @@
 
 #include "dtls.h"
 #include "hearing.h"
+#include "red.h"
 #include "rtcp.h"
 #include "rtp.h"
 #include "sdp.h"
@@ -71,8 +73,9 @@
 #define PUB_VIDEO_PT 96
 #define SUB_AUDIO_PT 109
 #define SUB_VIDEO_PT 120
-#define RTX_PT_OFFSET 1 /* every offer has rtx for its VP8 at the next PT */
-#define TWCC_ID 3       /* the transport-wide number's extension in a receiver's offer */
+#define RTX_PT_OFFSET 1  /* every offer has rtx for its VP8 at the next PT */
+#define RED_PT_OFFSET 48 /* ... and red for its Opus 48 below (Chromium: 111 and 63) */
+#define TWCC_ID 3        /* the transport-wide number's extension in a receiver's offer */
 
 enum {
   OP_MEDIA,
@@ -255,8 +258,16 @@ browser_receive_rtp(Browser *b, const Datagram *d, const uint8_t *buf, size_t le
   check(b == &b->world->sub); /* publish connections only receive */
   check(tm_rtp_parse(buf, len, &pkt) == TM_RTP_OK);
   check(answered_ssrc(b, pkt.ssrc, &track, &rtx));
-  check(pkt.pt ==
-        (track == TM_TRACK_VIDEO ? SUB_VIDEO_PT : SUB_AUDIO_PT) + (rtx ? RTX_PT_OFFSET : 0));
+  if (track == TM_TRACK_AUDIO && pkt.pt == SUB_AUDIO_PT - RED_PT_OFFSET) {
+    TmRedBlock blocks[TM_RED_MAX_BLOCKS];
+    size_t nb = tm_red_parse(pkt.payload, pkt.payload_len, blocks, TM_RED_MAX_BLOCKS);
+    check(nb >= 1);
+    for (size_t i = 0; i < nb; i++)
+      check(blocks[i].pt == SUB_AUDIO_PT);
+  } else {
+    check(pkt.pt ==
+          (track == TM_TRACK_VIDEO ? SUB_VIDEO_PT : SUB_AUDIO_PT) + (rtx ? RTX_PT_OFFSET : 0));
+  }
   check(d->enabled[track]);
   note_tseq(b, &pkt, false);
   if (rtx) { /* a retransmission: the original inside must be a packet the receiver was sent */
@@ -516,15 +527,17 @@ browser_offer(const char *direction, int audio_pt, int video_pt)
     "v=0\r\no=- 7 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
     "a=ice-ufrag:Fzq2\r\na=ice-pwd:0123456789abcdefghijklmn\r\n"
     "a=fingerprint:sha-256 %s\r\na=setup:actpass\r\n"
-    "m=audio 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=%s\r\na=rtcp-mux\r\n"
-    "a=rtpmap:%d opus/48000/2\r\na=fmtp:%d minptime=10;useinbandfec=1\r\n%s"
+    "m=audio 9 UDP/TLS/RTP/SAVPF %d %d\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=%s\r\na=rtcp-mux\r\n"
+    "a=rtpmap:%d opus/48000/2\r\na=fmtp:%d minptime=10;useinbandfec=1\r\n"
+    "a=rtpmap:%d red/48000/2\r\na=fmtp:%d %d/%d\r\n%s"
     "m=video 9 UDP/TLS/RTP/SAVPF %d %d\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=%s\r\na=rtcp-mux\r\n"
     "a=rtpmap:%d VP8/90000\r\na=rtcp-fb:%d nack\r\na=rtcp-fb:%d nack pli\r\n"
     "a=rtcp-fb:%d ccm fir\r\n%s"
     "a=rtpmap:%d rtx/90000\r\na=fmtp:%d apt=%d\r\n",
-    hex, audio_pt, direction, audio_pt, audio_pt, audio_fb, video_pt, video_pt + RTX_PT_OFFSET,
-    direction, video_pt, video_pt, video_pt, video_pt, video_fb, video_pt + RTX_PT_OFFSET,
-    video_pt + RTX_PT_OFFSET, video_pt);
+    hex, audio_pt, audio_pt - RED_PT_OFFSET, direction, audio_pt, audio_pt,
+    audio_pt - RED_PT_OFFSET, audio_pt - RED_PT_OFFSET, audio_pt, audio_pt, audio_fb, video_pt,
+    video_pt + RTX_PT_OFFSET, direction, video_pt, video_pt, video_pt, video_pt, video_fb,
+    video_pt + RTX_PT_OFFSET, video_pt + RTX_PT_OFFSET, video_pt);
 }
 
 static const char *const relay_candidates[] = {
@@ -650,7 +663,9 @@ op_media(World *w, const uint8_t *b, size_t n)
   int step = n > 1 ? (int8_t) b[1] : 1;
   size_t skip = MIN(n, 2);
   TmTrack t = flags & 1 ? TM_TRACK_VIDEO : TM_TRACK_AUDIO;
-  uint8_t pt = t == TM_TRACK_VIDEO ? PUB_VIDEO_PT : PUB_AUDIO_PT;
+  uint8_t pt = t == TM_TRACK_VIDEO ? PUB_VIDEO_PT
+    : flags & 16                   ? PUB_AUDIO_PT - RED_PT_OFFSET
+                                   : PUB_AUDIO_PT;
   if ((flags & 8) && n > 2) {
     pt = b[2] & 0x7f;
     skip = 3;

@@ -9,7 +9,10 @@
  *     else;
  *   - read as an RTX packet (RFC 4588) it unwraps to a packet that parses with the OSN as its
  *     sequence number, or is refused (payload shorter than an OSN) unchanged; wrapping the
- *     unwrapped packet again gives back the input's bytes.
+ *     unwrapped packet again gives back the input's bytes;
+ *   - its payload read as RED (RFC 2198) gives blocks that lie inside it, in order, and cover
+ *     it exactly; built again from those blocks it is the same bytes, and one byte less room
+ *     is refused.
  *
  * Any broken property aborts. */
 #include <glib.h>
@@ -17,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "red.h"
 #include "rtp.h"
 
 static void
@@ -82,6 +86,29 @@ check_rtx(const uint8_t *data, size_t size, const TmRtpPacket *p)
   check(memcmp(again, data, size) == 0);
 }
 
+static void
+check_red(const uint8_t *payload, size_t len)
+{
+  TmRedBlock blocks[TM_RED_MAX_BLOCKS];
+  size_t n = tm_red_parse(payload, len, blocks, TM_RED_MAX_BLOCKS);
+  if (n == 0)
+    return;
+  size_t covered = 4 * (n - 1) + 1;
+  const uint8_t *next = payload + covered;
+  for (size_t i = 0; i < n; i++) {
+    check(blocks[i].data == next && inside(blocks[i].data, blocks[i].len, payload, len));
+    check(blocks[i].pt < 128 && (i + 1 < n || blocks[i].ts_offset == 0));
+    check(blocks[i].ts_offset <= TM_RED_MAX_TS_OFFSET && (i + 1 == n || blocks[i].len <= 0x3ff));
+    next += blocks[i].len;
+    covered += blocks[i].len;
+  }
+  check(covered == len);
+  g_autofree uint8_t *again = g_malloc(len);
+  check(tm_red_build(blocks, n - 1, &blocks[n - 1], again, len - 1) == 0);
+  check(tm_red_build(blocks, n - 1, &blocks[n - 1], again, len) == len);
+  check(memcmp(again, payload, len) == 0);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -119,5 +146,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
   check_rewrite(data, size, &p);
   check_rtx(data, size, &p);
+  check_red(p.payload, p.payload_len);
   return 0;
 }

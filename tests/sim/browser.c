@@ -124,6 +124,21 @@ tm_sim_browser_offer_twcc(const char *offer, int opus_pt, int vp8_pt)
   return g_strjoinv(video_fb, v);
 }
 
+char *
+tm_sim_browser_offer_red(const char *offer, int opus_pt, int red_pt)
+{
+  g_autofree char *mline = g_strdup_printf("SAVPF %d\r\n", opus_pt);
+  g_autofree char *mline_red = g_strdup_printf("SAVPF %d %d\r\n", opus_pt, red_pt);
+  g_autofree char *fmtp = g_strdup_printf("a=fmtp:%d useinbandfec=1\r\n", opus_pt);
+  g_autofree char *fmtp_red =
+    g_strdup_printf("a=fmtp:%d useinbandfec=1\r\na=rtpmap:%d red/48000/2\r\na=fmtp:%d %d/%d\r\n",
+                    opus_pt, red_pt, red_pt, opus_pt, opus_pt);
+  g_auto(GStrv) m = g_strsplit(offer, mline, 2);
+  g_autofree char *step = g_strjoinv(mline_red, m);
+  g_auto(GStrv) f = g_strsplit(step, fmtp, 2);
+  return g_strjoinv(fmtp_red, f);
+}
+
 /* The video's RTX payload type in the relay's answer to B; -1 when none was answered. */
 static int
 answered_rtx_pt(const TmSimBrowser *b)

@@ -65,6 +65,9 @@ char *tm_sim_browser_offer_full(const uint8_t *fp, const char *dir, int opus_pt,
                                 int rtx_pt, bool remb);
 /* OFFER with transport-cc offered in both sections (extension ID 3), as Chromium does. g_free. */
 char *tm_sim_browser_offer_twcc(const char *offer, int opus_pt, int vp8_pt);
+/* OFFER with red/48000/2 at RED_PT for its Opus ("OPUS_PT/OPUS_PT"), as Chromium offers it.
+ * g_free. */
+char *tm_sim_browser_offer_red(const char *offer, int opus_pt, int red_pt);
 
 void tm_sim_browser_receive(TmSimBrowser *b, const uint8_t *buf, size_t len, int64_t now_us);
 

@@ -216,6 +216,11 @@ connect_browser(TmSim *sim, TmParticipant *p, TmParticipant *feed, int opus_pt, 
     g_free(text);
     text = twcc;
   }
+  if (sim->offer_red > 0) {
+    char *red = tm_sim_browser_offer_red(text, opus_pt, sim->offer_red);
+    g_free(text);
+    text = red;
+  }
   g_autofree TmSdp *offer = g_new0(TmSdp, 1);
   g_assert_cmpint(tm_sdp_parse(text, strlen(text), offer), ==, TM_SDP_OK);
   static const char *const cands[] = { "candidate:1 1 UDP 2013266431 127.0.0.1 30000 typ host" };

@@ -57,6 +57,7 @@ struct _TmSim {
   int closed;
   int tapped;      /* packets the media tap (recording) saw */
   bool offer_twcc; /* browsers connected from now on offer transport-cc, as Chromium does */
+  int offer_red;   /* browsers connected from now on offer red/48000/2 at this PT (0: not) */
 };
 
 /* The link's and the relay's seeds when the test gives none. */

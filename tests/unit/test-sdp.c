@@ -1193,11 +1193,15 @@ test_answer_publish(void)
   g_assert_cmpuint(a->port, ==, 9);
   g_assert_cmpint(a->direction, ==, TM_DIR_RECVONLY);
   g_assert_true(a->rtcp_mux && a->rtcp_rsize);
-  g_assert_cmpuint(a->n_codecs, ==, 1);
-  g_assert_cmpuint(a->codecs[0].pt, ==, 111);
-  g_assert_cmpstr(a->codecs[0].fmtp, ==, "minptime=10;useinbandfec=1");
+  /* RED first (the browser then sends its Opus with redundancy), then the Opus it carries */
+  g_assert_cmpuint(a->n_codecs, ==, 2);
+  g_assert_cmpuint(a->codecs[0].pt, ==, 63);
+  g_assert_cmpstr(a->codecs[0].name, ==, "red");
+  g_assert_cmpstr(a->codecs[0].fmtp, ==, "111/111");
+  g_assert_cmpuint(a->codecs[1].pt, ==, 111);
+  g_assert_cmpstr(a->codecs[1].fmtp, ==, "minptime=10;useinbandfec=1");
   /* transport-cc accepted for both sections: one transport-wide numbering over the bundle */
-  g_assert_true(a->codecs[0].fb_transport_cc);
+  g_assert_true(a->codecs[1].fb_transport_cc);
   g_assert_cmpuint(a->twcc_id, ==, 3);
   g_assert_cmpuint(a->n_ssrcs, ==, 0);
   g_assert_cmpstr(a->msid_stream, ==, "");
@@ -1226,7 +1230,7 @@ test_answer_publish(void)
   g_assert_true(answer->end_of_candidates);
 
   g_autofree gchar *text = tm_sdp_serialize(answer);
-  g_assert_nonnull(strstr(text, "\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n"));
+  g_assert_nonnull(strstr(text, "\r\nm=audio 9 UDP/TLS/RTP/SAVPF 63 111\r\nc=IN IP4 0.0.0.0\r\n"));
   g_assert_nonnull(strstr(text, "\r\na=group:BUNDLE 0 1\r\n"));
   g_assert_nonnull(strstr(text, "\r\na=setup:passive\r\n"));
   g_assert_nonnull(strstr(text, "\r\nm=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n"));
@@ -1319,6 +1323,12 @@ test_answer_subscribe(void)
                                              "a=ssrc:1111 msid:feed-p1 %s\r\n",
                                              offer->media[0].mid, offer->media[0].mid);
     g_assert_nonnull(strstr(text, msid));
+    /* Chromium offers RED: answered after Opus (the relay decides what it sends) */
+    const TmSdpMedia *am = &answer->media[0];
+    g_assert_cmpuint(am->n_codecs, ==, i == 0 ? 2 : 1);
+    g_assert_cmpint(g_ascii_strcasecmp(am->codecs[0].name, "opus"), ==, 0);
+    if (i == 0)
+      g_assert_cmpstr(am->codecs[1].name, ==, "red");
   }
   /* no ssrc, no stream: no a=ssrc or a=msid; no cname given: a default one */
   TmSdpAnswerParams p = relay_params(TM_DIR_SENDONLY);
@@ -1331,6 +1341,42 @@ test_answer_subscribe(void)
   g_assert_cmpstr(answer->media[0].cname, !=, "");
   g_assert_cmpstr(answer->media[0].msid_stream, ==, "");
   assert_round_trip(answer);
+}
+
+/* RED (RFC 2198) for the sound only with an fmtp that names the Opus answered, and the same
+ * clock rate and channels. */
+static void
+test_answer_red(void)
+{
+  static const struct {
+    const char *red;
+    bool answered;
+  } cases[] = {
+    { "a=rtpmap:63 red/48000/2\r\na=fmtp:63 111/111\r\n", true },
+    { "a=rtpmap:63 red/48000/2\r\na=fmtp:63 111/111/111\r\n", true },
+    { "a=rtpmap:63 red/48000/2\r\n", false },                       /* no fmtp: Chromium M95 */
+    { "a=rtpmap:63 red/48000/2\r\na=fmtp:63 111\r\n", false },      /* no redundancy */
+    { "a=rtpmap:63 red/48000/2\r\na=fmtp:63 111/0\r\n", false },    /* another codec */
+    { "a=rtpmap:63 red/48000/2\r\na=fmtp:63 112/112\r\n", false },  /* not the Opus */
+    { "a=rtpmap:63 red/8000/1\r\na=fmtp:63 111/111\r\n", false },   /* another clock */
+    { "a=rtpmap:63 red/48000/2\r\na=fmtp:63 111//111\r\n", false }, /* malformed */
+  };
+  g_autofree TmSdp *offer = g_new0(TmSdp, 1);
+  g_autofree TmSdp *answer = g_new0(TmSdp, 1);
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_auto(GStrv) head = g_strsplit(chromium_publish, "a=rtpmap:63", 2);
+    g_auto(GStrv) tail = g_strsplit(chromium_publish, "a=rtpmap:9 G722", 2);
+    g_autofree char *text = g_strconcat(head[0], cases[i].red, "a=rtpmap:9 G722", tail[1], NULL);
+    parse_ok(text, offer);
+    TmSdpAnswerParams p = relay_params(TM_DIR_RECVONLY);
+    g_assert_cmpint(tm_sdp_answer(offer, &p, answer), ==, TM_SDP_OK);
+    const TmSdpMedia *a = &answer->media[0];
+    g_assert_cmpuint(a->n_codecs, ==, cases[i].answered ? 2 : 1);
+    g_assert_cmpstr(a->codecs[a->n_codecs - 1].name, ==, "opus");
+    g_assert_true((tm_sdp_media_find_red(a, &a->codecs[a->n_codecs - 1]) != NULL) ==
+                  cases[i].answered);
+    assert_round_trip(answer);
+  }
 }
 
 /* RTX (RFC 4588): answered when offered for the VP8 the relay picks, in both directions; when the
@@ -1361,7 +1407,8 @@ test_answer_rtx(void)
     g_assert_true(v->has_fid);
     g_assert_cmpuint(v->fid_ssrcs[0], ==, 2222);
     g_assert_cmpuint(v->fid_ssrcs[1], ==, 3333);
-    g_assert_cmpuint(answer->media[0].n_codecs, ==, 1); /* no audio rtx (webrtcbin offers one) */
+    /* no audio rtx (webrtcbin offers one); Opus, and RED where offered (Chromium) */
+    g_assert_null(tm_sdp_media_find_codec(&answer->media[0], "rtx"));
     g_assert_false(answer->media[0].has_fid);
     g_autofree gchar *text = tm_sdp_serialize(answer);
     g_autofree gchar *lines = g_strdup_printf(
@@ -2013,6 +2060,7 @@ main(int argc, char **argv)
   g_test_add_func("/sdp/extmap", test_extmap);
   g_test_add_func("/sdp/answer/webrtcbin-publish", test_answer_webrtcbin_publish);
   g_test_add_func("/sdp/answer/subscribe", test_answer_subscribe);
+  g_test_add_func("/sdp/answer/red", test_answer_red);
   g_test_add_func("/sdp/answer/rtx", test_answer_rtx);
   g_test_add_func("/sdp/parse/ssrc-group", test_parse_ssrc_group);
   g_test_add_func("/sdp/codec-apt", test_codec_apt);
