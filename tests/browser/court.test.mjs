@@ -298,6 +298,21 @@ async function main() {
     }, 10_000);
     check(twcc, 'transport-cc with the browser witness: ' + JSON.stringify((twcc || []).map((p) =>
       ({ twcc_in: p.twcc_in, twcc_out: p.twcc_out, estimate_kbps: p.estimate_kbps }))));
+    // RED (RFC 2198): Chromium offers red/48000/2 for its Opus and the relay answers it, so the
+    // witness's page sends its sound with redundancy (the relay takes it apart for the judge,
+    // who hears it) and gets the judge's and the clerk's with redundancy, and plays them.
+    const red = await until(async () => {
+      const st = await wp.evaluate(async (tok) => (await fetch('/api/status',
+        { headers: { Authorization: 'Bearer ' + tok } })).json(), statusToken);
+      const w = st.participants.find((p) => p.name === 'Witness A' && p.publishing);
+      const heard = await statsOf(wp, 'Judge Somchai');
+      const judgeHears = await statsOf(jp, 'Witness A');
+      return w && w.red_in > 100 && w.red_out > 100 && heard && heard.totalSamplesReceived > 48000 &&
+        judgeHears && judgeHears.totalSamplesReceived > 48000
+        ? { red_in: w.red_in, red_out: w.red_out, witness_hears: heard.totalSamplesReceived,
+            judge_hears: judgeHears.totalSamplesReceived } : null;
+    }, 10_000);
+    check(red, 'RED sound both ways with the browser witness, and heard: ' + JSON.stringify(red));
     // The witness's page shows only the judge: it tells the relay so, and gets the clerk's sound
     // but none of the clerk's video (the relay's own counters).
     const notShown = await until(async () => {
