@@ -14,6 +14,8 @@
 #define DELAY_SMOOTHING 0.9
 #define OVERUSE_SLOPE 0.1      /* ms of queue per ms */
 #define OVERUSE_HOLD_US 500000 /* a key frame's burst makes a shorter bump */
+#define FILLING_QUEUE_MS 25.0 /* a queue standing this high ... */
+#define FILLING_SLOPE 0.01    /* ... and growing by 10 ms a second or more is overuse */
 #define DELAY_DECREASE_FACTOR 0.85
 #define DELAY_DECREASE_EVERY_US 1000000
 #define FRAME_GAP_RESET_US 1000000 /* a pause (mute, policy) restarts the trend */
@@ -100,14 +102,21 @@ trend_slope(const TmBwe *b)
   return den > 0 ? num / den : 0;
 }
 
-/* Overuse: the queue grows (the trend), or — with true send times (tm_bwe_on_arrival) — it
+/* Overuse: the queue grows fast (the trend), or — with true send times (tm_bwe_on_arrival) — it
  * stands: a drop-tail queue fills within a few frames and then only loses, and its trend is
- * flat again long before OVERUSE_HOLD_US. Capture times jitter too much for the second. */
+ * flat again long before OVERUSE_HOLD_US. Capture times jitter too much for the second alone
+ * (and a large key frame on a link with little room to spare stands a while as it drains), so
+ * from capture times a queue must also still grow, if slowly: a sender a little over its link
+ * (the loss rule's 8 % a second past it) fills a queue more slowly than the trend's threshold,
+ * and it overflowed before any overuse was seen (test-bwe `slow-overfill`). */
 static bool
 queue_growing_or_standing(const TmBwe *b)
 {
-  return b->slope > OVERUSE_SLOPE ||
-    (b->send_side && tm_bwe_queue_ms(b) >= TM_BWE_OVERUSE_QUEUE_MS);
+  double queue = tm_bwe_queue_ms(b);
+  if (b->slope > OVERUSE_SLOPE)
+    return true;
+  return b->send_side ? queue >= TM_BWE_OVERUSE_QUEUE_MS
+                      : queue >= FILLING_QUEUE_MS && b->slope > FILLING_SLOPE;
 }
 
 static void

@@ -9,8 +9,10 @@
  *   it by (1 − loss / 2);
  * - a delay trend for video: per frame, the one-way delay variation (arrival time against RTP
  *   timestamp), accumulated, smoothed and fitted by least squares over the last 20 frames; a
- *   slope above 0.1 (the queue grows by 100 ms a second) held for 500 ms is overuse, and the
- *   estimate drops to 0.85 × the measured rate, at most once a second;
+ *   slope above 0.1 (the queue grows by 100 ms a second) held for 500 ms is overuse, and so
+ *   is a queue standing 25 ms over its floor that still grows by 10 ms a second (a sender a
+ *   little over its link); the estimate drops to 0.85 × the measured rate, at most once a
+ *   second;
  * - a standing queue (the delay above its floor over the last 30 s): without one, loss that NACK
  *   repaired is not counted by the loss controller (tm_bwe_on_loss_repaired).
  *

@@ -1,6 +1,7 @@
 /* test-bwe.c — the estimator with virtual time: the loss rule (down at 15 %, held at 5 %, back
  * up at 0 %), its bounds, no growth past what the sender uses, the delay trend (quiet under
- * jitter, overuse within a second of a rate step into a queue), the same trend from the sending
+ * jitter, overuse within a second of a rate step into a queue, and before a slowly filling queue
+ * overflows), the same trend from the sending
  * side (transport-cc arrivals: the estimate follows a link that steps down to what arrives,
  * reordered groups are no sample), and repaired loss (not counted without a standing queue,
  * counted with one). */
@@ -190,6 +191,31 @@ test_delay_trend(void)
   l.queue_free = 0;
   send_frames(&l, 2, 250000, 0, 0);
   g_assert_false(tm_bwe_overusing(&l.bwe));
+  g_rand_free(l.rand);
+}
+
+/* A sender 5 % over its 300 kbit/s link behind a 100 ms drop-tail queue (the loss rule's growth
+ * past the link): the queue grows by 50 ms a second, too slowly for the trend's slope, and
+ * stands; overuse is seen before the queue overflows, and the estimate comes under the link. */
+static void
+test_slow_overfill(void)
+{
+  Link l = { .rand = g_rand_new_with_seed(5), .now = SEC, .ts = 1, .queue_cap_us = 100000 };
+  tm_bwe_init(&l.bwe);
+  send_frames(&l, 30 * 20, 250000, 300000, 5000);
+  g_assert_cmpuint(l.bwe.overuse_events, ==, 0);
+  unsigned lost = 0, frames = 0;
+  while (!tm_bwe_overusing(&l.bwe) && frames < 30 * 10) {
+    unsigned before = l.lost;
+    send_frames(&l, 1, 315000, 300000, 5000);
+    lost += l.lost >= before ? l.lost - before : l.lost;
+    frames++;
+  }
+  g_test_message("overuse after %u frames, queue %.0f ms, %u lost, estimate %" G_GUINT64_FORMAT,
+                 frames, tm_bwe_queue_ms(&l.bwe), lost, tm_bwe_estimate(&l.bwe));
+  g_assert_true(tm_bwe_overusing(&l.bwe));
+  g_assert_cmpuint(lost, ==, 0);
+  g_assert_cmpuint(tm_bwe_estimate(&l.bwe), <, 300000);
   g_rand_free(l.rand);
 }
 
@@ -424,6 +450,7 @@ main(int argc, char **argv)
   g_test_add_func("/bwe/no-growth-past-use", test_no_growth_past_use);
   g_test_add_func("/bwe/delay-trend", test_delay_trend);
   g_test_add_func("/bwe/key-frames-are-not-overuse", test_key_frames_are_not_overuse);
+  g_test_add_func("/bwe/slow-overfill", test_slow_overfill);
   g_test_add_func("/bwe/send-side-trend", test_send_side_trend);
   g_test_add_func("/bwe/send-side-reordered", test_send_side_reordered);
   g_test_add_func("/bwe/send-side-standing-queue", test_send_side_standing_queue);
