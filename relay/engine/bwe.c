@@ -14,8 +14,8 @@
 #define DELAY_SMOOTHING 0.9
 #define OVERUSE_SLOPE 0.1      /* ms of queue per ms */
 #define OVERUSE_HOLD_US 500000 /* a key frame's burst makes a shorter bump */
-#define FILLING_QUEUE_MS 25.0 /* a queue standing this high ... */
-#define FILLING_SLOPE 0.01    /* ... and growing by 10 ms a second or more is overuse */
+#define FILLING_QUEUE_MS 25.0  /* a queue standing this high ... */
+#define FILLING_SLOPE 0.01     /* ... and growing by 10 ms a second or more is overuse */
 #define DELAY_DECREASE_FACTOR 0.85
 #define DELAY_DECREASE_EVERY_US 1000000
 #define FRAME_GAP_RESET_US 1000000 /* a pause (mute, policy) restarts the trend */
