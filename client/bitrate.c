@@ -12,6 +12,7 @@ tm_bitrate_init(TmBitrate *b, guint max_bps, gint64 now_us)
   b->quarters = 4;
   b->larger_since_us = 0;
   b->reserved_bps = 0;
+  memset(b->overshot_bps, 0, sizeof b->overshot_bps);
 }
 
 void
@@ -26,7 +27,8 @@ quarters_for(const TmBitrate *b)
   gdouble share = (gdouble) b->target_bps / b->max_bps;
 
   for (guint q = 4; q > 1; q--) {
-    if (share >= TM_BITRATE_SCALE_SHARE * q * q / 16.0)
+    if (share >= TM_BITRATE_SCALE_SHARE * q * q / 16.0 &&
+        b->target_bps >= TM_BITRATE_OVERSHOT_MARGIN * b->overshot_bps[q])
       return q;
   }
   return 1;
@@ -36,11 +38,17 @@ gboolean
 tm_bitrate_scale(TmBitrate *b, guint64 sent_bps, gint64 now_us)
 {
   guint want = quarters_for(b);
+  gboolean over = (gdouble) sent_bps > TM_BITRATE_OVERSHOOT * b->target_bps;
 
   if (want <= b->quarters)
     b->larger_since_us = 0;
+  if (want == b->quarters && over && b->quarters > 1) {
+    /* the target allows this size, yet the encoder cannot keep to it */
+    b->overshot_bps[b->quarters] = b->target_bps;
+    want = quarters_for(b);
+  }
   if (want < b->quarters) {
-    if ((gdouble) sent_bps <= TM_BITRATE_OVERSHOOT * b->target_bps)
+    if (!over)
       return FALSE; /* the encoder keeps to the target at this size */
     b->quarters = want;
     return TRUE;

@@ -141,6 +141,48 @@ test_picture_size(void)
   g_assert_cmpint(tm_bitrate_scaled(2, 1), ==, 2);
 }
 
+/* An encoder that cannot keep to its target at a size the target allows (a zone plate at 320x240
+ * in 100 kbit/s): one size smaller, and that size not again until the target is 1.5 times the
+ * one it failed at. */
+static void
+test_overshoot_at_allowed_size(void)
+{
+  TmBitrate b;
+  tm_bitrate_init(&b, 800000, 0);
+  tm_bitrate_estimate(&b, 110000, 0);
+  g_assert_cmpuint(b.target_bps, ==, 99000);
+  g_assert_true(tm_bitrate_scale(&b, 400000, 0));
+  g_assert_cmpuint(b.quarters, ==, 2); /* 320x240: what 99 kbit/s allows */
+  /* it sends 99 kbit/s: the size stays */
+  g_assert_false(tm_bitrate_scale(&b, 99000, 1 * S));
+  g_assert_cmpuint(b.quarters, ==, 2);
+  /* it sends 180 kbit/s against 99: 160x120 */
+  g_assert_true(tm_bitrate_scale(&b, 180000, 2 * S));
+  g_assert_cmpuint(b.quarters, ==, 1);
+  g_assert_cmpuint(b.overshot_bps[2], ==, 99000);
+  /* the target rises a little (to 130 kbit/s): still too little for 320x240 after 10 s */
+  gint64 t = 3;
+  for (; t < 20; t++) {
+    tm_bitrate_estimate(&b, 160000, t * S);
+    g_assert_false(tm_bitrate_scale(&b, b.target_bps, t * S));
+  }
+  g_assert_cmpuint(b.quarters, ==, 1);
+  /* 1.5 times the target it failed at, for 10 s: larger again (here 480x360, which 216 kbit/s
+   * allows) */
+  for (; t < 60 && b.quarters == 1; t++) {
+    tm_bitrate_estimate(&b, 240000, t * S);
+    tm_bitrate_scale(&b, b.target_bps, t * S);
+  }
+  g_assert_cmpuint(b.quarters, >=, 2);
+  g_assert_cmpuint(b.target_bps, >=, 148500);
+  /* at 160x120 there is nothing smaller: an encoder over its target there keeps its size */
+  tm_bitrate_estimate(&b, 20000, t * S);
+  g_assert_true(tm_bitrate_scale(&b, 200000, t * S));
+  g_assert_cmpuint(b.quarters, ==, 1);
+  g_assert_false(tm_bitrate_scale(&b, 200000, (t + 1) * S));
+  g_assert_cmpuint(b.quarters, ==, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -148,6 +190,7 @@ main(int argc, char **argv)
   g_test_add_func("/bitrate/follows-estimate", test_follows_estimate);
   g_test_add_func("/bitrate/sound-reserved", test_sound_reserved);
   g_test_add_func("/bitrate/starts-low", test_starts_low);
+  g_test_add_func("/bitrate/overshoot-at-allowed-size", test_overshoot_at_allowed_size);
   g_test_add_func("/bitrate/rises-slowly", test_rises_slowly);
   g_test_add_func("/bitrate/parse-remb", test_parse_remb);
   g_test_add_func("/bitrate/picture-size", test_picture_size);
