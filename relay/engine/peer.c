@@ -1295,10 +1295,13 @@ unwrap_red(TmPeer *p, uint8_t *buf, size_t *len, TmRtpPacket *pkt, int64_t now_u
       p->stats.red_discarded++;
       return false;
     }
-    /* the blocks are the packets just before this one, the oldest first */
+    /* the blocks are the packets just before this one, the oldest first; none restored from
+     * further back than RED_DEPTH_MAX (browsers send one): more would let a publisher make the
+     * relay forward many packets for each it sends */
     for (size_t i = 0; i + 1 < n; i++) {
       uint64_t back = n - 1 - i;
-      if (blocks[i].pt == opus && blocks[i].ts_offset > 0 && back < ext && not_seen(in, ext - back))
+      if (blocks[i].pt == opus && blocks[i].ts_offset > 0 && back <= RED_DEPTH_MAX && back < ext &&
+          not_seen(in, ext - back))
         restore_from_red(p, buf, pkt, ext - back, &blocks[i], now_us);
     }
   }

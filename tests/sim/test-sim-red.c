@@ -126,6 +126,31 @@ test_restores_lost_sound(void)
   tm_sim_free(sim);
 }
 
+/* A publisher whose RED carries many earlier packets after a gap: no more than two of them are
+ * restored, so that one datagram never makes the relay forward many. */
+static void
+test_restores_at_most_two_back(void)
+{
+  TmSim *sim = tm_sim_new(false, 0);
+  TmSimBrowser *pub, *sub;
+  connect_pair(sim, true, false, &pub, &sub);
+  send_red(pub, 3000);
+  uint8_t op[6][3], payload[64];
+  TmRedBlock blocks[6];
+  for (int i = 0; i < 6; i++) { /* 3001 .. 3005 inside 3006, then 3006's own */
+    opus_for((uint16_t) (3001 + i), op[i]);
+    blocks[i] = (TmRedBlock){ 111, (uint32_t) (5 - i) * OPUS_TS, op[i], 3 };
+  }
+  size_t n = tm_red_build(blocks, 5, &blocks[5], payload, sizeof payload);
+  g_assert_cmpuint(n, >, 0);
+  tm_sim_send_rtp(pub, RED_PT, 3006, 3006 * OPUS_TS, 0xAAAA, payload, n);
+  g_assert_cmpuint(tm_peer_stats(pub->peer)->red_recovered, ==, 2);
+  g_assert_cmpuint(sub->rtp_in->len, ==, 4); /* 3000, 3004, 3005, 3006 */
+  TmRtpPacket got = tm_sim_browser_nth_rtp(sub, 1);
+  g_assert_cmpint(source_seq(&got), ==, 3004);
+  tm_sim_free(sim);
+}
+
 /* The I-th packet SUB received, taken apart as RED: its blocks, oldest first. */
 static size_t
 red_blocks(const TmSimBrowser *sub, guint i, TmRedBlock *blocks)
@@ -253,6 +278,7 @@ main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/red/restores-lost-sound", test_restores_lost_sound);
+  g_test_add_func("/red/restores-at-most-two-back", test_restores_at_most_two_back);
   g_test_add_func("/red/sends-redundancy", test_sends_redundancy);
   g_test_add_func("/red/both-ways", test_red_both_ways);
   return g_test_run();
