@@ -66,6 +66,7 @@ tm_counters_add_peer(TmCounters *c, const TmPeerStats *s)
   c->retransmissions += s->retransmits;
   c->keyframe_requests_sent += s->keyframe_requests_out;
   c->packets_lost += s->packets_lost;
+  c->sound_restored += s->red_recovered;
 }
 
 static void
@@ -182,6 +183,9 @@ static const struct {
     offsetof(TmCounters, keyframe_requests_sent) },
   { "packets_lost_total", "Packets publishers sent that the relay never got.",
     offsetof(TmCounters, packets_lost) },
+  { "sound_restored_total",
+    "Of those, sound packets restored from a later packet's redundancy (RED, RFC 2198).",
+    offsetof(TmCounters, sound_restored) },
   { "recorded_bytes_total", "Bytes of RTP handed to evidence recordings.",
     offsetof(TmCounters, recorded_bytes) },
 };

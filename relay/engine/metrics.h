@@ -62,7 +62,8 @@ typedef struct _TmCounters {
   uint64_t nacks_sent;     /* to publishers, for what the relay lost */
   uint64_t retransmissions;
   uint64_t keyframe_requests_sent;
-  uint64_t packets_lost; /* gaps the relay saw in publishers' streams */
+  uint64_t packets_lost;   /* gaps the relay saw in publishers' streams */
+  uint64_t sound_restored; /* of those, sound restored from a later packet's redundancy (RED) */
   uint64_t join_failures[TM_WIRE_ERR_COUNT];
   uint64_t recorded_bytes; /* RTP bytes handed to evidence recordings */
   uint64_t hearings_opened;

@@ -14,9 +14,12 @@ test_counters(void)
                     .nacks_in = 2,
                     .retransmits = 2,
                     .drop_srtp = 1 };
-  TmPeerStats b = {
-    .rtp_in = 7, .bytes_in = 700, .nacks_out = 4, .packets_lost = 5, .drop_srtp = 2
-  };
+  TmPeerStats b = { .rtp_in = 7,
+                    .bytes_in = 700,
+                    .nacks_out = 4,
+                    .packets_lost = 5,
+                    .red_recovered = 3,
+                    .drop_srtp = 2 };
   TmCounters c = { 0 }, total = { 0 };
   tm_counters_add_peer(&c, &a);
   tm_counters_add_peer(&c, &b);
@@ -28,6 +31,7 @@ test_counters(void)
   g_assert_cmpuint(c.dropped[TM_DROP_POLICY], ==, 3);
   g_assert_cmpuint(c.nacks_received, ==, 2);
   g_assert_cmpuint(c.nacks_sent, ==, 4);
+  g_assert_cmpuint(c.sound_restored, ==, 3);
   tm_counters_add(&total, &c);
   tm_counters_add(&total, &c);
   g_assert_cmpuint(total.packets_forwarded, ==, 20);
