@@ -1140,7 +1140,7 @@ answer_media_accept(TmSdpMedia *am, const TmSdpMedia *om, const TmSdpCodec *oc,
    * first codec of the answer it supports (RED, with Opus inside); after Opus in a receiver's,
    * which tells it what may come (the relay sends RED, red.h). */
   const TmSdpCodec *red = om->kind == TM_MEDIA_AUDIO ? tm_sdp_media_find_red(om, oc) : NULL;
-  bool red_first = red != NULL && !direction_sends(answer_direction(om->direction, p->direction));
+  bool red_first = red != NULL && !direction_sends(am->direction);
   if (red_first)
     answer_add_codec(am, red);
   TmSdpCodec *c = answer_add_codec(am, oc);

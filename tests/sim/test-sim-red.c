@@ -35,6 +35,17 @@ send_red(TmSimBrowser *pub, uint16_t seq)
   tm_sim_send_rtp(pub, RED_PT, seq, (uint32_t) seq * OPUS_TS, 0xAAAA, payload, n);
 }
 
+/* PUB sends packets FROM .. TO - 1 as plain Opus. */
+static void
+send_opus(TmSimBrowser *pub, uint16_t from, uint16_t to)
+{
+  uint8_t op[3];
+  for (uint16_t seq = from; seq < to; seq++) {
+    opus_for(seq, op);
+    tm_sim_send_rtp(pub, 111, seq, (uint32_t) seq * OPUS_TS, 0xAAAA, op, sizeof op);
+  }
+}
+
 /* The source's sequence number of the plain Opus packet GOT (opus_for). */
 static int
 source_seq(const TmRtpPacket *got)
@@ -180,13 +191,9 @@ test_sends_redundancy(void)
   connect_pair(sim, false, true, &pub, &sub);
   g_assert_cmpuint(pub->answer->media[0].n_codecs, ==, 1);
   uint32_t audio_ssrc = sub->answer->media[0].ssrcs[0];
-  uint8_t op[3];
 
   /* plain Opus in, RED out: each packet with the one before it */
-  for (uint16_t seq = 1000; seq < 1004; seq++) {
-    opus_for(seq, op);
-    tm_sim_send_rtp(pub, 111, seq, (uint32_t) seq * OPUS_TS, 0xAAAA, op, sizeof op);
-  }
+  send_opus(pub, 1000, 1004);
   g_assert_cmpuint(sub->rtp_in->len, ==, 4);
   TmRedBlock blocks[TM_RED_MAX_BLOCKS];
   g_assert_cmpuint(red_blocks(sub, 0, blocks), ==, 1); /* nothing sent before the first */
@@ -203,8 +210,7 @@ test_sends_redundancy(void)
   TmRtcpPacket rr = { .kind = TM_RTCP_KIND_RR, .sender_ssrc = 0x5151, .n_blocks = 1 };
   rr.blocks[0] = (TmRtcpReportBlock){ .ssrc = audio_ssrc, .fraction_lost = 26 }; /* 10 % */
   tm_sim_send_rtcp(sub, &rr);
-  opus_for(1004, op);
-  tm_sim_send_rtp(pub, 111, 1004, 1004 * OPUS_TS, 0xAAAA, op, sizeof op);
+  send_opus(pub, 1004, 1005);
   g_assert_cmpuint(red_blocks(sub, 4, blocks), ==, 3);
   g_assert_cmpint(block_seq(&blocks[0]), ==, 1002);
   g_assert_cmpuint(blocks[0].ts_offset, ==, 2 * OPUS_TS);
@@ -213,16 +219,10 @@ test_sends_redundancy(void)
 
   /* what the receiver may not hear is never sent, not even inside a later packet */
   g_assert_false(tm_peer_set_track_enabled(sub->peer, TM_TRACK_AUDIO, false));
-  for (uint16_t seq = 1005; seq < 1007; seq++) {
-    opus_for(seq, op);
-    tm_sim_send_rtp(pub, 111, seq, (uint32_t) seq * OPUS_TS, 0xAAAA, op, sizeof op);
-  }
+  send_opus(pub, 1005, 1007);
   g_assert_cmpuint(sub->rtp_in->len, ==, 5);
   tm_peer_set_track_enabled(sub->peer, TM_TRACK_AUDIO, true);
-  for (uint16_t seq = 1007; seq < 1009; seq++) {
-    opus_for(seq, op);
-    tm_sim_send_rtp(pub, 111, seq, (uint32_t) seq * OPUS_TS, 0xAAAA, op, sizeof op);
-  }
+  send_opus(pub, 1007, 1009);
   g_assert_cmpuint(sub->rtp_in->len, ==, 7);
   g_assert_cmpuint(red_blocks(sub, 5, blocks), ==, 1);
   g_assert_cmpint(block_seq(&blocks[0]), ==, 1007);
