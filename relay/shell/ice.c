@@ -34,10 +34,19 @@ struct _TmIce {
   guint n_batch;
 };
 
+/* Runs in the dispatch of libnice's socket source. GLib (2.74) takes a source's descriptors out
+ * of the poll while it dispatches it and puts them back after, unless the source may recurse, and
+ * each of the two writes to the context's wake-up descriptor: the worker's next poll returns at
+ * once for a read of it, four system calls per wake-up for nothing. The worker never iterates its
+ * context inside a dispatch, so marking the socket's source as one that may recurse changes only
+ * that. */
 static void
 on_recv(NiceAgent *agent, guint stream, guint component, guint len, gchar *buf, gpointer data)
 {
   TmIce *ice = data;
+  GSource *source = g_main_current_source();
+  if (source != NULL && !g_source_get_can_recurse(source))
+    g_source_set_can_recurse(source, TRUE);
   atomic_store_explicit(&ice->last_receive_us, g_get_monotonic_time(), memory_order_relaxed);
   ice->listener.receive(ice->user_data, (const uint8_t *) buf, len);
 }

@@ -10,8 +10,9 @@ dependency). For every point (1 hearing with N = 1, 4, 8, 15 receivers; 8 hearin
 every round it starts a fresh SFU — the relay, then Janus, or the other way round on alternate
 rounds — drives it with testimony-loadgen (tests/bench/loadgen.c: one publisher per hearing
 sending VP8 at about 1 Mbit/s and Opus, N receivers doing ICE, DTLS and SRTP without decoding)
-and reads the SFU's CPU time (/proc/PID/stat, all threads; and each thread's, printed busiest
-first) at the start and end of the measurement window and its memory (VmRSS, VmHWM) at the end. Figures: CPU per forwarded packet
+and reads the SFU's CPU time (each thread's, from /proc/PID/task/*/schedstat in nanoseconds;
+printed busiest first) at the start and end of the measurement window and its memory (VmRSS,
+VmHWM) at the end. Figures: CPU per forwarded packet
 (per point, and the slope of a least-squares line of CPU per second against packets forwarded per
 second over the single-hearing points), added latency p50/p99 (publisher's send to receiver's
 arrival, both on this machine's monotonic clock), loss, join-to-first-frame (request for the feed
@@ -40,7 +41,6 @@ POINTS = [(1, 1), (1, 4), (1, 8), (1, 15), (8, 3)]  # (hearings, receivers per h
 JANUS = os.environ.get("JANUS", "janus")
 JANUS_LIBS = "/usr/lib/x86_64-linux-gnu/janus"
 MEDIA_ADDRESS = "127.0.0.2"  # media of both SFUs and of the load generator (janus_interface())
-TICKS = os.sysconf("SC_CLK_TCK")
 RETRIES = 2  # a run where the load generator fell behind (a stalled machine) is run again
 
 
@@ -75,16 +75,20 @@ def wait_for_port(port, proc, seconds=15):
 
 
 def usage(pid):
-    """CPU seconds (user + system, all threads), VmRSS and VmHWM (KiB) of PID."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / TICKS
+    """VmRSS and VmHWM (KiB) of PID."""
     mem = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             if line.startswith(("VmRSS:", "VmHWM:")):
                 mem[line.split(":")[0]] = int(line.split()[1])
-    return cpu, mem.get("VmRSS", 0), mem.get("VmHWM", 0)
+    return mem.get("VmRSS", 0), mem.get("VmHWM", 0)
+
+
+def window_cpu(start, end):
+    """CPU seconds all threads used between two thread_usage readings (a thread that started
+    inside the window counts from nothing; one that ended inside it is missed: the servers'
+    threads here live as long as their sessions)."""
+    return sum(cpu - start.get(tid, (name, 0.0))[1] for tid, (name, cpu) in end.items())
 
 
 def thread_shares(start, end, window_s):
@@ -286,9 +290,9 @@ def run_point(args, kind, hearings, receivers, relay_args=(), on_start=None):
             raise RuntimeError(f"{kind} {hearings}x{receivers}: no result\n{err[-2000:]}")
         if sfu.proc.poll() is not None:
             raise RuntimeError(f"{kind} exited during the run")
-        result["sfu_cpu_s"] = end[0] - start[0]
-        result["sfu_rss_kib"] = end[1]
-        result["sfu_hwm_kib"] = end[2]
+        result["sfu_cpu_s"] = window_cpu(threads_start, threads_end)
+        result["sfu_rss_kib"] = end[0]
+        result["sfu_hwm_kib"] = end[1]
         result["sfu_threads"] = thread_shares(threads_start, threads_end, result["window_s"])
         if sends_start is not None and sends_end is not None:
             result["sfu_sends"] = [b - a for a, b in zip(sends_start, sends_end)]
