@@ -26,6 +26,12 @@
  * than 3 % below the last one sent, at most 4 a second. */
 #define REMB_PROMPT_DROP 0.97
 #define REMB_PROMPT_RATE 4.0
+/* A sender's overshoot of the REMB it is told (REMB caps its encoders; headers, retransmissions
+ * and RED come on top), learnt while it sends all it is told, and allowed for in what it is told. */
+#define OVERSHOOT_MAX 1.3
+#define OVERSHOOT_USES 0.95   /* it sends all it is told when this much of it arrives */
+#define OVERSHOOT_STEADY 0.10 /* ... and what it is told moved less than this since the last look */
+#define OVERSHOOT_GAIN 0.2
 /* A receiver's report or REMB older than this no longer limits what its sender is told. */
 #define RECEIVER_ESTIMATE_STALE_US 5000000
 /* A receiver whose reports stopped for this long while its link is up (the shell marks a
@@ -190,6 +196,9 @@ struct _TmPeer {
   TmBwe bwe;                     /* publish: what arrives; subscribe: what we send */
   uint64_t downstream_limit_bps; /* publish: the least the receivers can take; 0 = none */
   uint64_t remb_sent_bps;        /* publish: the last estimate sent */
+  uint64_t remb_told_bps;        /* publish: what that REMB said (the estimate / overshoot) */
+  uint64_t overshoot_told_bps;   /* publish: what it said at the last look at the overshoot */
+  double overshoot;              /* publish: what arrives / what it is told, >= 1 */
   TmTokenBucket remb_bucket;     /* publish: prompt REMBs */
   uint64_t receiver_remb_bps;    /* subscribe: the receiver's own REMB ... */
   int64_t receiver_remb_us;      /* ... and when it came */
@@ -382,6 +391,7 @@ tm_peer_new(const TmPeerConfig *config, const TmPeerListener *listener, void *us
   tm_token_bucket_init(&p->nack_bucket, 50.0, 20.0, now_us);
   p->repair_window_us = now_us;
   tm_token_bucket_init(&p->remb_bucket, REMB_PROMPT_RATE, 2.0, now_us);
+  p->overshoot = 1.0;
   tm_bwe_init(&p->bwe);
   p->dtls = tm_dtls_new(config->identity, TM_DTLS_ROLE_SERVER, config->remote_fingerprint,
                         config->remote_fingerprint_len, &dtls_listener, p);
@@ -872,13 +882,30 @@ fill_remb(TmPeer *p, TmRtcpPacket *pkt)
   memset(pkt, 0, sizeof *pkt);
   pkt->kind = TM_RTCP_KIND_REMB;
   pkt->sender_ssrc = p->rtcp_ssrc;
-  pkt->remb_bitrate = e;
+  pkt->remb_bitrate = MAX((uint64_t) ((double) e / p->overshoot), (uint64_t) TM_BWE_MIN_BPS);
+  p->remb_told_bps = pkt->remb_bitrate;
   pkt->remb_ssrcs[pkt->n_remb_ssrcs++] = p->in[TM_TRACK_VIDEO].ssrc;
   if (p->in[TM_TRACK_AUDIO].active)
     pkt->remb_ssrcs[pkt->n_remb_ssrcs++] = p->in[TM_TRACK_AUDIO].ssrc;
   p->remb_sent_bps = e;
   p->stats.remb_out++;
   return true;
+}
+
+/* Once a second: how far above what it is told the sender goes, while it sends all of it and what
+ * it is told holds steady (a sender still coming down from a higher REMB is not overshooting). */
+static void
+learn_overshoot(TmPeer *p, int64_t now_us)
+{
+  double told = (double) p->remb_told_bps, before = (double) p->overshoot_told_bps;
+  p->overshoot_told_bps = p->remb_told_bps;
+  if (told <= 0 || before <= 0 || fabs(told - before) > OVERSHOOT_STEADY * before)
+    return;
+  double arrived = (double) tm_bwe_measured_bps(&p->bwe, now_us);
+  if (arrived < OVERSHOOT_USES * told)
+    return;
+  double sample = CLAMP(arrived / told, 1.0, OVERSHOOT_MAX);
+  p->overshoot += OVERSHOOT_GAIN * (sample - p->overshoot);
 }
 
 /* Sends a REMB now if the estimate fell well below the last one sent (rate-limited). */
@@ -1656,6 +1683,7 @@ send_reports(TmPeer *p, int64_t now_us)
     if (pkt.n_blocks > 0) { /* the video's when it is sent */
       p->stats.fraction_lost = pkt.blocks[pkt.n_blocks - 1].fraction_lost / 256.0;
       tm_bwe_on_loss_repaired(&p->bwe, first_lost, p->stats.fraction_lost, now_us);
+      learn_overshoot(p, now_us);
       p->stats.queue_ms = tm_bwe_queue_ms(&p->bwe);
       p->stats.first_lost = first_lost;
     }

@@ -105,10 +105,17 @@ test_loss(void)
   g_array_unref(rembs);
   rembs = remb_values(s.pub);
   g_assert_cmpuint(rembs->len, ==, before + 1);
-  g_assert_cmpuint(g_array_index(rembs, uint64_t, before), ==, 200000);
+  /* (less what the judge's browser has been seen to send over what it is told: this one sends
+   * its rate whatever it is told, and the relay allows for at most 1.3 times) */
+  g_assert_cmpuint(up->estimate_bps, ==, 200000);
+  uint64_t told = g_array_index(rembs, uint64_t, before);
+  g_test_message("told %" G_GUINT64_FORMAT " for 200000", told);
+  g_assert_cmpuint(told, <=, 200000);
+  g_assert_cmpuint(told, >=, 200000 * 10 / 13);
   g_assert_cmpuint(tm_peer_stats(s.sub->peer)->remb_in, ==, 1);
   seq = send_video(sim, s.pub, seq, 3);
-  g_assert_cmpuint(last_remb(s.pub), ==, 200000);
+  g_assert_cmpuint(last_remb(s.pub), <, told);
+  g_assert_cmpuint(last_remb(s.pub), >=, 200000 * 10 / 13);
   /* ... until its REMB is 5 s old */
   send_video(sim, s.pub, seq, 4);
   g_assert_cmpuint(last_remb(s.pub), >, 200000);
@@ -189,9 +196,13 @@ test_hidden_receiver(void)
   remb.remb_bitrate = 300000;
   remb.remb_ssrcs[0] = to_judge->answer->media[1].ssrcs[0];
   tm_sim_send_rtcp(to_judge, &remb);
-  g_assert_cmpuint(last_remb(pub), ==, 300000);
+  /* the judge's 300 kbit/s, less what this sender (which follows no REMB) sends over it */
+  g_assert_cmpuint(tm_peer_stats(witness->publish)->estimate_bps, ==, 300000);
+  g_assert_cmpuint(last_remb(pub), <=, 300000);
+  g_assert_cmpuint(last_remb(pub), >=, 300000 * 10 / 13);
   send_video(sim, pub, seq, 2);
-  g_assert_cmpuint(last_remb(pub), ==, 300000);
+  g_assert_cmpuint(tm_peer_stats(witness->publish)->estimate_bps, ==, 300000);
+  g_assert_cmpuint(last_remb(pub), >=, 300000 * 10 / 13);
   tm_sim_free(sim);
 }
 
