@@ -74,7 +74,7 @@ def wait_for_port(port, proc, seconds=15):
     return False
 
 
-def usage(pid):
+def memory(pid):
     """VmRSS and VmHWM (KiB) of PID."""
     mem = {}
     with open(f"/proc/{pid}/status") as f:
@@ -261,8 +261,8 @@ def run_point(args, kind, hearings, receivers, relay_args=(), on_start=None):
                "--receivers", str(receivers), "--duration", str(args.duration)]
         gen = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 2 * 20 + 2 + args.duration + 30
-        start = end = result = None
-        threads_start = threads_end = {}
+        end = result = None
+        threads_start = threads_end = None
         sends_start = sends_end = None
         while result is None and time.time() < deadline:
             ready, _, _ = select.select([gen.stdout], [], [], 1.0)
@@ -274,11 +274,10 @@ def run_point(args, kind, hearings, receivers, relay_args=(), on_start=None):
             if not line:
                 break
             if line.startswith("window-start"):
-                start = usage(sfu.proc.pid)
                 threads_start = thread_usage(sfu.proc.pid)
                 sends_start = send_counts(sfu)
             elif line.startswith("window-end"):
-                end = usage(sfu.proc.pid)
+                end = memory(sfu.proc.pid)
                 threads_end = thread_usage(sfu.proc.pid)
                 sends_end = send_counts(sfu)
             elif line.startswith("result "):
@@ -286,7 +285,7 @@ def run_point(args, kind, hearings, receivers, relay_args=(), on_start=None):
         if gen.poll() is None:
             gen.kill()
         err = gen.communicate(timeout=10)[1]
-        if result is None or start is None or end is None:
+        if result is None or threads_start is None or end is None:
             raise RuntimeError(f"{kind} {hearings}x{receivers}: no result\n{err[-2000:]}")
         if sfu.proc.poll() is not None:
             raise RuntimeError(f"{kind} exited during the run")
