@@ -55,7 +55,11 @@ def janus_interface():
     lo with one elsewhere: 127.0.0.2 on a veth pair inside this namespace serves the media of
     both SFUs and of the load generator alike (traffic to a local address never leaves the
     machine)."""
-    if os.path.exists("/sys/class/net/bench0"):
+    if not os.environ.get("SFU_BENCH_NETNS"):
+        sys.exit("janus_interface: only inside the benchmark's own network namespace")
+    # /sys/class/net shows the namespace sysfs was mounted in, not necessarily this one: ask ip
+    if subprocess.run(["ip", "link", "show", "bench0"], stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL, timeout=10).returncode == 0:
         return
     for cmd in (["ip", "link", "add", "bench0", "type", "veth", "peer", "name", "bench1"],
                 ["ip", "addr", "add", "127.0.0.2/32", "dev", "bench0"],
