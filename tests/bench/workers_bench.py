@@ -73,7 +73,7 @@ class Slices:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(sfu_bench.ROOT, "build"))
-    ap.add_argument("--share", type=int, default=10, help="% of a core per worker")
+    ap.add_argument("--share", type=int, default=10, help="percent of a core per worker (1-100)")
     ap.add_argument("--duration", type=float, default=15.0, help="window per point, seconds")
     ap.add_argument("--receivers", default="3,6,9,12,15", help="receivers per hearing")
     ap.add_argument("--hearings", type=int, default=8)
