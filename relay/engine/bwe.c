@@ -18,6 +18,13 @@
 #define FILLING_SLOPE 0.01     /* ... and growing by 10 ms a second or more is overuse */
 #define DELAY_DECREASE_FACTOR 0.85
 #define DELAY_DECREASE_EVERY_US 1000000
+/* With send times the decrease goes to what arrived over the last 500 ms (GCC's window), not
+ * the last second: the first overuse after a link steps down comes about a second after the
+ * step, and a second's arrivals still held the rate from before it. */
+#define DECREASE_RECENT_BUCKETS 5
+/* ... and a standing queue that drains this fast (ms a ms) is no overuse: the sender is already
+ * under its link, and cutting to what arrives would follow it down. */
+#define DRAINING_SLOPE (-0.05)
 #define FRAME_GAP_RESET_US 1000000 /* a pause (mute, policy) restarts the trend */
 
 void
@@ -45,17 +52,24 @@ tm_rate_add(TmRate *r, size_t bytes, int64_t now_us)
   r->bucket_bytes[(uint64_t) r->bucket_slot % TM_BWE_RATE_BUCKETS] += bytes;
 }
 
-uint64_t
-tm_rate_bps(TmRate *r, int64_t now_us)
+/* The rate over the newest N buckets (1..TM_BWE_RATE_BUCKETS): the full ones and the part of the
+ * newest that has passed. */
+static uint64_t
+rate_over(TmRate *r, int64_t now_us, unsigned n)
 {
   advance_buckets(r, now_us);
   uint64_t bytes = 0;
-  for (unsigned i = 0; i < TM_BWE_RATE_BUCKETS; i++)
-    bytes += r->bucket_bytes[i];
-  /* the full buckets and the part of the newest one that has passed */
-  uint64_t window_us = (TM_BWE_RATE_BUCKETS - 1) * (uint64_t) BUCKET_US +
-    (uint64_t) MAX(now_us - r->bucket_slot * BUCKET_US, 0) + 1;
+  for (unsigned i = 0; i < n; i++)
+    bytes += r->bucket_bytes[(uint64_t) (r->bucket_slot - i) % TM_BWE_RATE_BUCKETS];
+  uint64_t window_us =
+    (n - 1) * (uint64_t) BUCKET_US + (uint64_t) MAX(now_us - r->bucket_slot * BUCKET_US, 0) + 1;
   return bytes * 8 * 1000000 / window_us;
+}
+
+uint64_t
+tm_rate_bps(TmRate *r, int64_t now_us)
+{
+  return rate_over(r, now_us, TM_BWE_RATE_BUCKETS);
 }
 
 uint64_t
@@ -68,6 +82,26 @@ static double
 clamp_rate(double bps)
 {
   return CLAMP(bps, (double) TM_BWE_MIN_BPS, (double) TM_BWE_MAX_BPS);
+}
+
+int64_t
+tm_abs_send_clock_unwrap(TmAbsSendClock *c, uint32_t raw)
+{
+  raw &= 0xffffffu;
+  if (!c->have) {
+    c->have = true;
+    c->last = raw;
+    c->ticks = raw;
+  }
+  int64_t d = (int64_t) ((raw - c->last) & 0xffffffu);
+  if (d >= 1 << 23)
+    d -= 1 << 24; /* older than the newest */
+  int64_t ticks = c->ticks + d;
+  if (d > 0) {
+    c->ticks = ticks;
+    c->last = raw;
+  }
+  return ticks * 1000000 / (1 << 18);
 }
 
 /* ---- delay trend ---- */
@@ -115,7 +149,7 @@ queue_growing_or_standing(const TmBwe *b)
   double queue = tm_bwe_queue_ms(b);
   if (b->slope > OVERUSE_SLOPE)
     return true;
-  return b->send_side ? queue >= TM_BWE_OVERUSE_QUEUE_MS
+  return b->send_side ? queue >= TM_BWE_OVERUSE_QUEUE_MS && b->slope > DRAINING_SLOPE
                       : queue >= FILLING_QUEUE_MS && b->slope > FILLING_SLOPE;
 }
 
@@ -138,7 +172,9 @@ detect_overuse(TmBwe *b, int64_t now_us)
   if (b->overusing && b->rate_bps > 0 &&
       (b->last_delay_decrease_us == 0 ||
        now_us - b->last_delay_decrease_us >= DELAY_DECREASE_EVERY_US)) {
-    double target = DELAY_DECREASE_FACTOR * (double) tm_bwe_measured_bps(b, now_us);
+    uint64_t arrived = b->send_side ? rate_over(&b->measured, now_us, DECREASE_RECENT_BUCKETS)
+                                    : tm_bwe_measured_bps(b, now_us);
+    double target = DELAY_DECREASE_FACTOR * (double) arrived;
     if (target < b->rate_bps)
       b->rate_bps = clamp_rate(target);
     b->last_delay_decrease_us = now_us;
@@ -247,8 +283,13 @@ tm_bwe_on_arrival(TmBwe *b, int64_t send_us, int64_t arrival_us, int64_t now_us)
 
 /* ---- loss controller ---- */
 
-void
-tm_bwe_on_loss(TmBwe *b, double fraction_lost, int64_t now_us)
+/* The loss rule. With CARRIED_FLOOR the measured rate is what arrived (a publisher's packets,
+ * a receiver's transport-cc feedback), and loss does not take the estimate below 0.85 × it: a
+ * sender over its link loses the excess, and cutting by the share of the excess in what it sent
+ * again and again while it comes down (a step to a third of the link lost 75-95 % of a second)
+ * took the estimate to a tenth of what the link carried. */
+static void
+apply_loss(TmBwe *b, double fraction_lost, bool carried_floor, int64_t now_us)
 {
   double measured = (double) tm_bwe_measured_bps(b, now_us);
   if (b->rate_bps <= 0) {
@@ -266,9 +307,17 @@ tm_bwe_on_loss(TmBwe *b, double fraction_lost, int64_t now_us)
       b->rate_bps = up > limit ? MAX(b->rate_bps, limit) : up;
     }
   } else if (fraction_lost > LOSS_HIGH) {
-    b->rate_bps *= 1 - 0.5 * MIN(fraction_lost, 1.0);
+    double cut = b->rate_bps * (1 - 0.5 * MIN(fraction_lost, 1.0));
+    b->rate_bps =
+      carried_floor ? MAX(cut, MIN(b->rate_bps, DELAY_DECREASE_FACTOR * measured)) : cut;
   }
   b->rate_bps = clamp_rate(b->rate_bps);
+}
+
+void
+tm_bwe_on_loss(TmBwe *b, double fraction_lost, int64_t now_us)
+{
+  apply_loss(b, fraction_lost, false, now_us);
 }
 
 void
@@ -277,7 +326,7 @@ tm_bwe_on_loss_repaired(TmBwe *b, double lost, double unrepaired, int64_t now_us
   double queue = tm_bwe_queue_ms(b);
   bool congested = queue < 0 || queue >= TM_BWE_QUEUE_MS ||
     (b->last_overuse_us != 0 && now_us - b->last_overuse_us < TM_BWE_AFTER_OVERUSE_US);
-  tm_bwe_on_loss(b, congested ? lost : unrepaired, now_us);
+  apply_loss(b, congested ? lost : unrepaired, true, now_us);
 }
 
 uint64_t

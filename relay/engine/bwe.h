@@ -7,11 +7,13 @@
  *   the estimate grow 8 % a second (never beyond 1.5 × the measured rate + 10 kbit/s, so an
  *   idle sender does not earn an estimate it never used), 2–10 % holds it, over 10 % multiplies
  *   it by (1 − loss / 2);
- * - a delay trend for video: per frame, the one-way delay variation (arrival time against RTP
- *   timestamp), accumulated, smoothed and fitted by least squares over the last 20 frames; a
- *   slope above 0.1 (the queue grows by 100 ms a second) held for 500 ms is overuse, and so
- *   is a queue standing 25 ms over its floor that still grows by 10 ms a second (a sender a
- *   little over its link); the estimate drops to 0.85 × the measured rate, at most once a
+ * - a delay trend: per video frame, the one-way delay variation (arrival time against RTP
+ *   timestamp) — or, better, per group of packets by their send times (a receiver's transport-cc
+ *   feedback, a publisher's abs-send-time: tm_bwe_on_arrival) — accumulated, smoothed and
+ *   fitted by least squares over the last 20 frames or groups; a slope above 0.1 (the queue
+ *   grows by 100 ms a second) held for 500 ms is overuse, and so is a queue standing 25 ms over
+ *   its floor that still grows by 10 ms a second (a sender a little over its link; with send
+ *   times, 40 ms standing); the estimate drops to 0.85 × the measured rate, at most once a
  *   second;
  * - a standing queue (the delay above its floor over the last 30 s): without one, loss that NACK
  *   repaired is not counted by the loss controller (tm_bwe_on_loss_repaired).
@@ -45,6 +47,23 @@
 /* Loss this soon after overuse is congestion whatever the queue shows now (a drop-tail queue
  * drains as soon as the sender slows): tm_bwe_on_loss_repaired counts all of it. */
 #define TM_BWE_AFTER_OVERUSE_US (10 * 1000000)
+
+/* abs-send-time: an RTP header extension of three bytes, when the sender sent the packet (after
+ * its pacer) in seconds, 6.18 fixed point, wrapping every 64 s. Chromium writes it where it is
+ * negotiated; a publisher's delay trend judged by it leaves the sender's own queue out, which
+ * capture times (tm_bwe_on_packet) count as the link's. */
+#define TM_ABS_SEND_TIME_URI "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+
+/* The send times of one sender, unwrapped. Zeroed is empty. */
+typedef struct {
+  bool have;
+  uint32_t last; /* the newest value seen */
+  int64_t ticks; /* LAST unwrapped, in 2^-18 s */
+} TmAbsSendClock;
+
+/* RAW (the extension's 24 bits) as µs on one clock that does not wrap. A value up to 32 s older
+ * than the newest is an older packet (reordered), later than it a newer one. */
+int64_t tm_abs_send_clock_unwrap(TmAbsSendClock *c, uint32_t raw);
 
 /* A rate over the last second, in buckets of 100 ms. Zeroed is empty. */
 typedef struct {
@@ -96,7 +115,9 @@ void tm_bwe_on_arrival(TmBwe *b, int64_t send_us, int64_t arrival_us, int64_t no
 /* The share of packets lost (0..1) since the last report: applies the loss rule. */
 void tm_bwe_on_loss(TmBwe *b, double fraction_lost, int64_t now_us);
 /* The same with two shares: LOST, every packet that did not come at first, and UNREPAIRED, those
- * that NACK did not bring back either. The rule takes LOST while a standing queue shows or
+ * that NACK did not bring back either, for a stream whose measured rate is what arrived (a
+ * publisher's; a receiver's from its transport-cc feedback): loss then never takes the estimate
+ * below 0.85 × that rate (a sender over its link loses the excess, docs/poor-networks.md). The rule takes LOST while a standing queue shows or
  * within TM_BWE_AFTER_OVERUSE_US of overuse (congestion drops packets from a full queue;
  * repairing them does not relieve the link) or while the delay is not known (audio only, a
  * fresh trend), and UNREPAIRED on a link without a queue, whose losses are its own (a far,

@@ -292,6 +292,8 @@ tm_hearing_open_peer(TmHearing *h, TmParticipant *p, TmParticipant *feed, const 
     /* Publishers get the relay's feedback where the configuration says so; receivers send
      * theirs unless they send REMB, their own estimate (docs/poor-networks.md). */
     .transport_cc = feed == NULL ? h->transport_cc : !tm_sdp_offers_remb(offer),
+    /* A publisher's send times for the relay's own estimate (REMB), where it offers them. */
+    .abs_send_time = feed == NULL,
   };
   /* The receiver's retransmissions come as RTX (RFC 4588) on their own SSRC when it offers rtx. */
   while (feed != NULL &&

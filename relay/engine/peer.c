@@ -186,6 +186,8 @@ struct _TmPeer {
   uint8_t rtx_pt;                /* video RTX payload type negotiated; 255 = none */
   uint8_t red_pt;                /* audio RED payload type negotiated (red.h); 255 = none */
   uint8_t twcc_id;               /* transport-wide sequence number's extension ID; 0: none */
+  uint8_t abs_send_id;           /* abs-send-time's (a publisher's); 0: none */
+  TmAbsSendClock abs_send_clock; /* its values unwrapped */
   TmTwcc *twcc;                  /* publish: arrivals to report (transport-cc); NULL: none */
   TmTwccSender *twcc_send;       /* subscribe: what we sent, for its feedback; NULL: none */
   bool twcc_heard;               /* subscribe: its feedback came: the rate is what arrived */
@@ -335,6 +337,8 @@ read_answer(TmPeer *p, const TmSdp *answer)
       p->twcc = g_new(TmTwcc, 1);
       tm_twcc_init(p->twcc);
     }
+    if (p->kind == TM_PEER_PUBLISH && m->abs_send_time_id != 0 && p->abs_send_id == 0)
+      p->abs_send_id = m->abs_send_time_id;
     if (p->kind == TM_PEER_SUBSCRIBE && m->twcc_id != 0 && p->twcc_id == 0) {
       p->twcc_id = m->twcc_id;
       p->twcc_send = g_new(TmTwccSender, 1);
@@ -1364,6 +1368,13 @@ handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
     p->stats.twcc_in++;
     tm_twcc_on_packet(p->twcc, (uint16_t) (ext[0] << 8 | ext[1]), now_us);
   }
+  /* With abs-send-time the delay trend takes every packet's send time, the sender's pacer queue
+   * left out; the video's capture times then only count bytes (docs/poor-networks.md). */
+  if (p->abs_send_id != 0 && tm_rtp_find_extension(&pkt, p->abs_send_id, &ext, &ext_len) &&
+      ext_len == 3) {
+    uint32_t raw = (uint32_t) ext[0] << 16 | (uint32_t) ext[1] << 8 | ext[2];
+    tm_bwe_on_arrival(&p->bwe, tm_abs_send_clock_unwrap(&p->abs_send_clock, raw), now_us, now_us);
+  }
   TmTrack track;
   size_t wire_len = len;
   if (pkt.pt == p->pt_for[TM_TRACK_AUDIO])
@@ -1396,8 +1407,8 @@ handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
   update_in_stream(p, track, &pkt, now_us);
   if (track == TM_TRACK_VIDEO)
     note_keyframe(p, &pkt, len);
-  tm_bwe_on_packet(&p->bwe, wire_len, pkt.ts, track == TM_TRACK_VIDEO ? p->in[track].clock_rate : 0,
-                   now_us);
+  bool capture_trend = track == TM_TRACK_VIDEO && p->abs_send_id == 0;
+  tm_bwe_on_packet(&p->bwe, wire_len, pkt.ts, capture_trend ? p->in[track].clock_rate : 0, now_us);
   remb_if_decreased(p, now_us);
   p->listener.media(p->user_data, p, track, &pkt, buf, len, now_us);
 }

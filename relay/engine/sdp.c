@@ -33,6 +33,7 @@
  * rtcp-fb and session-level ICE lines are expanded, so a description near the size cap can
  * serialize past it (and then fails to parse back with TM_SDP_ERR_TOO_LARGE). */
 #include "sdp.h"
+#include "bwe.h"
 #include "twcc.h"
 
 #include <stddef.h>
@@ -711,7 +712,8 @@ attr_candidate(SdpParser *ps, Span v)
 }
 
 /* a=extmap:ID[/DIRECTION] URI [ATTRIBUTES] (RFC 8285) — the ID is checked; only the
- * transport-wide sequence number's is kept (the first, and only in the one-byte range). */
+ * transport-wide sequence number's and abs-send-time's are kept (the first of each, and only in
+ * the one-byte range). */
 static TmSdpError
 attr_extmap(SdpParser *ps, Span v)
 {
@@ -725,6 +727,8 @@ attr_extmap(SdpParser *ps, Span v)
     return TM_SDP_ERR_BAD_VALUE;
   if (id <= 14 && span_eq(uri, TM_TWCC_URI) && ps->media->twcc_id == 0)
     ps->media->twcc_id = (uint8_t) id;
+  if (id <= 14 && span_eq(uri, TM_ABS_SEND_TIME_URI) && ps->media->abs_send_time_id == 0)
+    ps->media->abs_send_time_id = (uint8_t) id;
   return TM_SDP_OK;
 }
 
@@ -1159,6 +1163,8 @@ answer_media_accept(TmSdpMedia *am, const TmSdpMedia *om, const TmSdpCodec *oc,
     am->twcc_id = om->twcc_id;
     c->fb_transport_cc = true;
   }
+  if (p->abs_send_time && om->abs_send_time_id != 0 && om->abs_send_time_id != am->twcc_id)
+    am->abs_send_time_id = om->abs_send_time_id;
   if (!direction_sends(am->direction))
     return;
   uint32_t ssrc = om->kind == TM_MEDIA_AUDIO ? p->audio_ssrc : p->video_ssrc;
@@ -1334,6 +1340,8 @@ write_media(GString *s, const TmSdp *sdp, guint index, bool end_of_candidates)
     g_string_append_printf(s, "a=%s\r\n", sdp_direction_names[m->direction]);
   if (m->twcc_id != 0)
     g_string_append_printf(s, "a=extmap:%u %s\r\n", m->twcc_id, TM_TWCC_URI);
+  if (m->abs_send_time_id != 0)
+    g_string_append_printf(s, "a=extmap:%u %s\r\n", m->abs_send_time_id, TM_ABS_SEND_TIME_URI);
   if (m->rtcp_mux)
     g_string_append(s, "a=rtcp-mux\r\n");
   if (m->rtcp_rsize)

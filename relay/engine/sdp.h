@@ -71,8 +71,11 @@ typedef struct {
   bool has_fid;
   uint32_t fid_ssrcs[2];
   /* The a=extmap ID (1-14) of the transport-wide sequence number (transport-cc, twcc.h); 0 when
-   * absent. Other header extensions are checked and ignored. */
+   * absent. */
   uint8_t twcc_id;
+  /* The a=extmap ID (1-14) of abs-send-time (TM_ABS_SEND_TIME_URI: when the sender sent the
+   * packet, after its pacer); 0 when absent. Other header extensions are checked and ignored. */
+  uint8_t abs_send_time_id;
 } TmSdpMedia;
 
 typedef struct {
@@ -126,6 +129,9 @@ typedef struct {
    * rtcp-fb): the relay sends that feedback to publishers, and numbers what it sends to
    * receivers for theirs (twcc.h). */
   bool transport_cc;
+  /* Accept abs-send-time where offered: the send times a publisher's delay trend is judged by
+   * (bwe.h, tm_abs_send_clock_unwrap), its pacer's queue left out. */
+  bool abs_send_time;
 } TmSdpAnswerParams;
 
 /* Parses TEXT (LEN bytes, need not be NUL-terminated). Lines end in CRLF or LF.

@@ -17,7 +17,8 @@
  *   setup  bits 0-2 the publisher's role (judge .. defendant), 3-5 the receiver's, 6 the
  *          receiver is an observer instead, 7 the hearing has a waiting room
  *   0  media     the publisher sends RTP: [flags: 1 video, 2 marker, 4 new SSRC, 8 own PT,
- *                16 sound as RED] [sequence step, signed] [PT if flag 8] payload...
+ *                16 sound as RED, 32 abs-send-time] [sequence step, signed] [PT if flag 8]
+ *                [3 bytes of abs-send-time if flag 32] payload...
  *   1  rtp       the publisher protects the bytes as an RTP packet and sends them
  *   2  rtcp      the publisher protects the bytes as RTCP and sends them
  *   3  rtcp      the same from the receiver
@@ -57,6 +58,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bwe.h"
 #include "dtls.h"
 #include "hearing.h"
 #include "red.h"
@@ -76,6 +78,7 @@
 #define RTX_PT_OFFSET 1  /* every offer has rtx for its VP8 at the next PT */
 #define RED_PT_OFFSET 48 /* ... and red for its Opus 48 below (Chromium: 111 and 63) */
 #define TWCC_ID 3        /* the transport-wide number's extension in a receiver's offer */
+#define ABS_SEND_ID 2    /* abs-send-time in the publisher's */
 
 enum {
   OP_MEDIA,
@@ -522,7 +525,8 @@ browser_offer(const char *direction, int audio_pt, int video_pt)
   g_autofree char *video_fb = receives
     ? g_strdup_printf("a=extmap:%d %s\r\na=rtcp-fb:%d transport-cc\r\n", TWCC_ID, TM_TWCC_URI,
                       video_pt)
-    : g_strdup_printf("a=rtcp-fb:%d goog-remb\r\n", video_pt);
+    : g_strdup_printf("a=rtcp-fb:%d goog-remb\r\na=extmap:%d %s\r\n", video_pt, ABS_SEND_ID,
+                      TM_ABS_SEND_TIME_URI);
   return g_strdup_printf(
     "v=0\r\no=- 7 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
     "a=ice-ufrag:Fzq2\r\na=ice-pwd:0123456789abcdefghijklmn\r\n"
@@ -670,6 +674,12 @@ op_media(World *w, const uint8_t *b, size_t n)
     pt = b[2] & 0x7f;
     skip = 3;
   }
+  uint8_t ext[4] = { ABS_SEND_ID << 4 | 2 }; /* one-byte form: ID, length - 1, 3 bytes */
+  bool abs_send = (flags & 32) && n >= skip + 3;
+  if (abs_send) {
+    memcpy(ext + 1, b + skip, 3);
+    skip += 3;
+  }
   if (flags & 4)
     pub->ssrc[t] += 0x10001;
   pub->seq[t] = (uint16_t) (pub->seq[t] + step);
@@ -680,7 +690,11 @@ op_media(World *w, const uint8_t *b, size_t n)
                     .ts = pub->ts[t],
                     .ssrc = pub->ssrc[t],
                     .payload = b + skip,
-                    .payload_len = n - skip };
+                    .payload_len = n - skip,
+                    .extension = abs_send,
+                    .ext_profile = 0xBEDE,
+                    .ext = ext,
+                    .ext_len = abs_send ? sizeof ext : 0 };
   uint8_t buf[BUF_SIZE];
   size_t len = tm_rtp_serialize(&p, buf, sizeof buf - TM_SRTP_MAX_TRAILER, NULL);
   if (len > 0)

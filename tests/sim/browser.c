@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "bwe.h"
 #include "twcc.h"
 #include "util.h"
 
@@ -125,6 +126,14 @@ tm_sim_browser_offer_twcc(const char *offer, int opus_pt, int vp8_pt)
 }
 
 char *
+tm_sim_browser_offer_abs_send_time(const char *offer)
+{
+  g_autofree char *ext = g_strdup_printf("a=rtcp-mux\r\na=extmap:2 %s\r\n", TM_ABS_SEND_TIME_URI);
+  g_auto(GStrv) parts = g_strsplit(offer, "a=rtcp-mux\r\n", -1);
+  return g_strjoinv(ext, parts);
+}
+
+char *
 tm_sim_browser_offer_red(const char *offer, int opus_pt, int red_pt)
 {
   g_autofree char *mline = g_strdup_printf("SAVPF %d\r\n", opus_pt);
@@ -203,17 +212,26 @@ tm_sim_browser_protect_rtp(TmSimBrowser *b, uint8_t pt, uint16_t seq, uint32_t t
   TmRtpPacket p = {
     .pt = pt, .seq = seq, .ts = ts, .ssrc = ssrc, .payload = payload, .payload_len = payload_len
   };
-  uint8_t ext[4];
-  if (b->twcc_id != 0) { /* RFC 8285 one-byte form: ID, length - 1, two bytes, padding */
-    ext[0] = (uint8_t) (b->twcc_id << 4 | 1);
-    ext[1] = (uint8_t) (b->twcc_seq >> 8);
-    ext[2] = (uint8_t) b->twcc_seq;
-    ext[3] = 0;
+  uint8_t ext[8] = { 0 }; /* RFC 8285 one-byte form: ID and length - 1, the data; padding */
+  size_t n_ext = 0;
+  if (b->twcc_id != 0) {
+    ext[n_ext++] = (uint8_t) (b->twcc_id << 4 | 1);
+    ext[n_ext++] = (uint8_t) (b->twcc_seq >> 8);
+    ext[n_ext++] = (uint8_t) b->twcc_seq;
     b->twcc_seq++;
+  }
+  if (b->abs_send_id != 0 && b->clock != NULL) { /* seconds, 6.18 fixed point, 24 bits */
+    uint32_t t = (uint32_t) ((*b->clock * (1 << 18) / 1000000) & 0xffffff);
+    ext[n_ext++] = (uint8_t) (b->abs_send_id << 4 | 2);
+    ext[n_ext++] = (uint8_t) (t >> 16);
+    ext[n_ext++] = (uint8_t) (t >> 8);
+    ext[n_ext++] = (uint8_t) t;
+  }
+  if (n_ext > 0) {
     p.extension = true;
     p.ext_profile = 0xBEDE;
     p.ext = ext;
-    p.ext_len = sizeof ext;
+    p.ext_len = (n_ext + 3) / 4 * 4;
   }
   size_t n = tm_rtp_serialize(&p, buf, cap, NULL);
   g_assert_cmpuint(n, >, 0);

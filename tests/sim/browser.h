@@ -41,11 +41,13 @@ struct _TmSimBrowser {
   GPtrArray *rtcp_in;    /* GBytes: decrypted RTCP received */
   uint64_t rejected_rtp; /* SRTP that did not authenticate (a replay, a forgery) */
   uint64_t rejected_rtcp;
-  GHashTable *sent;  /* (SSRC, seq) -> GBytes: plaintext RTP sent, for NACK answers */
-  guint nacks_seen;  /* rtcp_in entries already answered */
-  uint16_t rtx_seq;  /* the next sequence number of its RTX stream (RFC 4588) */
-  uint8_t twcc_id;   /* transport-cc answered: every RTP packet carries a transport-wide ... */
-  uint16_t twcc_seq; /* ... sequence number, this one next (as Chromium does) */
+  GHashTable *sent;     /* (SSRC, seq) -> GBytes: plaintext RTP sent, for NACK answers */
+  guint nacks_seen;     /* rtcp_in entries already answered */
+  uint16_t rtx_seq;     /* the next sequence number of its RTX stream (RFC 4588) */
+  uint8_t twcc_id;      /* transport-cc answered: every RTP packet carries a transport-wide ... */
+  uint16_t twcc_seq;    /* ... sequence number, this one next (as Chromium does) */
+  uint8_t abs_send_id;  /* abs-send-time answered: every RTP packet carries its send time ... */
+  const int64_t *clock; /* ... from this clock (the simulation's), µs */
   TmSimSendFunc send;
   void *send_data;
 };
@@ -65,6 +67,8 @@ char *tm_sim_browser_offer_full(const uint8_t *fp, const char *dir, int opus_pt,
                                 int rtx_pt, bool remb);
 /* OFFER with transport-cc offered in both sections (extension ID 3), as Chromium does. g_free. */
 char *tm_sim_browser_offer_twcc(const char *offer, int opus_pt, int vp8_pt);
+/* OFFER with abs-send-time offered in both sections (extension ID 2), as Chromium does. g_free. */
+char *tm_sim_browser_offer_abs_send_time(const char *offer);
 /* OFFER with red/48000/2 at RED_PT for its Opus ("OPUS_PT/OPUS_PT"), as Chromium offers it.
  * g_free. */
 char *tm_sim_browser_offer_red(const char *offer, int opus_pt, int red_pt);

@@ -171,6 +171,7 @@ tm_sim_add_browser(TmSim *sim)
 {
   TmSimBrowser *b =
     tm_sim_browser_new(tm_dtls_identity_fingerprint(sim->relay_identity), browser_send, sim);
+  b->clock = &sim->now;
   g_ptr_array_add(sim->browsers, b);
   return b;
 }
@@ -216,6 +217,11 @@ connect_browser(TmSim *sim, TmParticipant *p, TmParticipant *feed, int opus_pt, 
     g_free(text);
     text = twcc;
   }
+  if (sim->offer_abs_send_time) {
+    char *abs = tm_sim_browser_offer_abs_send_time(text);
+    g_free(text);
+    text = abs;
+  }
   if (sim->offer_red > 0) {
     char *red = tm_sim_browser_offer_red(text, opus_pt, sim->offer_red);
     g_free(text);
@@ -232,6 +238,7 @@ connect_browser(TmSim *sim, TmParticipant *p, TmParticipant *feed, int opus_pt, 
   g_assert_nonnull(peer);
   tm_sim_attach(sim, b, peer);
   b->twcc_id = b->answer->n_media > 1 ? b->answer->media[1].twcc_id : 0;
+  b->abs_send_id = b->answer->n_media > 1 ? b->answer->media[1].abs_send_time_id : 0;
   tm_sim_browser_start(b, sim->now);
   tm_sim_run(sim);
   /* a link with a delay: the handshake's flights take their time (at most 2 s of it) */

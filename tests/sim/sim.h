@@ -58,6 +58,7 @@ struct _TmSim {
   int tapped;      /* packets the media tap (recording) saw */
   bool offer_twcc; /* browsers connected from now on offer transport-cc, as Chromium does */
   int offer_red;   /* browsers connected from now on offer red/48000/2 at this PT (0: not) */
+  bool offer_abs_send_time; /* ... offer abs-send-time, as Chromium does */
 };
 
 /* The link's and the relay's seeds when the test gives none. */

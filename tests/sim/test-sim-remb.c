@@ -315,6 +315,57 @@ test_frequent_reports(void)
   tm_sim_free(sim);
 }
 
+/* A publisher whose own pacer falls behind its camera: 30 frames a second captured, 25 sent,
+ * each frame leaving 6.7 ms later after its capture than the one before, on a link that
+ * delivers every packet at once. Returns the least REMB it was told while it did so, and in
+ * *BEFORE the last before. */
+static uint64_t
+least_remb_behind_pacer(bool abs_send_time, uint64_t *before)
+{
+  TmSim *sim = tm_sim_new(false, 0);
+  sim->offer_abs_send_time = abs_send_time;
+  TmSimScene s;
+  tm_sim_scene_full(sim, &s, false, true);
+  g_assert_cmpuint(s.pub->abs_send_id, ==, abs_send_time ? 2 : 0);
+  tm_sim_send_rtp(s.pub, 96, 99, 0, 0xB, tm_sim_vp8_key, sizeof tm_sim_vp8_key);
+  uint16_t seq = send_video(sim, s.pub, 100, 3); /* sent as captured */
+  *before = last_remb(s.pub);
+  GArray *rembs = remb_values(s.pub);
+  guint from = rembs->len;
+  g_array_unref(rembs);
+  static const uint8_t payload[1000] = { 0x10, 0x01 };
+  for (int f = 0; f < 25 * 4; f++) {
+    for (int k = 0; k < 4; k++, seq++)
+      tm_sim_send_rtp(s.pub, 96, seq, (uint32_t) (seq / 4) * 3000, 0xB, payload, sizeof payload);
+    tm_sim_advance(sim, 40000);
+  }
+  rembs = remb_values(s.pub);
+  g_assert_cmpuint(rembs->len, >, from);
+  uint64_t least = UINT64_MAX;
+  for (guint i = from; i < rembs->len; i++)
+    least = MIN(least, g_array_index(rembs, uint64_t, i));
+  g_array_unref(rembs);
+  tm_sim_free(sim);
+  return least;
+}
+
+/* With abs-send-time the relay judges the link by when packets were sent: a queue in the
+ * sender is not the link's, and the REMB does not fall for it. Judged by capture times alone
+ * (no abs-send-time offered) the same sender is told less. */
+static void
+test_pacer_queue(void)
+{
+  uint64_t before_capture, before_sent;
+  uint64_t capture = least_remb_behind_pacer(false, &before_capture);
+  uint64_t sent = least_remb_behind_pacer(true, &before_sent);
+  g_test_message("REMB before and least behind the pacer: by capture times %" G_GUINT64_FORMAT
+                 " -> %" G_GUINT64_FORMAT ", by send times %" G_GUINT64_FORMAT
+                 " -> %" G_GUINT64_FORMAT,
+                 before_capture, capture, before_sent, sent);
+  g_assert_cmpuint(capture, <, before_capture * 9 / 10);
+  g_assert_cmpuint(sent, >=, before_sent * 95 / 100);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -325,5 +376,6 @@ main(int argc, char **argv)
   g_test_add_func("/sim/remb/not-negotiated", test_not_negotiated);
   g_test_add_func("/sim/remb/silent-receiver", test_silent_receiver);
   g_test_add_func("/sim/remb/frequent-reports", test_frequent_reports);
+  g_test_add_func("/sim/remb/pacer-queue", test_pacer_queue);
   return g_test_run();
 }

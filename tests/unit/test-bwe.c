@@ -244,7 +244,8 @@ test_repaired_loss_without_queue(void)
 }
 
 /* A link that drops to 300 kbit/s behind a 100 ms drop-tail queue, every loss repaired: the
- * queue stands, the loss is congestion and lowers the estimate all the same. */
+ * queue stands, the loss is congestion and lowers the estimate all the same, to what the link
+ * carries. */
 static void
 test_repaired_loss_with_queue(void)
 {
@@ -260,7 +261,17 @@ test_repaired_loss_with_queue(void)
                  tm_bwe_queue_ms(&l.bwe), before, tm_bwe_estimate(&l.bwe));
   g_assert_cmpfloat(tm_bwe_queue_ms(&l.bwe), >=, TM_BWE_QUEUE_MS);
   g_assert_cmpuint(tm_bwe_estimate(&l.bwe), <, before / 2);
+  /* ... but not below what the link carried (0.85 × 300 kbit/s, what arrived), where the loss
+   * rule alone (the receiver-report path, whose measured rate is what was sent) cuts on */
+  g_assert_cmpuint(tm_bwe_estimate(&l.bwe), >=, 300000 * 8 / 10);
+  Link m = { .rand = g_rand_new_with_seed(7), .now = SEC, .ts = 1, .queue_cap_us = 100000 };
+  tm_bwe_init(&m.bwe);
+  send_frames(&m, 30 * 10, 800000, 1000000, 0);
+  send_frames(&m, 30 * 3, 800000, 300000, 0);
+  g_test_message("the loss rule alone: %" G_GUINT64_FORMAT, tm_bwe_estimate(&m.bwe));
+  g_assert_cmpuint(tm_bwe_estimate(&m.bwe), <, 300000 * 8 / 10);
   g_rand_free(l.rand);
+  g_rand_free(m.rand);
 }
 
 /* The relay sending to a receiver over a link of LINK bit/s behind a 200 ms drop-tail queue:
@@ -439,11 +450,40 @@ test_rate(void)
   g_assert_cmpuint(tm_rate_bps(&r, t + 1100000), ==, 0);
 }
 
+/* abs-send-time's 24 bits (6.18 fixed-point seconds, wrapping every 64 s) on one clock: across
+ * the wrap, and a reordered older value placed before the newest without moving it. */
+static void
+test_abs_send_clock(void)
+{
+  TmAbsSendClock c = { 0 };
+  uint32_t near_wrap = 0xffffffu - (1u << 18) / 4; /* 250 ms before the wrap */
+  int64_t t0 = tm_abs_send_clock_unwrap(&c, near_wrap);
+  int64_t t1 = tm_abs_send_clock_unwrap(&c, (1u << 18) / 4); /* 500 ms later, past the wrap */
+  g_assert_cmpint(t1 - t0, >=, 499990);
+  g_assert_cmpint(t1 - t0, <=, 500010);
+  int64_t older = tm_abs_send_clock_unwrap(&c, 0); /* sent 250 ms before t1, arrived after it */
+  g_assert_cmpint(t1 - older, >=, 249990);
+  g_assert_cmpint(t1 - older, <=, 250010);
+  int64_t t2 = tm_abs_send_clock_unwrap(&c, (1u << 18) / 2); /* on from t1, not from OLDER */
+  g_assert_cmpint(t2 - t1, >=, 249990);
+  g_assert_cmpint(t2 - t1, <=, 250010);
+  /* an hour of 15.625 ms steps: the clock keeps counting past every wrap */
+  int64_t start = t2;
+  uint32_t raw = (1u << 18) / 2;
+  for (int i = 0; i < 3600 * 64; i++) {
+    raw = (raw + (1u << 18) / 64) & 0xffffffu;
+    t2 = tm_abs_send_clock_unwrap(&c, raw);
+  }
+  g_assert_cmpint(t2 - start, >=, 3600 * G_GINT64_CONSTANT(1000000) - 10);
+  g_assert_cmpint(t2 - start, <=, 3600 * G_GINT64_CONSTANT(1000000) + 10);
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/bwe/rate", test_rate);
+  g_test_add_func("/bwe/abs-send-clock", test_abs_send_clock);
   g_test_add_func("/bwe/repaired-loss-without-queue", test_repaired_loss_without_queue);
   g_test_add_func("/bwe/repaired-loss-with-queue", test_repaired_loss_with_queue);
   g_test_add_func("/bwe/loss-rule", test_loss_rule);

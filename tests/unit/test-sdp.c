@@ -1259,6 +1259,41 @@ test_answer_publish(void)
   g_assert_cmpuint(answer->media[0].twcc_id, ==, 3);
 }
 
+/* abs-send-time: answered where offered when the parameters say so (a publisher's connection),
+ * with the offer's ID, in each section; not otherwise. */
+static void
+test_answer_abs_send_time(void)
+{
+  g_autofree TmSdp *offer = g_new0(TmSdp, 1);
+  g_autofree TmSdp *answer = g_new0(TmSdp, 1);
+  parse_ok(chromium_publish, offer);
+  TmSdpAnswerParams p = relay_params(TM_DIR_RECVONLY);
+  p.abs_send_time = true;
+  g_assert_cmpint(tm_sdp_answer(offer, &p, answer), ==, TM_SDP_OK);
+  g_assert_cmpuint(answer->media[0].abs_send_time_id, ==, 2);
+  g_assert_cmpuint(answer->media[1].abs_send_time_id, ==, 2);
+  g_assert_cmpuint(answer->media[2].abs_send_time_id, ==, 0); /* rejected data channel */
+  g_autofree gchar *text = tm_sdp_serialize(answer);
+  g_assert_nonnull(
+    strstr(text, "\r\na=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n"));
+  assert_round_trip(answer);
+  p.abs_send_time = false;
+  g_assert_cmpint(tm_sdp_answer(offer, &p, answer), ==, TM_SDP_OK);
+  g_assert_cmpuint(answer->media[1].abs_send_time_id, ==, 0);
+  g_autofree gchar *plain = tm_sdp_serialize(answer);
+  g_assert_null(strstr(plain, "abs-send-time"));
+  /* not offered (in either section): not answered */
+  static const char line[] = "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/"
+                             "abs-send-time\r\n";
+  g_autofree gchar *audio_only = with_text(chromium_publish, line, "");
+  g_autofree gchar *none = with_text(audio_only, line, "");
+  parse_ok(none, offer);
+  p.abs_send_time = true;
+  g_assert_cmpint(tm_sdp_answer(offer, &p, answer), ==, TM_SDP_OK);
+  g_assert_cmpuint(answer->media[0].abs_send_time_id, ==, 0);
+  g_assert_cmpuint(answer->media[1].abs_send_time_id, ==, 0);
+}
+
 /* a=extmap: the transport-wide sequence number's ID is read (the first, 1-14); a malformed ID is
  * an error; other extensions are ignored. */
 static void
@@ -1274,6 +1309,12 @@ test_extmap(void)
   g_autofree gchar *wide = with_text(chromium_publish, "a=extmap:3 ", "a=extmap:200 ");
   parse_ok(wide, sdp);
   g_assert_cmpuint(sdp->media[0].twcc_id, ==, 0); /* two-byte range: not used */
+  parse_ok(chromium_publish, sdp);
+  g_assert_cmpuint(sdp->media[0].abs_send_time_id, ==, 2);
+  g_assert_cmpuint(sdp->media[1].abs_send_time_id, ==, 2);
+  g_autofree gchar *abs_wide = with_text(chromium_publish, "a=extmap:2 ", "a=extmap:20 ");
+  parse_ok(abs_wide, sdp);
+  g_assert_cmpuint(sdp->media[0].abs_send_time_id, ==, 0);
   static const char *const bad[] = { "a=extmap:0 ", "a=extmap:x ", "a=extmap:5000 ",
                                      "a=extmap:/sendonly " };
   for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -2058,6 +2099,7 @@ main(int argc, char **argv)
   g_test_add_func("/sdp/serialize/edges", test_serialize_edges);
   g_test_add_func("/sdp/answer/publish", test_answer_publish);
   g_test_add_func("/sdp/extmap", test_extmap);
+  g_test_add_func("/sdp/answer/abs-send-time", test_answer_abs_send_time);
   g_test_add_func("/sdp/answer/webrtcbin-publish", test_answer_webrtcbin_publish);
   g_test_add_func("/sdp/answer/subscribe", test_answer_subscribe);
   g_test_add_func("/sdp/answer/red", test_answer_red);
