@@ -88,10 +88,10 @@ int64_t
 tm_abs_send_clock_unwrap(TmAbsSendClock *c, uint32_t raw)
 {
   raw &= 0xffffffu;
-  if (!c->have) {
+  if (!c->have) { /* one wrap ahead: an older value than the first is still positive */
     c->have = true;
     c->last = raw;
-    c->ticks = raw;
+    c->ticks = (int64_t) raw + (1 << 24);
   }
   int64_t d = (int64_t) ((raw - c->last) & 0xffffffu);
   if (d >= 1 << 23)
@@ -101,7 +101,9 @@ tm_abs_send_clock_unwrap(TmAbsSendClock *c, uint32_t raw)
     c->ticks = ticks;
     c->last = raw;
   }
-  return ticks * 1000000 / (1 << 18);
+  /* seconds and the fraction apart: a sender that jumps ahead 32 s a packet (it chooses the
+   * values) overflows no product in the lifetime of a connection */
+  return (ticks >> 18) * 1000000 + (((ticks & 0x3ffff) * 1000000) >> 18);
 }
 
 /* ---- delay trend ---- */

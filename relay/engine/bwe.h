@@ -58,7 +58,7 @@
 typedef struct {
   bool have;
   uint32_t last; /* the newest value seen */
-  int64_t ticks; /* LAST unwrapped, in 2^-18 s */
+  int64_t ticks; /* LAST unwrapped, in 2^-18 s (from one wrap ahead: never negative) */
 } TmAbsSendClock;
 
 /* RAW (the extension's 24 bits) as µs on one clock that does not wrap. A value up to 32 s older
