@@ -18,14 +18,17 @@
 
 #define TM_LISTENER_PER_ADDRESS 256
 #define TM_LISTENER_TOTAL 4096
-#define TM_LISTENER_HELLO_S 10
-#define TM_LISTENER_HANDSHAKE_S 10
+#define TM_LISTENER_HELLO_S 30
+#define TM_LISTENER_HANDSHAKE_S 30
 /* A handshake in a thread blocks it until the client answers the relay's first flight (one round
  * trip). GIO has few such threads: a client that sends its ClientHello and stops, or trickles a
  * byte now and then, holds one, and a few dozen keep everyone else's handshakes waiting. While
  * any waits, a handshake not finished this long after the relay's flight is ended (the time
- * counts from the flight: a relay slow to compute it is not the client's fault). */
-#define TM_LISTENER_STALLED_S 5
+ * counts from the flight: a relay slow to compute it is not the client's fault). All three are
+ * long enough for a witness far away: on a link losing 10 % in bursts with a 200 ms round
+ * trip, TCP's backed-off retransmissions took a handshake past 10 s (the page's own scripts
+ * then failed to load, ERR_EMPTY_RESPONSE, and it never joined: docs/configuration.md). */
+#define TM_LISTENER_STALLED_S 10
 #define TM_LISTENER_STALL_CHECK_MS 250
 #define TM_LISTENER_IDLE_S 60
 

@@ -7,7 +7,7 @@
 //
 // Environment: RELAY_URL, TOKEN, CHROMIUM_WRAPPER, Y4M (the witness's camera), TMP, DURATION,
 // JUDGE (the judge's display name).
-import { launch, log, statsOf, until } from '../browser/lib.mjs';
+import { launch, statsOf, until } from '../browser/lib.mjs';
 
 const { chromium } = await import('../browser/node_modules/playwright-core/index.mjs');
 const seconds = Number(process.env.DURATION || 60);
@@ -15,13 +15,25 @@ const { context, page } = await launch(chromium, process.env.TMP, 'witness',
                                        { y4m: process.env.Y4M,
                                          executable: process.env.CHROMIUM_WRAPPER });
 const timer = setTimeout(() => process.exit(1), (seconds + 120) * 1000);  // bounded
+// What the page did, with the seconds since the start, on stderr (stdout carries the JSON
+// lines): when it never joins, the harness prints this log, and it says where it stopped.
+const t0 = Date.now();
+const step = (what) => console.error(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
+page.on('requestfailed', (r) => step(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') step(`console: ${m.text()}`); });
 try {
-  await page.goto(`${process.env.RELAY_URL}/join#token=${process.env.TOKEN}`);
-  await until(() => page.getByRole('button', { name: 'Join the hearing' }).isEnabled(), 30_000);
+  // as long as a person would wait (the tests' 15 s is for a clean loopback)
+  await page.goto(`${process.env.RELAY_URL}/join#token=${process.env.TOKEN}`, { timeout: 90_000 });
+  step('page loaded');
+  const enabled =
+    await until(() => page.getByRole('button', { name: 'Join the hearing' }).isEnabled(), 30_000);
+  step(enabled ? 'join button enabled' : 'join button still not enabled after 30 s');
   await page.getByRole('button', { name: 'Join the hearing' }).click();
+  step('join clicked');
   // The page, its scripts and the join over the impaired link: TCP at 10 % bursty loss and a
   // 200 ms round trip took more than 30 s now and then.
   await page.locator('#view-hearing').waitFor({ state: 'visible', timeout: 90_000 });
+  step('in the hearing');
   console.log(JSON.stringify({ joined: true }));
   const end = Date.now() + (seconds + 60) * 1000;
   while (Date.now() < end) {
@@ -30,7 +42,7 @@ try {
     await new Promise((r) => setTimeout(r, 1000));
   }
 } catch (e) {
-  log(`witness page: ${e.message}`);
+  step(`witness page: ${e.message}`);
 } finally {
   clearTimeout(timer);
   await context.close().catch(() => {});
