@@ -117,11 +117,12 @@ void tm_bwe_on_loss(TmBwe *b, double fraction_lost, int64_t now_us);
 /* The same with two shares: LOST, every packet that did not come at first, and UNREPAIRED, those
  * that NACK did not bring back either, for a stream whose measured rate is what arrived (a
  * publisher's; a receiver's from its transport-cc feedback): loss then never takes the estimate
- * below 0.85 × that rate (a sender over its link loses the excess, docs/poor-networks.md). The rule takes LOST while a standing queue shows or
- * within TM_BWE_AFTER_OVERUSE_US of overuse (congestion drops packets from a full queue;
- * repairing them does not relieve the link) or while the delay is not known (audio only, a
- * fresh trend), and UNREPAIRED on a link without a queue, whose losses are its own (a far,
- * lossy path) and cost the picture nothing once repaired. */
+ * below 0.85 × that rate (a sender over its link loses the excess, docs/poor-networks.md). The
+ * rule takes LOST while a standing queue shows or within TM_BWE_AFTER_OVERUSE_US of overuse
+ * (congestion drops packets from a full queue; repairing them does not relieve the link) or
+ * while the delay is not known (audio only, a fresh trend), and UNREPAIRED on a link without a
+ * queue, whose losses are its own (a far, lossy path) and cost the picture nothing once
+ * repaired. */
 void tm_bwe_on_loss_repaired(TmBwe *b, double lost, double unrepaired, int64_t now_us);
 /* The standing queue now: the smoothed one-way delay above its floor over the last
  * TM_BWE_QUEUE_SLOTS seconds, ms; negative while not known (too few frames yet). The floor

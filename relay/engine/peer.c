@@ -27,7 +27,8 @@
 #define REMB_PROMPT_DROP 0.97
 #define REMB_PROMPT_RATE 4.0
 /* A sender's overshoot of the REMB it is told (REMB caps its encoders; headers, retransmissions
- * and RED come on top), learnt while it sends all it is told, and allowed for in what it is told. */
+ * and RED come on top), learnt while it sends all it is told, and allowed for in what it is
+ * told. */
 #define OVERSHOOT_MAX 1.3
 #define OVERSHOOT_USES 0.95   /* it sends all it is told when this much of it arrives */
 #define OVERSHOOT_STEADY 0.10 /* ... and what it is told moved less than this since the last look */
@@ -1369,7 +1370,8 @@ handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
     tm_twcc_on_packet(p->twcc, (uint16_t) (ext[0] << 8 | ext[1]), now_us);
   }
   /* With abs-send-time the delay trend takes every packet's send time, the sender's pacer queue
-   * left out; the video's capture times then only count bytes (docs/poor-networks.md). */
+   * left out; once one came, the video's capture times only count bytes (docs/poor-networks.md).
+   * A sender that negotiated it and never sends it keeps the trend on capture times. */
   if (p->abs_send_id != 0 && tm_rtp_find_extension(&pkt, p->abs_send_id, &ext, &ext_len) &&
       ext_len == 3) {
     uint32_t raw = (uint32_t) ext[0] << 16 | (uint32_t) ext[1] << 8 | ext[2];
@@ -1407,7 +1409,7 @@ handle_rtp(TmPeer *p, uint8_t *buf, size_t len, int64_t now_us)
   update_in_stream(p, track, &pkt, now_us);
   if (track == TM_TRACK_VIDEO)
     note_keyframe(p, &pkt, len);
-  bool capture_trend = track == TM_TRACK_VIDEO && p->abs_send_id == 0;
+  bool capture_trend = track == TM_TRACK_VIDEO && !p->bwe.send_side;
   tm_bwe_on_packet(&p->bwe, wire_len, pkt.ts, capture_trend ? p->in[track].clock_rate : 0, now_us);
   remb_if_decreased(p, now_us);
   p->listener.media(p->user_data, p, track, &pkt, buf, len, now_us);
