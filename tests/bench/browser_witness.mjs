@@ -2,7 +2,8 @@
 // chromium: joins the hearing (through CHROMIUM_WRAPPER, which puts Chromium in the witness's
 // network namespace), waits for the judge's picture, then prints one JSON line a second with
 // what the page received of the judge (web/js/peers.js stats: frames decoded, Chromium's own
-// freeze count and duration, audio samples received and concealed), until DURATION seconds
+// freeze count and duration, audio samples received and concealed) and what it sent (`own`:
+// frames, size, encoder target, the browser's estimate of its link), until DURATION seconds
 // have passed. Not a test: nothing is asserted.
 //
 // Environment: RELAY_URL, TOKEN, CHROMIUM_WRAPPER, Y4M (the witness's camera), TMP, DURATION,
@@ -38,7 +39,8 @@ try {
   const end = Date.now() + (seconds + 60) * 1000;
   while (Date.now() < end) {
     const s = await statsOf(page, process.env.JUDGE).catch(() => null);
-    console.log(JSON.stringify({ time: Date.now() / 1000, judge: s }));
+    const own = await page.evaluate(() => window.testimony.sending()).catch(() => null);
+    console.log(JSON.stringify({ time: Date.now() / 1000, judge: s, own }));
     await new Promise((r) => setTimeout(r, 1000));
   }
 } catch (e) {

@@ -147,6 +147,10 @@ class BrowserWitness:
     def judge_rows(self):
         return [r["judge"] for r in self.rows if r.get("judge")]
 
+    def own_rows(self):
+        """What the page sent, a row a second (web/js/peers.js sending())."""
+        return [dict(r["own"], time=r["time"]) for r in self.rows if r.get("own")]
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -245,7 +249,9 @@ def run(name, settings, event, duration, seed, pattern, browser=False, trace=Non
                 with open(trace, "a") as f:
                     f.write(json.dumps({"event_rows": event_rows, "start_rows": start,
                                         "witness_at_judge": j_per_s,
-                                        "judge_at_witness": w_per_s}) + "\n")
+                                        "judge_at_witness": w_per_s,
+                                        "witness_sent": witness.own_rows() if browser else None})
+                            + "\n")
             if event_rows:
                 j_back = back_after(j_per_s, event_rows[0])
                 w_back = back_after(w_per_s, event_rows[1])

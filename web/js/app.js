@@ -618,6 +618,7 @@ window.testimony = {
   },
   devices: () => ({ video: deviceOf(s.stream, 'video'), audio: deviceOf(s.stream, 'audio') }),
   path: () => (peers ? peers.path() : null),
+  sending: () => (peers ? peers.sending() : null),
   restartIce: () => (peers ? peers.restartIce() : 0),
   state: () => ({ me: s.me, view: document.body.dataset.view,
                   participants: [...s.participants.values()], waiting: s.waiting,

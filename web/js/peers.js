@@ -277,6 +277,39 @@ export class Peers {
     return null;
   }
 
+  /* What the publish connection sends (for IT and the benchmarks): the video's frames sent,
+     size, encoder target and why its quality is limited, bytes sent and resent, and the
+     browser's own estimate of its link (the selected pair's availableOutgoingBitrate). */
+  async sending() {
+    if (!this.publisher)
+      return null;
+    const out = { framesSent: 0, frameWidth: 0, frameHeight: 0, targetBitrate: 0, bytesSent: 0,
+                  retransmittedBytesSent: 0, qualityLimitationReason: null,
+                  availableOutgoingBitrate: null, roundTripTime: null };
+    const stats = await this.publisher.pc.getStats();
+    stats.forEach((r) => {
+      if (r.type === 'outbound-rtp' && r.kind === 'video') {
+        out.framesSent = r.framesSent || 0;
+        out.frameWidth = r.frameWidth || 0;
+        out.frameHeight = r.frameHeight || 0;
+        out.targetBitrate = r.targetBitrate || 0;
+        out.qualityLimitationReason = r.qualityLimitationReason || null;
+      }
+      if (r.type === 'outbound-rtp') {
+        out.bytesSent += r.bytesSent || 0;
+        out.retransmittedBytesSent += r.retransmittedBytesSent || 0;
+      }
+      if (r.type === 'transport' && r.selectedCandidatePairId) {
+        const pair = stats.get(r.selectedCandidatePairId);
+        if (pair) {
+          out.availableOutgoingBitrate = pair.availableOutgoingBitrate ?? null;
+          out.roundTripTime = pair.currentRoundTripTime ?? null;
+        }
+      }
+    });
+    return out;
+  }
+
   /* The relay's error for a refused subscribe names no feed: it answers in order, so the oldest
      unanswered subscribe is the one refused (as testimony-client does). */
   onSubscribeRefused() {
