@@ -80,7 +80,14 @@ def summary(rows, seconds):
     fps = d(v0, v1, "shown") / seconds
     return (f"{fps:.1f} fps, {d(v0, v1, 'freezes')} freezes (longest "
             f"{v1.get('longest_freeze_ms', 0) / 1000:.1f} s), {d(v0, v1, 'late')} late, "
-            f"{d(a0, a1, 'gaps')} sound gaps")
+            f"{d(a0, a1, 'gaps')} sound gaps, {widths([v.get('width') for v, _ in rows])}")
+
+
+def widths(values):
+    """The picture's width over the rows (one a second), as the viewer's decoder gave it: the
+    median and the least."""
+    w = sorted(x for x in values if x)
+    return f"{w[len(w) // 2]} wide (median; least {w[0]})" if w else "no picture"
 
 
 def per_second(counts):
@@ -177,7 +184,8 @@ def browser_summary(rows, seconds):
     samples = d("totalSamplesReceived")
     concealed = 100.0 * d("concealedSamples") / samples if samples else 0.0
     return (f"{d('framesDecoded') / seconds:.1f} fps, {d('freezeCount')} freezes "
-            f"({d('totalFreezesDuration'):.1f} s in all), {concealed:.1f} % of sound concealed")
+            f"({d('totalFreezesDuration'):.1f} s in all), {concealed:.1f} % of sound concealed, "
+            f"{widths([r.get('frameWidth') for r in rows])}")
 
 
 def trace_status(relay, token, path, t0):

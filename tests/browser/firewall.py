@@ -16,6 +16,11 @@ Each time the witness's page decodes the judge's picture, and the judge's client
 witness's green camera and hears its microphone; the link dropped what the browser tried
 outside the firewall's opening.
 
+With --step (meson test rate_step_browser) instead: a 1 Mbit/s link each way, the witness's camera
+a moving zone plate; after 20 s at 1 Mbit/s (the judge sees the witness 480 wide or more) the link
+falls to 300 kbit/s: the page shrinks its picture (320 wide or less) and the judge sees it move
+again, ten frames a second or more, and hears it (web/js/peers.js, PictureSize).
+
 With --lossy (meson test poor_link_browser) instead: no firewall, 10 % loss in bursts and a
 200 ms round trip both ways; the page decodes the judge's picture and its video waits for the
 relay's repairs (jitterBufferTarget from the relay's `repair` figures, web/js/peers.js).
@@ -28,6 +33,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
@@ -43,7 +50,44 @@ CHROMIUM = next((p for p in (os.environ.get("CHROMIUM"), "/usr/lib/chromium/chro
                              "/usr/bin/chromium") if p and os.path.exists(p)), None)
 
 
-def witness_in_chromium(path, settings, relay_args=(), turn=None, lossy=False):
+def step_down(link, judge, lines):
+    """--step: the witness's page has joined over a 1 Mbit/s link; after 20 s of it the link
+    falls to 300 kbit/s each way. The judge must go on seeing the witness, in a smaller picture,
+    and hearing it (docs/poor-networks.md, "The page's picture size")."""
+    def witness():
+        return (remote_by_name(judge.last(), "Witness B") or {}).get("video", {})
+    time.sleep(20)
+    before = witness()
+    log(f"at 1 Mbit/s the judge sees the witness {before.get('width')}x{before.get('height')}")
+    check(before.get("width", 0) >= 480,
+          f"step: at 1 Mbit/s the judge sees the witness's picture at 480 wide or more ({before})")
+    link.set("both", "rate=300")
+    stepped = time.time()
+    shown, sound, smallest, flowing = [], buffers_from(judge, "Witness B"), 10000, False
+    while time.time() < stepped + 25 and not (smallest <= 320 and flowing):
+        time.sleep(1)  # the client reports once a second
+        v = witness()
+        shown.append(v.get("shown", 0))
+        if v.get("width"):
+            smallest = min(smallest, v["width"])
+        # ten or more new frames shown in each of the last five seconds
+        flowing = len(shown) >= 6 and all(b - a >= 10 for a, b in zip(shown[-6:], shown[-5:]))
+    log(f"after the step: {time.time() - stepped:.0f} s, smallest {smallest} wide, frames shown "
+        f"each second {[b - a for a, b in zip(shown, shown[1:])]}")
+    check(smallest <= 320,
+          f"step: the witness's page sends a smaller picture over 300 kbit/s ({smallest} wide)")
+    check(flowing, "step: and the judge sees it move again, ten frames a second or more for "
+                   "five seconds in a row, within 25 s of the step")
+    check(buffers_from(judge, "Witness B") > sound,
+          f"step: the judge goes on hearing the witness ({sound} -> "
+          f"{buffers_from(judge, 'Witness B')} buffers)")
+    own = [json.loads(l).get("own") or {} for l in lines if l.startswith('{"time"')]
+    check(any(o.get("share", 1) <= 0.5 for o in own),
+          f"step: the page chose the smaller size itself (its shares: "
+          f"{sorted(set(o.get('share') for o in own))})")
+
+
+def witness_in_chromium(path, settings, relay_args=(), turn=None, lossy=False, step=False):
     """One hearing: the relay and the judge in B, the witness's Chromium in A behind SETTINGS;
     with TURN ({"dir", "secret"}) coturn beside the relay on 443 and the relay on 443 too."""
     tmp = tempfile.mkdtemp(prefix="testimony-fw-browser-")
@@ -68,7 +112,14 @@ def witness_in_chromium(path, settings, relay_args=(), turn=None, lossy=False):
                 f.write(f'#!/bin/sh\nexec nsenter --net={link.netns("a")} -- {CHROMIUM} "$@"\n')
             os.chmod(wrapper, 0o755)
             y4m = os.path.join(tmp, "witness.y4m")
-            subprocess.run([os.path.join(HERE, "make-y4m.sh"), "00ff00", y4m, "30"], check=True)
+            if step:  # a detailed moving picture, which fills the link (a plain one would not)
+                subprocess.run(["gst-launch-1.0", "-q", "videotestsrc", "pattern=zone-plate",
+                                "kx2=20", "ky2=20", "kt=1", "num-buffers=150", "!",
+                                "video/x-raw,format=I420,width=640,height=480,framerate=30/1",
+                                "!", "y4menc", "!", "filesink", f"location={y4m}"], check=True)
+            else:
+                subprocess.run([os.path.join(HERE, "make-y4m.sh"), "00ff00", y4m, "30"],
+                               check=True)
             env = dict(os.environ, RELAY_URL=relay.remote_url,
                        TOKEN=relay.token("witness", "Witness B"), CHROMIUM_WRAPPER=wrapper,
                        Y4M=y4m, TMP=tmp,
@@ -76,15 +127,33 @@ def witness_in_chromium(path, settings, relay_args=(), turn=None, lossy=False):
                        CHROMIUM_ARGS="--ignore-certificate-errors" if turn else "")
             if lossy:
                 env["WAIT_FOR_REPAIR"] = "1"
+            if step:
+                env["HOLD_S"] = "60"
             try:
-                out = subprocess.run([NODE, os.path.join(HERE, "firewall_witness.mjs")],
-                                     env=env, capture_output=True, text=True, timeout=180)
-                log(out.stdout.strip())
-                if out.returncode == 77:
+                node = subprocess.Popen([NODE, os.path.join(HERE, "firewall_witness.mjs")],
+                                        env=env, stdout=subprocess.PIPE, text=True)
+                lines = []
+                reader = threading.Thread(target=lambda: lines.extend(l.strip() for l in node.stdout),
+                                          daemon=True)
+                reader.start()
+                if step:  # bounded: the page exits by its own timer
+                    joined = lambda: any(l.startswith('{"joined"') for l in list(lines))
+                    wait_until(lambda: joined() or node.poll() is not None, 200, 0.5)
+                    if joined() and json.loads(next(l for l in lines if l.startswith(
+                            '{"joined"'))).get("joined"):
+                        step_down(link, judge, lines)
+                    node.kill()
+                node.wait(240)
+                reader.join(10)
+                if node.returncode == 77:
+                    log("\n".join(lines))
                     sys.exit(77)
-                lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
-                got = json.loads(lines[-1]) if lines else {}
+                log("\n".join(l for l in lines if not l.startswith('{"time"')))
+                got = next((json.loads(l) for l in reversed(lines) if l.startswith('{"joined"')),
+                           {})
                 check(got.get("joined"), f"{path}: the witness's page joins the hearing")
+                if step:
+                    return
                 pair = got.get("pair") or {}
                 if lossy:
                     # three of its ~200 ms round trips and the margin (docs/poor-networks.md)
@@ -129,6 +198,10 @@ def main():
     if not NODE or not CHROMIUM or not os.path.isdir(os.path.join(HERE, "node_modules")):
         log("node, chromium or playwright-core (npm ci in tests/browser) missing: skipping")
         sys.exit(77)
+    if "--step" in sys.argv:
+        witness_in_chromium("1 Mbit/s, then 300 kbit/s", "rate=1000", step=True)
+        finish()
+        return
     if "--lossy" in sys.argv:
         witness_in_chromium("10 % loss in bursts, 200 ms RTT", "gb=3 bg=27 delay=100 jitter=20",
                             lossy=True)

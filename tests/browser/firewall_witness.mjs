@@ -5,7 +5,8 @@
 // (WAIT_FOR_REPAIR set: across a lossy link) how long its video waits for the judge's repairs.
 //
 // Environment: RELAY_URL, TOKEN, CHROMIUM_WRAPPER, Y4M (the witness's camera), TMP, and
-// CHROMIUM_ARGS (more flags, space-separated), WAIT_FOR_REPAIR.
+// CHROMIUM_ARGS (more flags, space-separated), WAIT_FOR_REPAIR, HOLD_S (seconds to stay after
+// that, printing what the page sends each second as JSON lines).
 // Exit status: 0 (the checks are firewall.py's), 77 when playwright-core or chromium is missing.
 import { CHROMIUM, framesOf, launch, log, statsOf, until } from './lib.mjs';
 
@@ -32,7 +33,8 @@ const { context, page } = await launch(chromium, process.env.TMP, 'witness',
 // retransmissions), so it gets 60 s there, and the whole run stays inside firewall.py's 180 s.
 const lossy = Boolean(process.env.WAIT_FOR_REPAIR);
 const joinMs = lossy ? 60_000 : 20_000;
-const timer = setTimeout(() => process.exit(1), lossy ? 170_000 : 120_000);  // bounded
+const timer = setTimeout(() => process.exit(1),
+                         (lossy ? 170_000 : 120_000) + Number(process.env.HOLD_S || 0) * 1000);
 try {
   const started = Date.now();
   await page.goto(`${process.env.RELAY_URL}/join#token=${process.env.TOKEN}`, { timeout: joinMs });
@@ -53,10 +55,20 @@ try {
   // How the publish connection reaches the relay (window.testimony.path, web/js/peers.js).
   out.pair = await page.evaluate(() => window.testimony.path());
   await new Promise((r) => setTimeout(r, 5000));  // the judge's client reports what it got
+  console.log(JSON.stringify(out));
+  // HOLD_S: stay in the hearing that long more (firewall.py --step changes the link meanwhile),
+  // printing what the page sends each second (window.testimony.sending, web/js/peers.js).
+  const holdUntil = Date.now() + Number(process.env.HOLD_S || 0) * 1000;
+  while (Date.now() < holdUntil) {
+    const own = await page.evaluate(() => window.testimony.sending()).catch(() => null);
+    console.log(JSON.stringify({ time: Date.now() / 1000, own }));
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 } catch (e) {
   log(`witness page: ${e.message}`);
 } finally {
   clearTimeout(timer);
+  out.done = true;
   console.log(JSON.stringify(out));
   await context.close().catch(() => {});
 }

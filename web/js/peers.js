@@ -46,6 +46,90 @@ export function repairWaitMs(ownRttMs, upstream) {
   return Math.min(Math.ceil(need / REPAIR_STEP_MS) * REPAIR_STEP_MS, REPAIR_MAX_MS);
 }
 
+// The picture we send follows what the browser may send, as testimony-client's does
+// (docs/poor-networks.md, "The page's picture size"): each dimension is the camera's times 4/4,
+// 3/4, 2/4 or 1/4, the largest for which the video encoder's target is at least 0.45 × share² ×
+// 800 kbit/s per 640x480 (for a 640x480 camera: full size from 360 kbit/s, 480x360 from 203,
+// 320x240 from 90, 160x120 below). Smaller at once when the encoder cannot keep the camera's frame
+// rate at the present size (fewer than 60 % of its frames sent in the last second: a plain
+// picture keeps its size at any rate), one size larger once the target has allowed it for 10 s.
+// The sender keeps the size it is given and drops frames instead ('maintain-resolution'), so
+// that the page alone chooses it: Chromium shrinks its picture by itself only after seconds of
+// coarse quantizers and dropped frames (after a link fell from 1 Mbit/s to 300 kbit/s it sent
+// 480x360 at 40-80 kbit/s, one or two frames a second, for 6-8 s), and its choice and ours
+// would compound.
+const SIZE_SHARES = [1, 0.75, 0.5, 0.25];
+const SIZE_RATE_BPS = 0.45 * 800000;  // per 640x480 pixels
+const SIZE_UP_AFTER_MS = 10000;
+const SIZE_CHECK_MS = 1000;
+const SIZE_FRAMES_KEPT = 0.6;
+
+export function pictureShare(targetBps, pixels) {
+  const need = (s) => SIZE_RATE_BPS * s * s * pixels / (640 * 480);
+  return SIZE_SHARES.find((s) => targetBps >= need(s)) ?? SIZE_SHARES[SIZE_SHARES.length - 1];
+}
+
+/* The publish connection's picture size (pictureShare), checked every SIZE_CHECK_MS. */
+class PictureSize {
+  constructor(pc) {
+    this.pc = pc;
+    this.share = 1;
+    this.configured = false;   // degradationPreference set
+    this.allowedSince = null;  // when a larger share than this.share was first allowed
+    this.last = null;          // { at, frames } of the last check
+    this.timer = setInterval(() => this.check().catch(() => {}), SIZE_CHECK_MS);
+  }
+
+  async check() {
+    const sender = this.pc.getSenders().find((s) => s.track && s.track.kind === 'video');
+    if (!sender || this.pc.connectionState !== 'connected')
+      return;
+    if (!this.configured) {
+      await this.apply(sender, this.share);
+      this.configured = true;
+    }
+    let target = 0, frames = 0;
+    (await sender.getStats()).forEach((r) => {
+      if (r.type === 'outbound-rtp' && r.kind === 'video') {
+        target = r.targetBitrate || 0;
+        frames = r.framesSent || 0;
+      }
+    });
+    const now = Date.now();
+    const last = this.last;
+    this.last = { at: now, frames };
+    const { width, height, frameRate } = sender.track.getSettings();
+    if (!target || !width || !height || !last || now <= last.at)
+      return;
+    const allowed = pictureShare(target, width * height);
+    const fps = (frames - last.frames) * 1000 / (now - last.at);
+    if (allowed > this.share) {
+      this.allowedSince ??= now;
+      if (now - this.allowedSince >= SIZE_UP_AFTER_MS)
+        await this.apply(sender, SIZE_SHARES[SIZE_SHARES.indexOf(this.share) - 1]);
+      return;
+    }
+    this.allowedSince = null;
+    if (allowed < this.share && fps < SIZE_FRAMES_KEPT * (frameRate || 30))
+      await this.apply(sender, allowed);
+  }
+
+  async apply(sender, share) {
+    this.allowedSince = null;
+    const params = sender.getParameters();
+    if (!params.encodings || params.encodings.length === 0)
+      return;
+    params.degradationPreference = 'maintain-resolution';
+    params.encodings[0].scaleResolutionDownBy = 1 / share;
+    await sender.setParameters(params);
+    this.share = share;
+  }
+
+  stop() {
+    clearInterval(this.timer);
+  }
+}
+
 class Connection {
   /* offerMessage(sdp): the message that carries an offer of this connection to the relay. */
   constructor(target, signalling, onState, iceServers, offerMessage) {
@@ -125,6 +209,8 @@ class Connection {
   close() {
     clearTimeout(this.restartTimer);
     this.restartTimer = null;
+    if (this.pictureSize)
+      this.pictureSize.stop();
     this.pc.close();
   }
 }
@@ -152,6 +238,7 @@ export class Peers {
       if (track)
         c.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
     }
+    c.pictureSize = new PictureSize(c.pc);
     await c.offer();
   }
 
@@ -285,7 +372,8 @@ export class Peers {
       return null;
     const out = { framesSent: 0, frameWidth: 0, frameHeight: 0, targetBitrate: 0, bytesSent: 0,
                   retransmittedBytesSent: 0, qualityLimitationReason: null,
-                  availableOutgoingBitrate: null, roundTripTime: null };
+                  availableOutgoingBitrate: null, roundTripTime: null,
+                  share: this.publisher.pictureSize ? this.publisher.pictureSize.share : 1 };
     const stats = await this.publisher.pc.getStats();
     stats.forEach((r) => {
       if (r.type === 'outbound-rtp' && r.kind === 'video') {
