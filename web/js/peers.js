@@ -50,9 +50,13 @@ export function repairWaitMs(ownRttMs, upstream) {
 // (docs/poor-networks.md, "The page's picture size"): each dimension is the camera's times 4/4,
 // 3/4, 2/4 or 1/4, the largest for which the video encoder's target is at least 0.45 × share² ×
 // 800 kbit/s per 640x480 (for a 640x480 camera: full size from 360 kbit/s, 480x360 from 203,
-// 320x240 from 90, 160x120 below). Smaller at once when the encoder cannot keep the camera's frame
-// rate at the present size (fewer than 60 % of its frames sent in the last second: a plain
-// picture keeps its size at any rate), one size larger once the target has allowed it for 10 s.
+// 320x240 from 90, 160x120 below). The target is the higher of the last two seconds': a second's
+// dip (a burst of retransmissions) is no reason to change. Smaller at once when the encoder
+// cannot keep the camera's frame rate (fewer than 60 % of its frames sent in the last second: the
+// target of that second counts then), or while the picture needs its whole target (the video
+// sent in the last second at least 70 % of it): a plain picture, which codes to little, keeps its
+// size at any rate, as the relay's estimate never goes far above what a sender uses. One size
+// larger once the target has allowed it for 10 s.
 // The sender keeps the size it is given and drops frames instead ('maintain-resolution'), so
 // that the page alone chooses it: Chromium shrinks its picture by itself only after seconds of
 // coarse quantizers and dropped frames (after a link fell from 1 Mbit/s to 300 kbit/s it sent
@@ -63,6 +67,7 @@ const SIZE_RATE_BPS = 0.45 * 800000;  // per 640x480 pixels
 const SIZE_UP_AFTER_MS = 10000;
 const SIZE_CHECK_MS = 1000;
 const SIZE_FRAMES_KEPT = 0.6;
+const SIZE_TARGET_USED = 0.7;
 
 export function pictureShare(targetBps, pixels) {
   const need = (s) => SIZE_RATE_BPS * s * s * pixels / (640 * 480);
@@ -88,21 +93,24 @@ class PictureSize {
       await this.apply(sender, this.share);
       this.configured = true;
     }
-    let target = 0, frames = 0;
+    let target = 0, frames = 0, bytes = 0;
     (await sender.getStats()).forEach((r) => {
       if (r.type === 'outbound-rtp' && r.kind === 'video') {
         target = r.targetBitrate || 0;
         frames = r.framesSent || 0;
+        bytes = (r.bytesSent || 0) - (r.retransmittedBytesSent || 0);  // the picture's own
       }
     });
     const now = Date.now();
     const last = this.last;
-    this.last = { at: now, frames };
+    this.last = { at: now, frames, bytes, target };
     const { width, height, frameRate } = sender.track.getSettings();
-    if (!target || !width || !height || !last || now <= last.at)
+    if (!target || !width || !height || !last || !last.target || now <= last.at)
       return;
-    const allowed = pictureShare(target, width * height);
+    const pixels = width * height;
+    const allowed = pictureShare(Math.max(target, last.target), pixels);
     const fps = (frames - last.frames) * 1000 / (now - last.at);
+    const bps = (bytes - last.bytes) * 8000 / (now - last.at);
     if (allowed > this.share) {
       this.allowedSince ??= now;
       if (now - this.allowedSince >= SIZE_UP_AFTER_MS)
@@ -110,7 +118,10 @@ class PictureSize {
       return;
     }
     this.allowedSince = null;
-    if (allowed < this.share && fps < SIZE_FRAMES_KEPT * (frameRate || 30))
+    const failing = pictureShare(target, pixels);
+    if (fps < SIZE_FRAMES_KEPT * (frameRate || 30) && failing < this.share)
+      await this.apply(sender, failing);
+    else if (bps >= SIZE_TARGET_USED * target && allowed < this.share)
       await this.apply(sender, allowed);
   }
 
