@@ -16,10 +16,10 @@ Each time the witness's page decodes the judge's picture, and the judge's client
 witness's green camera and hears its microphone; the link dropped what the browser tried
 outside the firewall's opening.
 
-With --step (meson test rate_step_browser) instead: a 1 Mbit/s link each way, the witness's camera
-a moving zone plate; once the judge sees the witness 480 wide or more at 1 Mbit/s (within 40 s)
-the link falls to 300 kbit/s: the page shrinks its picture (320 wide or less) and the judge sees it move
-again, ten frames a second or more, and hears it (web/js/peers.js, PictureSize).
+With --step (meson test rate_step_browser) instead: a 1 Mbit/s link each way, the witness's
+camera a moving zone plate; once the judge sees the witness 480 wide or more at 1 Mbit/s (within
+40 s) the link falls to 300 kbit/s: the page shrinks its picture (320 wide or less) and the judge
+sees it move again, ten frames a second or more, and hears it (web/js/peers.js, PictureSize).
 
 With --lossy (meson test poor_link_browser) instead: no firewall, 10 % loss in bursts and a
 200 ms round trip both ways; the page decodes the judge's picture and its video waits for the
@@ -52,8 +52,9 @@ CHROMIUM = next((p for p in (os.environ.get("CHROMIUM"), "/usr/lib/chromium/chro
 
 def step_down(link, judge, lines):
     """--step: the witness's page has joined over a 1 Mbit/s link; once the judge sees its picture
-    480 wide or more (at most 40 s) the link falls to 300 kbit/s each way. The judge must go on seeing the witness, in a smaller picture,
-    and hearing it (docs/poor-networks.md, "The page's picture size")."""
+    480 wide or more (at most 40 s) the link falls to 300 kbit/s each way. The judge must go on
+    seeing the witness, in a smaller picture, and hearing it (docs/poor-networks.md, "The page's
+    picture size")."""
     def witness():
         return (remote_by_name(judge.last(), "Witness B") or {}).get("video", {})
     # the page starts smaller and grows a size at most every 10 s while its rate allows
@@ -134,14 +135,15 @@ def witness_in_chromium(path, settings, relay_args=(), turn=None, lossy=False, s
                 node = subprocess.Popen([NODE, os.path.join(HERE, "firewall_witness.mjs")],
                                         env=env, stdout=subprocess.PIPE, text=True)
                 lines = []
-                reader = threading.Thread(target=lambda: lines.extend(l.strip() for l in node.stdout),
-                                          daemon=True)
+                reader = threading.Thread(
+                    target=lambda: lines.extend(l.strip() for l in node.stdout), daemon=True)
                 reader.start()
+                # the page's result line, once printed ({"joined": ..., "frames": ...})
+                result = lambda: next((json.loads(l) for l in reversed(list(lines))
+                                       if l.startswith('{"joined"')), None)
                 if step:  # bounded: the page exits by its own timer
-                    joined = lambda: any(l.startswith('{"joined"') for l in list(lines))
-                    wait_until(lambda: joined() or node.poll() is not None, 200, 0.5)
-                    if joined() and json.loads(next(l for l in lines if l.startswith(
-                            '{"joined"'))).get("joined"):
+                    wait_until(lambda: result() is not None or node.poll() is not None, 200, 0.5)
+                    if (result() or {}).get("joined"):
                         step_down(link, judge, lines)
                     node.kill()
                 node.wait(240)
@@ -150,8 +152,7 @@ def witness_in_chromium(path, settings, relay_args=(), turn=None, lossy=False, s
                     log("\n".join(lines))
                     sys.exit(77)
                 log("\n".join(l for l in lines if not l.startswith('{"time"')))
-                got = next((json.loads(l) for l in reversed(lines) if l.startswith('{"joined"')),
-                           {})
+                got = result() or {}
                 check(got.get("joined"), f"{path}: the witness's page joins the hearing")
                 if step:
                     return

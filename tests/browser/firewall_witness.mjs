@@ -68,7 +68,6 @@ try {
   log(`witness page: ${e.message}`);
 } finally {
   clearTimeout(timer);
-  out.done = true;
   console.log(JSON.stringify(out));
   await context.close().catch(() => {});
 }

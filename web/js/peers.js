@@ -74,6 +74,20 @@ export function pictureShare(targetBps, pixels) {
   return SIZE_SHARES.find((s) => targetBps >= need(s)) ?? SIZE_SHARES[SIZE_SHARES.length - 1];
 }
 
+// The connection's sender of a track of KIND ('audio', 'video'), or null.
+function senderOf(pc, kind) {
+  return pc.getSenders().find((s) => s.track && s.track.kind === kind) || null;
+}
+
+// The selected ICE candidate pair in a getStats() report, or null.
+function selectedPair(stats) {
+  for (const r of stats.values()) {
+    if (r.type === 'transport' && r.selectedCandidatePairId)
+      return stats.get(r.selectedCandidatePairId) || null;
+  }
+  return null;
+}
+
 /* The publish connection's picture size (pictureShare), checked every SIZE_CHECK_MS. */
 class PictureSize {
   constructor(pc) {
@@ -86,7 +100,7 @@ class PictureSize {
   }
 
   async check() {
-    const sender = this.pc.getSenders().find((s) => s.track && s.track.kind === 'video');
+    const sender = senderOf(this.pc, 'video');
     if (!sender || this.pc.connectionState !== 'connected')
       return;
     if (!this.configured) {
@@ -271,7 +285,7 @@ export class Peers {
   sender(kind) {
     if (!this.publisher)
       return null;
-    return this.publisher.pc.getSenders().find((s) => s.track && s.track.kind === kind) || null;
+    return senderOf(this.publisher.pc, kind);
   }
 
   async subscribe(feed) {
@@ -361,18 +375,14 @@ export class Peers {
     if (!this.publisher)
       return null;
     const stats = await this.publisher.pc.getStats();
-    for (const r of stats.values()) {
-      if (r.type !== 'transport' || !r.selectedCandidatePairId)
-        continue;
-      const pair = stats.get(r.selectedCandidatePairId);
-      const local = pair && stats.get(pair.localCandidateId);
-      const remote = pair && stats.get(pair.remoteCandidateId);
-      if (local && remote)
-        return { local: `${local.protocol} ${local.candidateType}`,
-                 relayProtocol: local.relayProtocol || null,
-                 remote: `${remote.protocol} ${remote.address}:${remote.port}` };
-    }
-    return null;
+    const pair = selectedPair(stats);
+    const local = pair && stats.get(pair.localCandidateId);
+    const remote = pair && stats.get(pair.remoteCandidateId);
+    if (!local || !remote)
+      return null;
+    return { local: `${local.protocol} ${local.candidateType}`,
+             relayProtocol: local.relayProtocol || null,
+             remote: `${remote.protocol} ${remote.address}:${remote.port}` };
   }
 
   /* What the publish connection sends (for IT and the benchmarks): the video's frames sent,
@@ -398,14 +408,12 @@ export class Peers {
         out.bytesSent += r.bytesSent || 0;
         out.retransmittedBytesSent += r.retransmittedBytesSent || 0;
       }
-      if (r.type === 'transport' && r.selectedCandidatePairId) {
-        const pair = stats.get(r.selectedCandidatePairId);
-        if (pair) {
-          out.availableOutgoingBitrate = pair.availableOutgoingBitrate ?? null;
-          out.roundTripTime = pair.currentRoundTripTime ?? null;
-        }
-      }
     });
+    const pair = selectedPair(stats);
+    if (pair) {
+      out.availableOutgoingBitrate = pair.availableOutgoingBitrate ?? null;
+      out.roundTripTime = pair.currentRoundTripTime ?? null;
+    }
     return out;
   }
 
