@@ -62,6 +62,13 @@
 #define RTX_FLOOR_BPS 64000.0
 #define RTX_UNKNOWN_BPS 4000000.0
 #define RTX_BURST_S 1.0
+/* A receiver's transport-cc feedback that reports a video packet lost (its latest copy) has it
+ * sent again at once, without waiting for the receiver's NACK: at 10 % loss each way a NACK is
+ * lost one time in ten, a try that costs the receiver a round trip and its retry wait; the
+ * feedback is a second way for the same news. At most this many times a packet, and not for a
+ * packet first sent longer ago than any receiver waits (1 s: client/playout.h, web/js/peers.js). */
+#define RTX_REPORTED_MAX 3
+#define RTX_REPORTED_MAX_AGE_US 1000000
 /* Redundant sound to a receiver that negotiated RED (red.h): each packet carries the one before
  * it, and the two before it while the receiver reports RED_DEEPER_LOSS or more of our packets
  * lost (a burst of two then costs nothing; the sound's rate is tripled, a few dozen kbit/s). */
@@ -117,10 +124,14 @@ typedef struct {
 /* A video packet sent to this receiver: where its original is kept (the publisher's store)
  * and how its header was rewritten, so that it can be sent again as it was. */
 typedef struct {
-  uint32_t index;     /* in the store; 0: none */
-  uint16_t seq;       /* as sent */
-  uint32_t ts_offset; /* as sent: timestamp minus the original's */
-  int64_t resent_us;  /* when it was last sent again, 0: never */
+  uint32_t index;       /* in the store; 0: none */
+  uint16_t seq;         /* as sent */
+  uint32_t ts_offset;   /* as sent: timestamp minus the original's */
+  int64_t sent_us;      /* when it was first sent */
+  int64_t resent_us;    /* when it was last sent again for a NACK or a loss report, 0: never */
+  int64_t last_copy_us; /* when its last copy went, whatever the reason */
+  bool arrived;         /* transport-cc feedback said a copy arrived */
+  uint8_t reported;     /* times sent again on a loss report (RTX_REPORTED_MAX) */
 } SentSlot;
 
 /* An earlier sound packet's payload, to send again inside a later one (RED_DEPTH_MAX). */
@@ -519,13 +530,15 @@ number_packet(TmPeer *p, uint8_t *buf, size_t *len, size_t cap, uint16_t *tseq)
   return true;
 }
 
-/* BYTES of a packet numbered by number_packet (when NUMBERED) left at NOW_US. */
+/* BYTES of a packet numbered by number_packet (when NUMBERED) left at NOW_US; MEDIA_SEQ: the
+ * video packet it carries (video and repairs). */
 static void
-count_sent(TmPeer *p, bool numbered, uint16_t tseq, size_t bytes, TmTwccKind kind, int64_t now_us)
+count_sent(TmPeer *p, bool numbered, uint16_t tseq, size_t bytes, TmTwccKind kind,
+           uint16_t media_seq, int64_t now_us)
 {
   p->stats.bytes_out += bytes;
   if (numbered)
-    tm_twcc_sender_sent(p->twcc_send, tseq, bytes, kind, now_us);
+    tm_twcc_sender_sent(p->twcc_send, tseq, bytes, kind, media_seq, now_us);
   if (!p->twcc_heard)
     tm_bwe_on_packet(&p->bwe, bytes, 0, 0, now_us);
 }
@@ -679,11 +692,11 @@ tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8
       o->store = tm_rtx_store_ref(kept->store);
       memset(o->sent, 0, TM_PEER_RTX_SLOTS * sizeof *o->sent);
     }
-    SentSlot *s = &o->sent[seq % TM_PEER_RTX_SLOTS];
-    s->index = kept->index;
-    s->seq = seq;
-    s->ts_offset = o->ts_offset;
-    s->resent_us = 0;
+    o->sent[seq % TM_PEER_RTX_SLOTS] = (SentSlot){ .index = kept->index,
+                                                   .seq = seq,
+                                                   .ts_offset = o->ts_offset,
+                                                   .sent_us = now_us,
+                                                   .last_copy_us = now_us };
   }
   o->last_ts = ts;
   o->last_seq = seq;
@@ -696,7 +709,8 @@ tm_peer_send_media(TmPeer *p, TmTrack track, const TmRtpPacket *pkt, const uint8
   }
   p->stats.rtp_out++;
   p->stats.rtp_out_track[track]++;
-  count_sent(p, numbered, tseq, n, track == TM_TRACK_AUDIO ? TM_TWCC_AUDIO : TM_TWCC_VIDEO, now_us);
+  count_sent(p, numbered, tseq, n, track == TM_TRACK_AUDIO ? TM_TWCC_AUDIO : TM_TWCC_VIDEO, seq,
+             now_us);
   p->listener.transmit(p->user_data, p, out, n);
   return true;
 }
@@ -780,9 +794,16 @@ schedule_rtx_echo(OutStream *o, uint16_t seq, int64_t due_us)
     o->echoes[o->n_echoes++] = (RtxEcho){ seq, due_us };
 }
 
-/* Sends the packet SEQ again (answering a NACK), or with ECHO its copy (copy_after_us). */
+/* Why a video packet is sent again. */
+typedef enum {
+  RTX_ASKED,    /* the receiver's NACK */
+  RTX_ECHO,     /* the copy of an answer to a repeated NACK (copy_after_us) */
+  RTX_REPORTED, /* its transport-cc feedback reported the last copy lost (rtx_on_report) */
+} RtxWhy;
+
+/* Sends the packet SEQ again, for WHY. */
 static void
-retransmit(TmPeer *p, uint16_t seq, bool echo, int64_t now_us)
+retransmit(TmPeer *p, uint16_t seq, RtxWhy why, int64_t now_us)
 {
   OutStream *o = &p->out[TM_TRACK_VIDEO];
   if (o->sent == NULL)
@@ -802,7 +823,11 @@ retransmit(TmPeer *p, uint16_t seq, bool echo, int64_t now_us)
     s->index != 0 && s->seq == seq ? tm_rtx_store_get(o->store, s->index, &orig_len) : NULL;
   if (orig_buf == NULL)
     return;
-  if (!echo && s->resent_us != 0 && now_us - s->resent_us < rtx_repeat_us(p)) {
+  if (s->arrived) { /* asked for before a copy arrived */
+    p->stats.rtx_arrived++;
+    return;
+  }
+  if (why == RTX_ASKED && s->resent_us != 0 && now_us - s->resent_us < rtx_repeat_us(p)) {
     p->stats.rtx_repeats++;
     return;
   }
@@ -812,11 +837,12 @@ retransmit(TmPeer *p, uint16_t seq, bool echo, int64_t now_us)
     p->stats.drop_rate_limited++;
     return;
   }
-  if (!echo) {
-    if (s->resent_us != 0) /* asked for again: a try failed */
-      schedule_rtx_echo(o, seq, now_us + copy_after_us(rtx_repeat_us(p)));
+  if (why == RTX_ASKED && s->resent_us != 0) /* asked for again: a try failed */
+    schedule_rtx_echo(o, seq, now_us + copy_after_us(rtx_repeat_us(p)));
+  if (why != RTX_ECHO)
     s->resent_us = now_us;
-  }
+  s->reported += why == RTX_REPORTED;
+  s->last_copy_us = now_us;
   /* The packet as it was sent: the original with this receiver's header. */
   uint8_t sent[TM_RTP_MAX_PACKET];
   TmRtpPacket orig;
@@ -840,8 +866,9 @@ retransmit(TmPeer *p, uint16_t seq, bool echo, int64_t now_us)
     return;
   p->stats.retransmits++;
   p->stats.rtx_out += o->rtx_stream;
-  p->stats.rtx_echoes += echo;
-  count_sent(p, numbered, tseq, n, TM_TWCC_REPAIR, now_us);
+  p->stats.rtx_echoes += why == RTX_ECHO;
+  p->stats.rtx_reported += why == RTX_REPORTED;
+  count_sent(p, numbered, tseq, n, TM_TWCC_REPAIR, seq, now_us);
   p->listener.transmit(p->user_data, p, out, n);
 }
 
@@ -854,7 +881,7 @@ send_rtx_echoes(TmPeer *p, int64_t now_us)
   for (unsigned i = 0; i < o->n_echoes; i++) {
     RtxEcho e = o->echoes[i];
     if (e.due_us <= now_us)
-      retransmit(p, e.seq, true, now_us);
+      retransmit(p, e.seq, RTX_ECHO, now_us);
     else
       o->echoes[kept++] = e;
   }
@@ -1487,7 +1514,7 @@ handle_feedback(TmPeer *p, const TmRtcpPacket *pkt, int64_t now_us)
       uint16_t seqs[17];
       unsigned n = tm_rtcp_nack_expand(&pkt->nacks[i], seqs);
       for (unsigned j = 0; j < n; j++)
-        retransmit(p, seqs[j], false, now_us);
+        retransmit(p, seqs[j], RTX_ASKED, now_us);
     }
     break;
   case TM_RTCP_KIND_REMB:
@@ -1516,12 +1543,42 @@ typedef struct {
   int64_t now_us;
 } ArrivalCtx;
 
+/* The slot of the video packet a numbered packet SENT carried, while it is still that packet's
+ * (sent no later than SENT); NULL when none. */
+static SentSlot *
+slot_of(TmPeer *p, const TmTwccSent *sent)
+{
+  OutStream *o = &p->out[TM_TRACK_VIDEO];
+  if ((sent->kind != TM_TWCC_VIDEO && sent->kind != TM_TWCC_REPAIR) || o->sent == NULL)
+    return NULL;
+  SentSlot *s = &o->sent[sent->media_seq % TM_PEER_RTX_SLOTS];
+  if (s->index == 0 || s->seq != sent->media_seq || s->sent_us > sent->send_us)
+    return NULL;
+  return s;
+}
+
 static void
-on_twcc_arrival(void *user, int64_t send_us, int64_t arrival_us, size_t bytes)
+on_twcc_arrival(void *user, const TmTwccSent *sent, int64_t arrival_us)
 {
   ArrivalCtx *a = user;
-  tm_bwe_on_arrival(&a->peer->bwe, send_us, arrival_us, a->now_us);
-  tm_bwe_on_packet(&a->peer->bwe, bytes, 0, 0, a->now_us);
+  tm_bwe_on_arrival(&a->peer->bwe, sent->send_us, arrival_us, a->now_us);
+  tm_bwe_on_packet(&a->peer->bwe, sent->bytes, 0, 0, a->now_us);
+  SentSlot *s = slot_of(a->peer, sent);
+  if (s != NULL)
+    s->arrived = true;
+}
+
+/* The feedback reports SENT lost: when it was the last copy of a video packet that none arrived
+ * of, the packet goes again now (RTX_REPORTED_MAX). */
+static void
+on_twcc_lost(void *user, const TmTwccSent *sent)
+{
+  ArrivalCtx *a = user;
+  SentSlot *s = slot_of(a->peer, sent);
+  if (s == NULL || s->arrived || sent->send_us < s->last_copy_us ||
+      s->reported >= RTX_REPORTED_MAX || a->now_us - s->sent_us > RTX_REPORTED_MAX_AGE_US)
+    return;
+  retransmit(a->peer, sent->media_seq, RTX_REPORTED, a->now_us);
 }
 
 /* Of what the receiver lost since its window began, the packets it did not get back: every
@@ -1555,7 +1612,8 @@ handle_twcc_feedback(TmPeer *p, const uint8_t *raw, size_t len, int64_t now_us)
   ArrivalCtx a = { p, now_us };
   p->twcc_heard = true;
   TmTwccSender *s = p->twcc_send;
-  tm_twcc_sender_on_feedback(s, &fb, on_twcc_arrival, &a);
+  static const TmTwccFeedbackFns fns = { on_twcc_arrival, on_twcc_lost };
+  tm_twcc_sender_on_feedback(s, &fb, &fns, &a);
   p->stats.twcc_feedback_in++;
   p->stats.overuse_events = p->bwe.overuse_events;
   /* The feedback is the receiver's report: the loss it shows over a second goes to the loss

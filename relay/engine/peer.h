@@ -54,6 +54,8 @@ typedef struct {
   uint64_t rtx_out;        /* subscribe: retransmissions sent as RTX (RFC 4588) */
   uint64_t rtx_repeats;    /* subscribe: NACKed again within a round trip of being resent */
   uint64_t rtx_echoes;     /* subscribe: of RETRANSMITS, copies of a packet asked for again */
+  uint64_t rtx_reported;   /* subscribe: of RETRANSMITS, sent on a transport-cc loss report */
+  uint64_t rtx_arrived;    /* subscribe: asked for, not sent: its feedback said it arrived */
   uint64_t rtx_in;         /* publish: RTX packets received ... */
   uint64_t rtx_discarded;  /* ... not forwarded: padding probes, duplicates, too late */
   uint64_t nack_recovered; /* publish: packets NACKed that then arrived */

@@ -230,12 +230,14 @@ tm_twcc_sender_next(TmTwccSender *s)
 }
 
 void
-tm_twcc_sender_sent(TmTwccSender *s, uint16_t seq, size_t bytes, TmTwccKind kind, int64_t now_us)
+tm_twcc_sender_sent(TmTwccSender *s, uint16_t seq, size_t bytes, TmTwccKind kind,
+                    uint16_t media_seq, int64_t now_us)
 {
   TmTwccSent *e = &s->sent[seq % TM_TWCC_SENT_SLOTS];
   e->send_us = MAX(now_us, 1);
   e->bytes = (uint32_t) MIN(bytes, (size_t) UINT32_MAX);
   e->seq = seq;
+  e->media_seq = media_seq;
   e->kind = (uint8_t) (kind < TM_TWCC_KINDS ? kind : TM_TWCC_VIDEO);
 }
 
@@ -255,14 +257,15 @@ unwrap_reference(TmTwccSender *s, int32_t ref)
 }
 
 void
-tm_twcc_sender_on_feedback(TmTwccSender *s, const TmTwccFeedback *fb, TmTwccArrivalFn fn,
+tm_twcc_sender_on_feedback(TmTwccSender *s, const TmTwccFeedback *fb, const TmTwccFeedbackFns *fns,
                            void *user)
 {
   s->feedback_in++;
   int64_t base_us = unwrap_reference(s, fb->reference) * REFERENCE_TICK_US;
+  int64_t newest_arrived_us = 0; /* the last sent of the packets that arrived */
   for (unsigned i = 0; i < fb->count; i++) {
     uint16_t seq = (uint16_t) (fb->base + i);
-    TmTwccSent *e = &s->sent[seq % TM_TWCC_SENT_SLOTS];
+    const TmTwccSent *e = &s->sent[seq % TM_TWCC_SENT_SLOTS];
     bool known = e->send_us != 0 && e->seq == seq; /* else sent too long ago, or never */
     if (!fb->received[i]) {
       s->lost++;
@@ -274,6 +277,16 @@ tm_twcc_sender_on_feedback(TmTwccSender *s, const TmTwccFeedback *fb, TmTwccArri
     if (!known)
       continue;
     s->acked_kind[e->kind]++;
-    fn(user, e->send_us, base_us + fb->arrival_us[i], e->bytes);
+    newest_arrived_us = MAX(newest_arrived_us, e->send_us);
+    fns->arrived(user, e, base_us + fb->arrival_us[i]);
+  }
+  if (fns->lost == NULL)
+    return;
+  for (unsigned i = 0; i < fb->count; i++) {
+    uint16_t seq = (uint16_t) (fb->base + i);
+    const TmTwccSent *e = &s->sent[seq % TM_TWCC_SENT_SLOTS];
+    if (!fb->received[i] && e->send_us != 0 && e->seq == seq &&
+        e->send_us + TM_TWCC_REORDER_US <= newest_arrived_us)
+      fns->lost(user, e);
   }
 }

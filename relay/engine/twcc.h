@@ -73,7 +73,8 @@ typedef struct {
   int64_t send_us; /* 0: free */
   uint32_t bytes;
   uint16_t seq;
-  uint8_t kind; /* TmTwccKind */
+  uint16_t media_seq; /* video and repairs: the video packet's sequence number as sent */
+  uint8_t kind;       /* TmTwccKind */
 } TmTwccSent;
 
 typedef struct {
@@ -90,13 +91,29 @@ typedef struct {
 void tm_twcc_sender_init(TmTwccSender *s, uint16_t first_seq);
 /* The number for the next packet: write it with tm_rtp_with_twcc, then tm_twcc_sender_sent. */
 uint16_t tm_twcc_sender_next(TmTwccSender *s);
-/* The packet numbered SEQ, carrying KIND, went out at NOW_US, BYTES long (on the wire). */
+/* The packet numbered SEQ, carrying KIND (for video and repairs, the video packet MEDIA_SEQ),
+ * went out at NOW_US, BYTES long (on the wire). */
 void tm_twcc_sender_sent(TmTwccSender *s, uint16_t seq, size_t bytes, TmTwccKind kind,
-                         int64_t now_us);
+                         uint16_t media_seq, int64_t now_us);
 
-typedef void (*TmTwccArrivalFn)(void *user, int64_t send_us, int64_t arrival_us, size_t bytes);
-/* Feedback FB about what we sent: for every packet it reports arrived that we still remember,
- * in sequence (= sending) order, FN(USER, send time, arrival on the receiver's clock, bytes).
- * Packets reported lost, or not remembered, are counted, not passed on. */
-void tm_twcc_sender_on_feedback(TmTwccSender *s, const TmTwccFeedback *fb, TmTwccArrivalFn fn,
-                                void *user);
+/* A packet reported lost that was sent this much before one reported arrived in the same
+ * feedback is taken to be lost, not late: a receiver reports a packet overtaken at the time of
+ * its feedback as lost and never reports it again. Links seldom reorder packets sent further
+ * apart than this; the emulated links of the benchmarks (a delay drawn per packet) do, and the
+ * copy sent in vain is counted (docs/poor-networks.md). */
+#define TM_TWCC_REORDER_US 10000
+
+/* What one feedback says of the packets we still remember. */
+typedef struct {
+  /* Each packet that arrived, in sequence (= sending) order: ARRIVAL_US on the receiver's
+   * clock. */
+  void (*arrived)(void *user, const TmTwccSent *sent, int64_t arrival_us);
+  /* Each packet that did not, and was sent TM_TWCC_REORDER_US or more before one that did
+   * (NULL: not wanted). */
+  void (*lost)(void *user, const TmTwccSent *sent);
+} TmTwccFeedbackFns;
+
+/* Feedback FB about what we sent, passed to FNS (with USER). Packets reported lost, or not
+ * remembered, are counted. */
+void tm_twcc_sender_on_feedback(TmTwccSender *s, const TmTwccFeedback *fb,
+                                const TmTwccFeedbackFns *fns, void *user);

@@ -107,14 +107,16 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
 {
   static const TmPeerStats none;
   const TmPeerStats *up = p->publish != NULL ? tm_peer_stats(p->publish) : &none;
-  uint64_t retransmits = 0, rtx_out = 0, rtx_copies = 0, rtx_repeats = 0, rtx_over_budget = 0,
-           nacks_in = 0, reports_in = 0, downlink = 0, twcc_feedback_in = 0, overuse = 0,
-           congestion_holds = 0, red_out = 0;
+  uint64_t retransmits = 0, rtx_out = 0, rtx_copies = 0, rtx_reported = 0, rtx_arrived = 0,
+           rtx_repeats = 0, rtx_over_budget = 0, nacks_in = 0, reports_in = 0, downlink = 0,
+           twcc_feedback_in = 0, overuse = 0, congestion_holds = 0, red_out = 0;
   for (guint i = 0; i < p->subscriptions->len; i++) {
     const TmPeerStats *st = tm_peer_stats(g_ptr_array_index(p->subscriptions, i));
     retransmits += st->retransmits;
     rtx_out += st->rtx_out;
     rtx_copies += st->rtx_echoes;
+    rtx_reported += st->rtx_reported;
+    rtx_arrived += st->rtx_arrived;
     rtx_repeats += st->rtx_repeats;
     rtx_over_budget += st->drop_rate_limited;
     nacks_in += st->nacks_in;
@@ -153,6 +155,8 @@ add_recovery_counters(JsonBuilder *b, const TmParticipant *p)
   tm_wire_int(b, "retransmits", (gint64) retransmits);
   tm_wire_int(b, "rtx_out", (gint64) rtx_out);
   tm_wire_int(b, "rtx_copies", (gint64) rtx_copies);
+  tm_wire_int(b, "rtx_reported", (gint64) rtx_reported);
+  tm_wire_int(b, "rtx_arrived", (gint64) rtx_arrived);
   tm_wire_int(b, "rtx_repeats", (gint64) rtx_repeats);
   tm_wire_int(b, "rtx_over_budget", (gint64) rtx_over_budget);
   tm_wire_int(b, "red_out", (gint64) red_out);

@@ -192,13 +192,15 @@ typedef struct {
 } Arrivals;
 
 static void
-note_arrival(void *user, int64_t send_us, int64_t arrival_us, size_t bytes)
+note_arrival(void *user, const TmTwccSent *sent, int64_t arrival_us)
 {
   Arrivals *a = user;
-  g_assert_cmpuint(bytes, ==, 1000);
-  g_array_append_val(a->send, send_us);
+  g_assert_cmpuint(sent->bytes, ==, 1000);
+  g_array_append_val(a->send, sent->send_us);
   g_array_append_val(a->arrival, arrival_us);
 }
+
+static const TmTwccFeedbackFns note_fns = { note_arrival, NULL };
 
 /* The sending side: packets numbered across the 16-bit wrap, some lost on the way, reported by
  * the receiving side's own feedback: each arrival goes back to its send time, in order, within
@@ -219,7 +221,7 @@ test_sender(void)
     for (int i = 0; i < 60; i++, now += 3000) {
       uint16_t seq = tm_twcc_sender_next(&s);
       TmTwccKind kind = (TmTwccKind) (i % TM_TWCC_KINDS);
-      tm_twcc_sender_sent(&s, seq, 1000, kind, now);
+      tm_twcc_sender_sent(&s, seq, 1000, kind, seq, now);
       sent_kind[kind]++;
       if (i % 17 == 3 || i % 17 == 4) {
         lost++;
@@ -232,7 +234,7 @@ test_sender(void)
     uint8_t buf[TM_TWCC_MAX_FEEDBACK];
     size_t len = tm_twcc_build(&r, 1, 2, now + offset, buf, sizeof buf);
     g_assert_true(tm_twcc_parse(buf, len, &fb));
-    tm_twcc_sender_on_feedback(&s, &fb, note_arrival, &a);
+    tm_twcc_sender_on_feedback(&s, &fb, &note_fns, &a);
   }
   g_assert_cmpuint(s.feedback_in, ==, 2);
   g_assert_cmpuint(s.acked, ==, 120 - lost);
