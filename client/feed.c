@@ -28,6 +28,7 @@ struct _TmFeed {
   TmPlayout playout;
   guint playout_timer;
   TmRepair repair;   /* the relay's `repair` for this feed (main thread) */
+  guint retry_ms;    /* the video jitter buffers' rtx-retry-timeout as last set, 0: their own */
   gboolean answered; /* the relay's answer has been read for AUDIO_SSRC (main thread) */
   guint audio_ssrc;  /* the relay's audio SSRC in it (a=ssrc), 0 if none */
 };
@@ -272,6 +273,23 @@ audio_without_nack(TmFeed *feed, GstElement *jitterbuffer)
   }
 }
 
+/* The retry wait RETRY_MS (playout.h; 0: its own) on JITTERBUFFER when it asks for
+ * retransmissions (video), if it is new or the wait changed. */
+static void
+set_retry(TmFeed *feed, GstElement *jitterbuffer, guint retry_ms)
+{
+  gboolean on = FALSE;
+  gint now = -1;
+  g_object_get(jitterbuffer, "do-retransmission", &on, "rtx-retry-timeout", &now, NULL);
+  gint want = retry_ms > 0 ? (gint) retry_ms : -1;
+  if (!on || now == want)
+    return;
+  g_object_set(jitterbuffer, "rtx-retry-timeout", want, NULL);
+  if (retry_ms != feed->retry_ms)
+    g_log(LOG_DOMAIN, G_LOG_LEVEL_INFO, "feed %s: retransmissions asked again after %u ms",
+          feed->id, retry_ms);
+}
+
 /* rtpbin's streaming thread: a jitter buffer for a new stream of the feed. */
 static void
 on_new_jitterbuffer(GstElement *rtpbin, GstElement *jitterbuffer, guint session, guint ssrc,
@@ -306,6 +324,8 @@ playout_tick(gpointer user_data)
   GstClockTime latency = 0;
   g_autoptr(GPtrArray) pads = g_ptr_array_new_with_free_func(gst_object_unref);
 
+  counted.repair = feed->repair;
+  guint retry_ms = tm_playout_retry_ms(&counted);
   g_mutex_lock(&feed->lock);
   for (guint i = 0; i < feed->analysed->len; i++)
     g_ptr_array_add(pads, gst_object_ref(g_ptr_array_index(feed->analysed, i)));
@@ -313,6 +333,7 @@ playout_tick(gpointer user_data)
     g_autoptr(GstStructure) stats = NULL;
     guint64 late = 0, requests = 0, rtt_ns = 0;
     audio_without_nack(feed, g_ptr_array_index(feed->jitterbuffers, i));
+    set_retry(feed, g_ptr_array_index(feed->jitterbuffers, i), retry_ms);
     g_object_get(g_ptr_array_index(feed->jitterbuffers, i), "stats", &stats, NULL);
     if (stats == NULL)
       continue;
@@ -323,8 +344,8 @@ playout_tick(gpointer user_data)
     if (gst_structure_get_uint64(stats, "rtx-rtt", &rtt_ns))
       counted.rtx_rtt_ms = MAX(counted.rtx_rtt_ms, (guint) MIN(rtt_ns / GST_MSECOND, 10000));
   }
+  feed->retry_ms = retry_ms;
   g_mutex_unlock(&feed->lock);
-  counted.repair = feed->repair;
   /* the streams' latency up to the analysis (jitter buffer, decoder), queried outside the lock */
   for (guint i = 0; i < pads->len; i++) {
     g_autoptr(GstQuery) query = gst_query_new_latency();

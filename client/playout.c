@@ -1,6 +1,15 @@
 /* playout.c — the subscription's jitter-buffer wait (see playout.h). */
 #include "playout.h"
 
+guint
+tm_playout_retry_ms(const TmPlayoutStats *stats)
+{
+  guint rtt = stats->repair.own_rtt_ms;
+  if (rtt == 0)
+    return 0;
+  return MAX(rtt + rtt / 4 + 20, TM_PLAYOUT_RETRY_MIN_MS);
+}
+
 void
 tm_playout_init(TmPlayout *p, gint64 now_us)
 {

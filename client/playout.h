@@ -72,6 +72,18 @@ typedef struct {
   TmRepair repair;
 } TmPlayoutStats;
 
+/* How long the feed's video jitter buffers wait for a retransmission before asking again
+ * (rtpjitterbuffer's rtx-retry-timeout), from the relay's measure of this client's round trip
+ * (STATS->repair.own_rtt_ms): a quarter more and 20 ms, at least 40 ms; 0 while not known (the
+ * jitter buffers' own choice). rtpjitterbuffer's own choice is its measured retransmission
+ * round trip and twice the jitter, and it asks again only while that leaves the last answer
+ * time within its wait: at a subscription's start, across a 200 ms round trip, it measured
+ * 500-650 ms (a packet asked for every 40 ms until then, the answer taken as the first
+ * request's), and for the next 5-10 s each lost packet got one try where three fit, which was
+ * most of a far witness's freezes of the judge's picture in benchmark runs at 10 % bursty loss. */
+#define TM_PLAYOUT_RETRY_MIN_MS 40
+guint tm_playout_retry_ms(const TmPlayoutStats *stats);
+
 void tm_playout_init(TmPlayout *p, gint64 now_us);
 /* Once a second or so. Returns TRUE when latency_ms changed. */
 gboolean tm_playout_update(TmPlayout *p, const TmPlayoutStats *stats, gint64 now_us);

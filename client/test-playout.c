@@ -87,6 +87,25 @@ update(TmPlayout *p, guint64 late, guint64 rtx, guint rtt_ms, gint64 now_us)
   return update_upstream(p, late, rtx, rtt_ms, 0, 0, now_us);
 }
 
+/* The jitter buffers ask again after the relay's round trip to this client and a margin, not
+ * after their own measure, which starts far too high: across a 200 ms round trip (220 ms
+ * measured) three tries fit in a 1 s wait; next to the relay, every 40 ms; unknown, their own. */
+static void
+test_playout_retry_wait(void)
+{
+  TmPlayoutStats stats = { .rtx_rtt_ms = 612, .repair = { .own_rtt_ms = 220 } };
+  guint retry = tm_playout_retry_ms(&stats);
+  g_assert_cmpuint(retry, ==, 295);
+  guint first = 25, tries = 0; /* rtpjitterbuffer's first request, 25 ms after the gap */
+  for (guint at = first; at + retry <= TM_PLAYOUT_MAX_MS; at += retry)
+    tries++;
+  g_assert_cmpuint(tries, ==, 3);
+  stats.repair.own_rtt_ms = 1;
+  g_assert_cmpuint(tm_playout_retry_ms(&stats), ==, TM_PLAYOUT_RETRY_MIN_MS);
+  stats.repair.own_rtt_ms = 0;
+  g_assert_cmpuint(tm_playout_retry_ms(&stats), ==, 0);
+}
+
 static void
 test_playout_follows_late_packets(void)
 {
@@ -328,6 +347,7 @@ main(int argc, char **argv)
   g_test_add_func("/timeline/late-and-missing", test_timeline_late_and_missing);
   g_test_add_func("/timeline/audio", test_timeline_audio);
   g_test_add_func("/playout/follows-late-packets", test_playout_follows_late_packets);
+  g_test_add_func("/playout/retry-wait", test_playout_retry_wait);
   g_test_add_func("/playout/covers-retransmissions", test_playout_covers_retransmissions);
   g_test_add_func("/playout/covers-the-publishers-link", test_playout_covers_the_publishers_link);
   g_test_add_func("/playout/clean-far-link", test_playout_clean_far_link);
