@@ -152,7 +152,7 @@ class BrowserWitness:
                 self.rows.append(json.loads(line))
 
     def judge_rows(self):
-        return [r["judge"] for r in self.rows if r.get("judge")]
+        return [dict(r["judge"], shown=r.get("shown")) for r in self.rows if r.get("judge")]
 
     def own_rows(self):
         """What the page sent, a row a second (web/js/peers.js sending())."""
@@ -176,16 +176,20 @@ def browser_summary(rows, seconds):
     """What the witness's Chromium got of the judge over ROWS: frames decoded per second,
     Chromium's own freezes (webrtc-stats freezeCount: a frame later than 3 average frame
     intervals or 150 ms more than the average) and their total, and the share of audio
-    samples it had to conceal."""
+    samples it had to conceal; and, counted as testimony-client counts them, the pauses of
+    more than 500 ms between pictures put on screen and the longest."""
     if len(rows) < 2:
         return "no stats"
     a, b = rows[0], rows[-1]
     d = lambda k: b.get(k, 0) - a.get(k, 0)
     samples = d("totalSamplesReceived")
     concealed = 100.0 * d("concealedSamples") / samples if samples else 0.0
-    return (f"{d('framesDecoded') / seconds:.1f} fps, {d('freezeCount')} freezes "
-            f"({d('totalFreezesDuration'):.1f} s in all), {concealed:.1f} % of sound concealed, "
-            f"{widths([r.get('frameWidth') for r in rows])}")
+    shown = [r["shown"] for r in rows if r.get("shown")]
+    over = (f"{shown[-1]['freezes'] - shown[0]['freezes']} over 500 ms (longest "
+            f"{max(s['longestMs'] for s in shown[1:]) / 1000:.1f} s), " if len(shown) > 1 else "")
+    return (f"{d('framesDecoded') / seconds:.1f} fps, {over}{d('freezeCount')} freezes by "
+            f"Chromium's count ({d('totalFreezesDuration'):.1f} s in all), {concealed:.1f} % of "
+            f"sound concealed, {widths([r.get('frameWidth') for r in rows])}")
 
 
 def trace_status(relay, token, path, t0):
