@@ -798,7 +798,7 @@ schedule_rtx_echo(OutStream *o, uint16_t seq, int64_t due_us)
 typedef enum {
   RTX_ASKED,    /* the receiver's NACK */
   RTX_ECHO,     /* the copy of an answer to a repeated NACK (copy_after_us) */
-  RTX_REPORTED, /* its transport-cc feedback reported the last copy lost (rtx_on_report) */
+  RTX_REPORTED, /* its transport-cc feedback reported the last copy lost (on_twcc_lost) */
 } RtxWhy;
 
 /* Sends the packet SEQ again, for WHY. */
