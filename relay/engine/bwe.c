@@ -322,13 +322,18 @@ tm_bwe_on_loss(TmBwe *b, double fraction_lost, int64_t now_us)
   apply_loss(b, fraction_lost, false, now_us);
 }
 
+bool
+tm_bwe_congested(const TmBwe *b, int64_t now_us)
+{
+  double queue = tm_bwe_queue_ms(b);
+  return queue < 0 || queue >= TM_BWE_QUEUE_MS ||
+    (b->last_overuse_us != 0 && now_us - b->last_overuse_us < TM_BWE_AFTER_OVERUSE_US);
+}
+
 void
 tm_bwe_on_loss_repaired(TmBwe *b, double lost, double unrepaired, int64_t now_us)
 {
-  double queue = tm_bwe_queue_ms(b);
-  bool congested = queue < 0 || queue >= TM_BWE_QUEUE_MS ||
-    (b->last_overuse_us != 0 && now_us - b->last_overuse_us < TM_BWE_AFTER_OVERUSE_US);
-  apply_loss(b, congested ? lost : unrepaired, true, now_us);
+  apply_loss(b, tm_bwe_congested(b, now_us) ? lost : unrepaired, true, now_us);
 }
 
 uint64_t

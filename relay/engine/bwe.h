@@ -124,6 +124,10 @@ void tm_bwe_on_loss(TmBwe *b, double fraction_lost, int64_t now_us);
  * queue, whose losses are its own (a far, lossy path) and cost the picture nothing once
  * repaired. */
 void tm_bwe_on_loss_repaired(TmBwe *b, double lost, double unrepaired, int64_t now_us);
+/* Whether the link's losses now look like congestion: a standing queue, overuse within
+ * TM_BWE_AFTER_OVERUSE_US, or the delay not known (what tm_bwe_on_loss_repaired counts in
+ * full). */
+bool tm_bwe_congested(const TmBwe *b, int64_t now_us);
 /* The standing queue now: the smoothed one-way delay above its floor over the last
  * TM_BWE_QUEUE_SLOTS seconds, ms; negative while not known (too few frames yet). The floor
  * assumes the queue drained at some time in that window. */

@@ -65,8 +65,11 @@
 /* A receiver's transport-cc feedback that reports a video packet lost (its latest copy) has it
  * sent again at once, without waiting for the receiver's NACK: at 10 % loss each way a NACK is
  * lost one time in ten, a try that costs the receiver a round trip and its retry wait; the
- * feedback is a second way for the same news. At most this many times a packet, and not for a
- * packet first sent longer ago than any receiver waits (1 s: client/playout.h, web/js/peers.js). */
+ * feedback is a second way for the same news. At most this many times a packet, not for a
+ * packet first sent longer ago than any receiver waits (1 s: client/playout.h, web/js/peers.js),
+ * and not while the link's losses look like congestion (tm_bwe_congested): at the 1 Mbit/s ->
+ * 300 kbit/s step the copies took the retransmission budget from what the receiver asked for
+ * (3-100 times more requests refused over it). */
 #define RTX_REPORTED_MAX 3
 #define RTX_REPORTED_MAX_AGE_US 1000000
 /* Redundant sound to a receiver that negotiated RED (red.h): each packet carries the one before
@@ -1576,7 +1579,8 @@ on_twcc_lost(void *user, const TmTwccSent *sent)
   ArrivalCtx *a = user;
   SentSlot *s = slot_of(a->peer, sent);
   if (s == NULL || s->arrived || sent->send_us < s->last_copy_us ||
-      s->reported >= RTX_REPORTED_MAX || a->now_us - s->sent_us > RTX_REPORTED_MAX_AGE_US)
+      s->reported >= RTX_REPORTED_MAX || a->now_us - s->sent_us > RTX_REPORTED_MAX_AGE_US ||
+      tm_bwe_congested(&a->peer->bwe, a->now_us))
     return;
   retransmit(a->peer, sent->media_seq, RTX_REPORTED, a->now_us);
 }
