@@ -28,7 +28,6 @@ struct _TmFeed {
   TmPlayout playout;
   guint playout_timer;
   TmRepair repair;   /* the relay's `repair` for this feed (main thread) */
-  guint retry_ms;    /* the video jitter buffers' rtx-retry-timeout as last set, 0: their own */
   gboolean answered; /* the relay's answer has been read for AUDIO_SSRC (main thread) */
   guint audio_ssrc;  /* the relay's audio SSRC in it (a=ssrc), 0 if none */
 };
@@ -253,8 +252,8 @@ announced_audio_ssrc(GstElement *webrtc, guint *out)
 /* The audio jitter buffer asks for no retransmissions. webrtcbin 1.22 switches them on for
  * every stream of a bundle when one transceiver has do-nack: across a lossy link the witness's
  * client sent about 100 NACKs a second for audio the relay keeps no copies of
- * (docs/poor-networks.md). */
-static void
+ * (docs/poor-networks.md). Returns whether JITTERBUFFER still asks for them. */
+static gboolean
 audio_without_nack(TmFeed *feed, GstElement *jitterbuffer)
 {
   guint ssrc = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(jitterbuffer), "tm-ssrc"));
@@ -262,7 +261,7 @@ audio_without_nack(TmFeed *feed, GstElement *jitterbuffer)
 
   g_object_get(jitterbuffer, "do-retransmission", &on, NULL);
   if (!on || ssrc == 0)
-    return;
+    return on;
   /* read once: a feed's answer does not change (it was copied each second per video stream) */
   if (!feed->answered)
     feed->answered = announced_audio_ssrc(feed->webrtc, &feed->audio_ssrc);
@@ -270,24 +269,24 @@ audio_without_nack(TmFeed *feed, GstElement *jitterbuffer)
     g_object_set(jitterbuffer, "do-retransmission", FALSE, NULL);
     g_log(LOG_DOMAIN, G_LOG_LEVEL_INFO, "feed %s: no retransmissions asked for its audio",
           feed->id);
+    return FALSE;
   }
+  return TRUE;
 }
 
-/* The retry wait RETRY_MS (playout.h; 0: its own) on JITTERBUFFER when it asks for
- * retransmissions (video), if it is new or the wait changed. */
+/* The retry wait RETRY_MS (playout.h; 0: its own) on JITTERBUFFER, which asks for
+ * retransmissions (video), when the wait changed. */
 static void
 set_retry(TmFeed *feed, GstElement *jitterbuffer, guint retry_ms)
 {
-  gboolean on = FALSE;
   gint now = -1;
-  g_object_get(jitterbuffer, "do-retransmission", &on, "rtx-retry-timeout", &now, NULL);
   gint want = retry_ms > 0 ? (gint) retry_ms : -1;
-  if (!on || now == want)
+  g_object_get(jitterbuffer, "rtx-retry-timeout", &now, NULL);
+  if (now == want)
     return;
   g_object_set(jitterbuffer, "rtx-retry-timeout", want, NULL);
-  if (retry_ms != feed->retry_ms)
-    g_log(LOG_DOMAIN, G_LOG_LEVEL_INFO, "feed %s: retransmissions asked again after %u ms",
-          feed->id, retry_ms);
+  g_log(LOG_DOMAIN, G_LOG_LEVEL_INFO, "feed %s: retransmissions asked again after %u ms", feed->id,
+        retry_ms);
 }
 
 /* rtpbin's streaming thread: a jitter buffer for a new stream of the feed. */
@@ -332,8 +331,8 @@ playout_tick(gpointer user_data)
   for (guint i = 0; i < feed->jitterbuffers->len; i++) {
     g_autoptr(GstStructure) stats = NULL;
     guint64 late = 0, requests = 0, rtt_ns = 0;
-    audio_without_nack(feed, g_ptr_array_index(feed->jitterbuffers, i));
-    set_retry(feed, g_ptr_array_index(feed->jitterbuffers, i), retry_ms);
+    if (audio_without_nack(feed, g_ptr_array_index(feed->jitterbuffers, i)))
+      set_retry(feed, g_ptr_array_index(feed->jitterbuffers, i), retry_ms);
     g_object_get(g_ptr_array_index(feed->jitterbuffers, i), "stats", &stats, NULL);
     if (stats == NULL)
       continue;
@@ -344,7 +343,6 @@ playout_tick(gpointer user_data)
     if (gst_structure_get_uint64(stats, "rtx-rtt", &rtt_ns))
       counted.rtx_rtt_ms = MAX(counted.rtx_rtt_ms, (guint) MIN(rtt_ns / GST_MSECOND, 10000));
   }
-  feed->retry_ms = retry_ms;
   g_mutex_unlock(&feed->lock);
   /* the streams' latency up to the analysis (jitter buffer, decoder), queried outside the lock */
   for (guint i = 0; i < pads->len; i++) {

@@ -256,6 +256,14 @@ unwrap_reference(TmTwccSender *s, int32_t ref)
   return s->reference;
 }
 
+/* What we remember of the packet numbered SEQ; NULL when it was sent too long ago, or never. */
+static const TmTwccSent *
+remembered(const TmTwccSender *s, uint16_t seq)
+{
+  const TmTwccSent *e = &s->sent[seq % TM_TWCC_SENT_SLOTS];
+  return e->send_us != 0 && e->seq == seq ? e : NULL;
+}
+
 void
 tm_twcc_sender_on_feedback(TmTwccSender *s, const TmTwccFeedback *fb, const TmTwccFeedbackFns *fns,
                            void *user)
@@ -264,17 +272,15 @@ tm_twcc_sender_on_feedback(TmTwccSender *s, const TmTwccFeedback *fb, const TmTw
   int64_t base_us = unwrap_reference(s, fb->reference) * REFERENCE_TICK_US;
   int64_t newest_arrived_us = 0; /* the last sent of the packets that arrived */
   for (unsigned i = 0; i < fb->count; i++) {
-    uint16_t seq = (uint16_t) (fb->base + i);
-    const TmTwccSent *e = &s->sent[seq % TM_TWCC_SENT_SLOTS];
-    bool known = e->send_us != 0 && e->seq == seq; /* else sent too long ago, or never */
+    const TmTwccSent *e = remembered(s, (uint16_t) (fb->base + i));
     if (!fb->received[i]) {
       s->lost++;
-      if (known)
+      if (e != NULL)
         s->lost_kind[e->kind]++;
       continue;
     }
     s->acked++;
-    if (!known)
+    if (e == NULL)
       continue;
     s->acked_kind[e->kind]++;
     newest_arrived_us = MAX(newest_arrived_us, e->send_us);
@@ -283,10 +289,8 @@ tm_twcc_sender_on_feedback(TmTwccSender *s, const TmTwccFeedback *fb, const TmTw
   if (fns->lost == NULL)
     return;
   for (unsigned i = 0; i < fb->count; i++) {
-    uint16_t seq = (uint16_t) (fb->base + i);
-    const TmTwccSent *e = &s->sent[seq % TM_TWCC_SENT_SLOTS];
-    if (!fb->received[i] && e->send_us != 0 && e->seq == seq &&
-        e->send_us + TM_TWCC_REORDER_US <= newest_arrived_us)
+    const TmTwccSent *e = fb->received[i] ? NULL : remembered(s, (uint16_t) (fb->base + i));
+    if (e != NULL && e->send_us + TM_TWCC_REORDER_US <= newest_arrived_us)
       fns->lost(user, e);
   }
 }
